@@ -19,6 +19,9 @@ COMMAND_MODULES = (
     "evaluate",
     "export",
     "ports",
+    "play",
+    "record",
+    "duet",
     "version",
 )
 
