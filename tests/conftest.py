@@ -1,0 +1,36 @@
+"""Fixtures shared by every test folder: the real music data beside the repository."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+def shared_path(*parts: str) -> Path:
+    """A path under ../shared/data, or a clean skip when that data is not beside the repo."""
+    path = SHARED_DATA.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"real music data not found at {path} (../shared/data beside the repo)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def cello_xml_dir() -> Path:
+    return shared_path("bach-cello-suites")
+
+
+@pytest.fixture(scope="session")
+def cello_midi_dir() -> Path:
+    return shared_path("mutopia-bach-midi", "cello-suites")
+
+
+@pytest.fixture(scope="session")
+def jazz_dir() -> Path:
+    return shared_path("wjazzd-jazz-solos")
