@@ -1,0 +1,354 @@
+"""Corpora: find music files, import them robustly, report on each, split by piece.
+
+Importing never stops at a bad file: every file ends up in the report either as imported
+(with its notes, bars, key, time signature and duration) or as skipped with a one-line
+reason. Parsed scores are cached on disk keyed by the file's content hash, so reopening a
+corpus skips music21 entirely (see `ScoreCache`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import random
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import symusic
+
+from core.atomic import atomic_write_bytes, atomic_write_text
+from core.scores import SUPPORTED_SUFFIXES, ScoreError, load_scores, note_count
+
+BUILTIN_PREFIX = "builtin:"
+BUILTINS = {
+    "bach-chorales": "J.S. Bach's four-part chorales from the music21 corpus (MusicXML)",
+    "oneills-1850": "O'Neill's Music of Ireland (1850) folk tunes from the music21 corpus (ABC)",
+}
+LOADER_VERSION = "1"  # bump when core.scores changes what a file turns into
+
+ProgressFn = Callable[[int, int, str], None]  # (done, total, current file name)
+
+
+@dataclass(frozen=True)
+class PieceInfo:
+    notes: int
+    bars: int
+    key: str  # e.g. "G major", from the file's key signature or estimated from pitches
+    time_signature: str  # the first one, e.g. "3/4"
+    duration_s: float
+    lowest: int  # MIDI pitch range
+    highest: int
+
+
+@dataclass(frozen=True)
+class FileReport:
+    """What happened to one file (or one tune of a many-tune file)."""
+
+    name: str
+    path: str
+    imported: bool
+    reason: str = ""  # why it was skipped; empty when imported
+    info: PieceInfo | None = None
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Piece:
+    name: str
+    path: Path
+    score: symusic.Score
+    info: PieceInfo
+
+
+@dataclass
+class Corpus:
+    name: str
+    pieces: list[Piece]
+    report: list[FileReport]
+    pitch_range: tuple[int, int] = field(init=False)
+
+    def __post_init__(self) -> None:
+        if self.pieces:
+            self.pitch_range = (min(p.info.lowest for p in self.pieces), max(p.info.highest for p in self.pieces))
+        else:
+            self.pitch_range = (0, 127)
+
+    @property
+    def skipped(self) -> list[FileReport]:
+        return [entry for entry in self.report if not entry.imported]
+
+    def stats(self) -> dict:
+        keys: dict[str, int] = {}
+        for piece in self.pieces:
+            keys[piece.info.key] = keys.get(piece.info.key, 0) + 1
+        return {
+            "pieces": len(self.pieces),
+            "skipped": len(self.skipped),
+            "notes": sum(p.info.notes for p in self.pieces),
+            "bars": sum(p.info.bars for p in self.pieces),
+            "duration_s": round(sum(p.info.duration_s for p in self.pieces), 1),
+            "pitch_range": list(self.pitch_range),
+            "keys": dict(sorted(keys.items(), key=lambda item: -item[1])),
+        }
+
+    def save_report(self, path: Path) -> None:
+        data = {"corpus": self.name, "stats": self.stats(), "files": [e.to_json() for e in self.report]}
+        atomic_write_text(path, json.dumps(data, indent=1))
+
+    def report_table(self) -> str:
+        lines = [f"{'file':44} {'status':8} {'notes':>6} {'bars':>5} {'key':10} {'time':5} {'sec':>6}  reason"]
+        for entry in self.report:
+            if entry.imported and entry.info:
+                i = entry.info
+                lines.append(
+                    f"{entry.name[:44]:44} {'ok':8} {i.notes:6d} {i.bars:5d} {i.key[:10]:10} "
+                    f"{i.time_signature:5} {i.duration_s:6.0f}"
+                )
+            else:
+                lines.append(f"{entry.name[:44]:44} {'SKIPPED':8} {'':6} {'':5} {'':10} {'':5} {'':6}  {entry.reason}")
+        stats = self.stats()
+        lines.append(
+            f"{stats['pieces']} pieces imported, {stats['skipped']} skipped; {stats['notes']} notes, "
+            f"{stats['bars']} bars, {stats['duration_s'] / 60:.1f} min, pitches {stats['pitch_range']}"
+        )
+        return "\n".join(lines)
+
+
+# --- finding files ---------------------------------------------------------------------
+def resolve_source(source: str | Path | Sequence[str | Path]) -> tuple[str, list[Path]]:
+    """The corpus name and its files, from a folder, a file, a list of files or a builtin name."""
+    if isinstance(source, (list, tuple)):
+        files = [Path(s) for s in source]
+        return (files[0].parent.name if files else "files"), files
+    text = str(source)
+    if text.startswith(BUILTIN_PREFIX):
+        return text, builtin_files(text[len(BUILTIN_PREFIX):])
+    path = Path(text).expanduser()
+    if path.is_dir():
+        files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES)
+        return path.name, files
+    if path.is_file():
+        return path.stem, [path]
+    raise FileNotFoundError(f"{text}: no such folder or file (or builtin:NAME, one of {', '.join(BUILTINS)})")
+
+
+def builtin_files(name: str) -> list[Path]:
+    """Files of a corpus shipped inside the music21 pip package (no network needed)."""
+    if name not in BUILTINS:
+        raise FileNotFoundError(f"builtin:{name}: unknown built-in corpus; choose from {', '.join(BUILTINS)}")
+    import music21
+
+    root = Path(music21.__file__).parent / "corpus"
+    if name == "bach-chorales":
+        # The bach folder holds the chorale settings as bwvNNN.N files (plus a few others).
+        files = sorted(p for p in (root / "bach").iterdir() if p.name.startswith("bwv") and p.suffix in {".mxl", ".xml"})
+        return files
+    return sorted((root / "oneills1850").glob("*.abc"))
+
+
+# --- the cache -------------------------------------------------------------------------
+def default_cache_dir() -> Path:
+    env = os.environ.get("PARTITA_CACHE_DIR")
+    if env:
+        return Path(env)
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("partita")) / "corpus"
+
+
+class ScoreCache:
+    """Parsed scores (as MIDI bytes) and their report entries, keyed by file content hash."""
+
+    def __init__(self, directory: Path | None = None):
+        self.directory = directory or default_cache_dir()
+
+    def _key(self, data: bytes, expand_repeats: bool) -> str:
+        digest = hashlib.sha256(data).hexdigest()[:32]
+        return f"{digest}-v{LOADER_VERSION}{'-rep' if expand_repeats else ''}"
+
+    def get(self, data: bytes, expand_repeats: bool) -> list[tuple[str, symusic.Score | None, dict]] | None:
+        index = self.directory / f"{self._key(data, expand_repeats)}.json"
+        try:
+            entries = json.loads(index.read_text())
+            result = []
+            for entry in entries:
+                score = None
+                if entry.get("midi"):
+                    score = symusic.Score.from_midi((self.directory / entry["midi"]).read_bytes())
+                result.append((entry["name"], score, entry))
+            return result
+        except (OSError, ValueError, KeyError, RuntimeError):
+            return None
+
+    def put(self, data: bytes, expand_repeats: bool, items: list[tuple[str, symusic.Score | None, dict]]) -> None:
+        key = self._key(data, expand_repeats)
+        entries = []
+        try:
+            for index, (name, score, extra) in enumerate(items):
+                entry = {"name": name, **extra}
+                if score is not None:
+                    entry["midi"] = f"{key}-{index}.mid"
+                    atomic_write_bytes(self.directory / entry["midi"], score.dumps_midi())
+                entries.append(entry)
+            atomic_write_text(self.directory / f"{key}.json", json.dumps(entries))
+        except OSError:
+            pass  # a cache that cannot be written only costs time
+
+
+# --- importing -------------------------------------------------------------------------
+def import_corpus(
+    source: str | Path | Sequence[str | Path],
+    *,
+    expand_repeats: bool = False,
+    cache: ScoreCache | None = None,
+    progress: ProgressFn | None = None,
+    cancel: Callable[[], bool] | None = None,
+) -> Corpus:
+    """Import every file of `source`; bad files are skipped with a reason, never raised."""
+    name, files = resolve_source(source)
+    cache = cache or ScoreCache()
+    pieces: list[Piece] = []
+    report: list[FileReport] = []
+    for done, path in enumerate(files):
+        if cancel and cancel():
+            break
+        if progress:
+            progress(done, len(files), path.name)
+        for entry, piece in _import_file(path, expand_repeats, cache):
+            report.append(entry)
+            if piece is not None:
+                pieces.append(piece)
+    if progress:
+        progress(len(files), len(files), "")
+    return Corpus(name=name, pieces=pieces, report=report)
+
+
+def _import_file(path: Path, expand_repeats: bool, cache: ScoreCache) -> Iterable[tuple[FileReport, Piece | None]]:
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        yield FileReport(path.name, str(path), False, f"unreadable ({error.strerror or error})"), None
+        return
+    cached = cache.get(data, expand_repeats) if data else None
+    if cached is None:
+        items = []
+        try:
+            for named in load_scores(path, expand_repeats=expand_repeats):
+                problem = _problem(named.score)
+                items.append((named.name, None if problem else named.score, {"reason": problem}))
+        except ScoreError as error:
+            items.append((path.name, None, {"reason": str(error).split(": ", 1)[-1]}))
+        except Exception as error:  # a library bug on a strange file must not stop the corpus
+            items.append((path.name, None, {"reason": f"could not read ({type(error).__name__}: {error})"[:200]}))
+        cache.put(data, expand_repeats, items) if data else None
+        cached = items
+    for name, score, extra in cached:
+        if score is None:
+            yield FileReport(name, str(path), False, extra.get("reason") or "no notes"), None
+            continue
+        info = piece_info(score)
+        yield FileReport(name, str(path), True, "", info), Piece(name, path, score, info)
+
+
+def _problem(score: symusic.Score) -> str:
+    if note_count(score) == 0:
+        return "no notes"
+    if score.end() <= 0:
+        return "empty (zero length)"
+    return ""
+
+
+# --- per-piece facts -------------------------------------------------------------------
+MAJOR_PROFILE = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
+MINOR_PROFILE = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
+PITCH_NAMES = ["C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"]
+
+
+def estimate_key(score: symusic.Score) -> str:
+    """Krumhansl-Schmuckler key estimate from duration-weighted pitch classes."""
+    histogram = np.zeros(12)
+    for track in score.tracks:
+        for note in track.notes:
+            histogram[note.pitch % 12] += note.duration
+    if not histogram.any():
+        return "unknown"
+    best, best_name = -2.0, "unknown"
+    for tonic in range(12):
+        for profile, mode in ((MAJOR_PROFILE, "major"), (MINOR_PROFILE, "minor")):
+            r = np.corrcoef(histogram, np.roll(profile, tonic))[0, 1]
+            if r > best:
+                best, best_name = r, f"{PITCH_NAMES[tonic]} {mode}"
+    return best_name
+
+
+def key_from_signature(score: symusic.Score) -> str | None:
+    if not score.key_signatures:
+        return None
+    ks = score.key_signatures[0]
+    major_tonic = (ks.key * 7) % 12  # sharps move the tonic up by fifths
+    if ks.tonality == 1:
+        return f"{PITCH_NAMES[(major_tonic + 9) % 12]} minor"
+    # A key signature alone cannot tell major from its relative minor: ask the pitches.
+    estimated = estimate_key(score)
+    relative_minor = f"{PITCH_NAMES[(major_tonic + 9) % 12]} minor"
+    return relative_minor if estimated == relative_minor else f"{PITCH_NAMES[major_tonic]} major"
+
+
+def piece_info(score: symusic.Score) -> PieceInfo:
+    pitches = [n.pitch for t in score.tracks for n in t.notes]
+    ts = score.time_signatures[0] if score.time_signatures else None
+    bars = len(score.get_downbeats()) if score.end() > 0 else 0
+    try:
+        duration = float(score.to("second").end())
+    except Exception:
+        duration = 0.0
+    return PieceInfo(
+        notes=len(pitches),
+        bars=bars,
+        key=key_from_signature(score) or estimate_key(score),
+        time_signature=f"{ts.numerator}/{ts.denominator}" if ts else "4/4",
+        duration_s=round(duration, 2),
+        lowest=min(pitches),
+        highest=max(pitches),
+    )
+
+
+# --- splitting -------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Split:
+    train: list[Piece]
+    validation: list[Piece]
+    test: list[Piece]
+
+    def names(self) -> dict[str, list[str]]:
+        return {part: [p.name for p in getattr(self, part)] for part in ("train", "validation", "test")}
+
+
+def split_by_piece(pieces: Sequence[Piece], seed: int = 0, validation: float = 0.1, test: float = 0.1) -> Split:
+    """A deterministic split of whole pieces: no piece contributes to two parts.
+
+    With 3 or more pieces, validation gets at least one; with 4 or more, test does too.
+    """
+    ordered = sorted(pieces, key=lambda p: p.name)
+    random.Random(seed).shuffle(ordered)
+    n = len(ordered)
+    n_val = max(1 if n >= 3 else 0, round(n * validation))
+    n_test = max(1 if n >= 4 else 0, round(n * test)) if test > 0 else 0
+    return Split(
+        train=ordered[n_val + n_test:],
+        validation=ordered[:n_val],
+        test=ordered[n_val:n_val + n_test],
+    )
+
+
+def transposition_range(
+    piece_range: tuple[int, int], corpus_range: tuple[int, int], max_shift: int = 5, margin: int = 2
+) -> list[int]:
+    """Semitone shifts that keep a piece inside the corpus's own range plus a margin."""
+    low, high = corpus_range[0] - margin, corpus_range[1] + margin
+    return [s for s in range(-max_shift, max_shift + 1) if piece_range[0] + s >= low and piece_range[1] + s <= high]
