@@ -2,7 +2,7 @@
 
 * One token stream per piece: all tracks are merged before encoding, so polyphony is
   simultaneous notes at one Position, never a second stream.
-* The time grid holds sixteenths *and* triplets: 12 positions per beat for the first four
+* The time grid holds 32nd notes *and* triplets: 24 positions per beat for the first four
   beats of a duration, 4 beyond.
 * Velocities only where they carry information (performed MIDI such as the jazz solos);
   notation-derived music is encoded without Velocity tokens. `TokenizerSettings` records the
@@ -23,15 +23,17 @@ import symusic
 
 PAD, BOS, EOS = "PAD_None", "BOS_None", "EOS_None"
 TOKENIZATIONS = ("REMI", "TSD", "MIDILike", "Structured")
-# Time signatures the vocabulary can express; others are mapped to the nearest common one.
-TIME_SIGNATURES = {8: [3, 6, 9, 12], 4: [1, 2, 3, 4, 5, 6], 2: [1, 2, 3, 4]}
+# Time signatures the vocabulary can express; others are mapped to one with the same bar
+# length where possible. miditok counts Positions per *denominator* unit, so x/2 meters
+# would lose sixteenths: they are written as (2x)/4 instead.
+TIME_SIGNATURES = {8: [3, 6, 9, 12], 4: [1, 2, 3, 4, 5, 6]}
 
 
 @dataclass(frozen=True)
 class TokenizerSettings:
     tokenization: str = "REMI"  # any miditok tokenization in TOKENIZATIONS
     pitch_range: tuple[int, int] = (21, 109)  # MIDI pitches [low, high)
-    positions_per_beat: int = 12  # LCM of 4 (sixteenths) and 3 (triplets)
+    positions_per_beat: int = 24  # LCM of 8 (32nd notes) and 3 (triplets)
     use_velocities: bool = False  # True for performed MIDI (dynamics matter), False for notation
     num_velocities: int = 16
     use_time_signatures: bool = True
@@ -201,9 +203,11 @@ def normalise_time_signatures(score: symusic.Score) -> symusic.Score:
     fixed = score.copy()
     signatures = []
     for ts in fixed.time_signatures:
-        if ts.numerator in TIME_SIGNATURES.get(ts.denominator, []):
-            signatures.append(ts)
-        else:
-            signatures.append(symusic.TimeSignature(ts.time, 4, 4))
+        numerator, denominator = ts.numerator, ts.denominator
+        if denominator == 2:
+            numerator, denominator = numerator * 2, 4
+        if numerator not in TIME_SIGNATURES.get(denominator, []):
+            numerator, denominator = 4, 4
+        signatures.append(symusic.TimeSignature(ts.time, numerator, denominator))
     fixed.time_signatures = signatures
     return fixed

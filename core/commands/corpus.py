@@ -1,0 +1,60 @@
+"""`partita corpus inspect PATH`: import a corpus and print the per-file report."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+
+def add_parser(subparsers) -> None:
+    parser = subparsers.add_parser("corpus", help="import a corpus and report on every file")
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    inspect = actions.add_parser("inspect", help="print the report table (and save it as JSON)")
+    inspect.add_argument("path", help="folder, file, or builtin:bach-chorales / builtin:oneills-1850")
+    inspect.add_argument("--json", type=Path, help="also save the report as JSON here")
+    inspect.add_argument("--expand-repeats", action="store_true", help="play notated repeats (default: once)")
+    inspect.add_argument("--split-seed", type=int, default=0, help="seed of the train/validation/test split")
+    inspect.set_defaults(func=run_inspect)
+    builtins = actions.add_parser("builtins", help="list the corpora that ship with music21")
+    builtins.set_defaults(func=run_builtins)
+
+
+def run_inspect(args) -> int:
+    from tqdm import tqdm
+
+    from core.cli import UserError
+    from core.corpus import import_corpus, split_by_piece
+
+    bar = tqdm(unit="file", desc="importing", leave=False)
+
+    def progress(done: int, total: int, name: str) -> None:
+        bar.total = total
+        bar.n = done
+        bar.set_postfix_str(name[:30])
+        bar.refresh()
+
+    try:
+        corpus = import_corpus(args.path, expand_repeats=args.expand_repeats, progress=progress)
+    except FileNotFoundError as error:
+        raise UserError(str(error)) from None
+    finally:
+        bar.close()
+    print(corpus.report_table())
+    split = split_by_piece(corpus.pieces, seed=args.split_seed)
+    print(f"split (seed {args.split_seed}): {len(split.train)} train, {len(split.validation)} validation, "
+          f"{len(split.test)} test pieces")
+    if args.json:
+        corpus.save_report(args.json)
+        data = json.loads(args.json.read_text())
+        data["split"] = split.names()
+        args.json.write_text(json.dumps(data, indent=1))
+        print(f"report saved to {args.json}")
+    return 0
+
+
+def run_builtins(args) -> int:
+    from core.corpus import BUILTINS
+
+    for name, description in BUILTINS.items():
+        print(f"builtin:{name:16} {description}")
+    return 0

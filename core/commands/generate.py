@@ -1,0 +1,61 @@
+"""`partita generate --model RUN_DIR --prompt SEED.mid --bars 8 --out OUT.mid`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def add_parser(subparsers) -> None:
+    parser = subparsers.add_parser("generate", help="continue a seed in the learned style")
+    parser.add_argument("--model", type=Path, help="run folder (default: the shipped default model)")
+    parser.add_argument("--prompt", type=Path, help="seed file (MIDI, MusicXML, kern, ABC); none: from scratch")
+    parser.add_argument("--prompt-bars", type=int, help="use only the first K bars of the seed")
+    parser.add_argument("--bars", type=int, default=8, help="bars to write after the seed")
+    parser.add_argument("--out", type=Path, required=True, help="output MIDI (variations: OUT-1.mid, OUT-2.mid, ...)")
+    parser.add_argument("--temperature", type=float, default=1.0)
+    parser.add_argument("--top-k", type=int, default=0)
+    parser.add_argument("--top-p", type=float, default=0.95)
+    parser.add_argument("--seed", type=int, help="random seed (same seed, same music)")
+    parser.add_argument("--variations", type=int, default=1, help="how many continuations to write")
+    parser.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from tqdm import tqdm
+
+    from core.atomic import atomic_write_bytes
+    from core.checkpoint import CheckpointError, load_model
+    from core.cli import UserError
+    from core.generation import GenerationSettings, generate_variations
+    from core.scores import ScoreError, load_score
+
+    if args.bars < 1 or args.variations < 1:
+        raise UserError("--bars and --variations must be at least 1")
+    if not 0 < args.temperature <= 5:
+        raise UserError("--temperature must be in (0, 5]")
+    try:
+        loaded = load_model(args.model)
+        prompt = load_score(args.prompt) if args.prompt else None
+    except (CheckpointError, ScoreError) as error:
+        raise UserError(str(error)) from None
+    settings = GenerationSettings(bars=args.bars, temperature=args.temperature, top_k=args.top_k,
+                                  top_p=args.top_p, seed=args.seed, prompt_bars=args.prompt_bars)
+    bar = tqdm(total=args.bars, unit="bar", desc="composing", leave=False)
+    first_bar = {}
+
+    def on_event(event) -> None:
+        first_bar.setdefault(event.variation, event.bar)
+        done = min(args.bars, event.bar - first_bar[event.variation])
+        if event.variation == 0 and done > bar.n:
+            bar.update(done - bar.n)
+
+    takes = generate_variations(loaded, prompt, settings, args.variations, on_event=on_event)
+    bar.close()
+    outputs = [args.out] if len(takes) == 1 else [
+        args.out.with_name(f"{args.out.stem}-{i}{args.out.suffix}") for i in range(1, len(takes) + 1)]
+    for take, path in zip(takes, outputs, strict=True):
+        atomic_write_bytes(path, take.score.dumps_midi())
+        notes = sum(len(t.notes) for t in take.score.tracks)
+        print(f"{path}: {notes} notes, {len(take.score.get_downbeats())} bars "
+              f"(continuation from tick {take.seed_end_tick})")
+    return 0

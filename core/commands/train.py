@@ -1,0 +1,110 @@
+"""`partita train --data PATH --preset tiny --steps N --out RUN_DIR [--resume]`."""
+
+from __future__ import annotations
+
+import json
+import signal
+from pathlib import Path
+
+
+def add_parser(subparsers) -> None:
+    from core.model import PRESETS
+
+    parser = subparsers.add_parser("train", help="train a model on a corpus (resumable, DDP under torchrun)")
+    parser.add_argument("--data", help="folder, file, or builtin:NAME (default on --resume: the run's own)")
+    parser.add_argument("--out", required=True, type=Path, help="run folder (weights, config, metrics)")
+    parser.add_argument("--preset", default="tiny", choices=sorted(PRESETS), help="model size (default tiny)")
+    parser.add_argument("--steps", type=int, default=2000, help="total optimizer steps")
+    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--lr", type=float, default=1e-3, help="peak learning rate")
+    parser.add_argument("--warmup", type=int, default=100, help="warm-up steps")
+    parser.add_argument("--eval-every", type=int, default=200, help="steps between validation + checkpoint")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--transpose", type=int, default=5, help="augment by up to ± semitones (0: off)")
+    parser.add_argument("--tokenization", default="REMI")
+    parser.add_argument("--device", default="auto", help="auto (CUDA, MPS, CPU), cpu, cuda, ...")
+    parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
+                        help="override a model field, e.g. --set n_layer=2 --set dropout=0.0")
+    parser.add_argument("--resume", action="store_true", help="continue the run in --out exactly where it stopped")
+    parser.set_defaults(func=run)
+
+
+def _overrides(pairs: list[str]) -> dict:
+    from core.cli import UserError
+    from core.model import ModelConfig
+
+    result = {}
+    for pair in pairs:
+        name, _, value = pair.partition("=")
+        if name not in ModelConfig.__dataclass_fields__ or not value:
+            raise UserError(f"--set {pair}: expected FIELD=VALUE with FIELD one of {list(ModelConfig.__dataclass_fields__)}")
+        result[name] = json.loads(value) if value not in ("true", "false") else value == "true"
+    return result
+
+
+def run(args) -> int:
+    from tqdm import tqdm
+
+    from core.checkpoint import CheckpointError, read_config
+    from core.cli import UserError
+    from core.training import (
+        CheckpointSaved,
+        EvalResult,
+        TrainConfig,
+        TrainDone,
+        TrainStarted,
+        TrainStep,
+        train,
+    )
+
+    data = args.data
+    if args.resume:
+        try:
+            saved = read_config(args.out)
+        except CheckpointError as error:
+            raise UserError(f"cannot resume: {error}") from None
+        data = data or saved["train"]["data"]
+    if not data:
+        raise UserError("--data is required (a folder, a file or builtin:NAME)")
+    config = TrainConfig(data=data, out=str(args.out), preset=args.preset, model_overrides=_overrides(args.set),
+                         steps=args.steps, batch_size=args.batch_size, learning_rate=args.lr,
+                         warmup_steps=args.warmup, eval_every=args.eval_every, seed=args.seed,
+                         max_transpose=args.transpose, tokenization=args.tokenization, device=args.device)
+    stop = {"requested": False}
+
+    def request_stop(signum, frame):
+        stop["requested"] = True
+
+    previous = signal.signal(signal.SIGTERM, request_stop)
+    bar = None
+    try:
+        for event in train(config, resume=args.resume, should_stop=lambda: stop["requested"]):
+            if isinstance(event, TrainStarted):
+                print(f"training {event.parameters / 1e6:.2f} M parameters on {event.device}: "
+                      f"{event.train_pieces} train pieces ({event.train_tokens} tokens), "
+                      f"{event.validation_pieces} validation pieces; run folder {event.run_dir}")
+                bar = tqdm(total=config.steps, initial=event.start_step, unit="step", dynamic_ncols=True)
+            elif isinstance(event, TrainStep):
+                bar.update(1)
+                bar.set_postfix(loss=f"{event.loss:.3f}", lr=f"{event.learning_rate:.1e}",
+                                tok_s=f"{event.tokens_per_s:.0f}")
+            elif isinstance(event, EvalResult):
+                bar.write(f"step {event.step}: validation loss {event.loss:.3f}, accuracy {event.accuracy:.3f}, "
+                          f"perplexity {event.perplexity:.2f}")
+            elif isinstance(event, CheckpointSaved):
+                bar.write(f"step {event.step}: checkpoint saved")
+            elif isinstance(event, TrainDone):
+                if bar:
+                    bar.close()
+                print(("stopped" if event.cancelled else "finished") + f" at step {event.step}; "
+                      f"resume with: partita train --out {event.run_dir} --resume --steps {config.steps}")
+    except KeyboardInterrupt:
+        if bar:
+            bar.close()
+        print("interrupted: the last checkpoint is kept; resume with --resume")
+        return 130
+    except (ValueError, FileNotFoundError) as error:
+        raise UserError(str(error)) from None
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    return 0

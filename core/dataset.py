@@ -1,0 +1,102 @@
+"""Token data for training: pieces as id arrays, deterministic batches, held-out windows.
+
+Batches are a pure function of (seed, step, rank): a resumed run draws exactly the batches an
+uninterrupted one would. Each sample is a window of `block_size + 1` tokens that starts at a
+bar line (or at the piece's BOS), transposed on the fly by a random shift that keeps the
+piece inside the corpus's range; short pieces are padded and the padding is ignored in the
+loss.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from core.corpus import Piece, transposition_range
+from core.tokenizer import PartitaTokenizer
+
+IGNORE = -100  # target id that cross-entropy skips
+
+
+@dataclass
+class TokenizedPiece:
+    name: str
+    ids: np.ndarray  # (L,) int64: BOS, the piece's tokens, EOS
+    bar_starts: np.ndarray  # indices where a window may start (BOS and every Bar token)
+    shifts: list[int]  # allowed transpositions in semitones
+
+
+def tokenize_pieces(pieces: list[Piece], tokenizer: PartitaTokenizer, corpus_range: tuple[int, int],
+                    max_shift: int = 5) -> list[TokenizedPiece]:
+    bar_id = tokenizer.inner.vocab.get("Bar_None")
+    result = []
+    for piece in pieces:
+        body = tokenizer.encode(piece.score)
+        if not body:
+            continue
+        ids = np.array([tokenizer.bos_id, *body, tokenizer.eos_id], dtype=np.int64)
+        starts = np.flatnonzero(ids == bar_id) if bar_id is not None else np.arange(len(ids) - 1)
+        starts = np.concatenate([[0], starts])
+        shifts = transposition_range((piece.info.lowest, piece.info.highest), corpus_range, max_shift)
+        low, high = tokenizer.settings.pitch_range
+        shifts = [s for s in shifts if piece.info.lowest + s >= low and piece.info.highest + s < high] or [0]
+        result.append(TokenizedPiece(piece.name, ids, starts, shifts))
+    return result
+
+
+class BatchSampler:
+    """Random windows from the training pieces, reproducible from (seed, step, rank)."""
+
+    def __init__(self, pieces: list[TokenizedPiece], tokenizer: PartitaTokenizer, block_size: int,
+                 batch_size: int, seed: int, augment: bool = True):
+        if not pieces:
+            raise ValueError("no training pieces with notes")
+        self.pieces = pieces
+        self.tokenizer = tokenizer
+        self.block_size = block_size
+        self.batch_size = batch_size
+        self.seed = seed
+        self.augment = augment
+        lengths = np.array([len(p.ids) for p in pieces], dtype=np.float64)
+        self.weights = lengths / lengths.sum()  # longer pieces are drawn more often
+
+    def batch(self, step: int, rank: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+        """(x, y), each (B, T) int64; y is x shifted by one with padding set to IGNORE."""
+        rng = np.random.default_rng([self.seed, step, rank])
+        T = self.block_size
+        x = np.full((self.batch_size, T), self.tokenizer.pad_id, dtype=np.int64)
+        y = np.full((self.batch_size, T), IGNORE, dtype=np.int64)
+        for row in range(self.batch_size):
+            piece = self.pieces[rng.choice(len(self.pieces), p=self.weights)]
+            start = int(rng.choice(piece.bar_starts))
+            window = piece.ids[start:start + T + 1]
+            if self.augment and len(piece.shifts) > 1:
+                window = self.tokenizer.transpose_ids(window, int(rng.choice(piece.shifts)))
+            n = len(window) - 1
+            x[row, :n] = window[:-1]
+            y[row, :n] = window[1:]
+        return torch.from_numpy(x), torch.from_numpy(y)
+
+
+def evaluation_windows(pieces: list[TokenizedPiece], tokenizer: PartitaTokenizer, block_size: int,
+                       max_windows: int = 64) -> tuple[torch.Tensor, torch.Tensor]:
+    """Non-overlapping windows covering the held-out pieces (every target counted once)."""
+    xs, ys = [], []
+    for piece in pieces:
+        ids = piece.ids
+        for start in range(0, len(ids) - 1, block_size):
+            window = ids[start:start + block_size + 1]
+            x = np.full(block_size, tokenizer.pad_id, dtype=np.int64)
+            y = np.full(block_size, IGNORE, dtype=np.int64)
+            x[:len(window) - 1] = window[:-1]
+            y[:len(window) - 1] = window[1:]
+            xs.append(x)
+            ys.append(y)
+    if len(xs) > max_windows:  # evenly spaced subset, same every time
+        keep = np.linspace(0, len(xs) - 1, max_windows).round().astype(int)
+        xs, ys = [xs[i] for i in keep], [ys[i] for i in keep]
+    if not xs:
+        return torch.empty(0, block_size, dtype=torch.long), torch.empty(0, block_size, dtype=torch.long)
+    return torch.from_numpy(np.stack(xs)), torch.from_numpy(np.stack(ys))

@@ -1,0 +1,199 @@
+"""Continuing a seed: token streaming with a KV cache, grammar-masked sampling, bar counting.
+
+`stream_generation` yields one `TokenEvent` per sampled token (with the note it completes,
+if any), so a window or a MIDI player can show and play a take while it is being written.
+`generate` and `generate_variations` collect the stream into `Take`s: a score holding the
+seed followed by the continuation, with a "continuation" marker where the seed ends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import symusic
+import torch
+
+from core.checkpoint import LoadedModel
+from core.grammar import RemiGrammar, RemiState, StreamedNote, replay
+from core.sampling import sample_next_token
+
+CONTINUATION_MARKER = "continuation"
+
+
+@dataclass(frozen=True)
+class GenerationSettings:
+    bars: int = 8  # length of the continuation in bars
+    temperature: float = 1.0
+    top_k: int = 0  # 0: off
+    top_p: float = 0.95  # 1.0: off
+    seed: int | None = None  # random seed; None: a fresh draw each time
+    prompt_bars: int | None = None  # keep only the first K bars of the prompt
+    max_tokens: int = 8192  # safety stop for a model that never closes its bars
+
+
+@dataclass(frozen=True)
+class TokenEvent:
+    variation: int  # which row of the batch
+    token_id: int
+    token: str
+    bar: int  # bars of the whole sequence so far (seed included)
+    note: StreamedNote | None  # the note this token completes (times in tokenizer ticks)
+
+
+@dataclass
+class Take:
+    score: symusic.Score  # seed + continuation, at the tokenizer's resolution
+    seed_end_tick: int  # where the continuation starts
+    ids: list[int]  # the whole token sequence (BOS, seed, continuation)
+    seed_tokens: int
+
+
+def prompt_ids(loaded: LoadedModel, prompt: symusic.Score | None, prompt_bars: int | None) -> list[int]:
+    """BOS followed by the seed's tokens (optionally cut after `prompt_bars` bars)."""
+    tokenizer = loaded.tokenizer
+    ids = [tokenizer.bos_id]
+    if prompt is not None and any(track.notes for track in prompt.tracks):
+        if prompt_bars is not None:
+            downbeats = prompt.get_downbeats()
+            if len(downbeats) > prompt_bars:
+                prompt = prompt.clip(0, int(downbeats[prompt_bars]), clip_end=True)
+        ids += tokenizer.encode(prompt)
+    return ids
+
+
+def stream_generation(
+    loaded: LoadedModel,
+    prompt: symusic.Score | None,
+    settings: GenerationSettings = GenerationSettings(),
+    *,
+    variations: int = 1,
+    cancel: Callable[[], bool] | None = None,
+    sequences: list[list[int]] | None = None,
+) -> Iterator[TokenEvent]:
+    """Sample continuations of `prompt` token by token; `sequences` receives each row's ids."""
+    model, tokenizer = loaded.model, loaded.tokenizer
+    grammar = RemiGrammar(tokenizer)
+    seed_ids = prompt_ids(loaded, prompt, settings.prompt_bars)
+    seed_state = replay(grammar, seed_ids)
+    last_bar = seed_state.bars + settings.bars  # the continuation ends with this bar
+    rows = sequences if sequences is not None else []
+    rows[:] = [list(seed_ids) for _ in range(variations)]
+    states = [replay(grammar, seed_ids) for _ in range(variations)]
+    generator = torch.Generator().manual_seed(settings.seed if settings.seed is not None else
+                                              int(np.random.SeedSequence().entropy % 2**63))
+    device = next(model.parameters()).device
+    block = model.config.block_size
+    logits, cache = _prefill(model, rows, block, device)
+    for _ in range(settings.max_tokens):
+        if cancel and cancel():
+            return
+        allowed = torch.stack([state.allowed(min_bars=last_bar, keep_meter=seed_state.meter_given)
+                               for state in states]).to(device)
+        for row, state in enumerate(states):
+            if state.finished:  # keep finished rows in the batch, writing EOS
+                allowed[row] = False
+                allowed[row, tokenizer.eos_id] = True
+        with torch.inference_mode():
+            chosen = sample_next_token(logits[:, -1, :], temperature=settings.temperature, top_k=settings.top_k,
+                                       top_p=settings.top_p, allowed=allowed, generator=generator)
+        next_ids = chosen.tolist()
+        for row, (state, token_id) in enumerate(zip(states, next_ids, strict=True)):
+            if state.finished:
+                continue
+            if grammar.types[token_id] == "Bar" and state.bars >= last_bar:
+                token_id = tokenizer.eos_id  # the requested bars are written: close the piece
+                next_ids[row] = token_id
+            note = state.feed(token_id)
+            rows[row].append(token_id)
+            if token_id != tokenizer.eos_id:
+                yield TokenEvent(row, token_id, tokenizer.tokens[token_id], state.bars, note)
+        if all(state.finished for state in states):
+            return
+        if cache.length >= block:
+            logits, cache = _prefill(model, rows, block, device)  # slide the window
+        else:
+            with torch.inference_mode():
+                logits, _ = model(torch.tensor(next_ids, device=device).view(-1, 1), cache=cache)
+
+
+def _prefill(model, rows: list[list[int]], block: int, device) -> tuple[torch.Tensor, object]:
+    """Run the last part of every row through the model, filling a fresh cache."""
+    keep = block // 2 if len(rows[0]) >= block else block
+    context = torch.tensor([row[-keep:] for row in rows], dtype=torch.long, device=device)
+    cache = model.new_cache(batch=len(rows))
+    with torch.inference_mode():
+        logits, _ = model(context, cache=cache)
+    return logits, cache
+
+
+def generate_variations(
+    loaded: LoadedModel,
+    prompt: symusic.Score | None,
+    settings: GenerationSettings = GenerationSettings(),
+    n: int = 1,
+    *,
+    cancel: Callable[[], bool] | None = None,
+    on_event: Callable[[TokenEvent], None] | None = None,
+) -> list[Take]:
+    """`n` continuations of one seed, sampled together as a batch."""
+    sequences: list[list[int]] = []
+    for event in stream_generation(loaded, prompt, settings, variations=n, cancel=cancel, sequences=sequences):
+        if on_event:
+            on_event(event)
+    seed_ids = prompt_ids(loaded, prompt, settings.prompt_bars)
+    program = _program_for(loaded, prompt)
+    takes = [_take_from_ids(loaded, ids, len(seed_ids), program) for ids in sequences]
+    for take in takes:
+        _copy_conductor(prompt, take.score)
+    return takes
+
+
+def generate(loaded: LoadedModel, prompt: symusic.Score | None,
+             settings: GenerationSettings = GenerationSettings()) -> Take:
+    return generate_variations(loaded, prompt, settings, 1)[0]
+
+
+def _program_for(loaded: LoadedModel, prompt: symusic.Score | None) -> int:
+    if prompt is not None and prompt.tracks:
+        return prompt.tracks[0].program
+    return loaded.program
+
+
+def _take_from_ids(loaded: LoadedModel, ids: list[int], seed_tokens: int, program: int) -> Take:
+    tokenizer = loaded.tokenizer
+    score = tokenizer.decode(ids, program=program)
+    grammar = RemiGrammar(tokenizer)
+    seed_state: RemiState = replay(grammar, ids[:seed_tokens])
+    full_state = replay(grammar, ids)
+    continuation = full_state.notes[len(seed_state.notes):]
+    if continuation:
+        seed_end = min(note.time for note in continuation)
+    else:
+        seed_end = max((n.time + n.duration for n in seed_state.notes), default=0)
+    score.markers.append(symusic.TextMeta(seed_end, CONTINUATION_MARKER))
+    # Notes held past the last bar line would lengthen the piece: end them at the bar line.
+    piece_end = full_state.bar_start + full_state.bar_ticks
+    for track in score.tracks:
+        for note in track.notes:
+            if note.time + note.duration > piece_end:
+                note.duration = max(1, piece_end - note.time)
+    return Take(score=score, seed_end_tick=seed_end, ids=list(ids), seed_tokens=seed_tokens)
+
+
+def _copy_conductor(prompt: symusic.Score | None, score: symusic.Score) -> None:
+    """Give the take its seed's tempo and key (a decoded sequence has neither)."""
+    tempo = prompt.tempos[0].qpm if prompt is not None and prompt.tempos else 100.0
+    score.tempos = [symusic.Tempo(0, tempo)]
+    if prompt is not None and prompt.key_signatures:
+        first = prompt.key_signatures[0]
+        score.key_signatures = [symusic.KeySignature(0, first.key, first.tonality)]
+
+
+def seed_end_of(score: symusic.Score) -> int | None:
+    """The tick where a take's continuation starts, from its marker (None if unmarked)."""
+    for marker in score.markers:
+        if marker.text == CONTINUATION_MARKER:
+            return int(marker.time)
+    return None

@@ -1,0 +1,176 @@
+"""The grammar of REMI token sequences, used to mask sampling so decoding never fails.
+
+A REMI piece reads: Bar [TimeSig] (Position (Pitch [Velocity] Duration)+)* Bar ...
+`RemiState` follows one sequence token by token. It knows which token types may come next,
+that Positions only move forward inside a bar and stay inside it, and it turns tokens into
+notes as they arrive (`feed` returns the finished note), which is what lets the GUI and the
+MIDI player stream a take while it is still being written.
+
+Times: positions are counted per beat of the time signature (its denominator) at
+`positions_per_beat`; note times are returned in ticks at the tokenizer's resolution.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import numpy as np
+import torch
+
+from core.tokenizer import PartitaTokenizer
+
+# Which token types may follow each type (None: the start of a sequence).
+NEXT_TYPES: dict[str | None, tuple[str, ...]] = {
+    None: ("Bar",),
+    "BOS": ("Bar",),
+    "Bar": ("TimeSig", "Position", "Bar"),
+    "TimeSig": ("Position", "Bar"),
+    "Position": ("Pitch",),
+    "Pitch": ("Velocity", "Duration"),  # Velocity only where the vocabulary has it
+    "Velocity": ("Duration",),
+    "Duration": ("Pitch", "Position", "Bar", "EOS"),
+    "EOS": ("EOS",),
+}
+
+
+@dataclass(frozen=True)
+class StreamedNote:
+    time: int  # ticks at the tokenizer's resolution
+    duration: int
+    pitch: int
+    velocity: int
+    bar: int  # 0-based bar index in the sequence
+
+
+class RemiGrammar:
+    """Per-vocabulary tables shared by every `RemiState`."""
+
+    def __init__(self, tokenizer: PartitaTokenizer):
+        if tokenizer.settings.tokenization != "REMI":
+            raise ValueError("the grammar mask is defined for REMI only")
+        self.tokenizer = tokenizer
+        self.types = list(tokenizer.token_types)
+        size = len(self.types)
+        self.type_masks: dict[str | None, torch.Tensor] = {}
+        has_velocity = tokenizer.settings.use_velocities
+        for previous, allowed in NEXT_TYPES.items():
+            allowed = tuple(t for t in allowed if t != "Velocity" or has_velocity)
+            if previous == "Pitch" and has_velocity:
+                allowed = ("Velocity",)
+            self.type_masks[previous] = torch.tensor([t in allowed for t in self.types], dtype=torch.bool)
+        self.position_value = torch.full((size,), -1, dtype=torch.long)
+        self.values: list[object] = [None] * size
+        for token_id, token in enumerate(tokenizer.tokens):
+            kind, _, value = token.partition("_")
+            if kind == "Position":
+                self.position_value[token_id] = int(value)
+                self.values[token_id] = int(value)
+            elif kind in ("Pitch", "Velocity"):
+                self.values[token_id] = int(value)
+            elif kind == "Duration":
+                beats, numerator, denominator = (int(x) for x in value.split("."))
+                self.values[token_id] = Fraction(beats) + Fraction(numerator, denominator)
+            elif kind == "TimeSig":
+                top, bottom = value.split("/")
+                self.values[token_id] = (int(top), int(bottom))
+        self.is_position = self.position_value >= 0
+        self.eos_id = tokenizer.eos_id
+        self.is_timesig = torch.tensor([t == "TimeSig" for t in self.types], dtype=torch.bool)
+        self.timesig_ids = {v: i for i, v in enumerate(self.values) if self.types[i] == "TimeSig"}
+        self.timesig_id = torch.arange(size)
+        self.ppb = tokenizer.settings.positions_per_beat
+        self.tpq = tokenizer.ticks_per_quarter
+
+    def new_state(self) -> RemiState:
+        return RemiState(self)
+
+
+@dataclass
+class RemiState:
+    grammar: RemiGrammar
+    last_type: str | None = None
+    time_signature: tuple[int, int] = (4, 4)
+    meter_given: bool = False  # a TimeSig token has been seen
+    bars: int = 0  # Bar tokens seen
+    bar_start: int = 0  # tick of the current bar's downbeat
+    position: int = -1  # current position in the bar, -1 before the first Position
+    pitch: int = 0
+    velocity: int = 80
+    finished: bool = False
+    notes: list[StreamedNote] = field(default_factory=list)
+
+    @property
+    def bar_ticks(self) -> int:
+        numerator, denominator = self.time_signature
+        return self.grammar.tpq * 4 * numerator // denominator
+
+    @property
+    def positions_per_bar(self) -> int:
+        return self.time_signature[0] * self.grammar.ppb
+
+    def ticks_per_position(self) -> Fraction:
+        return Fraction(self.grammar.tpq * 4, self.time_signature[1] * self.grammar.ppb)
+
+    def allowed(self, *, min_bars: int = 0, keep_meter: bool = False) -> torch.Tensor:
+        """Bool mask (vocab,) of the tokens that may come next.
+
+        `min_bars`: no EOS before this many Bar tokens. `keep_meter`: TimeSig tokens may
+        only repeat the current time signature (a continuation keeps its seed's meter).
+        """
+        grammar = self.grammar
+        mask = grammar.type_masks[self.last_type if self.last_type in NEXT_TYPES else "Duration"].clone()
+        if mask[grammar.is_position].any():
+            values = grammar.position_value
+            in_bar = (values > self.position) & (values < self.positions_per_bar)
+            mask &= ~grammar.is_position | in_bar
+        if self.bars < min_bars:
+            mask[grammar.eos_id] = False
+        if keep_meter and self.last_type == "Bar":
+            mask &= ~grammar.is_timesig | (grammar.timesig_id == grammar.timesig_ids.get(self.time_signature, -1))
+        if not mask.any():  # cannot happen with a REMI vocabulary; never leave sampling empty
+            mask = self.grammar.type_masks["Duration"].clone()
+        return mask
+
+    def feed(self, token_id: int) -> StreamedNote | None:
+        """Advance by one token; returns the note it completes, if any."""
+        kind = self.grammar.types[token_id]
+        value = self.grammar.values[token_id]
+        note = None
+        if kind == "Bar":
+            if self.bars > 0:
+                self.bar_start += self.bar_ticks
+            self.bars += 1
+            self.position = -1
+        elif kind == "TimeSig":
+            self.time_signature = value  # type: ignore[assignment]
+            self.meter_given = True
+        elif kind == "Position":
+            self.position = int(value)  # type: ignore[arg-type]
+        elif kind == "Pitch":
+            self.pitch = int(value)  # type: ignore[arg-type]
+        elif kind == "Velocity":
+            self.velocity = int(value)  # type: ignore[arg-type]
+        elif kind == "Duration":
+            beat_ticks = Fraction(self.grammar.tpq * 4, self.time_signature[1])
+            note = StreamedNote(
+                time=self.bar_start + round(max(self.position, 0) * self.ticks_per_position()),
+                duration=max(1, round(value * beat_ticks)),  # type: ignore[operator]
+                pitch=self.pitch,
+                velocity=self.velocity,
+                bar=max(self.bars - 1, 0),
+            )
+            self.notes.append(note)
+        elif kind == "EOS":
+            self.finished = True
+        if kind != "BOS":
+            self.last_type = kind
+        return note
+
+
+def replay(grammar: RemiGrammar, ids: list[int] | np.ndarray) -> RemiState:
+    """The state after a whole sequence (e.g. a prompt)."""
+    state = grammar.new_state()
+    for token_id in ids:
+        state.feed(int(token_id))
+    return state

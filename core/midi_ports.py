@@ -1,0 +1,362 @@
+"""MIDI ports: list, open by name or substring, virtual ports, and clear errors.
+
+Ports follow mido's `ports.py` design: `mido.ports.BaseOutput` validates each message and
+holds a lock around `_send`, subclasses only move bytes. The real ports sit on python-rtmidi
+(the library behind mido's rtmidi backend) for every backend it was compiled with: ALSA, JACK,
+CoreMIDI, Windows MM. We open rtmidi objects ourselves rather than through
+`mido.open_output` for three reasons found on real JACK servers:
+
+* opening by substring ("fluid" for "FLUID Synth (1234):midi_00") and naming our own ports;
+* checking that the destination still exists (`RtMidiOutput.destination_present`) on the
+  port's own client, without registering a new client in the JACK graph;
+* libjack crashes (SIGSEGV) when a port is closed after its server died *and* a new client
+  failed to connect in the meantime; mido's `close()` would then take the whole program down.
+  We remember which JACK servers were lost and leave their ports to the garbage collector.
+
+Nothing here blocks: rtmidi's calls return at once, so a missing or vanished port is always a
+`PortError` with a one-line message, never a hang.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+import mido
+import mido.ports
+import rtmidi
+
+CLIENT_NAME = "Partita"
+VIRTUAL_OUTPUT = "Partita Out"  # what a DAW or synth connects to, to hear Partita
+VIRTUAL_INPUT = "Partita In"  # what a keyboard (or a DAW) sends prompts to
+
+# Our names for the backends, in the order we prefer them on a machine that has several.
+BACKENDS: dict[str, int] = {
+    "jack": rtmidi.API_UNIX_JACK,
+    "alsa": rtmidi.API_LINUX_ALSA,
+    "coremidi": rtmidi.API_MACOSX_CORE,
+    "winmm": rtmidi.API_WINDOWS_MM,
+}
+# Backends where an application can create ports others connect to (not Windows MM).
+VIRTUAL_CAPABLE = frozenset({"jack", "alsa", "coremidi"})
+
+_HOW_TO_START = {
+    "jack": "JACK server not running (start it with `jackd -d dummy` or qjackctl)",
+    "alsa": "no ALSA sequencer (load the snd-seq kernel module, or use JACK)",
+    "coremidi": "CoreMIDI unavailable",
+    "winmm": "Windows MIDI unavailable",
+}
+
+
+class PortError(OSError):
+    """A port that cannot be opened, was not found, or vanished; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class PortInfo:
+    backend: str  # key of BACKENDS
+    name: str  # full name as the backend lists it, e.g. "recv:in" on JACK
+    direction: str  # "input" (we can listen to it) or "output" (we can send to it)
+
+
+@dataclass(frozen=True)
+class PortListing:
+    inputs: list[PortInfo] = field(default_factory=list)
+    outputs: list[PortInfo] = field(default_factory=list)
+    problems: dict[str, str] = field(default_factory=dict)  # backend -> why it listed nothing
+
+
+def compiled_backends() -> list[str]:
+    """Backends this python-rtmidi build supports, in our order of preference."""
+    compiled = set(rtmidi.get_compiled_api())
+    return [name for name, api in BACKENDS.items() if api in compiled]
+
+
+def default_backend() -> str:
+    """The first compiled backend that answers (a running JACK server wins over ALSA)."""
+    listing = list_ports()
+    for name in compiled_backends():
+        if name not in listing.problems:
+            return name
+    reasons = "; ".join(f"{name}: {why}" for name, why in listing.problems.items())
+    raise PortError(f"no MIDI backend available ({reasons or 'python-rtmidi has none compiled'})")
+
+
+# JACK servers we saw die (by server name). See the module docstring: ports of a lost server
+# must never be closed explicitly.
+_lost_jack_servers: set[str] = set()
+_lost_lock = threading.Lock()
+
+
+def _jack_server_name() -> str:
+    return os.environ.get("JACK_DEFAULT_SERVER", "default")
+
+
+def _new_client(backend: str, kind: type, client_name: str = CLIENT_NAME):
+    """An rtmidi MidiIn/MidiOut on `backend`, or PortError saying why the backend is unavailable."""
+    if backend not in BACKENDS:
+        raise PortError(f"unknown MIDI backend {backend!r}; choose from {', '.join(BACKENDS)}")
+    if backend not in compiled_backends():
+        raise PortError(f"MIDI backend {backend!r} is not compiled into python-rtmidi on this system")
+    try:
+        return kind(BACKENDS[backend], client_name)
+    except (rtmidi.SystemError, rtmidi.RtMidiError) as error:
+        if backend == "jack":
+            with _lost_lock:
+                _lost_jack_servers.add(_jack_server_name())
+        raise PortError(f"{backend}: {_HOW_TO_START[backend]} ({error})") from None
+
+
+def list_ports(backend: str | None = None) -> PortListing:
+    """Input and output ports of one backend, or of every compiled backend."""
+    listing = PortListing()
+    for name in [backend] if backend else compiled_backends():
+        try:
+            midi_in = _new_client(name, rtmidi.MidiIn, f"{CLIENT_NAME} list")
+            midi_out = _new_client(name, rtmidi.MidiOut, f"{CLIENT_NAME} list")
+        except PortError as error:
+            listing.problems[name] = str(error).split(": ", 1)[-1]
+            continue
+        listing.inputs.extend(PortInfo(name, port, "input") for port in midi_in.get_ports())
+        listing.outputs.extend(PortInfo(name, port, "output") for port in midi_out.get_ports())
+        midi_in.delete()
+        midi_out.delete()
+    return listing
+
+
+def match_port(query: str, names: Iterable[str], direction: str) -> int:
+    """Index of the port called `query`, or the only one containing it (case-insensitive)."""
+    names = list(names)
+    if query in names:
+        return names.index(query)
+    hits = [i for i, name in enumerate(names) if query.lower() in name.lower()]
+    if len(hits) == 1:
+        return hits[0]
+    available = ", ".join(repr(n) for n in names) or "none"
+    if hits:
+        matches = ", ".join(repr(names[i]) for i in hits)
+        raise PortError(f"{direction} port name {query!r} is ambiguous: matches {matches}")
+    raise PortError(f"no {direction} port matching {query!r} (available: {available})")
+
+
+class RtMidiOutput(mido.ports.BaseOutput):
+    """An output port: connected to an existing port (`name`) or virtual (others connect to us).
+
+    `send(mido.Message)` validates and locks (mido's BaseOutput); `send_bytes` skips the
+    Message round trip for the scheduler's hot path.
+    """
+
+    def _open(self, backend: str = "jack", virtual: bool = False, client_name: str = CLIENT_NAME,
+              port_name: str = VIRTUAL_OUTPUT, **_) -> None:
+        self.backend = backend
+        self.virtual = virtual
+        self._server = _jack_server_name() if backend == "jack" else ""
+        self._rt = _new_client(backend, rtmidi.MidiOut, client_name)
+        try:
+            if virtual:
+                if backend not in VIRTUAL_CAPABLE:
+                    raise PortError(f"{backend}: virtual ports are not supported; open an existing port")
+                self._rt.open_virtual_port(port_name)
+                self.name = port_name
+            else:
+                names = self._rt.get_ports()
+                index = match_port(self.name or "", names, "output")
+                self.name = names[index]
+                self._rt.open_port(index, port_name)
+        except (rtmidi.RtMidiError, rtmidi.SystemError) as error:
+            self._release()
+            raise PortError(f"cannot open output port {self.name!r}: {error}") from None
+        except PortError:
+            self._release()
+            raise
+        self._device_type = f"rtmidi/{backend}"
+
+    def _send(self, message: mido.Message) -> None:
+        self._rt.send_message(message.bytes())
+
+    def send_bytes(self, data: list[int] | bytes) -> None:
+        """Send raw MIDI bytes (already valid); raises ValueError when closed."""
+        with self._lock:
+            if self.closed:
+                raise ValueError(f"send on closed port {self.name!r}")
+            self._rt.send_message(data)
+
+    def destination_present(self) -> bool:
+        """False when the port we connected to has gone (or its server has); virtual ports: True.
+
+        Asks this port's own client, so it registers nothing new in the JACK graph (cheap
+        enough to call a few times a second from the playback thread).
+        """
+        if self.virtual or self.closed:
+            return not self.closed
+        with self._lock:
+            return self.name in self._rt.get_ports()
+
+    def _close(self) -> None:
+        self._release()
+
+    def _release(self) -> None:
+        rt, self._rt = getattr(self, "_rt", None), None
+        if rt is None:
+            return
+        with _lost_lock:
+            server_lost = self.backend == "jack" and self._server in _lost_jack_servers
+        if not server_lost:  # see module docstring: closing after a lost server crashes libjack
+            rt.close_port()
+            rt.delete()
+
+
+class RtMidiInput(mido.ports.BaseInput):
+    """An input port that hands each message to `callback(message, seconds)` as it arrives.
+
+    `seconds` comes from the injected `clock` (a zero-argument function, default
+    `time.perf_counter`), read when rtmidi delivers the message. The callback runs on rtmidi's
+    thread: keep it short (append to a list, set an event). Without a callback, messages queue
+    up for `receive()`/`iter_pending()` as in mido.
+    """
+
+    _locking = True
+
+    def _open(self, backend: str = "jack", virtual: bool = False, client_name: str = CLIENT_NAME,
+              port_name: str = VIRTUAL_INPUT, callback: Callable | None = None,
+              clock: Callable[[], float] | None = None, **_) -> None:
+        import time
+
+        self.backend = backend
+        self.virtual = virtual
+        self.callback = callback
+        self._clock = clock or time.perf_counter
+        self._server = _jack_server_name() if backend == "jack" else ""
+        self._rt = _new_client(backend, rtmidi.MidiIn, client_name)
+        try:
+            if virtual:
+                if backend not in VIRTUAL_CAPABLE:
+                    raise PortError(f"{backend}: virtual ports are not supported; open an existing port")
+                self._rt.open_virtual_port(port_name)
+                self.name = port_name
+            else:
+                names = self._rt.get_ports()
+                index = match_port(self.name or "", names, "input")
+                self.name = names[index]
+                self._rt.open_port(index, port_name)
+        except (rtmidi.RtMidiError, rtmidi.SystemError) as error:
+            self._release()
+            raise PortError(f"cannot open input port {self.name!r}: {error}") from None
+        except PortError:
+            self._release()
+            raise
+        self._rt.ignore_types(sysex=True, timing=True, active_sense=True)
+        self._rt.set_callback(self._on_message)
+        self._device_type = f"rtmidi/{backend}"
+
+    def _on_message(self, event: tuple[list[int], float], _data=None) -> None:
+        seconds = self._clock()
+        try:
+            message = mido.Message.from_bytes(event[0])
+        except ValueError:
+            return  # a malformed message from the device; nothing to do with it
+        callback = self.callback
+        if callback is not None:
+            callback(message, seconds)
+        else:
+            with self._lock:
+                self._messages.append(message)
+
+    def _receive(self, block: bool = True) -> None:
+        return None  # messages arrive through _on_message
+
+    def source_present(self) -> bool:
+        """False when the port we listen to has gone (or its server has); virtual ports: True."""
+        if self.virtual or self.closed:
+            return not self.closed
+        return self.name in self._rt.get_ports()
+
+    def _close(self) -> None:
+        self._release()
+
+    def _release(self) -> None:
+        rt, self._rt = getattr(self, "_rt", None), None
+        if rt is None:
+            return
+        with _lost_lock:
+            server_lost = self.backend == "jack" and self._server in _lost_jack_servers
+        if not server_lost:
+            rt.cancel_callback()
+            rt.close_port()
+            rt.delete()
+
+
+def open_output(name: str | None = None, *, backend: str | None = None, virtual: bool = False,
+                client_name: str = CLIENT_NAME, port_name: str = VIRTUAL_OUTPUT) -> RtMidiOutput:
+    """Open an output to the port called (or uniquely containing) `name`, or a virtual one."""
+    if not virtual and not name:
+        raise PortError("no output port named; pass a port name or ask for a virtual port")
+    return RtMidiOutput(name, backend=backend or default_backend(), virtual=virtual,
+                        client_name=client_name, port_name=port_name)
+
+
+def open_input(name: str | None = None, *, backend: str | None = None, virtual: bool = False,
+               callback: Callable | None = None, clock: Callable[[], float] | None = None,
+               client_name: str = CLIENT_NAME, port_name: str = VIRTUAL_INPUT) -> RtMidiInput:
+    """Listen to the port called (or uniquely containing) `name`, or on a virtual one."""
+    if not virtual and not name:
+        raise PortError("no input port named; pass a port name or ask for a virtual port")
+    return RtMidiInput(name, backend=backend or default_backend(), virtual=virtual, callback=callback,
+                       clock=clock, client_name=client_name, port_name=port_name)
+
+
+class CollectingOutput(mido.ports.BaseOutput):
+    """An output that keeps what it is sent as (seconds, message): for tests and rendering."""
+
+    def _open(self, clock: Callable[[], float] | None = None, **_) -> None:
+        import time
+
+        self.clock = clock or time.perf_counter
+        self.sent: list[tuple[float, mido.Message]] = []
+        self.present = True  # tests flip this to simulate a vanished destination
+
+    def _send(self, message: mido.Message) -> None:
+        self.sent.append((self.clock(), message))
+
+    def send_bytes(self, data: list[int] | bytes) -> None:
+        self.send(mido.Message.from_bytes(list(data)))
+
+    def destination_present(self) -> bool:
+        return self.present and not self.closed
+
+
+class TeeOutput(mido.ports.BaseOutput):
+    """Sends to several outputs at once (an external synth and the built-in one, say).
+
+    `destination_present` is False as soon as one destination has gone, so playback stops
+    with an error; `present_outputs()` gives those still there, for the final note-offs.
+    """
+
+    def _open(self, outputs: Iterable = (), **_) -> None:
+        self.outputs = list(outputs)
+        self.name = " + ".join(str(getattr(o, "name", o)) for o in self.outputs)
+
+    def _send(self, message: mido.Message) -> None:
+        for output in self.outputs:
+            output.send(message)
+
+    def send_bytes(self, data: list[int] | bytes) -> None:
+        for output in self.outputs:
+            output.send_bytes(data)
+
+    def destination_present(self) -> bool:
+        return all(_present(output) for output in self.outputs)
+
+    def present_outputs(self) -> list:
+        return [output for output in self.outputs if _present(output)]
+
+    def _close(self) -> None:
+        for output in self.outputs:
+            output.close()
+
+
+def _present(output) -> bool:
+    check = getattr(output, "destination_present", None)
+    return bool(check()) if check else not getattr(output, "closed", False)

@@ -1,0 +1,343 @@
+"""Training as a generator of small events, in the spirit of minGPT's trainer.
+
+`train(config)` owns the loop and yields `TrainStarted`, `TrainStep`, `EvalResult`,
+`CheckpointSaved` and `TrainDone`; the CLI prints them, the GUI plots them, tests assert on
+them. Stopping is cooperative: `should_stop()` is checked every step, and closing the
+generator also saves a checkpoint, so a run can always be resumed exactly (`resume=True`):
+batches and dropout draws depend only on (seed, step, rank).
+
+Under `torchrun --nproc_per_node N partita train ...` the same loop runs with PyTorch
+DistributedDataParallel (gloo on CPU, nccl on CUDA); rank 0 evaluates and writes.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from collections.abc import Callable, Iterator
+from contextlib import nullcontext
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from core.checkpoint import load_optimizer_state, load_weights, read_config, save_checkpoint
+from core.corpus import Corpus, import_corpus, split_by_piece
+from core.dataset import IGNORE, BatchSampler, evaluation_windows, tokenize_pieces
+from core.model import PRESETS, Transformer
+from core.tokenizer import PartitaTokenizer, TokenizerSettings, settings_for
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    data: str  # folder, file, or builtin:NAME
+    out: str  # run folder
+    preset: str = "tiny"
+    model_overrides: dict = field(default_factory=dict)  # e.g. {"n_layer": 2, "dropout": 0.0}
+    steps: int = 2000
+    batch_size: int = 16
+    learning_rate: float = 1e-3  # peak, after warm-up
+    min_learning_rate: float = 1e-4  # end of the cosine decay
+    warmup_steps: int = 100
+    weight_decay: float = 0.1
+    grad_clip: float = 1.0
+    eval_every: int = 200  # steps between validation passes (and checkpoints)
+    eval_windows: int = 64  # held-out windows per validation pass (evenly spaced)
+    seed: int = 0
+    max_transpose: int = 5  # augmentation: up to ± this many semitones (0: off)
+    tokenization: str = "REMI"
+    use_velocities: bool | None = None  # None: decide from the corpus
+    device: str = "auto"  # auto: CUDA, then MPS, then CPU
+    program: int | None = None  # GM program for generated MIDI; None: from the corpus
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class TrainStarted:
+    run_dir: str
+    parameters: int
+    train_pieces: int
+    validation_pieces: int
+    train_tokens: int
+    device: str
+    start_step: int
+
+
+@dataclass(frozen=True)
+class TrainStep:
+    step: int  # steps done
+    total_steps: int
+    loss: float
+    learning_rate: float
+    tokens_per_s: float
+    elapsed_s: float
+
+
+@dataclass(frozen=True)
+class EvalResult:
+    step: int
+    loss: float  # mean cross-entropy per token, nats
+    accuracy: float  # next-token accuracy
+    perplexity: float
+    tokens: int
+    per_type: dict  # token type -> {"loss", "accuracy", "tokens"}
+
+
+@dataclass(frozen=True)
+class CheckpointSaved:
+    step: int
+    path: str
+
+
+@dataclass(frozen=True)
+class TrainDone:
+    step: int
+    cancelled: bool
+    run_dir: str
+
+
+TrainEvent = TrainStarted | TrainStep | EvalResult | CheckpointSaved | TrainDone
+
+
+def pick_device(name: str = "auto") -> torch.device:
+    if name != "auto":
+        return torch.device(name)
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def learning_rate_at(step: int, config: TrainConfig) -> float:
+    """Linear warm-up, then cosine decay to min_learning_rate at the last step."""
+    if step < config.warmup_steps:
+        return config.learning_rate * (step + 1) / config.warmup_steps
+    progress = (step - config.warmup_steps) / max(1, config.steps - config.warmup_steps)
+    cosine = 0.5 * (1 + math.cos(math.pi * min(progress, 1.0)))
+    return config.min_learning_rate + cosine * (config.learning_rate - config.min_learning_rate)
+
+
+@dataclass
+class PreparedData:
+    corpus: Corpus
+    tokenizer: PartitaTokenizer
+    train: list
+    validation: list
+    split_names: dict
+
+
+def prepare_data(config: TrainConfig, tokenizer_settings: TokenizerSettings | None = None) -> PreparedData:
+    corpus = import_corpus(config.data)
+    if not corpus.pieces:
+        reasons = "; ".join(f"{e.name}: {e.reason}" for e in corpus.skipped[:3])
+        raise ValueError(f"{config.data}: no piece could be imported ({reasons or 'no music files'})")
+    if tokenizer_settings is None:
+        tokenizer_settings = settings_for([p.score for p in corpus.pieces], config.tokenization)
+        if config.use_velocities is not None:
+            tokenizer_settings = replace(tokenizer_settings, use_velocities=config.use_velocities)
+    tokenizer = PartitaTokenizer.create(tokenizer_settings)
+    split = split_by_piece(corpus.pieces, seed=config.seed)
+    train = tokenize_pieces(split.train or corpus.pieces, tokenizer, corpus.pitch_range, config.max_transpose)
+    validation = tokenize_pieces(split.validation, tokenizer, corpus.pitch_range, 0)
+    return PreparedData(corpus, tokenizer, train, validation, split.names())
+
+
+@torch.no_grad()
+def evaluate(model: Transformer, tokenizer: PartitaTokenizer, x: torch.Tensor, y: torch.Tensor,
+             batch_size: int = 16, step: int = 0) -> EvalResult:
+    """Cross-entropy, accuracy and perplexity on held-out windows, overall and per token type."""
+    was_training = model.training
+    model.eval()
+    device = next(model.parameters()).device
+    types = tokenizer.token_types
+    type_names = sorted(set(types))
+    type_index = torch.tensor([type_names.index(t) for t in types])
+    loss_sum = torch.zeros(len(type_names), dtype=torch.float64)
+    correct = torch.zeros(len(type_names), dtype=torch.float64)
+    count = torch.zeros(len(type_names), dtype=torch.float64)
+    for start in range(0, len(x), batch_size):
+        xb, yb = x[start:start + batch_size].to(device), y[start:start + batch_size].to(device)
+        logits, _ = model(xb)
+        flat_logits, flat_y = logits.view(-1, logits.size(-1)).float(), yb.reshape(-1)
+        keep = flat_y != IGNORE
+        flat_logits, flat_y = flat_logits[keep], flat_y[keep]
+        losses = F.cross_entropy(flat_logits, flat_y, reduction="none").cpu().double()
+        hits = (flat_logits.argmax(-1) == flat_y).cpu().double()
+        kinds = type_index[flat_y.cpu()]
+        loss_sum.index_add_(0, kinds, losses)
+        correct.index_add_(0, kinds, hits)
+        count.index_add_(0, kinds, torch.ones_like(losses))
+    model.train(was_training)
+    total = float(count.sum())
+    if total == 0:
+        return EvalResult(step, float("nan"), float("nan"), float("nan"), 0, {})
+    loss = float(loss_sum.sum()) / total
+    per_type = {
+        name: {"loss": float(loss_sum[i] / count[i]), "accuracy": float(correct[i] / count[i]), "tokens": int(count[i])}
+        for i, name in enumerate(type_names) if count[i] > 0
+    }
+    return EvalResult(step, loss, float(correct.sum()) / total, math.exp(min(loss, 50.0)), int(total), per_type)
+
+
+def _distributed() -> tuple[int, int]:
+    """(rank, world size); initialises torch.distributed when launched by torchrun."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1:
+        return 0, 1
+    import torch.distributed as dist
+
+    if not dist.is_initialized():
+        dist.init_process_group(backend="nccl" if torch.cuda.is_available() else "gloo")
+    return dist.get_rank(), world
+
+
+def train(config: TrainConfig, *, resume: bool = False,
+          should_stop: Callable[[], bool] | None = None) -> Iterator[TrainEvent]:
+    """Train (or resume) a model in `config.out`, yielding events as it goes."""
+    run_dir = Path(config.out)
+    rank, world = _distributed()
+    start_step = 0
+    saved_tokenizer = None
+    if resume:
+        saved = read_config(run_dir)
+        start_step = int(saved.get("training", {}).get("step", 0))
+        saved_tokenizer = TokenizerSettings.from_json(saved["tokenizer"])
+    data = prepare_data(config, saved_tokenizer)
+    tokenizer = data.tokenizer
+    device = pick_device(config.device)
+    if world > 1 and device.type == "cuda":
+        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+    base = PRESETS[config.preset]
+    model_config = replace(base, vocab_size=len(tokenizer), **config.model_overrides)
+    model = Transformer(model_config)
+    if resume:
+        load_weights(model, run_dir / "model.safetensors")
+    model.to(device).train()
+    optimizer = _optimizer(model, config, device)
+    if resume and (run_dir / "optimizer.safetensors").exists():
+        load_optimizer_state(run_dir, model, optimizer)
+    trained = model
+    if world > 1:
+        trained = torch.nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
+    sampler = BatchSampler(data.train, tokenizer, model_config.block_size, config.batch_size, config.seed,
+                           augment=config.max_transpose > 0)
+    eval_x, eval_y = evaluation_windows(data.validation, tokenizer, model_config.block_size, config.eval_windows)
+    program = config.program if config.program is not None else _corpus_program(data.corpus)
+    meta = {"train": config.to_json(), "corpus": {"name": data.corpus.name, "program": program,
+                                                   "pitch_range": list(data.corpus.pitch_range),
+                                                   "split": data.split_names, "stats": data.corpus.stats()}}
+    log = _MetricsLog(run_dir / "metrics.jsonl", enabled=rank == 0, truncate_after=start_step if resume else 0)
+    if rank == 0:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        data.corpus.save_report(run_dir / "corpus.json")
+    autocast = torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else nullcontext()
+
+    def checkpoint(step: int, last_eval: EvalResult | None) -> CheckpointSaved:
+        state = {"step": step, "world_size": world}
+        if last_eval is not None:
+            state["validation"] = {"loss": last_eval.loss, "accuracy": last_eval.accuracy,
+                                   "perplexity": last_eval.perplexity, "step": last_eval.step}
+        save_checkpoint(run_dir, model, tokenizer, {**meta, "training": state}, optimizer)
+        return log.write(CheckpointSaved(step, str(run_dir)))
+
+    started = TrainStarted(str(run_dir), model.num_parameters(), len(data.train), len(data.validation),
+                           sum(len(p.ids) for p in data.train), str(device), start_step)
+    yield log.write(started)
+    step, last_eval, saved_step = start_step, None, start_step
+    tick, tokens_since = time.perf_counter(), 0
+    began = tick
+    try:
+        while step < config.steps:
+            if should_stop and should_stop():
+                break
+            lr = learning_rate_at(step, config)
+            for group in optimizer.param_groups:
+                group["lr"] = lr
+            x, y = sampler.batch(step, rank)
+            x, y = x.to(device), y.to(device)
+            torch.manual_seed(config.seed * 1_000_003 + step * 101 + rank)  # dropout draws per step
+            with autocast:
+                _, loss = trained(x, y)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+            optimizer.step()
+            step += 1
+            tokens_since += int((y != IGNORE).sum()) * world
+            now = time.perf_counter()
+            yield log.write(TrainStep(step, config.steps, loss.item(), lr, tokens_since / max(now - tick, 1e-9),
+                                      now - began))
+            tick, tokens_since = now, 0
+            if rank == 0 and (step % config.eval_every == 0 or step == config.steps):
+                if len(eval_x):
+                    last_eval = evaluate(model, tokenizer, eval_x, eval_y, step=step)
+                    yield log.write(last_eval)
+                yield checkpoint(step, last_eval)
+                saved_step = step
+    except GeneratorExit:
+        if rank == 0 and step > saved_step:  # the consumer stopped us: keep the work
+            checkpoint(step, last_eval)
+        raise
+    if rank == 0 and step > saved_step:
+        yield checkpoint(step, last_eval)
+    yield log.write(TrainDone(step, step < config.steps, str(run_dir)))
+    if world > 1:
+        import torch.distributed as dist
+
+        dist.destroy_process_group()
+
+
+def _optimizer(model: Transformer, config: TrainConfig, device: torch.device) -> torch.optim.AdamW:
+    decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
+    no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
+    groups = [{"params": decay, "weight_decay": config.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+    return torch.optim.AdamW(groups, lr=config.learning_rate, betas=(0.9, 0.95),
+                             fused=device.type == "cuda")
+
+
+def _corpus_program(corpus: Corpus) -> int:
+    programs = [p.score.tracks[0].program for p in corpus.pieces if p.score.tracks]
+    return max(set(programs), key=programs.count) if programs else 0
+
+
+class _MetricsLog:
+    """metrics.jsonl: one line per event, appended (rank 0 only)."""
+
+    def __init__(self, path: Path, enabled: bool, truncate_after: int):
+        self.path, self.enabled = path, enabled
+        if enabled and path.exists():
+            kept = []
+            for line in path.read_text().splitlines():
+                try:
+                    record = json.loads(line)
+                except ValueError:
+                    continue  # a line cut by a kill
+                if not truncate_after or record.get("step", 0) <= truncate_after:
+                    kept.append(line)
+            path.write_text("".join(k + "\n" for k in kept) if truncate_after else "")
+
+    def write(self, event):
+        if self.enabled:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self.path.open("a") as handle:
+                handle.write(json.dumps({"event": type(event).__name__, **asdict(event)}) + "\n")
+        return event
+
+
+def read_metrics(run_dir: Path) -> list[dict]:
+    """The events of a run's metrics.jsonl (for plotting an earlier run)."""
+    path = Path(run_dir) / "metrics.jsonl"
+    records = []
+    if path.exists():
+        for line in path.read_text().splitlines():
+            try:
+                records.append(json.loads(line))
+            except ValueError:
+                continue
+    return records
