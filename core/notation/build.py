@@ -1,0 +1,290 @@
+"""Build a music21 Score (parts, measures, voices, ties, clefs, keys) from a `symusic.Score`.
+
+This is the only module of `core.notation` that touches music21, which it imports lazily. The
+musical decisions (grid, voices, note values, clefs, key) are made by the pure modules beside it;
+here they are only turned into music21 objects, so MusicXML comes out already measured, tied and
+voiced, and music21's own guessing (`makeNotation`) has nothing left to change but beams.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import symusic
+
+from core.notation.bars import Bar, make_bars, time_signature_changes
+from core.notation.keys import choose_clefs, clefs_for, estimate_key
+from core.notation.quantize import Quantized, quantize
+from core.notation.rhythm import split_span
+from core.notation.voices import Event, split_voices
+
+CONTINUATION_MARKER = "continuation"  # the engine's marker text at the seed/continuation boundary
+_SHARP_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
+_FLAT_NAMES = ("C", "D-", "D", "E-", "E", "F", "G-", "G", "A-", "A", "B-", "B")
+
+
+@dataclass(frozen=True)
+class NotationOptions:
+    """How to write a score as notation. Defaults suit a take or a corpus piece."""
+
+    title: str = ""  # printed at the top; empty: no title
+    corpus_name: str = ""  # printed as "after <corpus_name>" where the composer goes
+    program: int | None = None  # General MIDI program for every part (42 = cello); None: the track's
+    part_name: str | None = None  # None: the track name, or the instrument's name
+    swing: bool | None = None  # write swing eighths straight with a "Swing" mark; None: detect
+    overlaps: str = "auto"  # "voices" keeps overlaps as voices, "trim" cuts legato overlaps, "auto"
+    pickup: bool | None = None  # first bar as a pickup when the music starts inside it; None: auto
+
+
+@dataclass(frozen=True)
+class NotationReport:
+    """What the conversion decided, for the CLI and tests."""
+
+    parts: int
+    measures: int
+    exact: bool  # source already on the grid: notes kept exactly
+    swing: bool
+    pickup: Fraction  # quarters of silence cut from the first bar (0: no pickup)
+    key_sharps: int
+    key_from_analysis: bool
+    trimmed_notes: int
+    max_voices: int
+    clefs: tuple[str, ...] = field(default=())  # clefs used by the first part, in order of appearance
+
+
+def to_music21(score: symusic.Score, options: NotationOptions | None = None):
+    """Return (music21.stream.Score, NotationReport)."""
+    options = options or NotationOptions()
+    from music21 import metadata, stream
+
+    tpq = score.ticks_per_quarter
+    tracks = [t for t in score.tracks if not t.is_drum] or [symusic.Track(name="", program=options.program or 0)]
+    pitched = symusic.Score(tpq)
+    pitched.tracks.extend(tracks)
+    changes = time_signature_changes(score)
+    raw_end = max((Fraction(int(n.time + n.duration), tpq) for t in tracks for n in t.notes), default=Fraction(0))
+    quantized: Quantized = quantize(pitched, make_bars(changes, raw_end + 8), swing=options.swing)
+    trim = options.overlaps == "trim" or (options.overlaps == "auto" and not quantized.exact)
+    splits = [split_voices(notes, trim_overlaps=trim) for notes in quantized.tracks]
+
+    events = [e for s in splits for v in s.voices for e in v]
+    end = max((e.end for e in events), default=Fraction(0))
+    first = min((e.onset for e in events), default=Fraction(0))
+    first_bar_length = make_bars(changes, Fraction(1))[0].length
+    pickup = Fraction(0)
+    if options.pickup is not False and 0 < first < first_bar_length and end > first_bar_length:
+        pickup = first
+    bars = make_bars(changes, max(end, Fraction(1)), pickup=pickup)
+
+    key_sharps, key_changes, analysed = _keys(score, quantized, bars)
+    m21 = stream.Score()
+    m21.metadata = metadata.Metadata()
+    m21.metadata.title = options.title or ""
+    m21.metadata.movementName = options.title or ""
+    if options.corpus_name:
+        m21.metadata.composer = f"after {options.corpus_name}"
+    tempo = _notation_tempo(score)
+    marker_positions = [
+        Fraction(int(m.time), tpq) for m in score.markers if CONTINUATION_MARKER in m.text.lower()
+    ]
+    clefs_used: tuple[str, ...] = ()
+    for index, (track, split) in enumerate(zip(tracks, splits, strict=True)):
+        part, clefs = _build_part(
+            track, split.voices, bars, key_changes, options,
+            tempo=tempo if index == 0 else None,
+            swing=quantized.swing and index == 0,
+            markers=marker_positions if index == 0 else [],
+        )
+        m21.insert(0, part)
+        if index == 0:
+            clefs_used = clefs
+    report = NotationReport(
+        parts=len(tracks), measures=len(bars), exact=quantized.exact, swing=quantized.swing, pickup=pickup,
+        key_sharps=key_sharps, key_from_analysis=analysed, trimmed_notes=sum(s.trimmed for s in splits),
+        max_voices=max((len(s.voices) for s in splits), default=0), clefs=clefs_used,
+    )
+    return m21, report
+
+
+def _notation_tempo(score: symusic.Score) -> float:
+    """One metronome mark: the first tempo, or the median of a performance's dense tempo map."""
+    tempos = [t.qpm for t in score.tempos]
+    if not tempos:
+        return 120.0
+    return tempos[0] if len(tempos) <= 4 else statistics.median(tempos)
+
+
+def _keys(score: symusic.Score, quantized: Quantized, bars: list[Bar]):
+    """(first key's sharps, {bar index: sharps} of every change, whether it was analysed)."""
+    tpq = score.ticks_per_quarter
+    starts = [b.start for b in bars]
+    changes: dict[int, int] = {}
+    for ks in sorted(score.key_signatures, key=lambda k: k.time):
+        position = Fraction(int(ks.time), tpq)
+        index = max(0, sum(1 for s in starts if s <= position) - 1)
+        if -7 <= ks.key <= 7:
+            changes[index] = int(ks.key)
+    analysed = not changes
+    if analysed:
+        notes = [(n.pitch, float(n.end - n.onset)) for track in quantized.tracks for n in track]
+        changes[0] = estimate_key(notes).sharps
+    changes.setdefault(0, changes[min(changes)])
+    compact, previous = {}, None
+    for index in sorted(changes):
+        if changes[index] != previous:
+            compact[index] = changes[index]
+            previous = changes[index]
+    return compact[0], compact, analysed
+
+
+def _pitch_name(midi: int, sharps: int) -> str:
+    names = _FLAT_NAMES if sharps < 0 else _SHARP_NAMES
+    return f"{names[midi % 12]}{midi // 12 - 1}"
+
+
+def _instrument(track: symusic.Track, options: NotationOptions):
+    from music21 import instrument
+
+    program = options.program if options.program is not None else int(track.program)
+    try:
+        inst = instrument.instrumentFromMidiProgram(program)
+    except Exception:  # music21 knows most, not all, of the 128 programs
+        inst = instrument.Instrument()
+        inst.midiProgram = program
+    if options.part_name:
+        name = options.part_name
+    elif options.program is not None or not track.name.strip():
+        name = inst.instrumentName or f"Program {program}"
+    else:
+        name = track.name.strip()
+    inst.partName = name
+    inst.instrumentName = name
+    return inst, program, name
+
+
+def _build_part(track, voices, bars, key_changes, options, *, tempo, swing, markers):
+    from music21 import clef, expressions, key, meter, stream
+    from music21 import tempo as m21tempo
+
+    inst, program, name = _instrument(track, options)
+    part = stream.Part()
+    part.partName = name
+    part.insert(0, inst)
+    pitches_by_bar = _pitches_by_bar(voices, bars)
+    clef_names = choose_clefs(pitches_by_bar, clefs_for(program, name))
+    clef_classes = {"bass": clef.BassClef, "tenor": clef.TenorClef, "treble": clef.TrebleClef}
+    sharps = key_changes[0]
+    previous_ts = None
+    previous_clef = None
+    used_clefs: list[str] = []
+    cursors = [0] * len(voices)  # first event of each voice that may still sound in this bar
+    pickup = bars[0].length < Fraction(bars[0].numerator * 4, bars[0].denominator)
+    for index, bar in enumerate(bars):
+        measure = stream.Measure(number=index if pickup else index + 1)
+        if index == 0 and pickup:
+            measure.showNumber = stream.enums.ShowNumber.NEVER  # MusicXML implicit="yes"
+        if clef_names[index] != previous_clef:
+            measure.insert(0, clef_classes[clef_names[index]]())
+            previous_clef = clef_names[index]
+            if previous_clef not in used_clefs:
+                used_clefs.append(previous_clef)
+        if index in key_changes:
+            sharps = key_changes[index]
+            measure.insert(0, key.KeySignature(sharps))
+        signature = (bar.numerator, bar.denominator)
+        if signature != previous_ts:
+            measure.insert(0, meter.TimeSignature(f"{bar.numerator}/{bar.denominator}"))
+            previous_ts = signature
+        if index == 0 and tempo is not None:
+            measure.insert(0, m21tempo.MetronomeMark(number=round(tempo)))
+        if index == 0 and swing:
+            measure.insert(0, expressions.TextExpression("Swing"))
+        for position in markers:
+            if bar.start <= position < bar.end:
+                text = expressions.TextExpression("continuation")
+                measure.insert(float(position - bar.start), text)
+        voice_streams = []
+        for number, voice in enumerate(voices):
+            while cursors[number] < len(voice) and voice[cursors[number]].end <= bar.start:
+                cursors[number] += 1
+            if number > 0 and not _sounds_in(voice, cursors[number], bar):
+                continue
+            voice_streams.append(_voice_in_bar(voice, cursors[number], bar, sharps, hidden_rests=number > 0))
+        if not voices:
+            voice_streams.append(_voice_in_bar((), 0, bar, sharps, hidden_rests=False))
+        if len(voice_streams) == 1:
+            for element in voice_streams[0]:
+                measure.append(element)
+        else:
+            for number, elements in enumerate(voice_streams, start=1):
+                voice_stream = stream.Voice(id=str(number))
+                for element in elements:
+                    voice_stream.append(element)
+                measure.insert(0, voice_stream)
+        part.append(measure)
+    return part, tuple(used_clefs)
+
+
+def _sounds_in(voice: tuple[Event, ...], cursor: int, bar: Bar) -> bool:
+    return cursor < len(voice) and voice[cursor].onset < bar.end
+
+
+def _pitches_by_bar(voices, bars: list[Bar]) -> list[list[int]]:
+    out: list[list[int]] = [[] for _ in bars]
+    starts = [b.start for b in bars]
+    import bisect
+
+    for voice in voices:
+        for event in voice:
+            index = max(0, bisect.bisect_right(starts, event.onset) - 1)
+            out[index].extend(event.pitches)
+    return out
+
+
+def _voice_in_bar(voice, cursor: int, bar: Bar, sharps: int, *, hidden_rests: bool) -> list:
+    """Notes, chords and rests filling the whole bar for one voice, tied where events continue."""
+    from music21 import chord, duration, note, tie
+
+    elements = []
+    position = bar.start
+
+    def rests(until: Fraction) -> None:
+        for start, stop in split_span(position, until, bar):
+            rest = note.Rest(quarterLength=stop - start)
+            if start == bar.start and stop == bar.end:
+                rest.fullMeasure = True
+            if hidden_rests:
+                rest.style.hideObjectOnPrint = True
+            elements.append(rest)
+
+    index = cursor
+    while index < len(voice) and voice[index].onset < bar.end:
+        event = voice[index]
+        start = max(event.onset, bar.start)
+        stop = min(event.end, bar.end)
+        if start > position:
+            rests(start)
+        if event.onset >= bar.start:
+            for grace in event.graces:
+                g = note.Note(_pitch_name(grace, sharps))
+                g.duration = duration.Duration("eighth")
+                elements.append(g.getGrace())
+        for a, b in split_span(start, stop, bar):
+            names = [_pitch_name(p, sharps) for p in event.pitches]
+            element = note.Note(names[0]) if len(names) == 1 else chord.Chord(names)
+            element.duration = duration.Duration(b - a)
+            element.volume.velocity = event.velocity
+            begins = a == event.onset
+            ends = b == event.end
+            if not (begins and ends):
+                element.tie = tie.Tie("start" if begins else "stop" if ends else "continue")
+            elements.append(element)
+        position = stop
+        if event.end > bar.end:
+            break
+        index += 1
+    if position < bar.end:
+        rests(bar.end)
+    return elements
