@@ -1,0 +1,1 @@
+"""The piano roll: a note model (`model.py`), undo commands, the view and the composite widget."""

@@ -1,0 +1,68 @@
+"""Conversion between the roll's notes and `symusic.Score`, the engine's currency.
+
+The roll keeps every note at `TICKS_PER_QUARTER` (480); scores at other resolutions (MIDI
+files at 96, 384, 960 ...; tokenizer output at its own resolution) are scaled on the way in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import symusic
+
+from app.pianoroll.model import GENERATED, SEED, TICKS_PER_QUARTER, Meter, Note
+
+
+def scale_ticks(ticks: int, from_tpq: int, to_tpq: int = TICKS_PER_QUARTER) -> int:
+    return ticks if from_tpq == to_tpq else round(ticks * to_tpq / from_tpq)
+
+
+def meter_of(score: symusic.Score) -> Meter:
+    """The first time signature and tempo of a score (4/4 at 100 bpm when it has none)."""
+    numerator, denominator = 4, 4
+    if len(score.time_signatures):
+        first = score.time_signatures[0]
+        numerator, denominator = int(first.numerator), int(first.denominator)
+    tempo = float(score.tempos[0].qpm) if len(score.tempos) else 100.0
+    return Meter(TICKS_PER_QUARTER, numerator, denominator, round(tempo, 2))
+
+
+def notes_from_score(score: symusic.Score, role: str = SEED, take: int = 0,
+                     start_at: int = 0) -> list[Note]:
+    """Every pitched note of every (non-drum) track, at the roll's resolution.
+
+    `start_at` (in the score's own ticks) keeps only notes starting there or later, which is
+    how the continuation is taken out of a generated take (seed + continuation).
+    """
+    tpq = int(score.ticks_per_quarter)
+    notes = []
+    for track in score.tracks:
+        if track.is_drum:
+            continue
+        for n in track.notes:
+            if n.time < start_at:
+                continue
+            notes.append(Note(scale_ticks(int(n.time), tpq), int(n.pitch),
+                              max(1, scale_ticks(int(n.duration), tpq)), int(n.velocity) or 80, role, take))
+    notes.sort(key=lambda n: (n.start, n.pitch))
+    return notes
+
+
+def score_from_notes(notes: Iterable[Note], meter: Meter, program: int = 0, name: str = "") -> symusic.Score:
+    """One-track score of `notes` with the meter's time signature and tempo."""
+    score = symusic.Score(meter.ticks_per_quarter)
+    track = symusic.Track(name=name, program=program)
+    for n in sorted(notes, key=lambda n: (n.start, n.pitch)):
+        track.notes.append(symusic.Note(n.start, n.duration, n.pitch, n.velocity))
+    score.tracks.append(track)
+    score.time_signatures.append(symusic.TimeSignature(0, meter.numerator, meter.denominator))
+    score.tempos.append(symusic.Tempo(0, meter.tempo_qpm))
+    return score
+
+
+def take_score(seed: Iterable[Note], take: Iterable[Note], meter: Meter, program: int = 0) -> symusic.Score:
+    """Seed followed by a take, as the engine's metrics, export and playback want it."""
+    return score_from_notes([*seed, *take], meter, program)
+
+
+__all__ = ["GENERATED", "SEED", "meter_of", "notes_from_score", "scale_ticks", "score_from_notes", "take_score"]

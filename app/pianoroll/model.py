@@ -1,0 +1,204 @@
+"""The note model behind the piano roll: seed notes plus any number of generated takes.
+
+A `NoteModel` is a QObject over a dict of `Note`s keyed by a stable integer id, so that
+selections and undo commands can name notes even while other notes come and go (a take being
+streamed in, say). Every change goes through `apply()` (one call = one `notesChanged`), which
+is also what the undo commands in `commands.py` call.
+
+Times are ticks at `ticks_per_quarter` (480 by default, the engine's notation resolution);
+pitches are MIDI numbers 0-127.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, replace
+
+from PySide6.QtCore import QObject, Signal
+
+SEED = "seed"
+GENERATED = "generated"
+TICKS_PER_QUARTER = 480
+
+
+@dataclass(frozen=True)
+class Note:
+    start: int  # ticks
+    pitch: int  # MIDI 0-127
+    duration: int  # ticks, > 0
+    velocity: int = 80
+    role: str = SEED  # SEED or GENERATED
+    take: int = 0  # which take a generated note belongs to (seed notes are shared by all takes)
+
+    @property
+    def end(self) -> int:
+        return self.start + self.duration
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: Mapping) -> Note:
+        return cls(int(data["start"]), int(data["pitch"]), max(1, int(data["duration"])),
+                   int(data.get("velocity", 80)), str(data.get("role", SEED)), int(data.get("take", 0)))
+
+
+@dataclass(frozen=True)
+class Meter:
+    """What the grid needs: resolution, time signature and tempo (one of each; the first wins)."""
+
+    ticks_per_quarter: int = TICKS_PER_QUARTER
+    numerator: int = 4
+    denominator: int = 4
+    tempo_qpm: float = 100.0  # quarter notes per minute
+
+    @property
+    def beat_ticks(self) -> int:
+        return self.ticks_per_quarter * 4 // self.denominator
+
+    @property
+    def bar_ticks(self) -> int:
+        return self.beat_ticks * self.numerator
+
+
+class NoteModel(QObject):
+    """Seed and generated notes, the list of takes and which one is shown."""
+
+    notesChanged = Signal()  # any note added, removed or changed
+    takesChanged = Signal()  # the list of takes or the current take changed
+    meterChanged = Signal()
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self._notes: dict[int, Note] = {}
+        self._next_id = 1
+        self._takes: list[str] = []  # take names; index = take id
+        self._current_take = -1  # -1: no take (seed only)
+        self._meter = Meter()
+
+    # --- reading -------------------------------------------------------------------------
+    @property
+    def meter(self) -> Meter:
+        return self._meter
+
+    def note(self, note_id: int) -> Note:
+        return self._notes[note_id]
+
+    def items(self) -> list[tuple[int, Note]]:
+        """Every note of every take, with its id."""
+        return list(self._notes.items())
+
+    def visible_items(self) -> list[tuple[int, Note]]:
+        """Seed notes and the current take's notes: what the roll shows and plays."""
+        take = self._current_take
+        return [(i, n) for i, n in self._notes.items() if n.role == SEED or n.take == take]
+
+    def seed_notes(self) -> list[Note]:
+        return sorted((n for n in self._notes.values() if n.role == SEED), key=lambda n: (n.start, n.pitch))
+
+    def take_notes(self, take: int) -> list[Note]:
+        return sorted((n for n in self._notes.values() if n.role == GENERATED and n.take == take),
+                      key=lambda n: (n.start, n.pitch))
+
+    def __len__(self) -> int:
+        return len(self._notes)
+
+    def end_tick(self) -> int:
+        return max((n.end for _, n in self.visible_items()), default=0)
+
+    @property
+    def takes(self) -> list[str]:
+        return list(self._takes)
+
+    @property
+    def current_take(self) -> int:
+        return self._current_take
+
+    # --- changing ------------------------------------------------------------------------
+    def new_ids(self, count: int) -> list[int]:
+        ids = list(range(self._next_id, self._next_id + count))
+        self._next_id += count
+        return ids
+
+    def apply(self, remove: Iterable[int] = (), add: Mapping[int, Note] | None = None) -> None:
+        """Remove the notes `remove`, then put the notes of `add` under their ids."""
+        for note_id in remove:
+            self._notes.pop(note_id, None)
+        if add:
+            for note_id, note in add.items():
+                self._notes[note_id] = note
+                self._next_id = max(self._next_id, note_id + 1)
+        self.notesChanged.emit()
+
+    def add_notes(self, notes: Iterable[Note]) -> list[int]:
+        """Add notes without an undo step (streaming, loading); returns their ids."""
+        notes = list(notes)
+        ids = self.new_ids(len(notes))
+        self.apply(add=dict(zip(ids, notes, strict=True)))
+        return ids
+
+    def clear(self) -> None:
+        self._notes.clear()
+        self._takes.clear()
+        self._current_take = -1
+        self.notesChanged.emit()
+        self.takesChanged.emit()
+
+    def set_seed(self, notes: Iterable[Note], meter: Meter | None = None) -> None:
+        """Replace the seed (keeping takes): used when a file is dropped or opened."""
+        seed_ids = [i for i, n in self._notes.items() if n.role == SEED]
+        notes = [replace(n, role=SEED, take=0) for n in notes]
+        if meter is not None:
+            self.set_meter(meter)
+        self.apply(remove=seed_ids, add=dict(zip(self.new_ids(len(notes)), notes, strict=True)))
+
+    def set_meter(self, meter: Meter) -> None:
+        if meter != self._meter:
+            self._meter = meter
+            self.meterChanged.emit()
+
+    def new_take(self, name: str | None = None) -> int:
+        """Start an empty take, make it current and return its id."""
+        self._takes.append(name or f"Take {len(self._takes) + 1}")
+        self._current_take = len(self._takes) - 1
+        self.takesChanged.emit()
+        self.notesChanged.emit()
+        return self._current_take
+
+    def set_current_take(self, take: int) -> None:
+        take = max(-1, min(take, len(self._takes) - 1))
+        if take != self._current_take:
+            self._current_take = take
+            self.takesChanged.emit()
+            self.notesChanged.emit()
+
+    def remove_take(self, take: int) -> None:
+        """Delete a take and its notes; later takes move down one."""
+        if not 0 <= take < len(self._takes):
+            return
+        del self._takes[take]
+        kept = {}
+        for note_id, note in self._notes.items():
+            if note.role == GENERATED:
+                if note.take == take:
+                    continue
+                if note.take > take:
+                    note = replace(note, take=note.take - 1)
+            kept[note_id] = note
+        self._notes = kept
+        self._current_take = min(self._current_take, len(self._takes) - 1)
+        self.takesChanged.emit()
+        self.notesChanged.emit()
+
+    def restore(self, notes: Iterable[Note], takes: list[str], current_take: int, meter: Meter) -> None:
+        """Replace everything at once (opening a project or a saved session)."""
+        self._notes = {}
+        self._next_id = 1
+        self._takes = list(takes)
+        self._current_take = max(-1, min(current_take, len(self._takes) - 1))
+        self._meter = meter
+        notes = list(notes)
+        self._notes = dict(zip(self.new_ids(len(notes)), notes, strict=True))
+        self.meterChanged.emit()
+        self.takesChanged.emit()
+        self.notesChanged.emit()

@@ -1,0 +1,464 @@
+"""The piano roll view: x = ticks, y = pitch row (row 0 = MIDI 127), zoom by view transform.
+
+Layers, bottom to top:
+* the grid (key rows, beat and bar lines) is drawn in `drawBackground` and cached by Qt
+  (`CacheBackground`): the static layer costs nothing while notes change or the playhead moves;
+* one `NotesItem` paints only the notes that intersect the exposed rectangle, found by binary
+  search over note starts (so 20,000 notes cost what the visible few hundred cost);
+* the playhead, a cosmetic line item moved by `set_playhead`.
+
+Editing (select, draw, move, resize, delete, snap) is done here in mouse handlers and turned
+into undo commands on the model's `QUndoStack`; the selection is a set of note ids.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import replace
+
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QPainter, QPen, QTransform, QUndoStack
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsLineItem, QGraphicsScene, QGraphicsView
+
+from app.pianoroll import commands
+from app.pianoroll.model import GENERATED, SEED, Note, NoteModel
+
+ROWS = 128
+BLACK_KEYS = {1, 3, 6, 8, 10}
+MIN_BARS = 16  # the roll always shows at least this many bars, so there is room to draw
+
+SEED_COLOR = QColor("#3d7fd9")
+GENERATED_COLOR = QColor("#e8893a")
+SELECTED_COLOR = QColor("#f5d142")
+DRAFT_COLOR = QColor(61, 127, 217, 140)
+
+
+def row_of(pitch: int) -> int:
+    return 127 - pitch
+
+
+def pitch_at(y: float) -> int:
+    return max(0, min(127, 127 - int(y // 1)))
+
+
+class NotesItem(QGraphicsItem):
+    """All notes in one item, painted from a start-sorted index."""
+
+    def __init__(self, model: NoteModel):
+        super().__init__()
+        self.model = model
+        self.selection: set[int] = set()
+        self.offset = (0, 0)  # (ticks, semitones) preview of a move in progress
+        self.resize_by = 0  # ticks added to selected notes' durations during a resize drag
+        self.draft: Note | None = None  # note being drawn
+        self._index: list[tuple[int, int, int, str, int]] | None = None  # (start, end, pitch, role, id)
+        self._starts: list[int] = []
+        self._longest = 0
+        self._width = 0.0
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption, True)
+
+    def invalidate(self, width: float) -> None:
+        self._index = None
+        if width != self._width:
+            self.prepareGeometryChange()
+            self._width = width
+        self.update()
+
+    def boundingRect(self) -> QRectF:
+        return QRectF(0, 0, self._width, ROWS)
+
+    def _ensure_index(self) -> None:
+        if self._index is None:
+            entries = sorted((n.start, n.end, n.pitch, n.role, i) for i, n in self.model.visible_items())
+            self._index = entries
+            self._starts = [e[0] for e in entries]
+            self._longest = max((e[1] - e[0] for e in entries), default=0)
+
+    def notes_in(self, rect: QRectF) -> list[tuple[int, int, int, str, int]]:
+        """Index entries whose rectangles intersect `rect` (scene coordinates)."""
+        self._ensure_index()
+        x0, x1 = rect.left(), rect.right()
+        lo = bisect.bisect_left(self._starts, x0 - self._longest)
+        hi = bisect.bisect_right(self._starts, x1)
+        top_pitch, bottom_pitch = 127 - int(rect.top()), 127 - int(rect.bottom())
+        return [e for e in self._index[lo:hi] if e[1] > x0 and bottom_pitch <= e[2] <= top_pitch]
+
+    def paint(self, painter: QPainter, option, widget=None) -> None:
+        exposed = option.exposedRect.adjusted(-2, -2, 2, 2)
+        if self.offset != (0, 0):
+            dt, dp = self.offset
+            exposed = exposed.united(exposed.translated(-dt, dp))
+        groups: dict[str, list[QRectF]] = {SEED: [], GENERATED: [], "selected": []}
+        dt, dp = self.offset
+        for start, end, pitch, role, note_id in self.notes_in(exposed):
+            if note_id in self.selection:
+                end += self.resize_by
+                groups["selected"].append(QRectF(start + dt, row_of(pitch + dp) + 0.08, max(1, end - start), 0.84))
+            else:
+                groups[role].append(QRectF(start, row_of(pitch) + 0.08, end - start, 0.84))
+        outline = QPen(QColor(0, 0, 0, 110), 0)
+        painter.setPen(outline)
+        for key, color in ((SEED, SEED_COLOR), (GENERATED, GENERATED_COLOR), ("selected", SELECTED_COLOR)):
+            if groups[key]:
+                painter.setBrush(QBrush(color))
+                painter.drawRects(groups[key])
+        if self.draft is not None:
+            painter.setBrush(QBrush(DRAFT_COLOR))
+            painter.drawRect(QRectF(self.draft.start, row_of(self.draft.pitch) + 0.08, self.draft.duration, 0.84))
+
+
+class PianoRollView(QGraphicsView):
+    """Shows a `NoteModel` and edits it through `undo_stack`."""
+
+    selectionChanged = Signal()
+    viewChanged = Signal()  # scrolled or zoomed: the keyboard and ruler follow
+    fileDropped = Signal(str)
+    zoomChanged = Signal(float, float)  # pixels per quarter note, pixels per semitone
+    SELECT, DRAW = "select", "draw"
+
+    def __init__(self, model: NoteModel, undo_stack: QUndoStack, parent=None):
+        super().__init__(parent)
+        self.model = model
+        self.undo_stack = undo_stack
+        self.tool = self.SELECT
+        self.snap_enabled = True
+        self.grid_division = 4  # grid lines (and snap) per quarter note
+        self._sx = 0.1  # pixels per tick
+        self._sy = 14.0  # pixels per semitone
+        self._drag: dict | None = None
+        self._rubber: QRectF | None = None
+
+        self.setScene(QGraphicsScene(self))
+        self.notes_item = NotesItem(model)
+        self.scene().addItem(self.notes_item)
+        self.playhead = QGraphicsLineItem(0, 0, 0, ROWS)
+        pen = QPen(QColor("#e0393e"), 2)
+        pen.setCosmetic(True)
+        self.playhead.setPen(pen)
+        self.playhead.setZValue(10)
+        self.playhead.setVisible(False)
+        self.scene().addItem(self.playhead)
+
+        self.setCacheMode(QGraphicsView.CacheModeFlag.CacheBackground)
+        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.MinimalViewportUpdate)
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
+        self.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
+        self.setAcceptDrops(True)
+        self.setMouseTracking(True)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setToolTip("Draw (D) or select (S) notes; drag to move, drag a right edge to resize,\n"
+                        "Delete removes, Ctrl+wheel zooms in time, Ctrl+Shift+wheel in pitch.\n"
+                        "Drop a MIDI or MusicXML file here to make it the seed.")
+        self.horizontalScrollBar().valueChanged.connect(self.viewChanged)
+        self.verticalScrollBar().valueChanged.connect(self.viewChanged)
+        model.notesChanged.connect(self._notes_changed)
+        model.meterChanged.connect(self._meter_changed)
+        self._apply_transform()
+        self._notes_changed()
+        self.centerOn(0, row_of(64))
+
+    # --- geometry ------------------------------------------------------------------------
+    @property
+    def pixels_per_quarter(self) -> float:
+        return self._sx * self.model.meter.ticks_per_quarter
+
+    @property
+    def pixels_per_semitone(self) -> float:
+        return self._sy
+
+    def _apply_transform(self) -> None:
+        self.setTransform(QTransform.fromScale(self._sx, self._sy))
+        self.resetCachedContent()
+        self.viewChanged.emit()
+        self.zoomChanged.emit(self.pixels_per_quarter, self._sy)
+
+    def zoom_time(self, factor: float) -> None:
+        self._sx = max(0.004, min(1.5, self._sx * factor))
+        self._apply_transform()
+
+    def zoom_pitch(self, factor: float) -> None:
+        self._sy = max(5.0, min(40.0, self._sy * factor))
+        self._apply_transform()
+
+    def set_zoom(self, pixels_per_quarter: float, pixels_per_semitone: float) -> None:
+        self._sx = max(0.004, min(1.5, pixels_per_quarter / self.model.meter.ticks_per_quarter))
+        self._sy = max(5.0, min(40.0, pixels_per_semitone))
+        self._apply_transform()
+
+    def zoom_to_fit(self) -> None:
+        """Show the whole visible piece horizontally."""
+        end = max(self.model.end_tick(), self.model.meter.bar_ticks * 4)
+        self._sx = max(0.004, min(1.5, (self.viewport().width() - 20) / end))
+        self._apply_transform()
+        self.horizontalScrollBar().setValue(self.horizontalScrollBar().minimum())
+
+    def _notes_changed(self) -> None:
+        meter = self.model.meter
+        width = max(self.model.end_tick() + 4 * meter.bar_ticks, MIN_BARS * meter.bar_ticks)
+        self.notes_item.invalidate(width)
+        self.notes_item.selection &= {i for i, _ in self.model.items()}
+        if self.sceneRect().width() != width:
+            self.setSceneRect(QRectF(0, 0, width, ROWS))
+            self.resetCachedContent()
+
+    def _meter_changed(self) -> None:
+        self.resetCachedContent()
+        self._notes_changed()
+        self.viewport().update()
+
+    def visible_scene_rect(self) -> QRectF:
+        return self.mapToScene(self.viewport().rect()).boundingRect()
+
+    # --- static layer --------------------------------------------------------------------
+    def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
+        painter.fillRect(rect, QColor("#2b2d31"))
+        top, bottom = max(0, int(rect.top())), min(ROWS, int(rect.bottom()) + 1)
+        black = QColor("#232428")
+        for row in range(top, bottom):
+            if (127 - row) % 12 in BLACK_KEYS:
+                painter.fillRect(QRectF(rect.left(), row, rect.width(), 1), black)
+        pen = QPen(QColor("#34363b"), 0)
+        painter.setPen(pen)
+        for row in range(top, bottom):
+            if (127 - row) % 12 in (0, 5):  # lines under C and F
+                painter.drawLine(QPointF(rect.left(), row + 1), QPointF(rect.right(), row + 1))
+        meter = self.model.meter
+        step = meter.ticks_per_quarter / self.grid_division
+        while step * self._sx < 6:  # keep grid lines at least 6 px apart
+            step *= 2
+        levels = ((step, QColor("#303236")), (meter.beat_ticks, QColor("#3c3f45")), (meter.bar_ticks, QColor("#5c6068")))
+        for spacing, color in levels:
+            if spacing * self._sx < 4:
+                continue
+            painter.setPen(QPen(color, 0))
+            first = int(rect.left() // spacing) * spacing
+            x = first
+            while x <= rect.right():
+                painter.drawLine(QPointF(x, rect.top()), QPointF(x, rect.bottom()))
+                x += spacing
+
+    def drawForeground(self, painter: QPainter, rect: QRectF) -> None:
+        if self._rubber is not None:
+            painter.setPen(QPen(QColor("#f5d142"), 0, Qt.PenStyle.DashLine))
+            painter.setBrush(QColor(245, 209, 66, 40))
+            painter.drawRect(self._rubber)
+
+    # --- playhead ------------------------------------------------------------------------
+    def set_playhead(self, tick: int | None, follow: bool = True) -> None:
+        """Move the playhead to `tick` (None hides it); scroll to keep it in view when following."""
+        if tick is None:
+            self.playhead.setVisible(False)
+            return
+        self.playhead.setVisible(True)
+        self.playhead.setPos(tick, 0)
+        if follow:
+            visible = self.visible_scene_rect()
+            if not visible.left() <= tick <= visible.right() - 0.1 * visible.width():
+                self.horizontalScrollBar().setValue(int(tick * self._sx - 0.1 * self.viewport().width()))
+
+    # --- selection -----------------------------------------------------------------------
+    @property
+    def selection(self) -> set[int]:
+        return set(self.notes_item.selection)
+
+    def set_selection(self, ids) -> None:
+        self.notes_item.selection = set(ids)
+        self.notes_item.update()
+        self.selectionChanged.emit()
+
+    def select_all(self) -> None:
+        self.set_selection(i for i, _ in self.model.visible_items())
+
+    def delete_selection(self) -> None:
+        ids = [i for i in self.notes_item.selection if i in dict(self.model.items())]
+        if ids:
+            self.undo_stack.push(commands.delete_notes(self.model, ids))
+            self.set_selection(())
+
+    def transpose_selection(self, semitones: int) -> None:
+        new = {}
+        for note_id in self.notes_item.selection:
+            note = self.model.note(note_id)
+            new[note_id] = replace(note, pitch=max(0, min(127, note.pitch + semitones)))
+        if new:
+            self.undo_stack.push(commands.replace_notes(self.model, "Transpose", new))
+
+    # --- snapping ------------------------------------------------------------------------
+    @property
+    def snap_ticks(self) -> int:
+        return max(1, self.model.meter.ticks_per_quarter // self.grid_division)
+
+    def snap(self, ticks: float) -> int:
+        if not self.snap_enabled:
+            return int(round(ticks))
+        grid = self.snap_ticks
+        return int(round(ticks / grid) * grid)
+
+    def snap_floor(self, ticks: float) -> int:
+        if not self.snap_enabled:
+            return int(ticks)
+        return int(ticks // self.snap_ticks) * self.snap_ticks
+
+    # --- hit testing ---------------------------------------------------------------------
+    def note_at(self, scene: QPointF) -> int | None:
+        pitch = pitch_at(scene.y())
+        hits = self.notes_item.notes_in(QRectF(scene.x(), row_of(pitch) + 0.5, 0.001, 0.001))
+        hits = [e for e in hits if e[2] == pitch and e[0] <= scene.x() < e[1]]
+        return hits[-1][4] if hits else None
+
+    def _on_right_edge(self, note_id: int, scene: QPointF) -> bool:
+        note = self.model.note(note_id)
+        edge_ticks = max(6 / self._sx, 1)  # 6 pixels, in ticks
+        return note.end - scene.x() <= min(edge_ticks, note.duration / 3)
+
+    # --- mouse ---------------------------------------------------------------------------
+    def mousePressEvent(self, event) -> None:
+        if event.button() != Qt.MouseButton.LeftButton:
+            return super().mousePressEvent(event)
+        scene = self.mapToScene(event.position().toPoint())
+        hit = self.note_at(scene)
+        shift = bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
+        if hit is not None:
+            selection = set(self.notes_item.selection)
+            if shift:
+                selection ^= {hit}
+            elif hit not in selection:
+                selection = {hit}
+            self.set_selection(selection)
+            if hit in selection:
+                kind = "resize" if self._on_right_edge(hit, scene) else "move"
+                self._drag = {"kind": kind, "origin": scene}
+        elif self.tool == self.DRAW:
+            start = self.snap_floor(scene.x())
+            self.notes_item.draft = Note(start, pitch_at(scene.y()), self.snap_ticks)
+            self._drag = {"kind": "draw", "origin": scene}
+            self.notes_item.update()
+        else:
+            if not shift:
+                self.set_selection(())
+            self._drag = {"kind": "rubber", "origin": scene, "base": set(self.notes_item.selection)}
+            self._rubber = QRectF(scene, scene)
+        event.accept()
+
+    def mouseMoveEvent(self, event) -> None:
+        scene = self.mapToScene(event.position().toPoint())
+        if self._drag is None:
+            hit = self.note_at(scene)
+            cursor = Qt.CursorShape.ArrowCursor
+            if hit is not None:
+                cursor = Qt.CursorShape.SizeHorCursor if self._on_right_edge(hit, scene) else Qt.CursorShape.OpenHandCursor
+            elif self.tool == self.DRAW:
+                cursor = Qt.CursorShape.CrossCursor
+            self.viewport().setCursor(cursor)
+            return super().mouseMoveEvent(event)
+        origin: QPointF = self._drag["origin"]
+        kind = self._drag["kind"]
+        if kind == "move":
+            dt = self.snap(scene.x() - origin.x())
+            dp = pitch_at(scene.y()) - pitch_at(origin.y())
+            self.notes_item.offset = (dt, dp)
+        elif kind == "resize":
+            self.notes_item.resize_by = self.snap(scene.x() - origin.x())
+        elif kind == "draw":
+            draft = self.notes_item.draft
+            end = max(draft.start + self.snap_ticks, self.snap(scene.x()))
+            self.notes_item.draft = replace(draft, duration=end - draft.start)
+        elif kind == "rubber":
+            self._rubber = QRectF(origin, scene).normalized()
+            hits = {e[4] for e in self.notes_item.notes_in(self._rubber)}
+            self.notes_item.selection = self._drag["base"] | hits
+            self.viewport().update()
+        self.notes_item.update()
+
+    def mouseReleaseEvent(self, event) -> None:
+        if self._drag is None:
+            return super().mouseReleaseEvent(event)
+        kind, self._drag = self._drag["kind"], None
+        item = self.notes_item
+        if kind == "move" and item.offset != (0, 0):
+            dt, dp = item.offset
+            new = {}
+            for note_id in item.selection:
+                note = self.model.note(note_id)
+                new[note_id] = replace(note, start=max(0, note.start + dt), pitch=max(0, min(127, note.pitch + dp)))
+            self.undo_stack.push(commands.replace_notes(self.model, "Move notes", new))
+        elif kind == "resize" and item.resize_by:
+            new = {}
+            for note_id in item.selection:
+                note = self.model.note(note_id)
+                new[note_id] = replace(note, duration=max(self.snap_ticks if self.snap_enabled else 1,
+                                                          note.duration + item.resize_by))
+            self.undo_stack.push(commands.replace_notes(self.model, "Resize notes", new))
+        elif kind == "draw" and item.draft is not None:
+            draft = item.draft
+            item.draft = None
+            command = commands.add_notes(self.model, [draft], "Draw note")
+            self.undo_stack.push(command)
+            self.set_selection(command.new.keys())
+        elif kind == "rubber":
+            self._rubber = None
+            self.selectionChanged.emit()
+            self.viewport().update()
+        item.offset, item.resize_by, item.draft = (0, 0), 0, None
+        item.update()
+
+    def mouseDoubleClickEvent(self, event) -> None:
+        scene = self.mapToScene(event.position().toPoint())
+        if self.note_at(scene) is None and event.button() == Qt.MouseButton.LeftButton:
+            note = Note(self.snap_floor(scene.x()), pitch_at(scene.y()), self.snap_ticks)
+            command = commands.add_notes(self.model, [note], "Draw note")
+            self.undo_stack.push(command)
+            self.set_selection(command.new.keys())
+            self._drag, self._rubber = None, None
+            return
+        super().mouseDoubleClickEvent(event)
+
+    def wheelEvent(self, event) -> None:
+        delta = event.angleDelta().y() or event.angleDelta().x()
+        modifiers = event.modifiers()
+        if modifiers & Qt.KeyboardModifier.ControlModifier:
+            factor = 1.15 if delta > 0 else 1 / 1.15
+            if modifiers & Qt.KeyboardModifier.ShiftModifier:
+                self.zoom_pitch(factor)
+            else:
+                self.zoom_time(factor)
+            event.accept()
+            return
+        if modifiers & Qt.KeyboardModifier.ShiftModifier:
+            bar = self.horizontalScrollBar()
+            bar.setValue(bar.value() - delta)
+            event.accept()
+            return
+        super().wheelEvent(event)
+
+    def keyPressEvent(self, event) -> None:
+        if event.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
+            self.delete_selection()
+            return
+        if event.key() in (Qt.Key.Key_Up, Qt.Key.Key_Down) and self.notes_item.selection:
+            step = 12 if event.modifiers() & Qt.KeyboardModifier.ShiftModifier else 1
+            self.transpose_selection(step if event.key() == Qt.Key.Key_Up else -step)
+            return
+        super().keyPressEvent(event)
+
+    # --- drag and drop -------------------------------------------------------------------
+    def dragEnterEvent(self, event) -> None:
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+        else:
+            super().dragEnterEvent(event)
+
+    def dragMoveEvent(self, event) -> None:
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+        else:
+            super().dragMoveEvent(event)
+
+    def dropEvent(self, event) -> None:
+        urls = [u for u in event.mimeData().urls() if u.isLocalFile()]
+        if urls:
+            self.fileDropped.emit(urls[0].toLocalFile())
+            event.acceptProposedAction()
+        else:
+            super().dropEvent(event)

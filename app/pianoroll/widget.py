@@ -1,0 +1,160 @@
+"""The piano roll as one widget: keyboard on the left, bar ruler on top, the view, and a take
+selector. The keyboard and ruler follow the view's scroll and zoom (`viewChanged`)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QPainter, QPen, QUndoStack
+from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QWidget
+
+from app.pianoroll.model import NoteModel
+from app.pianoroll.view import BLACK_KEYS, PianoRollView
+
+NOTE_NAMES = ["C", "C♯", "D", "E♭", "E", "F", "F♯", "G", "A♭", "A", "B♭", "B"]
+KEYBOARD_WIDTH = 64
+RULER_HEIGHT = 22
+
+
+def note_name(pitch: int) -> str:
+    """Scientific pitch name, middle C (MIDI 60) = C4."""
+    return f"{NOTE_NAMES[pitch % 12]}{pitch // 12 - 1}"
+
+
+class KeyboardWidget(QWidget):
+    def __init__(self, view: PianoRollView, parent=None):
+        super().__init__(parent)
+        self.view = view
+        self.setFixedWidth(KEYBOARD_WIDTH)
+        view.viewChanged.connect(self.update)
+
+    def paintEvent(self, event) -> None:
+        painter = QPainter(self)
+        painter.fillRect(self.rect(), QColor("#f4f4f2"))
+        offset = self.view.viewport().y()  # the view's frame: keyboard rows line up with viewport rows
+        row_height = self.view.pixels_per_semitone
+        font = QFont(self.font())
+        font.setPointSizeF(max(6.0, min(9.0, row_height * 0.6)))
+        painter.setFont(font)
+        for pitch in range(128):
+            y = self.view.mapFromScene(QPointF(0, 127 - pitch)).y() + offset
+            if y > self.height() or y + row_height < 0:
+                continue
+            rect = QRectF(0, y, self.width(), row_height)
+            black = pitch % 12 in BLACK_KEYS
+            painter.fillRect(rect.adjusted(0, 0, -(self.width() * 0.35 if black else 0), 0),
+                             QColor("#26272b") if black else QColor("#f4f4f2"))
+            painter.setPen(QPen(QColor("#b8b8b4"), 1))
+            if pitch % 12 in (0, 5):
+                painter.drawLine(QPointF(0, y + row_height), QPointF(self.width(), y + row_height))
+            show_name = pitch % 12 == 0 or (row_height >= 13 and not black)
+            if show_name:
+                painter.setPen(QColor("#44464c") if not black else QColor("#dddddd"))
+                painter.drawText(rect.adjusted(0, 0, -4, 0), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                                 note_name(pitch))
+        painter.setPen(QPen(QColor("#8a8a86"), 1))
+        painter.drawLine(self.width() - 1, 0, self.width() - 1, self.height())
+
+
+class RulerWidget(QWidget):
+    """Bar numbers over the roll; a click moves the playhead there."""
+
+    clicked = Signal(int)  # tick
+
+    def __init__(self, view: PianoRollView, parent=None):
+        super().__init__(parent)
+        self.view = view
+        self.setFixedHeight(RULER_HEIGHT)
+        view.viewChanged.connect(self.update)
+        view.model.meterChanged.connect(self.update)
+
+    def paintEvent(self, event) -> None:
+        painter = QPainter(self)
+        painter.fillRect(self.rect(), QColor("#3a3c41"))
+        meter = self.view.model.meter
+        visible = self.view.visible_scene_rect()
+        bar = meter.bar_ticks
+        pixels_per_bar = bar * self.view.pixels_per_quarter / meter.ticks_per_quarter
+        every = 1
+        while pixels_per_bar * every < 36:
+            every *= 2
+        first = max(0, int(visible.left() // bar))
+        painter.setPen(QColor("#d8d8d8"))
+        index = first
+        while index * bar <= visible.right():
+            x = self.view.mapFromScene(QPointF(index * bar, 0)).x() + self.view.viewport().x()
+            if index % every == 0:
+                painter.drawLine(int(x), self.height() - 8, int(x), self.height())
+                painter.drawText(int(x) + 3, self.height() - 8, str(index + 1))
+            else:
+                painter.drawLine(int(x), self.height() - 4, int(x), self.height())
+            index += 1
+        if self.view.playhead.isVisible():
+            x = self.view.mapFromScene(QPointF(self.view.playhead.x(), 0)).x() + self.view.viewport().x()
+            painter.setPen(QPen(QColor("#e0393e"), 2))
+            painter.drawLine(int(x), 0, int(x), self.height())
+
+    def mousePressEvent(self, event) -> None:
+        tick = self.view.mapToScene(int(event.position().x()), 0).x()
+        self.clicked.emit(max(0, int(tick)))
+
+
+class PianoRoll(QWidget):
+    """Keyboard + ruler + view + take selector around one `NoteModel`."""
+
+    def __init__(self, model: NoteModel, undo_stack: QUndoStack, parent=None):
+        super().__init__(parent)
+        self.model = model
+        self.view = PianoRollView(model, undo_stack, self)
+        self.keyboard = KeyboardWidget(self.view, self)
+        self.ruler = RulerWidget(self.view, self)
+        self.take_box = QComboBox(self)
+        self.take_box.setToolTip("Which generated take to show beside the seed")
+        self.take_box.setMinimumWidth(140)
+        self.take_box.currentIndexChanged.connect(self._take_chosen)
+        self.info = QLabel(self)
+        self.info.setStyleSheet("color: palette(mid);")
+
+        header = QHBoxLayout()
+        header.setContentsMargins(4, 2, 4, 2)
+        header.addWidget(QLabel("Take:", self))
+        header.addWidget(self.take_box)
+        header.addStretch(1)
+        header.addWidget(self.info)
+
+        grid = QGridLayout(self)
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.setSpacing(0)
+        grid.addLayout(header, 0, 0, 1, 2)
+        corner = QWidget(self)
+        corner.setFixedSize(KEYBOARD_WIDTH, RULER_HEIGHT)
+        corner.setStyleSheet("background: #3a3c41;")
+        grid.addWidget(corner, 1, 0)
+        grid.addWidget(self.ruler, 1, 1)
+        grid.addWidget(self.keyboard, 2, 0)
+        grid.addWidget(self.view, 2, 1)
+        model.takesChanged.connect(self._refresh_takes)
+        model.notesChanged.connect(self._refresh_info)
+        model.meterChanged.connect(self._refresh_info)
+        self.view.playhead.setVisible(False)
+        self._refresh_takes()
+        self._refresh_info()
+
+    def _refresh_takes(self) -> None:
+        self.take_box.blockSignals(True)
+        self.take_box.clear()
+        self.take_box.addItem("Seed only")
+        for name in self.model.takes:
+            self.take_box.addItem(name)
+        self.take_box.setCurrentIndex(self.model.current_take + 1)
+        self.take_box.blockSignals(False)
+
+    def _take_chosen(self, index: int) -> None:
+        self.model.set_current_take(index - 1)
+
+    def _refresh_info(self) -> None:
+        meter = self.model.meter
+        seed = len(self.model.seed_notes())
+        take = self.model.current_take
+        generated = len(self.model.take_notes(take)) if take >= 0 else 0
+        self.info.setText(f"{meter.numerator}/{meter.denominator}  ♩={meter.tempo_qpm:g}   "
+                          f"seed {seed} notes" + (f", take {generated} notes" if take >= 0 else ""))

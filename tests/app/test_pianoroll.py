@@ -1,0 +1,142 @@
+"""The piano roll: model, conversion to and from symusic, and editing through real mouse events."""
+
+from __future__ import annotations
+
+import symusic
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QUndoStack
+
+from app.pianoroll.convert import notes_from_score, score_from_notes
+from app.pianoroll.model import GENERATED, SEED, Meter, Note, NoteModel
+from app.pianoroll.widget import PianoRoll, note_name
+
+
+def make_roll(qtbot, notes=()):
+    model = NoteModel()
+    stack = QUndoStack()
+    roll = PianoRoll(model, stack)
+    roll.resize(900, 500)
+    qtbot.addWidget(roll)
+    roll.show()
+    qtbot.waitExposed(roll)
+    if notes:
+        model.set_seed(notes)
+    roll._stack = stack  # keep it alive with the widget
+    return roll, model, stack
+
+
+def viewport_point(roll, tick: float, pitch: int) -> QPoint:
+    return roll.view.mapFromScene(QPointF(tick, 127 - pitch + 0.5))
+
+
+def test_score_round_trip_scales_ticks_and_keeps_meter():
+    score = symusic.Score(96)
+    track = symusic.Track(program=42)
+    track.notes.append(symusic.Note(96, 48, 60, 90))
+    track.notes.append(symusic.Note(0, 96, 55, 70))
+    score.tracks.append(track)
+    notes = notes_from_score(score)
+    assert [(n.start, n.pitch, n.duration) for n in notes] == [(0, 55, 480), (480, 60, 240)]
+    back = score_from_notes(notes, Meter(numerator=3, denominator=4, tempo_qpm=90))
+    assert back.tpq == 480 and back.time_signatures[0].numerator == 3 and round(back.tempos[0].qpm, 3) == 90
+    assert [(n.time, n.pitch, n.velocity) for n in back.tracks[0].notes] == [(0, 55, 70), (480, 60, 90)]
+
+
+def test_takes_are_switchable_and_seed_is_shared():
+    model = NoteModel()
+    model.set_seed([Note(0, 60, 480)])
+    first = model.new_take()
+    model.add_notes([Note(480, 62, 480, role=GENERATED, take=first)])
+    second = model.new_take()
+    model.add_notes([Note(480, 64, 480, role=GENERATED, take=second), Note(960, 65, 480, role=GENERATED, take=second)])
+    assert [n.pitch for _, n in model.visible_items()] == [60, 64, 65]
+    model.set_current_take(first)
+    assert sorted(n.pitch for _, n in model.visible_items()) == [60, 62]
+    model.remove_take(first)
+    assert model.takes == ["Take 2"] and [n.pitch for n in model.take_notes(0)] == [64, 65]
+
+
+def test_draw_note_with_mouse_then_undo_and_redo(qtbot):
+    roll, model, stack = make_roll(qtbot)
+    view = roll.view
+    view.tool = view.DRAW
+    view.centerOn(QPointF(960, 127 - 60))
+    start = viewport_point(roll, 500, 60)
+    end = viewport_point(roll, 1400, 60)
+    qtbot.mousePress(view.viewport(), Qt.MouseButton.LeftButton, pos=start)
+    qtbot.mouseMove(view.viewport(), end)
+    qtbot.mouseRelease(view.viewport(), Qt.MouseButton.LeftButton, pos=end)
+    notes = model.seed_notes()
+    assert len(notes) == 1
+    assert notes[0].pitch == 60 and notes[0].start == 480  # snapped down to the 16th grid
+    assert notes[0].end == 1440  # extended to the snapped drag end
+    stack.undo()
+    assert len(model) == 0
+    stack.redo()
+    assert len(model) == 1
+
+
+def test_move_resize_and_delete_selected_notes(qtbot):
+    roll, model, stack = make_roll(qtbot, [Note(0, 60, 480), Note(480, 64, 480)])
+    view = roll.view
+    view.centerOn(QPointF(960, 127 - 62))
+    # click the first note's middle and drag it a quarter later and two semitones up
+    press = viewport_point(roll, 240, 60)
+    qtbot.mousePress(view.viewport(), Qt.MouseButton.LeftButton, pos=press)
+    target = viewport_point(roll, 240 + 480, 62)
+    qtbot.mouseMove(view.viewport(), target)
+    qtbot.mouseRelease(view.viewport(), Qt.MouseButton.LeftButton, pos=target)
+    assert sorted((n.start, n.pitch) for n in model.seed_notes()) == [(480, 62), (480, 64)]
+    # drag the moved note's right edge a quarter further
+    edge = viewport_point(roll, 480 + 465, 62)
+    qtbot.mousePress(view.viewport(), Qt.MouseButton.LeftButton, pos=edge)
+    further = viewport_point(roll, 480 + 465 + 480, 62)
+    qtbot.mouseMove(view.viewport(), further)
+    qtbot.mouseRelease(view.viewport(), Qt.MouseButton.LeftButton, pos=further)
+    moved = [n for n in model.seed_notes() if n.pitch == 62][0]
+    assert moved.duration == 960
+    qtbot.keyClick(view, Qt.Key.Key_Delete)
+    assert [n.pitch for n in model.seed_notes()] == [64]
+    stack.undo()
+    stack.undo()
+    stack.undo()
+    assert sorted((n.start, n.pitch, n.duration) for n in model.seed_notes()) == [(0, 60, 480), (480, 64, 480)]
+
+
+def test_rubber_band_selects_notes_inside(qtbot):
+    roll, model, _ = make_roll(qtbot, [Note(0, 60, 240), Note(480, 62, 240), Note(3840, 72, 240)])
+    view = roll.view
+    view.centerOn(QPointF(960, 127 - 62))
+    a = viewport_point(roll, -0.0, 63)
+    b = viewport_point(roll, 900, 59)
+    qtbot.mousePress(view.viewport(), Qt.MouseButton.LeftButton, pos=a + QPoint(1, 0))
+    qtbot.mouseMove(view.viewport(), b)
+    qtbot.mouseRelease(view.viewport(), Qt.MouseButton.LeftButton, pos=b)
+    assert sorted(model.note(i).pitch for i in view.selection) == [60, 62]
+
+
+def test_ctrl_wheel_zooms_time(qtbot):
+    roll, _, _ = make_roll(qtbot)
+    before = roll.view.pixels_per_quarter
+    roll.view.zoom_time(1.15)
+    assert roll.view.pixels_per_quarter > before
+
+
+def test_note_names_use_middle_c_as_c4():
+    assert note_name(60) == "C4" and note_name(69) == "A4" and note_name(21) == "A0"
+
+
+def test_seed_and_generated_notes_paint_in_distinct_colours(qtbot):
+    roll, model, _ = make_roll(qtbot, [Note(0, 60, 960)])
+    take = model.new_take()
+    model.add_notes([Note(960, 60, 960, role=GENERATED, take=take)])
+    roll.view.centerOn(QPointF(960, 127 - 60))
+    image = roll.view.viewport().grab().toImage()
+    seed_px = image.pixelColor(viewport_point(roll, 480, 60))
+    gen_px = image.pixelColor(viewport_point(roll, 1440, 60))
+    assert seed_px != gen_px
+    assert seed_px.blue() > seed_px.red() and gen_px.red() > gen_px.blue()
+
+
+def test_roles_default_to_seed():
+    assert Note(0, 60, 1).role == SEED
