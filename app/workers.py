@@ -1,0 +1,173 @@
+"""Background jobs: a core generator runs in a QThread and its events come back as signals.
+
+This is the one adapter between the engine's long-running generators (`import_corpus` per
+file, `train`, `stream_generation`, `evaluate`, playback) and the window. The contract, after
+superqt's `GeneratorWorker` and Orange's `TaskState`:
+
+* a job is `job(cancel) -> Iterator[event]`; `cancel()` returns True once Stop was asked for,
+  and the generator may check it too (core's `should_stop=` / `cancel=` arguments);
+* the worker checks the flag at each yield and closes the generator (so `finally` blocks and
+  `GeneratorExit` handlers run: training saves its checkpoint there);
+* every yielded event is emitted as-is: events are small frozen dataclasses, plain data;
+* a cancelled job's late events are dropped (unless `deliver_after_cancel`, which training
+  uses to receive its final checkpoint), and a newer job's start drops an older job's events.
+
+Never touch widgets from a job: it runs in another thread.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+import traceback
+from collections.abc import Callable, Iterator
+
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+log = logging.getLogger(__name__)
+
+Cancel = Callable[[], bool]
+Job = Callable[[Cancel], Iterator[object]]
+_ids = itertools.count(1)
+
+
+def describe_error(error: BaseException) -> str:
+    """One line for an error dialog: the engine's own message for expected failures."""
+    text = str(error).strip().splitlines()
+    message = text[0] if text else ""
+    if isinstance(error, (ValueError, OSError, KeyError, LookupError)) and message:
+        return message
+    return f"{type(error).__name__}: {message}" if message else type(error).__name__
+
+
+class _Task(QObject):
+    """Lives in the worker thread and drives one generator to its end."""
+
+    yielded = Signal(int, object)
+    done = Signal(int, object)
+    failed = Signal(int, str)
+
+    def __init__(self, job_id: int, job: Job):
+        super().__init__()
+        self.job_id = job_id
+        self.job = job
+        self.cancel_flag = threading.Event()
+
+    @Slot()
+    def run(self) -> None:
+        try:
+            self._drive()
+        finally:
+            self.thread().quit()  # thread-safe; works even while the GUI thread waits on us
+
+    def _drive(self) -> None:
+        result = None
+        try:
+            generator = self.job(self.cancel_flag.is_set)
+            while True:
+                if self.cancel_flag.is_set():
+                    generator.close()
+                    break
+                try:
+                    event = next(generator)
+                except StopIteration as stop:
+                    result = stop.value
+                    break
+                self.yielded.emit(self.job_id, event)
+        except Exception as error:  # reported to the window as a dialog, logged with its traceback
+            log.error("job %s failed:\n%s", self.job_id, traceback.format_exc())
+            self.failed.emit(self.job_id, describe_error(error))
+            return
+        self.done.emit(self.job_id, result)
+
+
+class JobRunner(QObject):
+    """One kind of job (import, training, generation, ...), at most one current at a time."""
+
+    started = Signal()
+    event = Signal(object)  # each yielded event of the current job
+    finished = Signal(object)  # the job ended by itself (or after Stop): the generator's return value
+    failed = Signal(str)  # the job raised: one line saying what happened
+    cancelled = Signal()  # Stop was asked for; emitted at once, before the thread has wound down
+    runningChanged = Signal(bool)
+
+    def __init__(self, name: str, parent: QObject | None = None, *, deliver_after_cancel: bool = False):
+        super().__init__(parent)
+        self.name = name
+        self.deliver_after_cancel = deliver_after_cancel
+        self._task: _Task | None = None
+        self._threads: dict[int, tuple[QThread, _Task]] = {}  # alive until their thread finishes
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None
+
+    def start(self, job: Job) -> int:
+        """Run `job` in a new thread; a job still running is cancelled and its events dropped."""
+        if self._task is not None:
+            self._task.cancel_flag.set()
+        job_id = next(_ids)
+        thread = QThread()
+        thread.setObjectName(f"partita-{self.name}-{job_id}")
+        task = _Task(job_id, job)
+        task.moveToThread(thread)
+        thread.started.connect(task.run)
+        task.yielded.connect(self._on_yielded)
+        task.done.connect(self._on_done)
+        task.failed.connect(self._on_failed)
+        thread.finished.connect(lambda job_id=job_id: self._reap(job_id))
+        self._threads[job_id] = (thread, task)
+        self._task = task
+        thread.start()
+        self.started.emit()
+        self.runningChanged.emit(True)
+        return job_id
+
+    def cancel(self) -> None:
+        """Ask the current job to stop; the UI can treat it as stopped from now on."""
+        task = self._task
+        if task is None or task.cancel_flag.is_set():
+            return
+        task.cancel_flag.set()
+        if not self.deliver_after_cancel:
+            self._task = None
+            self.runningChanged.emit(False)
+        self.cancelled.emit()
+
+    def wait(self, timeout_ms: int = 30000) -> bool:
+        """Block until every thread of this runner has finished (closing the window)."""
+        ok = True
+        for thread, _ in list(self._threads.values()):
+            ok = thread.wait(timeout_ms) and ok
+        return ok
+
+    def shutdown(self, timeout_ms: int = 30000) -> bool:
+        self.cancel()
+        return self.wait(timeout_ms)
+
+    def _current(self, job_id: int) -> bool:
+        task = self._task
+        return task is not None and task.job_id == job_id
+
+    def _on_yielded(self, job_id: int, event: object) -> None:
+        if self._current(job_id) and (self.deliver_after_cancel or not self._task.cancel_flag.is_set()):
+            self.event.emit(event)
+
+    def _on_done(self, job_id: int, result: object) -> None:
+        if self._current(job_id):
+            self._task = None
+            self.runningChanged.emit(False)
+            self.finished.emit(result)
+
+    def _on_failed(self, job_id: int, message: str) -> None:
+        if self._current(job_id):
+            self._task = None
+            self.runningChanged.emit(False)
+            self.failed.emit(message)
+
+    def _reap(self, job_id: int) -> None:
+        thread, task = self._threads.pop(job_id, (None, None))
+        if thread is not None:
+            task.deleteLater()
+            thread.deleteLater()
