@@ -60,17 +60,14 @@ class Schedule:
         return self.anchor_wall + (tempo.seconds(tick) - tempo.seconds(self.anchor_tick)) / self.tempo_factor
 
     def position(self, now: float) -> float:
-        """Playhead in ticks (never behind the last event sent, never past a closed end)."""
+        """Playhead in ticks; it stops at the last event while a streamed take is late, or at the end."""
         if self.state != "playing":
             return self._paused_tick if self.state == "paused" else self.anchor_tick
         tempo = self.timeline.tempo_map
         seconds = tempo.seconds(self.anchor_tick) + (now - self.anchor_wall) * self.tempo_factor
         tick = tempo.tick_at(seconds)
-        upcoming = self.timeline.get(self.cursor)
-        if upcoming is not None:
-            tick = min(tick, upcoming.tick)
-        elif self.timeline.closed or self.starved:
-            tick = min(tick, self.timeline.end_tick)
+        if self.timeline.get(self.cursor) is None and (self.timeline.closed or self.starved):
+            tick = min(tick, self.timeline.end_tick)  # waiting for generation: the playhead waits too
         return max(tick, self.anchor_tick)
 
     def _anchor(self, tick: float, now: float) -> None:
@@ -401,11 +398,12 @@ class Player:
                     due = self.schedule.next_due()
                     announce, self._announce = self._announce, False
                 self._send_all(out)
-                if state != last_state:
+                changed = state != last_state
+                if changed:
                     last_state = state
                     self.state_changed(state)
                 now = self.clock.now()
-                if announce or (state == "playing" and now >= next_report):
+                if announce or changed or (state == "playing" and now >= next_report):
                     tick = self.schedule.position(now)
                     self.position_changed(tick, self.timeline.tempo_map.seconds(tick))
                     next_report = now + self.position_interval_s
