@@ -11,7 +11,8 @@ CoreMIDI, Windows MM. We open rtmidi objects ourselves rather than through
   port's own client, without registering a new client in the JACK graph;
 * libjack crashes (SIGSEGV) when a port is closed after its server died *and* a new client
   failed to connect in the meantime; mido's `close()` would then take the whole program down.
-  We remember which JACK servers were lost and leave their ports to the garbage collector.
+  We count failed connections per JACK server, and a port opened before one is left to the
+  garbage collector instead of being closed.
 
 Nothing here blocks: rtmidi's calls return at once, so a missing or vanished port is always a
 `PortError` with a one-line message, never a hang.
@@ -84,14 +85,53 @@ def default_backend() -> str:
     raise PortError(f"no MIDI backend available ({reasons or 'python-rtmidi has none compiled'})")
 
 
-# JACK servers we saw die (by server name). See the module docstring: ports of a lost server
-# must never be closed explicitly.
-_lost_jack_servers: set[str] = set()
+# How many times a JACK client failed to connect, per server name. A port opened before a
+# failure may belong to a server that died: see the module docstring, it must not be closed.
+_jack_failures: dict[str, int] = {}
 _lost_lock = threading.Lock()
 
 
 def _jack_server_name() -> str:
     return os.environ.get("JACK_DEFAULT_SERVER", "default")
+
+
+def _jack_socket(server: str) -> str | None:
+    """The JACK server's request socket (jackd2 on Linux), if it is there now.
+
+    A client of a server that stopped keeps a stale copy of the port graph, so asking it for
+    ports says nothing; and trying a new client is what sets up the crash described in the
+    module docstring. jackd removes this socket when it stops, so its presence is the check.
+    """
+    if not hasattr(os, "getuid"):
+        return None
+    path = f"/dev/shm/jack_{server}_{os.getuid()}_0"
+    return path if os.path.exists(path) else None
+
+
+def _jack_gone(port) -> bool:
+    """True when the JACK server a port was opened on has stopped (and remembers it)."""
+    socket = getattr(port, "_jack_socket", None)
+    if port.backend != "jack" or socket is None or os.path.exists(socket):
+        return False  # unknown layout (jack1, macOS): rely on the port listing alone
+    with _lost_lock:
+        _jack_failures[port._server] = _jack_failures.get(port._server, 0) + 1
+    return True
+
+
+def _jack_failure_count(server: str) -> int:
+    with _lost_lock:
+        return _jack_failures.get(server, 0)
+
+
+def _release_rtmidi(port) -> None:
+    """Close and free a port's rtmidi object, unless its JACK server may have died meanwhile."""
+    rt, port._rt = getattr(port, "_rt", None), None
+    if rt is None:
+        return
+    if port.backend == "jack" and _jack_failure_count(port._server) != port._failures_at_open:
+        return  # closing could crash libjack; the garbage collector frees it without closePort
+    rt.close_port()
+    rt.delete()
 
 
 def _new_client(backend: str, kind: type, client_name: str = CLIENT_NAME):
@@ -105,7 +145,8 @@ def _new_client(backend: str, kind: type, client_name: str = CLIENT_NAME):
     except (rtmidi.SystemError, rtmidi.RtMidiError) as error:
         if backend == "jack":
             with _lost_lock:
-                _lost_jack_servers.add(_jack_server_name())
+                server = _jack_server_name()
+                _jack_failures[server] = _jack_failures.get(server, 0) + 1
         raise PortError(f"{backend}: {_HOW_TO_START[backend]} ({error})") from None
 
 
@@ -153,6 +194,8 @@ class RtMidiOutput(mido.ports.BaseOutput):
         self.backend = backend
         self.virtual = virtual
         self._server = _jack_server_name() if backend == "jack" else ""
+        self._failures_at_open = _jack_failure_count(self._server)
+        self._jack_socket = _jack_socket(self._server) if backend == "jack" else None
         self._rt = _new_client(backend, rtmidi.MidiOut, client_name)
         try:
             if virtual:
@@ -189,8 +232,10 @@ class RtMidiOutput(mido.ports.BaseOutput):
         Asks this port's own client, so it registers nothing new in the JACK graph (cheap
         enough to call a few times a second from the playback thread).
         """
-        if self.virtual or self.closed:
-            return not self.closed
+        if self.closed or _jack_gone(self):
+            return False
+        if self.virtual:
+            return True
         with self._lock:
             return self.name in self._rt.get_ports()
 
@@ -198,30 +243,28 @@ class RtMidiOutput(mido.ports.BaseOutput):
         self._release()
 
     def _release(self) -> None:
-        rt, self._rt = getattr(self, "_rt", None), None
-        if rt is None:
-            return
-        with _lost_lock:
-            server_lost = self.backend == "jack" and self._server in _lost_jack_servers
-        if not server_lost:  # see module docstring: closing after a lost server crashes libjack
-            rt.close_port()
-            rt.delete()
+        _release_rtmidi(self)
 
 
 class RtMidiInput(mido.ports.BaseInput):
-    """An input port that hands each message to `callback(message, seconds)` as it arrives.
+    """An input port that hands each message to `callback(message, seconds)`.
 
-    `seconds` comes from the injected `clock` (a zero-argument function, default
-    `time.perf_counter`), read when rtmidi delivers the message. The callback runs on rtmidi's
-    thread: keep it short (append to a list, set an event). Without a callback, messages queue
-    up for `receive()`/`iter_pending()` as in mido.
+    rtmidi would call a Python callback from JACK's real-time thread, which then waits for
+    the GIL; on a busy machine JACK declares the client late (xrun) and drops its MIDI. So
+    messages stay in rtmidi's C++ queue and a small thread drains it every `poll_interval_s`.
+    `seconds` is on the injected `clock` (a zero-argument function, default
+    `time.perf_counter`): rtmidi's precise inter-message deltas, mapped onto the clock by the
+    smallest observed offset, so polling adds no jitter to the timestamps.
+
+    The callback runs on the polling thread: keep it short. Without a callback, messages
+    queue up for `receive()`/`iter_pending()` as in mido.
     """
 
     _locking = True
 
     def _open(self, backend: str = "jack", virtual: bool = False, client_name: str = CLIENT_NAME,
               port_name: str = VIRTUAL_INPUT, callback: Callable | None = None,
-              clock: Callable[[], float] | None = None, **_) -> None:
+              clock: Callable[[], float] | None = None, poll_interval_s: float = 0.001, **_) -> None:
         import time
 
         self.backend = backend
@@ -229,6 +272,8 @@ class RtMidiInput(mido.ports.BaseInput):
         self.callback = callback
         self._clock = clock or time.perf_counter
         self._server = _jack_server_name() if backend == "jack" else ""
+        self._failures_at_open = _jack_failure_count(self._server)
+        self._jack_socket = _jack_socket(self._server) if backend == "jack" else None
         self._rt = _new_client(backend, rtmidi.MidiIn, client_name)
         try:
             if virtual:
@@ -248,13 +293,32 @@ class RtMidiInput(mido.ports.BaseInput):
             self._release()
             raise
         self._rt.ignore_types(sysex=True, timing=True, active_sense=True)
-        self._rt.set_callback(self._on_message)
         self._device_type = f"rtmidi/{backend}"
+        self._stream_seconds = 0.0  # sum of rtmidi's deltas: the device's own time line
+        self._offset: float | None = None  # clock seconds minus stream seconds (smallest seen)
+        self._stop = threading.Event()
+        self._poller = threading.Thread(target=self._poll, args=(poll_interval_s,), daemon=True,
+                                        name=f"partita-midi-in {self.name}")
+        self._poller.start()
 
-    def _on_message(self, event: tuple[list[int], float], _data=None) -> None:
-        seconds = self._clock()
+    def _poll(self, interval: float) -> None:
+        while not self._stop.wait(interval):
+            rt = self._rt
+            while rt is not None and not self._stop.is_set():
+                event = rt.get_message()
+                if event is None:
+                    break
+                data, delta = event
+                now = self._clock()
+                self._stream_seconds += delta
+                offset = now - self._stream_seconds
+                if self._offset is None or offset < self._offset:
+                    self._offset = offset
+                self._deliver(data, self._stream_seconds + self._offset)
+
+    def _deliver(self, data: list[int], seconds: float) -> None:
         try:
-            message = mido.Message.from_bytes(event[0])
+            message = mido.Message.from_bytes(data)
         except ValueError:
             return  # a malformed message from the device; nothing to do with it
         callback = self.callback
@@ -265,27 +329,24 @@ class RtMidiInput(mido.ports.BaseInput):
                 self._messages.append(message)
 
     def _receive(self, block: bool = True) -> None:
-        return None  # messages arrive through _on_message
+        return None  # messages arrive through the polling thread
 
     def source_present(self) -> bool:
         """False when the port we listen to has gone (or its server has); virtual ports: True."""
-        if self.virtual or self.closed:
-            return not self.closed
-        return self.name in self._rt.get_ports()
+        if self.closed or _jack_gone(self):
+            return False
+        return self.virtual or self.name in self._rt.get_ports()
 
     def _close(self) -> None:
+        stop = getattr(self, "_stop", None)
+        if stop is not None:
+            stop.set()
+            if self._poller is not threading.current_thread():
+                self._poller.join(1.0)
         self._release()
 
     def _release(self) -> None:
-        rt, self._rt = getattr(self, "_rt", None), None
-        if rt is None:
-            return
-        with _lost_lock:
-            server_lost = self.backend == "jack" and self._server in _lost_jack_servers
-        if not server_lost:
-            rt.cancel_callback()
-            rt.close_port()
-            rt.delete()
+        _release_rtmidi(self)
 
 
 def open_output(name: str | None = None, *, backend: str | None = None, virtual: bool = False,

@@ -1,0 +1,98 @@
+"""A real JACK server for the MIDI tests (`jackd -d dummy`: no sound card needed).
+
+Each server gets its own name (JACK_DEFAULT_SERVER) so that tests never touch a JACK server
+someone else is running on the machine. The session server serves most tests; a test that
+kills its server asks for `private_jack_server` instead.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+JACK_START_TIMEOUT_S = 10.0
+
+
+class JackServer:
+    """A jackd process on the dummy driver (48 kHz, 128-frame periods: 2.7 ms per cycle)."""
+
+    def __init__(self, name: str, log_dir: Path):
+        self.name = name
+        self.log_path = log_dir / f"{name}.log"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        env = dict(os.environ, JACK_NO_AUDIO_RESERVATION="1", JACK_DEFAULT_SERVER=self.name)
+        with open(self.log_path, "wb") as log:
+            self.process = subprocess.Popen(
+                ["jackd", "-n", self.name, "-d", "dummy", "-r", "48000", "-p", "128"],
+                stdout=log, stderr=subprocess.STDOUT, env=env,
+            )
+        deadline = time.monotonic() + JACK_START_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                pytest.skip(f"jackd exited at start ({self.log_path.read_text(errors='replace')[-300:]})")
+            if self._answers():
+                return
+            time.sleep(0.1)
+        self.stop()
+        pytest.skip(f"jackd did not come up within {JACK_START_TIMEOUT_S} s (log: {self.log_path})")
+
+    def _answers(self) -> bool:
+        """True once a client can connect; probes in a child process so that failed attempts
+        leave no libjack state behind in the test process."""
+        probe = (
+            "import rtmidi,sys\n"
+            "try:\n rtmidi.MidiOut(rtmidi.API_UNIX_JACK, 'probe')\nexcept Exception:\n sys.exit(1)\n"
+        )
+        env = dict(os.environ, JACK_DEFAULT_SERVER=self.name)
+        result = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, timeout=10)
+        return result.returncode == 0
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(5)
+
+
+@pytest.fixture(scope="session")
+def jack_server(tmp_path_factory):
+    """A running JACK server that this process's rtmidi JACK clients connect to."""
+    if shutil.which("jackd") is None:
+        pytest.skip("jackd not installed (Debian: apt install jackd2; ./test installs it)")
+    server = JackServer(f"partita-test-{os.getpid()}", tmp_path_factory.mktemp("jack"))
+    previous = os.environ.get("JACK_DEFAULT_SERVER")
+    server.start()
+    os.environ["JACK_DEFAULT_SERVER"] = server.name
+    yield server
+    _restore("JACK_DEFAULT_SERVER", previous)
+    server.stop()
+
+
+@pytest.fixture
+def private_jack_server(jack_server, tmp_path):
+    """A second JACK server for one test (which may stop it); the session server comes back after."""
+    server = JackServer(f"partita-private-{os.getpid()}-{time.monotonic_ns() % 10**6}", tmp_path)
+    server.start()
+    os.environ["JACK_DEFAULT_SERVER"] = server.name
+    yield server
+    os.environ["JACK_DEFAULT_SERVER"] = jack_server.name
+    server.stop()
+
+
+def _restore(key: str, value: str | None) -> None:
+    if value is None:
+        os.environ.pop(key, None)
+    else:
+        os.environ[key] = value

@@ -1,0 +1,84 @@
+"""The receiver disappears mid-playback: a clear error, no hang, no stuck notes where a port remains."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import symusic
+
+from core.midi_ports import TeeOutput, list_ports, open_input, open_output
+from core.playback import Player
+
+
+def long_notes(count: int = 40) -> symusic.Score:
+    """Overlapping half notes at 120 bpm: at any moment two notes sound, for `count` quarters."""
+    score = symusic.Score(480)
+    score.tempos.append(symusic.Tempo(0, 120.0))
+    track = symusic.Track(program=0)
+    for i in range(count):
+        track.notes.append(symusic.Note(i * 480, 960, 48 + i % 24, 80))
+    score.tracks.append(track)
+    return score
+
+
+class Watched(Player):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.errors: list[str] = []
+        self.ended = threading.Event()
+
+    def error(self, message):
+        self.errors.append(message)
+        self.ended.set()
+
+    def finished(self):
+        self.ended.set()
+
+
+def collector(client: str):
+    messages = []
+    port = open_input(virtual=True, backend="jack", client_name=client, port_name="in",
+                      callback=lambda m, t: messages.append(m))
+    return port, messages
+
+
+def test_closed_receiver_ends_playback_with_an_error_and_the_remaining_port_gets_its_note_offs(jack_server):
+    doomed, _ = collector("doomed")
+    survivor, heard = collector("survivor")
+    tee = TeeOutput(outputs=[open_output("doomed:in", backend="jack", port_name="a"),
+                             open_output("survivor:in", backend="jack", port_name="b")])
+    player = Watched(tee, long_notes(), check_interval_s=0.1)
+    player.play()
+    time.sleep(0.6)
+    doomed.close()  # the synth goes away mid-playback
+    closed_at = time.perf_counter()
+    assert player.ended.wait(3), "playback did not notice the vanished port"
+    assert time.perf_counter() - closed_at < 1.0
+    assert player.wait(2)
+    assert player.state == "error"
+    assert "doomed:in" in player.errors[0] and "vanished" in player.errors[0]
+    time.sleep(0.05)
+    ons = sorted(m.note for m in heard if m.type == "note_on" and m.velocity > 0)
+    offs = sorted(m.note for m in heard if m.type == "note_off" or (m.type == "note_on" and m.velocity == 0))
+    assert ons and ons == offs, "a note was left sounding on the port that is still there"
+    tee.close()
+    survivor.close()
+
+
+def test_jack_server_stopping_mid_playback_ends_with_an_error_and_no_crash(private_jack_server):
+    receiver, heard = collector("receiver")
+    output = open_output("receiver:in", backend="jack")
+    player = Watched(output, long_notes(), check_interval_s=0.1)
+    player.play()
+    time.sleep(0.5)
+    assert heard, "nothing arrived before the server stopped"
+    private_jack_server.stop()
+    stopped_at = time.perf_counter()
+    assert player.ended.wait(3), "playback hung after the JACK server stopped"
+    assert time.perf_counter() - stopped_at < 2.0
+    assert player.state == "error" and "vanished" in player.errors[0]
+    listing = list_ports("jack")  # a new client now fails: must be a message, not a hang
+    assert "jack" in listing.problems and "not running" in listing.problems["jack"]
+    output.close()  # must not crash libjack (see core.midi_ports)
+    receiver.close()
