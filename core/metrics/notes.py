@@ -112,3 +112,29 @@ def quantize(score: symusic.Score, steps_per_quarter: int = 12) -> symusic.Score
         )
         track.notes = new
     return result
+
+
+def quantize_performance(score: symusic.Score, steps_per_quarter: int = 12) -> symusic.Score:
+    """Quantize performed MIDI by its inter-onset intervals, not by absolute position.
+
+    Performed solos (the Weimar Jazz Database) drift against any fixed grid: ticks follow the
+    average tempo, the player does not. Rounding each inter-onset interval to the grid (onsets
+    closer than half a step become a chord) and rebuilding onsets from the first one keeps
+    the local rhythm and removes the drift, so per-bar onset patterns become comparable.
+    Durations are rounded to the grid too (at least one step). Bar phase is the first note's.
+    """
+    step = score.tpq / steps_per_quarter  # ticks per grid step
+    notes = note_arrays(score)
+    if len(notes) == 0:
+        return score.copy()
+    onsets, group = np.unique(notes.onset, return_inverse=True)
+    steps_between = np.round(np.diff(onsets) / step).astype(np.int64)  # 0: merged into a chord
+    first = int(np.round(onsets[0] / step))
+    grid_onsets = first + np.r_[0, np.cumsum(steps_between)]
+    duration_steps = np.maximum(1, np.round(notes.duration / step)).astype(np.int64)
+    quantized = NoteArrays(
+        np.round(grid_onsets[group] * step).astype(np.int64),
+        np.round(duration_steps * step).astype(np.int64),
+        notes.pitch, notes.tpq,
+    )
+    return notes_to_score(quantized, like=score)
