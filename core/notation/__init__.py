@@ -28,12 +28,16 @@ __all__ = [
 ]
 
 
-def musicxml_bytes(score: symusic.Score, options: NotationOptions | None = None) -> tuple[bytes, NotationReport]:
+def musicxml_bytes(
+    score: symusic.Score, options: NotationOptions | None = None
+) -> tuple[bytes, NotationReport]:
     """The MusicXML document (uncompressed, UTF-8) and what the conversion decided."""
     from music21.musicxml.m21ToXml import GeneralObjectExporter
 
     m21, report = to_music21(score, options or NotationOptions())
-    data = GeneralObjectExporter(m21).parse()
+    exporter = GeneralObjectExporter(m21)
+    exporter.makeNotation = False  # measures, ties and tuplets are final: music21 must not re-split them
+    data = exporter.parse()
     return data, report
 
 

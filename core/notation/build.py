@@ -60,14 +60,7 @@ def to_music21(score: symusic.Score, options: NotationOptions | None = None):
     from music21 import metadata, stream
 
     tpq = score.ticks_per_quarter
-    tracks = [t for t in score.tracks if not t.is_drum] or [symusic.Track(name="", program=options.program or 0)]
-    pitched = symusic.Score(tpq)
-    pitched.tracks.extend(tracks)
-    changes = time_signature_changes(score)
-    raw_end = max((Fraction(int(n.time + n.duration), tpq) for t in tracks for n in t.notes), default=Fraction(0))
-    quantized: Quantized = quantize(pitched, make_bars(changes, raw_end + 8), swing=options.swing)
-    trim = options.overlaps == "trim" or (options.overlaps == "auto" and not quantized.exact)
-    splits = [split_voices(notes, trim_overlaps=trim) for notes in quantized.tracks]
+    tracks, quantized, splits, changes = _plan(score, options)
 
     events = [e for s in splits for v in s.voices for e in v]
     end = max((e.end for e in events), default=Fraction(0))
@@ -92,7 +85,11 @@ def to_music21(score: symusic.Score, options: NotationOptions | None = None):
     clefs_used: tuple[str, ...] = ()
     for index, (track, split) in enumerate(zip(tracks, splits, strict=True)):
         part, clefs = _build_part(
-            track, split.voices, bars, key_changes, options,
+            track,
+            split.voices,
+            bars,
+            key_changes,
+            options,
             tempo=tempo if index == 0 else None,
             swing=quantized.swing and index == 0,
             markers=marker_positions if index == 0 else [],
@@ -101,9 +98,16 @@ def to_music21(score: symusic.Score, options: NotationOptions | None = None):
         if index == 0:
             clefs_used = clefs
     report = NotationReport(
-        parts=len(tracks), measures=len(bars), exact=quantized.exact, swing=quantized.swing, pickup=pickup,
-        key_sharps=key_sharps, key_from_analysis=analysed, trimmed_notes=sum(s.trimmed for s in splits),
-        max_voices=max((len(s.voices) for s in splits), default=0), clefs=clefs_used,
+        parts=len(tracks),
+        measures=len(bars),
+        exact=quantized.exact,
+        swing=quantized.swing,
+        pickup=pickup,
+        key_sharps=key_sharps,
+        key_from_analysis=analysed,
+        trimmed_notes=sum(s.trimmed for s in splits),
+        max_voices=max((len(s.voices) for s in splits), default=0),
+        clefs=clefs_used,
     )
     return m21, report
 
@@ -185,6 +189,9 @@ def _build_part(track, voices, bars, key_changes, options, *, tempo, swing, mark
         measure = stream.Measure(number=index if pickup else index + 1)
         if index == 0 and pickup:
             measure.showNumber = stream.enums.ShowNumber.NEVER  # MusicXML implicit="yes"
+            measure.paddingLeft = float(Fraction(bar.numerator * 4, bar.denominator) - bar.length)
+        elif bar.length < Fraction(bar.numerator * 4, bar.denominator):  # cut short by a meter change
+            measure.paddingRight = float(Fraction(bar.numerator * 4, bar.denominator) - bar.length)
         if clef_names[index] != previous_clef:
             measure.insert(0, clef_classes[clef_names[index]]())
             previous_clef = clef_names[index]
@@ -217,14 +224,35 @@ def _build_part(track, voices, bars, key_changes, options, *, tempo, swing, mark
         if len(voice_streams) == 1:
             for element in voice_streams[0]:
                 measure.append(element)
+            _beam_and_bracket(measure, bar)
         else:
             for number, elements in enumerate(voice_streams, start=1):
                 voice_stream = stream.Voice(id=str(number))
                 for element in elements:
                     voice_stream.append(element)
+                _beam_and_bracket(voice_stream, bar)
                 measure.insert(0, voice_stream)
         part.append(measure)
+    # Courtesy and necessary accidentals against the key signature, bar by bar (ties carry none).
+    stream.makeNotation.makeAccidentalsInMeasureStream(part, cautionaryNotImmediateRepeat=False)
     return part, tuple(used_clefs)
+
+
+def _beam_and_bracket(container, bar: Bar) -> None:
+    """Beams by the meter's beat groups and tuplet brackets, the only notation music21 adds."""
+    from music21 import meter, stream
+
+    ts = meter.TimeSignature(f"{bar.numerator}/{bar.denominator}")
+    notes = list(container.notesAndRests)
+    try:
+        beams = ts.getBeams(
+            notes, measureStartOffset=float(bar.start - (bar.end - ts.barDuration.quarterLength))
+        )
+        for element, beam in zip(notes, beams, strict=True):
+            element.beams = beam if beam is not None else element.beams
+    except Exception:  # irregular content (a cut bar): unbeamed notes are still correct notation
+        pass
+    stream.makeNotation.makeTupletBrackets(container, inPlace=True)
 
 
 def _sounds_in(voice: tuple[Event, ...], cursor: int, bar: Bar) -> bool:
@@ -288,3 +316,37 @@ def _voice_in_bar(voice, cursor: int, bar: Bar, sharps: int, *, hidden_rests: bo
     if position < bar.end:
         rests(bar.end)
     return elements
+
+
+def _plan(score: symusic.Score, options: NotationOptions):
+    """The musical decisions: (tracks written, quantized notes, voices per track, time signatures)."""
+    tpq = score.ticks_per_quarter
+    tracks = [t for t in score.tracks if not t.is_drum] or [
+        symusic.Track(name="", program=options.program or 0)
+    ]
+    pitched = symusic.Score(tpq)
+    pitched.tracks.extend(tracks)
+    changes = time_signature_changes(score)
+    raw_end = max(
+        (Fraction(int(n.time + n.duration), tpq) for t in tracks for n in t.notes), default=Fraction(0)
+    )
+    quantized = quantize(pitched, make_bars(changes, raw_end + 8), swing=options.swing)
+    trim = options.overlaps == "trim" or (options.overlaps == "auto" and not quantized.exact)
+    splits = [split_voices(notes, trim_overlaps=trim) for notes in quantized.tracks]
+    return tracks, quantized, splits, changes
+
+
+def written_notes(
+    score: symusic.Score, options: NotationOptions | None = None
+) -> list[tuple[Fraction, Fraction, int]]:
+    """(onset, duration, pitch) in quarters of every note the notation writes, sorted; grace
+    notes have duration 0. Tied pieces count as one note, as a reader (and music21) sees them.
+    Positions are those of `score` (a pickup keeps its place), so they compare with the source's."""
+    _, _, splits, _ = _plan(score, options or NotationOptions())
+    out = []
+    for split in splits:
+        for voice in split.voices:
+            for event in voice:
+                out.extend((event.onset, Fraction(0), p) for p in event.graces)
+                out.extend((event.onset, event.end - event.onset, p) for p in event.pitches)
+    return sorted(out)

@@ -81,7 +81,9 @@ def choose_clefs(bars_pitches: list[list[int]], allowed: tuple[str, ...]) -> lis
     if not bars_pitches:
         return []
     home = allowed[0]
-    preference = {c: CLEF_PREFERENCE.get(c, 0.0) if home == "bass" else (0.0 if c == home else 0.8) for c in allowed}
+    preference = {
+        c: CLEF_PREFERENCE.get(c, 0.0) if home == "bass" else (0.0 if c == home else 0.8) for c in allowed
+    }
     cost = {c: 0.0 if c == home else CLEF_CHANGE_COST for c in allowed}
     back: list[dict[str, str]] = []
     for pitches in bars_pitches:

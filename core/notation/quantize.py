@@ -25,7 +25,7 @@ import symusic
 
 from core.notation.bars import Bar, beat_starts
 
-EXACT_GRID = Fraction(1, 96)  # quarters; positions on it are kept as they are
+EXACT_GRIDS = (Fraction(1, 32), Fraction(1, 48))  # quarters: 128ths, 64th triplets; kept as they are
 EXACT_TOLERANCE = 0.03  # share of off-grid positions an "exact" score may still have
 GRACE_BELOW = Fraction(1, 32)  # quarters; shorter notes in exact scores are grace notes
 STRAIGHT_STEP = Fraction(1, 4)  # sixteenth notes
@@ -64,7 +64,7 @@ def is_exact(score: symusic.Score) -> bool:
                 continue
             for tick in (note.time, note.time + note.duration):
                 total += 1
-                off += (_quarters(tick, tpq) / EXACT_GRID).denominator != 1
+                off += not _on_exact_grid(_quarters(tick, tpq))
     return total > 0 and off <= EXACT_TOLERANCE * total
 
 
@@ -101,8 +101,12 @@ def quantize(score: symusic.Score, bars: list[Bar], *, swing: bool | None = None
     return Quantized(tracks, exact=False, swing=swing)
 
 
+def _on_exact_grid(position: Fraction) -> bool:
+    return any((position / grid).denominator == 1 for grid in EXACT_GRIDS)
+
+
 def _snap_exact(position: Fraction) -> Fraction:
-    if (position / EXACT_GRID).denominator == 1:
+    if _on_exact_grid(position):
         return position
     options = [round(position / step) * step for step in (Fraction(1, 16), Fraction(1, 12))]
     return min(options, key=lambda option: (abs(option - position), options.index(option)))
@@ -157,7 +161,12 @@ class _BeatGrid:
             if triplet_error < 0.6 * straight_error:
                 self.triplet.add(index)
                 used = {_round_to(p, third) for p in positions}
-                if swing and length == 1 and used <= {Fraction(0), SWING_LONG, Fraction(1)} and SWING_LONG in used:
+                if (
+                    swing
+                    and length == 1
+                    and used <= {Fraction(0), SWING_LONG, Fraction(1)}
+                    and SWING_LONG in used
+                ):
                     self.swung.add(index)
 
     def _beat_of(self, t: Fraction) -> int:
@@ -176,7 +185,9 @@ class _BeatGrid:
         position = max(t - start, -length / 8)
         if index in self.swung:  # long-short 2:1 becomes written straight eighths
             snapped = _round_to(position, length / 3)
-            written = snapped * 3 / 4 if snapped <= SWING_LONG else Fraction(1, 2) + (snapped - SWING_LONG) * 3 / 2
+            written = (
+                snapped * 3 / 4 if snapped <= SWING_LONG else Fraction(1, 2) + (snapped - SWING_LONG) * 3 / 2
+            )
             return start + written, STRAIGHT_STEP
         step = length / 3 if index in self.triplet else STRAIGHT_STEP
         if t > self.beats[-1][0] + self.beats[-1][1]:  # past the last bar: sixteenths
@@ -194,7 +205,9 @@ def _quantize_performance(track: symusic.Track, tpq: int, grid: _BeatGrid) -> tu
         onset, step = grid.snap(_quarters(note.time, tpq))
         end, _ = grid.snap(_quarters(note.time + note.duration, tpq))
         raw = _quarters(note.duration, tpq)
-        snapped.append((max(onset, Fraction(0)), max(end, onset + step), int(note.pitch), int(note.velocity), raw, step))
+        snapped.append(
+            (max(onset, Fraction(0)), max(end, onset + step), int(note.pitch), int(note.velocity), raw, step)
+        )
     by_onset: dict[Fraction, list[tuple]] = {}
     for item in snapped:
         by_onset.setdefault(item[0], []).append(item)

@@ -32,9 +32,7 @@ def notatable_values() -> frozenset[Fraction]:
 
 def _aligned_values() -> list[Fraction]:
     """Plain and triplet values, longest first: what the greedy split inside a beat uses."""
-    return sorted(
-        {v for v in notatable_values() if (v.numerator & (v.numerator - 1)) == 0}, reverse=True
-    )
+    return sorted({v for v in notatable_values() if (v.numerator & (v.numerator - 1)) == 0}, reverse=True)
 
 
 _ALIGNED = _aligned_values()
@@ -66,9 +64,7 @@ def split_span(start: Fraction, end: Fraction, bar: Bar) -> list[tuple[Fraction,
             if end - s in values:
                 pieces.append((s, end))
                 break
-            longest = max(
-                (b - s for b in boundaries if s < b <= end and b - s in values), default=None
-            )
+            longest = max((b - s for b in boundaries if s < b <= end and b - s in values), default=None)
             if longest is not None:
                 pieces.append((s, s + longest))
                 s += longest

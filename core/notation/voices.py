@@ -37,7 +37,7 @@ class VoiceSplit:
 
 
 def split_voices(notes: tuple[QNote, ...], *, trim_overlaps: bool) -> VoiceSplit:
-    real = _dedupe([n for n in notes if not n.grace])
+    real = _dedupe([n for n in notes if not n.grace], same_end_only=not trim_overlaps)
     trimmed = 0
     if trim_overlaps:
         real, trimmed = _trim_legato(real)
@@ -45,8 +45,10 @@ def split_voices(notes: tuple[QNote, ...], *, trim_overlaps: bool) -> VoiceSplit
     for note in real:
         groups.setdefault((note.onset, note.end), []).append(note)
     chords = sorted(
-        (Event(on, end, tuple(sorted(n.pitch for n in members)), max(n.velocity for n in members))
-         for (on, end), members in groups.items()),
+        (
+            Event(on, end, tuple(sorted(n.pitch for n in members)), max(n.velocity for n in members))
+            for (on, end), members in groups.items()
+        ),
         key=lambda e: (e.onset, -e.pitches[-1]),
     )
     voices: list[list[Event]] = []
@@ -67,11 +69,12 @@ def split_voices(notes: tuple[QNote, ...], *, trim_overlaps: bool) -> VoiceSplit
     return VoiceSplit(tuple(tuple(v) for v in voices), trimmed)
 
 
-def _dedupe(notes: list[QNote]) -> list[QNote]:
-    """The same pitch struck twice at one onset is one note (the longer)."""
-    best: dict[tuple[Fraction, int], QNote] = {}
+def _dedupe(notes: list[QNote], *, same_end_only: bool) -> list[QNote]:
+    """The same pitch struck twice at one onset is one note (the longer). Written music may hold
+    a unison in two voices with different lengths (`same_end_only`): those stay two notes."""
+    best: dict[tuple, QNote] = {}
     for note in notes:
-        key = (note.onset, note.pitch)
+        key = (note.onset, note.pitch, note.end) if same_end_only else (note.onset, note.pitch)
         if key not in best or note.end > best[key].end:
             best[key] = note
     return sorted(best.values(), key=lambda n: (n.onset, n.pitch))
