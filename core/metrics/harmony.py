@@ -49,7 +49,7 @@ def window_pitch_classes(score: symusic.Score, window: int) -> np.ndarray:
     notes = note_arrays(score)
     if len(notes) == 0:
         return np.zeros((0, 12))
-    n_windows = int(notes.end.max() // window) + 1
+    n_windows = int(-(-notes.end.max() // window))  # ceil: a note ending on the last bar line opens no new bar
     weights = np.zeros((n_windows, 12))
     for onset, end, pitch in zip(notes.onset, notes.end, notes.pitch, strict=True):
         first, last = int(onset // window), int((end - 1) // window)
