@@ -9,8 +9,10 @@ superqt's `GeneratorWorker` and Orange's `TaskState`:
 * the worker checks the flag at each yield and closes the generator (so `finally` blocks and
   `GeneratorExit` handlers run: training saves its checkpoint there);
 * every yielded event is emitted as-is: events are small frozen dataclasses, plain data;
-* a cancelled job's late events are dropped (unless `deliver_after_cancel`, which training
-  uses to receive its final checkpoint), and a newer job's start drops an older job's events.
+* a cancelled job's late events are dropped, and a newer job's start drops an older job's
+  events. With `deliver_after_cancel` (training) the generator is trusted to wind down by
+  itself on `cancel()` instead: it is not closed, and its last events (the final checkpoint,
+  `TrainDone`) still arrive.
 
 Never touch widgets from a job: it runs in another thread.
 """
@@ -48,10 +50,11 @@ class _Task(QObject):
     done = Signal(int, object)
     failed = Signal(int, str)
 
-    def __init__(self, job_id: int, job: Job):
+    def __init__(self, job_id: int, job: Job, graceful: bool = False):
         super().__init__()
         self.job_id = job_id
         self.job = job
+        self.graceful = graceful  # let the generator see cancel() and finish by itself
         self.cancel_flag = threading.Event()
 
     @Slot()
@@ -66,7 +69,7 @@ class _Task(QObject):
         try:
             generator = self.job(self.cancel_flag.is_set)
             while True:
-                if self.cancel_flag.is_set():
+                if self.cancel_flag.is_set() and not self.graceful:
                     generator.close()
                     break
                 try:
@@ -110,7 +113,7 @@ class JobRunner(QObject):
         job_id = next(_ids)
         thread = QThread()
         thread.setObjectName(f"partita-{self.name}-{job_id}")
-        task = _Task(job_id, job)
+        task = _Task(job_id, job, graceful=self.deliver_after_cancel)
         task.moveToThread(thread)
         thread.started.connect(task.run)
         task.yielded.connect(self._on_yielded)

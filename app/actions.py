@@ -1,0 +1,107 @@
+"""Every QAction of the main window in one place, with standard shortcuts, and the menus.
+
+Windows and panels connect to `Actions` attributes; nothing else creates actions, so the
+shortcut list (Help > Keyboard shortcuts, and the menus) is this file.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtWidgets import QMainWindow, QMenu
+
+Std = QKeySequence.StandardKey
+
+
+class Actions:
+    def __init__(self, window: QMainWindow):
+        self.window = window
+
+        def make(text: str, shortcut=None, tip: str = "", checkable: bool = False) -> QAction:
+            action = QAction(text, window)
+            if shortcut is not None:
+                if isinstance(shortcut, (list, tuple)):
+                    action.setShortcuts([QKeySequence(s) if isinstance(s, str) else QKeySequence(s) for s in shortcut])
+                else:
+                    action.setShortcut(QKeySequence(shortcut))
+            if tip:
+                action.setStatusTip(tip)
+                action.setToolTip(f"{text.replace('&', '').rstrip('.…')}" + (
+                    f" ({action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)})"
+                    if not action.shortcut().isEmpty() else "") + f"\n{tip}")
+            action.setCheckable(checkable)
+            return action
+
+        # File
+        self.new = make("&New project", Std.New, "Start again with an empty seed and no takes")
+        self.open = make("&Open…", Std.Open, "Open a Partita project, or a MIDI/MusicXML file as the seed")
+        self.save = make("&Save", Std.Save, "Save the project (seed, takes, model and settings)")
+        self.save_as = make("Save &as…", Std.SaveAs, "Save the project under a new name")
+        self.export_midi = make("Export &MIDI…", "Ctrl+E", "Write the seed and current take as a MIDI file")
+        self.export_musicxml = make("Export Music&XML…", "Ctrl+Shift+E",
+                                    "Write the seed and current take as MusicXML notation")
+        self.open_musescore = make("Open in Muse&Score", "Ctrl+M", "Open the seed and current take in MuseScore")
+        self.quit = make("&Quit", Std.Quit, "Close Partita (the session is kept)")
+        # Edit (undo/redo come from the undo stack; see MainWindow)
+        self.delete = make("&Delete notes", Std.Delete, "Delete the selected notes")
+        self.select_all = make("Select &all", Std.SelectAll, "Select every note shown")
+        self.tool_select = make("&Select tool", "S", "Click to select, drag to move, drag a right edge to resize",
+                                checkable=True)
+        self.tool_draw = make("D&raw tool", "D", "Click and drag in the roll to draw notes", checkable=True)
+        self.tools = QActionGroup(window)
+        self.tools.addAction(self.tool_select)
+        self.tools.addAction(self.tool_draw)
+        self.tool_select.setChecked(True)
+        self.snap = make("S&nap to grid", "G", "Snap note starts and lengths to the grid", checkable=True)
+        self.snap.setChecked(True)
+        self.clear_take = make("Delete &take", None, "Delete the take shown (its notes are lost)")
+        # View
+        self.zoom_in = make("Zoom &in", Std.ZoomIn, "Zoom in time (Ctrl+wheel in the roll)")
+        self.zoom_out = make("Zoom &out", Std.ZoomOut, "Zoom out in time (Ctrl+wheel in the roll)")
+        self.zoom_fit = make("Zoom to &fit", "Ctrl+0", "Show the whole piece")
+        # Transport
+        self.play = make("&Play / Stop", "Space", "Play from the playhead, or stop", checkable=True)
+        self.loop = make("&Loop", "L", "Loop the selected notes' span (or the whole piece)", checkable=True)
+        self.rewind = make("&Rewind", "Home", "Move the playhead to the start")
+        # Generate
+        self.generate = make("&Generate", "Ctrl+Return", "Continue the seed with the chosen model")
+        self.stop_generation = make("S&top generating", "Escape", "Stop generating at once")
+        self.continue_here = make("&Continue from here", "Ctrl+Shift+Return",
+                                  "Use the seed up to the end of the selection as the prompt")
+        self.stop_generation.setEnabled(False)
+        # Help
+        self.about = make("&About Partita", None, "Versions of Partita and its libraries")
+        self.shortcuts = make("&Keyboard shortcuts", Std.HelpContents, "List every shortcut")
+
+    def build_menus(self, window: QMainWindow, undo, redo) -> QMenu:
+        """Fill the menu bar; returns the Open Recent submenu for the window to maintain."""
+        bar = window.menuBar()
+        file = bar.addMenu("&File")
+        file.addActions([self.new, self.open])
+        recent = file.addMenu("Open &recent")
+        file.addActions([self.save, self.save_as])
+        file.addSeparator()
+        export = file.addMenu("&Export")
+        export.addActions([self.export_midi, self.export_musicxml, self.open_musescore])
+        file.addSeparator()
+        file.addAction(self.quit)
+        edit = bar.addMenu("&Edit")
+        edit.addActions([undo, redo])
+        edit.addSeparator()
+        edit.addActions([self.delete, self.select_all])
+        edit.addSeparator()
+        edit.addActions([self.tool_select, self.tool_draw, self.snap])
+        edit.addSeparator()
+        edit.addAction(self.clear_take)
+        view = bar.addMenu("&View")
+        view.addActions([self.zoom_in, self.zoom_out, self.zoom_fit])
+        self.view_menu = view
+        transport = bar.addMenu("&Transport")
+        transport.addActions([self.play, self.loop, self.rewind])
+        generate = bar.addMenu("&Generate")
+        generate.addActions([self.generate, self.continue_here, self.stop_generation])
+        help_menu = bar.addMenu("&Help")
+        help_menu.addActions([self.shortcuts, self.about])
+        return recent
+
+    def all(self) -> list[QAction]:
+        return [v for v in vars(self).values() if isinstance(v, QAction)]

@@ -1,0 +1,578 @@
+"""The main window: piano roll in the centre, panels in docks, transport and tools toolbars.
+
+The window wires panels to the roll and to each other; it owns no logic of its own beyond
+that: notes live in `NoteModel`, jobs in the panels' `JobRunner`s, music in `core`.
+Settings (geometry, dock layout, recent files, MIDI port, zoom) are read and written in one
+pair of methods; the session (seed, takes, model, panel settings) autosaves a second after
+every change and on close, and is restored on the next start.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import symusic
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence, QUndoStack
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QTabWidget,
+    QToolBar,
+)
+
+from app.actions import Actions
+from app.dialogs import show_error
+from app.pianoroll.convert import meter_of, notes_from_score, score_from_notes
+from app.pianoroll.model import GENERATED, SEED, Note, NoteModel
+from app.pianoroll.widget import PianoRoll
+from app.session import (
+    PROJECT_SUFFIX,
+    ProjectError,
+    default_state_dir,
+    read_project,
+    restore_project,
+    save_project,
+)
+from app.workers import JobRunner
+from core.generation import CONTINUATION_MARKER
+from core.scores import SUPPORTED_SUFFIXES, load_score
+
+log = logging.getLogger(__name__)
+MAX_RECENT = 10
+AUTOSAVE_MS = 1000
+MUSIC_FILTER = "Music files (" + " ".join(f"*{s}" for s in sorted(SUPPORTED_SUFFIXES)) + ")"
+PROJECT_FILTER = f"Partita projects (*{PROJECT_SUFFIX})"
+
+
+def load_seed_job(path: str):
+    """Read a music file in a worker (music21 can take seconds); returns (notes, meter, program)."""
+
+    def job(cancel):
+        score = load_score(path)
+        program = score.tracks[0].program if len(score.tracks) else 0
+        return notes_from_score(score), meter_of(score), program
+        yield  # a generator, for JobRunner
+
+    return job
+
+
+class MainWindow(QMainWindow):
+    errorShown = Signal(str)  # what happened (tests and logs listen)
+
+    def __init__(self, settings: QSettings | None = None, state_dir: Path | None = None, *,
+                 transport_output=None, restore_session: bool = True):
+        super().__init__()
+        self.setWindowTitle("Partita")
+        self.setObjectName("partitaMainWindow")
+        self.settings = settings or QSettings("Partita", "Partita")
+        self.state_dir = Path(state_dir) if state_dir else default_state_dir()
+        self.project_path: Path | None = None
+        self.recent_files: list[str] = []
+        self.program = 0  # GM program of the seed (kept for playback and export)
+        self.error_boxes: list[QMessageBox] = []
+
+        self.model = NoteModel(self)
+        self.undo_stack = QUndoStack(self)
+        self.roll = PianoRoll(self.model, self.undo_stack, self)
+        self.setCentralWidget(self.roll)
+        self.actions = Actions(self)
+        undo = self.undo_stack.createUndoAction(self, "&Undo")
+        undo.setShortcut(QKeySequence.StandardKey.Undo)
+        redo = self.undo_stack.createRedoAction(self, "&Redo")
+        redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence.StandardKey.Redo])
+        self.undo_action, self.redo_action = undo, redo
+        self.recent_menu = self.actions.build_menus(self, undo, redo)
+
+        self._build_panels(transport_output)
+        self._build_toolbars()
+        self._connect()
+
+        self.position_label = QLabel(self)
+        self.statusBar().addPermanentWidget(self.position_label)
+        self.seed_loader = JobRunner("seed", self)
+        self.seed_loader.finished.connect(self._seed_loaded)
+        self.seed_loader.failed.connect(lambda m: self.show_error(
+            m, "Partita reads MIDI (.mid), MusicXML (.musicxml, .mxl, .xml), kern (.krn) and ABC (.abc)."))
+        self.autosave_timer = QTimer(self)
+        self.autosave_timer.setSingleShot(True)
+        self.autosave_timer.setInterval(AUTOSAVE_MS)
+        self.autosave_timer.timeout.connect(self.autosave)
+        for signal in (self.model.notesChanged, self.model.takesChanged, self.model.meterChanged):
+            signal.connect(self.autosave_timer.start)
+        self.read_settings()
+        if restore_session:
+            self.restore_session()
+        self.statusBar().showMessage("Ready. Draw a seed (D), drop a MIDI or MusicXML file on the roll, "
+                                     "or just press Generate.", 8000)
+
+    # --- building ------------------------------------------------------------------------
+    def _build_panels(self, transport_output) -> None:
+        from app.panels.corpus import CorpusPanel
+        from app.panels.evaluation import EvaluationPanel
+        from app.panels.generation import GenerationPanel
+        from app.panels.training import TrainingPanel
+        from app.panels.transport import Transport
+
+        self.corpus_panel = CorpusPanel(self)
+        self.training_panel = TrainingPanel(self)
+        self.generation_panel = GenerationPanel(self.model, self)
+        self.generation_panel.prompt_provider = self.seed_score
+        self.evaluation_panel = EvaluationPanel(self)
+        self.evaluation_panel.takes_provider = self.take_scores
+        self.transport = Transport(self, output_factory=transport_output)
+
+        self.generate_dock = self._dock("Generate", self.generation_panel, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.bottom_tabs = QTabWidget(self)
+        self.bottom_tabs.setDocumentMode(True)
+        self.bottom_tabs.addTab(self.corpus_panel, "Corpus")
+        self.bottom_tabs.addTab(self.training_panel, "Training")
+        self.bottom_tabs.addTab(self.evaluation_panel, "Evaluation")
+        self.panels_dock = self._dock("Corpus · Training · Evaluation", self.bottom_tabs,
+                                      Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.actions.view_menu.addSeparator()
+        self.actions.view_menu.addAction(self.generate_dock.toggleViewAction())
+        self.actions.view_menu.addAction(self.panels_dock.toggleViewAction())
+
+    def _dock(self, title: str, widget, area) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(title.replace(" ", "").replace("·", "_") + "Dock")
+        dock.setWidget(widget)
+        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                         | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+                         | QDockWidget.DockWidgetFeature.DockWidgetClosable)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _build_toolbars(self) -> None:
+        from app.panels.transport import TransportBar
+
+        a = self.actions
+        file_bar = QToolBar("File", self)
+        file_bar.setObjectName("fileBar")
+        file_bar.addActions([a.open, a.save])
+        file_bar.addSeparator()
+        file_bar.addActions([self.undo_action, self.redo_action])
+        self.addToolBar(file_bar)
+        edit_bar = QToolBar("Edit", self)
+        edit_bar.setObjectName("editBar")
+        edit_bar.addActions([a.tool_select, a.tool_draw, a.snap])
+        self.grid_box = QComboBox(self)
+        for label, division in (("1/4", 1), ("1/8", 2), ("1/16", 4), ("1/32", 8), ("1/8 triplet", 3), ("1/16 triplet", 6)):
+            self.grid_box.addItem(label, division)
+        self.grid_box.setCurrentIndex(2)
+        self.grid_box.setToolTip("Grid and snap resolution")
+        self.grid_box.currentIndexChanged.connect(self._grid_chosen)
+        edit_bar.addWidget(QLabel(" Grid ", self))
+        edit_bar.addWidget(self.grid_box)
+        edit_bar.addSeparator()
+        edit_bar.addActions([a.zoom_out, a.zoom_in, a.zoom_fit])
+        self.addToolBar(edit_bar)
+        self.transport_bar = TransportBar(a, self)
+        self.addToolBar(self.transport_bar)
+        gen_bar = QToolBar("Generate", self)
+        gen_bar.setObjectName("generateBar")
+        gen_bar.addActions([a.generate, a.stop_generation, a.continue_here])
+        self.addToolBar(gen_bar)
+
+    def _connect(self) -> None:
+        a, view = self.actions, self.roll.view
+        a.new.triggered.connect(self.new_project)
+        a.open.triggered.connect(self.open_dialog)
+        a.save.triggered.connect(self.save)
+        a.save_as.triggered.connect(self.save_as)
+        a.export_midi.triggered.connect(lambda: self.export("midi"))
+        a.export_musicxml.triggered.connect(lambda: self.export("musicxml"))
+        a.open_musescore.triggered.connect(self.open_in_musescore)
+        a.quit.triggered.connect(self.close)
+        a.delete.triggered.connect(view.delete_selection)
+        a.select_all.triggered.connect(view.select_all)
+        a.tool_select.triggered.connect(lambda: setattr(view, "tool", view.SELECT))
+        a.tool_draw.triggered.connect(lambda: setattr(view, "tool", view.DRAW))
+        a.snap.toggled.connect(lambda on: setattr(view, "snap_enabled", on))
+        a.clear_take.triggered.connect(lambda: self.model.remove_take(self.model.current_take))
+        a.zoom_in.triggered.connect(lambda: view.zoom_time(1.25))
+        a.zoom_out.triggered.connect(lambda: view.zoom_time(0.8))
+        a.zoom_fit.triggered.connect(view.zoom_to_fit)
+        a.play.triggered.connect(self.toggle_play)
+        a.rewind.triggered.connect(lambda: self.set_playhead(0))
+        a.loop.toggled.connect(self._loop_toggled)
+        a.generate.triggered.connect(lambda: self.generation_panel.generate())
+        a.stop_generation.triggered.connect(self.generation_panel.stop)
+        a.continue_here.triggered.connect(self.continue_from_here)
+        a.about.triggered.connect(self.about)
+        a.shortcuts.triggered.connect(self.show_shortcuts)
+        view.fileDropped.connect(self.open_file)
+        view.selectionChanged.connect(self._selection_changed)
+        self.roll.ruler.clicked.connect(self.set_playhead)
+        self._selection_changed()
+
+        for panel in (self.corpus_panel, self.training_panel, self.generation_panel, self.evaluation_panel):
+            panel.failed.connect(self.show_error)
+        for panel in (self.training_panel, self.generation_panel):
+            panel.status.connect(lambda text: self.statusBar().showMessage(text, 10000))
+        self.corpus_panel.corpusImported.connect(self._corpus_imported)
+        self.corpus_panel.pieceActivated.connect(self.open_file)
+        self.training_panel.runSaved.connect(lambda run: self.generation_panel.add_run(run))
+        self.generation_panel.generatingChanged.connect(self._generating_changed)
+        self.transport.positionChanged.connect(lambda tick: self.set_playhead(int(tick), from_player=True))
+        self.transport.playingChanged.connect(self._playing_changed)
+        self.transport.failed.connect(self.show_error)
+        self.transport_bar.portChosen.connect(self.transport.set_port)
+        self.transport_bar.tempoChosen.connect(self._tempo_chosen)
+        self.model.meterChanged.connect(lambda: self.transport_bar.tempo.setValue(self.model.meter.tempo_qpm))
+
+    # --- errors and messages ---------------------------------------------------------------
+    def show_error(self, what: str, todo: str = "") -> None:
+        """A dialog saying what happened and what to do (never a traceback)."""
+        log.warning("%s %s", what, todo)
+        self.error_boxes = [b for b in self.error_boxes if b.isVisible()][-3:]
+        self.error_boxes.append(show_error(self, what, todo))
+        self.statusBar().showMessage(what, 10000)
+        self.errorShown.emit(what)
+
+    def about(self) -> None:
+        from core.commands.version import versions
+
+        rows = "".join(f"<tr><td>{name}</td><td>&nbsp;{version}</td></tr>" for name, version in versions().items())
+        QMessageBox.about(self, "About Partita",
+                          "<h3>Partita</h3><p>A composition assistant that learns a composer's style from "
+                          "symbolic music, continues your ideas, plays them and judges them.</p>"
+                          f"<table>{rows}</table>")
+
+    def show_shortcuts(self) -> None:
+        lines = []
+        for action in self.actions.all() + [self.undo_action, self.redo_action]:
+            keys = ", ".join(s.toString(QKeySequence.SequenceFormat.NativeText) for s in action.shortcuts())
+            if keys:
+                lines.append(f"<tr><td>{action.text().replace('&', '')}</td><td>&nbsp;&nbsp;<b>{keys}</b></td></tr>")
+        lines.append("<tr><td>Zoom in time / in pitch</td><td>&nbsp;&nbsp;<b>Ctrl+wheel / Ctrl+Shift+wheel</b></td></tr>")
+        box = QMessageBox(QMessageBox.Icon.NoIcon, "Keyboard shortcuts", f"<table>{''.join(lines)}</table>",
+                          QMessageBox.StandardButton.Ok, self)
+        box.open()
+
+    # --- seed, takes, prompt ---------------------------------------------------------------
+    def seed_score(self):
+        """The seed as a score for the engine (None when the roll holds no seed)."""
+        seed = self.model.seed_notes()
+        return score_from_notes(seed, self.model.meter, self.program) if seed else None
+
+    def take_scores(self) -> list[tuple[str, object]]:
+        """(take name, seed + take score) for every take: what the evaluation judges."""
+        seed = self.model.seed_notes()
+        return [(name, score_from_notes([*seed, *self.model.take_notes(i)], self.model.meter, self.program))
+                for i, name in enumerate(self.model.takes)]
+
+    def shown_score(self):
+        """Seed and current take as one score, with the engine's "continuation" marker."""
+        visible = [n for _, n in self.model.visible_items()]
+        score = score_from_notes(visible, self.model.meter, self.program)
+        generated = [n.start for n in visible if n.role == GENERATED]
+        if generated:
+            score.markers.append(symusic.TextMeta(min(generated), CONTINUATION_MARKER))
+        return score
+
+    def continue_from_here(self) -> None:
+        """Prompt with what is shown up to the end of the selection; the new take keeps that part."""
+        selection = self.roll.view.selection
+        if not selection:
+            self.show_error("Nothing is selected.", "Select the notes to continue from (drag a box around them).")
+            return
+        cut = max(self.model.note(i).end for i in selection)
+        before = [n for _, n in self.model.visible_items() if n.start < cut]
+        prompt = score_from_notes([Note(n.start, n.pitch, min(n.duration, cut - n.start), n.velocity) for n in before],
+                                  self.model.meter, self.program)
+        carried = [n for n in before if n.role == GENERATED]
+        first_new = len(self.model.takes)
+        self.generation_panel.generate(prompt)
+        for take in range(first_new, len(self.model.takes)):
+            self.model.add_notes([Note(n.start, n.pitch, n.duration, n.velocity, GENERATED, take) for n in carried])
+
+    def _generating_changed(self, running: bool) -> None:
+        self.actions.generate.setEnabled(not running)
+        self.actions.continue_here.setEnabled(not running and bool(self.roll.view.selection))
+        self.actions.stop_generation.setEnabled(running)
+
+    def _selection_changed(self) -> None:
+        has = bool(self.roll.view.selection)
+        self.actions.continue_here.setEnabled(has and not self.generation_panel.runner.running)
+        self.actions.delete.setEnabled(has)
+
+    def _grid_chosen(self) -> None:
+        self.roll.view.grid_division = int(self.grid_box.currentData())
+        self.roll.view.resetCachedContent()
+        self.roll.view.viewport().update()
+
+    def _corpus_imported(self, source: str) -> None:
+        if not self.training_panel.data_edit.text().strip() or not self.training_panel.runner.running:
+            self.training_panel.data_edit.setText(source)
+        self.evaluation_panel.set_corpus(self.corpus_panel.corpus)
+        self.statusBar().showMessage(f"Corpus {source} imported; the Training panel will learn from it", 8000)
+
+    # --- transport -------------------------------------------------------------------------
+    def toggle_play(self) -> None:
+        if self.transport.playing:
+            self.transport.stop()
+            return
+        start = int(self.roll.view.playhead.x()) if self.roll.view.playhead.isVisible() else 0
+        if start >= self.model.end_tick():
+            start = 0
+        if not self.model.visible_items():
+            self.actions.play.setChecked(False)
+            self.statusBar().showMessage("Nothing to play: the roll is empty", 5000)
+            return
+        self.transport.play(self.shown_score(), start)
+
+    def set_playhead(self, tick: int, from_player: bool = False) -> None:
+        self.roll.view.set_playhead(tick, follow=from_player)
+        self.roll.ruler.update()
+        meter = self.model.meter
+        bar, rest = divmod(int(tick), meter.bar_ticks)
+        self.position_label.setText(f"bar {bar + 1} beat {rest // meter.beat_ticks + 1}")
+
+    def _playing_changed(self, playing: bool) -> None:
+        self.actions.play.setChecked(playing)
+
+    def _tempo_chosen(self, bpm: float) -> None:
+        self.transport.set_tempo_factor(max(0.1, bpm / max(1.0, self.model.meter.tempo_qpm)))
+
+    def _loop_toggled(self, on: bool) -> None:
+        if not on:
+            self.transport.set_loop(None)
+            return
+        selection = self.roll.view.selection
+        notes = [self.model.note(i) for i in selection] or [n for _, n in self.model.visible_items()]
+        if not notes:
+            self.transport.set_loop(None)
+            return
+        bar = self.model.meter.bar_ticks
+        start = min(n.start for n in notes) // bar * bar
+        end = -(-max(n.end for n in notes) // bar) * bar
+        self.transport.set_loop((start, end))
+
+    # --- files -----------------------------------------------------------------------------
+    def open_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open a project or a music file", self._last_dir(),
+                                              f"{PROJECT_FILTER};;{MUSIC_FILTER};;All files (*)")
+        if path:
+            self.open_file(path)
+
+    def open_file(self, path: str) -> None:
+        """A project replaces everything; a music file becomes the seed (takes are kept)."""
+        path = str(path)
+        if path.endswith(PROJECT_SUFFIX):
+            try:
+                panels = restore_project(self.model, read_project(Path(path)))
+            except ProjectError as error:
+                self.show_error(str(error), "Choose a file saved by Partita (*.partita).")
+                return
+            self._restore_panels(panels)
+            self.undo_stack.clear()
+            self.project_path = Path(path)
+            self._add_recent(path)
+            self._update_title()
+            self.roll.view.zoom_to_fit()
+            self.statusBar().showMessage(f"Opened {Path(path).name}", 5000)
+            return
+        if Path(path).is_dir():
+            self.corpus_panel.import_source(path)
+            self.bottom_tabs.setCurrentWidget(self.corpus_panel)
+            return
+        self.statusBar().showMessage(f"Reading {Path(path).name}…")
+        self._pending_seed = path
+        self.seed_loader.start(load_seed_job(path))
+
+    def _seed_loaded(self, result) -> None:
+        notes, meter, program = result
+        self.program = program
+        self.undo_stack.clear()  # a new seed is not an edit of the old one
+        self.model.set_seed(notes, meter)
+        self.roll.view.zoom_to_fit()
+        if notes:
+            self.roll.view.centerOn(self.roll.view.visible_scene_rect().center().x(),
+                                    127 - (min(n.pitch for n in notes) + max(n.pitch for n in notes)) / 2)
+        path = getattr(self, "_pending_seed", "")
+        self._add_recent(path)
+        self.statusBar().showMessage(f"Seed: {Path(path).name}, {len(notes)} notes", 8000)
+
+    def new_project(self) -> None:
+        self.model.clear()
+        self.undo_stack.clear()
+        self.project_path = None
+        self._update_title()
+
+    def save(self) -> bool:
+        if self.project_path is None:
+            return self.save_as()
+        return self._save_to(self.project_path)
+
+    def save_as(self) -> bool:
+        path, _ = QFileDialog.getSaveFileName(self, "Save project", self._last_dir(), PROJECT_FILTER)
+        if not path:
+            return False
+        if not path.endswith(PROJECT_SUFFIX):
+            path += PROJECT_SUFFIX
+        return self._save_to(Path(path))
+
+    def _save_to(self, path: Path) -> bool:
+        try:
+            save_project(path, self.model, self._panel_states())
+        except OSError as error:
+            self.show_error(f"Could not save {path.name}: {error.strerror or error}",
+                            "Choose another folder (is this one read-only or the disk full?).")
+            return False
+        self.project_path = path
+        self.undo_stack.setClean()
+        self._add_recent(str(path))
+        self._update_title()
+        self.statusBar().showMessage(f"Saved {path}", 5000)
+        return True
+
+    def export(self, kind: str) -> None:
+        from app.exporting import export_score
+
+        if not self.model.visible_items():
+            self.show_error("Nothing to export: the roll is empty.", "Draw or load a seed, or generate a take first.")
+            return
+        suffix = {"midi": ".mid", "musicxml": ".musicxml"}[kind]
+        name = (self.project_path.stem if self.project_path else "partita") + suffix
+        path, _ = QFileDialog.getSaveFileName(self, f"Export {kind.upper()}", str(Path(self._last_dir()) / name),
+                                              f"{kind.upper()} (*{suffix})")
+        if not path:
+            return
+        try:
+            written = export_score(self.shown_score(), Path(path), kind)
+        except Exception as error:  # the engine's message names the file and the problem
+            self.show_error(f"Export failed: {error}", "Choose another file name or folder.")
+            return
+        self.statusBar().showMessage(f"Exported {written}", 8000)
+
+    def open_in_musescore(self) -> None:
+        from app.exporting import open_in_musescore
+
+        try:
+            message = open_in_musescore(self.shown_score(), self.state_dir)
+        except Exception as error:
+            self.show_error(f"Could not open MuseScore: {error}",
+                            "Install MuseScore (3 or 4) or export MusicXML and open it yourself.")
+            return
+        self.statusBar().showMessage(message, 8000)
+
+    def _last_dir(self) -> str:
+        return str(Path(self.recent_files[0]).parent) if self.recent_files else str(Path.home())
+
+    def _add_recent(self, path: str) -> None:
+        if not path:
+            return
+        self.recent_files = [path] + [p for p in self.recent_files if p != path]
+        self.recent_files = self.recent_files[:MAX_RECENT]
+        self._rebuild_recent_menu()
+
+    def _rebuild_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        for path in self.recent_files:
+            action = self.recent_menu.addAction(Path(path).name)
+            action.setStatusTip(path)
+            action.triggered.connect(lambda _=False, p=path: self.open_file(p))
+        self.recent_menu.setEnabled(bool(self.recent_files))
+
+    def _update_title(self) -> None:
+        name = self.project_path.name if self.project_path else "Untitled"
+        self.setWindowTitle(f"{name} — Partita")
+
+    # --- session ---------------------------------------------------------------------------
+    def _panel_states(self) -> dict:
+        return {"corpus": self.corpus_panel.state(), "training": self.training_panel.state(),
+                "generation": self.generation_panel.state(), "program": self.program,
+                "project": str(self.project_path or "")}
+
+    def _restore_panels(self, panels: dict) -> None:
+        for key, panel in (("corpus", self.corpus_panel), ("training", self.training_panel),
+                           ("generation", self.generation_panel)):
+            if isinstance(panels.get(key), dict):
+                panel.restore(panels[key])
+        self.program = int(panels.get("program", 0) or 0)
+
+    @property
+    def session_path(self) -> Path:
+        return self.state_dir / "session.json"
+
+    def autosave(self) -> None:
+        try:
+            save_project(self.session_path, self.model, self._panel_states())
+        except OSError as error:
+            log.warning("autosave to %s failed: %s", self.session_path, error)
+
+    def restore_session(self) -> bool:
+        if not self.session_path.exists():
+            return False
+        try:
+            data = read_project(self.session_path)
+            panels = restore_project(self.model, data)
+        except ProjectError as error:
+            self.show_error(f"The last session could not be restored: {error}",
+                            "Partita starts empty; the damaged file was kept as session.json.bad.")
+            self.session_path.replace(self.session_path.with_suffix(".json.bad"))
+            return False
+        self._restore_panels(panels)
+        project = panels.get("project")
+        self.project_path = Path(project) if project else None
+        self._update_title()
+        self.statusBar().showMessage("Restored your last session", 5000)
+        return True
+
+    # --- settings --------------------------------------------------------------------------
+    def read_settings(self) -> None:
+        s = self.settings
+        geometry = s.value("window/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1400, 900)
+        state = s.value("window/state")
+        if state is not None:
+            self.restoreState(state)
+        recent = s.value("files/recent", [])
+        self.recent_files = [recent] if isinstance(recent, str) else list(recent or [])
+        self._rebuild_recent_menu()
+        port = s.value("midi/output", "")
+        if port:
+            self.transport_bar.refresh_ports(str(port))
+            self.transport.set_port(str(port))
+        ppq = s.value("roll/pixels_per_quarter", type=float)
+        pps = s.value("roll/pixels_per_semitone", type=float)
+        if ppq and pps:
+            self.roll.view.set_zoom(ppq, pps)
+        self.bottom_tabs.setCurrentIndex(int(s.value("window/tab", 0, type=int)))
+
+    def write_settings(self) -> None:
+        s = self.settings
+        s.setValue("window/geometry", self.saveGeometry())
+        s.setValue("window/state", self.saveState())
+        s.setValue("window/tab", self.bottom_tabs.currentIndex())
+        s.setValue("files/recent", self.recent_files)
+        s.setValue("midi/output", self.transport.port)
+        s.setValue("roll/pixels_per_quarter", self.roll.view.pixels_per_quarter)
+        s.setValue("roll/pixels_per_semitone", self.roll.view.pixels_per_semitone)
+        s.sync()
+
+    def closeEvent(self, event) -> None:
+        self.write_settings()
+        self.autosave()
+        self.transport.shutdown()
+        self.generation_panel.runner.shutdown(5000)
+        self.corpus_panel.runner.shutdown(5000)
+        self.seed_loader.shutdown(5000)
+        if self.training_panel.runner.running:
+            self.statusBar().showMessage("Stopping training and saving its checkpoint…")
+        self.training_panel.runner.shutdown(60000)  # train() saves a checkpoint as it stops
+        self.evaluation_panel.runner.shutdown(5000)
+        super().closeEvent(event)
+
+
+__all__ = ["MainWindow", "SEED"]

@@ -1,0 +1,129 @@
+"""Live training curves: pyqtgraph plots fed from a buffer on a 15 Hz timer.
+
+Following pyqtgraph's scrollingPlots example, every curve is created once and only `setData`
+is called, from a timer, with the buffered points; events can arrive a thousand times a second
+and the plots still redraw at most 15 times a second. `add_record` takes the same dicts that
+`metrics.jsonl` holds, so an earlier run's curves reload through the same path.
+"""
+
+from __future__ import annotations
+
+import pyqtgraph as pg
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+REFRESH_MS = 66  # ~15 Hz
+TYPE_COLOURS = ["#e8893a", "#3d7fd9", "#4caf50", "#9c27b0", "#e0393e", "#00bcd4", "#795548", "#607d8b"]
+
+
+class CurveBuffer:
+    """Points per named series, with a dirty set so only changed curves are redrawn."""
+
+    def __init__(self):
+        self.points: dict[str, tuple[list[float], list[float]]] = {}
+        self.dirty: set[str] = set()
+
+    def add(self, name: str, x: float, y: float) -> None:
+        xs, ys = self.points.setdefault(name, ([], []))
+        xs.append(x)
+        ys.append(y)
+        self.dirty.add(name)
+
+    def clear(self) -> None:
+        self.points.clear()
+        self.dirty.clear()
+
+    def count(self, name: str) -> int:
+        return len(self.points.get(name, ((), ()))[0])
+
+
+class TrainingCurves(QWidget):
+    """Four plots: loss (train + validation), accuracy, perplexity, learning rate."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        pg.setConfigOptions(antialias=True, background="#1f2024", foreground="#c8c8c8")
+        self.buffer = CurveBuffer()
+        self.per_type = False
+        self.layout_widget = pg.GraphicsLayoutWidget(self)
+        self.plots = {}
+        for row, col, key, title, log_y in ((0, 0, "loss", "Loss (nats/token)", False),
+                                           (0, 1, "accuracy", "Validation accuracy", False),
+                                           (1, 0, "perplexity", "Validation perplexity", True),
+                                           (1, 1, "lr", "Learning rate", False)):
+            plot = self.layout_widget.addPlot(row=row, col=col, title=title)
+            plot.showGrid(x=True, y=True, alpha=0.2)
+            plot.setLabel("bottom", "step")
+            plot.setLogMode(y=log_y)
+            plot.setClipToView(True)
+            plot.setDownsampling(auto=True, mode="peak")
+            if key in ("loss", "accuracy"):
+                plot.addLegend(offset=(-10, 10), labelTextSize="8pt")
+            self.plots[key] = plot
+        self.curves: dict[str, pg.PlotDataItem] = {}
+        self._make("train_loss", "loss", "train", "#7aa6e8", width=1)
+        self._make("val_loss", "loss", "validation", "#e8893a", width=2, symbol="o")
+        self._make("val_accuracy", "accuracy", "all tokens", "#4caf50", width=2, symbol="o")
+        self._make("val_perplexity", "perplexity", None, "#e0393e", width=2, symbol="o")
+        self._make("lr", "lr", None, "#bbbbbb", width=1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.layout_widget)
+        self.timer = QTimer(self)
+        self.timer.setInterval(REFRESH_MS)
+        self.timer.timeout.connect(self.refresh)
+        self.timer.start()
+
+    def _make(self, name: str, plot: str, label: str | None, colour: str, width: int = 1,
+              symbol: str | None = None, dashed: bool = False) -> pg.PlotDataItem:
+        pen = pg.mkPen(colour, width=width, style=pg.QtCore.Qt.PenStyle.DashLine if dashed else pg.QtCore.Qt.PenStyle.SolidLine)
+        curve = self.plots[plot].plot([], [], pen=pen, name=label, symbol=symbol, symbolSize=5,
+                                      symbolBrush=colour, symbolPen=None)
+        self.curves[name] = curve
+        return curve
+
+    def clear(self) -> None:
+        self.buffer.clear()
+        for name, curve in list(self.curves.items()):
+            if name.startswith("type:"):
+                for plot in self.plots.values():
+                    plot.removeItem(curve)
+                del self.curves[name]
+            else:
+                curve.setData([], [])
+
+    def set_per_type(self, on: bool) -> None:
+        self.per_type = on
+        for name, curve in self.curves.items():
+            if name.startswith("type:"):
+                curve.setVisible(on)
+
+    def add_record(self, record: dict) -> None:
+        """One event as a dict (`metrics.jsonl` line or `asdict(event)` with "event" set)."""
+        kind = record.get("event")
+        step = record.get("step")
+        if step is None:
+            return
+        if kind == "TrainStep":
+            self.buffer.add("train_loss", step, record["loss"])
+            self.buffer.add("lr", step, record["learning_rate"])
+        elif kind == "EvalResult":
+            self.buffer.add("val_loss", step, record["loss"])
+            self.buffer.add("val_accuracy", step, record["accuracy"])
+            self.buffer.add("val_perplexity", step, record["perplexity"])
+            for token_type, figures in sorted(record.get("per_type", {}).items()):
+                for metric in ("loss", "accuracy"):
+                    name = f"type:{metric}:{token_type}"
+                    if name not in self.curves:
+                        colour = TYPE_COLOURS[len([c for c in self.curves if c.startswith(f"type:{metric}:")])
+                                              % len(TYPE_COLOURS)]
+                        self._make(name, metric, token_type, colour, width=1, dashed=True).setVisible(self.per_type)
+                    self.buffer.add(name, step, figures[metric])
+
+    def refresh(self) -> None:
+        """Push buffered points to their curves (the timer calls this at ~15 Hz)."""
+        for name in self.buffer.dirty:
+            if name in self.curves:
+                xs, ys = self.buffer.points[name]
+                self.curves[name].setData(xs, ys)
+        self.buffer.dirty.clear()

@@ -1,0 +1,264 @@
+"""Generation panel: model (shipped default or a run folder) and sampling settings; Generate
+streams notes into the roll as tokens arrive, one take per variation; Stop cancels at once.
+
+The worker runs `core.generation.stream_generation` and yields its `TokenEvent`s; the panel
+turns each completed note into a roll `Note` of the take for that variation.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import symusic
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.pianoroll.convert import scale_ticks
+from app.pianoroll.model import GENERATED, Note, NoteModel
+from app.workers import JobRunner
+from core.checkpoint import DEFAULT_MODEL_DIR, LoadedModel, load_model
+from core.generation import GenerationSettings, TokenEvent, stream_generation
+
+CHOOSE = "choose"  # item data of the "Choose run folder…" entry
+
+
+@dataclass(frozen=True)
+class ModelReady:
+    """The model is loaded and sampling starts (plain facts for the status bar)."""
+
+    name: str
+    parameters: int
+    corpus: str
+    ticks_per_quarter: int  # the tokenizer's resolution: streamed note times are in these ticks
+
+
+class ModelCache:
+    """Loaded models by folder, shared between generation jobs (load once, sample many)."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._models: dict[str, LoadedModel] = {}
+
+    def get(self, run_dir: str) -> LoadedModel:
+        with self._lock:
+            if run_dir not in self._models:
+                self._models[run_dir] = load_model(run_dir or None)
+            return self._models[run_dir]
+
+    def forget(self, run_dir: str) -> None:
+        with self._lock:
+            self._models.pop(run_dir, None)
+
+
+def generation_job(cache: ModelCache, run_dir: str, prompt: symusic.Score | None,
+                   settings: GenerationSettings, variations: int):
+    def job(cancel):
+        loaded = cache.get(run_dir)
+        yield ModelReady(loaded.run_dir.name, loaded.model.num_parameters(),
+                         str(loaded.config.get("corpus", {}).get("name", "")), loaded.tokenizer.ticks_per_quarter)
+        yield from stream_generation(loaded, prompt, settings, variations=variations, cancel=cancel)
+        return loaded.tokenizer.ticks_per_quarter
+
+    return job
+
+
+class GenerationPanel(QWidget):
+    failed = Signal(str, str)
+    status = Signal(str)
+    generatingChanged = Signal(bool)
+
+    def __init__(self, model: NoteModel, parent=None):
+        super().__init__(parent)
+        self.model = model
+        self.cache = ModelCache()
+        self.runner = JobRunner("generation", self)
+        self._takes: list[int] = []  # roll take id per variation of the current job
+        self._tpq = 480  # tokenizer resolution of the model in use
+        self._notes_received = 0
+        self.prompt_provider = None  # callable () -> symusic.Score | None, set by the window
+
+        self.model_box = QComboBox(self)
+        self.model_box.setToolTip("Which model continues the seed: the one shipped with Partita, "
+                                  "or a run folder you trained")
+        self.model_box.addItem("Shipped default model", "")
+        self.model_box.addItem("Choose run folder…", CHOOSE)
+        self.model_box.activated.connect(self._model_activated)
+        self.temperature = self._double(0.05, 3.0, 0.05, 2, 1.0,
+                                        "Higher: bolder, more surprising notes; lower: safer, more repetitive")
+        self.top_k = self._spin(0, 500, 0, "Sample only among the k likeliest tokens (0: no limit)")
+        self.top_p = self._double(0.1, 1.0, 0.01, 2, 0.95,
+                                  "Sample among the likeliest tokens that together hold this probability (1: off)")
+        self.bars = self._spin(1, 128, 8, "Length of the continuation in bars")
+        self.variations = self._spin(1, 16, 1, "How many different continuations (takes) to write at once")
+        self.seed = self._spin(-1, 2**31 - 1, -1, "Random seed: the same seed and settings give the same take "
+                                                  "(random: a new one each time)")
+        self.seed.setSpecialValueText("random")
+        form = QFormLayout()
+        form.addRow("Model", self.model_box)
+        form.addRow("Temperature", self.temperature)
+        form.addRow("Top-k", self.top_k)
+        form.addRow("Top-p", self.top_p)
+        form.addRow("Bars", self.bars)
+        form.addRow("Variations", self.variations)
+        form.addRow("Random seed", self.seed)
+        self.generate_button = QPushButton("Generate", self)
+        self.generate_button.setToolTip("Continue the seed (Ctrl+Return)")
+        self.stop_button = QPushButton("Stop", self)
+        self.stop_button.setToolTip("Stop generating now (Esc)")
+        self.stop_button.setEnabled(False)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.generate_button, 1)
+        buttons.addWidget(self.stop_button)
+        self.info = QLabel("Draw or drop a seed in the roll (or start from silence), then Generate.", self)
+        self.info.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addLayout(buttons)
+        layout.addWidget(self.info)
+        layout.addStretch(1)
+
+        self.generate_button.clicked.connect(lambda: self.generate())
+        self.stop_button.clicked.connect(self.stop)
+        self.runner.event.connect(self._on_event)
+        self.runner.finished.connect(self._on_finished)
+        self.runner.failed.connect(self._on_failed)
+        self.runner.runningChanged.connect(self._running_changed)
+
+    def _spin(self, low: int, high: int, value: int, tip: str) -> QSpinBox:
+        box = QSpinBox(self)
+        box.setRange(low, high)
+        box.setValue(value)
+        box.setToolTip(tip)
+        return box
+
+    def _double(self, low: float, high: float, step: float, decimals: int, value: float, tip: str) -> QDoubleSpinBox:
+        box = QDoubleSpinBox(self)
+        box.setRange(low, high)
+        box.setSingleStep(step)
+        box.setDecimals(decimals)
+        box.setValue(value)
+        box.setToolTip(tip)
+        return box
+
+    # --- models --------------------------------------------------------------------------
+    @property
+    def run_dir(self) -> str:
+        """The chosen model folder ("" = the shipped default)."""
+        data = self.model_box.currentData()
+        return "" if data in (None, CHOOSE) else str(data)
+
+    def add_run(self, run_dir: str, select: bool = False) -> None:
+        """List a run folder (trained here or chosen); a new checkpoint there is reloaded."""
+        run_dir = str(run_dir)
+        self.cache.forget(run_dir)
+        index = self.model_box.findData(run_dir)
+        if index < 0:
+            index = self.model_box.count() - 1  # before "Choose run folder…"
+            self.model_box.insertItem(index, f"Run: {Path(run_dir).name}", run_dir)
+            self.model_box.setItemData(index, run_dir, 3)  # tooltip role
+        if select:
+            self.model_box.setCurrentIndex(index)
+
+    def _model_activated(self, index: int) -> None:
+        if self.model_box.itemData(index) == CHOOSE:
+            folder = QFileDialog.getExistingDirectory(self, "Choose a run folder (holds config.json)")
+            if folder:
+                self.add_run(folder, select=True)
+            else:
+                self.model_box.setCurrentIndex(0)
+
+    def settings(self) -> GenerationSettings:
+        seed = self.seed.value()
+        return GenerationSettings(bars=self.bars.value(), temperature=round(self.temperature.value(), 3),
+                                  top_k=self.top_k.value(), top_p=round(self.top_p.value(), 3),
+                                  seed=None if seed < 0 else seed)
+
+    # --- generating ----------------------------------------------------------------------
+    def generate(self, prompt: symusic.Score | None = None) -> None:
+        """Continue `prompt` (default: the roll's seed) into new takes."""
+        if self.runner.running:
+            return
+        run_dir = self.run_dir
+        if not run_dir and not (DEFAULT_MODEL_DIR / "config.json").exists():
+            self.failed.emit("The shipped default model is missing from this installation.",
+                             "Train a model in the Training panel (the tiny preset takes minutes), "
+                             "then pick its run folder here; or run scripts/train-default-model.")
+            return
+        if prompt is None and self.prompt_provider is not None:
+            prompt = self.prompt_provider()
+        count = self.variations.value()
+        first = len(self.model.takes)
+        self._takes = [self.model.new_take(f"Take {first + i + 1}") for i in range(count)]
+        self.model.set_current_take(self._takes[0])
+        self._notes_received = 0
+        self.info.setText("Loading the model…")
+        self.runner.start(generation_job(self.cache, run_dir, prompt, self.settings(), count))
+        self.generatingChanged.emit(True)
+
+    def stop(self) -> None:
+        if self.runner.running:
+            self.runner.cancel()
+            self.info.setText(f"Stopped: {self._notes_received} notes written.")
+            self.status.emit("Generation stopped")
+
+    def _on_event(self, event) -> None:
+        if isinstance(event, ModelReady):
+            self._tpq = event.ticks_per_quarter
+            self.info.setText(f"Model {event.name} ({event.parameters / 1e6:.2f} M parameters"
+                              + (f", learned from {event.corpus}" if event.corpus else "") + "). Writing…")
+            return
+        if isinstance(event, TokenEvent) and event.note is not None and event.variation < len(self._takes):
+            n = event.note
+            note = Note(scale_ticks(n.time, self._tpq), n.pitch, max(1, scale_ticks(n.duration, self._tpq)),
+                        n.velocity or 80, GENERATED, self._takes[event.variation])
+            self.model.add_notes([note])
+            self._notes_received += 1
+            if self._notes_received % 16 == 1:
+                self.info.setText(f"Writing… {self._notes_received} notes, bar {event.bar}")
+
+    def _on_finished(self, _result) -> None:
+        self.info.setText(f"Done: {self._notes_received} notes in {len(self._takes)} take(s).")
+        self.status.emit(f"Generated {self._notes_received} notes")
+
+    def _on_failed(self, message: str) -> None:
+        self.info.setText("Generation failed.")
+        self.failed.emit(f"Generation failed: {message}",
+                         "Check that the model folder holds a complete run (config.json and model.safetensors).")
+
+    def _running_changed(self, running: bool) -> None:
+        self.generate_button.setEnabled(not running)
+        self.stop_button.setEnabled(running)
+        self.generatingChanged.emit(running)
+
+    # --- session -------------------------------------------------------------------------
+    def state(self) -> dict:
+        runs = [self.model_box.itemData(i) for i in range(self.model_box.count())]
+        return {"model": self.run_dir, "runs": [r for r in runs if r not in ("", CHOOSE, None)],
+                "temperature": self.temperature.value(), "top_k": self.top_k.value(), "top_p": self.top_p.value(),
+                "bars": self.bars.value(), "variations": self.variations.value(), "seed": self.seed.value()}
+
+    def restore(self, state: dict) -> None:
+        for run in state.get("runs", []):
+            if Path(run).exists():
+                self.add_run(run)
+        model = state.get("model", "")
+        index = self.model_box.findData(model)
+        if index >= 0:
+            self.model_box.setCurrentIndex(index)
+        for key, box in (("temperature", self.temperature), ("top_k", self.top_k), ("top_p", self.top_p),
+                         ("bars", self.bars), ("variations", self.variations), ("seed", self.seed)):
+            if key in state:
+                box.setValue(state[key])

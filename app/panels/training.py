@@ -1,0 +1,306 @@
+"""Training panel: preset and hyper-parameters, Start / Stop / Resume, progress with ETA and
+tokens/s, and live curves. Runs `core.training.train` in a worker; Stop asks the loop to stop
+(it saves a checkpoint first), so a stopped run can be resumed exactly."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.panels.curves import TrainingCurves
+from app.workers import JobRunner
+from core.model import PRESETS
+from core.training import (
+    CheckpointSaved,
+    EvalResult,
+    TrainConfig,
+    TrainDone,
+    TrainStarted,
+    TrainStep,
+    read_metrics,
+)
+
+
+def default_runs_dir() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("partita")) / "runs"
+
+
+def _eta(seconds: float) -> str:
+    seconds = int(max(0, seconds))
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}" if seconds >= 3600 else \
+        f"{seconds // 60}:{seconds % 60:02d}"
+
+
+class TrainingPanel(QWidget):
+    runSaved = Signal(str)  # a run folder with a usable checkpoint (the generation panel lists it)
+    failed = Signal(str, str)
+    status = Signal(str)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.runner = JobRunner("training", self, deliver_after_cancel=True)
+        self.run_dir: str = ""
+        self._start_step = 0  # step the current run (or resumption) began at, for the ETA
+
+        self.data_edit = QLineEdit(self)
+        self.data_edit.setPlaceholderText("folder, file or builtin:bach-chorales")
+        self.data_edit.setToolTip("What to learn from: a folder of music files, or builtin:NAME.\n"
+                                  "Importing a corpus in the Corpus panel fills this in.")
+        self.out_edit = QLineEdit(self)
+        self.out_edit.setToolTip("Run folder: weights, settings and metrics.jsonl are written here")
+        browse = QToolButton(self)
+        browse.setText("…")
+        browse.setToolTip("Choose the run folder")
+        browse.clicked.connect(self._choose_run_dir)
+        out_row = QHBoxLayout()
+        out_row.setContentsMargins(0, 0, 0, 0)
+        out_row.addWidget(self.out_edit, 1)
+        out_row.addWidget(browse)
+
+        self.preset = QComboBox(self)
+        self.preset.addItems(list(PRESETS))
+        self.preset.setToolTip("Model size. tiny trains on 2 CPU cores in minutes; base and large want a GPU.")
+        self.layers = self._spin(1, 48, "Transformer blocks (depth)")
+        self.heads = self._spin(1, 32, "Attention heads per block; the width must divide by it")
+        self.width = self._spin(16, 4096, "Embedding width (n_embd)", step=16)
+        self.dropout = self._double(0.0, 0.9, 0.05, 2, "Dropout probability; more fights over-fitting on small corpora")
+        self.learning_rate = self._double(1e-5, 1e-1, 1e-4, 5, "Peak learning rate after warm-up (cosine decay after)")
+        self.batch = self._spin(1, 512, "Sequences per step")
+        self.steps = self._spin(1, 1_000_000, "Optimizer steps in all", step=100)
+        self.eval_every = self._spin(1, 100_000, "Steps between validation passes and checkpoints", step=50)
+        self.learning_rate.setValue(1e-3)
+        self.batch.setValue(16)
+        self.steps.setValue(2000)
+        self.eval_every.setValue(200)
+        self.preset.currentTextChanged.connect(self._preset_chosen)
+        self._preset_chosen(self.preset.currentText())
+
+        form = QFormLayout()
+        form.addRow("Data", self.data_edit)
+        form.addRow("Run folder", out_row)
+        form.addRow("Preset", self.preset)
+        grid = QGridLayout()
+        for index, (label, widget) in enumerate((("Layers", self.layers), ("Heads", self.heads),
+                                                 ("Width", self.width), ("Dropout", self.dropout),
+                                                 ("Learning rate", self.learning_rate), ("Batch", self.batch),
+                                                 ("Steps", self.steps), ("Eval every", self.eval_every))):
+            grid.addWidget(QLabel(label, self), index // 2, (index % 2) * 2)
+            grid.addWidget(widget, index // 2, (index % 2) * 2 + 1)
+        form.addRow(grid)
+
+        self.start_button = QPushButton("Start", self)
+        self.start_button.setToolTip("Train a new model in the run folder")
+        self.resume_button = QPushButton("Resume", self)
+        self.resume_button.setToolTip("Continue the run in the run folder from its last checkpoint")
+        self.stop_button = QPushButton("Stop", self)
+        self.stop_button.setToolTip("Stop after the current step; a checkpoint is saved, Resume continues")
+        self.stop_button.setEnabled(False)
+        self.load_button = QPushButton("Load curves…", self)
+        self.load_button.setToolTip("Show the curves of an earlier run (its metrics.jsonl)")
+        self.per_type = QCheckBox("Per token type", self)
+        self.per_type.setToolTip("Also plot validation loss and accuracy for each kind of token (Pitch, Duration, …)")
+        buttons = QHBoxLayout()
+        for widget in (self.start_button, self.resume_button, self.stop_button, self.load_button):
+            buttons.addWidget(widget)
+        buttons.addStretch(1)
+        buttons.addWidget(self.per_type)
+        self.progress = QProgressBar(self)
+        self.progress.setFormat("not started")
+        self.progress.setTextVisible(True)
+        self.curves = TrainingCurves(self)
+
+        settings = QWidget(self)
+        settings_layout = QVBoxLayout(settings)
+        settings_layout.setContentsMargins(0, 0, 0, 0)
+        settings_layout.addLayout(form)
+        settings_layout.addLayout(buttons)
+        settings_layout.addWidget(self.progress)
+        settings_layout.addStretch(1)
+        settings.setMaximumWidth(430)
+        layout = QHBoxLayout(self)
+        layout.addWidget(settings)
+        layout.addWidget(self.curves, 1)
+
+        self.start_button.clicked.connect(lambda: self.start(resume=False))
+        self.resume_button.clicked.connect(lambda: self.start(resume=True))
+        self.stop_button.clicked.connect(self.stop)
+        self.load_button.clicked.connect(self._choose_metrics)
+        self.per_type.toggled.connect(self.curves.set_per_type)
+        self.runner.event.connect(self._on_event)
+        self.runner.failed.connect(self._on_failed)
+        self.runner.runningChanged.connect(self._running_changed)
+
+    def _spin(self, low: int, high: int, tip: str, step: int = 1) -> QSpinBox:
+        box = QSpinBox(self)
+        box.setRange(low, high)
+        box.setSingleStep(step)
+        box.setToolTip(tip)
+        return box
+
+    def _double(self, low: float, high: float, step: float, decimals: int, tip: str) -> QDoubleSpinBox:
+        box = QDoubleSpinBox(self)
+        box.setRange(low, high)
+        box.setDecimals(decimals)
+        box.setSingleStep(step)
+        box.setToolTip(tip)
+        return box
+
+    def _preset_chosen(self, name: str) -> None:
+        preset = PRESETS.get(name)
+        if preset is not None:
+            self.layers.setValue(preset.n_layer)
+            self.heads.setValue(preset.n_head)
+            self.width.setValue(preset.n_embd)
+            self.dropout.setValue(preset.dropout)
+
+    def _choose_run_dir(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Run folder", self.out_edit.text() or str(default_runs_dir()))
+        if folder:
+            self.out_edit.setText(folder)
+
+    def _choose_metrics(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Run folder with metrics.jsonl", str(default_runs_dir()))
+        if folder:
+            self.load_run_curves(Path(folder))
+
+    # --- running -------------------------------------------------------------------------
+    def config(self) -> TrainConfig:
+        out = self.out_edit.text().strip() or str(default_runs_dir() / time.strftime("run-%Y%m%d-%H%M%S"))
+        self.out_edit.setText(out)
+        preset = PRESETS[self.preset.currentText()]
+        overrides = {}
+        for field, value in (("n_layer", self.layers.value()), ("n_head", self.heads.value()),
+                             ("n_embd", self.width.value()), ("dropout", round(self.dropout.value(), 3))):
+            if getattr(preset, field) != value:
+                overrides[field] = value
+        return TrainConfig(data=self.data_edit.text().strip(), out=out, preset=self.preset.currentText(),
+                           model_overrides=overrides, steps=self.steps.value(), batch_size=self.batch.value(),
+                           learning_rate=self.learning_rate.value(), eval_every=self.eval_every.value(),
+                           warmup_steps=min(100, max(1, self.steps.value() // 10)))
+
+    def start(self, resume: bool = False, config: TrainConfig | None = None) -> None:
+        """Start (or resume) training; `config` overrides the form (tests use tiny models)."""
+        if self.runner.running:
+            return
+        if config is None:
+            if not self.data_edit.text().strip():
+                self.failed.emit("No training data chosen.",
+                                 "Import a corpus in the Corpus panel, or type a folder or builtin:bach-chorales.")
+                return
+            if self.width.value() % self.heads.value():
+                self.failed.emit(f"The width ({self.width.value()}) is not a multiple of the heads "
+                                 f"({self.heads.value()}).", "Change the width or the number of heads.")
+                return
+            config = self.config()
+        if resume and not (Path(config.out) / "config.json").exists():
+            self.failed.emit(f"{config.out} holds no checkpoint to resume.",
+                             "Choose the folder of an earlier run, or press Start for a new one.")
+            return
+        self.run_dir = config.out
+        if not resume:
+            self.curves.clear()
+        else:
+            self.load_run_curves(Path(config.out))
+        self.progress.setRange(0, config.steps)
+        self.progress.setValue(0)
+        self.progress.setFormat("preparing data…")
+        self.runner.start(lambda cancel: _train(config, resume, cancel))
+        self.status.emit(f"Training in {config.out}")
+
+    def stop(self) -> None:
+        if self.runner.running:
+            self.progress.setFormat("stopping: saving a checkpoint…")
+            self.runner.cancel()
+
+    def load_run_curves(self, run_dir: Path) -> int:
+        """Plot an earlier run from its metrics.jsonl; returns the number of records read."""
+        records = read_metrics(run_dir)
+        if not records:
+            self.failed.emit(f"{run_dir} has no metrics.jsonl with training records.",
+                             "Choose the folder of a run (it holds config.json and metrics.jsonl).")
+            return 0
+        self.curves.clear()
+        for record in records:
+            self.curves.add_record(record)
+        self.curves.refresh()
+        return len(records)
+
+    def _running_changed(self, running: bool) -> None:
+        self.start_button.setEnabled(not running)
+        self.resume_button.setEnabled(not running)
+        self.load_button.setEnabled(not running)
+        self.stop_button.setEnabled(running)
+
+    def _on_event(self, event) -> None:
+        record = {"event": type(event).__name__, **asdict(event)}
+        self.curves.add_record(record)
+        if isinstance(event, TrainStarted):
+            self._start_step = event.start_step
+            self.status.emit(f"Training {event.parameters / 1e6:.2f} M parameters on {event.train_pieces} pieces "
+                             f"({event.train_tokens} tokens) on {event.device}")
+        elif isinstance(event, TrainStep):
+            self.progress.setRange(0, event.total_steps)
+            self.progress.setValue(event.step)
+            remaining = (event.total_steps - event.step) * event.elapsed_s / max(1, event.step - self._start_step)
+            self.progress.setFormat(f"step %v / %m · loss {event.loss:.3f} · {event.tokens_per_s:,.0f} tok/s · "
+                                    f"ETA {_eta(remaining)}")
+        elif isinstance(event, EvalResult):
+            self.status.emit(f"Validation at step {event.step}: loss {event.loss:.3f}, "
+                             f"accuracy {event.accuracy:.1%}, perplexity {event.perplexity:.1f}")
+        elif isinstance(event, CheckpointSaved):
+            self.runSaved.emit(event.path)
+        elif isinstance(event, TrainDone):
+            self.progress.setFormat(("stopped" if event.cancelled else "done") + f" at step {event.step}")
+            self.status.emit(f"Training {'stopped' if event.cancelled else 'finished'} at step {event.step}; "
+                             f"model saved in {event.run_dir}")
+
+    def _on_failed(self, message: str) -> None:
+        self.progress.setFormat("failed")
+        self.failed.emit(f"Training failed: {message}",
+                         "Check the data source and the run folder; a tiny preset is the safest start.")
+
+    # --- session -------------------------------------------------------------------------
+    def state(self) -> dict:
+        return {"data": self.data_edit.text(), "out": self.out_edit.text(), "preset": self.preset.currentText(),
+                "layers": self.layers.value(), "heads": self.heads.value(), "width": self.width.value(),
+                "dropout": self.dropout.value(), "learning_rate": self.learning_rate.value(),
+                "batch": self.batch.value(), "steps": self.steps.value(), "eval_every": self.eval_every.value()}
+
+    def restore(self, state: dict) -> None:
+        self.data_edit.setText(str(state.get("data", "")))
+        self.out_edit.setText(str(state.get("out", "")))
+        if state.get("preset") in PRESETS:
+            self.preset.setCurrentText(state["preset"])
+        for key, box in (("layers", self.layers), ("heads", self.heads), ("width", self.width),
+                         ("batch", self.batch), ("steps", self.steps), ("eval_every", self.eval_every),
+                         ("dropout", self.dropout), ("learning_rate", self.learning_rate)):
+            if key in state:
+                box.setValue(state[key])
+
+
+def _train(config: TrainConfig, resume: bool, cancel):
+    from core.training import train
+
+    yield from train(config, resume=resume, should_stop=cancel)
