@@ -162,11 +162,13 @@ class Duet:
         timeline.add_program(0, 0, self.program)
         cancelled = threading.Event()
         failure: list[str] = []
+        written: list[symusic.Note] = []  # the reply as generated (the timeline may move late notes)
 
         def write() -> None:
             try:
                 raw = self.generate_reply(prompt, self.bars, cancelled.is_set)
                 for note in trim_reply(raw, start, self.bars, bar_ticks):
+                    written.append(note)
                     timeline.add_note(note.time, note.duration, note.pitch, note.velocity)
                     if cancelled.is_set():
                         break
@@ -202,7 +204,7 @@ class Duet:
         if player.error_message:
             self.error(player.error_message)
             raise DuetError(player.error_message)
-        notes = sorted(timeline_notes(timeline), key=lambda n: (n.time, n.pitch))
+        notes = sorted(written, key=lambda n: (n.time, n.pitch))
         first = played[0][0] if played else None
         return Turn("Partita", notes, self.bars, detected, first)
 
@@ -211,23 +213,6 @@ class Duet:
         """The whole conversation as one Score: turns end to end on bar lines, two tracks."""
         return conversation_score(self.turns, bpm=self.bpm or 100.0, tpq=self.tpq,
                                   time_signature=self.time_signature, program=self.program)
-
-
-def timeline_notes(timeline: Timeline) -> list[symusic.Note]:
-    """The notes of a timeline (note-on paired with its note-off), in ticks."""
-    opened: dict[tuple[int, int], list] = {}
-    notes = []
-    index = 0
-    while (event := timeline.get(index)) is not None:
-        index += 1
-        if event.is_note_on:
-            opened.setdefault((event.data[0], event.data[1]), []).append(event)
-        elif event.is_note_off:
-            key = (event.data[0] & 0x0F | 0x90, event.data[1])
-            if opened.get(key):
-                on = opened[key].pop(0)
-                notes.append(symusic.Note(on.tick, event.tick - on.tick, on.data[1], on.data[2]))
-    return notes
 
 
 def conversation_score(turns: list[Turn], *, bpm: float, tpq: int = 480,

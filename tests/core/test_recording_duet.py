@@ -1,0 +1,132 @@
+"""Duet logic without ports: the reply's window, trimming, the take, and the real engine wired in."""
+
+from __future__ import annotations
+
+import mido
+import pytest
+import symusic
+
+from core.duet import Duet, conversation_score, engine_reply_generator, reply_window, trim_reply
+from core.midi_ports import CollectingOutput
+from core.playback import FakeClock
+from core.recording import RecordedNote
+
+
+def played_phrase(bpm: float = 120.0) -> list[RecordedNote]:
+    """Six quarter notes (a bar and a half at 4/4), as played: seconds, slightly off the beat."""
+    beat = 60.0 / bpm
+    return [RecordedNote(i * beat + (0.01 if i % 2 else -0.008), i * beat + 0.9 * beat, 60 + 2 * i, 80)
+            for i in range(6)]
+
+
+def test_reply_starts_on_the_bar_line_after_the_prompt():
+    score = symusic.Score(480)
+    track = symusic.Track()
+    track.notes.append(symusic.Note(0, 480 * 5, 60, 80))  # ends in the second bar
+    score.tracks.append(track)
+    assert reply_window(score, 1920) == 3840
+    score.tracks[0].notes[0].duration = 1920  # ends exactly on the bar line
+    assert reply_window(score, 1920) == 1920
+
+
+def test_trim_keeps_only_the_asked_bars_and_cuts_notes_at_the_end():
+    notes = [symusic.Note(t, 960, 60, 80) for t in (1000, 1920, 1920 * 2, 1920 * 3 - 480, 1920 * 3)]
+    kept = list(trim_reply(notes, start=1920, bars=1, bar_ticks=1920))
+    assert [(n.time, n.duration) for n in kept] == [(0, 960)]
+    kept = list(trim_reply(notes, start=1920, bars=2, bar_ticks=1920))
+    assert [(n.time, n.duration) for n in kept] == [(0, 960), (1920, 960), (3360, 480)]
+
+
+def test_answer_plays_only_the_reply_bars_and_keeps_the_conversation_as_one_take():
+    clock = FakeClock()
+    output = CollectingOutput(clock=clock.now)
+
+    def long_winded(prompt, bars, cancel):  # five bars of quarter notes after the prompt
+        start = reply_window(prompt, 1920)
+        return [symusic.Note(start + i * 480, 480, 72, 90) for i in range(20)]
+
+    duet = Duet(long_winded, output, bars=2, bpm=120.0, clock=clock)
+    turn = duet.answer(played_phrase(), detected=clock.now())
+    assert turn.who == "Partita" and turn.bars == 2 and len(turn.notes) == 8
+    ons = [t for t, m in output.sent if m.type == "note_on"]
+    assert len(ons) == 8 and ons[-1] - ons[0] == pytest.approx(7 * 0.5)  # eight quarters at 120 bpm
+    take = duet.take()
+    you, partita = take.tracks
+    assert [n.pitch for n in you.notes] == [60, 62, 64, 66, 68, 70]
+    assert [n.time for n in you.notes] == [i * 480 for i in range(6)]  # quantized to the beat
+    assert min(n.time for n in partita.notes) == 2 * 1920  # after the call's two (rounded up) bars
+    assert [m.text for m in take.markers] == ["you 1", "Partita 1"]
+
+
+def test_the_first_phrase_sets_the_tempo_when_none_is_given():
+    clock = FakeClock()
+    duet = Duet(lambda p, b, c: [], CollectingOutput(clock=clock.now), bars=1, clock=clock)
+    duet.answer(played_phrase(bpm=90.0) * 1, detected=0.0)
+    assert duet.bpm == pytest.approx(90.0, rel=0.03)
+
+
+def test_input_during_a_reply_is_echoed_but_not_recorded():
+    clock = FakeClock()
+    thru = CollectingOutput(clock=clock.now)
+    duet = Duet(lambda p, b, c: [], CollectingOutput(clock=clock.now), thru=thru, clock=clock)
+    duet.recorder.start()
+    duet._replying.set()
+    duet.feed(mido.Message("note_on", note=60, velocity=80), 1.0)
+    assert duet.recorder.events == [] and len(thru.sent) == 1
+
+
+def test_a_failing_generator_costs_one_reply_not_the_duet():
+    clock = FakeClock()
+    errors = []
+
+    class Watched(Duet):
+        def error(self, message):
+            errors.append(message)
+
+    def broken(prompt, bars, cancel):
+        raise RuntimeError("model exploded")
+
+    duet = Watched(broken, CollectingOutput(clock=clock.now), bpm=120.0, clock=clock)
+    turn = duet.answer(played_phrase(), detected=0.0)
+    assert turn.notes == [] and errors == ["reply generation failed: model exploded"]
+
+
+def test_bad_settings_are_refused():
+    with pytest.raises(ValueError, match="bars"):
+        Duet(lambda p, b, c: [], CollectingOutput(), bars=0)
+    with pytest.raises(ValueError, match="silence"):
+        Duet(lambda p, b, c: [], CollectingOutput(), silence_ms=0)
+
+
+def test_conversation_score_lays_turns_end_to_end():
+    from core.duet import Turn
+
+    turns = [Turn("you", [symusic.Note(0, 480, 60, 80)], 1), Turn("Partita", [symusic.Note(0, 480, 67, 80)], 2),
+             Turn("you", [symusic.Note(480, 480, 62, 80)], 1)]
+    score = conversation_score(turns, bpm=100.0)
+    assert [n.time for n in score.tracks[0].notes] == [0, 3 * 1920 + 480]
+    assert [n.time for n in score.tracks[1].notes] == [1920]
+
+
+def test_engine_replies_fit_the_bars_asked_for(tmp_path):
+    """The real engine, with a small random-weight model: wiring and bar count, not musicality."""
+    torch = pytest.importorskip("torch")
+    from core.checkpoint import load_model, save_checkpoint
+    from core.generation import GenerationSettings
+    from core.model import ModelConfig, Transformer
+    from core.tokenizer import PartitaTokenizer
+
+    torch.manual_seed(0)
+    tokenizer = PartitaTokenizer.create()
+    model = Transformer(ModelConfig(vocab_size=len(tokenizer), block_size=256, n_layer=1, n_head=2, n_embd=32))
+    save_checkpoint(tmp_path, model, tokenizer, meta={})
+    loaded = load_model(tmp_path)
+    clock = FakeClock()
+    output = CollectingOutput(clock=clock.now)
+    # An untrained model writes notes densely: a token budget keeps the test to a second.
+    generator = engine_reply_generator(loaded, GenerationSettings(seed=1, top_p=0.9, max_tokens=120))
+    duet = Duet(generator, output, bars=1, bpm=120.0, clock=clock)
+    turn = duet.answer(played_phrase(), detected=0.0)
+    assert turn.notes, "the model wrote no notes in the reply bar"
+    assert all(0 <= n.time and n.time + n.duration <= 1920 for n in turn.notes)
+    assert len([m for _, m in output.sent if m.type == "note_on"]) == len(turn.notes)
