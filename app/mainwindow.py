@@ -542,7 +542,7 @@ class MainWindow(QMainWindow):
         self._rebuild_recent_menu()
         port = s.value("midi/output", "")
         if port:
-            self.transport_bar.refresh_ports(str(port))
+            self.transport_bar.refresh_ports(str(port), probe=False)
             self.transport.set_port(str(port))
         ppq = s.value("roll/pixels_per_quarter", type=float)
         pps = s.value("roll/pixels_per_semitone", type=float)

@@ -157,11 +157,12 @@ class TransportBar(QToolBar):
         self.addActions([actions.rewind, actions.play, actions.loop])
         self.addSeparator()
         self.addWidget(QLabel(" Output ", self))
-        self.port_box = QComboBox(self)
+        self.port_box = PortBox(self)
         self.port_box.setToolTip("Where Partita sends its MIDI: a virtual port any synth or DAW can connect to, "
                                  "or an existing port (a synth, a keyboard, FluidSynth)")
         self.port_box.setMinimumWidth(180)
-        self.refresh_ports()
+        self.port_box.aboutToShow = lambda: self.refresh_ports()
+        self.refresh_ports(probe=False)
         self.port_box.activated.connect(lambda _i: self.portChosen.emit(self.port_box.currentData()))
         self.addWidget(self.port_box)
         self.addWidget(QLabel("  Tempo ", self))
@@ -174,14 +175,28 @@ class TransportBar(QToolBar):
         self.tempo.valueChanged.connect(self.tempoChosen)
         self.addWidget(self.tempo)
 
-    def refresh_ports(self, chosen: str | None = None) -> None:
+    def refresh_ports(self, chosen: str | None = None, probe: bool = True) -> None:
+        """List the output ports; `probe=False` lists only the virtual and the chosen port (fast start)."""
         current = chosen if chosen is not None else self.port_box.currentData()
+        self.port_box.blockSignals(True)
         self.port_box.clear()
         self.port_box.addItem("Partita Out (virtual port)", VIRTUAL)
-        for name in list_output_ports():
+        for name in list_output_ports() if probe else []:
             self.port_box.addItem(name, name)
         index = self.port_box.findData(current)
-        if index < 0 and current and current != VIRTUAL:
-            self.port_box.addItem(f"{current} (not found)", current)
+        if index < 0 and current and current != VIRTUAL:  # remembered, but not (yet) listed
+            self.port_box.addItem(f"{current} (not found)" if probe else current, current)
             index = self.port_box.count() - 1
         self.port_box.setCurrentIndex(max(0, index))
+        self.port_box.blockSignals(False)
+
+
+class PortBox(QComboBox):
+    """A combo box that lists the ports again each time it opens (ports come and go)."""
+
+    aboutToShow = None
+
+    def showPopup(self) -> None:
+        if self.aboutToShow is not None:
+            self.aboutToShow()
+        super().showPopup()

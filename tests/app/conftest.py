@@ -1,0 +1,80 @@
+"""Fixtures for the window tests: isolated settings and state, a tiny trained run, real data."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QSettings
+
+from core.midi_ports import CollectingOutput
+
+SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+CELLO_MIDI = SHARED / "mutopia-bach-midi" / "cello-suites"
+
+
+def cello_midi_files(count: int) -> list[Path]:
+    if not CELLO_MIDI.exists():
+        pytest.skip(f"real music data not found at {CELLO_MIDI} (../shared/data beside the repo)")
+    return sorted(CELLO_MIDI.glob("*.mid"))[:count]
+
+
+@pytest.fixture(autouse=True)
+def isolated_cache(tmp_path_factory, monkeypatch):
+    monkeypatch.setenv("PARTITA_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "corpus-cache"))
+
+
+@pytest.fixture
+def make_window(qtbot, tmp_path):
+    """Build MainWindows sharing one settings file and state folder (a restart = a second call)."""
+    from app.mainwindow import MainWindow
+
+    outputs = []
+
+    def make(restore_session: bool = True):
+        settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+
+        def output():
+            outputs.append(CollectingOutput())
+            return outputs[-1]
+
+        window = MainWindow(settings, tmp_path / "state", transport_output=output, restore_session=restore_session)
+        qtbot.addWidget(window)
+        window.outputs = outputs
+        return window
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def tiny_data(tmp_path_factory) -> Path:
+    """A folder with two real cello-suite movements (links, not copies)."""
+    folder = tmp_path_factory.mktemp("tiny-corpus")
+    for path in cello_midi_files(3):
+        try:
+            os.symlink(path, folder / path.name)
+        except OSError:
+            shutil.copy(path, folder / path.name)
+    return folder
+
+
+def tiny_config(data: Path, out: Path, steps: int = 30):
+    from core.training import TrainConfig
+
+    return TrainConfig(data=str(data), out=str(out), preset="tiny", steps=steps, batch_size=4, eval_every=10,
+                       eval_windows=4, warmup_steps=5, device="cpu",
+                       model_overrides={"n_layer": 1, "n_head": 2, "n_embd": 32, "block_size": 64})
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tiny_data, tmp_path_factory) -> Path:
+    """A run folder with a minute model trained for a few steps (no Qt): generation's model."""
+    from core.training import train
+
+    out = tmp_path_factory.mktemp("runs") / "tiny"
+    os.environ.setdefault("PARTITA_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "corpus-cache"))
+    for _ in train(tiny_config(tiny_data, out, steps=10)):
+        pass
+    return out

@@ -1,0 +1,182 @@
+"""The main window driven through its actions: shortcuts, settings, session, project, seed, export."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import symusic
+from conftest import cello_midi_files
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtGui import QDropEvent, QKeySequence
+from PySide6.QtWidgets import QMessageBox
+
+from app.pianoroll.model import GENERATED, Note
+
+
+def shortcut(action) -> str:
+    return action.shortcut().toString(QKeySequence.SequenceFormat.PortableText)
+
+
+def test_standard_shortcuts(make_window):
+    window = make_window()
+    a = window.actions
+    assert shortcut(a.play) == "Space"
+    assert shortcut(a.open) == "Ctrl+O"
+    assert shortcut(a.save) == "Ctrl+S"
+    assert shortcut(a.export_midi) == "Ctrl+E"
+    assert shortcut(window.undo_action) == "Ctrl+Z"
+    assert "Ctrl+Shift+Z" in [s.toString(QKeySequence.SequenceFormat.PortableText) for s in window.redo_action.shortcuts()]
+
+
+def test_edits_undo_through_the_edit_menu_actions(make_window):
+    window = make_window()
+    view = window.roll.view
+    view.set_selection(())
+    window.model.set_seed([Note(0, 60, 480), Note(480, 62, 480)])
+    view.select_all()
+    window.actions.delete.trigger()
+    assert len(window.model) == 0
+    window.undo_action.trigger()
+    assert len(window.model) == 2
+    window.redo_action.trigger()
+    assert len(window.model) == 0
+
+
+def test_settings_and_session_survive_a_restart(make_window, qtbot, tmp_path):
+    window = make_window()
+    window.show()
+    window.resize(701, 501)
+    window.model.set_seed([Note(0, 60, 480), Note(480, 64, 480)])
+    take = window.model.new_take()
+    window.model.add_notes([Note(960, 67, 480, role=GENERATED, take=take)])
+    window.generation_panel.temperature.setValue(0.7)
+    window.transport.set_port("FLUID Synth")
+    window._add_recent(str(tmp_path / "song.partita"))
+    window.close()
+
+    again = make_window()
+    assert again.size().width() == 701
+    assert again.recent_files == [str(tmp_path / "song.partita")]
+    assert again.transport.port == "FLUID Synth"
+    assert [n.pitch for n in again.model.seed_notes()] == [60, 64]
+    assert again.model.takes == ["Take 1"] and [n.pitch for n in again.model.take_notes(0)] == [67]
+    assert again.generation_panel.temperature.value() == 0.7
+
+
+def test_autosave_happens_without_closing(make_window, qtbot):
+    """A kill leaves the last state: the autosave is written a moment after each change."""
+    window = make_window()
+    window.model.set_seed([Note(0, 72, 240)])
+    qtbot.waitUntil(window.session_path.exists, timeout=3000)
+    again = make_window()  # the first window was never closed: as after a crash
+    assert [n.pitch for n in again.model.seed_notes()] == [72]
+
+
+def test_damaged_session_is_set_aside_with_a_message(make_window, qtbot):
+    window = make_window(restore_session=False)
+    window.session_path.parent.mkdir(parents=True, exist_ok=True)
+    window.session_path.write_text("{ not json")
+    errors = []
+    again = make_window(restore_session=False)
+    again.errorShown.connect(errors.append)
+    assert not again.restore_session()
+    assert errors and "could not be restored" in errors[0]
+    assert window.session_path.with_suffix(".json.bad").exists()
+
+
+def test_project_save_and_open(make_window, tmp_path):
+    window = make_window(restore_session=False)
+    window.model.set_seed([Note(0, 50, 960, velocity=99)])
+    path = tmp_path / "piece.partita"
+    assert window._save_to(path)
+    other = make_window(restore_session=False)
+    other.open_file(str(path))
+    assert [(n.pitch, n.velocity) for n in other.model.seed_notes()] == [(50, 99)]
+    assert other.windowTitle().startswith("piece.partita")
+
+
+def test_opening_a_broken_project_shows_what_to_do(make_window, tmp_path, qtbot):
+    window = make_window(restore_session=False)
+    path = tmp_path / "broken.partita"
+    path.write_text("[]")
+    with qtbot.waitSignal(window.errorShown) as blocker:
+        window.open_file(str(path))
+    assert "not a Partita project" in blocker.args[0]
+    box = window.findChild(QMessageBox, "errorDialog")
+    assert box is not None and "Choose a file saved by Partita" in box.informativeText()
+
+
+def test_dropping_a_midi_file_on_the_roll_makes_it_the_seed(make_window, qtbot):
+    midi = cello_midi_files(1)[0]
+    window = make_window(restore_session=False)
+    window.show()
+    qtbot.waitExposed(window)
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(midi))])
+    viewport = window.roll.view.viewport()
+    drop = QDropEvent(QPointF(50, 50), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton,
+                      Qt.KeyboardModifier.NoModifier)
+    with qtbot.waitSignal(window.seed_loader.finished, timeout=10000):
+        window.roll.view.dropEvent(drop)
+    expected = sum(len(t.notes) for t in symusic.Score(str(midi)).tracks)
+    assert len(window.model.seed_notes()) == expected > 100
+    assert window.recent_files[0] == str(midi)
+    assert viewport is not None
+
+
+def test_unreadable_seed_file_gives_an_error_dialog(make_window, qtbot, tmp_path):
+    bad = tmp_path / "bad.mid"
+    bad.write_bytes(b"not midi at all")
+    window = make_window(restore_session=False)
+    with qtbot.waitSignal(window.errorShown, timeout=5000) as blocker:
+        window.open_file(str(bad))
+    assert "bad.mid" in blocker.args[0] and "MIDI" in blocker.args[0]
+
+
+def test_export_midi_writes_seed_and_take(make_window, tmp_path, monkeypatch):
+    window = make_window(restore_session=False)
+    window.model.set_seed([Note(0, 60, 480)])
+    take = window.model.new_take()
+    window.model.add_notes([Note(480, 62, 480, role=GENERATED, take=take)])
+    target = tmp_path / "out.mid"
+    monkeypatch.setattr("app.mainwindow.QFileDialog.getSaveFileName", lambda *a, **k: (str(target), ""))
+    window.actions.export_midi.trigger()
+    score = symusic.Score(str(target))
+    assert [n.pitch for n in score.tracks[0].notes] == [60, 62]
+
+
+def test_play_sends_notes_and_moves_the_playhead(make_window, qtbot):
+    window = make_window(restore_session=False)
+    window.model.set_seed([Note(0, 60, 120), Note(120, 62, 120), Note(240, 64, 120)])
+    window.transport_bar.tempo.setValue(400)  # fast: the test takes a fraction of a second
+    window.actions.play.trigger()
+    assert window.transport.playing
+    qtbot.waitUntil(lambda: window.roll.view.playhead.x() > 0, timeout=3000)
+    qtbot.waitUntil(lambda: not window.actions.play.isChecked(), timeout=5000)  # finished by itself
+    notes_on = [m.note for _, m in window.outputs[0].sent if m.type == "note_on" and m.velocity > 0]
+    assert notes_on == [60, 62, 64]
+
+
+def test_about_box_lists_versions(make_window, qtbot, monkeypatch):
+    shown = {}
+    monkeypatch.setattr("app.mainwindow.QMessageBox.about", lambda parent, title, text: shown.update(text=text))
+    window = make_window(restore_session=False)
+    window.actions.about.trigger()
+    assert "PySide6" in shown["text"] and "torch" in shown["text"]
+
+
+def test_ctrl_wheel_zooms_the_roll(make_window, qtbot):
+    from PySide6.QtCore import QPointF as P
+    from PySide6.QtGui import QWheelEvent
+
+    window = make_window(restore_session=False)
+    view = window.roll.view
+    before = view.pixels_per_quarter
+    event = QWheelEvent(P(100, 100), P(100, 100), QPoint(0, 0), QPoint(0, 120), Qt.MouseButton.NoButton,
+                        Qt.KeyboardModifier.ControlModifier, Qt.ScrollPhase.NoScrollPhase, False)
+    view.wheelEvent(event)
+    assert view.pixels_per_quarter > before
+
+
+def test_window_paths_exist():
+    assert Path(__file__).exists()
