@@ -37,20 +37,31 @@ class VoiceSplit:
 
 
 def split_voices(notes: tuple[QNote, ...], *, trim_overlaps: bool) -> VoiceSplit:
-    real = _dedupe([n for n in notes if not n.grace], same_end_only=not trim_overlaps)
+    real = [n for n in notes if not n.grace]
+    if trim_overlaps:  # a performance: the same key struck twice at once is one note
+        real = _dedupe(real)
     trimmed = 0
     if trim_overlaps:
         real, trimmed = _trim_legato(real)
     groups: dict[tuple[Fraction, Fraction], list[QNote]] = {}
     for note in real:
         groups.setdefault((note.onset, note.end), []).append(note)
-    chords = sorted(
-        (
-            Event(on, end, tuple(sorted(n.pitch for n in members)), max(n.velocity for n in members))
-            for (on, end), members in groups.items()
-        ),
-        key=lambda e: (e.onset, -e.pitches[-1]),
-    )
+    chords = []
+    for (on, end), members in groups.items():
+        # A unison written in two voices (same pitch, onset and length) stays two notes: the
+        # repeats go to a chord of their own, hence to another voice.
+        while members:
+            unique: dict[int, QNote] = {}
+            rest = []
+            for note in members:
+                if note.pitch in unique:
+                    rest.append(note)
+                else:
+                    unique[note.pitch] = note
+            pitches = tuple(sorted(unique))
+            chords.append(Event(on, end, pitches, max(n.velocity for n in unique.values())))
+            members = rest
+    chords.sort(key=lambda e: (e.onset, -e.pitches[-1]))
     voices: list[list[Event]] = []
     for chord in chords:
         free = [v for v in voices if v[-1].end <= chord.onset]
@@ -69,12 +80,11 @@ def split_voices(notes: tuple[QNote, ...], *, trim_overlaps: bool) -> VoiceSplit
     return VoiceSplit(tuple(tuple(v) for v in voices), trimmed)
 
 
-def _dedupe(notes: list[QNote], *, same_end_only: bool) -> list[QNote]:
-    """The same pitch struck twice at one onset is one note (the longer). Written music may hold
-    a unison in two voices with different lengths (`same_end_only`): those stay two notes."""
+def _dedupe(notes: list[QNote]) -> list[QNote]:
+    """The same pitch struck twice at one onset is one note (the longer)."""
     best: dict[tuple, QNote] = {}
     for note in notes:
-        key = (note.onset, note.pitch, note.end) if same_end_only else (note.onset, note.pitch)
+        key = (note.onset, note.pitch)
         if key not in best or note.end > best[key].end:
             best[key] = note
     return sorted(best.values(), key=lambda n: (n.onset, n.pitch))
