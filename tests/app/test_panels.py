@@ -1,0 +1,156 @@
+"""Panels against the real engine: import the cello suites, train a tiny model and watch the
+curves, cancel training, generate notes into the roll, stop generation, evaluate takes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import CELLO_MIDI, cello_midi_files, tiny_config
+
+from app.pianoroll.model import GENERATED, Note
+from core.training import TrainDone
+
+
+def test_import_real_cello_suites_fills_table_and_stats(make_window, qtbot):
+    cello_midi_files(1)
+    window = make_window(restore_session=False)
+    panel = window.corpus_panel
+    with qtbot.waitSignal(panel.corpusImported, timeout=60000):
+        panel.import_source(str(CELLO_MIDI))
+    files = len(list(CELLO_MIDI.glob("*.mid")))
+    assert panel.table.rowCount() >= files
+    statuses = {panel.table.item(r, 1).text() for r in range(panel.table.rowCount())}
+    assert "imported" in statuses
+    for row in range(panel.table.rowCount()):  # every skipped file says why
+        if panel.table.item(row, 1).text() == "skipped":
+            assert panel.table.item(row, 7).text()
+    assert "pieces imported" in panel.stats.text() and "notes" in panel.stats.text()
+    assert window.training_panel.data_edit.text() == str(CELLO_MIDI)
+
+
+def test_skipped_files_show_their_reason(make_window, qtbot, tmp_path):
+    (tmp_path / "broken.mid").write_bytes(b"garbage")
+    good = cello_midi_files(1)[0]
+    (tmp_path / good.name).write_bytes(good.read_bytes())
+    window = make_window(restore_session=False)
+    panel = window.corpus_panel
+    with qtbot.waitSignal(panel.runner.finished, timeout=30000):
+        panel.import_source(str(tmp_path))
+    rows = {panel.table.item(r, 0).text(): (panel.table.item(r, 1).text(), panel.table.item(r, 7).text())
+            for r in range(panel.table.rowCount())}
+    assert rows["broken.mid"][0] == "skipped" and "MIDI" in rows["broken.mid"][1]
+    assert rows[good.name][0] == "imported"
+
+
+def test_training_a_tiny_model_draws_curves_and_lists_the_run(make_window, qtbot, tiny_data, tmp_path):
+    window = make_window(restore_session=False)
+    panel = window.training_panel
+    done = []
+    panel.runner.event.connect(lambda e: done.append(e) if isinstance(e, TrainDone) else None)
+    with qtbot.waitSignal(panel.runner.finished, timeout=120000):
+        panel.start(config=tiny_config(tiny_data, tmp_path / "run", steps=24))
+    panel.curves.refresh()
+    assert panel.curves.buffer.count("train_loss") == 24
+    assert panel.curves.buffer.count("val_loss") >= 2
+    xs, ys = panel.curves.curves["train_loss"].getData()
+    assert len(xs) == 24  # the plotted curve, not only the buffer
+    assert done and not done[0].cancelled
+    assert panel.progress.value() == 24
+    assert window.generation_panel.model_box.findData(str(tmp_path / "run")) >= 0
+    # the same curves reload from the run's metrics.jsonl
+    assert panel.load_run_curves(tmp_path / "run") > 24
+    assert panel.curves.buffer.count("train_loss") == 24
+
+
+def test_stopping_training_keeps_a_checkpoint_and_can_resume(make_window, qtbot, tiny_data, tmp_path):
+    window = make_window(restore_session=False)
+    panel = window.training_panel
+    steps = []
+    panel.runner.event.connect(lambda e: steps.append(e))
+    panel.start(config=tiny_config(tiny_data, tmp_path / "run", steps=100000))
+    qtbot.waitUntil(lambda: panel.curves.buffer.count("train_loss") >= 3, timeout=60000)
+    with qtbot.waitSignal(panel.runner.finished, timeout=10000):
+        panel.stop()
+    last = [e for e in steps if isinstance(e, TrainDone)]
+    assert last and last[0].cancelled
+    assert (tmp_path / "run" / "config.json").exists() and (tmp_path / "run" / "model.safetensors").exists()
+    assert panel.start_button.isEnabled() and not panel.stop_button.isEnabled()
+
+
+def test_generate_streams_notes_into_the_roll(make_window, qtbot, tiny_run):
+    window = make_window(restore_session=False)
+    window.model.set_seed([Note(0, 48, 480), Note(480, 55, 480), Note(960, 59, 480), Note(1440, 62, 480)])
+    panel = window.generation_panel
+    panel.add_run(str(tiny_run), select=True)
+    panel.bars.setValue(2)
+    panel.variations.setValue(2)
+    panel.seed.setValue(7)
+    counts = []
+    window.model.notesChanged.connect(lambda: counts.append(len(window.model.take_notes(0))))
+    with qtbot.waitSignal(panel.runner.finished, timeout=60000):
+        window.actions.generate.trigger()
+    assert window.model.takes == ["Take 1", "Take 2"]
+    first = window.model.take_notes(0)
+    assert first and all(n.role == GENERATED for n in first)
+    assert len(set(counts)) > 2  # the take grew note by note, not all at once
+    assert window.model.current_take == 0
+    assert len(window.model.seed_notes()) == 4  # the seed is untouched
+
+
+def test_stop_generation_cancels_at_once(make_window, qtbot, tiny_run):
+    window = make_window(restore_session=False)
+    panel = window.generation_panel
+    panel.add_run(str(tiny_run), select=True)
+    panel.bars.setValue(128)
+    window.actions.generate.trigger()
+    qtbot.waitUntil(lambda: len(window.model.take_notes(0)) >= 3, timeout=60000)
+    window.actions.stop_generation.trigger()
+    assert not panel.runner.running and panel.generate_button.isEnabled()
+    count = len(window.model.take_notes(0))
+    qtbot.wait(200)
+    assert len(window.model.take_notes(0)) == count  # late notes are dropped
+
+
+def test_generate_with_a_folder_that_is_not_a_run_explains(make_window, qtbot, tmp_path):
+    window = make_window(restore_session=False)
+    window.generation_panel.add_run(str(tmp_path), select=True)
+    with qtbot.waitSignal(window.errorShown, timeout=10000) as blocker:
+        window.actions.generate.trigger()
+    assert "not a Partita run folder" in blocker.args[0]
+
+
+def test_continue_from_here_prompts_with_the_selection(make_window, qtbot, tiny_run):
+    window = make_window(restore_session=False)
+    window.model.set_seed([Note(0, 60, 480), Note(480, 62, 480), Note(3840, 72, 480)])
+    panel = window.generation_panel
+    panel.add_run(str(tiny_run), select=True)
+    panel.bars.setValue(1)
+    panel.seed.setValue(3)
+    prompts = []
+    original = panel.generate
+    panel.generate = lambda prompt=None: (prompts.append(prompt), original(prompt))
+    first_two = [i for i, n in window.model.items() if n.pitch in (60, 62)]
+    window.roll.view.set_selection(first_two)
+    with qtbot.waitSignal(panel.runner.finished, timeout=60000):
+        window.actions.continue_here.trigger()
+    assert sorted(n.pitch for n in prompts[0].tracks[0].notes) == [60, 62]
+
+
+def test_evaluation_measures_every_take_against_the_corpus(make_window, qtbot):
+    window = make_window(restore_session=False)
+    window.model.set_seed([Note(i * 240, 60 + (i * 7) % 12, 240) for i in range(16)])
+    for offset in (0, 5):
+        take = window.model.new_take()
+        window.model.add_notes([Note(3840 + i * 240, 62 + (i * 5 + offset) % 12, 240, role=GENERATED, take=take)
+                                for i in range(16)])
+    panel = window.evaluation_panel
+    with qtbot.waitSignal(panel.runner.finished, timeout=30000):
+        panel.evaluate()
+    assert panel.table.columnCount() == 2
+    assert panel.table.rowCount() >= 5
+    labels = [panel.table.verticalHeaderItem(r).text() for r in range(panel.table.rowCount())]
+    assert "pitch range" in labels
+
+
+def test_paths_are_real():
+    assert Path(CELLO_MIDI).name == "cello-suites"
