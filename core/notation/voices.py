@@ -97,18 +97,29 @@ def _trim_legato(notes: list[QNote]) -> tuple[list[QNote], int]:
     longest: dict[Fraction, Fraction] = {}
     for note in notes:
         longest[note.onset] = max(longest.get(note.onset, note.end), note.end)
+    # A line that is nearly always one note at a time (a horn solo, a cello line played legato)
+    # is one voice: then every overlap is legato, however long.
+    monophonic = _mostly_single(notes)
     out, trimmed = [], 0
     for note in notes:
         end = note.end
         chord_end = longest[note.onset]
-        if end != chord_end and (end - note.onset) * 2 >= chord_end - note.onset:
+        if end != chord_end and (monophonic or (end - note.onset) * 2 >= chord_end - note.onset):
             end = chord_end
         nxt = following.get(note.onset)
-        if nxt is not None and end > nxt and (end - nxt) * 2 <= end - note.onset:
+        if nxt is not None and end > nxt and (monophonic or (end - nxt) * 2 <= end - note.onset):
             end = nxt
         trimmed += end < note.end
         out.append(replace(note, end=end) if end != note.end else note)
     return out, trimmed
+
+
+def _mostly_single(notes: list[QNote]) -> bool:
+    """True when at most a tenth of the onsets strike more than one note."""
+    onsets: dict[Fraction, int] = {}
+    for note in notes:
+        onsets[note.onset] = onsets.get(note.onset, 0) + 1
+    return sum(1 for count in onsets.values() if count > 1) <= 0.1 * max(1, len(onsets))
 
 
 def _attach_graces(voices: list[list[Event]], graces: list[QNote]) -> list[list[Event]]:
