@@ -1,0 +1,78 @@
+"""`partita evaluate --model RUN_DIR --data PATH --out REPORT_DIR [--generate N | --generated DIR]`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def add_parser(subparsers) -> None:
+    parser = subparsers.add_parser("evaluate", help="judge a model: learning figures, metrics, copies, report")
+    parser.add_argument("--model", type=Path, help="run folder (default: the shipped default model)")
+    parser.add_argument("--data", required=True, help="the corpus the model was trained on (folder, file, builtin:NAME)")
+    parser.add_argument("--out", type=Path, required=True, help="folder for report.json and report.html")
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--generate", type=int, default=8, metavar="N", help="generate N pieces to judge (default 8)")
+    source.add_argument("--generated", type=Path, metavar="DIR", help="judge the music files in DIR instead")
+    parser.add_argument("--bars", type=int, default=8, help="bars per generated piece")
+    parser.add_argument("--prompt-bars", type=int, default=2, help="bars of each held-out piece used as the seed")
+    parser.add_argument("--temperature", type=float, default=1.0)
+    parser.add_argument("--sweep", default="0.5,0.75,1,1.25,1.5",
+                        help="temperatures of the sweep, comma-separated ('' for none)")
+    parser.add_argument("--variations", type=int, default=4, help="variations of one seed per sweep temperature")
+    parser.add_argument("--ngram-order", type=int, default=4)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--no-music21", action="store_true", help="estimate keys without music21 (faster)")
+    parser.set_defaults(func=run)
+
+
+def run(args) -> int:
+    import sys
+
+    from core.checkpoint import CheckpointError
+    from core.cli import UserError
+    from core.evaluation import EvaluationError, EvaluationSettings, evaluate_run
+    from core.report import write_report
+
+    try:
+        sweep = tuple(float(t) for t in args.sweep.split(",") if t.strip())
+    except ValueError:
+        raise UserError(f"--sweep: not a list of temperatures: {args.sweep!r}") from None
+    if args.generated is None and args.generate < 1:
+        raise UserError("--generate must be at least 1")
+    if args.bars < 1 or args.prompt_bars < 0 or args.ngram_order < 1:
+        raise UserError("--bars and --ngram-order must be at least 1, --prompt-bars at least 0")
+    if not 0 < args.temperature <= 5 or any(not 0 < t <= 5 for t in sweep):
+        raise UserError("temperatures must be in (0, 5]")
+    settings = EvaluationSettings(
+        generate=args.generate if args.generated is None else 0, bars=args.bars, prompt_bars=args.prompt_bars,
+        temperature=args.temperature, sweep=sweep, sweep_variations=args.variations,
+        ngram_order=args.ngram_order, seed=args.seed, use_music21=not args.no_music21,
+    )
+    try:
+        report = evaluate_run(args.model, args.data, generated_dir=args.generated, settings=settings,
+                              progress=lambda message: print(f"  {message}", file=sys.stderr))
+    except (CheckpointError, EvaluationError) as error:
+        raise UserError(str(error)) from None
+    json_path, html_path = write_report(report, args.out)
+    print(format_headline(report))
+    for warning in report.warnings:
+        print(f"! {warning}")
+    print(f"wrote {json_path} and {html_path}")
+    return 0
+
+
+def format_headline(report) -> str:
+    """The headline table as fixed-width text (for the terminal and for notes)."""
+    rows = report.headline()
+    columns = []
+    for row in rows:
+        columns += [c for c in row["values"] if c not in columns]
+    width = max(len(r["label"]) for r in rows) + 2
+    lines = ["".ljust(width) + "".join(c[:15].rjust(16) for c in columns)]
+    for row in rows:
+        cells = []
+        for c in columns:
+            value = row["values"].get(c)
+            cells.append(("–" if value is None or value != value else f"{value:.3f}").rjust(16))
+        lines.append(row["label"].ljust(width) + "".join(cells))
+    return "\n".join(lines)

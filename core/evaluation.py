@@ -1,0 +1,279 @@
+"""Evaluate a trained model against its corpus: the engine side of `partita evaluate`.
+
+`evaluate_run` loads a run folder and its corpus (with the split the run was trained on),
+scores the model and an n-gram baseline on the held-out pieces' tokens, writes (or reads)
+generated pieces, and measures them beside the held-out real pieces, the n-gram baseline's
+music and shuffled/random references (`core.report.data`). The result is a plain `Report`
+that the CLI writes as report.json/report.html and the GUI shows in a tab.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import symusic
+
+from core.metrics import transitions
+from core.metrics.muspy_metrics import pitch_class_entropy, pitch_entropy
+from core.metrics.ngram import NGramModel
+from core.metrics.originality import TrainingIndex
+from core.metrics.references import pitch_shuffled, random_notes, rhythm_shuffled
+from core.metrics.uniqueness import uniqueness
+from core.report.data import (
+    BASELINE,
+    GENERATED,
+    HELD_OUT,
+    PITCH_SHUFFLED,
+    RANDOM,
+    RHYTHM_SHUFFLED,
+    LearningFigures,
+    Report,
+    SweepPoint,
+    TokenFigures,
+    compare_sets_to_training,
+)
+
+ProgressFn = Callable[[str], None]
+CancelFn = Callable[[], bool]
+
+
+class EvaluationError(ValueError):
+    """Inputs that cannot be evaluated; the message names the folder and the problem."""
+
+
+@dataclass(frozen=True)
+class EvaluationSettings:
+    generate: int = 8  # pieces to generate, each continuing the opening of a held-out piece
+    bars: int = 8  # bars per generated continuation
+    prompt_bars: int = 2  # bars of the held-out piece given as the seed
+    temperature: float = 1.0
+    top_p: float = 0.95
+    sweep: tuple[float, ...] = (0.5, 0.75, 1.0, 1.25, 1.5)  # temperatures of the sweep (empty: none)
+    sweep_variations: int = 4  # variations of one seed per temperature
+    ngram_order: int = 4
+    max_eval_windows: int = 256  # held-out windows of block_size tokens scored for the learning figures
+    seed: int = 0
+    use_music21: bool = True  # music21 key detection (slower) for the in-key rate
+
+
+def evaluate_run(model_dir: str | Path | None, data: str | Path, *, generated_dir: str | Path | None = None,
+                 settings: EvaluationSettings = EvaluationSettings(), progress: ProgressFn | None = None,
+                 cancel: CancelFn | None = None) -> Report:
+    """The whole evaluation of one run on one corpus (see module docstring)."""
+    from core.checkpoint import load_model
+    from core.corpus import import_corpus
+
+    say = progress or (lambda message: None)
+    say("loading the model")
+    loaded = load_model(model_dir)
+    say(f"importing {data}")
+    corpus = import_corpus(str(data))
+    if not corpus.pieces:
+        raise EvaluationError(f"{data}: no piece could be imported")
+    train, held = split_like_run(corpus.pieces, loaded.config)
+    if not held:
+        raise EvaluationError(f"{data}: no held-out pieces (the corpus needs at least 3 pieces)")
+    say(f"{len(train)} training and {len(held)} held-out pieces")
+
+    say("learning figures: transformer and n-gram on held-out tokens")
+    learning, ngram = learning_figures(loaded, train, held, corpus.pitch_range, settings)
+
+    prompts = [piece.score for piece in held]
+    if generated_dir is not None:
+        generated = load_generated(generated_dir)
+    else:
+        generated = generate_pieces(loaded, prompts, settings, cancel=cancel, progress=say)
+    say("sampling the n-gram baseline")
+    baseline = ngram_pieces(ngram, loaded, prompts, max(settings.generate, len(generated)), settings)
+    held_named = [(piece.name, piece.score) for piece in held]
+    sets = {
+        GENERATED: generated,
+        HELD_OUT: held_named,
+        BASELINE: baseline,
+        PITCH_SHUFFLED: [(n, pitch_shuffled(s, seed=i)) for i, (n, s) in enumerate(held_named)],
+        RHYTHM_SHUFFLED: [(n, rhythm_shuffled(s, seed=i)) for i, (n, s) in enumerate(held_named)],
+        RANDOM: [(n, random_notes(s, seed=i)) for i, (n, s) in enumerate(held_named)],
+    }
+    training = [(piece.name, piece.score) for piece in train]
+    index = TrainingIndex(training)
+    report = compare_sets_to_training(sets, training, use_music21=settings.use_music21, progress=say,
+                                      cancel=cancel, index=index)
+    report.title = f"Partita evaluation: {Path(loaded.run_dir).name} on {corpus.name}"
+    report.learning = learning
+    if not learning.beats_baseline:
+        report.warnings.insert(0, f"The model does not beat the {learning.baseline_name} on held-out tokens "
+                                  f"({learning.model.loss:.3f} vs {learning.baseline.loss:.3f} nats/token).")
+    if report.copies:
+        report.warnings.append(f"{len(report.copies)} piece(s) flagged as copies of the training set (see Copies).")
+    if generated_dir is None and settings.sweep_variations >= 2:
+        report.uniqueness, report.sweep = temperature_sweep(loaded, prompts[0], training, index, settings,
+                                                            cancel=cancel, progress=say)
+    return report
+
+
+def split_like_run(pieces: Sequence, config: dict) -> tuple[list, list]:
+    """(training, held-out) pieces as the run split them; held-out = validation + test."""
+    from core.corpus import split_by_piece
+
+    names = config.get("corpus", {}).get("split")
+    if names and names.get("train"):
+        by_name = {piece.name: piece for piece in pieces}
+        train = [by_name[n] for n in names["train"] if n in by_name]
+        held = [by_name[n] for n in names.get("validation", []) + names.get("test", []) if n in by_name]
+        if train and held:
+            return train, held
+    split = split_by_piece(list(pieces), seed=int(config.get("train", {}).get("seed", 0)))
+    return split.train, split.validation + split.test
+
+
+def learning_figures(loaded, train: Sequence, held: Sequence, pitch_range: tuple[int, int],
+                     settings: EvaluationSettings) -> tuple[LearningFigures, NGramModel]:
+    """Transformer and n-gram cross-entropy/accuracy on the same held-out windows of tokens."""
+    from core.dataset import IGNORE, evaluation_windows, tokenize_pieces
+    from core.training import evaluate
+
+    tokenizer = loaded.tokenizer
+    max_shift = int(loaded.config.get("train", {}).get("max_transpose", 0))
+    held_tokens = tokenize_pieces(list(held), tokenizer, pitch_range, 0)
+    x, y = evaluation_windows(held_tokens, tokenizer, loaded.model.config.block_size, settings.max_eval_windows)
+    result = evaluate(loaded.model, tokenizer, x, y)
+    model = TokenFigures(result.loss, result.perplexity, result.accuracy, result.tokens,
+                         {t: {"loss": v["loss"], "accuracy": v["accuracy"]} for t, v in result.per_type.items()})
+    # the n-gram sees the training pieces with the same transpositions the transformer saw
+    sequences = []
+    for piece in tokenize_pieces(list(train), tokenizer, pitch_range, max_shift):
+        for shift in piece.shifts if max_shift else [0]:
+            sequences.append(tokenizer.transpose_ids(piece.ids, shift).tolist())
+    ngram = NGramModel(settings.ngram_order, len(tokenizer)).fit(sequences)
+    windows = []
+    for row_x, row_y in zip(x.numpy(), y.numpy(), strict=True):
+        targets = row_y[row_y != IGNORE]
+        if len(targets):
+            windows.append([int(row_x[0]), *targets.tolist()])
+    scores = ngram.evaluate(windows, token_type=tokenizer.token_type)
+    baseline = TokenFigures(scores.loss, scores.perplexity, scores.accuracy, scores.tokens,
+                            {t: {"loss": loss, "accuracy": acc} for t, (loss, acc) in scores.per_type.items()})
+    name = f"{settings.ngram_order}-gram (absolute discounting)"
+    return LearningFigures(model, baseline, name, [piece.name for piece in held]), ngram
+
+
+def continuation(score: symusic.Score, seed_end_tick: int) -> symusic.Score:
+    """The part of a take after its seed, moved to start at the bar line where the seed ends."""
+    downbeats = [int(t) for t in score.get_downbeats()] if score.end() > 0 else [0]
+    start = max([t for t in downbeats if t <= seed_end_tick] or [0])
+    signatures = [ts for ts in score.time_signatures if ts.time <= start]
+    part = score.clip(start, max(score.end(), start + 1), clip_end=False).shift_time(-start)
+    if signatures and not any(ts.time == 0 for ts in part.time_signatures):
+        last = signatures[-1]
+        part.time_signatures.insert(0, symusic.TimeSignature(0, last.numerator, last.denominator))
+    return part
+
+
+def generate_pieces(loaded, prompts: Sequence[symusic.Score], settings: EvaluationSettings, *,
+                    cancel: CancelFn | None = None, progress: ProgressFn | None = None) -> list[tuple[str, symusic.Score]]:
+    """`settings.generate` continuations, the i-th seeded by the opening of prompts[i % len]."""
+    from core.generation import GenerationSettings, generate
+
+    pieces = []
+    for i in range(settings.generate):
+        if cancel and cancel():
+            break
+        if progress:
+            progress(f"generating piece {i + 1}/{settings.generate}")
+        options = GenerationSettings(bars=settings.bars, temperature=settings.temperature, top_p=settings.top_p,
+                                     seed=settings.seed + i, prompt_bars=settings.prompt_bars)
+        take = generate(loaded, prompts[i % len(prompts)], options)
+        pieces.append((f"generated-{i + 1}", continuation(take.score, take.seed_end_tick)))
+    return pieces
+
+
+def ngram_pieces(ngram: NGramModel, loaded, prompts: Sequence[symusic.Score], count: int,
+                 settings: EvaluationSettings) -> list[tuple[str, symusic.Score]]:
+    """Continuations sampled from the n-gram model on the same seeds, grammar-masked like the transformer."""
+    from core.generation import prompt_ids
+    from core.grammar import RemiGrammar, replay
+
+    tokenizer = loaded.tokenizer
+    grammar = RemiGrammar(tokenizer)
+    rng = np.random.default_rng(settings.seed)
+    pieces = []
+    for i in range(count):
+        seed_ids = prompt_ids(loaded, prompts[i % len(prompts)], settings.prompt_bars)
+        seed_state, state = replay(grammar, seed_ids), replay(grammar, seed_ids)
+        last_bar = seed_state.bars + settings.bars
+        ids = list(seed_ids)
+        for _ in range(4096):
+            allowed = state.allowed(min_bars=last_bar, keep_meter=seed_state.meter_given).numpy()
+            prob = ngram.distribution(ids) ** (1.0 / settings.temperature) * allowed
+            if prob.sum() <= 0:
+                prob = allowed.astype(float)
+            token = int(rng.choice(len(prob), p=prob / prob.sum()))
+            if grammar.types[token] == "Bar" and state.bars >= last_bar:
+                token = tokenizer.eos_id
+            state.feed(token)
+            ids.append(token)
+            if state.finished:
+                break
+        score = tokenizer.decode(ids, program=loaded.program)
+        seed_notes = len(seed_state.notes)
+        start = min((n.time for n in state.notes[seed_notes:]), default=0)
+        pieces.append((f"n-gram-{i + 1}", continuation(score, start)))
+    return pieces
+
+
+def load_generated(folder: str | Path) -> list[tuple[str, symusic.Score]]:
+    """Every music file in `folder` (already generated elsewhere), by file name."""
+    from core.scores import ScoreError, is_supported, load_scores
+
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise EvaluationError(f"{folder}: not a folder of generated pieces")
+    pieces = []
+    for path in sorted(p for p in folder.iterdir() if is_supported(p)):
+        try:
+            pieces.extend((item.name, item.score) for item in load_scores(path))
+        except ScoreError:
+            continue
+    if not pieces:
+        raise EvaluationError(f"{folder}: no readable music files")
+    return pieces
+
+
+def temperature_sweep(loaded, prompt: symusic.Score, training: Sequence[tuple[str, symusic.Score]],
+                      index: TrainingIndex, settings: EvaluationSettings, *, cancel: CancelFn | None = None,
+                      progress: ProgressFn | None = None) -> tuple[float | None, list[SweepPoint]]:
+    """(uniqueness at the default temperature, one `SweepPoint` per sweep temperature)."""
+    from core.generation import GenerationSettings, generate_variations
+
+    reference = transitions.set_counts([score for _, score in training])
+    points, default_uniqueness = [], None
+    temperatures = sorted(set(settings.sweep) | {settings.temperature})
+    for temperature in temperatures:
+        if cancel and cancel():
+            break
+        if progress:
+            progress(f"temperature {temperature:g}: {settings.sweep_variations} variations of one seed")
+        options = GenerationSettings(bars=settings.bars, temperature=temperature, top_p=settings.top_p,
+                                     seed=settings.seed, prompt_bars=settings.prompt_bars)
+        takes = generate_variations(loaded, prompt, options, settings.sweep_variations)
+        parts = [continuation(t.score, t.seed_end_tick) for t in takes]
+        parts = [p for p in parts if p.note_num() > 0]
+        if not parts:
+            continue
+        value = uniqueness(parts)
+        if temperature == settings.temperature:
+            default_uniqueness = value
+        if temperature in settings.sweep:
+            points.append(SweepPoint(
+                temperature=temperature,
+                pitch_entropy=float(np.nanmean([pitch_entropy(p) for p in parts])),
+                pitch_class_entropy=float(np.nanmean([pitch_class_entropy(p) for p in parts])),
+                uniqueness=value,
+                copy_rate=float(np.mean([index.check(p).ngram_copy_rate for p in parts])),
+                style_distance=transitions.style_distances(transitions.set_counts(parts), reference)["style"],
+                pieces=len(parts),
+            ))
+    return default_uniqueness, points
