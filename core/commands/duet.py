@@ -1,0 +1,81 @@
+"""`partita duet --model RUN_DIR --input NAME --output NAME`: trade phrases with the model until Ctrl+C."""
+
+from __future__ import annotations
+
+import sys
+import threading
+from pathlib import Path
+
+
+def add_parser(subparsers) -> None:
+    from core.midi_ports import BACKENDS
+
+    parser = subparsers.add_parser("duet", help="call and response with a MIDI keyboard")
+    parser.add_argument("--model", type=Path, help="run folder (default: the shipped default model)")
+    parser.add_argument("--input", required=True, help="input port (your keyboard); 'virtual': 'Partita In'")
+    parser.add_argument("--output", required=True, help="output port; 'synth': built-in synth; 'virtual'")
+    parser.add_argument("--bars", type=int, default=2, help="bars in each reply")
+    parser.add_argument("--silence-ms", type=float, default=600, help="a pause this long ends your phrase")
+    parser.add_argument("--bpm", type=float, help="tempo (default: estimated from your first phrase)")
+    parser.add_argument("--temperature", type=float, default=1.0)
+    parser.add_argument("--top-p", type=float, default=0.95)
+    parser.add_argument("--seed", type=int, help="random seed")
+    parser.add_argument("--out", type=Path, help="save the whole conversation to this MIDI file at the end")
+    parser.add_argument("--seconds", type=float, help="end after this long (default: at Ctrl+C)")
+    parser.add_argument("--backend", choices=list(BACKENDS), help="MIDI backend (default: the first that works)")
+    parser.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from core.checkpoint import CheckpointError, load_model
+    from core.cli import UserError
+    from core.commands.play import open_cli_output
+    from core.duet import Duet, DuetError, engine_reply_generator
+    from core.generation import GenerationSettings
+    from core.midi_ports import PortError, open_input
+    from core.recording import save_midi
+
+    if args.bars < 1 or args.silence_ms <= 0:
+        raise UserError("--bars must be at least 1 and --silence-ms positive")
+    try:
+        loaded = load_model(args.model)
+    except CheckpointError as error:
+        raise UserError(str(error)) from None
+    settings = GenerationSettings(temperature=args.temperature, top_p=args.top_p, seed=args.seed)
+    output = open_cli_output(args.output, args.backend)
+
+    class Spoken(Duet):
+        def listening(self):
+            print("listening... play a phrase, then pause", file=sys.stderr)
+
+        def phrase_detected(self, prompt, seconds):
+            notes = len(prompt.tracks[0].notes)
+            print(f"heard {notes} notes at {self.bpm:.0f} bpm; answering with {self.bars} bars", file=sys.stderr)
+
+        def error(self, message):
+            print(f"partita duet: {message}", file=sys.stderr)
+
+    duet = Spoken(engine_reply_generator(loaded, settings), output, bars=args.bars, silence_ms=args.silence_ms,
+                  bpm=args.bpm, program=loaded.program)
+    try:
+        source = open_input(None if args.input == "virtual" else args.input, virtual=args.input == "virtual",
+                            backend=args.backend, callback=duet.feed, clock=duet.clock.now)
+    except PortError as error:
+        output.close()
+        raise UserError(str(error)) from None
+    if args.seconds:
+        threading.Timer(args.seconds, duet.stop).start()
+    status = 0
+    try:
+        duet.run()
+    except KeyboardInterrupt:
+        duet.stop()
+    except DuetError:
+        status = 1
+    finally:
+        source.close()
+        output.close()
+        if args.out and duet.turns:
+            save_midi(duet.take(), args.out)
+            print(f"{args.out}: {len(duet.turns)} turns", file=sys.stderr)
+    return status

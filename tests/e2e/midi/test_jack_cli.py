@@ -1,0 +1,78 @@
+"""The MIDI commands against a real JACK server: ports, play, record, and their error messages."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import symusic
+
+from core.cli import main
+from core.midi_ports import open_input, open_output
+from core.playback import Player
+from core.recording import save_midi
+
+
+def little_tune() -> symusic.Score:
+    score = symusic.Score(480)
+    score.tempos.append(symusic.Tempo(0, 120.0))
+    track = symusic.Track(program=42)
+    for i, pitch in enumerate([55, 59, 62, 67, 62, 59]):
+        track.notes.append(symusic.Note(i * 240, 200, pitch, 85))
+    score.tracks.append(track)
+    return score
+
+
+def test_ports_command_lists_jack_ports_and_the_synth(jack_server, capsys):
+    port = open_input(virtual=True, backend="jack", client_name="visible", port_name="in")
+    assert main(["ports", "--backend", "jack"]) == 0
+    out = capsys.readouterr().out
+    assert "visible:in" in out and "built-in synth" in out
+    port.close()
+
+
+def test_play_command_sends_the_file_to_the_named_port(jack_server, tmp_path):
+    heard = []
+    port = open_input(virtual=True, backend="jack", client_name="cliear", port_name="in",
+                      callback=lambda m, t: heard.append(m))
+    path = tmp_path / "tune.mid"
+    save_midi(little_tune(), path)
+    assert main(["play", str(path), "--port", "cliear", "--backend", "jack", "--tempo-factor", "4"]) == 0
+    time.sleep(0.05)
+    assert [m.note for m in heard if m.type == "note_on" and m.velocity > 0] == [55, 59, 62, 67, 62, 59]
+    assert heard[0].type == "program_change" and heard[0].program == 42
+    port.close()
+
+
+def test_play_command_names_the_missing_port_and_what_exists(jack_server, tmp_path, capsys):
+    path = tmp_path / "tune.mid"
+    save_midi(little_tune(), path)
+    assert main(["play", str(path), "--port", "no-such-synth", "--backend", "jack"]) == 2
+    assert "no output port matching 'no-such-synth'" in capsys.readouterr().err
+
+
+def test_record_command_writes_the_phrase_played_into_the_port(jack_server, tmp_path):
+    keys = open_output(virtual=True, backend="jack", client_name="clikeys", port_name="out")
+    out = tmp_path / "phrase.mid"
+
+    def musician():
+        time.sleep(0.4)  # let the recorder connect first
+        player = Player(keys, little_tune())
+        player.play()
+        player.wait(5)
+
+    thread = threading.Thread(target=musician)
+    thread.start()
+    assert main(["record", "--port", "clikeys:out", "--out", str(out), "--seconds", "2.2", "--bpm", "120",
+                 "--backend", "jack"]) == 0
+    thread.join()
+    recorded = symusic.Score.from_file(str(out))
+    notes = recorded.tracks[0].notes
+    assert [n.pitch for n in notes] == [55, 59, 62, 67, 62, 59]
+    assert [n.time - notes[0].time for n in notes] == [i * recorded.tpq // 2 for i in range(6)]
+    keys.close()
+
+
+def test_duet_command_reports_a_bad_model_folder(jack_server, tmp_path, capsys):
+    assert main(["duet", "--model", str(tmp_path), "--input", "x", "--output", "y"]) == 2
+    assert "config.json" in capsys.readouterr().err
