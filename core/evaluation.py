@@ -246,7 +246,7 @@ def temperature_sweep(loaded, prompt: symusic.Score, training: Sequence[tuple[st
                       index: TrainingIndex, settings: EvaluationSettings, *, cancel: CancelFn | None = None,
                       progress: ProgressFn | None = None) -> tuple[float | None, list[SweepPoint]]:
     """(uniqueness at the default temperature, one `SweepPoint` per sweep temperature)."""
-    from core.generation import GenerationSettings, generate_variations
+    from core.generation import GenerationSettings, generate
 
     reference = transitions.set_counts([score for _, score in training])
     points, default_uniqueness = [], None
@@ -256,9 +256,11 @@ def temperature_sweep(loaded, prompt: symusic.Score, training: Sequence[tuple[st
             break
         if progress:
             progress(f"temperature {temperature:g}: {settings.sweep_variations} variations of one seed")
-        options = GenerationSettings(bars=settings.bars, temperature=temperature, top_p=settings.top_p,
-                                     seed=settings.seed, prompt_bars=settings.prompt_bars)
-        takes = generate_variations(loaded, prompt, options, settings.sweep_variations)
+        # one take per random seed (not one batch: generate_variations can fail when rows end at
+        # different lengths and the KV window slides, see the evaluation notes)
+        takes = [generate(loaded, prompt, GenerationSettings(
+            bars=settings.bars, temperature=temperature, top_p=settings.top_p, seed=settings.seed + 1000 + k,
+            prompt_bars=settings.prompt_bars)) for k in range(settings.sweep_variations)]
         parts = [continuation(t.score, t.seed_end_tick) for t in takes]
         parts = [p for p in parts if p.note_num() > 0]
         if not parts:

@@ -64,9 +64,7 @@ def run(args) -> int:
 def format_headline(report) -> str:
     """The headline table as fixed-width text (for the terminal and for notes)."""
     rows = report.headline()
-    columns = []
-    for row in rows:
-        columns += [c for c in row["values"] if c not in columns]
+    columns = report.columns()
     width = max(len(r["label"]) for r in rows) + 2
     lines = ["".ljust(width) + "".join(c[:15].rjust(16) for c in columns)]
     for row in rows:

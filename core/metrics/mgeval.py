@@ -91,7 +91,7 @@ def gaussian_kde(samples: np.ndarray, grid: np.ndarray) -> np.ndarray:
 
 def overlap_and_kl(p_samples: np.ndarray, q_samples: np.ndarray, points: int = 1000) -> tuple[float, float]:
     """(overlap area, KL(P || Q) in bits) of the two samples' kernel densities."""
-    if len(p_samples) == 0 or len(q_samples) == 0:
+    if len(p_samples) < 2 or len(q_samples) < 2:  # no spread to estimate a density from
         return float("nan"), float("nan")
     both = np.r_[p_samples, q_samples]
     spread = both.std() or 1.0

@@ -128,15 +128,20 @@ class Report:
     sweep: list[SweepPoint] = field(default_factory=list)
     uniqueness: float | None = None  # of the variations of one seed at the default temperature
     copies: list[CopyFlag] = field(default_factory=list)
-    matrices: dict[str, dict[str, list]] = field(default_factory=dict)  # set -> name -> (n, n) P(next|current)
+    matrices: dict[str, dict[str, list]] = field(default_factory=dict)  # set -> name -> (n, n) share of transitions
     histograms: dict[str, dict[str, list]] = field(default_factory=dict)  # set -> name -> shares
     piece_values: dict[str, dict[str, list[float]]] = field(default_factory=dict)  # set -> metric -> per piece
     quantization: dict[str, str] = field(default_factory=lambda: dict(NEEDS_QUANTIZATION))
     warnings: list[str] = field(default_factory=list)
 
+    def columns(self) -> list[str]:
+        """The sets of the headline table, in `SET_ORDER` (then any others)."""
+        present = set(self.sets) | ({GENERATED, BASELINE} if self.learning is not None else set())
+        return [name for name in SET_ORDER if name in present] + [n for n in self.sets if n not in SET_ORDER]
+
     def headline(self) -> list[dict]:
-        """Rows of the headline table: label, direction and one value per set (in SET_ORDER)."""
-        names = [name for name in SET_ORDER if name in self.sets] + [n for n in self.sets if n not in SET_ORDER]
+        """Rows of the headline table: label, which way is better, and one value per set."""
+        names = [name for name in self.columns() if name in self.sets]
         rows = []
         if self.learning is not None:
             rows.append({"label": "Held-out cross-entropy (nats/token)", "better": "low",
@@ -235,6 +240,6 @@ def compare_sets_to_training(
 
 
 def _plot_data(counts: dict[str, np.ndarray]) -> tuple[dict[str, list], dict[str, list]]:
-    matrices = {name: transitions.row_normalise(counts[name]).tolist() for name in transitions.MATRICES}
+    matrices = {name: (counts[name] / max(counts[name].sum(), 1)).tolist() for name in transitions.MATRICES}
     histograms = {name: (counts[name] / max(counts[name].sum(), 1)).tolist() for name in transitions.HISTOGRAMS}
     return matrices, histograms

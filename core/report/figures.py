@@ -77,13 +77,15 @@ def piece_metrics_figure(report: Report, metrics=("scale_consistency", "pitch_cl
 
 
 def matrices_figure(report: Report, name: str) -> bytes:
-    """One transition matrix per set, side by side, P(next | current) as colour."""
+    """One transition matrix per set, side by side; colour is the share of all transitions (square-root scale)."""
     plt = _pyplot()
+    from matplotlib.colors import PowerNorm
+
     shown = [s for s in ("training", HELD_OUT, GENERATED, BASELINE) if name in report.matrices.get(s, {})]
     figure, axes = plt.subplots(1, len(shown), figsize=(4 * len(shown), 4), squeeze=False)
     for ax, set_name in zip(axes[0], shown, strict=True):
         matrix = np.array(report.matrices[set_name][name])
-        ax.imshow(matrix, cmap="magma", vmin=0, vmax=max(matrix.max(), 1e-9), origin="lower")
+        ax.imshow(matrix, cmap="magma", norm=PowerNorm(0.5, vmin=0, vmax=max(matrix.max(), 1e-9)), origin="lower")
         ax.set_title(set_name)
         if name == "interval_transitions":
             ticks = [0, MAX_INTERVAL - 7, MAX_INTERVAL, MAX_INTERVAL + 7, 2 * MAX_INTERVAL]

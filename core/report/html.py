@@ -37,11 +37,7 @@ def _img(png: bytes, alt: str) -> str:
 
 def _headline_table(report: Report) -> str:
     rows = report.headline()
-    columns = []
-    for row in rows:
-        for name in row["values"]:
-            if name not in columns:
-                columns.append(name)
+    columns = report.columns()
     head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
     body = []
     held_out = report.sets.get(HELD_OUT)
