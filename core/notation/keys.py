@@ -56,7 +56,7 @@ def estimate_key(notes: list[tuple[int, float]]) -> KeyGuess:
 
 # Clefs: name -> (MIDI pitch of the bottom staff line, of the top staff line).
 CLEF_STAFF = {"bass": (43, 57), "tenor": (50, 64), "treble": (64, 77)}
-CLEF_PREFERENCE = {"bass": 0.0, "tenor": 0.4, "treble": 0.8}  # cost per bar away from home
+CLEF_PREFERENCE = {"bass": 0.0, "tenor": 0.4, "treble": 2.0}  # cost per bar away from home (cello)
 CLEF_CHANGE_COST = 6.0
 
 
@@ -70,10 +70,19 @@ def clefs_for(instrument_program: int, name: str = "") -> tuple[str, ...]:
     return ("treble", "bass")
 
 
+_STEP_OF_PITCH_CLASS = (0, 0, 1, 1, 2, 3, 3, 4, 4, 5, 5, 6)  # C C# D D# E F F# G G# A A# B
+
+
+def _diatonic_step(pitch: int) -> int:
+    return 7 * (pitch // 12) + _STEP_OF_PITCH_CLASS[pitch % 12]
+
+
 def _ledger_cost(pitch: int, clef: str) -> float:
-    bottom, top = CLEF_STAFF[clef]
-    outside = max(pitch - top, bottom - pitch, 0)
-    return (outside / 3.5) ** 1.5  # about one ledger line every 3.5 semitones; many are worse
+    """Ledger lines the pitch needs in the clef; beyond two, each one costs more (hard to read)."""
+    bottom, top = (_diatonic_step(p) for p in CLEF_STAFF[clef])
+    step = _diatonic_step(pitch)
+    ledgers = max(step - top, bottom - step, 0) // 2
+    return ledgers + 0.5 * max(0, ledgers - 2) ** 2
 
 
 def choose_clefs(bars_pitches: list[list[int]], allowed: tuple[str, ...]) -> list[str]:
