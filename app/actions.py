@@ -72,6 +72,18 @@ class Actions:
         self.about = make("&About Partita", None, "Versions of Partita and its libraries")
         self.shortcuts = make("&Keyboard shortcuts", Std.HelpContents, "List every shortcut")
 
+    def set_icons(self, undo, redo) -> None:
+        """Painted icons for the toolbar actions (menus show them too)."""
+        from app.icons import icon
+
+        for action, name in ((self.open, "open"), (self.save, "save"), (undo, "undo"), (redo, "redo"),
+                             (self.tool_select, "select"), (self.tool_draw, "draw"), (self.snap, "snap"),
+                             (self.zoom_in, "zoom-in"), (self.zoom_out, "zoom-out"), (self.zoom_fit, "zoom-fit"),
+                             (self.play, "play"), (self.rewind, "rewind"), (self.loop, "loop"),
+                             (self.generate, "generate"), (self.stop_generation, "stop"),
+                             (self.continue_here, "continue")):
+            action.setIcon(icon(name))
+
     def build_menus(self, window: QMainWindow, undo, redo) -> QMenu:
         """Fill the menu bar; returns the Open Recent submenu for the window to maintain."""
         bar = window.menuBar()

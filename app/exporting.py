@@ -1,8 +1,9 @@
-"""Export adapters: MIDI, MusicXML and "Open in MuseScore" over the engine.
+"""Export adapters: MIDI, MusicXML and "Open in MuseScore" over `core.export` and `core.musescore`.
 
-Uses `core.export` when it provides `export_score`; until then MIDI is written by symusic
-(atomically), MusicXML by `core.notation.write_musicxml`, and MuseScore is found and started by
-`core.musescore`. Every function returns what it wrote, or raises with a one-line reason.
+The roll's score is handed over with the seed boundary (`seed_end_tick`), which the engine
+writes as a "continuation" marker; MusicXML goes through the engine's engraving pipeline
+(quantize, voices, ties, clefs). Every function returns what it wrote, or raises with a
+one-line reason that the window shows in a dialog.
 """
 
 from __future__ import annotations
@@ -11,36 +12,27 @@ from pathlib import Path
 
 import symusic
 
-from core.atomic import atomic_write
 
-
-def export_score(score: symusic.Score, path: Path, kind: str) -> Path:
+def export_score(score: symusic.Score, path: Path, kind: str, *, seed_end_tick: int | None = None,
+                 program: int | None = None) -> Path:
     """Write `score` to `path` as `kind` ("midi" or "musicxml"); returns the path written."""
-    try:
-        from core import export as core_export  # the export engineer's module, once it lands
-    except ImportError:
-        core_export = None
-    if core_export is not None and hasattr(core_export, "export_score"):
-        result = core_export.export_score(score, path, kind)
-        return Path(result) if isinstance(result, (str, Path)) else path
-    if kind == "midi":
-        atomic_write(path, lambda tmp: score.dump_midi(str(tmp)))
-        return path
-    if kind == "musicxml":
-        from core.notation import write_musicxml
+    from core import export
 
-        write_musicxml(score, path)
-        return path
+    if kind == "midi":
+        return export.export_midi(score, path, program=program, seed_end_tick=seed_end_tick)
+    if kind == "musicxml":
+        export.export_musicxml(score, path, seed_end_tick=seed_end_tick)
+        return Path(path)
     raise ValueError(f"unknown export format {kind!r}")
 
 
-def open_in_musescore(score: symusic.Score, folder: Path) -> str:
+def open_in_musescore(score: symusic.Score, folder: Path, *, seed_end_tick: int | None = None) -> str:
     """Write MusicXML to `folder/musescore/` and open it in MuseScore; returns a status message."""
     from core.musescore import open_in_musescore as open_file
     from core.musescore import require_musescore
 
-    require_musescore()  # raises MuseScoreNotFound with the download page before we write anything
-    target = folder / "musescore" / "partita-take.musicxml"
-    export_score(score, target, "musicxml")
-    open_file(target)
-    return f"Opened {target.name} in MuseScore"
+    executable = require_musescore()  # raises MuseScoreNotFound naming the download page, before writing
+    target = Path(folder) / "musescore" / "partita-take.musicxml"
+    export_score(score, target, "musicxml", seed_end_tick=seed_end_tick)
+    open_file(target, executable)
+    return f"Opened {target} in {Path(executable).name}"

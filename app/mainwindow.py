@@ -40,7 +40,6 @@ from app.session import (
     save_project,
 )
 from app.workers import JobRunner
-from core.generation import CONTINUATION_MARKER
 from core.scores import SUPPORTED_SUFFIXES, load_score
 
 log = logging.getLogger(__name__)
@@ -87,6 +86,9 @@ class MainWindow(QMainWindow):
         redo = self.undo_stack.createRedoAction(self, "&Redo")
         redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence.StandardKey.Redo])
         self.undo_action, self.redo_action = undo, redo
+        undo.setStatusTip("Undo the last edit of the notes")
+        redo.setStatusTip("Redo the edit just undone")
+        self.actions.set_icons(undo, redo)
         self.recent_menu = self.actions.build_menus(self, undo, redo)
 
         self._build_panels(transport_output)
@@ -125,6 +127,7 @@ class MainWindow(QMainWindow):
         self.generation_panel.prompt_provider = self.seed_score
         self.evaluation_panel = EvaluationPanel(self)
         self.evaluation_panel.takes_provider = self.take_scores
+        self.evaluation_panel.model_provider = lambda: self.generation_panel.run_dir
         self.transport = Transport(self, output_factory=transport_output)
 
         self.generate_dock = self._dock("Generate", self.generation_panel, Qt.DockWidgetArea.RightDockWidgetArea)
@@ -178,7 +181,10 @@ class MainWindow(QMainWindow):
         gen_bar = QToolBar("Generate", self)
         gen_bar.setObjectName("generateBar")
         gen_bar.addActions([a.generate, a.stop_generation, a.continue_here])
+        gen_bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.addToolBar(gen_bar)
+        for bar in (file_bar, edit_bar, self.transport_bar):
+            bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
 
     def _connect(self) -> None:
         a, view = self.actions, self.roll.view
@@ -262,20 +268,26 @@ class MainWindow(QMainWindow):
         seed = self.model.seed_notes()
         return score_from_notes(seed, self.model.meter, self.program) if seed else None
 
-    def take_scores(self) -> list[tuple[str, object]]:
-        """(take name, seed + take score) for every take: what the evaluation judges."""
+    def take_scores(self) -> list[tuple[str, symusic.Score, int]]:
+        """(name, seed + take score, tick where the take starts) for every non-empty take."""
         seed = self.model.seed_notes()
-        return [(name, score_from_notes([*seed, *self.model.take_notes(i)], self.model.meter, self.program))
-                for i, name in enumerate(self.model.takes)]
+        out = []
+        for i, name in enumerate(self.model.takes):
+            take = self.model.take_notes(i)
+            if take:
+                score = score_from_notes([*seed, *take], self.model.meter, self.program)
+                out.append((name, score, min(n.start for n in take)))
+        return out
 
     def shown_score(self):
-        """Seed and current take as one score, with the engine's "continuation" marker."""
+        """Seed and current take as one score (what Play, Export and MuseScore get)."""
         visible = [n for _, n in self.model.visible_items()]
-        score = score_from_notes(visible, self.model.meter, self.program)
-        generated = [n.start for n in visible if n.role == GENERATED]
-        if generated:
-            score.markers.append(symusic.TextMeta(min(generated), CONTINUATION_MARKER))
-        return score
+        return score_from_notes(visible, self.model.meter, self.program)
+
+    def seed_end_tick(self) -> int | None:
+        """Where the current take starts (None when no take is shown): marked in exports."""
+        generated = [n.start for _, n in self.model.visible_items() if n.role == GENERATED]
+        return min(generated) if generated else None
 
     def continue_from_here(self) -> None:
         """Prompt with what is shown up to the end of the selection; the new take keeps that part."""
@@ -311,7 +323,7 @@ class MainWindow(QMainWindow):
     def _corpus_imported(self, source: str) -> None:
         if not self.training_panel.data_edit.text().strip() or not self.training_panel.runner.running:
             self.training_panel.data_edit.setText(source)
-        self.evaluation_panel.set_corpus(self.corpus_panel.corpus)
+        self.evaluation_panel.set_corpus(self.corpus_panel.corpus, source)
         self.statusBar().showMessage(f"Corpus {source} imported; the Training panel will learn from it", 8000)
 
     # --- transport -------------------------------------------------------------------------
@@ -446,7 +458,8 @@ class MainWindow(QMainWindow):
         if not path:
             return
         try:
-            written = export_score(self.shown_score(), Path(path), kind)
+            written = export_score(self.shown_score(), Path(path), kind, seed_end_tick=self.seed_end_tick(),
+                                   program=self.program)
         except Exception as error:  # the engine's message names the file and the problem
             self.show_error(f"Export failed: {error}", "Choose another file name or folder.")
             return
@@ -456,7 +469,7 @@ class MainWindow(QMainWindow):
         from app.exporting import open_in_musescore
 
         try:
-            message = open_in_musescore(self.shown_score(), self.state_dir)
+            message = open_in_musescore(self.shown_score(), self.state_dir, seed_end_tick=self.seed_end_tick())
         except Exception as error:
             self.show_error(f"Could not open MuseScore: {error}",
                             "Install MuseScore (3 or 4) or export MusicXML and open it yourself.")
@@ -540,10 +553,9 @@ class MainWindow(QMainWindow):
         recent = s.value("files/recent", [])
         self.recent_files = [recent] if isinstance(recent, str) else list(recent or [])
         self._rebuild_recent_menu()
-        port = s.value("midi/output", "")
-        if port:
-            self.transport_bar.refresh_ports(str(port), probe=False)
-            self.transport.set_port(str(port))
+        port = str(s.value("midi/output", "") or self.transport.port)
+        self.transport_bar.refresh_ports(port, probe=False)
+        self.transport.set_port(port)
         ppq = s.value("roll/pixels_per_quarter", type=float)
         pps = s.value("roll/pixels_per_semitone", type=float)
         if ppq and pps:

@@ -174,3 +174,37 @@ class JobRunner(QObject):
         if thread is not None:
             task.deleteLater()
             thread.deleteLater()
+
+
+def callback_job(function: Callable[[Callable[[object], None], Cancel], object], poll_s: float = 0.05) -> Job:
+    """Adapt a core function that reports through a `progress` callback into a job.
+
+    `function(progress, cancel)` runs in a helper thread; whatever it passes to `progress` is
+    yielded (so it reaches the window as events, and Stop is checked between them), and its
+    return value becomes the job's result. Used for `evaluate_run`-style engine calls.
+    """
+
+    def job(cancel: Cancel):
+        import queue
+
+        messages: queue.Queue = queue.Queue()
+        outcome: dict = {}
+
+        def target() -> None:
+            try:
+                outcome["result"] = function(messages.put, cancel)
+            except BaseException as error:  # re-raised in the job's own thread below
+                outcome["error"] = error
+
+        helper = threading.Thread(target=target, name="partita-callback-job", daemon=True)
+        helper.start()
+        while helper.is_alive() or not messages.empty():
+            try:
+                yield messages.get(timeout=poll_s)
+            except queue.Empty:
+                continue
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome.get("result")
+
+    return job

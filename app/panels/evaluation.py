@@ -1,8 +1,12 @@
-"""Evaluation tab: the metrics of each take beside the corpus, as a table and a bar plot.
+"""Evaluation tab: the metrics issue's report (`core.report`) as a table and its plots.
 
-Until the metrics issue's report (`core.evaluation`) lands, this shows the ten MusPy metrics
-of `core.metrics.muspy_metrics` for every take and the corpus mean over its pieces. The work
-runs in a worker: music metrics over a corpus take seconds.
+Two ways in, both in a worker:
+* "Judge takes": the continuations of the roll's takes are measured against the imported
+  corpus with `core.report.data.compare_sets_to_training` (random-note versions of the same
+  takes give the floor), in a second or two;
+* "Full model report": `core.evaluation.evaluate_run` on the chosen model and corpus
+  (held-out learning figures, n-gram baseline, shuffled references), as `partita evaluate` does.
+The report's headline rows fill the table; `core.report.figures` renders the pictures.
 """
 
 from __future__ import annotations
@@ -10,14 +14,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
@@ -25,35 +29,66 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.workers import JobRunner
+from app.workers import JobRunner, callback_job
 
-CORPUS_SAMPLE = 40  # pieces of the corpus measured for its mean (evenly spaced)
-COLOURS = ["#e8893a", "#3d7fd9", "#4caf50", "#9c27b0", "#e0393e", "#00bcd4"]
+ARROWS = {"low": "↓ lower is better", "high": "↑ higher is better", "near real": "≈ closer to real is better"}
 
 
 @dataclass(frozen=True)
-class MetricsRow:
-    """The metrics of one column of the table (a take, or the corpus mean)."""
+class ReportReady:
+    """A finished report and its pictures (PNG bytes by title)."""
 
-    name: str
-    values: dict  # metric name -> value
+    report: object  # core.report.data.Report: plain dataclasses
+    figures: tuple[tuple[str, bytes], ...]
 
 
-def metrics_job(takes: list[tuple[str, object]], corpus_scores: list):
-    def job(cancel):
-        from core.metrics.muspy_metrics import muspy_metrics
+def _figures(report) -> tuple[tuple[str, bytes], ...]:
+    from core.metrics import transitions
+    from core.report import figures
 
-        if corpus_scores:
-            step = max(1, len(corpus_scores) // CORPUS_SAMPLE)
-            sampled = [muspy_metrics(score) for score in corpus_scores[::step][:CORPUS_SAMPLE]]
-            names = sampled[0].keys()
-            yield MetricsRow("corpus (mean)", {k: float(np.nanmean([m[k] for m in sampled])) for k in names})
-        for name, score in takes:
-            if cancel():
-                return
-            yield MetricsRow(name, muspy_metrics(score))
+    out = [("Scale degrees, note values, metric positions", figures.histograms_figure(report)),
+           ("Per-piece metrics", figures.piece_metrics_figure(report))]
+    for name in transitions.MATRICES:
+        out.append((f"Transitions: {name.replace('_', ' ')}", figures.matrices_figure(report, name)))
+    if report.learning is not None:
+        out.append(("Learning", figures.learning_figure(report)))
+    if report.sweep:
+        out.append(("Temperature sweep", figures.sweep_figure(report)))
+    return tuple(out)
 
-    return job
+
+def judge_takes_job(takes: list[tuple[str, object, int]], training: list[tuple[str, object]]):
+    """Measure the takes' continuations against the corpus (no model needed)."""
+
+    def work(progress, cancel):
+        from core.evaluation import continuation
+        from core.metrics.references import random_notes
+        from core.report.data import GENERATED, RANDOM, compare_sets_to_training
+
+        generated = [(name, continuation(score, seed_end)) for name, score, seed_end in takes]
+        sets = {GENERATED: generated,
+                RANDOM: [(name, random_notes(score, seed=i)) for i, (name, score) in enumerate(generated)]}
+        report = compare_sets_to_training(sets, training, use_music21=False, progress=progress, cancel=cancel)
+        report.title = f"{len(generated)} take(s) against {len(training)} corpus pieces"
+        progress("drawing the figures")
+        return ReportReady(report, _figures(report))
+
+    return callback_job(work)
+
+
+def model_report_job(run_dir: str, data: str):
+    """`partita evaluate` in the window: a small but complete report of a model on its corpus."""
+
+    def work(progress, cancel):
+        from core.evaluation import EvaluationSettings, evaluate_run
+
+        settings = EvaluationSettings(generate=4, sweep=(0.75, 1.0, 1.25), sweep_variations=2, use_music21=False,
+                                      max_eval_windows=64)
+        report = evaluate_run(run_dir or None, data, settings=settings, progress=progress, cancel=cancel)
+        progress("drawing the figures")
+        return ReportReady(report, _figures(report))
+
+    return callback_job(work)
 
 
 class EvaluationPanel(QWidget):
@@ -62,77 +97,134 @@ class EvaluationPanel(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.runner = JobRunner("evaluation", self)
-        self.takes_provider = None  # callable () -> [(name, symusic.Score)], set by the window
-        self.corpus_scores: list = []
-        self.rows: list[MetricsRow] = []
-        self.evaluate_button = QPushButton("Evaluate takes", self)
-        self.evaluate_button.setToolTip("Measure every take (seed + continuation) and compare with the corpus")
-        self.note = QLabel("Generate takes, import a corpus to compare with, then Evaluate.", self)
+        self.takes_provider = None  # () -> [(name, seed+take score, seed_end_tick)], set by the window
+        self.model_provider = None  # () -> run folder ("" = shipped default)
+        self.corpus = None
+        self.corpus_source = ""
+        self.report = None
+        self.judge_button = QPushButton("Judge takes", self)
+        self.judge_button.setToolTip("Measure the takes' continuations against the imported corpus: style "
+                                     "distances, scale and rhythm figures, copies of the corpus")
+        self.full_button = QPushButton("Full model report", self)
+        self.full_button.setToolTip("Evaluate the chosen model on the corpus as `partita evaluate` does: held-out "
+                                    "cross-entropy against an n-gram baseline, generated pieces against real ones "
+                                    "and shuffled references (a minute or more)")
+        self.stop_button = QPushButton("Stop", self)
+        self.stop_button.setEnabled(False)
+        self.progress = QLabel("Import a corpus and generate takes, then Judge takes.", self)
+        self.warnings = QLabel(self)
+        self.warnings.setWordWrap(True)
+        self.warnings.setStyleSheet("color: #b03a2e;")
         self.table = QTableWidget(0, 0, self)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setAlternatingRowColors(True)
-        self.plot = pg.PlotWidget(self, title="Takes relative to the corpus mean (1 = same)")
-        self.plot.showGrid(y=True, alpha=0.2)
-        self.plot.addLegend(offset=(-10, 10), labelTextSize="8pt")
+        self.table.setWordWrap(False)
+        self.figures = QWidget(self)
+        self.figures_layout = QVBoxLayout(self.figures)
+        self.figures_layout.addStretch(1)
+        scroll = QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self.figures)
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
-        splitter.addWidget(self.table)
-        splitter.addWidget(self.plot)
-        splitter.setSizes([420, 600])
+        left = QWidget(self)
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(self.warnings)
+        left_layout.addWidget(self.table, 1)
+        splitter.addWidget(left)
+        splitter.addWidget(scroll)
+        splitter.setSizes([560, 600])
         top = QHBoxLayout()
-        top.addWidget(self.evaluate_button)
-        top.addWidget(self.note, 1)
+        for widget in (self.judge_button, self.full_button, self.stop_button):
+            top.addWidget(widget)
+        top.addWidget(self.progress, 1)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(splitter, 1)
-        self.evaluate_button.clicked.connect(self.evaluate)
-        self.runner.event.connect(self._on_row)
-        self.runner.finished.connect(lambda _r: self.note.setText(f"{len(self.rows)} columns measured."))
-        self.runner.failed.connect(lambda m: self.failed.emit(f"Evaluation failed: {m}", "Try again with fewer takes."))
-        self.runner.runningChanged.connect(lambda running: self.evaluate_button.setEnabled(not running))
+        self.judge_button.clicked.connect(self.judge_takes)
+        self.full_button.clicked.connect(self.model_report)
+        self.stop_button.clicked.connect(self.runner.cancel)
+        self.runner.event.connect(self._on_event)
+        self.runner.finished.connect(self._on_finished)
+        self.runner.failed.connect(lambda m: self.failed.emit(f"Evaluation failed: {m}",
+                                                              "Check the corpus and the model, then try again."))
+        self.runner.cancelled.connect(lambda: self.progress.setText("Stopped."))
+        self.runner.runningChanged.connect(self._running_changed)
 
-    def set_corpus(self, corpus) -> None:
-        self.corpus_scores = [piece.score for piece in corpus.pieces] if corpus is not None else []
+    def set_corpus(self, corpus, source: str = "") -> None:
+        self.corpus = corpus
+        self.corpus_source = source
 
-    def evaluate(self) -> None:
+    def judge_takes(self) -> None:
         takes = self.takes_provider() if self.takes_provider else []
         if not takes:
-            self.failed.emit("There is no take to evaluate.", "Generate a take first (Generate panel).")
+            self.failed.emit("There is no take to judge.", "Generate a take first (Generate panel).")
             return
-        self.rows = []
+        if self.corpus is None or not self.corpus.pieces:
+            self.failed.emit("There is no corpus to compare the takes with.",
+                             "Import the corpus the model learned from in the Corpus tab.")
+            return
+        training = [(piece.name, piece.score) for piece in self.corpus.pieces]
+        self.progress.setText("Measuring…")
+        self.runner.start(judge_takes_job(takes, training))
+
+    def model_report(self) -> None:
+        if not self.corpus_source:
+            self.failed.emit("The full report needs the corpus the model learned from.",
+                             "Import it in the Corpus tab (a folder or a built-in corpus).")
+            return
+        run_dir = self.model_provider() if self.model_provider else ""
+        self.progress.setText("Evaluating the model…")
+        self.runner.start(model_report_job(run_dir, self.corpus_source))
+
+    def _running_changed(self, running: bool) -> None:
+        self.judge_button.setEnabled(not running)
+        self.full_button.setEnabled(not running)
+        self.stop_button.setEnabled(running)
+
+    def _on_event(self, message) -> None:
+        self.progress.setText(str(message)[:200])
+
+    def _on_finished(self, ready: ReportReady | None) -> None:
+        if ready is None:
+            return
+        self.show_report(ready)
+
+    def show_report(self, ready: ReportReady) -> None:
+        report = self.report = ready.report
+        self.progress.setText(report.title)
+        self.warnings.setText("\n".join(report.warnings))
+        self.warnings.setVisible(bool(report.warnings))
+        rows = report.headline()
+        columns: list[str] = []
+        for row in rows:
+            columns += [name for name in row["values"] if name not in columns]
         self.table.clear()
-        self.note.setText("Measuring…")
-        self.runner.start(metrics_job(takes, list(self.corpus_scores)))
-
-    def _on_row(self, row: MetricsRow) -> None:
-        self.rows.append(row)
-        metrics = list(self.rows[0].values)
-        self.table.setRowCount(len(metrics))
-        self.table.setColumnCount(len(self.rows))
-        self.table.setHorizontalHeaderLabels([r.name for r in self.rows])
-        self.table.setVerticalHeaderLabels([m.replace("_", " ") for m in metrics])
-        for column, r in enumerate(self.rows):
-            for index, metric in enumerate(metrics):
-                value = r.values.get(metric, float("nan"))
-                item = QTableWidgetItem("—" if math.isnan(value) else f"{value:.3f}")
+        self.table.setRowCount(len(rows))
+        self.table.setColumnCount(len(columns))
+        self.table.setHorizontalHeaderLabels(columns)
+        self.table.setVerticalHeaderLabels([row["label"] for row in rows])
+        for r, row in enumerate(rows):
+            self.table.verticalHeaderItem(r).setToolTip(ARROWS[row["better"]])
+            for c, column in enumerate(columns):
+                value = row["values"].get(column)
+                text = "–" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.3f}"
+                item = QTableWidgetItem(text)
                 item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-                self.table.setItem(index, column, item)
+                if column == "generated":
+                    item.setBackground(QColor(232, 137, 58, 40))
+                self.table.setItem(r, c, item)
         self.table.resizeColumnsToContents()
-        self._plot(metrics)
-
-    def _plot(self, metrics: list[str]) -> None:
-        self.plot.clear()
-        reference = self.rows[0].values if self.rows[0].name.startswith("corpus") else None
-        takes = self.rows[1:] if reference else self.rows
-        width = 0.8 / max(1, len(takes))
-        for i, row in enumerate(takes):
-            values = []
-            for metric in metrics:
-                value, base = row.values.get(metric, float("nan")), (reference or {}).get(metric, 1.0)
-                values.append(value / base if reference and base and not math.isnan(base) else value)
-            x = np.arange(len(metrics)) + (i - (len(takes) - 1) / 2) * width
-            bars = pg.BarGraphItem(x=x, height=np.nan_to_num(values), width=width * 0.9,
-                                   brush=COLOURS[i % len(COLOURS)], name=row.name)
-            self.plot.addItem(bars)
-            self.plot.plotItem.legend.addItem(bars, row.name)
-        axis = self.plot.getAxis("bottom")
-        axis.setTicks([[(i, m.replace("_", " ").replace("pitch ", "p. ")) for i, m in enumerate(metrics)]])
+        while self.figures_layout.count() > 1:
+            widget = self.figures_layout.takeAt(0).widget()
+            if widget is not None:
+                widget.deleteLater()
+        for index, (title, png) in enumerate(ready.figures):
+            pixmap = QPixmap()
+            pixmap.loadFromData(png, "PNG")
+            label = QLabel(self.figures)
+            label.setPixmap(pixmap)
+            label.setToolTip(title)
+            caption = QLabel(f"<b>{title}</b>", self.figures)
+            self.figures_layout.insertWidget(2 * index, caption)
+            self.figures_layout.insertWidget(2 * index + 1, label)

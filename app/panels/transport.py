@@ -14,6 +14,16 @@ from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QLabel, QToolBar
 from core.playback import Player
 
 VIRTUAL = "virtual"  # item data of the "Partita Out (virtual port)" entry
+SYNTH = "synth"  # item data of the built-in synth (FluidSynth with a General MIDI soundfont)
+
+
+def synth_available() -> bool:
+    try:
+        from core.synth import find_fluidsynth, find_soundfont
+
+        return bool(find_fluidsynth() and find_soundfont())
+    except Exception:
+        return False
 
 
 class PlayerSignals(QObject):
@@ -52,7 +62,7 @@ class Transport(QObject):
         self.signals.error.connect(self._error)
         self.player: QtPlayer | None = None
         self.output = None
-        self.port = VIRTUAL
+        self.port = SYNTH if synth_available() else VIRTUAL  # sound out of the box where we can
         self.tempo_factor = 1.0
         self.loop: tuple[int, int] | None = None
         self.output_factory = output_factory  # tests pass a CollectingOutput maker
@@ -73,6 +83,11 @@ class Transport(QObject):
         if self.output_factory is not None:
             self.output = self.output_factory()
             return self.output
+        if self.port == SYNTH:
+            from core.synth import FluidSynthOutput
+
+            self.output = FluidSynthOutput()
+            return self.output
         from core.midi_ports import open_output
 
         self.output = open_output(virtual=True) if self.port == VIRTUAL else open_output(self.port)
@@ -90,8 +105,8 @@ class Transport(QObject):
         self.stop()
         try:
             output = self._open_output()
-        except OSError as error:
-            self.failed.emit(f"Could not open the MIDI output: {error}",
+        except (OSError, RuntimeError) as error:  # PortError, SynthUnavailable
+            self.failed.emit(f"Could not open the MIDI output: {str(error).splitlines()[0] if str(error) else error}",
                              "Start a MIDI server (JACK: `jackd -d dummy`, or ALSA's snd-seq), connect a synth "
                              "such as FluidSynth, or choose another port in the toolbar.")
             self.playingChanged.emit(False)
@@ -180,11 +195,13 @@ class TransportBar(QToolBar):
         current = chosen if chosen is not None else self.port_box.currentData()
         self.port_box.blockSignals(True)
         self.port_box.clear()
+        if synth_available():
+            self.port_box.addItem("Built-in synth (FluidSynth)", SYNTH)
         self.port_box.addItem("Partita Out (virtual port)", VIRTUAL)
         for name in list_output_ports() if probe else []:
             self.port_box.addItem(name, name)
         index = self.port_box.findData(current)
-        if index < 0 and current and current != VIRTUAL:  # remembered, but not (yet) listed
+        if index < 0 and current and current not in (VIRTUAL, SYNTH):  # remembered, but not (yet) listed
             self.port_box.addItem(f"{current} (not found)" if probe else current, current)
             index = self.port_box.count() - 1
         self.port_box.setCurrentIndex(max(0, index))

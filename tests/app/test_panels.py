@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from conftest import CELLO_MIDI, cello_midi_files, tiny_config
+from PySide6.QtWidgets import QLabel
 
 from app.pianoroll.model import GENERATED, Note
 from core.training import TrainDone
@@ -136,20 +137,34 @@ def test_continue_from_here_prompts_with_the_selection(make_window, qtbot, tiny_
     assert sorted(n.pitch for n in prompts[0].tracks[0].notes) == [60, 62]
 
 
-def test_evaluation_measures_every_take_against_the_corpus(make_window, qtbot):
+def test_judge_takes_fills_the_report_table_and_figures(make_window, qtbot, tiny_data):
     window = make_window(restore_session=False)
-    window.model.set_seed([Note(i * 240, 60 + (i * 7) % 12, 240) for i in range(16)])
+    with qtbot.waitSignal(window.corpus_panel.corpusImported, timeout=60000):
+        window.corpus_panel.import_source(str(tiny_data))
+    window.model.set_seed([Note(i * 240, 48 + (i * 7) % 12, 240) for i in range(16)])
     for offset in (0, 5):
         take = window.model.new_take()
-        window.model.add_notes([Note(3840 + i * 240, 62 + (i * 5 + offset) % 12, 240, role=GENERATED, take=take)
-                                for i in range(16)])
+        window.model.add_notes([Note(3840 + i * 240, 50 + (i * 5 + offset) % 12, 240, role=GENERATED, take=take)
+                                for i in range(32)])
     panel = window.evaluation_panel
-    with qtbot.waitSignal(panel.runner.finished, timeout=30000):
-        panel.evaluate()
-    assert panel.table.columnCount() == 2
-    assert panel.table.rowCount() >= 5
+    with qtbot.waitSignal(panel.runner.finished, timeout=120000):
+        panel.judge_button.click()
+    columns = [panel.table.horizontalHeaderItem(c).text() for c in range(panel.table.columnCount())]
+    assert columns[0] == "generated" and "random notes" in columns
     labels = [panel.table.verticalHeaderItem(r).text() for r in range(panel.table.rowCount())]
-    assert "pitch range" in labels
+    assert any("Style distance" in label for label in labels)
+    assert panel.table.item(0, 0).text() not in ("", "–")
+    pictures = [w for w in panel.figures.findChildren(QLabel) if w.pixmap() is not None and not w.pixmap().isNull()]
+    assert len(pictures) >= 2
+
+
+def test_judge_takes_without_a_corpus_says_what_to_do(make_window, qtbot):
+    window = make_window(restore_session=False)
+    take = window.model.new_take()
+    window.model.add_notes([Note(0, 60, 480, role=GENERATED, take=take)])
+    with qtbot.waitSignal(window.errorShown) as blocker:
+        window.evaluation_panel.judge_button.click()
+    assert "no corpus" in blocker.args[0]
 
 
 def test_paths_are_real():

@@ -71,3 +71,19 @@ def test_newer_job_replaces_older_one(qtbot):
         runner.start(lambda cancel: iter(["new"]))
     runner.wait(5000)
     assert seen[-1] == "new"
+
+
+def test_callback_job_yields_progress_and_returns_the_result(qtbot):
+    from app.workers import callback_job
+
+    def work(progress, cancel):
+        for step in ("loading", "measuring"):
+            progress(step)
+        return 42
+
+    runner = JobRunner("test")
+    seen = []
+    runner.event.connect(seen.append)
+    with qtbot.waitSignal(runner.finished, timeout=5000) as blocker:
+        runner.start(callback_job(work))
+    assert seen == ["loading", "measuring"] and blocker.args == [42]
