@@ -140,8 +140,10 @@ def compare_sets(candidate: Sequence[symusic.Score], reference: Sequence[symusic
 
 def summary(comparisons: dict[str, FeatureComparison]) -> dict[str, float]:
     """Mean overlap and KL over the length-independent features."""
-    chosen = [c for name, c in comparisons.items() if name not in LENGTH_DEPENDENT]
+    chosen = [c for name, c in comparisons.items() if name not in LENGTH_DEPENDENT and not np.isnan(c.overlap)]
+    if not chosen:  # too few pieces for any density
+        return {"mean_overlap": float("nan"), "mean_kl": float("nan")}
     return {
-        "mean_overlap": float(np.nanmean([c.overlap for c in chosen])),
-        "mean_kl": float(np.nanmean([c.kl for c in chosen])),
+        "mean_overlap": float(np.mean([c.overlap for c in chosen])),
+        "mean_kl": float(np.mean([c.kl for c in chosen])),
     }

@@ -1,0 +1,97 @@
+"""`partita evaluate` end to end: a tiny model trained for a few steps on four cello movements,
+judged by the CLI, with report.json and a self-contained report.html written."""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+
+import pytest
+
+from core.cli import main
+
+MOVEMENTS = ("BWV1007_04_Sarabande", "BWV1007_05_MenuetI", "BWV1007_06_MenuetII", "BWV1008_05_MenuetI")
+TINY = {"n_layer": 1, "n_head": 2, "n_embd": 64, "block_size": 128}
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory, cello_xml_dir):
+    from core.training import TrainConfig, train
+
+    mp = pytest.MonkeyPatch()
+    mp.setenv("PARTITA_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+    data = tmp_path_factory.mktemp("four")
+    for name in MOVEMENTS:
+        shutil.copy(cello_xml_dir / f"{name}.mxl", data)
+    run = tmp_path_factory.mktemp("run")
+    config = TrainConfig(data=str(data), out=str(run), model_overrides=TINY, steps=25, batch_size=8,
+                         eval_every=25, warmup_steps=5, learning_rate=3e-3)
+    list(train(config))
+    yield run, data
+    mp.undo()
+
+
+def test_evaluate_writes_a_report_with_every_section(tiny_run, tmp_path, capsys):
+    run, data = tiny_run
+    out = tmp_path / "report"
+    code = main(["evaluate", "--model", str(run), "--data", str(data), "--out", str(out), "--generate", "2",
+                 "--bars", "2", "--sweep", "0.7,1.3", "--variations", "2", "--no-music21"])
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "Style distance to training" in printed and "wrote" in printed
+    report = json.loads((out / "report.json").read_text())
+    assert set(report["sets"]) == {"generated", "held-out real", "n-gram baseline", "pitch-shuffled",
+                                   "rhythm-shuffled", "random notes"}
+    learning = report["learning"]
+    assert math.isfinite(learning["model"]["loss"]) and math.isfinite(learning["baseline"]["loss"])
+    assert learning["model"]["perplexity"] == pytest.approx(math.exp(learning["model"]["loss"]), rel=1e-6)
+    assert {"Pitch", "Duration", "Position", "Bar"} <= set(learning["model"]["per_type"])
+    assert set(learning["model"]["per_type"]) <= set(learning["baseline"]["per_type"]) | {"EOS", "TimeSig"}
+    assert learning["beats_baseline"] == (learning["model"]["loss"] < learning["baseline"]["loss"])
+    assert [p["temperature"] for p in report["sweep"]] == [0.7, 1.3]
+    assert report["uniqueness"] is not None
+    headline = {row["label"]: row["values"] for row in report["headline"]}
+    style = headline["Style distance to training (JS, mean)"]
+    assert style["held-out real"] < style["random notes"]
+    assert "quantized_groove_consistency" in report["quantization"]
+    page = (out / "report.html").read_text()
+    assert page.count("data:image/png;base64,") >= 5
+    assert 'src="http' not in page and "<link" not in page  # self-contained
+
+
+def test_evaluate_flags_a_transposed_copy_among_generated_files(tiny_run, tmp_path, capsys):
+    from core.checkpoint import read_config
+    from core.corpus import import_corpus
+    from core.evaluation import split_like_run
+
+    run, data = tiny_run
+    train, _ = split_like_run(import_corpus(str(data)).pieces, read_config(run))
+    source = train[0]
+    generated = tmp_path / "generated"
+    generated.mkdir()
+    (generated / "suspicious.mid").write_bytes(source.score.shift_pitch(3).dumps_midi())
+    (generated / "noise.mid").write_bytes(_random_midi(source.score))
+    out = tmp_path / "report"
+    code = main(["evaluate", "--model", str(run), "--data", str(data), "--out", str(out),
+                 "--generated", str(generated), "--sweep", "", "--no-music21"])
+    assert code == 0
+    report = json.loads((out / "report.json").read_text())
+    copies = report["copies"]
+    assert [c["piece"] for c in copies] == ["suspicious.mid"]
+    assert source.name in copies[0]["description"] and "transposed +3" in copies[0]["description"]
+    assert "suspicious.mid" in (out / "report.html").read_text()
+    assert "flagged as copies" in capsys.readouterr().out
+
+
+def _random_midi(like) -> bytes:
+    from core.metrics.references import random_notes
+
+    return random_notes(like, seed=5).dumps_midi()
+
+
+def test_evaluate_names_a_missing_run_folder(tmp_path, cello_xml_dir, capsys):
+    code = main(["evaluate", "--model", str(tmp_path / "nowhere"), "--data", str(cello_xml_dir),
+                 "--out", str(tmp_path / "out")])
+    assert code == 2
+    assert "nowhere" in capsys.readouterr().err
