@@ -31,7 +31,7 @@ def run(args) -> int:
     from core.checkpoint import CheckpointError
     from core.cli import UserError
     from core.evaluation import EvaluationError, EvaluationSettings, evaluate_run
-    from core.report import write_report
+    from core.report import headline_text, write_report
 
     try:
         sweep = tuple(float(t) for t in args.sweep.split(",") if t.strip())
@@ -54,23 +54,9 @@ def run(args) -> int:
     except (CheckpointError, EvaluationError) as error:
         raise UserError(str(error)) from None
     json_path, html_path = write_report(report, args.out)
-    print(format_headline(report))
+    print(headline_text(report))
     for warning in report.warnings:
         print(f"! {warning}")
     print(f"wrote {json_path} and {html_path}")
     return 0
 
-
-def format_headline(report) -> str:
-    """The headline table as fixed-width text (for the terminal and for notes)."""
-    rows = report.headline()
-    columns = report.columns()
-    width = max(len(r["label"]) for r in rows) + 2
-    lines = ["".ljust(width) + "".join(c[:15].rjust(16) for c in columns)]
-    for row in rows:
-        cells = []
-        for c in columns:
-            value = row["values"].get(c)
-            cells.append(("–" if value is None or value != value else f"{value:.3f}").rjust(16))
-        lines.append(row["label"].ljust(width) + "".join(cells))
-    return "\n".join(lines)

@@ -19,3 +19,29 @@ def write_report(report: Report, out_dir: str | Path) -> tuple[Path, Path]:
     atomic_write_text(json_path, json.dumps(report.to_json(), indent=1))
     atomic_write_text(html_path, render_html(report))
     return json_path, html_path
+
+
+def read_report(out_dir: str | Path) -> dict:
+    """The figures of a report written earlier (report.json), as plain data for the GUI."""
+    path = Path(out_dir) / "report.json"
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        raise ValueError(f"{path}: no report here (run `partita evaluate` first)") from None
+    except (OSError, ValueError) as error:
+        raise ValueError(f"{path}: unreadable report ({error})") from None
+
+
+def headline_text(report: Report) -> str:
+    """The headline table as fixed-width text (for the terminal and for notes)."""
+    rows = report.headline()
+    columns = report.columns()
+    width = max(len(r["label"]) for r in rows) + 2
+    lines = ["".ljust(width) + "".join(c[:15].rjust(16) for c in columns)]
+    for row in rows:
+        cells = []
+        for column in columns:
+            value = row["values"].get(column)
+            cells.append(("–" if value is None or value != value else f"{value:.3f}").rjust(16))
+        lines.append(row["label"].ljust(width) + "".join(cells))
+    return "\n".join(lines)
