@@ -20,6 +20,7 @@ from core.grammar import RemiGrammar, RemiState, StreamedNote, replay
 from core.sampling import sample_next_token
 
 CONTINUATION_MARKER = "continuation"
+END_MARKER = "end"  # at the last bar line, so a final bar of rests still counts
 
 
 @dataclass(frozen=True)
@@ -179,6 +180,7 @@ def _take_from_ids(loaded: LoadedModel, ids: list[int], seed_tokens: int, progra
         for note in track.notes:
             if note.time + note.duration > piece_end:
                 note.duration = max(1, piece_end - note.time)
+    score.markers.append(symusic.TextMeta(piece_end, END_MARKER))
     return Take(score=score, seed_end_tick=seed_end, ids=list(ids), seed_tokens=seed_tokens)
 
 

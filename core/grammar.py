@@ -24,7 +24,7 @@ from core.tokenizer import PartitaTokenizer
 NEXT_TYPES: dict[str | None, tuple[str, ...]] = {
     None: ("Bar",),
     "BOS": ("Bar",),
-    "Bar": ("TimeSig", "Position", "Bar"),
+    "Bar": ("TimeSig",),  # miditok writes the meter after every bar line (without TimeSig: see below)
     "TimeSig": ("Position", "Bar"),
     "Position": ("Pitch",),
     "Pitch": ("Velocity", "Duration"),  # Velocity only where the vocabulary has it
@@ -54,7 +54,10 @@ class RemiGrammar:
         size = len(self.types)
         self.type_masks: dict[str | None, torch.Tensor] = {}
         has_velocity = tokenizer.settings.use_velocities
+        has_meter = "TimeSig" in self.types
         for previous, allowed in NEXT_TYPES.items():
+            if previous == "Bar" and not has_meter:
+                allowed = ("Position", "Bar")
             allowed = tuple(t for t in allowed if t != "Velocity" or has_velocity)
             if previous == "Pitch" and has_velocity:
                 allowed = ("Velocity",)
@@ -76,6 +79,7 @@ class RemiGrammar:
                 self.values[token_id] = (int(top), int(bottom))
         self.is_position = self.position_value >= 0
         self.eos_id = tokenizer.eos_id
+        self.pitch_ids = {v: i for i, v in enumerate(self.values) if self.types[i] == "Pitch"}
         self.is_timesig = torch.tensor([t == "TimeSig" for t in self.types], dtype=torch.bool)
         self.timesig_ids = {v: i for i, v in enumerate(self.values) if self.types[i] == "TimeSig"}
         self.timesig_id = torch.arange(size)
@@ -98,6 +102,7 @@ class RemiState:
     pitch: int = 0
     velocity: int = 80
     finished: bool = False
+    pitches_here: set = field(default_factory=set)  # pitches already sounding at this position
     notes: list[StreamedNote] = field(default_factory=list)
 
     @property
@@ -124,6 +129,8 @@ class RemiState:
             values = grammar.position_value
             in_bar = (values > self.position) & (values < self.positions_per_bar)
             mask &= ~grammar.is_position | in_bar
+        if self.pitches_here and self.last_type == "Duration":  # no second note of one pitch at one time
+            mask[[grammar.pitch_ids[p] for p in self.pitches_here if p in grammar.pitch_ids]] = False
         if self.bars < min_bars:
             mask[grammar.eos_id] = False
         if keep_meter and self.last_type == "Bar":
@@ -142,13 +149,16 @@ class RemiState:
                 self.bar_start += self.bar_ticks
             self.bars += 1
             self.position = -1
+            self.pitches_here.clear()
         elif kind == "TimeSig":
             self.time_signature = value  # type: ignore[assignment]
             self.meter_given = True
         elif kind == "Position":
             self.position = int(value)  # type: ignore[arg-type]
+            self.pitches_here.clear()
         elif kind == "Pitch":
             self.pitch = int(value)  # type: ignore[arg-type]
+            self.pitches_here.add(self.pitch)
         elif kind == "Velocity":
             self.velocity = int(value)  # type: ignore[arg-type]
         elif kind == "Duration":

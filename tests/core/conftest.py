@@ -1,0 +1,39 @@
+"""Small real training material for engine tests: a few cello movements, tiny models."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from core.training import TrainConfig, train
+
+TINY = {"n_layer": 1, "n_head": 2, "n_embd": 64, "block_size": 128}
+
+
+@pytest.fixture(scope="session")
+def cello_trio(tmp_path_factory, cello_xml_dir):
+    """A folder with three short cello movements (MusicXML)."""
+    folder = tmp_path_factory.mktemp("trio")
+    for name in ("BWV1007_04_Sarabande", "BWV1007_05_MenuetI", "BWV1007_06_MenuetII"):
+        shutil.copy(cello_xml_dir / f"{name}.mxl", folder)
+    return folder
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_cache(tmp_path_factory):
+    """Keep the corpus cache of the tests away from the user's."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("PARTITA_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+    yield
+    mp.undo()
+
+
+@pytest.fixture(scope="session")
+def trained_run(tmp_path_factory, cello_trio):
+    """A tiny model trained for a few dozen steps on the trio."""
+    out = tmp_path_factory.mktemp("run")
+    config = TrainConfig(data=str(cello_trio), out=str(out), model_overrides=TINY, steps=40, batch_size=8,
+                         eval_every=20, warmup_steps=5, learning_rate=3e-3)
+    events = list(train(config))
+    return out, events

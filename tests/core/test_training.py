@@ -1,0 +1,136 @@
+"""Training: loss falls, a short piece can be learnt by heart, cancel + resume is exact,
+and checkpoints are safe to load."""
+
+from __future__ import annotations
+
+import json
+import math
+import pickle
+import shutil
+
+import pytest
+import torch
+from conftest import TINY
+from safetensors.torch import load_file
+
+from core.checkpoint import CheckpointError, load_model
+from core.training import (
+    CheckpointSaved,
+    EvalResult,
+    TrainConfig,
+    TrainDone,
+    TrainStarted,
+    TrainStep,
+    read_metrics,
+    train,
+)
+
+
+def steps(events):
+    return [e for e in events if isinstance(e, TrainStep)]
+
+
+def test_training_loss_falls_and_events_come_in_order(trained_run):
+    run, events = trained_run
+    assert isinstance(events[0], TrainStarted) and isinstance(events[-1], TrainDone)
+    losses = [e.loss for e in steps(events)]
+    assert len(losses) == 40
+    assert sum(losses[-5:]) / 5 < 0.7 * sum(losses[:5]) / 5
+    evals = [e for e in events if isinstance(e, EvalResult)]
+    assert [e.step for e in evals] == [20, 40]
+    vocab = json.loads((run / "config.json").read_text())["model"]["vocab_size"]
+    assert evals[-1].loss < 0.95 * math.log(vocab) and 0 < evals[-1].accuracy < 1  # beats a uniform guess
+    assert evals[-1].perplexity == pytest.approx(2.718281828 ** evals[-1].loss, rel=1e-6)
+    assert {"Pitch", "Duration", "Position", "Bar"} <= set(evals[-1].per_type)
+    assert [e.step for e in events if isinstance(e, CheckpointSaved)] == [20, 40]
+    logged = read_metrics(run)
+    assert [r["event"] for r in logged].count("TrainStep") == 40
+    config = json.loads((run / "config.json").read_text())
+    assert config["training"]["step"] == 40 and config["corpus"]["split"]["validation"]
+
+
+def test_a_short_piece_can_be_learnt_by_heart(tmp_path, cello_xml_dir):
+    from core.dataset import evaluation_windows
+    from core.scores import load_score
+    from core.training import evaluate, prepare_data
+
+    menuet = load_score(cello_xml_dir / "BWV1007_05_MenuetI.mxl")
+    eight_bars = menuet.clip(0, int(menuet.get_downbeats()[8]), clip_end=True)
+    (tmp_path / "eight.mid").write_bytes(eight_bars.dumps_midi())
+    config = TrainConfig(data=str(tmp_path / "eight.mid"), out=str(tmp_path / "run"),
+                         model_overrides={**TINY, "block_size": 256, "dropout": 0.0}, steps=150, batch_size=8,
+                         eval_every=1000, warmup_steps=10, learning_rate=5e-3, max_transpose=0)
+    list(train(config))
+    loaded = load_model(tmp_path / "run")
+    data = prepare_data(config, loaded.tokenizer.settings)
+    x, y = evaluation_windows(data.train, loaded.tokenizer, loaded.model.config.block_size)
+    result = evaluate(loaded.model, loaded.tokenizer, x, y)
+    assert result.loss < 0.1 and result.accuracy > 0.97, result
+
+
+def test_cancel_and_resume_give_the_same_weights_as_one_run(tmp_path, cello_trio):
+    def config(out):
+        return TrainConfig(data=str(cello_trio), out=str(out), model_overrides=TINY, steps=16, batch_size=4,
+                           eval_every=8, warmup_steps=4)
+
+    list(train(config(tmp_path / "whole")))
+    done = []
+    stopped = list(train(config(tmp_path / "parts"), should_stop=lambda: len(done) >= 6 or done.append(1)))
+    assert stopped[-1].cancelled and stopped[-1].step == 6
+    resumed = list(train(config(tmp_path / "parts"), resume=True))
+    assert resumed[0].start_step == 6 and steps(resumed)[0].step == 7
+    whole = load_file(str(tmp_path / "whole" / "model.safetensors"))
+    parts = load_file(str(tmp_path / "parts" / "model.safetensors"))
+    assert whole.keys() == parts.keys()
+    for name in whole:
+        assert torch.equal(whole[name], parts[name]), name
+
+
+def test_closing_the_generator_keeps_a_checkpoint(tmp_path, cello_trio):
+    config = TrainConfig(data=str(cello_trio), out=str(tmp_path), model_overrides=TINY, steps=50, batch_size=4,
+                         eval_every=100)
+    events = train(config)
+    for event in events:
+        if isinstance(event, TrainStep) and event.step == 3:
+            break
+    events.close()
+    assert json.loads((tmp_path / "config.json").read_text())["training"]["step"] == 3
+
+
+class _Exploit:
+    def __reduce__(self):
+        import os
+
+        return (os.mkdir, ("/tmp/partita-pwned-by-checkpoint",))
+
+
+def test_tampered_checkpoints_give_clear_errors_and_run_no_code(tmp_path, trained_run):
+    run, _ = trained_run
+    assert load_model(run).model.config.n_layer == 1
+
+    truncated = tmp_path / "truncated"
+    shutil.copytree(run, truncated)
+    data = (truncated / "model.safetensors").read_bytes()
+    (truncated / "model.safetensors").write_bytes(data[: len(data) // 2])
+    with pytest.raises(CheckpointError, match="model.safetensors"):
+        load_model(truncated)
+
+    reshaped = tmp_path / "reshaped"
+    shutil.copytree(run, reshaped)
+    config = json.loads((reshaped / "config.json").read_text())
+    config["model"]["n_embd"] = 32
+    (reshaped / "config.json").write_text(json.dumps(config))
+    with pytest.raises(CheckpointError, match="shape"):
+        load_model(reshaped)
+
+    pickled = tmp_path / "pickled"
+    shutil.copytree(run, pickled)
+    (pickled / "model.safetensors").write_bytes(pickle.dumps({"wte.weight": _Exploit()}))
+    with pytest.raises(CheckpointError, match="not valid safetensors"):
+        load_model(pickled)
+    import os
+
+    assert not os.path.exists("/tmp/partita-pwned-by-checkpoint")
+
+    with pytest.raises(CheckpointError, match="no config.json"):
+        load_model(tmp_path / "nowhere")
