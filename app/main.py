@@ -12,6 +12,9 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     from PySide6.QtWidgets import QApplication
 
+    from app.compat import protect_none
+
+    protect_none()  # PySide6 6.12 on Python 3.11 would otherwise abort after a few seconds of painting
     app = QApplication.instance() or QApplication(argv)
     app.setOrganizationName("Partita")
     app.setApplicationName("Partita")

@@ -1,0 +1,172 @@
+"""GUI benchmarks (not a test): piano-roll paint time with 20,000 notes, and the longest stall of
+the event loop while training and generation run in their workers.
+
+    QT_QPA_PLATFORM=offscreen .venv/bin/python tests/app/bench_gui.py [--skip-jobs]
+
+Prints one table per measurement. Targets from issue 4: < 16 ms per frame, < 50 ms stall.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from PySide6.QtCore import QElapsedTimer, QPointF, QTimer  # noqa: E402
+from PySide6.QtGui import QImage, QUndoStack  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from app.pianoroll.model import GENERATED, Note, NoteModel  # noqa: E402
+from app.pianoroll.widget import PianoRoll  # noqa: E402
+
+SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
+
+
+def paint_frames(roll: PianoRoll, positions: list[float]) -> list[float]:
+    """Milliseconds to repaint the viewport at each scroll position (grid cache + notes + playhead)."""
+    view = roll.view
+    viewport = view.viewport()
+    image = QImage(viewport.size(), QImage.Format.Format_ARGB32_Premultiplied)
+    times = []
+    for x in positions:
+        view.centerOn(QPointF(x, 127 - 60))
+        QApplication.processEvents()
+        start = time.perf_counter()
+        viewport.render(image)
+        times.append((time.perf_counter() - start) * 1000)
+    return times
+
+
+def bench_paint(count: int = 20000) -> None:
+    rng = random.Random(0)
+    model = NoteModel()
+    notes, tick = [], 0
+    while len(notes) < count:  # a dense cello-like line with some chords: 4 notes per beat
+        for _ in range(rng.choice((1, 1, 1, 2, 3))):
+            notes.append(Note(tick, rng.randint(36, 84), rng.choice((120, 240, 480)), 80,
+                              GENERATED if len(notes) > count // 2 else "seed", 0))
+        tick += 120
+    model.set_seed([n for n in notes if n.role == "seed"])
+    model.new_take()
+    model.add_notes([n for n in notes if n.role == GENERATED])
+    roll = PianoRoll(model, QUndoStack())
+    roll.resize(1400, 700)
+    roll.show()
+    QApplication.processEvents()
+    end = model.end_tick()
+    rows = []
+    for label, ppq in (("normal zoom (48 px/quarter)", 48.0), ("zoomed in (200 px/quarter)", 200.0),
+                       ("zoomed out (4 px/quarter)", 4.0), ("whole piece in view", 1300 / (end / 480))):
+        roll.view.set_zoom(ppq, 14)
+        times = paint_frames(roll, [end * i / 40 for i in range(40)])
+        rows.append((label, statistics.median(times), max(times)))
+    print(f"\nPiano roll paint time, {len(model)} notes, viewport {roll.view.viewport().width()}x"
+          f"{roll.view.viewport().height()} (target < 16 ms)")
+    print(f"{'view':32} {'median ms':>10} {'max ms':>8}")
+    for label, median, worst in rows:
+        print(f"{label:32} {median:10.2f} {worst:8.2f}")
+
+
+class StallMeter:
+    """A 5 ms timer; the longest gap between its ticks is the longest event-loop stall."""
+
+    def __init__(self):
+        self.clock = QElapsedTimer()
+        self.gaps: list[float] = []
+        self.timer = QTimer()
+        self.timer.setInterval(5)
+        self.timer.timeout.connect(self._tick)
+        self.last = None
+
+    def start(self) -> None:
+        self.clock.start()
+        self.last = self.clock.nsecsElapsed()
+        self.timer.start()
+
+    def _tick(self) -> None:
+        now = self.clock.nsecsElapsed()
+        self.gaps.append((now - self.last) / 1e6)
+        self.last = now
+
+    def stop(self) -> tuple[float, float]:
+        self.timer.stop()
+        gaps = sorted(self.gaps) or [0.0]
+        return gaps[-1], gaps[int(len(gaps) * 0.99) - 1 if len(gaps) > 1 else 0]
+
+
+def run_until(signal, timeout_s: float) -> None:
+    from PySide6.QtCore import QEventLoop
+
+    loop = QEventLoop()
+    signal.connect(loop.quit)
+    QTimer.singleShot(int(timeout_s * 1000), loop.quit)
+    loop.exec()
+
+
+def bench_jobs() -> None:
+    from PySide6.QtCore import QSettings
+
+    from app.mainwindow import MainWindow
+    from core.training import TrainConfig
+
+    data = SHARED / "mutopia-bach-midi" / "cello-suites"
+    if not data.exists():
+        print(f"\n(skipping the stall benchmark: {data} not found)")
+        return
+    folder = Path(tempfile.mkdtemp(prefix="partita-bench-"))
+    window = MainWindow(QSettings(str(folder / "s.ini"), QSettings.Format.IniFormat), folder / "state",
+                        restore_session=False)
+    window.resize(1400, 900)
+    window.show()
+    rows = []
+    meter = StallMeter()
+    meter.start()
+    window.corpus_panel.import_source(str(data))
+    run_until(window.corpus_panel.runner.finished, 120)
+    rows.append(("import 36 cello movements (cached)", *meter.stop()))
+    config = TrainConfig(data=str(data), out=str(folder / "run"), preset="tiny", steps=60, batch_size=8,
+                         eval_every=30, eval_windows=16)
+    meter = StallMeter()
+    meter.start()
+    window.training_panel.start(config=config)
+    run_until(window.training_panel.runner.finished, 600)
+    rows.append(("train tiny, 60 steps + 2 evals", *meter.stop()))
+    window.generation_panel.add_run(str(folder / "run"), select=True)
+    window.generation_panel.bars.setValue(16)
+    window.generation_panel.variations.setValue(2)
+    meter = StallMeter()
+    meter.start()
+    window.generation_panel.generate()
+    run_until(window.generation_panel.runner.finished, 600)
+    rows.append((f"generate 2x16 bars ({len(window.model.take_notes(0))} notes/take)", *meter.stop()))
+    print("\nLongest event-loop stall while a job runs in its worker (target < 50 ms)")
+    print(f"{'job':44} {'max ms':>8} {'p99 ms':>8}")
+    for label, worst, p99 in rows:
+        print(f"{label:44} {worst:8.1f} {p99:8.1f}")
+    window.close()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--skip-jobs", action="store_true")
+    args = parser.parse_args()
+    from app.compat import protect_none
+
+    protect_none()
+    QApplication.instance() or QApplication(sys.argv[:1])
+    bench_paint()
+    if not args.skip_jobs:
+        bench_jobs()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
