@@ -2,7 +2,7 @@
 
 Durations and inter-onset intervals (IOIs) are measured in grid steps of 1/24 quarter note
 (32nd notes and 16th triplets), so a piece at 480 ticks per quarter and the same piece at
-192 give the same figures. Performed MIDI should be quantized first (`notes.quantize`) for
+192 give the same figures. Performed MIDI should be quantized first (`notes.quantize_performance`) for
 the groove figures; the entropies round to the grid themselves.
 """
 
