@@ -10,7 +10,7 @@ Two regimes, chosen per score:
   its onsets best, sixteenths or triplets (straight preferred), and ends snap to the same grid.
   Swing eighths (long-short in 2:1) are written as straight eighths under a "Swing" mark.
 
-Notes shorter than a 32nd of a quarter in exact scores (grace notes, which music21 reads as one
+Notes shorter than a 48th of a quarter in exact scores (grace notes, which music21 reads as one
 tick) and performance notes crushed onto the next note's onset become grace notes instead of
 1/128th-note debris.
 """
@@ -27,7 +27,7 @@ from core.notation.bars import Bar, beat_starts
 
 EXACT_GRIDS = (Fraction(1, 32), Fraction(1, 48))  # quarters: 128ths, 64th triplets; kept as they are
 EXACT_TOLERANCE = 0.03  # share of off-grid positions an "exact" score may still have
-GRACE_BELOW = Fraction(1, 32)  # quarters; shorter notes in exact scores are grace notes
+GRACE_BELOW = Fraction(1, 48)  # quarters; shorter notes in exact scores are grace notes
 STRAIGHT_STEP = Fraction(1, 4)  # sixteenth notes
 SWING_LONG = Fraction(2, 3)  # where the second swing eighth starts, as a share of the beat
 
@@ -121,7 +121,9 @@ def _quantize_exact(track: symusic.Track, tpq: int) -> tuple[QNote, ...]:
         if raw_duration < GRACE_BELOW:
             graces.append((onset, int(note.pitch), int(note.velocity)))
             continue
-        end = max(_snap_exact(onset + raw_duration), onset + Fraction(1, 16))
+        end = _snap_exact(onset + raw_duration)
+        if end <= onset:  # a straggler snapped onto its own onset: give it a 64th
+            end = onset + Fraction(1, 16)
         notes.append(QNote(onset, end, int(note.pitch), int(note.velocity)))
     return _attach_graces(notes, graces)
 
