@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import signal
+import sys
 from pathlib import Path
 
 
@@ -83,7 +84,9 @@ def run(args) -> int:
                 print(f"training {event.parameters / 1e6:.2f} M parameters on {event.device}: "
                       f"{event.train_pieces} train pieces ({event.train_tokens} tokens), "
                       f"{event.validation_pieces} validation pieces; run folder {event.run_dir}")
-                bar = tqdm(total=config.steps, initial=event.start_step, unit="step", dynamic_ncols=True)
+                interactive = sys.stderr.isatty()  # a log file gets a line every 30 s, not every step
+                bar = tqdm(total=config.steps, initial=event.start_step, unit="step", dynamic_ncols=True,
+                           mininterval=0.5 if interactive else 30)
             elif isinstance(event, TrainStep):
                 bar.update(1)
                 bar.set_postfix(loss=f"{event.loss:.3f}", lr=f"{event.learning_rate:.1e}",
