@@ -550,6 +550,9 @@ class MainWindow(QMainWindow):
         state = s.value("window/state")
         if state is not None:
             self.restoreState(state)
+        else:  # first start: give the panels room for the curves and the table
+            self.resizeDocks([self.panels_dock], [max(330, self.height() * 2 // 5)], Qt.Orientation.Vertical)
+            self.resizeDocks([self.generate_dock], [270], Qt.Orientation.Horizontal)
         recent = s.value("files/recent", [])
         self.recent_files = [recent] if isinstance(recent, str) else list(recent or [])
         self._rebuild_recent_menu()

@@ -58,7 +58,8 @@ class TrainingCurves(QWidget):
             plot.setClipToView(True)
             plot.setDownsampling(auto=True, mode="peak")
             if key in ("loss", "accuracy"):
-                plot.addLegend(offset=(-10, 10), labelTextSize="8pt")
+                legend = plot.addLegend(offset=(-4, 4), labelTextSize="8pt", verSpacing=-6)
+                legend.setBrush(pg.mkBrush(31, 32, 36, 200))
             self.plots[key] = plot
         self.curves: dict[str, pg.PlotDataItem] = {}
         self._make("train_loss", "loss", "train", "#7aa6e8", width=1)
@@ -93,10 +94,19 @@ class TrainingCurves(QWidget):
                 curve.setData([], [])
 
     def set_per_type(self, on: bool) -> None:
+        """Show or hide the per-token-type curves (and their legend entries)."""
         self.per_type = on
         for name, curve in self.curves.items():
             if name.startswith("type:"):
-                curve.setVisible(on)
+                self._show_type_curve(name, curve, on)
+
+    def _show_type_curve(self, name: str, curve: pg.PlotDataItem, on: bool) -> None:
+        _, metric, token_type = name.split(":", 2)
+        legend = self.plots[metric].legend
+        curve.setVisible(on)
+        legend.removeItem(curve)
+        if on:
+            legend.addItem(curve, token_type)
 
     def add_record(self, record: dict) -> None:
         """One event as a dict (`metrics.jsonl` line or `asdict(event)` with "event" set)."""
@@ -117,7 +127,8 @@ class TrainingCurves(QWidget):
                     if name not in self.curves:
                         colour = TYPE_COLOURS[len([c for c in self.curves if c.startswith(f"type:{metric}:")])
                                               % len(TYPE_COLOURS)]
-                        self._make(name, metric, token_type, colour, width=1, dashed=True).setVisible(self.per_type)
+                        curve = self._make(name, metric, None, colour, width=1, dashed=True)
+                        self._show_type_curve(name, curve, self.per_type)
                     self.buffer.add(name, step, figures[metric])
 
     def refresh(self) -> None:

@@ -125,9 +125,9 @@ class TrainingPanel(QWidget):
         for widget in (self.start_button, self.resume_button, self.stop_button, self.load_button):
             buttons.addWidget(widget)
         buttons.addStretch(1)
-        buttons.addWidget(self.per_type)
         self.progress = QProgressBar(self)
         self.progress.setFormat("not started")
+        self.progress.setValue(0)
         self.progress.setTextVisible(True)
         self.curves = TrainingCurves(self)
 
@@ -137,6 +137,7 @@ class TrainingPanel(QWidget):
         settings_layout.addLayout(form)
         settings_layout.addLayout(buttons)
         settings_layout.addWidget(self.progress)
+        settings_layout.addWidget(self.per_type)
         settings_layout.addStretch(1)
         settings.setMaximumWidth(430)
         layout = QHBoxLayout(self)
@@ -245,6 +246,12 @@ class TrainingPanel(QWidget):
         for record in records:
             self.curves.add_record(record)
         self.curves.refresh()
+        steps = [r["step"] for r in records if r.get("event") == "TrainStep"]
+        if steps:
+            total = next((r.get("total_steps") for r in reversed(records) if r.get("total_steps")), max(steps))
+            self.progress.setRange(0, int(total))
+            self.progress.setValue(int(max(steps)))
+            self.progress.setFormat(f"{Path(run_dir).name}: step %v / %m")
         return len(records)
 
     def _running_changed(self, running: bool) -> None:

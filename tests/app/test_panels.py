@@ -169,3 +169,19 @@ def test_judge_takes_without_a_corpus_says_what_to_do(make_window, qtbot):
 
 def test_paths_are_real():
     assert Path(CELLO_MIDI).name == "cello-suites"
+
+
+def test_per_token_type_curves_appear_on_request(qtbot):
+    from app.panels.curves import TrainingCurves
+
+    curves = TrainingCurves()
+    qtbot.addWidget(curves)
+    curves.add_record({"event": "EvalResult", "step": 10, "loss": 2.0, "accuracy": 0.4, "perplexity": 7.4,
+                       "per_type": {"Pitch": {"loss": 3.0, "accuracy": 0.2}, "Bar": {"loss": 0.1, "accuracy": 0.99}}})
+    curves.refresh()
+    pitch = curves.curves["type:loss:Pitch"]
+    assert not pitch.isVisible()
+    curves.set_per_type(True)
+    assert pitch.isVisible() and pitch.getData()[1].tolist() == [3.0]
+    labels = [label.text for _, label in curves.plots["loss"].legend.items]
+    assert "Pitch" in labels
