@@ -65,7 +65,7 @@ class MainWindow(QMainWindow):
     errorShown = Signal(str)  # what happened (tests and logs listen)
 
     def __init__(self, settings: QSettings | None = None, state_dir: Path | None = None, *,
-                 transport_output=None, restore_session: bool = True):
+                 transport_output=None, live_input=None, restore_session: bool = True):
         super().__init__()
         self.setWindowTitle("Partita")
         self.setObjectName("partitaMainWindow")
@@ -91,7 +91,7 @@ class MainWindow(QMainWindow):
         self.actions.set_icons(undo, redo)
         self.recent_menu = self.actions.build_menus(self, undo, redo)
 
-        self._build_panels(transport_output)
+        self._build_panels(transport_output, live_input)
         self._build_toolbars()
         self._connect()
 
@@ -114,10 +114,11 @@ class MainWindow(QMainWindow):
                                      "or just press Generate.", 8000)
 
     # --- building ------------------------------------------------------------------------
-    def _build_panels(self, transport_output) -> None:
+    def _build_panels(self, transport_output, live_input) -> None:
         from app.panels.corpus import CorpusPanel
         from app.panels.evaluation import EvaluationPanel
         from app.panels.generation import GenerationPanel
+        from app.panels.live import LivePanel
         from app.panels.training import TrainingPanel
         from app.panels.transport import Transport
 
@@ -129,6 +130,7 @@ class MainWindow(QMainWindow):
         self.evaluation_panel.takes_provider = self.take_scores
         self.evaluation_panel.model_provider = lambda: self.generation_panel.run_dir
         self.transport = Transport(self, output_factory=transport_output)
+        self.live_panel = LivePanel(self.transport, self.generation_panel, self, input_factory=live_input)
 
         self.generate_dock = self._dock("Generate", self.generation_panel, Qt.DockWidgetArea.RightDockWidgetArea)
         self.bottom_tabs = QTabWidget(self)
@@ -136,7 +138,8 @@ class MainWindow(QMainWindow):
         self.bottom_tabs.addTab(self.corpus_panel, "Corpus")
         self.bottom_tabs.addTab(self.training_panel, "Training")
         self.bottom_tabs.addTab(self.evaluation_panel, "Evaluation")
-        self.panels_dock = self._dock("Corpus · Training · Evaluation", self.bottom_tabs,
+        self.bottom_tabs.addTab(self.live_panel, "Live")
+        self.panels_dock = self._dock("Corpus · Training · Evaluation · Live", self.bottom_tabs,
                                       Qt.DockWidgetArea.BottomDockWidgetArea)
         self.actions.view_menu.addSeparator()
         self.actions.view_menu.addAction(self.generate_dock.toggleViewAction())
@@ -218,9 +221,12 @@ class MainWindow(QMainWindow):
         self.roll.ruler.clicked.connect(self.set_playhead)
         self._selection_changed()
 
-        for panel in (self.corpus_panel, self.training_panel, self.generation_panel, self.evaluation_panel):
+        for panel in (self.corpus_panel, self.training_panel, self.generation_panel, self.evaluation_panel,
+                      self.live_panel):
             panel.failed.connect(self.show_error)
-        for panel in (self.training_panel, self.generation_panel):
+        self.live_panel.seedRecorded.connect(self._seed_recorded)
+        self.live_panel.conversationReady.connect(self._conversation_ready)
+        for panel in (self.training_panel, self.generation_panel, self.live_panel):
             panel.status.connect(lambda text: self.statusBar().showMessage(text, 10000))
         self.corpus_panel.corpusImported.connect(self._corpus_imported)
         self.corpus_panel.pieceActivated.connect(self.open_file)
@@ -351,6 +357,7 @@ class MainWindow(QMainWindow):
         self.actions.play.setChecked(playing)
 
     def _tempo_chosen(self, bpm: float) -> None:
+        self.transport.tempo_bpm = bpm
         self.transport.set_tempo_factor(max(0.1, bpm / max(1.0, self.model.meter.tempo_qpm)))
 
     def _loop_toggled(self, on: bool) -> None:
@@ -411,6 +418,25 @@ class MainWindow(QMainWindow):
         path = getattr(self, "_pending_seed", "")
         self._add_recent(path)
         self.statusBar().showMessage(f"Seed: {Path(path).name}, {len(notes)} notes", 8000)
+
+    def _seed_recorded(self, score) -> None:
+        """A phrase played on the keyboard becomes the seed (as a dropped file does)."""
+        self.program = score.tracks[0].program if len(score.tracks) else self.program
+        self.undo_stack.clear()
+        self.model.set_seed(notes_from_score(score), meter_of(score))
+        self.roll.view.zoom_to_fit()
+
+    def _conversation_ready(self, score) -> None:
+        """A duet: the musician's calls become the seed, Partita's replies a new take."""
+        you = [t for t in score.tracks if t.name == "you"]
+        partita = [t for t in score.tracks if t.name == "Partita"]
+        self.undo_stack.clear()
+        if you:
+            self.model.set_seed(notes_from_score(_only(score, you[0])), meter_of(score))
+        take = self.model.new_take("Duet")
+        if partita:
+            self.model.add_notes(notes_from_score(_only(score, partita[0]), GENERATED, take))
+        self.roll.view.zoom_to_fit()
 
     def new_project(self) -> None:
         self.model.clear()
@@ -587,7 +613,15 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("Stopping training and saving its checkpoint…")
         self.training_panel.runner.shutdown(60000)  # train() saves a checkpoint as it stops
         self.evaluation_panel.runner.shutdown(5000)
+        self.live_panel.shutdown()
         super().closeEvent(event)
+
+
+def _only(score: symusic.Score, track: symusic.Track) -> symusic.Score:
+    """A copy of `score`'s conductor data with just `track`."""
+    out = symusic.Score(score.tpq)
+    out.tracks.append(track.copy())
+    return out
 
 
 __all__ = ["MainWindow", "SEED"]

@@ -64,6 +64,7 @@ class Transport(QObject):
         self.output = None
         self.port = SYNTH if synth_available() else VIRTUAL  # sound out of the box where we can
         self.tempo_factor = 1.0
+        self.tempo_bpm = 100.0  # the toolbar's tempo (recording's click uses it)
         self.loop: tuple[int, int] | None = None
         self.output_factory = output_factory  # tests pass a CollectingOutput maker
 
