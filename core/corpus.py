@@ -63,6 +63,7 @@ class Piece:
     path: Path
     score: symusic.Score
     info: PieceInfo
+    digest: str = ""  # content hash of the source file (+ tune index): the token cache's key
 
 
 @dataclass
@@ -167,12 +168,12 @@ class ScoreCache:
     def __init__(self, directory: Path | None = None):
         self.directory = directory or default_cache_dir()
 
-    def _key(self, data: bytes, expand_repeats: bool) -> str:
+    def key(self, data: bytes, expand_repeats: bool) -> str:
         digest = hashlib.sha256(data).hexdigest()[:32]
         return f"{digest}-v{LOADER_VERSION}{'-rep' if expand_repeats else ''}"
 
     def get(self, data: bytes, expand_repeats: bool) -> list[tuple[str, symusic.Score | None, dict]] | None:
-        index = self.directory / f"{self._key(data, expand_repeats)}.json"
+        index = self.directory / f"{self.key(data, expand_repeats)}.json"
         try:
             entries = json.loads(index.read_text())
             result = []
@@ -186,7 +187,7 @@ class ScoreCache:
             return None
 
     def put(self, data: bytes, expand_repeats: bool, items: list[tuple[str, symusic.Score | None, dict]]) -> None:
-        key = self._key(data, expand_repeats)
+        key = self.key(data, expand_repeats)
         entries = []
         try:
             for index, (name, score, extra) in enumerate(items):
@@ -247,12 +248,13 @@ def _import_file(path: Path, expand_repeats: bool, cache: ScoreCache) -> Iterabl
             items.append((path.name, None, {"reason": f"could not read ({type(error).__name__}: {error})"[:200]}))
         cache.put(data, expand_repeats, items) if data else None
         cached = items
-    for name, score, extra in cached:
+    key = cache.key(data, expand_repeats)
+    for index, (name, score, extra) in enumerate(cached):
         if score is None:
             yield FileReport(name, str(path), False, extra.get("reason") or "no notes"), None
             continue
         info = piece_info(score)
-        yield FileReport(name, str(path), True, "", info), Piece(name, path, score, info)
+        yield FileReport(name, str(path), True, "", info), Piece(name, path, score, info, f"{key}-{index}")
 
 
 def _problem(score: symusic.Score) -> str:

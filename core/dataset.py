@@ -30,10 +30,14 @@ class TokenizedPiece:
 
 def tokenize_pieces(pieces: list[Piece], tokenizer: PartitaTokenizer, corpus_range: tuple[int, int],
                     max_shift: int = 5) -> list[TokenizedPiece]:
+    """Token ids of each piece (cached on disk beside the corpus cache), with window starts."""
+    from core.corpus import default_cache_dir
+
+    cache_dir = default_cache_dir()
     bar_id = tokenizer.inner.vocab.get("Bar_None")
     result = []
     for piece in pieces:
-        body = tokenizer.encode(piece.score)
+        body = tokenizer.encode_cached(piece.score, piece.digest, cache_dir)
         if not body:
             continue
         ids = np.array([tokenizer.bos_id, *body, tokenizer.eos_id], dtype=np.int64)

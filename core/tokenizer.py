@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -129,6 +130,34 @@ class PartitaTokenizer:
         for track in score.tracks:
             track.program = program
         return score
+
+    def encode_cached(self, score: symusic.Score, digest: str, cache_dir: Path | None) -> list[int]:
+        """`encode`, remembered on disk under (piece digest, tokenizer settings)."""
+        if not digest or cache_dir is None:
+            return self.encode(score)
+        path = cache_dir / "tokens" / f"{digest}-{self.settings_digest()}.npy"
+        try:
+            return np.load(path, allow_pickle=False).tolist()
+        except (OSError, ValueError):
+            pass
+        ids = self.encode(score)
+        try:
+            from core.atomic import atomic_write
+
+            def write(tmp: Path) -> None:
+                with open(tmp, "wb") as handle:  # np.save on a name would add ".npy"
+                    np.save(handle, np.asarray(ids, dtype=np.int32))
+
+            atomic_write(path, write)
+        except OSError:
+            pass  # a cache that cannot be written only costs time
+        return ids
+
+    def settings_digest(self) -> str:
+        from importlib.metadata import version
+
+        text = json.dumps({"settings": self.settings.to_json(), "miditok": version("miditok")}, sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     @property
     def ticks_per_quarter(self) -> int:

@@ -57,3 +57,14 @@ def test_settings_choose_velocities_for_performed_music_only(cello_midi_dir, jaz
     tokenizer.save(tmp_path)
     assert PartitaTokenizer.load(tmp_path).settings == tokenizer.settings
     assert "Velocity" in set(PartitaTokenizer.load(tmp_path).token_types)
+
+
+def test_token_cache_is_keyed_by_piece_and_settings(tmp_path, cello_xml_dir, monkeypatch):
+    score = load_score(cello_xml_dir / "BWV1007_04_Sarabande.mxl")
+    tokenizer = PartitaTokenizer.create()
+    first = tokenizer.encode_cached(score, "digest-a", tmp_path)
+    monkeypatch.setattr(tokenizer, "encode", lambda s: (_ for _ in ()).throw(AssertionError("not cached")))
+    assert tokenizer.encode_cached(score, "digest-a", tmp_path) == first
+    other = PartitaTokenizer.create(TokenizerSettings(use_velocities=True))
+    assert other.settings_digest() != tokenizer.settings_digest()
+    assert other.encode_cached(score, "digest-a", tmp_path) != first  # velocities: other tokens
