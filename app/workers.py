@@ -146,8 +146,13 @@ class JobRunner(QObject):
         return ok
 
     def shutdown(self, timeout_ms: int = 30000) -> bool:
+        """Cancel and wait for the threads (closing the window); late events are then dropped."""
         self.cancel()
-        return self.wait(timeout_ms)
+        finished = self.wait(timeout_ms)
+        if finished and self._task is not None:
+            self._task = None
+            self.runningChanged.emit(False)
+        return finished
 
     def _current(self, job_id: int) -> bool:
         task = self._task

@@ -185,3 +185,32 @@ def test_per_token_type_curves_appear_on_request(qtbot):
     assert pitch.isVisible() and pitch.getData()[1].tolist() == [3.0]
     labels = [label.text for _, label in curves.plots["loss"].legend.items]
     assert "Pitch" in labels
+
+
+def test_resume_continues_from_the_saved_step(make_window, qtbot, tiny_data, tmp_path):
+    from dataclasses import replace
+
+    window = make_window(restore_session=False)
+    panel = window.training_panel
+    config = tiny_config(tiny_data, tmp_path / "run", steps=10)
+    with qtbot.waitSignal(panel.runner.finished, timeout=60000):
+        panel.start(config=config)
+    started = []
+    panel.runner.event.connect(lambda e: started.append(e) if type(e).__name__ == "TrainStarted" else None)
+    with qtbot.waitSignal(panel.runner.finished, timeout=60000):
+        panel.start(resume=True, config=replace(config, steps=14))
+    assert started and started[0].start_step == 10
+    assert panel.curves.buffer.count("train_loss") == 14  # the earlier curve reloaded, then extended
+
+
+def test_closing_the_window_during_training_keeps_a_checkpoint(make_window, qtbot, tiny_data, tmp_path):
+    window = make_window(restore_session=False)
+    panel = window.training_panel
+    panel.start(config=tiny_config(tiny_data, tmp_path / "run", steps=100000))
+    qtbot.waitUntil(lambda: panel.curves.buffer.count("train_loss") >= 2, timeout=60000)
+    window.close()
+    assert not panel.runner.running
+    assert (tmp_path / "run" / "model.safetensors").exists()
+    from core.checkpoint import read_config
+
+    assert read_config(tmp_path / "run")["training"]["step"] >= 2
