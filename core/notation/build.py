@@ -21,6 +21,7 @@ from core.notation.rhythm import split_span
 from core.notation.voices import Event, split_voices
 
 CONTINUATION_MARKER = "continuation"  # the engine's marker text at the seed/continuation boundary
+END_MARKER = "end"  # the engine's marker at a take's last bar line
 _SHARP_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
 _FLAT_NAMES = ("C", "D-", "D", "E-", "E", "F", "G-", "G", "A-", "A", "B-", "B")
 
@@ -64,6 +65,8 @@ def to_music21(score: symusic.Score, options: NotationOptions | None = None):
 
     events = [e for s in splits for v in s.voices for e in v]
     end = max((e.end for e in events), default=Fraction(0))
+    # a take marks its last bar line with an "end" marker: a final bar of rests still counts
+    end = max([end] + [Fraction(int(m.time), tpq) for m in score.markers if m.text.lower() == END_MARKER])
     first = min((e.onset for e in events), default=Fraction(0))
     first_bar_length = make_bars(changes, Fraction(1))[0].length
     pickup = Fraction(0)

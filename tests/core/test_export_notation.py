@@ -183,3 +183,10 @@ def test_continuation_marker_is_printed_where_the_seed_ends(tmp_path):
     path = tmp_path / "take.musicxml"
     export_musicxml(score, path, seed_end_tick=4 * TPQ)
     assert "continuation" in path.read_text()
+
+
+def test_take_end_marker_keeps_a_final_bar_of_rests(tmp_path):
+    score = make_score([(0, 1, 48)], key=0)
+    score.markers.append(symusic.TextMeta(8 * TPQ, "end"))  # two bars of 4/4
+    report, back = export_and_read(score, tmp_path)
+    assert report.measures == 2 and back.measures == 2 and back.not_full == []
