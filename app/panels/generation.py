@@ -234,6 +234,10 @@ class GenerationPanel(QWidget):
         self.status.emit(f"Generated {self._notes_received} notes")
 
     def _on_failed(self, message: str) -> None:
+        for take in sorted(self._takes, reverse=True):  # takes that never received a note go away
+            if not self.model.take_notes(take):
+                self.model.remove_take(take)
+        self._takes = []
         self.info.setText("Generation failed.")
         self.failed.emit(f"Generation failed: {message}",
                          "Check that the model folder holds a complete run (config.json and model.safetensors).")

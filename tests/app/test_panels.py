@@ -214,3 +214,32 @@ def test_closing_the_window_during_training_keeps_a_checkpoint(make_window, qtbo
     from core.checkpoint import read_config
 
     assert read_config(tmp_path / "run")["training"]["step"] >= 2
+
+
+def test_first_generation_uses_the_shipped_default_model(make_window, qtbot):
+    """A first-time user presses Generate with nothing chosen: the default model writes a take,
+    or (in a checkout without it) a dialog says how to get one; never a silent nothing."""
+    from core.checkpoint import DEFAULT_MODEL_DIR
+
+    window = make_window(restore_session=False)
+    panel = window.generation_panel
+    assert panel.run_dir == ""  # the shipped default is preselected
+    panel.bars.setValue(1)
+    panel.seed.setValue(0)
+    if not (DEFAULT_MODEL_DIR / "config.json").exists():
+        with qtbot.waitSignal(window.errorShown) as blocker:
+            window.actions.generate.trigger()
+        assert "default model is missing" in blocker.args[0]
+        assert window.model.takes == []
+        return
+    with qtbot.waitSignal(panel.runner.finished, timeout=120000):
+        window.actions.generate.trigger()
+    assert window.model.take_notes(0)
+
+
+def test_failed_generation_leaves_no_empty_take(make_window, qtbot, tmp_path):
+    window = make_window(restore_session=False)
+    window.generation_panel.add_run(str(tmp_path), select=True)
+    with qtbot.waitSignal(window.errorShown, timeout=10000):
+        window.actions.generate.trigger()
+    assert window.model.takes == []
