@@ -115,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
         print(
             f"notation  {report.measures} bars, {grid}"
             + (", swing written straight" if report.swing else "")
-            + (f", pickup of {report.pickup} quarters" if report.pickup else "")
+            + (f", pickup bar of {report.pickup} quarter(s)" if report.pickup else "")
             + f", key {report.key_sharps:+d}{' (analysed)' if report.key_from_analysis else ''}"
             + f", clefs {'/'.join(report.clefs) or '-'}, up to {report.max_voices} voice(s)"
             + (f", {report.trimmed_notes} overlapping notes trimmed" if report.trimmed_notes else "")

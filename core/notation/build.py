@@ -47,7 +47,7 @@ class NotationReport:
     measures: int
     exact: bool  # source already on the grid: notes kept exactly
     swing: bool
-    pickup: Fraction  # quarters of silence cut from the first bar (0: no pickup)
+    pickup: Fraction  # length of the pickup (anacrusis) bar in quarters; 0: none
     key_sharps: int
     key_from_analysis: bool
     trimmed_notes: int
@@ -81,6 +81,8 @@ def to_music21(score: symusic.Score, options: NotationOptions | None = None):
     m21.metadata.movementName = options.title or ""
     if options.corpus_name:
         m21.metadata.composer = f"after {options.corpus_name}"
+    # a creator of our own, so music21 does not print its default composer ("Music21")
+    m21.metadata.addContributor(metadata.Contributor(role="arranger", name="Partita"))
     tempo = _notation_tempo(score)
     marker_positions = [
         Fraction(int(m.time), tpq) for m in score.markers if CONTINUATION_MARKER in m.text.lower()
@@ -105,7 +107,7 @@ def to_music21(score: symusic.Score, options: NotationOptions | None = None):
         measures=len(bars),
         exact=quantized.exact,
         swing=quantized.swing,
-        pickup=pickup,
+        pickup=bars[0].length if pickup else Fraction(0),
         key_sharps=key_sharps,
         key_from_analysis=analysed,
         trimmed_notes=sum(s.trimmed for s in splits),

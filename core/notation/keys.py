@@ -57,7 +57,7 @@ def estimate_key(notes: list[tuple[int, float]]) -> KeyGuess:
 # Clefs: name -> (MIDI pitch of the bottom staff line, of the top staff line).
 CLEF_STAFF = {"bass": (43, 57), "tenor": (50, 64), "treble": (64, 77)}
 CLEF_PREFERENCE = {"bass": 0.0, "tenor": 0.4, "treble": 2.0}  # cost per bar away from home (cello)
-CLEF_CHANGE_COST = 6.0
+CLEF_CHANGE_COST = 3.0  # about three ledger lines: a clef change must save more than that
 
 
 def clefs_for(instrument_program: int, name: str = "") -> tuple[str, ...]:
@@ -82,7 +82,7 @@ def _ledger_cost(pitch: int, clef: str) -> float:
     bottom, top = (_diatonic_step(p) for p in CLEF_STAFF[clef])
     step = _diatonic_step(pitch)
     ledgers = max(step - top, bottom - step, 0) // 2
-    return ledgers + 0.5 * max(0, ledgers - 2) ** 2
+    return ledgers + max(0, ledgers - 2) ** 2
 
 
 def choose_clefs(bars_pitches: list[list[int]], allowed: tuple[str, ...]) -> list[str]:

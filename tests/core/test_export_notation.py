@@ -79,7 +79,7 @@ def test_three_four_with_pickup_keeps_the_pickup_bar(tmp_path):
     notes = [(2, 1, 55)] + [(3 + i, 1, 57 + i) for i in range(6)]
     score = make_score(notes, ts=(3, 4), key=1)
     report, back = export_and_read(score, tmp_path)
-    assert report.pickup == 2
+    assert report.pickup == 1  # one quarter
     assert back.notes == [(q(o), q(d), p) for o, d, p in notes]
     text = (tmp_path / "out.musicxml").read_text()
     assert 'implicit="yes"' in text and back.time_signatures == ["3/4"]
