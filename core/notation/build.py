@@ -36,7 +36,8 @@ class NotationOptions:
     part_name: str | None = None  # None: the track name, or the instrument's name
     swing: bool | None = None  # write swing eighths straight with a "Swing" mark; None: detect
     overlaps: str = "auto"  # "voices" keeps overlaps as voices, "trim" cuts legato overlaps, "auto"
-    pickup: bool | None = None  # first bar as a pickup when the music starts inside it; None: auto
+    pickup: bool | None = None  # first bar as a pickup when the music starts inside it; None: when
+    # the first note comes in the second half of the first bar
 
 
 @dataclass(frozen=True)
@@ -70,8 +71,11 @@ def to_music21(score: symusic.Score, options: NotationOptions | None = None):
     first = min((e.onset for e in events), default=Fraction(0))
     first_bar_length = make_bars(changes, Fraction(1))[0].length
     pickup = Fraction(0)
-    if options.pickup is not False and 0 < first < first_bar_length and end > first_bar_length:
-        pickup = first
+    # A pickup is at most half a bar (Bach's courantes: a sixteenth or an eighth; gavottes: half a
+    # bar); music that starts a little late (after a sixteenth rest) starts in a full first bar.
+    starts_late = 0 < first < first_bar_length and first * 2 >= first_bar_length
+    if options.pickup or (options.pickup is None and starts_late and end > first_bar_length):
+        pickup = first if 0 < first < first_bar_length else Fraction(0)
     bars = make_bars(changes, max(end, Fraction(1)), pickup=pickup)
 
     key_sharps, key_changes, analysed = _keys(score, quantized, bars)

@@ -190,3 +190,10 @@ def test_take_end_marker_keeps_a_final_bar_of_rests(tmp_path):
     score.markers.append(symusic.TextMeta(8 * TPQ, "end"))  # two bars of 4/4
     report, back = export_and_read(score, tmp_path)
     assert report.measures == 2 and back.measures == 2 and back.not_full == []
+
+
+def test_a_short_leading_rest_is_not_a_pickup(tmp_path):
+    notes = [(0.25 + i * 0.25, 0.25, 60 + i % 8) for i in range(31)]  # like Invention No. 1
+    report, back = export_and_read(make_score(notes, key=0), tmp_path)
+    assert report.pickup == 0 and back.measures == 2
+    assert back.notes[0][0] == Fraction(1, 4) and back.not_full == []
