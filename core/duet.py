@@ -10,15 +10,14 @@ and "Partita", turns laid end to end on bar lines.
 The generator is injected: any callable `(prompt: Score, bars: int, cancel) -> iterable of
 notes` whose notes continue the prompt in the prompt's ticks (a list, or a lazy iterator for
 streaming). `engine_reply_generator(loaded)` wraps the trained model's streaming generation;
-tests pass simple functions. The duet keeps only the reply's N bars after the prompt's last
-bar line, whatever the generator writes.
+tests pass simple functions. The duet keeps the reply's notes from the prompt's last onset to N
+bars after the bar it is in (`reply_bounds`), whatever the generator writes.
 
 Units: ticks at `tpq` for music, clock seconds for events as they happen.
 """
 
 from __future__ import annotations
 
-import math
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -41,9 +40,9 @@ class DuetError(RuntimeError):
 @dataclass(frozen=True)
 class Turn:
     who: str  # "you" or "Partita"
-    notes: list[symusic.Note]  # ticks from the turn's first downbeat
-    bars: int  # length in whole bars
-    detected_at: float = 0.0  # clock seconds: silence detected (calls) / reply asked for (replies)
+    notes: list[symusic.Note]  # ticks in the exchange's frame: the call's first downbeat is 0
+    bars: int  # bars of the exchange once this turn is over (a reply ends the call's last bar + N)
+    detected_at: float = 0.0  # clock seconds the call's closing silence was detected
     first_note_at: float | None = None  # clock seconds the first reply note was sent (replies)
 
 
@@ -53,18 +52,18 @@ def bar_length(tpq: int, time_signature: tuple[int, int]) -> int:
     return tpq * 4 * numerator // denominator
 
 
-def reply_window(prompt: symusic.Score, bar_ticks: int) -> int:
-    """Tick of the first bar line at or after the prompt's last note ends (at least one bar)."""
-    end = max((n.time + n.duration for t in prompt.tracks for n in t.notes), default=0)
-    return max(1, math.ceil(end / bar_ticks)) * bar_ticks
+def reply_bounds(prompt: symusic.Score, bars: int, bar_ticks: int) -> tuple[int, int]:
+    """[earliest, end) ticks of a reply to `prompt`: from its last onset to `bars` bars after the
+    bar that onset is in. The reply may finish the call's last bar, as the REMI model does."""
+    last_onset = max((n.time for t in prompt.tracks for n in t.notes), default=0)
+    return last_onset, (last_onset // bar_ticks + 1 + bars) * bar_ticks
 
 
-def trim_reply(notes: Iterable, start: int, bars: int, bar_ticks: int) -> Iterable[symusic.Note]:
-    """Notes inside [start, start + bars bars), shifted to start at 0 and cut at the end."""
-    end = bars * bar_ticks
+def trim_reply(notes: Iterable, earliest: int, end: int) -> Iterable[symusic.Note]:
+    """Notes starting inside [earliest, end), cut at `end` (ticks unchanged)."""
     for note in notes:
-        time = int(note.time) - start
-        if time < 0 or time >= end:
+        time = int(note.time)
+        if time < earliest or time >= end:
             continue
         duration = max(1, min(int(note.duration), end - time))
         yield symusic.Note(time, duration, int(note.pitch), int(note.velocity) or 80)
@@ -145,58 +144,65 @@ class Duet:
         prompt = phrase_to_score(notes, bpm=self.bpm, tpq=self.tpq, program=self.program,
                                  time_signature=self.time_signature)
         bar_ticks = bar_length(self.tpq, self.time_signature)
-        start = reply_window(prompt, bar_ticks)
-        self.turns.append(Turn("you", list(prompt.tracks[0].notes), start // bar_ticks, detected))
+        earliest, end = reply_bounds(prompt, self.bars, bar_ticks)
+        call_bars = end // bar_ticks - self.bars
+        self.turns.append(Turn("you", list(prompt.tracks[0].notes), call_bars, detected))
         self.phrase_detected(prompt, detected)
         self._replying.set()
         try:
-            turn = self._play_reply(prompt, start, bar_ticks, detected)
+            turn = self._play_reply(prompt, earliest, end, end // bar_ticks, detected)
         finally:
             self._replying.clear()
         self.turns.append(turn)
         self.reply_finished(turn)
         return turn
 
-    def _play_reply(self, prompt: symusic.Score, start: int, bar_ticks: int, detected: float) -> Turn:
+    def _play_reply(self, prompt: symusic.Score, earliest: int, end: int, bars: int, detected: float) -> Turn:
+        """Generate into a streamed timeline; playback starts at the first reply note as soon as it
+        is written (a leading rest is not waited out: the pause already was the cue)."""
         timeline = Timeline(self.tpq, [(0, self.bpm)])
         timeline.add_program(0, 0, self.program)
         cancelled = threading.Event()
+        first_written = threading.Event()  # set at the first note, or when generation ends
         failure: list[str] = []
         written: list[symusic.Note] = []  # the reply as generated (the timeline may move late notes)
 
         def write() -> None:
             try:
                 raw = self.generate_reply(prompt, self.bars, cancelled.is_set)
-                for note in trim_reply(raw, start, self.bars, bar_ticks):
+                for note in trim_reply(raw, earliest, end):
                     written.append(note)
                     timeline.add_note(note.time, note.duration, note.pitch, note.velocity)
+                    first_written.set()
                     if cancelled.is_set():
                         break
             except Exception as error:  # a failed generation is one lost reply, not a dead duet
                 failure.append(f"reply generation failed: {error}")
             finally:
                 timeline.close()
+                first_written.set()
 
-        played: list[tuple[float, mido.Message]] = []
+        first_sent: list[float] = []
         duet = self
 
         class ReplyPlayer(Player):
             def note_on(self, channel, pitch, velocity):
                 now = duet.clock.now()
-                played.append((now, mido.Message("note_on", note=pitch, velocity=velocity)))
+                first_sent.append(now)
                 duet.reply_note(pitch, velocity, now)
-
-            def note_off(self, channel, pitch):
-                played.append((duet.clock.now(), mido.Message("note_off", note=pitch)))
 
         player = ReplyPlayer(self.output, timeline, clock=self.clock)
         writer = threading.Thread(target=write, name="partita-duet-writer", daemon=True)
         writer.start()
-        player.play()
-        while not player.wait(0.05):
+        while not first_written.wait(0.05):
             if self._stop.is_set():
                 cancelled.set()
-                player.stop()
+        if written and not cancelled.is_set():
+            player.play(written[0].time)
+            while not player.wait(0.05):
+                if self._stop.is_set():
+                    cancelled.set()
+                    player.stop()
         cancelled.set()
         writer.join(5.0)
         if failure:
@@ -205,8 +211,7 @@ class Duet:
             self.error(player.error_message)
             raise DuetError(player.error_message)
         notes = sorted(written, key=lambda n: (n.time, n.pitch))
-        first = played[0][0] if played else None
-        return Turn("Partita", notes, self.bars, detected, first)
+        return Turn("Partita", notes, bars, detected, first_sent[0] if first_sent else None)
 
     # -- the take ---------------------------------------------------------------------------
     def take(self) -> symusic.Score:
@@ -217,19 +222,24 @@ class Duet:
 
 def conversation_score(turns: list[Turn], *, bpm: float, tpq: int = 480,
                        time_signature: tuple[int, int] = (4, 4), program: int = 0) -> symusic.Score:
-    """Calls on track "you", replies on track "Partita", one after another, each on a bar line."""
+    """Calls on track "you", replies on track "Partita"; each exchange starts on a bar line after
+    the previous one, and a reply sits in its call's frame (it may finish the call's last bar)."""
     score = symusic.Score(tpq)
     score.tempos.append(symusic.Tempo(0, float(bpm)))
     score.time_signatures.append(symusic.TimeSignature(0, *time_signature))
     tracks = {"you": symusic.Track(name="you", program=program),
               "Partita": symusic.Track(name="Partita", program=program)}
     bar_ticks = bar_length(tpq, time_signature)
-    offset = 0
-    for number, turn in enumerate(turns, start=1):
-        score.markers.append(symusic.TextMeta(offset, f"{turn.who} {(number + 1) // 2}"))
+    offset = next_offset = 0
+    exchange = 0
+    for turn in turns:
+        if turn.who == "you":
+            offset, exchange = next_offset, exchange + 1
+        first = min((n.time for n in turn.notes), default=0)
+        score.markers.append(symusic.TextMeta(offset + first, f"{turn.who} {exchange}"))
         for note in turn.notes:
             tracks[turn.who].notes.append(symusic.Note(offset + note.time, note.duration, note.pitch, note.velocity))
-        offset += max(1, turn.bars) * bar_ticks
+        next_offset = max(next_offset, offset + max(1, turn.bars) * bar_ticks)
     score.tracks.extend(tracks.values())
     return score
 

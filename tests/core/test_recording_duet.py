@@ -6,7 +6,7 @@ import mido
 import pytest
 import symusic
 
-from core.duet import Duet, conversation_score, engine_reply_generator, reply_window, trim_reply
+from core.duet import Duet, Turn, conversation_score, engine_reply_generator, reply_bounds, trim_reply
 from core.midi_ports import CollectingOutput
 from core.playback import FakeClock
 from core.recording import RecordedNote
@@ -19,43 +19,41 @@ def played_phrase(bpm: float = 120.0) -> list[RecordedNote]:
             for i in range(6)]
 
 
-def test_reply_starts_on_the_bar_line_after_the_prompt():
+def test_reply_may_finish_the_calls_bar_then_runs_n_more_bars():
     score = symusic.Score(480)
     track = symusic.Track()
-    track.notes.append(symusic.Note(0, 480 * 5, 60, 80))  # ends in the second bar
+    track.notes.append(symusic.Note(0, 480, 60, 80))
+    track.notes.append(symusic.Note(1920 + 480, 480 * 4, 62, 80))  # last onset in the second bar
     score.tracks.append(track)
-    assert reply_window(score, 1920) == 3840
-    score.tracks[0].notes[0].duration = 1920  # ends exactly on the bar line
-    assert reply_window(score, 1920) == 1920
+    assert reply_bounds(score, 2, 1920) == (2400, 4 * 1920)
+    assert reply_bounds(score, 1, 1920) == (2400, 3 * 1920)
 
 
-def test_trim_keeps_only_the_asked_bars_and_cuts_notes_at_the_end():
-    notes = [symusic.Note(t, 960, 60, 80) for t in (1000, 1920, 1920 * 2, 1920 * 3 - 480, 1920 * 3)]
-    kept = list(trim_reply(notes, start=1920, bars=1, bar_ticks=1920))
-    assert [(n.time, n.duration) for n in kept] == [(0, 960)]
-    kept = list(trim_reply(notes, start=1920, bars=2, bar_ticks=1920))
-    assert [(n.time, n.duration) for n in kept] == [(0, 960), (1920, 960), (3360, 480)]
+def test_trim_keeps_the_window_and_cuts_notes_at_its_end():
+    notes = [symusic.Note(t, 960, 60, 80) for t in (1000, 1920, 3840, 5280, 5760)]
+    kept = list(trim_reply(notes, earliest=1920, end=5760))
+    assert [(n.time, n.duration) for n in kept] == [(1920, 960), (3840, 960), (5280, 480)]
 
 
 def test_answer_plays_only_the_reply_bars_and_keeps_the_conversation_as_one_take():
     clock = FakeClock()
     output = CollectingOutput(clock=clock.now)
 
-    def long_winded(prompt, bars, cancel):  # five bars of quarter notes after the prompt
-        start = reply_window(prompt, 1920)
-        return [symusic.Note(start + i * 480, 480, 72, 90) for i in range(20)]
+    def long_winded(prompt, bars, cancel):  # quarter notes from the prompt's end for five bars
+        return [symusic.Note(2880 + i * 480, 480, 72, 90) for i in range(20)]
 
     duet = Duet(long_winded, output, bars=2, bpm=120.0, clock=clock)
     turn = duet.answer(played_phrase(), detected=clock.now())
-    assert turn.who == "Partita" and turn.bars == 2 and len(turn.notes) == 8
+    # The call's six quarters end mid-bar 2: the reply finishes that bar (2 beats) and adds two.
+    assert turn.who == "Partita" and turn.bars == 4 and len(turn.notes) == 10
     ons = [t for t, m in output.sent if m.type == "note_on"]
-    assert len(ons) == 8 and ons[-1] - ons[0] == pytest.approx(7 * 0.5)  # eight quarters at 120 bpm
+    assert len(ons) == 10 and ons[-1] - ons[0] == pytest.approx(9 * 0.5)  # ten quarters at 120 bpm
     take = duet.take()
     you, partita = take.tracks
     assert [n.pitch for n in you.notes] == [60, 62, 64, 66, 68, 70]
     assert [n.time for n in you.notes] == [i * 480 for i in range(6)]  # quantized to the beat
-    assert min(n.time for n in partita.notes) == 2 * 1920  # after the call's two (rounded up) bars
-    assert [m.text for m in take.markers] == ["you 1", "Partita 1"]
+    assert min(n.time for n in partita.notes) == 2880  # right after the call, in the same bar
+    assert [(m.time, m.text) for m in take.markers] == [(0, "you 1"), (2880, "Partita 1")]
 
 
 def test_the_first_phrase_sets_the_tempo_when_none_is_given():
@@ -98,10 +96,8 @@ def test_bad_settings_are_refused():
         Duet(lambda p, b, c: [], CollectingOutput(), silence_ms=0)
 
 
-def test_conversation_score_lays_turns_end_to_end():
-    from core.duet import Turn
-
-    turns = [Turn("you", [symusic.Note(0, 480, 60, 80)], 1), Turn("Partita", [symusic.Note(0, 480, 67, 80)], 2),
+def test_conversation_score_puts_each_exchange_after_the_previous_one():
+    turns = [Turn("you", [symusic.Note(0, 480, 60, 80)], 1), Turn("Partita", [symusic.Note(1920, 480, 67, 80)], 3),
              Turn("you", [symusic.Note(480, 480, 62, 80)], 1)]
     score = conversation_score(turns, bpm=100.0)
     assert [n.time for n in score.tracks[0].notes] == [0, 3 * 1920 + 480]
@@ -128,5 +124,6 @@ def test_engine_replies_fit_the_bars_asked_for(tmp_path):
     duet = Duet(generator, output, bars=1, bpm=120.0, clock=clock)
     turn = duet.answer(played_phrase(), detected=0.0)
     assert turn.notes, "the model wrote no notes in the reply bar"
-    assert all(0 <= n.time and n.time + n.duration <= 1920 for n in turn.notes)
+    earliest = 5 * 480  # the call's last onset (six quarters); the reply ends one bar after its bar
+    assert all(earliest <= n.time and n.time + n.duration <= 3 * 1920 for n in turn.notes)
     assert len([m for _, m in output.sent if m.type == "note_on"]) == len(turn.notes)
