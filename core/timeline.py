@@ -4,6 +4,17 @@
 from a whole `symusic.Score`, or filled note by note while a take is being generated
 (streaming): the player plays what is there and waits for more until `close()`.
 
+Streaming a take while the model writes it (the GUI's "play as it composes")::
+
+    timeline = Timeline(loaded.tokenizer.ticks_per_quarter, [(0, bpm)])
+    timeline.add_program(0, 0, program)
+    player = Player(output, timeline)
+    player.play()
+    for event in stream_generation(loaded, prompt, settings):
+        if event.note is not None:
+            timeline.add_note(event.note.time, event.note.duration, event.note.pitch, event.note.velocity or 80)
+    timeline.close()  # the player finishes after the last note instead of waiting for more
+
 Units: ticks (the score's resolution, `tpq` per quarter note) everywhere here; `TempoMap`
 converts ticks to *score seconds* (before the player's tempo factor).
 """

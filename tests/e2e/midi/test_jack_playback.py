@@ -6,6 +6,7 @@ import statistics
 import threading
 import time
 
+import mido
 import symusic
 
 from core.midi_ports import list_ports, open_input, open_output
@@ -53,6 +54,25 @@ def test_ports_lists_the_test_port_on_jack(jack_server):
     assert "jack" not in listing.problems
     assert "lister:in" in [p.name for p in listing.outputs]
     receiver.port.close()
+
+
+def test_virtual_ports_appear_under_partitas_names_for_others_to_connect(jack_server):
+    from core.midi_ports import VIRTUAL_INPUT, VIRTUAL_OUTPUT
+
+    out = open_output(virtual=True, backend="jack")
+    listening = open_input(virtual=True, backend="jack")
+    listing = list_ports("jack")
+    assert f"Partita:{VIRTUAL_OUTPUT}" in [p.name for p in listing.inputs]  # others listen to it
+    assert any(p.name.endswith(VIRTUAL_INPUT) for p in listing.outputs)  # others send to it
+    heard = []
+    listener = open_input(f"Partita:{VIRTUAL_OUTPUT}", backend="jack", callback=lambda m, t: heard.append(m))
+    out.send(mido.Message("note_on", note=64, velocity=70))
+    deadline = time.monotonic() + 2
+    while not heard and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert heard and heard[0].note == 64
+    for port in (listener, listening, out):
+        port.close()
 
 
 def test_every_note_arrives_in_order_with_measured_timing_error(jack_server, cello_midi_dir):
