@@ -81,12 +81,13 @@ class Schedule:
                 return []
             tick = {"paused": self._paused_tick, "stopped": self.anchor_tick}.get(self.state, 0.0)
         start = float(tick)
+        released = self.silence(all_notes_off=False) if self.state == "playing" else []  # a jump
         self.cursor = self.timeline.index_at(start)
         self.timeline.protect(self.cursor)
         self._anchor(start, now)
         self.state = "playing"
         self.starved = False
-        return self.timeline.programs_at(start) if start > 0 else []
+        return released + (self.timeline.programs_at(start) if start > 0 else [])
 
     def pause(self, now: float) -> list[tuple[int, ...]]:
         if self.state != "playing":

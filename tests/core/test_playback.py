@@ -254,3 +254,12 @@ def test_bad_loop_and_tempo_factor_are_refused_with_a_reason():
         schedule.set_loop(960, 480)
     with pytest.raises(ValueError, match="tempo factor"):
         schedule.set_tempo_factor(0, now=0.0)
+
+
+def test_playing_from_elsewhere_while_playing_releases_what_sounds():
+    schedule = Schedule(Timeline.from_score(scale_score()))
+    schedule.start(now=0.0)
+    schedule.pop_due(0.0)  # note 60 sounding
+    out = schedule.start(now=0.1, tick=4 * 480)
+    assert (0x80, 60, 0) in out and (0xC0, 42) in out
+    assert schedule.start(now=0.2) == []  # already playing: nothing to do
