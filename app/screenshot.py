@@ -35,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed-bars", type=int, default=4)
     parser.add_argument("--run", default="", help="run folder of the model ('' = shipped default)")
     parser.add_argument("--bars", type=int, default=6)
-    parser.add_argument("--tab", default="Training", choices=["Corpus", "Training", "Evaluation"])
+    parser.add_argument("--tab", default="Training", choices=["Corpus", "Training", "Evaluation", "Live"])
     parser.add_argument("--size", default="1400x900")
     args = parser.parse_args(argv)
 
@@ -79,7 +79,10 @@ def main(argv: list[str] | None = None) -> int:
     take = window.model.take_notes(window.model.current_take)
     if take:
         window.set_playhead(min(n.start for n in take))
-    window.bottom_tabs.setCurrentIndex(["Corpus", "Training", "Evaluation"].index(args.tab))
+    if args.tab == "Evaluation":
+        window.evaluation_panel.judge_takes()
+        _wait(app, window.evaluation_panel.runner.finished, 300000)
+    window.bottom_tabs.setCurrentIndex(["Corpus", "Training", "Evaluation", "Live"].index(args.tab))
     for _ in range(10):
         app.processEvents()
     window.training_panel.curves.refresh()

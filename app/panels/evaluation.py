@@ -119,6 +119,7 @@ class EvaluationPanel(QWidget):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setAlternatingRowColors(True)
         self.table.setWordWrap(False)
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
         self.figures = QWidget(self)
         self.figures_layout = QVBoxLayout(self.figures)
         self.figures_layout.addStretch(1)
