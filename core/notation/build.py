@@ -8,6 +8,8 @@ voiced, and music21's own guessing (`makeNotation`) has nothing left to change b
 
 from __future__ import annotations
 
+import bisect
+import functools
 import statistics
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -247,11 +249,19 @@ def _build_part(track, voices, bars, key_changes, options, *, tempo, swing, mark
     return part, tuple(used_clefs)
 
 
+@functools.lru_cache(maxsize=32)
+def _time_signature(numerator: int, denominator: int):
+    """One music21 TimeSignature per meter, reused for beaming (building one is slow)."""
+    from music21 import meter
+
+    return meter.TimeSignature(f"{numerator}/{denominator}")
+
+
 def _beam_and_bracket(container, bar: Bar) -> None:
     """Beams by the meter's beat groups and tuplet brackets, the only notation music21 adds."""
-    from music21 import meter, stream
+    from music21 import stream
 
-    ts = meter.TimeSignature(f"{bar.numerator}/{bar.denominator}")
+    ts = _time_signature(bar.numerator, bar.denominator)
     notes = list(container.notesAndRests)
     try:
         beams = ts.getBeams(
@@ -271,8 +281,6 @@ def _sounds_in(voice: tuple[Event, ...], cursor: int, bar: Bar) -> bool:
 def _pitches_by_bar(voices, bars: list[Bar]) -> list[list[int]]:
     out: list[list[int]] = [[] for _ in bars]
     starts = [b.start for b in bars]
-    import bisect
-
     for voice in voices:
         for event in voice:
             index = max(0, bisect.bisect_right(starts, event.onset) - 1)

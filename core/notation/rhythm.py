@@ -38,7 +38,8 @@ def _aligned_values() -> list[Fraction]:
 _ALIGNED = _aligned_values()
 
 
-def beat_boundaries(bar: Bar) -> list[Fraction]:
+@lru_cache(maxsize=256)
+def beat_boundaries(bar: Bar) -> tuple[Fraction, ...]:
     """Beat positions inside the bar, counted from its nominal start (a pickup bar starts late)."""
     nominal = bar.end - Fraction(bar.numerator * 4, bar.denominator)
     nominal = min(nominal, bar.start)
@@ -48,7 +49,7 @@ def beat_boundaries(bar: Bar) -> list[Fraction]:
         if position >= bar.start:
             points.append(position)
         position += bar.beat
-    return [bar.start] + [p for p in points if p != bar.start] + [bar.end]
+    return tuple([bar.start] + [p for p in points if p != bar.start] + [bar.end])
 
 
 def split_span(start: Fraction, end: Fraction, bar: Bar) -> list[tuple[Fraction, Fraction]]:
