@@ -97,13 +97,13 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
-def playback_timing(notes: int, tempo_factor: float) -> dict[str, list[float]]:
+def playback_timing(notes: int, tempo_factor: float, realtime: bool) -> dict[str, list[float]]:
     arrivals: list[tuple[float, tuple]] = []
     receiver = open_input(virtual=True, backend="jack", client_name="bench", port_name="in",
                           callback=lambda m, t: arrivals.append((t, tuple(m.bytes()))))
     output = TimedOutput(open_output("bench:in", backend="jack"))
     score = real_music(notes)
-    player = Player(output, score, tempo_factor=tempo_factor)
+    player = Player(output, score, tempo_factor=tempo_factor, realtime_priority=1 if realtime else None)
     player.play()
     anchor = player.schedule.anchor_wall
     player.wait()
@@ -215,6 +215,8 @@ def main() -> None:
                         help="torch threads for generation (1: token-by-token decoding of a small model is "
                              "latency-bound; a thread pool on a busy 2-core machine made it ~10x slower)")
     parser.add_argument("--skip-playback", action="store_true", help="only the duet and generation figures")
+    parser.add_argument("--skip-duet", action="store_true", help="only the playback figures")
+    parser.add_argument("--no-realtime", action="store_true", help="do not ask for SCHED_FIFO in the player")
     args = parser.parse_args()
 
     print("## Playback timing over JACK (dummy driver, 48 kHz), milliseconds\n")
@@ -223,10 +225,10 @@ def main() -> None:
     for period in [] if args.skip_playback else [int(p) for p in args.periods.split(",")]:
         process, _ = start_jack(period)
         try:
-            figures = playback_timing(args.notes, args.tempo_factor)
+            figures = playback_timing(args.notes, args.tempo_factor, not args.no_realtime)
         finally:
             stop_jack(process)
-        label = f"{period} frames ({period / 48:.2f} ms)"
+        label = f"{period} frames ({period / 48:.2f} ms){'' if args.no_realtime else ', SCHED_FIFO'}"
         for where, values in figures.items():
             if where == "lost":
                 print(f"| {label} | receiver | {values[0]} events lost | | | | |")
@@ -235,6 +237,8 @@ def main() -> None:
             print(f"| {label} | {what} | {len(values)} | {percentile(values, 0.5):.3f} | "
                   f"{percentile(values, 0.99):.3f} | {statistics.mean(values):.3f} | {max(values):.3f} |")
 
+    if args.skip_duet:
+        return
     loaded = None
     try:
         import torch

@@ -4,15 +4,18 @@ Ports follow mido's `ports.py` design: `mido.ports.BaseOutput` validates each me
 holds a lock around `_send`, subclasses only move bytes. The real ports sit on python-rtmidi
 (the library behind mido's rtmidi backend) for every backend it was compiled with: ALSA, JACK,
 CoreMIDI, Windows MM. We open rtmidi objects ourselves rather than through
-`mido.open_output` for three reasons found on real JACK servers:
+`mido.open_output` for four reasons found on real JACK servers:
 
 * opening by substring ("fluid" for "FLUID Synth (1234):midi_00") and naming our own ports;
 * checking that the destination still exists (`RtMidiOutput.destination_present`) on the
   port's own client, without registering a new client in the JACK graph;
 * libjack crashes (SIGSEGV) when a port is closed after its server died *and* a new client
   failed to connect in the meantime; mido's `close()` would then take the whole program down.
-  We count failed connections per JACK server, and a port opened before one is left to the
-  garbage collector instead of being closed.
+  We count failed connections per JACK server (and servers seen gone), and a port opened
+  before one is dropped without `close_port()`;
+* input is read from rtmidi's queue by our own thread, not by a Python callback on JACK's
+  real-time thread (which waits for the GIL, makes JACK drop the client's MIDI on a busy
+  machine, and loses notes), with rtmidi's own timestamps.
 
 Nothing here blocks: rtmidi's calls return at once, so a missing or vanished port is always a
 `PortError` with a one-line message, never a hang.
@@ -129,7 +132,7 @@ def _release_rtmidi(port) -> None:
     if rt is None:
         return
     if port.backend == "jack" and _jack_failure_count(port._server) != port._failures_at_open:
-        return  # closing could crash libjack; the garbage collector frees it without closePort
+        return  # close_port() could crash libjack here; merely dropping the object was found safe
     rt.close_port()
     rt.delete()
 
@@ -156,8 +159,12 @@ def list_ports(backend: str | None = None) -> PortListing:
     for name in [backend] if backend else compiled_backends():
         try:
             midi_in = _new_client(name, rtmidi.MidiIn, f"{CLIENT_NAME} list")
-            midi_out = _new_client(name, rtmidi.MidiOut, f"{CLIENT_NAME} list")
         except PortError as error:
+            listing.problems[name] = str(error).split(": ", 1)[-1]
+            continue
+        try:
+            midi_out = _new_client(name, rtmidi.MidiOut, f"{CLIENT_NAME} list")
+        except PortError as error:  # the server went away between the two clients
             listing.problems[name] = str(error).split(": ", 1)[-1]
             continue
         listing.inputs.extend(PortInfo(name, port, "input") for port in midi_in.get_ports())
