@@ -308,6 +308,18 @@ class TrainingPanel(QWidget):
 
 
 def _train(config: TrainConfig, resume: bool, cancel):
+    """The training job. On the CPU it leaves one core to the window, so the curves stay live."""
+    import os
+
+    import torch
+
     from core.training import train
 
-    yield from train(config, resume=resume, should_stop=cancel)
+    threads = torch.get_num_threads()
+    cores = os.cpu_count() or 1
+    if cores > 1:
+        torch.set_num_threads(max(1, min(threads, cores - 1)))
+    try:
+        yield from train(config, resume=resume, should_stop=cancel)
+    finally:
+        torch.set_num_threads(threads)

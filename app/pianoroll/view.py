@@ -21,7 +21,7 @@ from PySide6.QtGui import QBrush, QColor, QPainter, QPen, QTransform, QUndoStack
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsLineItem, QGraphicsScene, QGraphicsView
 
 from app.pianoroll import commands
-from app.pianoroll.model import GENERATED, SEED, Note, NoteModel
+from app.pianoroll.model import SEED, Note, NoteModel
 
 ROWS = 128
 BLACK_KEYS = {1, 3, 6, 8, 10}
@@ -53,6 +53,7 @@ class NotesItem(QGraphicsItem):
         self.draft: Note | None = None  # note being drawn
         self._index: list[tuple[int, int, int, str, int]] | None = None  # (start, end, pitch, role, id)
         self._starts: list[int] = []
+        self._rects: list[QRectF] = []  # parallel to _index: each note's rectangle in scene units
         self._longest = 0
         self._width = 0.0
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption, True)
@@ -68,40 +69,61 @@ class NotesItem(QGraphicsItem):
         return QRectF(0, 0, self._width, ROWS)
 
     def _ensure_index(self) -> None:
+        """Sort the shown notes by start once per change; keep each note's rectangle ready."""
         if self._index is None:
             entries = sorted((n.start, n.end, n.pitch, n.role, i) for i, n in self.model.visible_items())
             self._index = entries
             self._starts = [e[0] for e in entries]
+            self._rects = [QRectF(e[0], row_of(e[2]) + 0.08, e[1] - e[0], 0.84) for e in entries]
             self._longest = max((e[1] - e[0] for e in entries), default=0)
+
+    def _span(self, rect: QRectF) -> tuple[int, int]:
+        """Index range of the notes that may intersect `rect` horizontally."""
+        self._ensure_index()
+        lo = bisect.bisect_left(self._starts, rect.left() - self._longest)
+        hi = bisect.bisect_right(self._starts, rect.right())
+        return lo, hi
 
     def notes_in(self, rect: QRectF) -> list[tuple[int, int, int, str, int]]:
         """Index entries whose rectangles intersect `rect` (scene coordinates)."""
-        self._ensure_index()
-        x0, x1 = rect.left(), rect.right()
-        lo = bisect.bisect_left(self._starts, x0 - self._longest)
-        hi = bisect.bisect_right(self._starts, x1)
+        lo, hi = self._span(rect)
+        x0 = rect.left()
         top_pitch, bottom_pitch = 127 - int(rect.top()), 127 - int(rect.bottom())
         return [e for e in self._index[lo:hi] if e[1] > x0 and bottom_pitch <= e[2] <= top_pitch]
 
     def paint(self, painter: QPainter, option, widget=None) -> None:
         exposed = option.exposedRect.adjusted(-2, -2, 2, 2)
-        if self.offset != (0, 0):
-            dt, dp = self.offset
-            exposed = exposed.united(exposed.translated(-dt, dp))
-        groups: dict[str, list[QRectF]] = {SEED: [], GENERATED: [], "selected": []}
         dt, dp = self.offset
-        for start, end, pitch, role, note_id in self.notes_in(exposed):
-            if note_id in self.selection:
+        if (dt, dp) != (0, 0):
+            exposed = exposed.united(exposed.translated(-dt, dp))
+        lo, hi = self._span(exposed)
+        x0 = exposed.left()
+        top_pitch, bottom_pitch = 127 - int(exposed.top()), 127 - int(exposed.bottom())
+        seed: list[QRectF] = []
+        generated: list[QRectF] = []
+        selected: list[QRectF] = []
+        selection, index, rects = self.selection, self._index, self._rects
+        for k in range(lo, hi):
+            start, end, pitch, role, note_id = index[k]
+            if end <= x0 or not bottom_pitch <= pitch <= top_pitch:
+                continue
+            if note_id in selection:
                 end += self.resize_by
-                groups["selected"].append(QRectF(start + dt, row_of(pitch + dp) + 0.08, max(1, end - start), 0.84))
+                selected.append(QRectF(start + dt, row_of(pitch + dp) + 0.08, max(1, end - start), 0.84))
+            elif role == SEED:
+                seed.append(rects[k])
             else:
-                groups[role].append(QRectF(start, row_of(pitch) + 0.08, end - start, 0.84))
-        outline = QPen(QColor(0, 0, 0, 110), 0)
-        painter.setPen(outline)
-        for key, color in ((SEED, SEED_COLOR), (GENERATED, GENERATED_COLOR), ("selected", SELECTED_COLOR)):
-            if groups[key]:
-                painter.setBrush(QBrush(color))
-                painter.drawRects(groups[key])
+                generated.append(rects[k])
+        # Level of detail: outlines only where notes are wide enough on screen to show them.
+        scale = painter.worldTransform().m11()
+        if scale * 120 >= 4:  # a sixteenth (at 480 ticks/quarter) at least 4 px wide
+            painter.setPen(QPen(QColor(0, 0, 0, 110), 0))
+        else:
+            painter.setPen(Qt.PenStyle.NoPen)
+        for group, colour in ((seed, SEED_COLOR), (generated, GENERATED_COLOR), (selected, SELECTED_COLOR)):
+            if group:
+                painter.setBrush(QBrush(colour))
+                painter.drawRects(group)
         if self.draft is not None:
             painter.setBrush(QBrush(DRAFT_COLOR))
             painter.drawRect(QRectF(self.draft.start, row_of(self.draft.pitch) + 0.08, self.draft.duration, 0.84))
