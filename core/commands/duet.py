@@ -20,6 +20,8 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--temperature", type=float, default=1.0)
     parser.add_argument("--top-p", type=float, default=0.95)
     parser.add_argument("--seed", type=int, help="random seed")
+    parser.add_argument("--no-thru", action="store_true",
+                        help="do not echo your playing to the output (use when your keyboard makes its own sound)")
     parser.add_argument("--out", type=Path, help="save the whole conversation to this MIDI file at the end")
     parser.add_argument("--seconds", type=float, help="end after this long (default: at Ctrl+C)")
     parser.add_argument("--backend", choices=list(BACKENDS), help="MIDI backend (default: the first that works)")
@@ -27,6 +29,23 @@ def add_parser(subparsers) -> None:
 
 
 def run(args) -> int:
+    from core.cli import UserError
+
+    if args.bars < 1 or args.silence_ms <= 0:
+        raise UserError("--bars must be at least 1 and --silence-ms positive")
+    import torch
+
+    # Token-by-token decoding of a small model is latency-bound: one thread answers ~10x sooner
+    # than a thread pool fighting the player and the MIDI threads for two cores.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return _duet(args)
+    finally:
+        torch.set_num_threads(threads)  # as it was, for callers of main() in the same process
+
+
+def _duet(args) -> int:
     from core.checkpoint import CheckpointError, load_model
     from core.cli import UserError
     from core.commands.play import open_cli_output
@@ -35,13 +54,6 @@ def run(args) -> int:
     from core.midi_ports import PortError, open_input
     from core.recording import save_midi
 
-    if args.bars < 1 or args.silence_ms <= 0:
-        raise UserError("--bars must be at least 1 and --silence-ms positive")
-    import torch
-
-    # Token-by-token decoding of a small model is latency-bound: one thread answers ~10x sooner
-    # than a thread pool fighting the player and the MIDI threads for two cores.
-    torch.set_num_threads(1)
     try:
         loaded = load_model(args.model)
     except CheckpointError as error:
@@ -55,13 +67,14 @@ def run(args) -> int:
 
         def phrase_detected(self, prompt, seconds):
             notes = len(prompt.tracks[0].notes)
-            print(f"heard {notes} notes at {self.bpm:.0f} bpm; answering with {self.bars} bars", file=sys.stderr)
+            bars = f"{self.bars} bar" + ("s" if self.bars > 1 else "")
+            print(f"heard {notes} notes at {self.bpm:.0f} bpm; answering with {bars}", file=sys.stderr)
 
         def error(self, message):
             print(f"partita duet: {message}", file=sys.stderr)
 
     duet = Spoken(engine_reply_generator(loaded, settings), output, bars=args.bars, silence_ms=args.silence_ms,
-                  bpm=args.bpm, program=loaded.program)
+                  bpm=args.bpm, program=loaded.program, thru=None if args.no_thru else output)
     try:
         source = open_input(None if args.input == "virtual" else args.input, virtual=args.input == "virtual",
                             backend=args.backend, callback=duet.feed, clock=duet.clock.now)

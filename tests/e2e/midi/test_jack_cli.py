@@ -76,3 +76,44 @@ def test_record_command_writes_the_phrase_played_into_the_port(jack_server, tmp_
 def test_duet_command_reports_a_bad_model_folder(jack_server, tmp_path, capsys):
     assert main(["duet", "--model", str(tmp_path), "--input", "x", "--output", "y"]) == 2
     assert "config.json" in capsys.readouterr().err
+
+
+def test_duet_command_answers_a_phrase_with_the_model_and_saves_the_take(jack_server, tmp_path):
+    """The whole chain with the real engine (a small untrained model: wiring, not music)."""
+    import torch
+
+    from core.checkpoint import save_checkpoint
+    from core.model import ModelConfig, Transformer
+    from core.tokenizer import PartitaTokenizer
+
+    torch.manual_seed(0)
+    tokenizer = PartitaTokenizer.create()
+    model = Transformer(ModelConfig(vocab_size=len(tokenizer), block_size=256, n_layer=1, n_head=2, n_embd=32))
+    save_checkpoint(tmp_path / "run", model, tokenizer, meta={})
+    heard = []
+    ears = open_input(virtual=True, backend="jack", client_name="duetears", port_name="in",
+                      callback=lambda m, t: heard.append(m))
+    keys = open_output(virtual=True, backend="jack", client_name="duetkeys", port_name="out")
+    take = tmp_path / "take.mid"
+
+    def musician():
+        time.sleep(1.0)  # the command loads the model and opens its ports first
+        player = Player(keys, little_tune())
+        player.play()
+        player.wait(5)
+
+    thread = threading.Thread(target=musician)
+    thread.start()
+    status = main(["duet", "--model", str(tmp_path / "run"), "--input", "duetkeys:out", "--output", "duetears:in",
+                   "--bars", "1", "--silence-ms", "300", "--bpm", "240", "--seed", "1", "--seconds", "5",
+                   "--out", str(take), "--backend", "jack"])
+    thread.join()
+    assert status == 0
+    conversation = symusic.Score.from_file(str(take))
+    you, partita = conversation.tracks
+    assert [n.pitch for n in you.notes] == [55, 59, 62, 67, 62, 59]
+    assert len(partita.notes) > 0
+    echoed = [m.note for m in heard if m.type == "note_on" and m.velocity > 0][:6]
+    assert echoed == [55, 59, 62, 67, 62, 59]  # thru: the player hears themselves on the output
+    ears.close()
+    keys.close()
