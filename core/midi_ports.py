@@ -301,6 +301,7 @@ class RtMidiInput(mido.ports.BaseInput):
             raise
         self._rt.ignore_types(sysex=True, timing=True, active_sense=True)
         self._device_type = f"rtmidi/{backend}"
+        self.callback_error: str | None = None  # the last exception the callback raised
         self._stream_seconds = 0.0  # sum of rtmidi's deltas: the device's own time line
         self._offset: float | None = None  # clock seconds minus stream seconds (smallest seen)
         self._stop = threading.Event()
@@ -330,7 +331,10 @@ class RtMidiInput(mido.ports.BaseInput):
             return  # a malformed message from the device; nothing to do with it
         callback = self.callback
         if callback is not None:
-            callback(message, seconds)
+            try:
+                callback(message, seconds)
+            except Exception as error:  # keep listening; the owner can read what went wrong
+                self.callback_error = f"{type(error).__name__}: {error}"
         else:
             with self._lock:
                 self._messages.append(message)

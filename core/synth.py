@@ -14,6 +14,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 import mido
@@ -100,7 +101,7 @@ class FluidSynthOutput(mido.ports.BaseOutput):
     """
 
     def _open(self, soundfont: str | Path | None = None, audio_driver: str | None = None,
-              gain: float = 0.6, **_) -> None:
+              gain: float = 0.6, startup_timeout_s: float = 10.0, **_) -> None:
         program, font = require_synth(soundfont)
         command = [program, "-n", "-g", str(gain), "-o", "shell.prompt=", "-q"]
         if audio_driver:
@@ -111,6 +112,20 @@ class FluidSynthOutput(mido.ports.BaseOutput):
         self._process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=self._log,
                                          stderr=subprocess.STDOUT, text=True, bufsize=1)
         self.name = f"FluidSynth ({font.name})"
+        self._wait_until_ready(startup_timeout_s)
+
+    def _wait_until_ready(self, timeout_s: float) -> None:
+        """Wait for the shell's greeting; a synth that cannot open its audio device exits first."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                lines = [line for line in self.output_text().splitlines() if "error" in line.lower()]
+                reason = lines[-1] if lines else f"exit code {self._process.returncode}"
+                raise SynthUnavailable(f"FluidSynth could not start: {reason} (try another audio driver: "
+                                       "jack, pulseaudio, alsa, coreaudio, dsound)")
+            if "help topics" in self.output_text():
+                return
+            time.sleep(0.02)
 
     def _send(self, message: mido.Message) -> None:
         line = shell_command(message)

@@ -48,6 +48,12 @@ def test_live_output_drives_the_fluidsynth_shell_without_errors():
     assert "unknown" not in log.lower() and "error" not in log.lower()
 
 
+@needs_synth
+def test_a_synth_that_cannot_open_its_audio_device_says_so_at_once():
+    with pytest.raises(SynthUnavailable, match="could not start.*audio driver"):
+        FluidSynthOutput(audio_driver="no-such-driver")
+
+
 def test_missing_fluidsynth_says_how_to_install_it(monkeypatch, tmp_path):
     monkeypatch.setattr("core.synth.shutil.which", lambda name: None)
     with pytest.raises(SynthUnavailable, match="apt install fluidsynth fluid-soundfont-gm"):
