@@ -139,7 +139,7 @@ def test_export_midi_writes_seed_and_take(make_window, tmp_path, monkeypatch):
     take = window.model.new_take()
     window.model.add_notes([Note(480, 62, 480, role=GENERATED, take=take)])
     target = tmp_path / "out.mid"
-    monkeypatch.setattr("app.mainwindow.QFileDialog.getSaveFileName", lambda *a, **k: (str(target), ""))
+    monkeypatch.setattr("app.documents.QFileDialog.getSaveFileName", lambda *a, **k: (str(target), ""))
     window.actions.export_midi.trigger()
     score = symusic.Score(str(target))
     assert [n.pitch for n in score.tracks[0].notes] == [60, 62]

@@ -1,0 +1,235 @@
+"""The window's documents: opening music files and projects, saving, exporting, recent files,
+and the autosaved session. A mixin of `MainWindow`, split out by responsibility; it uses the
+window's model, panels and status bar and owns no state beyond `project_path` and
+`recent_files`.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import symusic
+from PySide6.QtWidgets import QFileDialog
+
+from app.pianoroll.convert import meter_of, notes_from_score
+from app.pianoroll.model import GENERATED
+from app.session import PROJECT_SUFFIX, ProjectError, read_project, restore_project, save_project
+from core.scores import SUPPORTED_SUFFIXES, load_score
+
+log = logging.getLogger(__name__)
+MAX_RECENT = 10
+MUSIC_FILTER = "Music files (" + " ".join(f"*{s}" for s in sorted(SUPPORTED_SUFFIXES)) + ")"
+PROJECT_FILTER = f"Partita projects (*{PROJECT_SUFFIX})"
+
+
+def load_seed_job(path: str):
+    """Read a music file in a worker (music21 can take seconds); returns (notes, meter, program)."""
+
+    def job(cancel):
+        score = load_score(path)
+        program = score.tracks[0].program if len(score.tracks) else 0
+        return notes_from_score(score), meter_of(score), program
+        yield  # a generator, for JobRunner
+
+    return job
+
+
+class DocumentsMixin:
+    # --- files -----------------------------------------------------------------------------
+    def open_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open a project or a music file", self._last_dir(),
+                                              f"{PROJECT_FILTER};;{MUSIC_FILTER};;All files (*)")
+        if path:
+            self.open_file(path)
+
+    def open_file(self, path: str) -> None:
+        """A project replaces everything; a music file becomes the seed (takes are kept)."""
+        path = str(path)
+        if path.endswith(PROJECT_SUFFIX):
+            try:
+                panels = restore_project(self.model, read_project(Path(path)))
+            except ProjectError as error:
+                self.show_error(str(error), "Choose a file saved by Partita (*.partita).")
+                return
+            self._restore_panels(panels)
+            self.undo_stack.clear()
+            self.project_path = Path(path)
+            self._add_recent(path)
+            self._update_title()
+            self.roll.view.zoom_to_fit()
+            self.statusBar().showMessage(f"Opened {Path(path).name}", 5000)
+            return
+        if Path(path).is_dir():
+            self.corpus_panel.import_source(path)
+            self.bottom_tabs.setCurrentWidget(self.corpus_panel)
+            return
+        self.statusBar().showMessage(f"Reading {Path(path).name}…")
+        self._pending_seed = path
+        self.seed_loader.start(load_seed_job(path))
+
+    def _seed_loaded(self, result) -> None:
+        notes, meter, program = result
+        self.program = program
+        self.undo_stack.clear()  # a new seed is not an edit of the old one
+        self.model.set_seed(notes, meter)
+        self.roll.view.zoom_to_fit()
+        if notes:
+            self.roll.view.centerOn(self.roll.view.visible_scene_rect().center().x(),
+                                    127 - (min(n.pitch for n in notes) + max(n.pitch for n in notes)) / 2)
+        path = getattr(self, "_pending_seed", "")
+        self._add_recent(path)
+        self.statusBar().showMessage(f"Seed: {Path(path).name}, {len(notes)} notes", 8000)
+
+    def _seed_recorded(self, score) -> None:
+        """A phrase played on the keyboard becomes the seed (as a dropped file does)."""
+        self.program = score.tracks[0].program if len(score.tracks) else self.program
+        self.undo_stack.clear()
+        self.model.set_seed(notes_from_score(score), meter_of(score))
+        self.roll.view.zoom_to_fit()
+
+    def _conversation_ready(self, score) -> None:
+        """A duet: the musician's calls become the seed, Partita's replies a new take."""
+        you = [t for t in score.tracks if t.name == "you"]
+        partita = [t for t in score.tracks if t.name == "Partita"]
+        self.undo_stack.clear()
+        if you:
+            self.model.set_seed(notes_from_score(_only(score, you[0])), meter_of(score))
+        take = self.model.new_take("Duet")
+        if partita:
+            self.model.add_notes(notes_from_score(_only(score, partita[0]), GENERATED, take))
+        self.roll.view.zoom_to_fit()
+
+    def new_project(self) -> None:
+        self.model.clear()
+        self.undo_stack.clear()
+        self.project_path = None
+        self._update_title()
+
+    def save(self) -> bool:
+        if self.project_path is None:
+            return self.save_as()
+        return self._save_to(self.project_path)
+
+    def save_as(self) -> bool:
+        path, _ = QFileDialog.getSaveFileName(self, "Save project", self._last_dir(), PROJECT_FILTER)
+        if not path:
+            return False
+        if not path.endswith(PROJECT_SUFFIX):
+            path += PROJECT_SUFFIX
+        return self._save_to(Path(path))
+
+    def _save_to(self, path: Path) -> bool:
+        try:
+            save_project(path, self.model, self._panel_states())
+        except OSError as error:
+            self.show_error(f"Could not save {path.name}: {error.strerror or error}",
+                            "Choose another folder (is this one read-only or the disk full?).")
+            return False
+        self.project_path = path
+        self.undo_stack.setClean()
+        self._add_recent(str(path))
+        self._update_title()
+        self.statusBar().showMessage(f"Saved {path}", 5000)
+        return True
+
+    def export(self, kind: str) -> None:
+        from app.exporting import export_score
+
+        if not self.model.visible_items():
+            self.show_error("Nothing to export: the roll is empty.", "Draw or load a seed, or generate a take first.")
+            return
+        suffix = {"midi": ".mid", "musicxml": ".musicxml"}[kind]
+        name = (self.project_path.stem if self.project_path else "partita") + suffix
+        path, _ = QFileDialog.getSaveFileName(self, f"Export {kind.upper()}", str(Path(self._last_dir()) / name),
+                                              f"{kind.upper()} (*{suffix})")
+        if not path:
+            return
+        try:
+            written = export_score(self.shown_score(), Path(path), kind, seed_end_tick=self.seed_end_tick(),
+                                   program=self.program)
+        except Exception as error:  # the engine's message names the file and the problem
+            self.show_error(f"Export failed: {error}", "Choose another file name or folder.")
+            return
+        self.statusBar().showMessage(f"Exported {written}", 8000)
+
+    def open_in_musescore(self) -> None:
+        from app.exporting import open_in_musescore
+
+        try:
+            message = open_in_musescore(self.shown_score(), self.state_dir, seed_end_tick=self.seed_end_tick())
+        except Exception as error:
+            self.show_error(f"Could not open MuseScore: {error}",
+                            "Install MuseScore (3 or 4) or export MusicXML and open it yourself.")
+            return
+        self.statusBar().showMessage(message, 8000)
+
+    def _last_dir(self) -> str:
+        return str(Path(self.recent_files[0]).parent) if self.recent_files else str(Path.home())
+
+    def _add_recent(self, path: str) -> None:
+        if not path:
+            return
+        self.recent_files = [path] + [p for p in self.recent_files if p != path]
+        self.recent_files = self.recent_files[:MAX_RECENT]
+        self._rebuild_recent_menu()
+
+    def _rebuild_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        for path in self.recent_files:
+            action = self.recent_menu.addAction(Path(path).name)
+            action.setStatusTip(path)
+            action.triggered.connect(lambda _=False, p=path: self.open_file(p))
+        self.recent_menu.setEnabled(bool(self.recent_files))
+
+    def _update_title(self) -> None:
+        name = self.project_path.name if self.project_path else "Untitled"
+        self.setWindowTitle(f"{name} — Partita")
+
+    # --- session ---------------------------------------------------------------------------
+    def _panel_states(self) -> dict:
+        return {"corpus": self.corpus_panel.state(), "training": self.training_panel.state(),
+                "generation": self.generation_panel.state(), "program": self.program,
+                "project": str(self.project_path or "")}
+
+    def _restore_panels(self, panels: dict) -> None:
+        for key, panel in (("corpus", self.corpus_panel), ("training", self.training_panel),
+                           ("generation", self.generation_panel)):
+            if isinstance(panels.get(key), dict):
+                panel.restore(panels[key])
+        self.program = int(panels.get("program", 0) or 0)
+
+    @property
+    def session_path(self) -> Path:
+        return self.state_dir / "session.json"
+
+    def autosave(self) -> None:
+        try:
+            save_project(self.session_path, self.model, self._panel_states())
+        except OSError as error:
+            log.warning("autosave to %s failed: %s", self.session_path, error)
+
+    def restore_session(self) -> bool:
+        if not self.session_path.exists():
+            return False
+        try:
+            data = read_project(self.session_path)
+            panels = restore_project(self.model, data)
+        except ProjectError as error:
+            self.show_error(f"The last session could not be restored: {error}",
+                            "Partita starts empty; the damaged file was kept as session.json.bad.")
+            self.session_path.replace(self.session_path.with_suffix(".json.bad"))
+            return False
+        self._restore_panels(panels)
+        project = panels.get("project")
+        self.project_path = Path(project) if project else None
+        self._update_title()
+        self.statusBar().showMessage("Restored your last session", 5000)
+        return True
+
+
+def _only(score: symusic.Score, track: symusic.Track) -> symusic.Score:
+    """A copy of `score`'s conductor data with just `track`."""
+    out = symusic.Score(score.tpq)
+    out.tracks.append(track.copy())
+    return out
