@@ -1,0 +1,42 @@
+"""Port lookup by name or substring, and the messages for ports that are not there."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.midi_ports import CollectingOutput, PortError, TeeOutput, match_port, open_output
+
+NAMES = ["Midi Through:Midi Through Port-0 14:0", "FLUID Synth (1234):Synth input port (1234:0) 128:0",
+         "system:midi_playback_1", "system:midi_playback_2"]
+
+
+def test_exact_name_wins_then_a_unique_substring_in_any_case():
+    assert match_port("system:midi_playback_2", NAMES, "output") == 3
+    assert match_port("fluid", NAMES, "output") == 1
+
+
+def test_ambiguous_substring_lists_the_candidates():
+    with pytest.raises(PortError, match="ambiguous.*midi_playback_1.*midi_playback_2"):
+        match_port("playback", NAMES, "output")
+
+
+def test_missing_port_lists_what_is_available():
+    with pytest.raises(PortError, match="no input port matching 'keystation'.*Midi Through"):
+        match_port("keystation", NAMES, "input")
+    with pytest.raises(PortError, match=r"available: none"):
+        match_port("anything", [], "output")
+
+
+def test_opening_without_a_name_or_on_an_unknown_backend_is_a_clear_error():
+    with pytest.raises(PortError, match="no output port named"):
+        open_output(None)
+    with pytest.raises(PortError, match="unknown MIDI backend 'midiman'"):
+        open_output("x", backend="midiman")
+
+
+def test_tee_reports_only_the_outputs_still_present():
+    a, b = CollectingOutput(), CollectingOutput()
+    tee = TeeOutput(outputs=[a, b])
+    assert tee.destination_present()
+    b.present = False
+    assert not tee.destination_present() and tee.present_outputs() == [a]
