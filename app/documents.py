@@ -156,6 +156,9 @@ class DocumentsMixin:
     def open_in_musescore(self) -> None:
         from app.exporting import open_in_musescore
 
+        if not self.model.visible_items():
+            self.show_error("Nothing to open: the roll is empty.", "Draw or load a seed, or generate a take first.")
+            return
         try:
             message = open_in_musescore(self.shown_score(), self.state_dir, seed_end_tick=self.seed_end_tick())
         except Exception as error:

@@ -180,3 +180,35 @@ def test_ctrl_wheel_zooms_the_roll(make_window, qtbot):
 
 def test_window_paths_exist():
     assert Path(__file__).exists()
+
+
+def test_export_musicxml_and_open_in_musescore(make_window, tmp_path, monkeypatch, qtbot):
+    window = make_window(restore_session=False)
+    window.model.set_seed([Note(i * 480, 48 + i, 480) for i in range(4)])
+    take = window.model.new_take()
+    window.model.add_notes([Note(1920 + i * 480, 55 + i, 480, role=GENERATED, take=take) for i in range(4)])
+    target = tmp_path / "out.musicxml"
+    monkeypatch.setattr("app.documents.QFileDialog.getSaveFileName", lambda *a, **k: (str(target), ""))
+    window.actions.export_musicxml.trigger()
+    text = target.read_text()
+    assert "<score-partwise" in text and text.count("<note") >= 8
+
+    opened = []
+    monkeypatch.setattr("core.musescore.require_musescore", lambda *a, **k: Path("/usr/bin/mscore3"))
+    monkeypatch.setattr("core.musescore.open_in_musescore", lambda path, exe=None: opened.append(Path(path)))
+    window.actions.open_musescore.trigger()
+    assert opened and opened[0].exists() and "<score-partwise" in opened[0].read_text()
+
+
+def test_open_in_musescore_without_musescore_says_where_to_get_it(make_window, monkeypatch, qtbot):
+    from core.musescore import MuseScoreNotFound
+
+    def missing(*args, **kwargs):
+        raise MuseScoreNotFound("MuseScore was not found. Install MuseScore 4 from https://musescore.org/download")
+
+    monkeypatch.setattr("core.musescore.require_musescore", missing)
+    window = make_window(restore_session=False)
+    window.model.set_seed([Note(0, 60, 480)])
+    with qtbot.waitSignal(window.errorShown) as blocker:
+        window.actions.open_musescore.trigger()
+    assert "musescore.org" in blocker.args[0]
