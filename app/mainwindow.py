@@ -210,6 +210,7 @@ class MainWindow(DocumentsMixin, QMainWindow):
         self.corpus_panel.pieceActivated.connect(self.open_file)
         self.training_panel.runSaved.connect(lambda run: self.generation_panel.add_run(run))
         self.generation_panel.generatingChanged.connect(self._generating_changed)
+        self.generation_panel.noteStreamed.connect(self._note_streamed)
         self.transport.positionChanged.connect(lambda tick: self.set_playhead(int(tick), from_player=True))
         self.transport.playingChanged.connect(self._playing_changed)
         self.transport.failed.connect(self.show_error)
@@ -290,6 +291,7 @@ class MainWindow(DocumentsMixin, QMainWindow):
             self.model.add_notes([Note(n.start, n.pitch, n.duration, n.velocity, GENERATED, take) for n in carried])
 
     def _generating_changed(self, running: bool) -> None:
+        self._stream_playback(running)
         self.actions.generate.setEnabled(not running)
         self.actions.continue_here.setEnabled(not running and bool(self.roll.view.selection))
         self.actions.stop_generation.setEnabled(running)
@@ -311,6 +313,26 @@ class MainWindow(DocumentsMixin, QMainWindow):
         self.statusBar().showMessage(f"Corpus {source} imported; the Training panel will learn from it", 8000)
 
     # --- transport -------------------------------------------------------------------------
+    def _stream_playback(self, starting: bool) -> None:
+        """With "Play as it is written": play the take from the seed's end while it is generated."""
+        from core.timeline import Timeline
+
+        if starting and self.generation_panel.play_while.isChecked():
+            meter = self.model.meter
+            timeline = Timeline(meter.ticks_per_quarter, [(0, meter.tempo_qpm)])
+            timeline.add_program(0, 0, self.program)
+            self._live_timeline = timeline
+            seed_end = max((n.end for n in self.model.seed_notes()), default=0)
+            self.transport.play(timeline, seed_end)
+        elif not starting and getattr(self, "_live_timeline", None) is not None:
+            self._live_timeline.close()  # the player finishes what is there, then stops
+            self._live_timeline = None
+
+    def _note_streamed(self, note: Note) -> None:
+        timeline = getattr(self, "_live_timeline", None)
+        if timeline is not None:
+            timeline.add_note(note.start, note.duration, note.pitch, note.velocity)
+
     def toggle_play(self) -> None:
         if self.transport.playing:
             self.transport.stop()

@@ -14,6 +14,7 @@ from pathlib import Path
 import symusic
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDoubleSpinBox,
     QFileDialog,
@@ -79,6 +80,7 @@ class GenerationPanel(QWidget):
     failed = Signal(str, str)
     status = Signal(str)
     generatingChanged = Signal(bool)
+    noteStreamed = Signal(object)  # each Note of the first variation as it is written (live playback)
 
     def __init__(self, model: NoteModel, parent=None):
         super().__init__(parent)
@@ -106,6 +108,8 @@ class GenerationPanel(QWidget):
         self.seed = self._spin(-1, 2**31 - 1, -1, "Random seed: the same seed and settings give the same take "
                                                   "(random: a new one each time)")
         self.seed.setSpecialValueText("random")
+        self.play_while = QCheckBox("Play as it is written", self)
+        self.play_while.setToolTip("Hear the first take through the chosen output while the model writes it")
         form = QFormLayout()
         form.addRow("Model", self.model_box)
         form.addRow("Temperature", self.temperature)
@@ -114,6 +118,7 @@ class GenerationPanel(QWidget):
         form.addRow("Bars", self.bars)
         form.addRow("Variations", self.variations)
         form.addRow("Random seed", self.seed)
+        form.addRow("", self.play_while)
         self.generate_button = QPushButton("Generate", self)
         self.generate_button.setToolTip("Continue the seed (Ctrl+Return)")
         self.stop_button = QPushButton("Stop", self)
@@ -206,7 +211,6 @@ class GenerationPanel(QWidget):
         self._notes_received = 0
         self.info.setText("Loading the model…")
         self.runner.start(generation_job(self.cache, run_dir, prompt, self.settings(), count))
-        self.generatingChanged.emit(True)
 
     def stop(self) -> None:
         if self.runner.running:
@@ -225,6 +229,8 @@ class GenerationPanel(QWidget):
             note = Note(scale_ticks(n.time, self._tpq), n.pitch, max(1, scale_ticks(n.duration, self._tpq)),
                         n.velocity or 80, GENERATED, self._takes[event.variation])
             self.model.add_notes([note])
+            if event.variation == 0:
+                self.noteStreamed.emit(note)
             self._notes_received += 1
             if self._notes_received % 16 == 1:
                 self.info.setText(f"Writing… {self._notes_received} notes, bar {event.bar}")
@@ -252,7 +258,8 @@ class GenerationPanel(QWidget):
         runs = [self.model_box.itemData(i) for i in range(self.model_box.count())]
         return {"model": self.run_dir, "runs": [r for r in runs if r not in ("", CHOOSE, None)],
                 "temperature": self.temperature.value(), "top_k": self.top_k.value(), "top_p": self.top_p.value(),
-                "bars": self.bars.value(), "variations": self.variations.value(), "seed": self.seed.value()}
+                "bars": self.bars.value(), "variations": self.variations.value(), "seed": self.seed.value(),
+                "play_while": self.play_while.isChecked()}
 
     def restore(self, state: dict) -> None:
         for run in state.get("runs", []):
@@ -266,3 +273,4 @@ class GenerationPanel(QWidget):
                          ("bars", self.bars), ("variations", self.variations), ("seed", self.seed)):
             if key in state:
                 box.setValue(state[key])
+        self.play_while.setChecked(bool(state.get("play_while", False)))

@@ -7,7 +7,6 @@ the GUI thread. The window only calls `play`, `stop`, `set_loop`, `set_tempo_fac
 
 from __future__ import annotations
 
-import symusic
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QLabel, QToolBar
 
@@ -33,7 +32,7 @@ class PlayerSignals(QObject):
 
 
 class QtPlayer(Player):
-    def __init__(self, output, score: symusic.Score, signals: PlayerSignals, **kwargs):
+    def __init__(self, output, score, signals: PlayerSignals, **kwargs):
         super().__init__(output, score, **kwargs)
         self.signals = signals
 
@@ -102,7 +101,8 @@ class Transport(QObject):
                 pass
             self.output = None
 
-    def play(self, score: symusic.Score, from_tick: int = 0) -> bool:
+    def play(self, score, from_tick: int = 0) -> bool:
+        """Play a `symusic.Score`, or a `core.timeline.Timeline` still being filled (streaming)."""
         self.stop()
         try:
             output = self._open_output()

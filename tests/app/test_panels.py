@@ -243,3 +243,21 @@ def test_failed_generation_leaves_no_empty_take(make_window, qtbot, tmp_path):
     with qtbot.waitSignal(window.errorShown, timeout=10000):
         window.actions.generate.trigger()
     assert window.model.takes == []
+
+
+def test_play_as_it_is_written_sends_the_take_while_generating(make_window, qtbot, tiny_run):
+    window = make_window(restore_session=False)
+    window.model.set_seed([Note(0, 48, 480), Note(480, 55, 480)])
+    window.transport_bar.tempo.setValue(400)
+    panel = window.generation_panel
+    panel.add_run(str(tiny_run), select=True)
+    panel.bars.setValue(1)
+    panel.seed.setValue(2)
+    panel.play_while.setChecked(True)
+    with qtbot.waitSignal(panel.runner.finished, timeout=60000):
+        window.actions.generate.trigger()
+    assert window.actions.play.isChecked() or window.outputs  # playback started with the generation
+    qtbot.waitUntil(lambda: not window.actions.play.isChecked(), timeout=20000)
+    played = [m.note for _, m in window.outputs[0].sent if m.type == "note_on" and m.velocity > 0]
+    written = [n.pitch for n in window.model.take_notes(0)]
+    assert written and sorted(played) == sorted(written)  # the take, not the seed
