@@ -261,3 +261,32 @@ def test_play_as_it_is_written_sends_the_take_while_generating(make_window, qtbo
     played = [m.note for _, m in window.outputs[0].sent if m.type == "note_on" and m.velocity > 0]
     written = [n.pitch for n in window.model.take_notes(0)]
     assert written and sorted(played) == sorted(written)  # the take, not the seed
+
+
+def test_full_model_report_runs_evaluate_run_with_the_chosen_model_and_corpus(make_window, qtbot, monkeypatch,
+                                                                              tiny_data):
+    import symusic
+
+    from core.report.data import GENERATED, compare_sets_to_training
+
+    calls = []
+
+    def fake_evaluate_run(model_dir, data, *, settings, progress, cancel):
+        calls.append((model_dir, data))
+        progress("learning figures")
+        piece = symusic.Score(str(sorted(tiny_data.glob("*.mid"))[0]))
+        report = compare_sets_to_training({GENERATED: [("g", piece)]}, [("t", piece)], use_music21=False)
+        report.title = "fake report"
+        return report
+
+    monkeypatch.setattr("core.evaluation.evaluate_run", fake_evaluate_run)
+    window = make_window(restore_session=False)
+    with qtbot.waitSignal(window.corpus_panel.corpusImported, timeout=60000):
+        window.corpus_panel.import_source(str(tiny_data))
+    window.generation_panel.add_run("/some/run", select=True)
+    panel = window.evaluation_panel
+    with qtbot.waitSignal(panel.runner.finished, timeout=60000):
+        panel.full_button.click()
+    assert calls == [("/some/run", str(tiny_data))]
+    assert panel.progress.text() == "fake report"
+    assert panel.table.rowCount() > 5
