@@ -11,7 +11,7 @@ import torch
 def apply_temperature(logits: torch.Tensor, temperature: float) -> torch.Tensor:
     if temperature <= 0:
         raise ValueError("temperature must be > 0")
-    return logits / temperature
+    return logits if temperature == 1.0 else logits / temperature
 
 
 def apply_mask(logits: torch.Tensor, allowed: torch.Tensor) -> torch.Tensor:
@@ -31,8 +31,8 @@ def top_p_filter(logits: torch.Tensor, p: float) -> torch.Tensor:
     if p >= 1.0:
         return logits
     sorted_logits, order = torch.sort(logits, descending=True, dim=-1)
-    cumulative = torch.softmax(sorted_logits, dim=-1).cumsum(dim=-1)
-    remove = cumulative - torch.softmax(sorted_logits, dim=-1) >= p  # keeps the first token always
+    probs = torch.softmax(sorted_logits, dim=-1)
+    remove = probs.cumsum(dim=-1) - probs >= p  # keeps the first token always
     sorted_logits = sorted_logits.masked_fill(remove, float("-inf"))
     return torch.full_like(logits, float("-inf")).scatter(-1, order, sorted_logits)
 
