@@ -1,8 +1,9 @@
 """A real JACK server for the MIDI tests (`jackd -d dummy`: no sound card needed).
 
-Each server gets its own name (JACK_DEFAULT_SERVER) so that tests never touch a JACK server
-someone else is running on the machine. The session server serves most tests; a test that
-kills its server asks for `private_jack_server` instead.
+Each server gets its own name (JACK_DEFAULT_SERVER, set only while a test runs) so that tests
+never touch a JACK server someone else is running on the machine, and tests elsewhere never
+meet ours. One server serves the session; a test that stops its server asks for
+`private_jack_server` instead.
 """
 
 from __future__ import annotations
@@ -67,32 +68,29 @@ class JackServer:
 
 
 @pytest.fixture(scope="session")
-def jack_server(tmp_path_factory):
-    """A running JACK server that this process's rtmidi JACK clients connect to."""
+def jack_process(tmp_path_factory):
+    """One jackd for the whole session (started on first use, stopped at the end)."""
     if shutil.which("jackd") is None:
         pytest.skip("jackd not installed (Debian: apt install jackd2; ./test installs it)")
     server = JackServer(f"partita-test-{os.getpid()}", tmp_path_factory.mktemp("jack"))
-    previous = os.environ.get("JACK_DEFAULT_SERVER")
     server.start()
-    os.environ["JACK_DEFAULT_SERVER"] = server.name
     yield server
-    _restore("JACK_DEFAULT_SERVER", previous)
     server.stop()
 
 
 @pytest.fixture
-def private_jack_server(jack_server, tmp_path):
-    """A second JACK server for one test (which may stop it); the session server comes back after."""
+def jack_server(jack_process, monkeypatch):
+    """The session's JACK server, made the default for clients this test opens (only during the
+    test, so that other test folders never meet it)."""
+    monkeypatch.setenv("JACK_DEFAULT_SERVER", jack_process.name)
+    return jack_process
+
+
+@pytest.fixture
+def private_jack_server(jack_process, tmp_path, monkeypatch):
+    """A JACK server of this test's own (which it may stop)."""
     server = JackServer(f"partita-private-{os.getpid()}-{time.monotonic_ns() % 10**6}", tmp_path)
     server.start()
-    os.environ["JACK_DEFAULT_SERVER"] = server.name
+    monkeypatch.setenv("JACK_DEFAULT_SERVER", server.name)
     yield server
-    os.environ["JACK_DEFAULT_SERVER"] = jack_server.name
     server.stop()
-
-
-def _restore(key: str, value: str | None) -> None:
-    if value is None:
-        os.environ.pop(key, None)
-    else:
-        os.environ[key] = value
