@@ -1,0 +1,316 @@
+"""Our transformer beside Hugging Face's GPT-2 with identical dimensions: training and generation.
+
+Both models are built from the same preset (layers, heads, width, context, dropout, tied
+embeddings, vocabulary of the cello-suite tokenizer), trained on the same batches
+(`core.dataset.BatchSampler` over the 42 real cello-suite movements) with the same AdamW
+settings and gradient clipping, and asked to sample with the same temperature, top-k and
+top-p. The two sides run interleaved (ours, HF, ours, HF, ...) in one process, so load from
+other work on the machine hits both alike; figures are medians over the repeats.
+
+What the columns count:
+* training tokens/s: target tokens (not padding) per second of a whole optimizer step
+  (forward, loss, backward, clip, AdamW).
+* model FLOPs per token = 6 x N + 12 x n_layer x n_embd x block_size (the PaLM/nanoGPT
+  estimate: N = parameters taking part in matrix products, i.e. every parameter except
+  position embeddings, LayerNorms and biases, with the tied embedding counted once, as the
+  output projection; attention counted over the full T x T square). "% of matmul peak" is
+  that rate over the fp32 `torch.mm` throughput of 2048x2048 matrices measured in this run.
+* generation tokens/s at batch 1 and 8: new tokens per second after a 64-token seed from the
+  Prelude of BWV 1007, KV cache on both sides. "ours (stream)" is `stream_generation` end to
+  end (tokenizing the seed, grammar mask, bar counting, notes as they complete); "ours (raw)"
+  is the bare model + `sample_next_token` loop, the work HF `generate` does.
+* peak memory: growth of the process's max RSS (`resource.getrusage`) during 5 training steps
+  or one batch-8 generation, each in a fresh subprocess, over its RSS after building the model.
+
+    .venv/bin/python benchmarks/model_vs_hf.py [--presets tiny,small] [--repeats 5] [--no-memory]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+from dataclasses import replace
+
+import torch
+import torch.nn.functional as F
+from _common import (
+    CELLO_SEED,
+    cello_tokens,
+    interleaved,
+    machine,
+    matmul_peak_gflops,
+    median,
+    medians,
+    rates,
+    table,
+)
+
+from core.dataset import IGNORE, BatchSampler
+from core.model import PRESETS, ModelConfig, Transformer
+from core.training import TrainConfig, _optimizer
+
+BATCH = 16  # training batch, as `partita train` uses by default
+SEED_TOKENS = 64  # generation seed length
+NEW_TOKENS = 96  # tokens sampled per generation run
+TEMPERATURE, TOP_K, TOP_P = 1.0, 32, 0.95
+TRAIN = TrainConfig(data="", out="")  # the optimizer settings `partita train` uses
+
+
+# --- the two models --------------------------------------------------------------------
+def build_pair(config: ModelConfig, tokenizer) -> tuple[Transformer, torch.nn.Module]:
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    torch.manual_seed(0)
+    ours = Transformer(config)
+    hf_config = GPT2Config(
+        n_layer=config.n_layer, n_head=config.n_head, n_embd=config.n_embd, n_positions=config.block_size,
+        vocab_size=config.vocab_size, resid_pdrop=config.dropout, embd_pdrop=config.dropout,
+        attn_pdrop=config.dropout, tie_word_embeddings=True, bos_token_id=tokenizer.bos_id,
+        eos_token_id=tokenizer.eos_id, pad_token_id=tokenizer.pad_id,
+    )
+    hf = GPT2LMHeadModel(hf_config)
+    return ours, hf
+
+
+def matmul_parameters(model: torch.nn.Module) -> int:
+    """Parameters that take part in matrix products (see the module docstring)."""
+    total = 0
+    for name, parameter in model.named_parameters():  # tied weights are listed once
+        if parameter.dim() == 2 and "wpe" not in name:
+            total += parameter.numel()
+    return total
+
+
+def flops_per_token(config: ModelConfig, parameters: int) -> float:
+    return 6 * parameters + 12 * config.n_layer * config.n_embd * config.block_size
+
+
+# --- training --------------------------------------------------------------------------
+def hf_loss(hf: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """The same loss as ours: cross-entropy of every position against its own target."""
+    logits = hf(input_ids=x).logits
+    return F.cross_entropy(logits.view(-1, logits.size(-1)), y.reshape(-1), ignore_index=IGNORE)
+
+
+def hf_optimizer(hf: torch.nn.Module) -> torch.optim.AdamW:
+    """AdamW as the usual recipe builds it, with our settings (decay on matrices only)."""
+    decay = [p for p in hf.parameters() if p.dim() >= 2]
+    no_decay = [p for p in hf.parameters() if p.dim() < 2]
+    groups = [{"params": decay, "weight_decay": TRAIN.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+    return torch.optim.AdamW(groups, lr=TRAIN.learning_rate, betas=(0.9, 0.95))
+
+
+def training_step(model, loss_fn, optimizer, x, y) -> None:
+    loss = loss_fn(model, x, y)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), TRAIN.grad_clip)
+    optimizer.step()
+
+
+def ours_loss(model: Transformer, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    return model(x, y)[1]
+
+
+def training_rates(ours, hf, sampler: BatchSampler, repeats: int, steps: int = 2) -> dict[str, list[float]]:
+    ours.train()
+    hf.train()
+    ours_opt = _optimizer(ours, TRAIN, torch.device("cpu"))
+    hf_opt = hf_optimizer(hf)
+    counter = iter(range(10**9))
+
+    def side(model, loss_fn, optimizer):
+        def measure() -> tuple[float, float]:
+            batches = [sampler.batch(next(counter)) for _ in range(steps)]
+
+            def work() -> int:
+                for x, y in batches:
+                    training_step(model, loss_fn, optimizer, x, y)
+                return sum(int((y != IGNORE).sum()) for _, y in batches)
+            return rates(work)
+        return measure
+
+    return interleaved({"ours": side(ours, ours_loss, ours_opt), "hf": side(hf, hf_loss, hf_opt),
+                        "peak": matmul_peak_gflops}, repeats)
+
+
+# --- generation ------------------------------------------------------------------------
+def seed_ids(tokenizer) -> list[int]:
+    from core.scores import load_score
+
+    return [tokenizer.bos_id, *tokenizer.encode(load_score(CELLO_SEED))][:SEED_TOKENS]
+
+
+@torch.inference_mode()
+def ours_raw(model: Transformer, seed: list[int], batch: int) -> int:
+    """The bare loop: prefill the cache, then one token at a time through the model and sampler."""
+    from core.sampling import sample_next_token
+
+    generator = torch.Generator().manual_seed(0)
+    cache = model.new_cache(batch)
+    logits, _ = model(torch.tensor([seed] * batch), cache=cache)
+    for _ in range(NEW_TOKENS):
+        token = sample_next_token(logits[:, -1, :], temperature=TEMPERATURE, top_k=TOP_K, top_p=TOP_P,
+                                  generator=generator)
+        logits, _ = model(token.view(-1, 1), cache=cache)
+    return batch * NEW_TOKENS
+
+
+def ours_stream(loaded, prompt, batch: int) -> int:
+    """`stream_generation` end to end; returns the tokens it wrote."""
+    from core.generation import GenerationSettings, stream_generation
+
+    settings = GenerationSettings(bars=1000, temperature=TEMPERATURE, top_k=TOP_K, top_p=TOP_P, seed=0,
+                                  max_tokens=NEW_TOKENS)
+    return sum(1 for _ in stream_generation(loaded, prompt, settings, variations=batch))
+
+
+@torch.inference_mode()
+def hf_generate(hf, seed: list[int], batch: int) -> int:
+    torch.manual_seed(0)
+    out = hf.generate(torch.tensor([seed] * batch), attention_mask=torch.ones(batch, len(seed), dtype=torch.long),
+                      do_sample=True, temperature=TEMPERATURE, top_k=TOP_K, top_p=TOP_P, use_cache=True,
+                      max_new_tokens=NEW_TOKENS, min_new_tokens=NEW_TOKENS)
+    return batch * (out.shape[1] - len(seed))
+
+
+def generation_rates(ours, hf, tokenizer, batch: int, repeats: int) -> dict[str, list[float]]:
+    from core.checkpoint import LoadedModel
+    from core.scores import load_score
+
+    ours.eval()
+    hf.eval()
+    seed = seed_ids(tokenizer)
+    loaded = LoadedModel(ours, tokenizer, {}, CELLO_SEED.parent)
+    # A prompt whose encoding is the same 64-token seed: cut the Prelude where the seed ends.
+    prompt = load_score(CELLO_SEED)
+
+    def rate(fn):
+        return lambda: rates(fn)
+
+    stream_prompt = _prompt_of_about(prompt, tokenizer, SEED_TOKENS)
+    return interleaved({
+        "ours (stream)": rate(lambda: ours_stream(loaded, stream_prompt, batch)),
+        "ours (raw)": rate(lambda: ours_raw(ours, seed, batch)),
+        "hf": rate(lambda: hf_generate(hf, seed, batch)),
+    }, repeats)
+
+
+def _prompt_of_about(score, tokenizer, tokens: int):
+    """The longest opening of `score` (whole beats) whose encoding has at most `tokens` ids."""
+    beat = score.tpq
+    best = score.clip(0, beat, clip_end=True)
+    for beats in range(1, 64):
+        part = score.clip(0, beats * beat, clip_end=True)
+        if len(tokenizer.encode(part)) + 1 > tokens:
+            break
+        best = part
+    return best
+
+
+# --- memory (fresh subprocesses) -------------------------------------------------------
+def memory_probe(side: str, task: str, preset: str) -> None:
+    """Run in a subprocess: print the max-RSS growth (MiB) of one task."""
+    tokenizer, pieces = cello_tokens()
+    config = replace(PRESETS[preset], vocab_size=len(tokenizer))
+    if side == "ours":
+        torch.manual_seed(0)
+        model = Transformer(config)
+        loss_fn, optimizer = ours_loss, _optimizer(model, TRAIN, torch.device("cpu"))
+    else:
+        model = build_pair(config, tokenizer)[1]
+        loss_fn, optimizer = hf_loss, hf_optimizer(model)
+    sampler = BatchSampler(pieces, tokenizer, config.block_size, BATCH, seed=0)
+    batches = [sampler.batch(i) for i in range(5)]
+    seed = seed_ids(tokenizer)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    if task == "train":
+        model.train()
+        for x, y in batches:
+            training_step(model, loss_fn, optimizer, x, y)
+    else:
+        model.eval()
+        ours_raw(model, seed, 8) if side == "ours" else hf_generate(model, seed, 8)
+    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps({"mib": (after - before) / 1024}))
+
+
+def measure_memory(side: str, task: str, preset: str) -> float:
+    out = subprocess.run([sys.executable, __file__, "--memory-probe", side, task, preset],
+                         capture_output=True, text=True, check=False)
+    for line in out.stdout.splitlines():
+        if line.startswith("{"):
+            return float(json.loads(line)["mib"])
+    print(out.stderr[-2000:], file=sys.stderr)
+    return float("nan")
+
+
+# --- the report ------------------------------------------------------------------------
+def run(presets: list[str], repeats: int, memory: bool) -> str:
+    tokenizer, pieces = cello_tokens()
+    sections = [f"Machine: {machine()}, load average {os.getloadavg()[0]:.1f} at the start. Batches from the 42 "
+                f"cello-suite movements (vocabulary {len(tokenizer)}); medians of {repeats} interleaved rounds. "
+                "Ratios are given by wall clock and by process CPU time (robust to other work on the machine)."]
+    train_rows, gen_rows, mem_rows = [], [], []
+    for preset in presets:
+        config = replace(PRESETS[preset], vocab_size=len(tokenizer))
+        ours, hf = build_pair(config, tokenizer)
+        n = matmul_parameters(ours)
+        per_token = flops_per_token(config, n)
+        sampler = BatchSampler(pieces, tokenizer, config.block_size, BATCH, seed=0)
+        measured = training_rates(ours, hf, sampler, repeats)
+        peak = median(measured["peak"])
+        (ours_rate, ours_cpu), (hf_rate, hf_cpu) = medians(measured["ours"]), medians(measured["hf"])
+        train_rows.append([preset, f"{n / 1e6:.2f} M", f"{per_token / 1e6:.2f} M", ours_rate, hf_rate,
+                           f"{ours_rate / hf_rate:.2f}x", f"{ours_cpu / hf_cpu:.2f}x", peak,
+                           f"{100 * ours_rate * per_token / 1e9 / peak:.0f} %",
+                           f"{100 * hf_rate * per_token / 1e9 / peak:.0f} %"])
+        for batch in (1, 8):
+            g = generation_rates(ours, hf, tokenizer, batch, repeats)
+            (stream, stream_cpu), (raw, raw_cpu), (ref, ref_cpu) = (
+                medians(g["ours (stream)"]), medians(g["ours (raw)"]), medians(g["hf"]))
+            gen_rows.append([preset, batch, stream, raw, ref, f"{stream / ref:.2f}x", f"{raw / ref:.2f}x",
+                             f"{stream_cpu / ref_cpu:.2f}x", f"{raw_cpu / ref_cpu:.2f}x"])
+        if memory:
+            for task in ("train", "generate"):
+                a, b = measure_memory("ours", task, preset), measure_memory("hf", task, preset)
+                label = f"{BATCH}x{config.block_size} training, 5 steps" if task == "train" else \
+                    f"batch 8, {SEED_TOKENS}+{NEW_TOKENS} tokens"
+                mem_rows.append([preset, label, a, b, f"{a / b:.2f}x" if b else "n/a"])
+        del ours, hf
+    sections.append("### Training (fp32, CPU)\n\n" + table(
+        ["preset", "params N", "FLOPs/token", "ours tok/s", "HF tok/s", "ours/HF", "ours/HF (CPU time)",
+         "matmul peak GFLOP/s", "ours % of peak", "HF % of peak"], train_rows))
+    sections.append(f"### Generation with KV cache ({SEED_TOKENS}-token cello seed, {NEW_TOKENS} new tokens, "
+                    f"temperature {TEMPERATURE}, top-k {TOP_K}, top-p {TOP_P})\n\n" + table(
+                        ["preset", "batch", "ours stream tok/s", "ours raw tok/s", "HF generate tok/s",
+                         "stream/HF", "raw/HF", "stream/HF (CPU time)", "raw/HF (CPU time)"], gen_rows))
+    if mem_rows:
+        sections.append("### Peak memory (max-RSS growth in a fresh process, MiB)\n\n" + table(
+            ["preset", "work", "ours", "HF", "ours/HF"], mem_rows))
+    return "\n\n".join(sections)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--presets", default="tiny,small")
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--no-memory", action="store_true")
+    parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    parser.add_argument("--memory-probe", nargs=3, metavar=("SIDE", "TASK", "PRESET"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    if args.memory_probe:
+        memory_probe(*args.memory_probe)
+        return
+    print("## Model: ours vs Hugging Face GPT-2\n")
+    print(run(args.presets.split(","), args.repeats, not args.no_memory))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,113 @@
+"""What each training lever buys: variants of one training step, interleaved, beside HF GPT-2.
+
+Every variant trains its own copy of the same model on the same cello-suite batches. Rows:
+* ours: `core.model.Transformer` as `partita train` runs it (fp32, AdamW foreach);
+* fused AdamW: `torch.optim.AdamW(fused=True)` (CPU fused kernel);
+* no attention dropout: dropout on the attention probabilities off (residual and embedding
+  dropout kept), which lets SDPA use its fused kernel in training; changes the regulariser;
+* bf16 autocast: matrix products in bfloat16 (`torch.autocast("cpu")`), weights and optimizer
+  in fp32; changes numerics;
+* both of the last two;
+* torch.compile (only with --compile; its first step compiles for minutes on 2 cores).
+Figures: median tokens per second of process CPU time (robust on a shared machine) and of
+wall time, and the speed-up over HF GPT-2 of identical dimensions.
+
+    .venv/bin/python benchmarks/training_levers.py [--preset tiny] [--repeats 4] [--compile]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from dataclasses import replace
+
+import torch
+from _common import cello_tokens, interleaved, machine, medians, rates, table
+from model_vs_hf import BATCH, TRAIN, build_pair, hf_loss, hf_optimizer, ours_loss, training_step
+
+from core.dataset import IGNORE, BatchSampler
+from core.model import PRESETS, Transformer
+from core.training import _optimizer
+
+
+def bf16_loss(model, x, y):
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        return model(x, y)[1]
+
+
+def variants(config, tokenizer, compile_too: bool) -> dict:
+    def fresh(attention_dropout: bool = True) -> Transformer:
+        torch.manual_seed(0)
+        model = Transformer(config).train()
+        if not attention_dropout:
+            for block in model.blocks:
+                block.attn.dropout = 0.0
+        return model
+
+    cpu = torch.device("cpu")
+    ours = fresh()
+    fused = fresh()
+    no_attn = fresh(False)
+    bf16 = fresh()
+    both = fresh(False)
+    hf = build_pair(config, tokenizer)[1].train()
+    table_ = {
+        "ours (as trained)": (ours, ours_loss, _optimizer(ours, TRAIN, cpu)),
+        "fused AdamW": (fused, ours_loss, torch.optim.AdamW(fused.parameters(), lr=TRAIN.learning_rate,
+                                                             betas=(0.9, 0.95), weight_decay=TRAIN.weight_decay,
+                                                             fused=True)),
+        "no attention dropout": (no_attn, ours_loss, _optimizer(no_attn, TRAIN, cpu)),
+        "bf16 autocast": (bf16, bf16_loss, _optimizer(bf16, TRAIN, cpu)),
+        "no attention dropout + bf16": (both, bf16_loss, _optimizer(both, TRAIN, cpu)),
+        "HF GPT-2": (hf, hf_loss, hf_optimizer(hf)),
+    }
+    if compile_too:
+        compiled = fresh()
+        table_["torch.compile"] = (torch.compile(compiled), ours_loss, _optimizer(compiled, TRAIN, cpu))
+    return table_
+
+
+def run(preset: str, repeats: int, compile_too: bool) -> str:
+    tokenizer, pieces = cello_tokens()
+    config = replace(PRESETS[preset], vocab_size=len(tokenizer))
+    sampler = BatchSampler(pieces, tokenizer, config.block_size, BATCH, seed=0)
+    def side(model, loss_fn, optimizer):
+        counter = iter(range(10**9))  # each variant sees the same batches in the same order
+
+        def measure():
+            x, y = sampler.batch(next(counter))
+
+            def work() -> int:
+                training_step(model, loss_fn, optimizer, x, y)
+                return int((y != IGNORE).sum())
+            return rates(work)
+        return measure
+
+    sides = {name: side(*parts) for name, parts in variants(config, tokenizer, compile_too).items()}
+    measured = {name: medians(values) for name, values in interleaved(sides, repeats).items()}
+    hf_wall, hf_cpu = measured["HF GPT-2"]
+    base_wall, base_cpu = measured["ours (as trained)"]
+    rows = [[name, wall, cpu, f"{cpu / base_cpu:.2f}x", f"{cpu / hf_cpu:.2f}x", f"{wall / hf_wall:.2f}x"]
+            for name, (wall, cpu) in measured.items()]
+    caption = (f"Preset `{preset}`, batch {BATCH} x {config.block_size} cello-suite tokens, one step per round, "
+               f"median of {repeats} interleaved rounds. Machine: {machine()}, load average "
+               f"{os.getloadavg()[0]:.1f}.")
+    return caption + "\n\n" + table(
+        ["variant", "tok/s (wall)", "tok/s (CPU time)", "vs ours (CPU)", "vs HF (CPU)", "vs HF (wall)"], rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--preset", default="tiny")
+    parser.add_argument("--repeats", type=int, default=4)
+    parser.add_argument("--compile", action="store_true")
+    parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    print("## Training levers\n")
+    print(run(args.preset, args.repeats, args.compile))
+
+
+if __name__ == "__main__":
+    main()
