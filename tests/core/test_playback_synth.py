@@ -65,3 +65,15 @@ def test_missing_soundfont_names_the_file_and_the_fix(monkeypatch, tmp_path):
     monkeypatch.setenv("PARTITA_SOUNDFONT", str(tmp_path / "nowhere.sf2"))
     with pytest.raises(SynthUnavailable, match="no General MIDI SoundFont found.*fluid-soundfont-gm"):
         FluidSynthOutput()
+
+
+@needs_synth
+def test_play_command_renders_a_file_to_wav(tmp_path):
+    from core.cli import main
+    from core.recording import save_midi
+
+    source = tmp_path / "line.mid"
+    save_midi(cello_line(), source)
+    assert main(["play", str(source), "--wav", str(tmp_path / "line.wav")]) == 0
+    with wave.open(str(tmp_path / "line.wav")) as wav:
+        assert wav.getnframes() / wav.getframerate() >= 2.0
