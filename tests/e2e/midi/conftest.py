@@ -65,6 +65,9 @@ class JackServer:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait(5)
+        # Clients of a stopped server leave their semaphores behind; they carry our unique name.
+        for leftover in Path("/dev/shm").glob(f"jack_sem.*_{self.name}_*"):
+            leftover.unlink(missing_ok=True)
 
 
 @pytest.fixture(scope="session")
