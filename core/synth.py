@@ -96,16 +96,18 @@ class FluidSynthOutput(mido.ports.BaseOutput):
     """A live output that plays through a FluidSynth process (the built-in synth).
 
     `audio_driver` is FluidSynth's (-a): None lets it choose the platform default; "jack"
-    plays into JACK. Send mido Messages or raw bytes, as to any output; `destination_present`
+    plays into JACK; "file" writes `settings={"audio.file.name": path}` (else ./fluidsynth.wav). Send mido Messages or raw bytes, as to any output; `destination_present`
     is False once the process has exited.
     """
 
     def _open(self, soundfont: str | Path | None = None, audio_driver: str | None = None,
-              gain: float = 0.6, startup_timeout_s: float = 10.0, **_) -> None:
+              gain: float = 0.6, startup_timeout_s: float = 10.0, settings: dict | None = None, **_) -> None:
         program, font = require_synth(soundfont)
         command = [program, "-n", "-g", str(gain), "-o", "shell.prompt=", "-q"]
         if audio_driver:
             command += ["-a", audio_driver]
+        for key, value in (settings or {}).items():  # FluidSynth settings, e.g. audio.file.name
+            command += ["-o", f"{key}={value}"]
         command.append(str(font))
         # Its output goes to a file, never a pipe: a full pipe would stall the synth, then us.
         self._log = tempfile.TemporaryFile(mode="w+")

@@ -37,8 +37,9 @@ def test_render_wav_writes_sound_at_least_as_long_as_the_music(tmp_path):
 
 
 @needs_synth
-def test_live_output_drives_the_fluidsynth_shell_without_errors():
-    output = FluidSynthOutput(audio_driver="file")  # the file driver needs no sound card
+def test_live_output_drives_the_fluidsynth_shell_without_errors(tmp_path):
+    # The file driver needs no sound card (and must not write into the working folder).
+    output = FluidSynthOutput(audio_driver="file", settings={"audio.file.name": str(tmp_path / "live.wav")})
     player = Player(output, cello_line(), tempo_factor=8.0)
     player.play()
     assert player.wait(5) and player.state == "finished", player.error_message
