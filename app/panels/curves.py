@@ -96,9 +96,22 @@ class TrainingCurves(QWidget):
     def set_per_type(self, on: bool) -> None:
         """Show or hide the per-token-type curves (and their legend entries)."""
         self.per_type = on
+        if on:
+            self._make_type_curves()
         for name, curve in self.curves.items():
             if name.startswith("type:"):
                 self._show_type_curve(name, curve, on)
+        self.refresh()
+
+    def _make_type_curves(self) -> None:
+        for name in sorted(self.buffer.points):
+            if name.startswith("type:") and name not in self.curves:
+                metric = name.split(":")[1]
+                colour = TYPE_COLOURS[len([c for c in self.curves if c.startswith(f"type:{metric}:")])
+                                      % len(TYPE_COLOURS)]
+                curve = self._make(name, metric, None, colour, width=1, dashed=True)
+                self._show_type_curve(name, curve, self.per_type)
+                self.buffer.dirty.add(name)
 
     def _show_type_curve(self, name: str, curve: pg.PlotDataItem, on: bool) -> None:
         _, metric, token_type = name.split(":", 2)
@@ -123,13 +136,11 @@ class TrainingCurves(QWidget):
             self.buffer.add("val_perplexity", step, record["perplexity"])
             for token_type, figures in sorted(record.get("per_type", {}).items()):
                 for metric in ("loss", "accuracy"):
-                    name = f"type:{metric}:{token_type}"
-                    if name not in self.curves:
-                        colour = TYPE_COLOURS[len([c for c in self.curves if c.startswith(f"type:{metric}:")])
-                                              % len(TYPE_COLOURS)]
-                        curve = self._make(name, metric, None, colour, width=1, dashed=True)
-                        self._show_type_curve(name, curve, self.per_type)
-                    self.buffer.add(name, step, figures[metric])
+                    # buffered always; plotted (curves created) only once asked for: making a
+                    # pyqtgraph curve costs ~30 ms of the GUI thread, times 2 per token type
+                    self.buffer.add(f"type:{metric}:{token_type}", step, figures[metric])
+            if self.per_type:
+                self._make_type_curves()
 
     def refresh(self) -> None:
         """Push buffered points to their curves (the timer calls this at ~15 Hz)."""

@@ -179,12 +179,14 @@ def test_per_token_type_curves_appear_on_request(qtbot):
     curves.add_record({"event": "EvalResult", "step": 10, "loss": 2.0, "accuracy": 0.4, "perplexity": 7.4,
                        "per_type": {"Pitch": {"loss": 3.0, "accuracy": 0.2}, "Bar": {"loss": 0.1, "accuracy": 0.99}}})
     curves.refresh()
-    pitch = curves.curves["type:loss:Pitch"]
-    assert not pitch.isVisible()
+    assert "type:loss:Pitch" not in curves.curves  # no curve until asked for (keeps the GUI thread free)
     curves.set_per_type(True)
+    pitch = curves.curves["type:loss:Pitch"]
     assert pitch.isVisible() and pitch.getData()[1].tolist() == [3.0]
     labels = [label.text for _, label in curves.plots["loss"].legend.items]
     assert "Pitch" in labels
+    curves.set_per_type(False)
+    assert not pitch.isVisible()
 
 
 def test_resume_continues_from_the_saved_step(make_window, qtbot, tiny_data, tmp_path):
