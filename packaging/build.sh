@@ -2,7 +2,8 @@
 # Build the one-folder Linux bundle: packaging/build.sh [OUT_DIR]   (default /tmp/partita-bundle)
 #   OUT_DIR/dist/partita/partita       the executable (window; or the CLI: partita generate ...)
 #   OUT_DIR/dist/partita-<version>-linux-x86_64.tar.gz
-# PARTITA_MODEL_DIR=RUN_DIR bundles another run folder as the default model.
+# PARTITA_MODEL_DIR=RUN_DIR bundles another run folder as the default model; PARTITA_CLEAN_BUILD=1
+# ignores the analysis cached in OUT_DIR/work by an earlier build.
 # The work and output folders stay outside the repository (they are GBs while building).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -24,7 +25,8 @@ fi
 
 mkdir -p "$out"
 start=$(date +%s)
-"$python" -m PyInstaller --noconfirm --clean --log-level WARN \
+# The work folder caches the analysis (torch's is most of the time); PARTITA_CLEAN_BUILD=1 starts afresh.
+"$python" -m PyInstaller --noconfirm ${PARTITA_CLEAN_BUILD:+--clean} --log-level WARN \
     --workpath "$out/work" --distpath "$out/dist" "$root/packaging/partita.spec"
 bundle="$out/dist/partita"
 ln -sf partita "$bundle/partita-gui"

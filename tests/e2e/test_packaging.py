@@ -177,6 +177,9 @@ def test_spec_bundles_the_model_icons_and_corpora_and_excludes_nothing_partita_i
     assert not any(d.startswith("music21/corpus/") and d.split("/")[2] not in ("bach", "oneills1850")
                    for d in dests)
     assert namespace["coll"][0] == "COLLECT"
+    keep = namespace["keep"]  # the trim keeps what `import torch` and numpy need at run time
+    assert keep(("torch/bin/torch_shm_manager", "", "BINARY")) and keep(("torch/lib/libtorch_cpu.so", "", "BINARY"))
+    assert not keep(("torch/include/ATen/ATen.h", "", "DATA")) and not keep(("torch/bin/test_jit", "", "BINARY"))
     imported = set()
     for path in list((REPO / "core").rglob("*.py")) + list((REPO / "app").rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text())):
