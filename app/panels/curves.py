@@ -49,7 +49,7 @@ class TrainingCurves(QWidget):
         self.plots = {}
         for row, col, key, title, log_y in ((0, 0, "loss", "Loss (nats/token)", False),
                                            (0, 1, "accuracy", "Validation accuracy", False),
-                                           (1, 0, "perplexity", "Validation perplexity", True),
+                                           (1, 0, "perplexity", "Validation perplexity", False),
                                            (1, 1, "lr", "Learning rate", False)):
             plot = self.layout_widget.addPlot(row=row, col=col, title=title)
             plot.showGrid(x=True, y=True, alpha=0.2)

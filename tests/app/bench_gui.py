@@ -121,6 +121,8 @@ def bench_jobs() -> None:
     if not data.exists():
         print(f"\n(skipping the stall benchmark: {data} not found)")
         return
+    import torch._dynamo  # noqa: F401  (the app warms this up in the background after launch: app.main)
+
     folder = Path(tempfile.mkdtemp(prefix="partita-bench-"))
     window = MainWindow(QSettings(str(folder / "s.ini"), QSettings.Format.IniFormat), folder / "state",
                         restore_session=False)
