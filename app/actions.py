@@ -54,6 +54,8 @@ class Actions:
         self.snap = make("S&nap to grid", "G", "Snap note starts and lengths to the grid", checkable=True)
         self.snap.setChecked(True)
         self.clear_take = make("Delete &take", None, "Delete the take shown (its notes are lost)")
+        self.next_take = make("Ne&xt take", "Ctrl+PgDown", "Show the next take")
+        self.previous_take = make("Pre&vious take", "Ctrl+PgUp", "Show the previous take (or the seed alone)")
         # View
         self.zoom_in = make("Zoom &in", Std.ZoomIn, "Zoom in time (Ctrl+wheel in the roll)")
         self.zoom_out = make("Zoom &out", Std.ZoomOut, "Zoom out in time (Ctrl+wheel in the roll)")
@@ -106,6 +108,8 @@ class Actions:
         edit.addAction(self.clear_take)
         view = bar.addMenu("&View")
         view.addActions([self.zoom_in, self.zoom_out, self.zoom_fit])
+        view.addSeparator()
+        view.addActions([self.previous_take, self.next_take])
         self.view_menu = view
         transport = bar.addMenu("&Transport")
         transport.addActions([self.play, self.loop, self.rewind])

@@ -183,6 +183,8 @@ class MainWindow(DocumentsMixin, QMainWindow):
         a.tool_draw.triggered.connect(lambda: setattr(view, "tool", view.DRAW))
         a.snap.toggled.connect(lambda on: setattr(view, "snap_enabled", on))
         a.clear_take.triggered.connect(lambda: self.model.remove_take(self.model.current_take))
+        a.next_take.triggered.connect(lambda: self.model.set_current_take(self.model.current_take + 1))
+        a.previous_take.triggered.connect(lambda: self.model.set_current_take(self.model.current_take - 1))
         a.zoom_in.triggered.connect(lambda: view.zoom_time(1.25))
         a.zoom_out.triggered.connect(lambda: view.zoom_time(0.8))
         a.zoom_fit.triggered.connect(view.zoom_to_fit)

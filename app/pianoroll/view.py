@@ -306,6 +306,16 @@ class PianoRollView(QGraphicsView):
         if new:
             self.undo_stack.push(commands.replace_notes(self.model, "Transpose", new))
 
+    def shift_selection(self, ticks: int) -> None:
+        """Move the selected notes in time (never before the start)."""
+        notes = {i: self.model.note(i) for i in self.notes_item.selection}
+        if not notes:
+            return
+        ticks = max(ticks, -min(n.start for n in notes.values()))
+        if ticks:
+            new = {i: replace(n, start=n.start + ticks) for i, n in notes.items()}
+            self.undo_stack.push(commands.replace_notes(self.model, "Move notes", new))
+
     # --- snapping ------------------------------------------------------------------------
     @property
     def snap_ticks(self) -> int:
@@ -461,6 +471,11 @@ class PianoRollView(QGraphicsView):
         if event.key() in (Qt.Key.Key_Up, Qt.Key.Key_Down) and self.notes_item.selection:
             step = 12 if event.modifiers() & Qt.KeyboardModifier.ShiftModifier else 1
             self.transpose_selection(step if event.key() == Qt.Key.Key_Up else -step)
+            return
+        if event.key() in (Qt.Key.Key_Left, Qt.Key.Key_Right) and self.notes_item.selection:
+            step = self.model.meter.bar_ticks if event.modifiers() & Qt.KeyboardModifier.ShiftModifier \
+                else self.snap_ticks
+            self.shift_selection(step if event.key() == Qt.Key.Key_Right else -step)
             return
         super().keyPressEvent(event)
 

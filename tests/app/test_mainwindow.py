@@ -212,3 +212,16 @@ def test_open_in_musescore_without_musescore_says_where_to_get_it(make_window, m
     with qtbot.waitSignal(window.errorShown) as blocker:
         window.actions.open_musescore.trigger()
     assert "musescore.org" in blocker.args[0]
+
+
+def test_next_and_previous_take_actions(make_window):
+    window = make_window(restore_session=False)
+    for _ in range(2):
+        window.model.new_take()
+    window.model.set_current_take(0)
+    window.actions.next_take.trigger()
+    assert window.model.current_take == 1
+    window.actions.previous_take.trigger()
+    window.actions.previous_take.trigger()
+    assert window.model.current_take == -1  # the seed alone
+    assert window.roll.take_box.currentText() == "Seed only"

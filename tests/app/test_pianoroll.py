@@ -140,3 +140,16 @@ def test_seed_and_generated_notes_paint_in_distinct_colours(qtbot):
 
 def test_roles_default_to_seed():
     assert Note(0, 60, 1).role == SEED
+
+
+def test_arrow_keys_transpose_and_move_the_selection(qtbot):
+    roll, model, stack = make_roll(qtbot, [Note(480, 60, 240)])
+    roll.view.select_all()
+    qtbot.keyClick(roll.view, Qt.Key.Key_Up)
+    qtbot.keyClick(roll.view, Qt.Key.Key_Right)
+    qtbot.keyClick(roll.view, Qt.Key.Key_Left, Qt.KeyboardModifier.ShiftModifier)  # a bar back: clamped at 0
+    assert [(n.start, n.pitch) for n in model.seed_notes()] == [(0, 61)]
+    stack.undo()
+    stack.undo()
+    stack.undo()
+    assert [(n.start, n.pitch) for n in model.seed_notes()] == [(480, 60)]
