@@ -18,7 +18,8 @@ What the columns count:
 * generation tokens/s at batch 1 and 8: new tokens per second after a 64-token seed from the
   Prelude of BWV 1007, KV cache on both sides. "ours (stream)" is `stream_generation` end to
   end (tokenizing the seed, grammar mask, bar counting, notes as they complete); "ours (raw)"
-  is the bare model + `sample_next_token` loop, the work HF `generate` does.
+  is the bare model + `sample_next_token` loop, the work HF `generate` does. All three run on
+  one intra-op thread (what `stream_generation` uses; HF is given the same).
 * peak memory: growth of the process's max RSS (`resource.getrusage`) during 5 training steps
   or one batch-8 generation, each in a fresh subprocess, over its RSS after building the model.
 
@@ -147,7 +148,17 @@ def seed_ids(tokenizer) -> list[int]:
 
 @torch.inference_mode()
 def ours_raw(model: Transformer, seed: list[int], batch: int) -> int:
-    """The bare loop: prefill the cache, then one token at a time through the model and sampler."""
+    """The bare loop: prefill the cache, then one token at a time through the model and sampler
+    (on one intra-op thread, as `stream_generation` runs it)."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return _ours_raw(model, seed, batch)
+    finally:
+        torch.set_num_threads(previous)
+
+
+def _ours_raw(model: Transformer, seed: list[int], batch: int) -> int:
     from core.sampling import sample_next_token
 
     generator = torch.Generator().manual_seed(0)
@@ -171,11 +182,22 @@ def ours_stream(loaded, prompt, batch: int) -> int:
 
 @torch.inference_mode()
 def hf_generate(hf, seed: list[int], batch: int) -> int:
+    """HF `generate`, given the one intra-op thread our generation uses (see core.generation):
+    with two threads on a loaded 2-core machine it is many times slower, which would flatter us."""
     torch.manual_seed(0)
-    out = hf.generate(torch.tensor([seed] * batch), attention_mask=torch.ones(batch, len(seed), dtype=torch.long),
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        out = _hf_generate(hf, seed, batch)
+    finally:
+        torch.set_num_threads(previous)
+    return batch * (out.shape[1] - len(seed))
+
+
+def _hf_generate(hf, seed: list[int], batch: int) -> torch.Tensor:
+    return hf.generate(torch.tensor([seed] * batch), attention_mask=torch.ones(batch, len(seed), dtype=torch.long),
                       do_sample=True, temperature=TEMPERATURE, top_k=TOP_K, top_p=TOP_P, use_cache=True,
                       max_new_tokens=NEW_TOKENS, min_new_tokens=NEW_TOKENS)
-    return batch * (out.shape[1] - len(seed))
 
 
 def generation_rates(ours, hf, tokenizer, batch: int, repeats: int) -> dict[str, list[float]]:
