@@ -27,7 +27,9 @@ def warm_up_engine() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv if argv is None else argv
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    from core.userdata import setup_logging
+
+    setup_logging(logging.INFO, console=True)  # a rotating log file a user can attach to a bug report
     from PySide6.QtWidgets import QApplication
 
     from app.compat import protect_none

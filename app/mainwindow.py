@@ -87,6 +87,10 @@ class MainWindow(DocumentsMixin, QMainWindow):
         self.read_settings()
         if restore_session:
             self.restore_session()
+            resumable = self.training_panel.offer_resume()
+            if resumable:
+                self.statusBar().showMessage(f"Training run {Path(resumable).name} stopped early: "
+                                             "Resume (Training tab) continues it", 10000)
         self._update_title()
         self.statusBar().showMessage("Ready. Draw a seed (D), drop a MIDI or MusicXML file on the roll, "
                                      "or just press Generate.", 8000)

@@ -24,9 +24,10 @@ class ProjectError(ValueError):
 
 
 def default_state_dir() -> Path:
-    import platformdirs
+    """Where the autosaved session lives (`core.userdata`: XDG state folder, or PARTITA_HOME)."""
+    from core.userdata import user_dirs
 
-    return Path(platformdirs.user_state_dir("partita"))
+    return user_dirs().sessions
 
 
 def project_data(model: NoteModel, panels: dict[str, dict]) -> dict:

@@ -42,9 +42,9 @@ from core.training import (
 
 
 def default_runs_dir() -> Path:
-    import platformdirs
+    from core.userdata import user_dirs
 
-    return Path(platformdirs.user_data_dir("partita")) / "runs"
+    return user_dirs().runs
 
 
 def _eta(seconds: float) -> str:
@@ -287,6 +287,20 @@ class TrainingPanel(QWidget):
         self.progress.setFormat("failed")
         self.failed.emit(f"Training failed: {message}",
                          "Check the data source and the run folder; a tiny preset is the safest start.")
+
+    def offer_resume(self) -> str:
+        """Point the run folder at the newest unfinished run (killed or stopped), if any."""
+        from core.userdata import resumable_runs
+
+        if self.runner.running or self.out_edit.text().strip():
+            return ""
+        runs = resumable_runs(default_runs_dir())
+        if not runs:
+            return ""
+        self.out_edit.setText(str(runs[0]))
+        self.progress.setFormat(f"{runs[0].name} stopped early: Resume continues it")
+        self.load_run_curves(runs[0])
+        return str(runs[0])
 
     # --- session -------------------------------------------------------------------------
     def state(self) -> dict:

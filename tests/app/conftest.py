@@ -25,8 +25,10 @@ def cello_midi_files(count: int) -> list[Path]:
 
 
 @pytest.fixture(autouse=True)
-def isolated_cache(tmp_path_factory, monkeypatch):
+def isolated_cache(tmp_path_factory, tmp_path, monkeypatch):
+    """Corpus cache shared by the session's tests; user folders (runs, state) per test."""
     monkeypatch.setenv("PARTITA_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "corpus-cache"))
+    monkeypatch.setenv("PARTITA_HOME", str(tmp_path / "partita-home"))
 
 
 @pytest.fixture

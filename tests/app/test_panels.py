@@ -292,3 +292,19 @@ def test_full_model_report_runs_evaluate_run_with_the_chosen_model_and_corpus(ma
     assert calls == [("/some/run", str(tiny_data))]
     assert panel.progress.text() == "fake report"
     assert panel.table.rowCount() > 5
+
+
+def test_an_unfinished_run_is_offered_for_resume_at_start(make_window, qtbot, tiny_data, tmp_path, monkeypatch):
+    from core.training import train
+    from core.userdata import user_dirs
+
+    run = user_dirs().runs / "killed"
+    config = tiny_config(tiny_data, run, steps=50)
+    events = train(config)
+    for event in events:  # stop after the first checkpoint, as a kill would
+        if type(event).__name__ == "CheckpointSaved":
+            break
+    events.close()
+    window = make_window()
+    assert window.training_panel.out_edit.text() == str(run)
+    assert window.training_panel.curves.buffer.count("train_loss") >= 10
