@@ -28,6 +28,7 @@ from core.report.data import (
     HELD_OUT,
     PITCH_SHUFFLED,
     RANDOM,
+    REAL_CONTINUATIONS,
     RHYTHM_SHUFFLED,
     LearningFigures,
     Report,
@@ -92,6 +93,7 @@ def evaluate_run(model_dir: str | Path | None, data: str | Path, *, generated_di
     sets = {
         GENERATED: generated,
         HELD_OUT: held_named,
+        REAL_CONTINUATIONS: [(n, real_continuation(s, settings)) for n, s in held_named],
         BASELINE: baseline,
         PITCH_SHUFFLED: [(n, pitch_shuffled(s, seed=i)) for i, (n, s) in enumerate(held_named)],
         RHYTHM_SHUFFLED: [(n, rhythm_shuffled(s, seed=i)) for i, (n, s) in enumerate(held_named)],
@@ -170,6 +172,17 @@ def continuation(score: symusic.Score, seed_end_tick: int) -> symusic.Score:
         last = signatures[-1]
         part.time_signatures.insert(0, symusic.TimeSignature(0, last.numerator, last.denominator))
     return part
+
+
+def real_continuation(score: symusic.Score, settings: EvaluationSettings) -> symusic.Score:
+    """The bars of a held-out piece that follow its seed, as many as are generated."""
+    downbeats = [int(t) for t in score.get_downbeats()]
+    if len(downbeats) <= settings.prompt_bars:
+        return score
+    start = downbeats[settings.prompt_bars]
+    stop = settings.prompt_bars + settings.bars
+    end = downbeats[stop] if stop < len(downbeats) else int(score.end()) + 1
+    return continuation(score.clip(0, end, clip_end=True), start)
 
 
 def generate_pieces(loaded, prompts: Sequence[symusic.Score], settings: EvaluationSettings, *,

@@ -25,8 +25,9 @@ ProgressFn = Callable[[str], None]
 
 # Set names in the order of the headline table's columns.
 GENERATED, HELD_OUT, BASELINE = "generated", "held-out real", "n-gram baseline"
+REAL_CONTINUATIONS = "real continuations"  # the bars that really follow each seed: same length as generated
 PITCH_SHUFFLED, RHYTHM_SHUFFLED, RANDOM = "pitch-shuffled", "rhythm-shuffled", "random notes"
-SET_ORDER = (GENERATED, HELD_OUT, BASELINE, PITCH_SHUFFLED, RHYTHM_SHUFFLED, RANDOM)
+SET_ORDER = (GENERATED, HELD_OUT, REAL_CONTINUATIONS, BASELINE, PITCH_SHUFFLED, RHYTHM_SHUFFLED, RANDOM)
 
 # (label, where the figure lives in SetResult, which way is better: "low", "high", or "near real")
 HEADLINE_ROWS = (

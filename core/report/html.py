@@ -7,7 +7,7 @@ import html
 import math
 
 from core.report import figures
-from core.report.data import HELD_OUT, Report
+from core.report.data import HELD_OUT, REAL_CONTINUATIONS, Report
 
 STYLE = """
 body{font-family:system-ui,sans-serif;max-width:1200px;margin:2em auto;color:#222;line-height:1.4}
@@ -52,7 +52,8 @@ def _headline_table(report: Report) -> str:
 
 
 def _best(values: dict, better: str, held_out, row) -> str | None:
-    finite = {k: v for k, v in values.items() if v is not None and not math.isnan(v) and k != HELD_OUT}
+    real = (HELD_OUT, REAL_CONTINUATIONS)
+    finite = {k: v for k, v in values.items() if v is not None and not math.isnan(v) and k not in real}
     if not finite:
         return None
     if better == "low":

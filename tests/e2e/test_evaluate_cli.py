@@ -41,8 +41,8 @@ def test_evaluate_writes_a_report_with_every_section(tiny_run, tmp_path, capsys)
     printed = capsys.readouterr().out
     assert "Style distance to training" in printed and "wrote" in printed
     report = json.loads((out / "report.json").read_text())
-    assert set(report["sets"]) == {"generated", "held-out real", "n-gram baseline", "pitch-shuffled",
-                                   "rhythm-shuffled", "random notes"}
+    assert set(report["sets"]) == {"generated", "held-out real", "real continuations", "n-gram baseline",
+                                   "pitch-shuffled", "rhythm-shuffled", "random notes"}
     learning = report["learning"]
     assert math.isfinite(learning["model"]["loss"]) and math.isfinite(learning["baseline"]["loss"])
     assert learning["model"]["perplexity"] == pytest.approx(math.exp(learning["model"]["loss"]), rel=1e-6)
