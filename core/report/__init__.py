@@ -37,11 +37,12 @@ def headline_text(report: Report) -> str:
     rows = report.headline()
     columns = report.columns()
     width = max(len(r["label"]) for r in rows) + 2
-    lines = ["".ljust(width) + "".join(c[:15].rjust(16) for c in columns)]
+    cell = max(10, *(len(c) + 2 for c in columns))
+    lines = ["".ljust(width) + "".join(c.rjust(cell) for c in columns)]
     for row in rows:
         cells = []
         for column in columns:
             value = row["values"].get(column)
-            cells.append(("–" if value is None or value != value else f"{value:.3f}").rjust(16))
+            cells.append(("–" if value is None or value != value else f"{value:.3f}").rjust(cell))
         lines.append(row["label"].ljust(width) + "".join(cells))
     return "\n".join(lines)
