@@ -7,7 +7,7 @@ import json
 import symusic
 
 from core.metrics.references import random_notes
-from core.report import read_report, write_report
+from core.report import headline_text, read_report, write_report
 from core.report.data import (
     GENERATED,
     HELD_OUT,
@@ -45,6 +45,8 @@ def test_sets_are_measured_against_training_and_copies_are_listed():
     style = {row["label"]: row["values"] for row in report.headline()}["Style distance to training (JS, mean)"]
     assert style[HELD_OUT] < style[RANDOM]
     assert [c.piece for c in report.copies] == ["copy"]
+    text = headline_text(report)
+    assert all(name in text for name in report.columns()) and "Style distance" in text
     assert "copy train-1" in report.copies[0].description and "transposed +2" in report.copies[0].description
 
 
