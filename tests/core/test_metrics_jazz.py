@@ -97,3 +97,15 @@ def test_a_transposed_solo_from_training_is_caught_as_a_copy(jazz):
     assert result.flagged and result.passage.source == name and result.passage.transposition == -3
     for held_name, held in jazz[1]:
         assert not index.check(held).flagged, held_name
+
+
+def test_the_report_quantizes_performed_solos_and_says_so(jazz):
+    from core.report.data import HELD_OUT, RANDOM, compare_sets_to_training
+
+    train, held = jazz[0][:12], jazz[1][:4]
+    sets = {HELD_OUT: held, RANDOM: [(n, random_notes(s, seed=i)) for i, (n, s) in enumerate(held)]}
+    report = compare_sets_to_training(sets, train, use_music21=False)
+    assert report.sets[HELD_OUT].performed
+    assert any("unquantized performance" in w for w in report.warnings)
+    assert "quantized_groove_consistency" in report.quantization
+    assert report.sets[HELD_OUT].distances["style"] < report.sets[RANDOM].distances["style"]
