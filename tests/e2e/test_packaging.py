@@ -181,7 +181,10 @@ def test_spec_bundles_the_model_icons_and_corpora_and_excludes_nothing_partita_i
     assert keep(("torch/bin/torch_shm_manager", "", "BINARY")) and keep(("torch/lib/libtorch_cpu.so", "", "BINARY"))
     assert not keep(("torch/include/ATen/ATen.h", "", "DATA")) and not keep(("torch/bin/test_jit", "", "BINARY"))
     imported = set()
-    for path in list((REPO / "core").rglob("*.py")) + list((REPO / "app").rglob("*.py")):
+    import miditok
+
+    libraries = list(Path(miditok.__file__).parent.rglob("*.py"))  # miditok imports its deps eagerly
+    for path in list((REPO / "core").rglob("*.py")) + list((REPO / "app").rglob("*.py")) + libraries:
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Import):
                 imported.update(alias.name for alias in node.names)
@@ -189,7 +192,8 @@ def test_spec_bundles_the_model_icons_and_corpora_and_excludes_nothing_partita_i
                 imported.add(node.module)
     excluded = set(namespace["EXCLUDES"])
     clash = sorted(m for m in imported if any(m == e or m.startswith(e + ".") for e in excluded))
-    assert not clash, f"the spec excludes modules Partita imports: {clash}"
+    assert not clash, f"the spec excludes modules Partita or miditok import: {clash}"
+    assert any(dest.startswith("symusic/bin") for dest, _, _ in calls.analysis.datas)  # its abc converters
 
 
 def test_missing_default_model_stops_the_spec_with_a_clear_message(tmp_path, monkeypatch):
