@@ -2,7 +2,9 @@
 # Smoke-test a built bundle: packaging/smoke.sh [BUNDLE_DIR]   (default /tmp/partita-bundle/dist/partita)
 #   1. `partita --version` names Partita, torch and Qt
 #   2. `partita generate` with the shipped default model writes a MIDI file; a second run uses it as seed
-#   3. the window starts under Xvfb with that MIDI file as its argument (as "Open with" does),
+#   3. `partita train` runs two steps of a tiny model on those takes (torch's optimizer path in the bundle),
+#      and music21's built-in Bach chorales are in the bundle
+#   4. the window starts under Xvfb with that MIDI file as its argument (as "Open with" does),
 #      paints, and saves a screenshot; it must stay up until then and exit cleanly
 # Builds the bundle first when BUNDLE_DIR has none (minutes; set PARTITA_SMOKE_NO_BUILD=1 to fail instead).
 # Everything runs with HOME and the XDG folders in a temporary folder: the user's data is not touched.
@@ -35,6 +37,17 @@ step "partita generate (default model, 4 bars)"
     || fail "generate with a seed file exited $?"
 [ -s "$tmp/take2.mid" ] || fail "generate with a seed wrote no MIDI file"
 
+step "partita train (2 steps of a tiny model on the generated takes)"
+mkdir -p "$tmp/corpus"
+cp "$tmp/take.mid" "$tmp/take2.mid" "$tmp/corpus/"
+"$bundle/partita" generate --bars 4 --seed 3 --out "$tmp/corpus/take3.mid" >/dev/null 2>&1 || fail "generate exited $?"
+"$bundle/partita" train --data "$tmp/corpus" --out "$tmp/run" --steps 2 --eval-every 2 --batch-size 2 \
+    --set n_layer=1 --set n_head=2 --set n_embd=32 --set block_size=64 > "$tmp/train.log" 2>&1 \
+    || { cat "$tmp/train.log"; fail "train exited with an error"; }
+[ -s "$tmp/run/model.safetensors" ] && [ -s "$tmp/run/config.json" ] || fail "train wrote no checkpoint"
+chorales=$(find "$bundle/_internal/music21/corpus/bach" -name 'bwv*' | wc -l)
+[ "$chorales" -gt 300 ] || fail "only $chorales Bach chorales in the bundle (builtin:bach-chorales needs them)"
+
 step "the window under Xvfb, opening take.mid"
 command -v xvfb-run >/dev/null || fail "xvfb-run is not installed (Debian package xvfb)"
 start=$(date +%s)
@@ -47,5 +60,7 @@ cat "$tmp/gui.log"
 [ -s "$tmp/window.png" ] || fail "the window saved no screenshot (did it paint?)"
 elapsed=$(( $(date +%s) - start ))
 [ "$elapsed" -ge 5 ] || fail "the window quit after $elapsed s, before its screenshot delay"
+log=$(find "$tmp" -name partita.log | head -1)
+[ -n "$log" ] && grep -q "start: Partita" "$log" || fail "the window wrote no log file (core.userdata.setup_logging)"
 cp "$tmp/window.png" "${PARTITA_SMOKE_SCREENSHOT:-/tmp/partita-smoke-window.png}"
-step "OK: version, generate, window ($elapsed s; screenshot in ${PARTITA_SMOKE_SCREENSHOT:-/tmp/partita-smoke-window.png})"
+step "OK: version, generate, train, window, log $log ($elapsed s; screenshot in ${PARTITA_SMOKE_SCREENSHOT:-/tmp/partita-smoke-window.png})"
