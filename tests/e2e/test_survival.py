@@ -423,10 +423,13 @@ protect_none()
 from app.mainwindow import MainWindow
 from app.pianoroll.model import Note
 from core.midi_ports import CollectingOutput
-state, phase = Path(sys.argv[1]), sys.argv[2]
+from core.userdata import user_dirs
+phase = sys.argv[1]
+state = user_dirs().ensure().sessions  # the app's own choice of folder (PARTITA_HOME in the test)
 app = QApplication([])
 settings = QSettings(str(state / "settings.ini"), QSettings.Format.IniFormat)
-window = MainWindow(settings, state, transport_output=CollectingOutput, restore_session=phase == "restore")
+window = MainWindow(settings, transport_output=CollectingOutput, restore_session=phase == "restore")
+assert window.session_path.parent == state, window.session_path
 if phase == "restore":
     print(",".join(str(n.pitch) for _, n in sorted(window.model.items(), key=lambda i: i[1].start)))
     print("bad" if (state / "session.json.bad").exists() else "good")
@@ -456,12 +459,15 @@ def app_script(tmp_path) -> Path:
     pytest.importorskip("PySide6")
     script = tmp_path / "app_session.py"
     script.write_text(_APP_SCRIPT)
-    (tmp_path / "state").mkdir()
     return script
 
 
+def session_dir(tmp_path: Path) -> Path:
+    return tmp_path / "home" / "state"  # core.userdata's sessions folder under env_for's PARTITA_HOME
+
+
 def restored(tmp_path: Path, script: Path) -> tuple[str, str]:
-    result = run([sys.executable, str(script), str(tmp_path / "state"), "restore"], tmp_path)
+    result = run([sys.executable, str(script), "restore"], tmp_path)
     assert result.returncode == 0, result.stderr[-2000:]
     pitches, health = result.stdout.strip().splitlines()[-2:]
     return pitches, health
@@ -474,7 +480,7 @@ def test_app_killed_after_autosave_restores_the_last_session(tmp_path, app_scrip
         return out.exists() and "second autosave done" in out.read_text()
 
     with open(out, "w") as handle:
-        process = subprocess.Popen([sys.executable, str(app_script), str(tmp_path / "state"), "edit"], cwd=REPO,
+        process = subprocess.Popen([sys.executable, str(app_script), "edit"], cwd=REPO,
                                    env=env_for(tmp_path), stdout=handle, stderr=subprocess.STDOUT)
         try:
             deadline = time.monotonic() + 120
@@ -489,9 +495,8 @@ def test_app_killed_after_autosave_restores_the_last_session(tmp_path, app_scrip
 
 
 def test_app_killed_while_autosaving_restores_the_previous_session(tmp_path, app_script):
-    result = run(killed_at("session.json", 2, "half", "--script", app_script, str(tmp_path / "state"), "edit"),
-                 tmp_path)
+    result = run(killed_at("session.json", 2, "half", "--script", app_script, "edit"), tmp_path)
     assert result.returncode == -signal.SIGKILL, result.stdout[-1000:] + result.stderr[-2000:]
     assert "first autosave done" in result.stdout and "second autosave done" not in result.stdout
-    assert len(leftovers(tmp_path / "state")) == 1  # the half-written autosave, never renamed
+    assert len(leftovers(session_dir(tmp_path))) == 1  # the half-written autosave, never renamed
     assert restored(tmp_path, app_script) == ("60,64,67", "good")
