@@ -313,7 +313,7 @@ def in_namespace(setup: str, cmd: list[str], tmp_path: Path) -> subprocess.Compl
 
 
 @needs_namespace
-def test_generate_into_a_read_only_folder_fails_clearly_and_keeps_the_previous_take(tmp_path, random_run):
+def test_generate_into_a_read_only_folder_fails_and_keeps_the_previous_take(tmp_path, random_run):
     folder = tmp_path / "readonly"
     folder.mkdir()
     out = folder / "take.mid"
