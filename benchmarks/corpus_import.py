@@ -71,7 +71,7 @@ def run(budget_s: float, repeats: int) -> str:
                      f"{m21_rate:.2f} ({m21_files} files)", n / m21_rate,
                      f"{(n / cold) / m21_rate:.1f}x", f"{(n / warm) / m21_rate:.0f}x"])
     caption = (f"Machine: {machine()}, load average {os.getloadavg()[0]:.1f}. Cold: empty cache folder; "
-               f"warm: median of {repeats} reopenings in the same process. music21: converter.parse alone "
+               f"warm: median of {repeats} reopenings in the same process. music21: converter.parse(forceSource=True) alone "
                f"(no tokenization), timed on the first files for about {budget_s:.0f} s and extrapolated "
                "to the whole corpus.")
     return caption + "\n\n" + table(
