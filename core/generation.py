@@ -116,7 +116,9 @@ def stream_generation(
                                        top_p=settings.top_p, allowed=allowed, generator=generator)
         next_ids = chosen.tolist()
         for row, (state, token_id) in enumerate(zip(states, next_ids, strict=True)):
-            if state.finished:
+            if state.finished:  # rows stay equal in length (the sliding window needs it)
+                next_ids[row] = tokenizer.eos_id
+                rows[row].append(tokenizer.eos_id)
                 continue
             if grammar.types[token_id] == "Bar" and state.bars >= last_bar:
                 token_id = tokenizer.eos_id  # the requested bars are written: close the piece
@@ -200,6 +202,8 @@ def _program_for(loaded: LoadedModel, prompt: symusic.Score | None) -> int:
 
 def _take_from_ids(loaded: LoadedModel, ids: list[int], seed_tokens: int, program: int) -> Take:
     tokenizer = loaded.tokenizer
+    if tokenizer.eos_id in ids[seed_tokens:]:  # a row that finished early is padded with EOS
+        ids = ids[:ids.index(tokenizer.eos_id, seed_tokens) + 1]
     score = tokenizer.decode(ids, program=program)
     grammar = grammar_for(tokenizer)
     seed_state: RemiState = replay(grammar, ids[:seed_tokens])

@@ -215,6 +215,7 @@ def train(config: TrainConfig, *, resume: bool = False,
         device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
     base = PRESETS[config.preset]
     model_config = replace(base, vocab_size=len(tokenizer), **config.model_overrides)
+    torch.manual_seed(config.seed)  # the same seed gives the same initial weights
     model = Transformer(model_config)
     if resume:
         load_weights(model, run_dir / "model.safetensors")
