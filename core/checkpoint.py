@@ -19,9 +19,9 @@ from pathlib import Path
 
 import torch
 from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file, save
 
-from core.atomic import atomic_write, atomic_write_text
+from core.atomic import atomic_write_bytes, atomic_write_text
 from core.model import ModelConfig, Transformer
 from core.tokenizer import PartitaTokenizer, TokenizerSettings
 
@@ -50,10 +50,12 @@ def save_checkpoint(run_dir: Path, model: Transformer, tokenizer: PartitaTokeniz
     run_dir.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
     state.pop("lm_head.weight", None)  # tied to wte.weight; safetensors refuses shared storage
-    atomic_write(run_dir / "model.safetensors", lambda tmp: save_file(state, str(tmp)))
+    # Serialise in memory, then write through atomic_write_bytes: a full disk is an OSError
+    # naming the file (safetensors' own writer raises SafetensorError instead).
+    atomic_write_bytes(run_dir / "model.safetensors", save(state))
     if optimizer is not None:
         tensors, scalars = _optimizer_to_tensors(model, optimizer)
-        atomic_write(run_dir / "optimizer.safetensors", lambda tmp: save_file(tensors, str(tmp)))
+        atomic_write_bytes(run_dir / "optimizer.safetensors", save(tensors))
         atomic_write_text(run_dir / "optimizer.json", json.dumps(scalars))
     tokenizer.save(run_dir)
     config = {"format": FORMAT_VERSION, "model": model.config.to_json(),

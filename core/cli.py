@@ -47,6 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    from core.userdata import setup_logging
+
+    setup_logging()
     if args.version:
         from core.commands.version import print_versions
 
@@ -63,6 +66,13 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as error:
         print(f"partita {args.command}: {error}", file=sys.stderr)
         return 2
+    except OSError as error:  # disk full, read-only folder, ...: say which file, keep the traceback in the log
+        import logging
+
+        logging.getLogger("partita").exception("partita %s failed", args.command)
+        where = f"{error.filename}: " if error.filename else ""
+        print(f"partita {args.command}: {where}{error.strerror or error}", file=sys.stderr)
+        return 1
 
 
 class UserError(Exception):

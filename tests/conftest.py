@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# Runs, sessions and logs of a test run never land in the user's own folders.
+os.environ.setdefault("PARTITA_HOME", tempfile.mkdtemp(prefix="partita-test-home-"))
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"

@@ -7,14 +7,14 @@ import signal
 import sys
 from pathlib import Path
 
+PRESET_NAMES = ("tiny", "small", "base", "large")  # core.model.PRESETS, without importing torch for --help
+
 
 def add_parser(subparsers) -> None:
-    from core.model import PRESETS
-
     parser = subparsers.add_parser("train", help="train a model on a corpus (resumable, DDP under torchrun)")
     parser.add_argument("--data", help="folder, file, or builtin:NAME (default on --resume: the run's own)")
     parser.add_argument("--out", required=True, type=Path, help="run folder (weights, config, metrics)")
-    parser.add_argument("--preset", default="tiny", choices=sorted(PRESETS), help="model size (default tiny)")
+    parser.add_argument("--preset", default="tiny", choices=PRESET_NAMES, help="model size (default tiny)")
     parser.add_argument("--steps", type=int, default=2000, help="total optimizer steps")
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--lr", type=float, default=1e-3, help="peak learning rate")

@@ -37,3 +37,9 @@ def test_presets_have_the_documented_shapes():
     assert (PRESETS["large"].n_layer, PRESETS["large"].n_head, PRESETS["large"].n_embd, PRESETS["large"].dropout) == (12, 8, 1024, 0.3)
     tiny = Transformer(PRESETS["tiny"])
     assert tiny.lm_head.weight is tiny.wte.weight  # tied
+
+
+def test_the_cli_lists_every_preset():
+    from core.commands.train import PRESET_NAMES
+
+    assert set(PRESET_NAMES) == set(PRESETS)

@@ -350,8 +350,6 @@ def test_checkpoint_on_a_full_disk_fails_and_keeps_the_previous_checkpoint(full_
     assert full_disk_save["unchanged"] and full_disk_save["loads"] and full_disk_save["leftovers"] == []
 
 
-@pytest.mark.xfail(strict=True, reason="safetensors raises SafetensorError, not OSError, on a full disk, so "
-                                       "callers that catch OSError show a traceback (asked for in the report)")
 def test_checkpoint_on_a_full_disk_raises_oserror_enospc(full_disk_save):
     assert full_disk_save["error"] == "OSError" and full_disk_save["errno"] == errno.ENOSPC
 
@@ -378,8 +376,6 @@ print(json.dumps({"error": error, "errno": number, "message": text, "unchanged":
 """
 
 
-@pytest.mark.xfail(strict=True, reason="core/cli.py does not yet turn OSError into a one-line message "
-                                       "(asked for in the packaging report)")
 def test_cli_names_the_file_it_could_not_write_without_a_traceback(tmp_path, monkeypatch, capsys, random_run):
     from core import atomic
     from core.cli import main
