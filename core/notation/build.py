@@ -219,10 +219,6 @@ def _build_part(track, voices, bars, key_changes, options, *, tempo, swing, mark
             measure.insert(0, m21tempo.MetronomeMark(number=round(tempo)))
         if index == 0 and swing:
             measure.insert(0, expressions.TextExpression("Swing"))
-        for position in markers:
-            if bar.start <= position < bar.end:
-                text = expressions.TextExpression("continuation")
-                measure.insert(float(position - bar.start), text)
         voice_streams = []
         for number, voice in enumerate(voices):
             while cursors[number] < len(voice) and voice[cursors[number]].end <= bar.start:
@@ -243,6 +239,11 @@ def _build_part(track, voices, bars, key_changes, options, *, tempo, swing, mark
                     voice_stream.append(element)
                 _beam_and_bracket(voice_stream, bar)
                 measure.insert(0, voice_stream)
+        # Marks go in after the notes: Measure.append places an element after the highest
+        # offset, so a mark inserted first (mid-bar) would push the bar's notes behind it.
+        for position in markers:
+            if bar.start <= position < bar.end:
+                measure.insert(float(position - bar.start), expressions.TextExpression("continuation"))
         part.append(measure)
     # Courtesy and necessary accidentals against the key signature, bar by bar (ties carry none).
     stream.makeNotation.makeAccidentalsInMeasureStream(part, cautionaryNotImmediateRepeat=False)

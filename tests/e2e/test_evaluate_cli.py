@@ -36,7 +36,7 @@ def test_evaluate_writes_a_report_with_every_section(tiny_run, tmp_path, capsys)
     run, data = tiny_run
     out = tmp_path / "report"
     code = main(["evaluate", "--model", str(run), "--data", str(data), "--out", str(out), "--generate", "2",
-                 "--bars", "2", "--sweep", "0.7,1.3", "--variations", "2", "--no-music21"])
+                 "--bars", "2", "--sweep", "0.7,1.3", "--variations", "4", "--no-music21"])
     assert code == 0
     printed = capsys.readouterr().out
     assert "Style distance to training" in printed and "wrote" in printed
