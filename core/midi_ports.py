@@ -200,27 +200,7 @@ class RtMidiOutput(mido.ports.BaseOutput):
               port_name: str = VIRTUAL_OUTPUT, **_) -> None:
         self.backend = backend
         self.virtual = virtual
-        self._server = _jack_server_name() if backend == "jack" else ""
-        self._failures_at_open = _jack_failure_count(self._server)
-        self._jack_socket = _jack_socket(self._server) if backend == "jack" else None
-        self._rt = _new_client(backend, rtmidi.MidiOut, client_name)
-        try:
-            if virtual:
-                if backend not in VIRTUAL_CAPABLE:
-                    raise PortError(f"{backend}: virtual ports are not supported; open an existing port")
-                self._rt.open_virtual_port(port_name)
-                self.name = port_name
-            else:
-                names = self._rt.get_ports()
-                index = match_port(self.name or "", names, "output")
-                self.name = names[index]
-                self._rt.open_port(index, port_name)
-        except (rtmidi.RtMidiError, rtmidi.SystemError) as error:
-            self._release()
-            raise PortError(f"cannot open output port {self.name!r}: {error}") from None
-        except PortError:
-            self._release()
-            raise
+        _connect(self, backend, virtual, client_name, port_name, rtmidi.MidiOut, "output")
         self._device_type = f"rtmidi/{backend}"
 
     def _send(self, message: mido.Message) -> None:
@@ -278,27 +258,7 @@ class RtMidiInput(mido.ports.BaseInput):
         self.virtual = virtual
         self.callback = callback
         self._clock = clock or time.perf_counter
-        self._server = _jack_server_name() if backend == "jack" else ""
-        self._failures_at_open = _jack_failure_count(self._server)
-        self._jack_socket = _jack_socket(self._server) if backend == "jack" else None
-        self._rt = _new_client(backend, rtmidi.MidiIn, client_name)
-        try:
-            if virtual:
-                if backend not in VIRTUAL_CAPABLE:
-                    raise PortError(f"{backend}: virtual ports are not supported; open an existing port")
-                self._rt.open_virtual_port(port_name)
-                self.name = port_name
-            else:
-                names = self._rt.get_ports()
-                index = match_port(self.name or "", names, "input")
-                self.name = names[index]
-                self._rt.open_port(index, port_name)
-        except (rtmidi.RtMidiError, rtmidi.SystemError) as error:
-            self._release()
-            raise PortError(f"cannot open input port {self.name!r}: {error}") from None
-        except PortError:
-            self._release()
-            raise
+        _connect(self, backend, virtual, client_name, port_name, rtmidi.MidiIn, "input")
         self._rt.ignore_types(sysex=True, timing=True, active_sense=True)
         self._device_type = f"rtmidi/{backend}"
         self.callback_error: str | None = None  # the last exception the callback raised
@@ -432,3 +392,32 @@ class TeeOutput(mido.ports.BaseOutput):
 def _present(output) -> bool:
     check = getattr(output, "destination_present", None)
     return bool(check()) if check else not getattr(output, "closed", False)
+
+
+def _connect(port, backend: str, virtual: bool, client_name: str, port_name: str, rt_class, direction: str) -> None:
+    """Open `port`'s rtmidi client: a virtual port, or the existing one its name matches.
+
+    Shared by inputs and outputs; sets `_server`, `_failures_at_open`, `_jack_socket`, `_rt` and
+    `name`, and releases the client again (raising PortError) when opening fails.
+    """
+    port._server = _jack_server_name() if backend == "jack" else ""
+    port._failures_at_open = _jack_failure_count(port._server)
+    port._jack_socket = _jack_socket(port._server) if backend == "jack" else None
+    port._rt = _new_client(backend, rt_class, client_name)
+    try:
+        if virtual:
+            if backend not in VIRTUAL_CAPABLE:
+                raise PortError(f"{backend}: virtual ports are not supported; open an existing port")
+            port._rt.open_virtual_port(port_name)
+            port.name = port_name
+        else:
+            names = port._rt.get_ports()
+            index = match_port(port.name or "", names, direction)
+            port.name = names[index]
+            port._rt.open_port(index, port_name)
+    except (rtmidi.RtMidiError, rtmidi.SystemError) as error:
+        port._release()
+        raise PortError(f"cannot open {direction} port {port.name!r}: {error}") from None
+    except PortError:
+        port._release()
+        raise
