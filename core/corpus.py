@@ -246,7 +246,8 @@ def _import_file(path: Path, expand_repeats: bool, cache: ScoreCache) -> Iterabl
             items.append((path.name, None, {"reason": str(error).split(": ", 1)[-1]}))
         except Exception as error:  # a library bug on a strange file must not stop the corpus
             items.append((path.name, None, {"reason": f"could not read ({type(error).__name__}: {error})"[:200]}))
-        cache.put(data, expand_repeats, items) if data else None
+        if data:
+            cache.put(data, expand_repeats, items)
         cached = items
     key = cache.key(data, expand_repeats)
     for index, (name, score, extra) in enumerate(cached):
@@ -271,21 +272,27 @@ MINOR_PROFILE = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 
 PITCH_NAMES = ["C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"]
 
 
+def _zscore(rows: np.ndarray) -> np.ndarray:
+    centred = rows - rows.mean(axis=-1, keepdims=True)
+    return centred / np.linalg.norm(centred, axis=-1, keepdims=True)
+
+
+# The 24 key profiles (12 major tonics, then 12 minor), z-scored once: a correlation per key is
+# then one dot product with the z-scored histogram.
+_KEY_PROFILES = _zscore(np.array([np.roll(profile, tonic) for profile in (MAJOR_PROFILE, MINOR_PROFILE)
+                                  for tonic in range(12)]))
+_KEY_NAMES = [f"{PITCH_NAMES[tonic]} {mode}" for mode in ("major", "minor") for tonic in range(12)]
+
+
 def estimate_key(score: symusic.Score) -> str:
     """Krumhansl-Schmuckler key estimate from duration-weighted pitch classes."""
     histogram = np.zeros(12)
     for track in score.tracks:
         for note in track.notes:
             histogram[note.pitch % 12] += note.duration
-    if not histogram.any():
+    if not histogram.any() or np.ptp(histogram) == 0:
         return "unknown"
-    best, best_name = -2.0, "unknown"
-    for tonic in range(12):
-        for profile, mode in ((MAJOR_PROFILE, "major"), (MINOR_PROFILE, "minor")):
-            r = np.corrcoef(histogram, np.roll(profile, tonic))[0, 1]
-            if r > best:
-                best, best_name = r, f"{PITCH_NAMES[tonic]} {mode}"
-    return best_name
+    return _KEY_NAMES[int(np.argmax(_KEY_PROFILES @ _zscore(histogram)))]
 
 
 def key_from_signature(score: symusic.Score) -> str | None:

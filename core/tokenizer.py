@@ -59,6 +59,7 @@ class PartitaTokenizer:
     token_types: list[str] = field(init=False)  # "Pitch", "Duration", "Position", "Bar", ...
 
     def __post_init__(self) -> None:
+        self._digest: str | None = None  # settings_digest, computed once
         if self.inner.is_trained:
             raise ValueError("BPE-trained tokenizers are not supported by the grammar mask yet")
         vocab = self.inner.vocab
@@ -154,10 +155,13 @@ class PartitaTokenizer:
         return ids
 
     def settings_digest(self) -> str:
-        from importlib.metadata import version
+        """Key of this tokenizer's output in the token cache (settings + miditok version)."""
+        if self._digest is None:
+            from importlib.metadata import version
 
-        text = json.dumps({"settings": self.settings.to_json(), "miditok": version("miditok")}, sort_keys=True)
-        return hashlib.sha256(text.encode()).hexdigest()[:16]
+            text = json.dumps({"settings": self.settings.to_json(), "miditok": version("miditok")}, sort_keys=True)
+            self._digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+        return self._digest
 
     @property
     def ticks_per_quarter(self) -> int:

@@ -22,6 +22,7 @@ def add_parser(subparsers) -> None:
 def run_inspect(args) -> int:
     from tqdm import tqdm
 
+    from core.atomic import atomic_write_text
     from core.cli import UserError
     from core.corpus import import_corpus, split_by_piece
 
@@ -44,10 +45,9 @@ def run_inspect(args) -> int:
     print(f"split (seed {args.split_seed}): {len(split.train)} train, {len(split.validation)} validation, "
           f"{len(split.test)} test pieces")
     if args.json:
-        corpus.save_report(args.json)
-        data = json.loads(args.json.read_text())
-        data["split"] = split.names()
-        args.json.write_text(json.dumps(data, indent=1))
+        data = {"corpus": corpus.name, "stats": corpus.stats(), "split": split.names(),
+                "files": [entry.to_json() for entry in corpus.report]}
+        atomic_write_text(args.json, json.dumps(data, indent=1))
         print(f"report saved to {args.json}")
     return 0
 
