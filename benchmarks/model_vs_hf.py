@@ -39,7 +39,6 @@ from dataclasses import replace
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 from _common import (
     CELLO_SEED,
     cello_tokens,
@@ -51,78 +50,37 @@ from _common import (
     rates,
     table,
 )
+from _pair import (
+    GRAD_CLIP,
+    LEARNING_RATE,
+    WEIGHT_DECAY,
+    build_pair,
+    flops_per_token,
+    hf_loss,
+    hf_optimizer,
+    matmul_parameters,
+    ours_loss,
+    ours_optimizer,
+    training_step,
+)
 
 from core.dataset import IGNORE, BatchSampler
-from core.model import PRESETS, ModelConfig, Transformer
-from core.training import TrainConfig, _optimizer
+from core.model import PRESETS, Transformer
+from core.training import TrainConfig
 
 BATCH = 16  # training batch, as `partita train` uses by default
 SEED_TOKENS = 64  # generation seed length
 NEW_TOKENS = 96  # tokens sampled per generation run
 TEMPERATURE, TOP_K, TOP_P = 1.0, 32, 0.95
 TRAIN = TrainConfig(data="", out="")  # the optimizer settings `partita train` uses
-
-
-# --- the two models --------------------------------------------------------------------
-def build_pair(config: ModelConfig, tokenizer) -> tuple[Transformer, torch.nn.Module]:
-    from transformers import GPT2Config, GPT2LMHeadModel
-
-    torch.manual_seed(0)
-    ours = Transformer(config)
-    hf_config = GPT2Config(
-        n_layer=config.n_layer, n_head=config.n_head, n_embd=config.n_embd, n_positions=config.block_size,
-        vocab_size=config.vocab_size, resid_pdrop=config.dropout, embd_pdrop=config.dropout,
-        attn_pdrop=config.dropout, tie_word_embeddings=True, bos_token_id=tokenizer.bos_id,
-        eos_token_id=tokenizer.eos_id, pad_token_id=tokenizer.pad_id,
-    )
-    hf = GPT2LMHeadModel(hf_config)
-    return ours, hf
-
-
-def matmul_parameters(model: torch.nn.Module) -> int:
-    """Parameters that take part in matrix products (see the module docstring)."""
-    total = 0
-    for name, parameter in model.named_parameters():  # tied weights are listed once
-        if parameter.dim() == 2 and "wpe" not in name:
-            total += parameter.numel()
-    return total
-
-
-def flops_per_token(config: ModelConfig, parameters: int) -> float:
-    return 6 * parameters + 12 * config.n_layer * config.n_embd * config.block_size
+assert (TRAIN.learning_rate, TRAIN.weight_decay, TRAIN.grad_clip) == (LEARNING_RATE, WEIGHT_DECAY, GRAD_CLIP)
 
 
 # --- training --------------------------------------------------------------------------
-def hf_loss(hf: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """The same loss as ours: cross-entropy of every position against its own target."""
-    logits = hf(input_ids=x).logits
-    return F.cross_entropy(logits.view(-1, logits.size(-1)), y.reshape(-1), ignore_index=IGNORE)
-
-
-def hf_optimizer(hf: torch.nn.Module) -> torch.optim.AdamW:
-    """AdamW as the usual recipe builds it, with our settings (decay on matrices only)."""
-    decay = [p for p in hf.parameters() if p.dim() >= 2]
-    no_decay = [p for p in hf.parameters() if p.dim() < 2]
-    groups = [{"params": decay, "weight_decay": TRAIN.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
-    return torch.optim.AdamW(groups, lr=TRAIN.learning_rate, betas=(0.9, 0.95))
-
-
-def training_step(model, loss_fn, optimizer, x, y) -> None:
-    loss = loss_fn(model, x, y)
-    optimizer.zero_grad(set_to_none=True)
-    loss.backward()
-    torch.nn.utils.clip_grad_norm_(model.parameters(), TRAIN.grad_clip)
-    optimizer.step()
-
-
-def ours_loss(model: Transformer, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    return model(x, y)[1]
-
-
 def training_rates(ours, hf, sampler: BatchSampler, repeats: int, steps: int = 2) -> dict[str, list[float]]:
     ours.train()
     hf.train()
-    ours_opt = _optimizer(ours, TRAIN, torch.device("cpu"))
+    ours_opt = ours_optimizer(ours)
     hf_opt = hf_optimizer(hf)
     counter = iter(range(10**9))
 
@@ -244,7 +202,7 @@ def memory_probe(side: str, task: str, preset: str) -> None:
     if side == "ours":
         torch.manual_seed(0)
         model = Transformer(config)
-        loss_fn, optimizer = ours_loss, _optimizer(model, TRAIN, torch.device("cpu"))
+        loss_fn, optimizer = ours_loss, ours_optimizer(model)
     else:
         model = build_pair(config, tokenizer)[1]
         loss_fn, optimizer = hf_loss, hf_optimizer(model)

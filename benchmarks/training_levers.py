@@ -23,11 +23,20 @@ from dataclasses import replace
 
 import torch
 from _common import cello_tokens, interleaved, machine, medians, rates, table
-from model_vs_hf import BATCH, TRAIN, build_pair, hf_loss, hf_optimizer, ours_loss, training_step
+from _pair import (
+    LEARNING_RATE,
+    WEIGHT_DECAY,
+    build_pair,
+    hf_loss,
+    hf_optimizer,
+    ours_loss,
+    ours_optimizer,
+    training_step,
+)
+from model_vs_hf import BATCH
 
 from core.dataset import IGNORE, BatchSampler
 from core.model import PRESETS, Transformer
-from core.training import _optimizer
 
 
 def bf16_loss(model, x, y):
@@ -44,7 +53,6 @@ def variants(config, tokenizer, compile_too: bool) -> dict:
                 block.attn.dropout = 0.0
         return model
 
-    cpu = torch.device("cpu")
     ours = fresh()
     fused = fresh()
     no_attn = fresh(False)
@@ -52,18 +60,18 @@ def variants(config, tokenizer, compile_too: bool) -> dict:
     both = fresh(False)
     hf = build_pair(config, tokenizer)[1].train()
     table_ = {
-        "ours (as trained)": (ours, ours_loss, _optimizer(ours, TRAIN, cpu)),
-        "fused AdamW": (fused, ours_loss, torch.optim.AdamW(fused.parameters(), lr=TRAIN.learning_rate,
-                                                             betas=(0.9, 0.95), weight_decay=TRAIN.weight_decay,
+        "ours (as trained)": (ours, ours_loss, ours_optimizer(ours)),
+        "fused AdamW": (fused, ours_loss, torch.optim.AdamW(fused.parameters(), lr=LEARNING_RATE,
+                                                             betas=(0.9, 0.95), weight_decay=WEIGHT_DECAY,
                                                              fused=True)),
-        "no attention dropout": (no_attn, ours_loss, _optimizer(no_attn, TRAIN, cpu)),
-        "bf16 autocast": (bf16, bf16_loss, _optimizer(bf16, TRAIN, cpu)),
-        "no attention dropout + bf16": (both, bf16_loss, _optimizer(both, TRAIN, cpu)),
+        "no attention dropout": (no_attn, ours_loss, ours_optimizer(no_attn)),
+        "bf16 autocast": (bf16, bf16_loss, ours_optimizer(bf16)),
+        "no attention dropout + bf16": (both, bf16_loss, ours_optimizer(both)),
         "HF GPT-2": (hf, hf_loss, hf_optimizer(hf)),
     }
     if compile_too:
         compiled = fresh()
-        table_["torch.compile"] = (torch.compile(compiled), ours_loss, _optimizer(compiled, TRAIN, cpu))
+        table_["torch.compile"] = (torch.compile(compiled), ours_loss, ours_optimizer(compiled))
     return table_
 
 

@@ -148,6 +148,16 @@ class Transformer(nn.Module):
     def num_parameters(self) -> int:
         return sum(p.numel() for p in self.parameters())
 
+    def adamw(self, learning_rate: float, weight_decay: float, *, fused: bool = False) -> torch.optim.AdamW:
+        """AdamW as training uses it: weight decay on matrices only (not LayerNorms or biases).
+
+        `fused` selects the one-kernel update (worth it on CUDA; ~2 % of a CPU step).
+        """
+        decay = [p for p in self.parameters() if p.dim() >= 2]
+        no_decay = [p for p in self.parameters() if p.dim() < 2]
+        groups = [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+        return torch.optim.AdamW(groups, lr=learning_rate, betas=(0.9, 0.95), fused=fused)
+
     def forward(
         self,
         idx: torch.Tensor,
