@@ -141,15 +141,24 @@ def load_optimizer_state(run_dir: Path, model: Transformer, optimizer: torch.opt
         raise CheckpointError(f"{run_dir}: optimizer state unreadable ({_short(error)})") from None
     parameters = dict(model.named_parameters())
     device = next(model.parameters()).device
+    # The fused (CUDA) and capturable kernels keep the step count beside the moments; the
+    # others keep it on the CPU, as torch.optim.AdamW itself creates it.
+    group = optimizer.param_groups[0]
+    step_device = device if group.get("fused") or group.get("capturable") else torch.device("cpu")
     for name, step in scalars["steps"].items():
         parameter = parameters[name]
         optimizer.state[parameter] = {
-            "step": torch.tensor(step),
+            "step": torch.tensor(step, dtype=torch.float32, device=step_device),
             "exp_avg": tensors[f"{name}.exp_avg"].to(device),
             "exp_avg_sq": tensors[f"{name}.exp_avg_sq"].to(device),
         }
+    # Hyperparameters only: fused/foreach/capturable belong to the machine resuming the run
+    # (a run saved on a GPU can go on on a CPU and back).
     for group, saved in zip(optimizer.param_groups, scalars["param_groups"], strict=False):
-        group.update({k: v for k, v in saved.items() if k in group and not isinstance(v, list)})
+        group.update({k: v for k, v in saved.items() if k in _HYPERPARAMETERS})
+
+
+_HYPERPARAMETERS = ("lr", "eps", "weight_decay", "amsgrad", "maximize", "initial_lr")
 
 
 def _short(error: BaseException) -> str:

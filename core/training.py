@@ -51,6 +51,10 @@ class TrainConfig:
     tokenization: str = "REMI"
     use_velocities: bool | None = None  # None: decide from the corpus
     device: str = "auto"  # auto: CUDA, then MPS, then CPU
+    # torch.compile the model for training; None: on CUDA only, where it pays for its warm-up
+    # of ~20-40 s within a few hundred steps (base 1.34x, large 1.20x on an H100; see
+    # benchmarks/RESULTS.md). On CPU it needs a C++ compiler and did not pay off.
+    compile: bool | None = None
     program: int | None = None  # GM program for generated MIDI; None: from the corpus
 
     def to_json(self) -> dict:
@@ -208,6 +212,7 @@ def train(config: TrainConfig, *, resume: bool = False,
         saved = read_config(run_dir)
         start_step = int(saved.get("training", {}).get("step", 0))
         saved_tokenizer = TokenizerSettings.from_json(saved["tokenizer"])
+        config = resumed_config(config, saved.get("train", {}))
     data = prepare_data(config, saved_tokenizer)
     tokenizer = data.tokenizer
     device = pick_device(config.device)
@@ -220,12 +225,14 @@ def train(config: TrainConfig, *, resume: bool = False,
     if resume:
         load_weights(model, run_dir / "model.safetensors")
     model.to(device).train()
-    optimizer = _optimizer(model, config, device)
+    optimizer = model.adamw(config.learning_rate, config.weight_decay, fused=device.type == "cuda")
     if resume and (run_dir / "optimizer.safetensors").exists():
         load_optimizer_state(run_dir, model, optimizer)
     trained = model
+    if config.compile if config.compile is not None else device.type == "cuda":
+        trained = torch.compile(model)  # `model` keeps the weights that checkpoints save
     if world > 1:
-        trained = torch.nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
+        trained = torch.nn.parallel.DistributedDataParallel(trained, device_ids=[device.index] if device.type == "cuda" else None)
     sampler = BatchSampler(data.train, tokenizer, model_config.block_size, config.batch_size, config.seed,
                            augment=config.max_transpose > 0)
     eval_x, eval_y = evaluation_windows(data.validation, tokenizer, model_config.block_size, config.eval_windows)
@@ -294,12 +301,15 @@ def train(config: TrainConfig, *, resume: bool = False,
         dist.destroy_process_group()
 
 
-def _optimizer(model: Transformer, config: TrainConfig, device: torch.device) -> torch.optim.AdamW:
-    decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
-    no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
-    groups = [{"params": decay, "weight_decay": config.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
-    return torch.optim.AdamW(groups, lr=config.learning_rate, betas=(0.9, 0.95),
-                             fused=device.type == "cuda")
+# What defines a run: fixed when it starts, taken from the run folder on resume (the length,
+# evaluation cadence, device and data path may change).
+RUN_FIELDS = ("preset", "model_overrides", "batch_size", "learning_rate", "min_learning_rate", "warmup_steps",
+              "weight_decay", "grad_clip", "seed", "max_transpose", "tokenization", "use_velocities", "program")
+
+
+def resumed_config(config: TrainConfig, saved: dict) -> TrainConfig:
+    """`config` with the saved run's own settings for everything that defines the run."""
+    return replace(config, **{name: saved[name] for name in RUN_FIELDS if name in saved})
 
 
 def _corpus_program(corpus: Corpus) -> int:

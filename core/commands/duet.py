@@ -6,10 +6,10 @@ import sys
 import threading
 from pathlib import Path
 
+from core.commands import MIDI_BACKENDS
+
 
 def add_parser(subparsers) -> None:
-    from core.midi_ports import BACKENDS
-
     parser = subparsers.add_parser("duet", help="call and response with a MIDI keyboard")
     parser.add_argument("--model", type=Path, help="run folder (default: the shipped default model)")
     parser.add_argument("--input", required=True, help="input port (your keyboard); 'virtual': 'Partita In'")
@@ -24,7 +24,7 @@ def add_parser(subparsers) -> None:
                         help="do not echo your playing to the output (use when your keyboard makes its own sound)")
     parser.add_argument("--out", type=Path, help="save the whole conversation to this MIDI file at the end")
     parser.add_argument("--seconds", type=float, help="end after this long (default: at Ctrl+C)")
-    parser.add_argument("--backend", choices=list(BACKENDS), help="MIDI backend (default: the first that works)")
+    parser.add_argument("--backend", choices=MIDI_BACKENDS, help="MIDI backend (default: the first that works)")
     parser.set_defaults(func=run)
 
 

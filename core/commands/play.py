@@ -6,18 +6,18 @@ import sys
 import time
 from pathlib import Path
 
+from core.commands import MIDI_BACKENDS
+
 SYNTH = "synth"  # --port synth: the built-in FluidSynth
 VIRTUAL = "virtual"  # --port virtual: open "Partita Out" for a DAW or synth to connect to
 
 
 def add_parser(subparsers) -> None:
-    from core.midi_ports import BACKENDS
-
     parser = subparsers.add_parser("play", help="play a MIDI/MusicXML file to a MIDI output port")
     parser.add_argument("file", type=Path, help="MIDI, MusicXML, kern or ABC file")
     parser.add_argument("--port", help=f"output port name or part of it; {SYNTH!r}: built-in synth; "
                                        f"{VIRTUAL!r}: a port others connect to (see `partita ports`)")
-    parser.add_argument("--backend", choices=list(BACKENDS), help="MIDI backend (default: the first that works)")
+    parser.add_argument("--backend", choices=MIDI_BACKENDS, help="MIDI backend (default: the first that works)")
     parser.add_argument("--tempo-factor", type=float, default=1.0, help="2.0 plays twice as fast")
     parser.add_argument("--from-bar", type=int, default=1, help="start at this bar (1 = the beginning)")
     parser.add_argument("--loop", action="store_true", help="repeat until interrupted")

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from core.commands import MIDI_BACKENDS
+
 
 def add_parser(subparsers) -> None:
-    from core.midi_ports import BACKENDS
-
     parser = subparsers.add_parser("ports", help="list MIDI input and output ports")
-    parser.add_argument("--backend", choices=list(BACKENDS), help="only this backend (default: all compiled in)")
+    parser.add_argument("--backend", choices=MIDI_BACKENDS, help="only this backend (default: all compiled in)")
     parser.set_defaults(func=run)
 
 

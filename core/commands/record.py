@@ -6,15 +6,15 @@ import sys
 import time
 from pathlib import Path
 
+from core.commands import MIDI_BACKENDS
+
 
 def add_parser(subparsers) -> None:
-    from core.midi_ports import BACKENDS
-
     parser = subparsers.add_parser("record", help="record a phrase from a MIDI input port")
     parser.add_argument("--port", required=True, help="input port name or part of it; 'virtual': 'Partita In'")
     parser.add_argument("--out", type=Path, required=True, help="MIDI file to write")
     parser.add_argument("--seconds", type=float, help="stop after this long (default: at Ctrl+C)")
-    parser.add_argument("--backend", choices=list(BACKENDS), help="MIDI backend (default: the first that works)")
+    parser.add_argument("--backend", choices=MIDI_BACKENDS, help="MIDI backend (default: the first that works)")
     parser.add_argument("--thru", help="echo what is played to this output port ('synth': built-in synth)")
     parser.add_argument("--bpm", type=float, help="tempo (default: estimated from the playing)")
     parser.add_argument("--count-in", type=int, default=0, metavar="BEATS", help="click this many beats first")

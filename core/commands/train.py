@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import signal
 import sys
@@ -14,20 +15,29 @@ def add_parser(subparsers) -> None:
     parser = subparsers.add_parser("train", help="train a model on a corpus (resumable, DDP under torchrun)")
     parser.add_argument("--data", help="folder, file, or builtin:NAME (default on --resume: the run's own)")
     parser.add_argument("--out", required=True, type=Path, help="run folder (weights, config, metrics)")
-    parser.add_argument("--preset", default="tiny", choices=PRESET_NAMES, help="model size (default tiny)")
+    parser.add_argument("--preset", choices=PRESET_NAMES, help="model size (default tiny)")
     parser.add_argument("--steps", type=int, default=2000, help="total optimizer steps")
-    parser.add_argument("--batch-size", type=int, default=16)
-    parser.add_argument("--lr", type=float, default=1e-3, help="peak learning rate")
-    parser.add_argument("--warmup", type=int, default=100, help="warm-up steps")
+    parser.add_argument("--batch-size", type=int, help="windows per step (default 16)")
+    parser.add_argument("--lr", type=float, help="peak learning rate (default 1e-3)")
+    parser.add_argument("--warmup", type=int, help="warm-up steps (default 100)")
     parser.add_argument("--eval-every", type=int, default=200, help="steps between validation + checkpoint")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--transpose", type=int, default=5, help="augment by up to ± semitones (0: off)")
-    parser.add_argument("--tokenization", default="REMI")
+    parser.add_argument("--seed", type=int, help="seed of weights, batches and dropout (default 0)")
+    parser.add_argument("--transpose", type=int, help="augment by up to ± semitones (0: off; default 5)")
+    parser.add_argument("--tokenization", help="REMI (the default; the only one the grammar knows)")
     parser.add_argument("--device", default="auto", help="auto (CUDA, MPS, CPU), cpu, cuda, ...")
+    parser.add_argument("--compile", action=argparse.BooleanOptionalAction, default=None,
+                        help="torch.compile the model (default: on CUDA only)")
     parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
                         help="override a model field, e.g. --set n_layer=2 --set dropout=0.0")
-    parser.add_argument("--resume", action="store_true", help="continue the run in --out exactly where it stopped")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue the run in --out exactly where it stopped, with its own settings")
     parser.set_defaults(func=run)
+
+
+# Options that define a run (option name -> TrainConfig field); not given: TrainConfig's default,
+# or on --resume the run's own value.
+RUN_OPTIONS = {"preset": "preset", "batch_size": "batch_size", "lr": "learning_rate", "warmup": "warmup_steps",
+               "seed": "seed", "transpose": "max_transpose", "tokenization": "tokenization"}
 
 
 def _overrides(pairs: list[str]) -> dict:
@@ -67,10 +77,16 @@ def run(args) -> int:
         data = data or saved["train"]["data"]
     if not data:
         raise UserError("--data is required (a folder, a file or builtin:NAME)")
-    config = TrainConfig(data=data, out=str(args.out), preset=args.preset, model_overrides=_overrides(args.set),
-                         steps=args.steps, batch_size=args.batch_size, learning_rate=args.lr,
-                         warmup_steps=args.warmup, eval_every=args.eval_every, seed=args.seed,
-                         max_transpose=args.transpose, tokenization=args.tokenization, device=args.device)
+    given = {field: getattr(args, option) for option, field in RUN_OPTIONS.items() if getattr(args, option) is not None}
+    if args.set:
+        given["model_overrides"] = _overrides(args.set)
+    if args.resume:  # a run keeps what it was started with; say so rather than ignore an option
+        for field, value in given.items():
+            if saved["train"].get(field, value) != value:
+                raise UserError(f"cannot resume {args.out} with {field} = {value!r}: the run was started with "
+                                f"{saved['train'][field]!r} (drop the option, or train into a new folder)")
+    config = TrainConfig(data=data, out=str(args.out), steps=args.steps, eval_every=args.eval_every,
+                         device=args.device, compile=args.compile, **given)
     stop = {"requested": False}
 
     def request_stop(signum, frame):

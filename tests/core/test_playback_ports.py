@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from core.midi_ports import CollectingOutput, PortError, TeeOutput, match_port, open_output
@@ -40,3 +44,16 @@ def test_tee_reports_only_the_outputs_still_present():
     assert tee.destination_present()
     b.present = False
     assert not tee.destination_present() and tee.present_outputs() == [a]
+
+
+def test_the_command_line_knows_the_backends_without_importing_rtmidi():
+    from core.commands import MIDI_BACKENDS
+    from core.midi_ports import BACKENDS
+
+    assert MIDI_BACKENDS == tuple(BACKENDS)
+    # `partita train` on a machine without python-rtmidi (a GPU server) still builds its parser.
+    code = ("import sys; sys.modules['rtmidi'] = None\n"
+            "from core.cli import build_parser; build_parser().parse_args(['train', '--out', 'x'])")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            cwd=Path(__file__).resolve().parents[2])
+    assert result.returncode == 0, result.stderr

@@ -82,6 +82,13 @@ def test_cancel_and_resume_give_the_same_weights_as_one_run(tmp_path, cello_trio
     whole = load_file(str(tmp_path / "whole" / "model.safetensors"))
     parts = load_file(str(tmp_path / "parts" / "model.safetensors"))
     assert whole.keys() == parts.keys()
+    if resumed[0].device.startswith("cuda"):
+        # CUDA's backward kernels add in a varying order (atomics), so two whole runs already differ
+        # in the last bits; a resume that lost the optimizer state or the batch order differs by far more.
+        for name in whole:
+            error = (whole[name] - parts[name]).norm() / whole[name].norm()
+            assert error < 1e-3, f"{name}: relative difference {error:.2e}"
+        return
     for name in whole:
         assert torch.equal(whole[name], parts[name]), name
 

@@ -61,8 +61,14 @@ def test_train_then_generate_variations(folder, env, tmp_path):
         assert score.tracks[0].program == 42  # the seed's cello
         assert any(m.text == "continuation" for m in score.markers)
     assert "take-2.mid" in result.stdout
-    resumed = partita("train", "--out", run, "--resume", "--steps", "14", *TINY, env_extra=env)
+    # A resumed run keeps its own model and batch settings without being told them again ...
+    resumed = partita("train", "--out", run, "--resume", "--steps", "14", env_extra=env)
     assert "finished at step 14" in resumed.stdout
+    assert json.loads((run / "config.json").read_text())["train"]["batch_size"] == 4
+    # ... and refuses, in one line, an option that contradicts them.
+    conflict = partita("train", "--out", run, "--resume", "--steps", "16", "--preset", "small", check=False,
+                       env_extra=env)
+    assert conflict.returncode == 2 and "started with 'tiny'" in conflict.stderr, conflict.stderr
 
 
 def test_user_mistakes_are_one_line_errors(tmp_path, env):
