@@ -54,7 +54,7 @@ class BatchSampler:
     """Random windows from the training pieces, reproducible from (seed, step, rank)."""
 
     def __init__(self, pieces: list[TokenizedPiece], tokenizer: PartitaTokenizer, block_size: int,
-                 batch_size: int, seed: int, augment: bool = True):
+                 batch_size: int, seed: int, augment: bool = True, pack: bool = False):
         if not pieces:
             raise ValueError("no training pieces with notes")
         self.pieces = pieces
@@ -63,25 +63,43 @@ class BatchSampler:
         self.batch_size = batch_size
         self.seed = seed
         self.augment = augment
+        self.pack = pack
         lengths = np.array([len(p.ids) for p in pieces], dtype=np.float64)
         self.weights = lengths / lengths.sum()  # longer pieces are drawn more often
 
     def batch(self, step: int, rank: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
-        """(x, y), each (B, T) int64; y is x shifted by one with padding set to IGNORE."""
+        """(x, y), each (B, T) int64; y is x shifted by one with padding set to IGNORE.
+
+        Each row starts at a bar line of a piece drawn by length. When the piece ends before the
+        row does, the row is padded, or with `pack` filled with further whole pieces (BOS ...
+        EOS), as GPT pre-training packs documents: no compute is spent on padding (a 1024-token
+        window over the Bach chorales is 59 % padding otherwise), and an EOS is never asked to
+        predict the BOS after it.
+        """
         rng = np.random.default_rng([self.seed, step, rank])
         T = self.block_size
         x = np.full((self.batch_size, T), self.tokenizer.pad_id, dtype=np.int64)
         y = np.full((self.batch_size, T), IGNORE, dtype=np.int64)
         for row in range(self.batch_size):
-            piece = self.pieces[rng.choice(len(self.pieces), p=self.weights)]
-            start = int(rng.choice(piece.bar_starts))
-            window = piece.ids[start:start + T + 1]
-            if self.augment and len(piece.shifts) > 1:
-                window = self.tokenizer.transpose_ids(window, int(rng.choice(piece.shifts)))
+            window = self._segment(rng, T + 1, from_bar=True)
+            while self.pack and len(window) < T + 1:
+                window = np.concatenate([window, self._segment(rng, T + 1 - len(window), from_bar=False)])
             n = len(window) - 1
             x[row, :n] = window[:-1]
             y[row, :n] = window[1:]
+        if self.pack:
+            y[x == self.tokenizer.eos_id] = IGNORE
         return torch.from_numpy(x), torch.from_numpy(y)
+
+    def _segment(self, rng: np.random.Generator, length: int, from_bar: bool) -> np.ndarray:
+        """Up to `length` ids of a piece drawn by length, from a random bar line or from its BOS,
+        transposed by one of its allowed shifts when augmenting."""
+        piece = self.pieces[rng.choice(len(self.pieces), p=self.weights)]
+        start = int(rng.choice(piece.bar_starts)) if from_bar else 0
+        window = piece.ids[start:start + length]
+        if self.augment and len(piece.shifts) > 1:
+            window = self.tokenizer.transpose_ids(window, int(rng.choice(piece.shifts)))
+        return np.asarray(window, dtype=np.int64)
 
 
 def evaluation_windows(pieces: list[TokenizedPiece], tokenizer: PartitaTokenizer, block_size: int,

@@ -48,6 +48,7 @@ class TrainConfig:
     eval_windows: int = 64  # held-out windows per validation pass (evenly spaced)
     seed: int = 0
     max_transpose: int = 5  # augmentation: up to ± this many semitones (0: off)
+    pack: bool = True  # fill windows past a piece's end with whole pieces instead of padding
     tokenization: str = "REMI"
     use_velocities: bool | None = None  # None: decide from the corpus
     device: str = "auto"  # auto: CUDA, then MPS, then CPU
@@ -234,7 +235,7 @@ def train(config: TrainConfig, *, resume: bool = False,
     if world > 1:
         trained = torch.nn.parallel.DistributedDataParallel(trained, device_ids=[device.index] if device.type == "cuda" else None)
     sampler = BatchSampler(data.train, tokenizer, model_config.block_size, config.batch_size, config.seed,
-                           augment=config.max_transpose > 0)
+                           augment=config.max_transpose > 0, pack=config.pack)
     eval_x, eval_y = evaluation_windows(data.validation, tokenizer, model_config.block_size, config.eval_windows)
     program = config.program if config.program is not None else _corpus_program(data.corpus)
     meta = {"train": config.to_json(), "corpus": {"name": data.corpus.name, "program": program,
@@ -304,11 +305,15 @@ def train(config: TrainConfig, *, resume: bool = False,
 # What defines a run: fixed when it starts, taken from the run folder on resume (the length,
 # evaluation cadence, device and data path may change).
 RUN_FIELDS = ("preset", "model_overrides", "batch_size", "learning_rate", "min_learning_rate", "warmup_steps",
-              "weight_decay", "grad_clip", "seed", "max_transpose", "tokenization", "use_velocities", "program")
+              "weight_decay", "grad_clip", "seed", "max_transpose", "pack", "tokenization", "use_velocities",
+              "program")
+# What runs saved before a field existed did (they resume as they started).
+OLDER_RUNS = {"pack": False}
 
 
 def resumed_config(config: TrainConfig, saved: dict) -> TrainConfig:
     """`config` with the saved run's own settings for everything that defines the run."""
+    saved = {**OLDER_RUNS, **saved}
     return replace(config, **{name: saved[name] for name in RUN_FIELDS if name in saved})
 
 

@@ -23,6 +23,8 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--eval-every", type=int, default=200, help="steps between validation + checkpoint")
     parser.add_argument("--seed", type=int, help="seed of weights, batches and dropout (default 0)")
     parser.add_argument("--transpose", type=int, help="augment by up to ± semitones (0: off; default 5)")
+    parser.add_argument("--pack", action=argparse.BooleanOptionalAction, default=None,
+                        help="fill windows past a piece's end with further pieces, not padding (default: on)")
     parser.add_argument("--tokenization", help="REMI (the default; the only one the grammar knows)")
     parser.add_argument("--device", default="auto", help="auto (CUDA, MPS, CPU), cpu, cuda, ...")
     parser.add_argument("--compile", action=argparse.BooleanOptionalAction, default=None,
@@ -37,7 +39,7 @@ def add_parser(subparsers) -> None:
 # Options that define a run (option name -> TrainConfig field); not given: TrainConfig's default,
 # or on --resume the run's own value.
 RUN_OPTIONS = {"preset": "preset", "batch_size": "batch_size", "lr": "learning_rate", "warmup": "warmup_steps",
-               "seed": "seed", "transpose": "max_transpose", "tokenization": "tokenization"}
+               "seed": "seed", "transpose": "max_transpose", "pack": "pack", "tokenization": "tokenization"}
 
 
 def _overrides(pairs: list[str]) -> dict:
