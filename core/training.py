@@ -269,6 +269,7 @@ def train(config: TrainConfig, *, resume: bool = False,
             for group in optimizer.param_groups:
                 group["lr"] = lr
             x, y = sampler.batch(step, rank)
+            tokens = int((y != IGNORE).sum()) * world  # counted on the CPU copy: no wait for the GPU
             x, y = x.to(device), y.to(device)
             torch.manual_seed(config.seed * 1_000_003 + step * 101 + rank)  # dropout draws per step
             with autocast:
@@ -278,7 +279,7 @@ def train(config: TrainConfig, *, resume: bool = False,
             torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
             optimizer.step()
             step += 1
-            tokens_since += int((y != IGNORE).sum()) * world
+            tokens_since += tokens
             now = time.perf_counter()
             yield log.write(TrainStep(step, config.steps, loss.item(), lr, tokens_since / max(now - tick, 1e-9),
                                       now - began))
