@@ -17,6 +17,8 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--top-p", type=float, default=0.95)
     parser.add_argument("--seed", type=int, help="random seed (same seed, same music)")
     parser.add_argument("--variations", type=int, default=1, help="how many continuations to write")
+    parser.add_argument("--device", default="cpu",
+                        help="cpu (fastest for tiny and small models), cuda, mps (worth it for base and large)")
     parser.set_defaults(func=run)
 
 
@@ -26,6 +28,7 @@ def run(args) -> int:
     from core.atomic import atomic_write_bytes
     from core.checkpoint import CheckpointError, load_model
     from core.cli import UserError
+    from core.commands import check_device
     from core.generation import GenerationSettings, generate_variations
     from core.scores import ScoreError, load_score
 
@@ -33,8 +36,9 @@ def run(args) -> int:
         raise UserError("--bars and --variations must be at least 1")
     if not 0 < args.temperature <= 5:
         raise UserError("--temperature must be in (0, 5]")
+    check_device(args.device)
     try:
-        loaded = load_model(args.model)
+        loaded = load_model(args.model, device=args.device)
         prompt = load_score(args.prompt) if args.prompt else None
     except (CheckpointError, ScoreError) as error:
         raise UserError(str(error)) from None

@@ -60,6 +60,7 @@ def run(args) -> int:
 
     from core.checkpoint import CheckpointError, read_config
     from core.cli import UserError
+    from core.commands import check_device
     from core.training import (
         CheckpointSaved,
         EvalResult,
@@ -79,6 +80,7 @@ def run(args) -> int:
         data = data or saved["train"]["data"]
     if not data:
         raise UserError("--data is required (a folder, a file or builtin:NAME)")
+    check_device(args.device)
     given = {field: getattr(args, option) for option, field in RUN_OPTIONS.items() if getattr(args, option) is not None}
     if args.set:
         given["model_overrides"] = _overrides(args.set)

@@ -76,6 +76,11 @@ def test_user_mistakes_are_one_line_errors(tmp_path, env):
     assert missing.returncode == 2 and "no such folder" in missing.stderr and "Traceback" not in missing.stderr
     bad_model = partita("generate", "--model", tmp_path, "--out", tmp_path / "x.mid", check=False, env_extra=env)
     assert bad_model.returncode == 2 and "no config.json" in bad_model.stderr
+    import torch
+
+    if not torch.cuda.is_available():
+        no_gpu = partita("generate", "--device", "cuda", "--out", tmp_path / "x.mid", check=False, env_extra=env)
+        assert no_gpu.returncode == 2 and "--device cuda: not usable" in no_gpu.stderr, no_gpu.stderr
 
 
 def test_generate_works_out_of_the_box_with_the_shipped_model(tmp_path, env, cello_xml_dir):
