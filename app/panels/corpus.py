@@ -213,6 +213,12 @@ class CorpusPanel(QWidget):
         return {"source": self.source}
 
     def restore(self, state: dict) -> None:
-        self.source = str(state.get("source", ""))
-        if self.source:
-            self.stats.setText(f"Last corpus: {self.source} (import it again to see its table).")
+        """Reopen the last corpus in the background (from the import cache, usually under a second)."""
+        source = str(state.get("source", ""))
+        self.source = source
+        if not source:
+            return
+        if source.startswith("builtin:") or Path(source).exists():
+            self.import_source(source)
+        else:
+            self.stats.setText(f"Last corpus: {source} is no longer there; import another.")

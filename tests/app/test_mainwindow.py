@@ -225,3 +225,27 @@ def test_next_and_previous_take_actions(make_window):
     window.actions.previous_take.trigger()
     assert window.model.current_take == -1  # the seed alone
     assert window.roll.take_box.currentText() == "Seed only"
+
+
+def test_the_last_corpus_is_reopened_on_restart(make_window, qtbot, tmp_path):
+    from conftest import cello_midi_files
+
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    for path in cello_midi_files(2):
+        (folder / path.name).write_bytes(path.read_bytes())
+    window = make_window()
+    with qtbot.waitSignal(window.corpus_panel.corpusImported, timeout=60000):
+        window.corpus_panel.import_source(str(folder))
+    window.close()
+
+    again = make_window()
+    with qtbot.waitSignal(again.corpus_panel.corpusImported, timeout=60000):
+        pass  # the restore started the import; its table fills without the user asking
+    assert again.corpus_panel.table.rowCount() == 2
+    assert again.training_panel.data_edit.text() == str(folder)
+
+    again.close()
+    folder.rename(tmp_path / "moved")
+    third = make_window()
+    assert "no longer there" in third.corpus_panel.stats.text()
