@@ -2,7 +2,9 @@
 
 Each write goes to a temporary file in the same folder, is flushed to disk, then renamed over
 the target (`os.replace` is atomic on POSIX and Windows). A failure (disk full, read-only
-folder) leaves the previous file intact and raises an `OSError` naming the target.
+folder) leaves the previous file intact, removes the temporary file and raises an `OSError`
+(the same errno and subclass) naming the target: the user asked for that file and never saw
+the temporary one.
 """
 
 from __future__ import annotations
@@ -18,21 +20,41 @@ from pathlib import Path
 def atomic_path(target: str | Path):
     """Yield a temporary path beside `target`; on success it replaces `target`."""
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    except OSError as error:
+        raise _naming(target, error) from None
     os.close(fd)
     tmp = Path(tmp_name)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file the usual permissions
     try:
-        yield tmp
-        with open(tmp, "rb+") as handle:
-            os.fsync(handle.fileno())
-        os.replace(tmp, target)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file the usual permissions
+        try:
+            yield tmp
+        except OSError as error:
+            # the writer's own errors about its output (a write() has no file name) name the target;
+            # others (a source file it could not read) keep theirs
+            if error.filename in (None, tmp_name, tmp):
+                raise _naming(target, error) from None
+            raise
+        try:
+            with open(tmp, "rb+") as handle:
+                os.fsync(handle.fileno())
+            os.replace(tmp, target)
+        except OSError as error:
+            raise _naming(target, error) from None
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def _naming(target: Path, error: OSError) -> OSError:
+    """`error` as the same kind of OSError (errno, subclass), but naming `target`."""
+    if error.errno is None:
+        return OSError(f"{target}: {error}")
+    return OSError(error.errno, error.strerror or os.strerror(error.errno), str(target))
 
 
 def atomic_write(target: str | Path, writer: Callable[[Path], None]) -> None:

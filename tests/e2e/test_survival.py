@@ -323,6 +323,7 @@ def test_generate_into_a_read_only_folder_fails_and_keeps_the_previous_take(tmp_
                           tmp_path)
     assert result.returncode != 0
     assert "Read-only file system" in result.stderr
+    assert f"{out}:" in result.stderr and ".tmp" not in result.stderr  # the file asked for, not the temporary one
     assert out.read_bytes() == before
     assert list(folder.iterdir()) == [out]
 
@@ -347,6 +348,7 @@ def full_disk_save(tmp_path_factory, random_run) -> dict:
 def test_checkpoint_on_a_full_disk_fails_and_keeps_the_previous_checkpoint(full_disk_save):
     assert full_disk_save["error"] is not None, "saving on a full disk did not fail"
     assert "No space left on device" in full_disk_save["message"]
+    assert "/run/model" in full_disk_save["message"] and ".tmp" not in full_disk_save["message"]  # the weights file
     assert full_disk_save["unchanged"] and full_disk_save["loads"] and full_disk_save["leftovers"] == []
 
 
@@ -388,7 +390,7 @@ def test_cli_names_the_file_it_could_not_write_without_a_traceback(tmp_path, mon
                    "--out", str(tmp_path / "take.mid")])
     assert status != 0  # returned, not raised: no traceback
     message = capsys.readouterr().err
-    assert "Read-only file system" in message and str(tmp_path) in message
+    assert "Read-only file system" in message and f"{tmp_path / 'take.mid'}:" in message
 
 
 def test_atomic_write_on_enospc_keeps_the_previous_file(tmp_path, monkeypatch):
@@ -405,8 +407,36 @@ def test_atomic_write_on_enospc_keeps_the_previous_file(tmp_path, monkeypatch):
     with pytest.raises(OSError) as raised:
         atomic.atomic_write(target, writer)
     assert raised.value.errno == errno.ENOSPC
+    assert raised.value.filename == str(target) and ".tmp" not in str(raised.value)
     assert target.read_bytes() == b"previous"
     assert leftovers(tmp_path) == []
+
+
+def test_atomic_write_when_the_temporary_file_cannot_be_made_names_the_target(tmp_path, monkeypatch):
+    """A read-only folder fails at the temporary file already; the message still names the target."""
+    from core import atomic
+
+    target = tmp_path / "take.mid"
+    target.write_bytes(b"previous")
+
+    def read_only(*args, **kwargs):
+        raise OSError(errno.EROFS, "Read-only file system", str(tmp_path / ".take.mid.x1y2.tmp"))
+
+    monkeypatch.setattr(atomic.tempfile, "mkstemp", read_only)
+    with pytest.raises(OSError) as raised:
+        atomic.atomic_write_bytes(target, b"new")
+    assert raised.value.errno == errno.EROFS and str(raised.value) == f"[Errno 30] Read-only file system: '{target}'"
+    assert target.read_bytes() == b"previous"
+
+
+def test_atomic_write_keeps_the_name_in_errors_about_other_files(tmp_path):
+    """A writer that cannot read its source reports the source, not the target."""
+    from core import atomic
+
+    target = tmp_path / "take.mid"
+    with pytest.raises(FileNotFoundError, match="missing.mid"):
+        atomic.atomic_write(target, lambda tmp: tmp.write_bytes((tmp_path / "missing.mid").read_bytes()))
+    assert not target.exists() and leftovers(tmp_path) == []
 
 
 def test_atomic_write_when_the_rename_fails_keeps_the_previous_file(tmp_path, monkeypatch):
@@ -416,11 +446,13 @@ def test_atomic_write_when_the_rename_fails_keeps_the_previous_file(tmp_path, mo
     target.write_text("{}")
 
     def refuse(src, dst):
-        raise OSError(errno.EROFS, "Read-only file system", str(dst))
+        raise OSError(errno.EROFS, "Read-only file system", str(src), None, str(dst))
 
     monkeypatch.setattr(atomic.os, "replace", refuse)
-    with pytest.raises(OSError):
+    with pytest.raises(OSError) as raised:
         atomic.atomic_write_text(target, '{"new": true}')
+    assert raised.value.errno == errno.EROFS
+    assert raised.value.filename == str(target) and ".tmp" not in str(raised.value)
     assert target.read_text() == "{}"
     assert leftovers(tmp_path) == []
 
