@@ -1,19 +1,25 @@
 """Run folders: weights as safetensors, everything else as JSON. Loading never unpickles.
 
 A run folder holds
-  model.safetensors       weights (tensors only: no code can hide in them)
-  config.json             model config, tokenizer settings, training config and state
-  tokenizer.json          tokenizer settings (also inside config.json)
-  optimizer.safetensors   AdamW moments, with optimizer.json for its scalars (resume only)
-  metrics.jsonl           one JSON object per training/eval event
-  corpus.json             the corpus report and the split, by piece name
-Every file is written atomically, config.json last, so a folder whose config.json exists
-describes complete weights.
+  config.json                    model config, tokenizer settings, training config and state, and
+                                 under "files" the names of the data files below (the commit point)
+  model-000400.safetensors       weights of step 400 (tensors only: no code can hide in them)
+  optimizer-000400.safetensors   AdamW moments, with optimizer-000400.json for its scalars (resume only)
+  tokenizer.json                 tokenizer settings (also inside config.json)
+  metrics.jsonl                  one JSON object per training/eval event
+  corpus.json                    the corpus report and the split, by piece name
+A save writes the step's data files first (each atomically, under new names), then config.json
+(atomically) naming them, then deletes the data files config.json no longer names. Whenever
+the process dies, config.json names one complete, consistent set of files: the old one until its
+rename, the new one after. Folders written before "files" existed (the shipped default model)
+hold model.safetensors, optimizer.safetensors and optimizer.json; readers fall back to those.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,7 +32,17 @@ from core.model import ModelConfig, Transformer
 from core.tokenizer import PartitaTokenizer, TokenizerSettings
 
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parents[1] / "resources" / "models" / "default"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: config.json names the data files ("files"); 1 had fixed names
+# The data files of folders written before config.json named them (format 1).
+LEGACY_FILES = {"weights": "model.safetensors", "optimizer": "optimizer.safetensors",
+                "optimizer_state": "optimizer.json"}
+# Data files a save writes (model-000400.safetensors, optimizer-000400-1.json) or format 1 held, and
+# core.atomic's temporary files for them (.NAME.XXXX.tmp): what a save may delete once config.json
+# no longer names them. Nothing else in a run folder is ever deleted.
+_DATA_FILE = re.compile(r"(model(-[0-9]+)*\.safetensors|optimizer(-[0-9]+)*\.(safetensors|json))")
+_DATA_TEMP = re.compile(rf"\.({_DATA_FILE.pattern})\..+\.tmp")
+
+log = logging.getLogger(__name__)
 
 
 class CheckpointError(ValueError):
@@ -47,20 +63,82 @@ class LoadedModel:
 
 def save_checkpoint(run_dir: Path, model: Transformer, tokenizer: PartitaTokenizer, meta: dict,
                     optimizer: torch.optim.Optimizer | None = None) -> None:
+    """Save the model (and optimizer state) in `run_dir` so that a kill at any moment leaves a
+    consistent checkpoint: the data files are written under names of their own (by step), then
+    config.json naming them is renamed into place (the single commit point), then the data files
+    it no longer names (older steps, leftovers of a killed save) are deleted."""
     run_dir.mkdir(parents=True, exist_ok=True)
+    tag = _unused_tag(run_dir, int(meta.get("training", {}).get("step", 0)))
+    files = {"weights": f"model-{tag}.safetensors"}
     state = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
     state.pop("lm_head.weight", None)  # tied to wte.weight; safetensors refuses shared storage
     # Serialise in memory, then write through atomic_write_bytes: a full disk is an OSError
     # naming the file (safetensors' own writer raises SafetensorError instead).
-    atomic_write_bytes(run_dir / "model.safetensors", save(state))
+    atomic_write_bytes(run_dir / files["weights"], save(state))
     if optimizer is not None:
+        files.update(optimizer=f"optimizer-{tag}.safetensors", optimizer_state=f"optimizer-{tag}.json")
         tensors, scalars = _optimizer_to_tensors(model, optimizer)
-        atomic_write_bytes(run_dir / "optimizer.safetensors", save(tensors))
-        atomic_write_text(run_dir / "optimizer.json", json.dumps(scalars))
+        atomic_write_bytes(run_dir / files["optimizer"], save(tensors))
+        atomic_write_text(run_dir / files["optimizer_state"], json.dumps(scalars))
     tokenizer.save(run_dir)
     config = {"format": FORMAT_VERSION, "model": model.config.to_json(),
-              "tokenizer": tokenizer.settings.to_json(), **meta}
+              "tokenizer": tokenizer.settings.to_json(), **meta, "files": files}
     atomic_write_text(run_dir / "config.json", json.dumps(config, indent=2))
+    _delete_unnamed_data_files(run_dir, set(files.values()))
+
+
+def _unused_tag(run_dir: Path, step: int) -> str:
+    """`000400` for step 400's files, or `000400-1` when the current config.json already names
+    `000400` (a second save at one step must never overwrite the files config.json names)."""
+    try:
+        current = set(run_files(run_dir).values())
+    except CheckpointError:  # no config.json yet, or an unreadable one: nothing is named
+        current = set()
+    for tag in (f"{step:06d}", f"{step:06d}-1"):
+        if not any(name.endswith((f"-{tag}.safetensors", f"-{tag}.json")) for name in current):
+            return tag
+    raise AssertionError("unreachable: config.json names one tag at a time")
+
+
+def _delete_unnamed_data_files(run_dir: Path, keep: set[str]) -> None:
+    for path in run_dir.iterdir():
+        if path.name in keep or not (_DATA_FILE.fullmatch(path.name) or _DATA_TEMP.fullmatch(path.name)):
+            continue
+        try:
+            path.unlink(missing_ok=True)
+        except OSError as error:  # the checkpoint is saved; a stale file only costs space
+            log.warning("could not delete the stale checkpoint file %s: %s", path, error)
+
+
+def run_files(run_dir: Path, config: dict | None = None) -> dict[str, str]:
+    """The data files of the checkpoint in `run_dir`, by role ("weights", and "optimizer" and
+    "optimizer_state" where saved), as config.json names them; format 1 folders (no "files") have
+    fixed names. `config` is the folder's config.json when the caller has read it already."""
+    config = read_config(run_dir) if config is None else config
+    files = config.get("files")
+    if files is None:
+        return {role: name for role, name in LEGACY_FILES.items()
+                if role == "weights" or (run_dir / name).exists()}
+    if not isinstance(files, dict) or not isinstance(files.get("weights"), str) or not all(
+            isinstance(name, str) and name == Path(name).name and not name.startswith(".")
+            for name in files.values()):
+        raise CheckpointError(f"{run_dir / 'config.json'}: \"files\" must name the weights file and other "
+                              f"data files inside the run folder (got {files!r:.120})")
+    return dict(files)
+
+
+def weights_path(run_dir: str | Path, config: dict | None = None) -> Path:
+    """The weights file of the checkpoint in `run_dir` (the one its config.json names)."""
+    run_dir = Path(run_dir)
+    return run_dir / run_files(run_dir, config)["weights"]
+
+
+def optimizer_path(run_dir: str | Path, config: dict | None = None) -> Path | None:
+    """The optimizer-state tensors of the checkpoint in `run_dir`, or None when it has none
+    (saved without an optimizer, or the shipped default model)."""
+    run_dir = Path(run_dir)
+    name = run_files(run_dir, config).get("optimizer")
+    return run_dir / name if name is not None else None
 
 
 def read_config(run_dir: Path) -> dict:
@@ -90,13 +168,25 @@ def load_model(run_dir: str | Path | None = None, device: str | torch.device = "
             f"{run_dir}: model vocabulary ({model_config.vocab_size}) does not match the tokenizer ({len(tokenizer)})"
         )
     model = Transformer(model_config)
-    load_weights(model, run_dir / "model.safetensors")
+    weights = weights_path(run_dir, config)
+    if not weights.exists():
+        # a training run saving into this folder may have committed a newer checkpoint (and deleted
+        # these weights) since config.json was read: follow the newer config.json of the same run
+        config = read_config(run_dir)
+        weights = weights_path(run_dir, config)
+    load_weights(model, weights)
     model.to(device).eval()
     return LoadedModel(model, tokenizer, config, run_dir)
 
 
 def load_weights(model: Transformer, path: Path) -> None:
-    """Load safetensors weights, checking names and shapes; raises CheckpointError."""
+    """Load safetensors weights, checking names and shapes; raises CheckpointError.
+
+    Transitional: a caller that still asks for a run folder's `model.safetensors` (the fixed name of
+    format 1) gets the weights that folder's config.json names, so it never reads weights that do not
+    belong to the config. Callers should pass `weights_path(run_dir)`.
+    """
+    path = _named_weights(Path(path))
     try:
         state = load_file(str(path))
     except FileNotFoundError:
@@ -116,6 +206,15 @@ def load_weights(model: Transformer, path: Path) -> None:
     model.load_state_dict(state, strict=False)
 
 
+def _named_weights(path: Path) -> Path:
+    if path.name != LEGACY_FILES["weights"] or not (path.parent / "config.json").is_file():
+        return path
+    try:
+        return weights_path(path.parent)
+    except CheckpointError:
+        return path
+
+
 def _optimizer_to_tensors(model: Transformer, optimizer: torch.optim.Optimizer) -> tuple[dict, dict]:
     names = {id(p): n for n, p in model.named_parameters()}
     tensors, scalars = {}, {"param_groups": [], "steps": {}}
@@ -133,12 +232,20 @@ def _optimizer_to_tensors(model: Transformer, optimizer: torch.optim.Optimizer) 
 
 
 def load_optimizer_state(run_dir: Path, model: Transformer, optimizer: torch.optim.Optimizer) -> None:
-    """Restore AdamW moments saved by `save_checkpoint` (tensors + JSON, no pickle)."""
+    """Restore AdamW moments saved by `save_checkpoint` (tensors + JSON, no pickle), from the files
+    the folder's config.json names."""
+    files = run_files(run_dir)
+    if "optimizer" not in files or "optimizer_state" not in files:
+        raise CheckpointError(f"{run_dir}: the checkpoint has no optimizer state")
+    tensors_path, scalars_path = run_dir / files["optimizer"], run_dir / files["optimizer_state"]
     try:
-        tensors = load_file(str(run_dir / "optimizer.safetensors"))
-        scalars = json.loads((run_dir / "optimizer.json").read_text())
+        tensors = load_file(str(tensors_path))
     except (OSError, ValueError, SafetensorError) as error:
-        raise CheckpointError(f"{run_dir}: optimizer state unreadable ({_short(error)})") from None
+        raise CheckpointError(f"{tensors_path}: optimizer state unreadable ({_short(error)})") from None
+    try:
+        scalars = json.loads(scalars_path.read_text())
+    except (OSError, ValueError) as error:
+        raise CheckpointError(f"{scalars_path}: optimizer state unreadable ({_short(error)})") from None
     parameters = dict(model.named_parameters())
     device = next(model.parameters()).device
     # The fused (CUDA) and capturable kernels keep the step count beside the moments; the

@@ -63,10 +63,13 @@ def user_dirs() -> UserDirs:
 def resumable_runs(runs_dir: Path | None = None) -> list[Path]:
     """Run folders with a complete checkpoint that stopped before their planned steps, newest first.
 
-    A folder counts only if its config.json (written last, atomically) parses and names a step,
-    so a run killed mid-save is found at its previous checkpoint, never at a half-written one.
+    A folder counts only if its config.json (written last, atomically) parses, names a step and
+    names a weights file that exists, so a run killed mid-save is found at its previous
+    checkpoint, never at a half-written one.
     """
     import json
+
+    from core.checkpoint import CheckpointError, weights_path  # imports torch: only when asked
 
     runs_dir = Path(runs_dir) if runs_dir is not None else user_dirs().runs
     found = []
@@ -75,9 +78,10 @@ def resumable_runs(runs_dir: Path | None = None) -> list[Path]:
             config = json.loads(config_path.read_text(encoding="utf-8"))
             step = int(config["training"]["step"])
             planned = int(config["train"]["steps"])
-        except (OSError, ValueError, KeyError, TypeError):
+            weights = weights_path(config_path.parent, config)
+        except (OSError, ValueError, KeyError, TypeError, CheckpointError):
             continue
-        if step < planned and (config_path.parent / "model.safetensors").exists():
+        if step < planned and weights.exists():
             found.append(config_path.parent)
     return sorted(found, key=lambda p: (p / "config.json").stat().st_mtime, reverse=True)
 

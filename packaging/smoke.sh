@@ -44,7 +44,8 @@ cp "$tmp/take.mid" "$tmp/take2.mid" "$tmp/corpus/"
 "$bundle/partita" train --data "$tmp/corpus" --out "$tmp/run" --steps 2 --eval-every 2 --batch-size 2 \
     --set n_layer=1 --set n_head=2 --set n_embd=32 --set block_size=64 > "$tmp/train.log" 2>&1 \
     || { cat "$tmp/train.log"; fail "train exited with an error"; }
-[ -s "$tmp/run/model.safetensors" ] && [ -s "$tmp/run/config.json" ] || fail "train wrote no checkpoint"
+weights=$(sed -n 's/^ *"weights": "\([^"]*\)".*/\1/p' "$tmp/run/config.json" 2>/dev/null || true)
+[ -n "$weights" ] && [ -s "$tmp/run/$weights" ] || fail "train wrote no checkpoint (config.json and the weights it names)"
 chorales=$(find "$bundle/_internal/music21/corpus/bach" -name 'bwv*' | wc -l)
 [ "$chorales" -gt 300 ] || fail "only $chorales Bach chorales in the bundle (builtin:bach-chorales needs them)"
 

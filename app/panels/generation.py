@@ -246,7 +246,7 @@ class GenerationPanel(QWidget):
         self._takes = []
         self.info.setText("Generation failed.")
         self.failed.emit(f"Generation failed: {message}",
-                         "Check that the model folder holds a complete run (config.json and model.safetensors).")
+                         "Check that the model folder holds a complete run (config.json and the weights file it names).")
 
     def _running_changed(self, running: bool) -> None:
         self.generate_button.setEnabled(not running)

@@ -9,6 +9,7 @@ from conftest import CELLO_MIDI, cello_midi_files, tiny_config
 from PySide6.QtWidgets import QLabel
 
 from app.pianoroll.model import GENERATED, Note
+from core.checkpoint import weights_path
 from core.training import TrainDone
 
 
@@ -74,7 +75,7 @@ def test_stopping_training_keeps_a_checkpoint_and_can_resume(make_window, qtbot,
         panel.stop()
     last = [e for e in steps if isinstance(e, TrainDone)]
     assert last and last[0].cancelled
-    assert (tmp_path / "run" / "config.json").exists() and (tmp_path / "run" / "model.safetensors").exists()
+    assert weights_path(tmp_path / "run").exists()  # config.json and the weights it names
     assert panel.start_button.isEnabled() and not panel.stop_button.isEnabled()
 
 
@@ -212,7 +213,7 @@ def test_closing_the_window_during_training_keeps_a_checkpoint(make_window, qtbo
     qtbot.waitUntil(lambda: panel.curves.buffer.count("train_loss") >= 2, timeout=60000)
     window.close()
     assert not panel.runner.running
-    assert (tmp_path / "run" / "model.safetensors").exists()
+    assert weights_path(tmp_path / "run").exists()
     from core.checkpoint import read_config
 
     assert read_config(tmp_path / "run")["training"]["step"] >= 2

@@ -98,20 +98,26 @@ def test_unwritable_log_folder_falls_back_to_stderr(tmp_path, clean_root_logger,
 
 
 def test_resumable_runs_are_unfinished_complete_checkpoints_newest_first(tmp_path):
-    def run(name: str, step: int, steps: int, weights: bool = True, config: str | None = None) -> Path:
+    def run(name: str, step: int, steps: int, weights: str | None = "model-{step:06d}.safetensors",
+            config: str | None = None, named: str | None = None) -> Path:
         folder = tmp_path / name
         folder.mkdir()
+        named = named or (weights or "model-{step:06d}.safetensors").format(step=step)
         (folder / "config.json").write_text(config if config is not None else json.dumps(
-            {"training": {"step": step}, "train": {"steps": steps}}))
+            {"training": {"step": step}, "train": {"steps": steps}, "files": {"weights": named}}))
         if weights:
-            (folder / "model.safetensors").write_bytes(b"x")
+            (folder / weights.format(step=step)).write_bytes(b"x")
         return folder
 
     older = run("older", 200, 1000)
     finished = run("finished", 1000, 1000)
     newer = run("newer", 400, 2000)
-    run("no-weights", 10, 100, weights=False)
+    run("no-weights", 10, 100, weights=None)
+    run("other-weights", 20, 100, named="model-000010.safetensors")  # killed mid-save: step 20's weights, unnamed
     run("half-written", 0, 0, config='{"training": {"st')
+    legacy = run("legacy", 100, 1000, weights="model.safetensors",  # written before config.json named its files
+                 config=json.dumps({"training": {"step": 100}, "train": {"steps": 1000}}))
     os.utime(older / "config.json", (1, 1))
-    assert resumable_runs(tmp_path) == [newer, older]
+    os.utime(legacy / "config.json", (0, 0))
+    assert resumable_runs(tmp_path) == [newer, older, legacy]
     assert finished not in resumable_runs(tmp_path)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import configparser
+import json
 import os
 import shutil
 import struct
@@ -194,6 +195,24 @@ def test_spec_bundles_the_model_icons_and_corpora_and_excludes_nothing_partita_i
     clash = sorted(m for m in imported if any(m == e or m.startswith(e + ".") for e in excluded))
     assert not clash, f"the spec excludes modules Partita or miditok import: {clash}"
     assert any(dest.startswith("symusic/bin") for dest, _, _ in calls.analysis.datas)  # its abc converters
+
+
+def test_spec_bundles_the_weights_file_config_json_names_and_no_optimizer_state(tmp_path, monkeypatch):
+    pytest.importorskip("PyInstaller", reason="pyinstaller is not installed (dev extra)")
+    model = tmp_path / "run"  # a run folder as core.checkpoint writes it
+    model.mkdir()
+    files = {"weights": "model-000400.safetensors", "optimizer": "optimizer-000400.safetensors",
+             "optimizer_state": "optimizer-000400.json"}
+    (model / "config.json").write_text(json.dumps({"files": files}))
+    for name in (*files.values(), "tokenizer.json", "metrics.jsonl", "corpus.json"):
+        (model / name).write_text("{}")
+    monkeypatch.setenv("PARTITA_MODEL_DIR", str(model))
+    calls = SpecCalls()
+    namespace = {"SPECPATH": str(PACKAGING), "Analysis": calls.Analysis, "PYZ": calls.PYZ, "EXE": calls.EXE,
+                 "COLLECT": calls.COLLECT}
+    exec(compile((PACKAGING / "partita.spec").read_text(), "partita.spec", "exec"), namespace)  # noqa: S102
+    bundled = sorted(Path(src).name for src, dest in namespace["datas"] if dest == "resources/models/default")
+    assert bundled == ["config.json", "corpus.json", "model-000400.safetensors", "tokenizer.json"]
 
 
 def test_missing_default_model_stops_the_spec_with_a_clear_message(tmp_path, monkeypatch):

@@ -155,9 +155,15 @@ def test_training_killed_after_a_checkpoint_loads_and_resumes(tmp_path, inventio
 
 
 def optimizer_step(run_dir: Path) -> int:
-    """The AdamW step count saved with the weights (optimizer.json is renamed after model.safetensors,
-    before config.json): which step the weights on disk come from, without needing a reference run."""
-    return int(max(json.loads((run_dir / "optimizer.json").read_text())["steps"].values()))
+    """The AdamW step count saved with the weights that config.json names (optimizer-N.json is
+    written after model-N.safetensors, before config.json): which step those weights come from,
+    without needing a reference run."""
+    state = json.loads((run_dir / "config.json").read_text())["files"]["optimizer_state"]
+    return int(max(json.loads((run_dir / state).read_text())["steps"].values()))
+
+
+def data_files(run_dir: Path) -> list[str]:
+    return sorted(p.name for p in run_dir.iterdir() if p.name.startswith(("model", "optimizer", ".model", ".optimizer")))
 
 
 def test_training_killed_while_writing_weights_keeps_the_previous_checkpoint(tmp_path, inventions):
@@ -165,13 +171,13 @@ def test_training_killed_while_writing_weights_keeps_the_previous_checkpoint(tmp
 
     run_dir = tmp_path / "run"
     # the second checkpoint (step 4): its weights half written, then killed
-    result = run(killed_at("model.safetensors", 2, "half", "train", "--data", inventions, "--out", run_dir,
+    result = run(killed_at("model-*.safetensors", 2, "half", "train", "--data", inventions, "--out", run_dir,
                            "--steps", "6", "--eval-every", "2", *TINY), tmp_path)
     assert result.returncode == -signal.SIGKILL, result.stderr[-2000:]
     assert checkpoint_step(run_dir) == 2
     assert optimizer_step(run_dir) == 2  # weights, optimizer and config all from step 2
     loaded = load_model(run_dir)
-    half = [p for p in leftovers(run_dir) if p.name.startswith(".model.safetensors.")]
+    half = [p for p in leftovers(run_dir) if p.name.startswith(".model-000004.safetensors.")]
     assert len(half) == 1  # the half-written file is there, under a name nothing reads
     with pytest.raises(CheckpointError):
         load_weights(loaded.model, half[0])  # and it would not pass as weights if something did
@@ -181,11 +187,13 @@ def test_training_killed_while_writing_weights_keeps_the_previous_checkpoint(tmp
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert checkpoint_step(run_dir) == 4
     load_model(run_dir)
+    # the next save deleted the half-written file and the step-2 files: only what config.json names is left
+    assert data_files(run_dir) == ["model-000004.safetensors", "optimizer-000004.json", "optimizer-000004.safetensors"]
 
 
-@pytest.mark.xfail(strict=True, reason="core.checkpoint renames model.safetensors before config.json, so a kill "
-                                       "between the two leaves step-4 weights under a step-2 config (see the report)")
 def test_training_killed_between_weights_and_config_keeps_a_consistent_checkpoint(tmp_path, inventions):
+    from core.checkpoint import load_model, weights_path
+
     run_dir = tmp_path / "run"
     # the second checkpoint (step 4): weights and optimizer renamed into place, killed before config.json
     result = run(killed_at("config.json", 2, "whole", "train", "--data", inventions, "--out", run_dir,
@@ -193,6 +201,9 @@ def test_training_killed_between_weights_and_config_keeps_a_consistent_checkpoin
     assert result.returncode == -signal.SIGKILL, result.stderr[-2000:]
     assert checkpoint_step(run_dir) == 2
     assert optimizer_step(run_dir) == checkpoint_step(run_dir)  # the weights are the ones config.json describes
+    assert weights_path(run_dir).name == "model-000002.safetensors" and load_model(run_dir)
+    # step 4's complete files are there too, but nothing names them: the next save deletes them
+    assert "model-000004.safetensors" in data_files(run_dir)
 
 
 # --- generation --------------------------------------------------------------------------
