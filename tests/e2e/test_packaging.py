@@ -55,6 +55,14 @@ def test_metainfo_passes_appstreamcli_validate():
     assert "E:" not in result.stdout and "W:" not in result.stdout, result.stdout
 
 
+def test_metainfo_points_at_no_made_up_address():
+    """The homepage, bug tracker and screenshot URLs were placeholders for a repository that does not
+    exist; software centres would show them. Add one back only with the project's real public home."""
+    root = ET.parse(METAINFO).getroot()
+    assert root.findall("url") == [] and root.find("screenshots") is None
+    assert "github.com/partita" not in METAINFO.read_text()
+
+
 def test_mime_types_file_is_valid_shared_mime_info(tmp_path):
     """update-mime-database accepts the file and maps *.partita, *.musicxml, *.mxl to our types."""
     packages = tmp_path / "mime" / "packages"
