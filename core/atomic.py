@@ -51,10 +51,12 @@ def atomic_path(target: str | Path):
 
 
 def _naming(target: Path, error: OSError) -> OSError:
-    """`error` as the same kind of OSError (errno, subclass), but naming `target`."""
+    """`error` as the same kind of OSError (errno, subclass), but naming `target`. An error that
+    cannot be rebuilt as its own kind (no errno, a subclass of someone's) is left as it is."""
     if error.errno is None:
-        return OSError(f"{target}: {error}")
-    return OSError(error.errno, error.strerror or os.strerror(error.errno), str(target))
+        return error
+    renamed = OSError(error.errno, error.strerror or os.strerror(error.errno), str(target))
+    return renamed if type(renamed) is type(error) else error
 
 
 def atomic_write(target: str | Path, writer: Callable[[Path], None]) -> None:

@@ -441,12 +441,22 @@ def test_atomic_write_when_the_temporary_file_cannot_be_made_names_the_target(tm
 
 
 def test_atomic_write_keeps_the_name_in_errors_about_other_files(tmp_path):
-    """A writer that cannot read its source reports the source, not the target."""
+    """A writer that cannot read its source reports the source, not the target; an error of a
+    writer's own OSError subclass keeps its class."""
     from core import atomic
+
+    class PortError(OSError):  # as core.midi_ports has one
+        pass
 
     target = tmp_path / "take.mid"
     with pytest.raises(FileNotFoundError, match="missing.mid"):
         atomic.atomic_write(target, lambda tmp: tmp.write_bytes((tmp_path / "missing.mid").read_bytes()))
+
+    def port_gone(tmp: Path) -> None:
+        raise PortError(errno.ENODEV, "MIDI port closed")
+
+    with pytest.raises(PortError):
+        atomic.atomic_write(target, port_gone)
     assert not target.exists() and leftovers(tmp_path) == []
 
 
