@@ -24,7 +24,14 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from core.checkpoint import load_optimizer_state, load_weights, read_config, save_checkpoint
+from core.checkpoint import (
+    load_optimizer_state,
+    load_weights,
+    optimizer_path,
+    read_config,
+    save_checkpoint,
+    weights_path,
+)
 from core.corpus import Corpus, import_corpus, split_by_piece
 from core.dataset import IGNORE, BatchSampler, evaluation_windows, tokenize_pieces
 from core.model import PRESETS, Transformer
@@ -224,10 +231,10 @@ def train(config: TrainConfig, *, resume: bool = False,
     torch.manual_seed(config.seed)  # the same seed gives the same initial weights
     model = Transformer(model_config)
     if resume:
-        load_weights(model, run_dir / "model.safetensors")
+        load_weights(model, weights_path(run_dir, saved))
     model.to(device).train()
     optimizer = model.adamw(config.learning_rate, config.weight_decay, fused=device.type == "cuda")
-    if resume and (run_dir / "optimizer.safetensors").exists():
+    if resume and optimizer_path(run_dir, saved) is not None:
         load_optimizer_state(run_dir, model, optimizer)
     trained = model
     if config.compile if config.compile is not None else device.type == "cuda":

@@ -13,7 +13,7 @@ import torch
 from conftest import TINY
 from safetensors.torch import load_file
 
-from core.checkpoint import CheckpointError, load_model
+from core.checkpoint import CheckpointError, load_model, weights_path
 from core.training import (
     CheckpointSaved,
     EvalResult,
@@ -80,8 +80,8 @@ def test_cancel_and_resume_give_the_same_weights_as_one_run(tmp_path, cello_trio
     assert stopped[-1].cancelled and stopped[-1].step == 6
     resumed = list(train(config(tmp_path / "parts"), resume=True))
     assert resumed[0].start_step == 6 and steps(resumed)[0].step == 7
-    whole = load_file(str(tmp_path / "whole" / "model.safetensors"))
-    parts = load_file(str(tmp_path / "parts" / "model.safetensors"))
+    whole = load_file(str(weights_path(tmp_path / "whole")))
+    parts = load_file(str(weights_path(tmp_path / "parts")))
     assert whole.keys() == parts.keys()
     if resumed[0].device.startswith("cuda"):
         # CUDA's backward kernels add in a varying order (atomics), so two whole runs already differ
@@ -118,9 +118,10 @@ def test_tampered_checkpoints_give_clear_errors_and_run_no_code(tmp_path, traine
 
     truncated = tmp_path / "truncated"
     shutil.copytree(run, truncated)
-    data = (truncated / "model.safetensors").read_bytes()
-    (truncated / "model.safetensors").write_bytes(data[: len(data) // 2])
-    with pytest.raises(CheckpointError, match="model.safetensors"):
+    weights = weights_path(truncated)
+    data = weights.read_bytes()
+    weights.write_bytes(data[: len(data) // 2])
+    with pytest.raises(CheckpointError, match=weights.name):
         load_model(truncated)
 
     reshaped = tmp_path / "reshaped"
@@ -133,7 +134,7 @@ def test_tampered_checkpoints_give_clear_errors_and_run_no_code(tmp_path, traine
 
     pickled = tmp_path / "pickled"
     shutil.copytree(run, pickled)
-    (pickled / "model.safetensors").write_bytes(pickle.dumps({"wte.weight": _Exploit()}))
+    weights_path(pickled).write_bytes(pickle.dumps({"wte.weight": _Exploit()}))
     with pytest.raises(CheckpointError, match="not valid safetensors"):
         load_model(pickled)
     import os
