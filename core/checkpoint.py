@@ -180,13 +180,8 @@ def load_model(run_dir: str | Path | None = None, device: str | torch.device = "
 
 
 def load_weights(model: Transformer, path: Path) -> None:
-    """Load safetensors weights, checking names and shapes; raises CheckpointError.
-
-    Transitional: a caller that still asks for a run folder's `model.safetensors` (the fixed name of
-    format 1) gets the weights that folder's config.json names, so it never reads weights that do not
-    belong to the config. Callers should pass `weights_path(run_dir)`.
-    """
-    path = _named_weights(Path(path))
+    """Load safetensors weights, checking names and shapes; raises CheckpointError. For a run
+    folder's weights pass `weights_path(run_dir)`: the file its config.json names."""
     try:
         state = load_file(str(path))
     except FileNotFoundError:
@@ -204,15 +199,6 @@ def load_weights(model: Transformer, path: Path) -> None:
                 f"{path}: {name} has shape {tuple(tensor.shape)}, the config needs {tuple(expected[name].shape)}"
             )
     model.load_state_dict(state, strict=False)
-
-
-def _named_weights(path: Path) -> Path:
-    if path.name != LEGACY_FILES["weights"] or not (path.parent / "config.json").is_file():
-        return path
-    try:
-        return weights_path(path.parent)
-    except CheckpointError:
-        return path
 
 
 def _optimizer_to_tensors(model: Transformer, optimizer: torch.optim.Optimizer) -> tuple[dict, dict]:

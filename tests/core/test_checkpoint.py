@@ -162,15 +162,6 @@ def test_the_shipped_default_model_loads_from_its_fixed_names():
     assert optimizer_path(DEFAULT_MODEL_DIR) is None  # inference only
 
 
-def test_asking_for_model_safetensors_in_a_new_folder_loads_the_weights_config_names(tmp_path, tokenizer):
-    """Callers that still pass the old fixed name (core.training's resume) get the committed weights."""
-    save(tmp_path, tokenizer, 2)
-    step4 = save(tmp_path, tokenizer, 4)
-    fresh, _ = stepped_model(tokenizer, 0)
-    load_weights(fresh, tmp_path / "model.safetensors")
-    assert same_weights(fresh, step4)
-
-
 def test_a_config_naming_files_outside_the_folder_is_refused(tmp_path, tokenizer):
     save(tmp_path, tokenizer, 2)
     config = json.loads((tmp_path / "config.json").read_text())

@@ -151,6 +151,7 @@ def test_training_killed_after_a_checkpoint_loads_and_resumes(tmp_path, inventio
                               *TINY), tmp_path)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert checkpoint_step(run_dir) == step + 2
+    assert optimizer_step(run_dir) == step + 2  # the optimizer state was resumed too
     load_model(run_dir)
 
 
@@ -186,6 +187,7 @@ def test_training_killed_while_writing_weights_keeps_the_previous_checkpoint(tmp
                   tmp_path)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert checkpoint_step(run_dir) == 4
+    assert optimizer_step(run_dir) == 4  # AdamW went on from step 2's saved moments, not from fresh ones
     load_model(run_dir)
     # the next save deleted the half-written file and the step-2 files: only what config.json names is left
     assert data_files(run_dir) == ["model-000004.safetensors", "optimizer-000004.json", "optimizer-000004.safetensors"]
