@@ -72,8 +72,7 @@ class TrainingCurves(QWidget):
         layout.addWidget(self.layout_widget)
         self.timer = QTimer(self)
         self.timer.setInterval(REFRESH_MS)
-        self.timer.timeout.connect(self.refresh)
-        self.timer.start()
+        self.timer.timeout.connect(self.refresh)  # runs only while points arrive (see add_record)
 
     def _make(self, name: str, plot: str, label: str | None, colour: str, width: int = 1,
               symbol: str | None = None, dashed: bool = False) -> pg.PlotDataItem:
@@ -127,6 +126,8 @@ class TrainingCurves(QWidget):
         step = record.get("step")
         if step is None:
             return
+        if not self.timer.isActive():
+            self.timer.start()
         if kind == "TrainStep":
             self.buffer.add("train_loss", step, record["loss"])
             self.buffer.add("lr", step, record["learning_rate"])
@@ -143,7 +144,11 @@ class TrainingCurves(QWidget):
                 self._make_type_curves()
 
     def refresh(self) -> None:
-        """Push buffered points to their curves (the timer calls this at ~15 Hz)."""
+        """Push buffered points to their curves (the timer calls this at ~15 Hz while points
+        arrive, and stops itself once they have stopped: an idle window does not wake up)."""
+        if not self.buffer.dirty:
+            self.timer.stop()
+            return
         for name in self.buffer.dirty:
             if name in self.curves:
                 xs, ys = self.buffer.points[name]

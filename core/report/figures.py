@@ -16,26 +16,24 @@ DEGREE_LABELS = ["1", "b2", "2", "b3", "3", "4", "#4", "5", "b6", "6", "b7", "7"
 OVERLAID = ("training", GENERATED, HELD_OUT, BASELINE)
 
 
-def _pyplot():
-    import matplotlib
+def _subplots(*grid, figsize, **options):
+    """A new figure and its axes through matplotlib's object API, never pyplot: pyplot keeps global
+    state and a backend, and the app draws reports in a worker thread beside Qt's own."""
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")  # files only; never opens a window
-    import matplotlib.pyplot as plt
-
-    return plt
+    figure = Figure(figsize=figsize)
+    return figure, figure.subplots(*grid, **options)
 
 
 def _png(figure) -> bytes:
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
-    _pyplot().close(figure)
+    figure.savefig(buffer, format="png", dpi=90, bbox_inches="tight")  # Agg, no display needed
     return buffer.getvalue()
 
 
 def histograms_figure(report: Report) -> bytes:
     """Scale degrees, note values and metric positions of each set, overlaid."""
-    plt = _pyplot()
-    figure, axes = plt.subplots(1, 3, figsize=(15, 3.6))
+    figure, axes = _subplots(1, 3, figsize=(15, 3.6))
     panels = (("pitch_class_histogram", "Scale degree (from the tonic)", DEGREE_LABELS),
               ("duration_histogram", "Note value", DURATION_LABELS),
               ("metric_position_histogram", "Onset position in the bar (16th/triplet steps)", None))
@@ -60,8 +58,7 @@ def histograms_figure(report: Report) -> bytes:
 def piece_metrics_figure(report: Report, metrics=("scale_consistency", "pitch_class_entropy",
                                                   "quantized_groove_consistency", "duration_entropy")) -> bytes:
     """Per-piece values of a few metrics, one overlaid histogram per set (shuffled sets left out)."""
-    plt = _pyplot()
-    figure, axes = plt.subplots(1, len(metrics), figsize=(4 * len(metrics), 3.2))
+    figure, axes = _subplots(1, len(metrics), figsize=(4 * len(metrics), 3.2))
     for ax, metric in zip(np.atleast_1d(axes), metrics, strict=True):
         pooled = [v for s in report.piece_values.values() for v in s.get(metric, []) if not math.isnan(v)]
         if not pooled:
@@ -78,11 +75,10 @@ def piece_metrics_figure(report: Report, metrics=("scale_consistency", "pitch_cl
 
 def matrices_figure(report: Report, name: str) -> bytes:
     """One transition matrix per set, side by side; colour is the share of all transitions (square-root scale)."""
-    plt = _pyplot()
     from matplotlib.colors import PowerNorm
 
     shown = [s for s in ("training", HELD_OUT, GENERATED, BASELINE) if name in report.matrices.get(s, {})]
-    figure, axes = plt.subplots(1, len(shown), figsize=(4 * len(shown), 4), squeeze=False)
+    figure, axes = _subplots(1, len(shown), figsize=(4 * len(shown), 4), squeeze=False)
     for ax, set_name in zip(axes[0], shown, strict=True):
         matrix = np.array(report.matrices[set_name][name])
         ax.imshow(matrix, cmap="magma", norm=PowerNorm(0.5, vmin=0, vmax=max(matrix.max(), 1e-9)), origin="lower")
@@ -100,9 +96,8 @@ def matrices_figure(report: Report, name: str) -> bytes:
 
 
 def sweep_figure(report: Report) -> bytes:
-    plt = _pyplot()
     temps = [p.temperature for p in report.sweep]
-    figure, axes = plt.subplots(1, 4, figsize=(16, 3.2))
+    figure, axes = _subplots(1, 4, figsize=(16, 3.2))
     series = (("pitch_class_entropy", "pitch-class entropy (bits)"), ("uniqueness", "uniqueness of variations"),
               ("copy_rate", "copied n-gram share"), ("style_distance", "style distance (JS)"))
     for ax, (attribute, title) in zip(axes, series, strict=True):
@@ -128,11 +123,10 @@ def _held_out_reference(report: Report, attribute: str) -> float | None:
 
 def learning_figure(report: Report) -> bytes:
     """Held-out cross-entropy per token type: model beside the n-gram baseline."""
-    plt = _pyplot()
     learning = report.learning
     types = sorted(set(learning.model.per_type) | set(learning.baseline.per_type))
     x = np.arange(len(types))
-    figure, ax = plt.subplots(figsize=(max(5, 1.1 * len(types)), 3.2))
+    figure, ax = _subplots(figsize=(max(5, 1.1 * len(types)), 3.2))
     model = [learning.model.per_type.get(t, {}).get("loss", math.nan) for t in types]
     baseline = [learning.baseline.per_type.get(t, {}).get("loss", math.nan) for t in types]
     ax.bar(x - 0.2, model, 0.4, label="transformer", color=COLOURS[GENERATED])

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import faulthandler
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -22,6 +24,29 @@ def cello_midi_files(count: int) -> list[Path]:
     if not CELLO_MIDI.exists():
         pytest.skip(f"real music data not found at {CELLO_MIDI} (../shared/data beside the repo)")
     return sorted(CELLO_MIDI.glob("*.mid"))[:count]
+
+
+HANG_S = int(os.environ.get("PARTITA_TEST_HANG_S", "240"))  # far beyond the slowest window test (~60 s loaded)
+# Where the watchdog writes the stacks (pytest captures file descriptor 2 during a test, and an
+# exit from the watchdog would lose them there); ./test reads it to tell a hang from a failure.
+HANG_REPORT = Path(os.environ.get("PARTITA_HANG_REPORT", Path(tempfile.gettempdir()) / "partita-test-hang.txt"))
+_hang_report = None
+
+
+@pytest.fixture(autouse=True)
+def hang_watchdog():
+    """A window test that deadlocks must end the run with every thread's stack, not stall it.
+
+    Rarely (about 1 run of test_panels.py in 10, PySide6 6.11 and 6.12 alike, Python 3.11) the Qt
+    main thread and a worker both wait for the GIL that no Python thread holds. pytest-timeout
+    cannot act then (it needs the GIL); faulthandler's watchdog is plain C and can.
+    """
+    global _hang_report
+    if _hang_report is None:
+        _hang_report = open(HANG_REPORT, "w")  # noqa: SIM115 (kept open: the watchdog writes to it)
+    faulthandler.dump_traceback_later(HANG_S, exit=True, file=_hang_report)
+    yield
+    faulthandler.cancel_dump_traceback_later()
 
 
 @pytest.fixture(autouse=True)
