@@ -47,7 +47,7 @@ from _pair import (
     training_step,
 )
 
-from core.model import PRESETS
+from core.model import PRESETS, Transformer
 
 DATASHEET_BF16_TFLOPS = {"H100": 989.0, "H200": 989.0, "A100": 312.0}  # dense, SXM parts
 
@@ -148,7 +148,7 @@ def run(presets: list[str], tokens_path: Path | None, batch: int, steps: int, wa
     for preset in presets:
         config = replace(PRESETS[preset], vocab_size=vocab)
         data = batches(stream, batch, config.block_size, 8, device)
-        per_token = flops_per_token(config, matmul_parameters(build_pair(config)[0]))
+        per_token = flops_per_token(config, matmul_parameters(Transformer(config)))
         variants = [("ours", False, False), ("ours, loss read every step", False, True),
                     ("HF GPT-2", False, False)]
         if compile_too:

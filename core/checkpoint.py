@@ -43,6 +43,8 @@ _DATA_FILE = re.compile(r"(model(-[0-9]+)*\.safetensors|optimizer(-[0-9]+)*\.(sa
 _DATA_TEMP = re.compile(rf"\.({_DATA_FILE.pattern})\..+\.tmp")
 
 log = logging.getLogger(__name__)
+# AdamW settings a resume restores; fused/foreach/capturable belong to the machine resuming.
+_HYPERPARAMETERS = ("lr", "eps", "weight_decay", "amsgrad", "maximize", "initial_lr")
 
 
 class CheckpointError(ValueError):
@@ -249,9 +251,6 @@ def load_optimizer_state(run_dir: Path, model: Transformer, optimizer: torch.opt
     # (a run saved on a GPU can go on on a CPU and back).
     for group, saved in zip(optimizer.param_groups, scalars["param_groups"], strict=False):
         group.update({k: v for k, v in saved.items() if k in _HYPERPARAMETERS})
-
-
-_HYPERPARAMETERS = ("lr", "eps", "weight_decay", "amsgrad", "maximize", "initial_lr")
 
 
 def _short(error: BaseException) -> str:
