@@ -53,8 +53,10 @@ class KVCache:
 
     def __init__(self, config: ModelConfig, batch: int, device, dtype):
         shape = (config.n_layer, batch, config.n_head, config.block_size, config.n_embd // config.n_head)
-        self.k = torch.zeros(shape, device=device, dtype=dtype)
-        self.v = torch.zeros(shape, device=device, dtype=dtype)
+        # Never read beyond `length`, so left uninitialised (zeroing cost ~2 ms a take).
+        self.k = torch.empty(shape, device=device, dtype=dtype)
+        self.v = torch.empty(shape, device=device, dtype=dtype)
+        self.layers = [(self.k[i], self.v[i]) for i in range(config.n_layer)]  # per layer (B, nh, block, hs)
         self.length = 0  # tokens filled
 
     def update(self, layer: int, k: torch.Tensor, v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -63,6 +65,15 @@ class KVCache:
         self.k[layer, :, :, start:end] = k
         self.v[layer, :, :, start:end] = v
         return self.k[layer, :, :, :end], self.v[layer, :, :, :end]
+
+
+def _project(x: torch.Tensor, weight_t: torch.Tensor, bias: torch.Tensor | None,
+             residual: torch.Tensor | None = None) -> torch.Tensor:
+    """(residual +) x @ weight_t (+ bias) for 2-D rows, in one BLAS call where it can be."""
+    if residual is None:
+        return torch.mm(x, weight_t) if bias is None else torch.addmm(bias, x, weight_t)
+    out = torch.addmm(residual, x, weight_t)
+    return out if bias is None else out.add_(bias)
 
 
 class CausalSelfAttention(nn.Module):
@@ -194,43 +205,45 @@ class Transformer(nn.Module):
     def _decode_one(self, idx: torch.Tensor, cache: KVCache) -> torch.Tensor:
         """`forward` for one new token per row (B, 1) with a cache, in eval mode -> logits (B, 1, vocab).
 
-        The same arithmetic as the blocks, written with functional calls: at sampling sizes the
-        cost is per operation, not per FLOP, and module dispatch plus the eval-mode Dropout calls
-        cost more than the work (tiny preset, CPU time per step: 0.88 -> 0.44 ms).
+        The same arithmetic as the blocks, written as the fewest tensor calls: at sampling sizes
+        the cost is per call, not per FLOP. Rows stay 2-D (B, C) so each projection is one
+        `mm` on a pre-made transposed view, and the residual adds ride in `addmm` (tiny preset,
+        CPU time per step: module calls 0.88 ms -> functional 0.44 ms -> this, 30 % less again).
         """
         config = self.config
         pos = cache.length
         if pos + 1 > config.block_size:
             raise ValueError(f"sequence of {pos + 1} tokens exceeds block_size {config.block_size}")
         B, C, nh = idx.size(0), config.n_embd, config.n_head
-        wte, wpe, layers, ln_f = self._decode_weights()
-        x = F.embedding(idx, wte) + wpe[pos]  # (B, 1, C)
-        for layer, (ln1_w, ln1_b, qkv_w, qkv_b, proj_w, proj_b, ln2_w, ln2_b, fc_w, fc_b, out_w, out_b) in \
-                enumerate(layers):
-            h = F.layer_norm(x, (C,), ln1_w, ln1_b)
-            q, k, v = F.linear(h, qkv_w, qkv_b).view(B, 3, nh, 1, C // nh).unbind(1)  # each (B, nh, 1, hs)
-            keys, values = cache.k[layer], cache.v[layer]  # (B, nh, block, hs)
-            keys[:, :, pos:pos + 1] = k
+        wte, wte_t, wpe, layers, ln_f = self._decode_weights()
+        x = wte[idx.view(B)] + wpe[pos]  # (B, C)
+        for (keys, values), (ln1_w, ln1_b, qkv_t, qkv_b, proj_t, proj_b, ln2_w, ln2_b, fc_t, fc_b, out_t, out_b) in \
+                zip(cache.layers, layers, strict=True):
+            qkv = _project(F.layer_norm(x, (C,), ln1_w, ln1_b), qkv_t, qkv_b)
+            q, k, v = qkv.view(B, 3, nh, 1, C // nh).unbind(1)  # each (B, nh, 1, hs)
+            keys[:, :, pos:pos + 1] = k  # keys, values: (B, nh, block, hs)
             values[:, :, pos:pos + 1] = v
             y = F.scaled_dot_product_attention(q, keys[:, :, :pos + 1], values[:, :, :pos + 1])  # (B, nh, 1, hs)
-            x = x + F.linear(y.view(B, 1, C), proj_w, proj_b)
-            h = F.gelu(F.linear(F.layer_norm(x, (C,), ln2_w, ln2_b), fc_w, fc_b), approximate="tanh")
-            x = x + F.linear(h, out_w, out_b)
+            x = _project(y.view(B, C), proj_t, proj_b, residual=x)
+            h = F.gelu(_project(F.layer_norm(x, (C,), ln2_w, ln2_b), fc_t, fc_b), approximate="tanh")
+            x = _project(h, out_t, out_b, residual=x)
         cache.length = pos + 1
-        return F.linear(F.layer_norm(x, (C,), *ln_f), wte)
+        return torch.mm(F.layer_norm(x, (C,), *ln_f), wte_t).view(B, 1, -1)
 
     def _decode_weights(self) -> tuple:
-        """The parameters `_decode_one` uses, gathered once (module attribute lookups are slow).
+        """The parameters `_decode_one` uses, gathered once (module attribute lookups are slow),
+        with the matrices as transposed views (no copies) ready for `mm`.
 
         Parameters keep their identity through `load_state_dict`, `.to()` and optimizer steps
         (all update them in place); `_apply` (`.to()`, `.half()`) and a replaced embedding
         start over.
         """
         if self._decode_cache is None or self._decode_cache[0] is not self.wte.weight:
-            layers = [(b.ln_1.weight, b.ln_1.bias, b.attn.qkv.weight, b.attn.qkv.bias, b.attn.proj.weight,
-                       b.attn.proj.bias, b.ln_2.weight, b.ln_2.bias, b.mlp.fc.weight, b.mlp.fc.bias,
-                       b.mlp.proj.weight, b.mlp.proj.bias) for b in self.blocks]
-            self._decode_cache = (self.wte.weight, self.wpe.weight, layers, (self.ln_f.weight, self.ln_f.bias))
+            layers = [(b.ln_1.weight, b.ln_1.bias, b.attn.qkv.weight.t(), b.attn.qkv.bias, b.attn.proj.weight.t(),
+                       b.attn.proj.bias, b.ln_2.weight, b.ln_2.bias, b.mlp.fc.weight.t(), b.mlp.fc.bias,
+                       b.mlp.proj.weight.t(), b.mlp.proj.bias) for b in self.blocks]
+            self._decode_cache = (self.wte.weight, self.wte.weight.t(), self.wpe.weight, layers,
+                                  (self.ln_f.weight, self.ln_f.bias))
         return self._decode_cache
 
     def _apply(self, fn, recurse=True):  # .to(), .half(), ...: gather the parameters again
