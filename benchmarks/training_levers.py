@@ -2,6 +2,8 @@
 
 Every variant trains its own copy of the same model on the same cello-suite batches. Rows:
 * ours: `core.model.Transformer` as `partita train` runs it (fp32, AdamW foreach);
+* torch's attention and dropout: the same model with `F.scaled_dot_product_attention(dropout_p=p)`
+  and `F.dropout` instead of `core.attention` (what it trained with before that module);
 * fused AdamW: `torch.optim.AdamW(fused=True)` (CPU fused kernel);
 * no attention dropout: dropout on the attention probabilities off (residual and embedding
   dropout kept), which lets SDPA use its fused kernel in training; changes the regulariser;
@@ -23,6 +25,7 @@ import os
 from dataclasses import replace
 
 import torch
+import torch.nn.functional as F
 from _common import cello_tokens, interleaved, machine, medians, rates, table
 from _pair import (
     LEARNING_RATE,
@@ -36,6 +39,7 @@ from _pair import (
 )
 from model_vs_hf import BATCH
 
+import core.model
 from core.dataset import IGNORE, BatchSampler
 from core.model import PRESETS, Transformer
 
@@ -43,6 +47,18 @@ from core.model import PRESETS, Transformer
 def bf16_loss(model, x, y):
     with torch.autocast("cpu", dtype=torch.bfloat16):
         return model(x, y)[1]
+
+
+def torch_attention_loss(model, x, y):
+    """The forward with torch's own dropout kernels (the backward follows the graph it builds)."""
+    ours = core.model.causal_attention, core.model.dropout
+    core.model.causal_attention = lambda q, k, v, p: F.scaled_dot_product_attention(q, k, v, dropout_p=p,
+                                                                                    is_causal=True)
+    core.model.dropout = F.dropout
+    try:
+        return model(x, y)[1]
+    finally:
+        core.model.causal_attention, core.model.dropout = ours
 
 
 def variants(config, tokenizer, compile_too: bool) -> dict:
@@ -55,6 +71,7 @@ def variants(config, tokenizer, compile_too: bool) -> dict:
         return model
 
     ours = fresh()
+    torch_kernels = fresh()
     fused = fresh()
     no_attn = fresh(False)
     bf16 = fresh()
@@ -62,6 +79,8 @@ def variants(config, tokenizer, compile_too: bool) -> dict:
     hf = build_pair(config, tokenizer)[1].train()
     table_ = {
         "ours (as trained)": (ours, ours_loss, ours_optimizer(ours)),
+        "torch's attention + dropout (before)": (torch_kernels, torch_attention_loss,
+                                                  ours_optimizer(torch_kernels)),
         "fused AdamW": (fused, ours_loss, torch.optim.AdamW(fused.parameters(), lr=LEARNING_RATE,
                                                              betas=(0.9, 0.95), weight_decay=WEIGHT_DECAY,
                                                              fused=True)),
