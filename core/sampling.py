@@ -16,7 +16,7 @@ def apply_temperature(logits: torch.Tensor, temperature: float) -> torch.Tensor:
 
 def apply_mask(logits: torch.Tensor, allowed: torch.Tensor) -> torch.Tensor:
     """Keep only the allowed tokens; `allowed` is a bool (B, V) or (V,) mask."""
-    return logits.masked_fill(~allowed, float("-inf"))
+    return torch.where(allowed, logits, float("-inf"))  # one kernel; masked_fill(~allowed) is two
 
 
 def top_k_filter(logits: torch.Tensor, k: int) -> torch.Tensor:
