@@ -23,6 +23,7 @@ import math
 
 import torch
 import torch.nn.functional as F
+from torch.autograd.function import once_differentiable
 
 DRAW_RANGE = 1 << 16  # int16 draws are uniform over [-2^15, 2^15)
 QUERY_BLOCK = 64  # query rows per block: fewer wastes the diagonal, more loses the skipped triangle
@@ -59,9 +60,13 @@ def dropout(x: torch.Tensor, p: float, training: bool) -> torch.Tensor:
 
 
 class _CausalAttention(torch.autograd.Function):
-    """softmax(q k^T / sqrt(hs) + causal mask), dropped out, times v; q, k, v (N, T, hs) contiguous."""
+    """softmax(q k^T / sqrt(hs) + causal mask), dropped out, times v; q, k, v (N, T, hs) contiguous.
+
+    Under CPU autocast it runs in float32, as torch keeps softmax there.
+    """
 
     @staticmethod
+    @torch.amp.custom_fwd(device_type="cpu", cast_inputs=torch.float32)
     def forward(ctx, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, p: float) -> torch.Tensor:
         N, T, hs = q.shape
         scale = 1.0 / math.sqrt(hs)
@@ -85,6 +90,8 @@ class _CausalAttention(torch.autograd.Function):
         return out
 
     @staticmethod
+    @once_differentiable
+    @torch.amp.custom_bwd(device_type="cpu")
     def backward(ctx, grad: torch.Tensor):
         q, k, v, out, *saved = ctx.saved_tensors
         blocks = len(saved) // 2

@@ -83,3 +83,13 @@ def test_dropout_keeps_the_gradient_of_what_it_kept_and_is_identity_in_eval():
     assert dropout(x, 0.2, training=False) is x
     torch.manual_seed(3)
     assert torch.equal(dropout(x, 0.2, training=True), y)  # the same draws under the same seed
+
+
+def test_causal_attention_under_cpu_autocast_computes_in_float32():
+    q, k, v = (torch.randn(2, 2, 70, 8, requires_grad=True) for _ in range(3))
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        torch.manual_seed(1)
+        y = causal_attention(q.bfloat16(), k.bfloat16(), v.bfloat16(), 0.1)
+    assert y.dtype == torch.float32
+    y.sum().backward()
+    assert q.grad is not None and q.grad.isfinite().all()
