@@ -7,6 +7,11 @@ as they come (a streamed `Timeline`, so the first reply note sounds as soon as i
 sampled), then listen again. Every turn goes into one take (`Duet.take()`): two tracks, "you"
 and "Partita", turns laid end to end on bar lines.
 
+The recorder never stops: what the musician plays while Partita answers is the start of the
+next call (a musician who comes in early is heard), except the reply's own notes coming back
+through a looped-back route (output wired to input, a keyboard echoing what it receives),
+which are recognised by pitch and time and dropped.
+
 The generator is injected: any callable `(prompt: Score, bars: int, cancel) -> iterable of
 notes` whose notes continue the prompt in the prompt's ticks (a list, or a lazy iterator for
 streaming). `engine_reply_generator(loaded)` wraps the trained model's streaming generation;
@@ -31,6 +36,7 @@ from core.recording import RecordedNote, Recorder, estimate_tempo, phrase_to_sco
 from core.timeline import Timeline
 
 ReplyGenerator = Callable[[symusic.Score, int, Callable[[], bool]], Iterable]
+ECHO_WINDOW_S = 0.05  # a note-on of a pitch the reply sent this recently is the reply coming back
 
 
 class DuetError(RuntimeError):
@@ -97,6 +103,8 @@ class Duet:
         self.turns: list[Turn] = []
         self._replying = threading.Event()
         self._stop = threading.Event()
+        self._reply_sent: dict[int, float] = {}  # pitch -> clock seconds the reply last sent its note-on
+        self._echoes_held: set[int] = set()  # pitches whose echoed note-on was dropped (drop the off too)
 
     # -- hooks ------------------------------------------------------------------------------
     def listening(self) -> None: ...
@@ -111,12 +119,22 @@ class Duet:
 
     # -- input ------------------------------------------------------------------------------
     def feed(self, message: mido.Message, seconds: float | None = None) -> None:
-        """Input callback. While Partita answers, notes are echoed to thru but not recorded."""
-        if self._replying.is_set():
-            if self.recorder.thru is not None and message.type in ("note_on", "note_off"):
-                self.recorder.thru.send(message)
-            return
-        self.recorder.feed(message, seconds)
+        """Input callback: everything played is recorded (and echoed to thru), during a reply too;
+        only the reply's own notes coming back are dropped."""
+        if not self._is_echo(message, self.clock.now() if seconds is None else seconds):
+            self.recorder.feed(message, seconds)
+
+    def _is_echo(self, message: mido.Message, seconds: float) -> bool:
+        if message.type == "note_on" and message.velocity > 0:
+            sent = self._reply_sent.get(message.note)
+            if sent is not None and 0.0 <= seconds - sent <= ECHO_WINDOW_S:
+                self._echoes_held.add(message.note)
+                return True
+            return False
+        if message.type in ("note_on", "note_off") and message.note in self._echoes_held:
+            self._echoes_held.discard(message.note)
+            return True
+        return False
 
     # -- the loop ---------------------------------------------------------------------------
     def stop(self) -> None:
@@ -191,7 +209,7 @@ class Duet:
                 first_sent.append(now)
                 duet.reply_note(pitch, velocity, now)
 
-        player = ReplyPlayer(self.output, timeline, clock=self.clock)
+        player = ReplyPlayer(_MarkedOutput(self.output, self._reply_sent, self.clock), timeline, clock=self.clock)
         writer = threading.Thread(target=write, name="partita-duet-writer", daemon=True)
         writer.start()
         while not first_written.wait(0.05):
@@ -218,6 +236,22 @@ class Duet:
         """The whole conversation as one Score: turns end to end on bar lines, two tracks."""
         return conversation_score(self.turns, bpm=self.bpm or 100.0, tpq=self.tpq,
                                   time_signature=self.time_signature, program=self.program)
+
+
+class _MarkedOutput:
+    """The duet's output, noting each note-on's pitch and time *before* sending it, so that an echo
+    arriving at once through a looped-back route is already known when the input sees it."""
+
+    def __init__(self, output, sent: dict[int, float], clock):
+        self._output, self._sent, self._clock = output, sent, clock
+
+    def send_bytes(self, data) -> None:
+        if len(data) >= 3 and data[0] & 0xF0 == 0x90 and data[2] > 0:
+            self._sent[data[1]] = self._clock.now()
+        self._output.send_bytes(data)
+
+    def __getattr__(self, name: str):
+        return getattr(self._output, name)
 
 
 def conversation_score(turns: list[Turn], *, bpm: float, tpq: int = 480,

@@ -63,14 +63,44 @@ def test_the_first_phrase_sets_the_tempo_when_none_is_given():
     assert duet.bpm == pytest.approx(90.0, rel=0.03)
 
 
-def test_input_during_a_reply_is_echoed_but_not_recorded():
+def test_playing_during_a_reply_starts_the_next_call():
+    """A musician who comes in before Partita has finished is heard: the notes open the next call."""
     clock = FakeClock()
     thru = CollectingOutput(clock=clock.now)
-    duet = Duet(lambda p, b, c: [], CollectingOutput(clock=clock.now), thru=thru, clock=clock)
+    output = CollectingOutput(clock=clock.now)
+
+    def reply_while_the_musician_comes_in(prompt, bars, cancel):
+        yield symusic.Note(2880, 480, 72, 90)
+        clock.advance(0.3)  # Partita is still writing when the musician plays two notes
+        for pitch, at in ((55, clock.now()), (57, clock.now() + 0.25)):
+            duet.feed(mido.Message("note_on", note=pitch, velocity=70), at)
+            duet.feed(mido.Message("note_off", note=pitch, velocity=0), at + 0.2)
+        yield symusic.Note(3360, 480, 74, 90)
+
+    duet = Duet(reply_while_the_musician_comes_in, output, bars=1, bpm=120.0, thru=thru, clock=clock)
     duet.recorder.start()
-    duet._replying.set()
-    duet.feed(mido.Message("note_on", note=60, velocity=80), 1.0)
-    assert duet.recorder.events == [] and len(thru.sent) == 1
+    duet.answer(played_phrase(), detected=clock.now())
+    assert [n.pitch for n in duet.recorder.notes()] == [55, 57]  # waiting as the next call
+    assert [m.note for _, m in thru.sent if m.type == "note_on"] == [55, 57]  # and heard at once
+
+
+def test_the_reply_coming_back_through_a_looped_route_is_not_recorded():
+    """Output wired back to the input (or a keyboard echoing what it receives): no feedback loop."""
+    clock = FakeClock()
+
+    class LoopedBack(CollectingOutput):
+        def send_bytes(self, data):
+            super().send_bytes(data)
+            duet.feed(mido.Message.from_bytes(list(data)), clock.now() + 0.003)  # back 3 ms later
+
+    reply = [symusic.Note(2880 + i * 240, 240, 72 + i, 90) for i in range(4)]
+    duet = Duet(lambda p, b, c: reply, LoopedBack(clock=clock.now), bars=1, bpm=120.0, clock=clock)
+    duet.recorder.start()
+    turn = duet.answer(played_phrase(), detected=clock.now())
+    assert len(turn.notes) == 4
+    assert duet.recorder.events == []
+    duet.feed(mido.Message("note_on", note=72, velocity=80), clock.now() + 1.0)  # later, the same pitch: played
+    assert len(duet.recorder.events) == 1
 
 
 def test_a_failing_generator_costs_one_reply_not_the_duet():
