@@ -13,8 +13,8 @@ the stored square). `dropout` is `F.dropout` with the same cheaper draws.
 
 The draws: 16-bit integers, four cut from each 64-bit word of torch's default generator, kept
 when >= round(p * 2^16) - 2^15. That is p to within 2^-17, bit-identical under
-`torch.manual_seed`, and a sixth of `bernoulli_`'s cost (which draws a double per element). On
-CUDA the model uses torch's fused kernels, which drop out inside the kernel.
+`torch.manual_seed`; the whole mask costs about a third of `bernoulli_` alone (which draws a
+double per element). On CUDA the model uses torch's fused kernels, which drop out inside.
 """
 
 from __future__ import annotations
