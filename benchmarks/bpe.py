@@ -1,0 +1,349 @@
+"""Would BPE pay? Loss per note and speed per note with miditok BPE at a few vocabulary sizes.
+
+BPE is not in the engine (the grammar mask and `transpose_ids` work on REMI's own ids), so this
+script builds each variant beside it, from core's own pieces, and changes nothing in core:
+
+* Corpora: the 42 cello-suite movements and the Bach chorales (`builtin:bach-chorales`), split
+  by piece with `core.corpus.split_by_piece(seed=0)` as `partita train` does; the test part is
+  unused.
+* BPE: miditok's own `MusicTokenizer.train(vocab_size, iterator=...)` on a copy of the corpus
+  tokenizer, fed the base ids of the TRAINING pieces split at each Bar token (miditok's default
+  `encode_ids_split="bar"`: merges never cross a bar line), one list of bars per piece. Encoding
+  calls the trained Hugging Face model exactly as `encode_token_ids` does, but directly, to get
+  each token's bar (`word_ids`), i.e. where a training window may start. Every encoded piece is
+  decoded back with `decode_token_ids` and checked equal to its base ids (BPE is lossless).
+* Augmentation, the same for every vocabulary: each training piece is transposed by each of its
+  allowed shifts (`transpose_ids` on base ids, up to +-5 semitones as `partita train`), THEN
+  BPE-encoded. BPE is trained on all those transposed copies, so its merges fit what the model
+  sees. Batches come from core's `BatchSampler` (packed, 16 x 256) over the (piece, shift)
+  copies with `augment=False`, each copy weighted (piece length) / (number of shifts): the same
+  draw as core's on-the-fly augmentation. The base row goes through the same path.
+* Training: `tiny` preset with vocab_size = the BPE vocabulary, same seed and initial RNG, the
+  same number of steps, `partita train`'s optimizer, schedule (warm-up min(100, steps/3), cosine)
+  and gradient clipping; one torch thread.
+* Counted: notes = Pitch tokens in a piece's base ids. Tokens per note = a piece's tokens without
+  BOS/EOS over its notes (training: the transposed copies; validation: the pieces as written).
+  Validation loss per note = the summed next-token NLL (nats) of EVERY target in the validation
+  pieces (non-overlapping 256-token windows from BOS to EOS, each window starting without earlier
+  context) / their notes: comparable across vocabularies. Per token = the same sum / targets.
+* Speed (cello models): training steps of every vocabulary in interleaved rounds; notes/s =
+  target tokens/s / training tokens per note. Decoding: batch 1, the model's KV cache, a
+  softmax sample per token (no grammar mask), 200 tokens from BOS; ms per note = ms per token x
+  validation tokens per note.
+
+    .venv/bin/python benchmarks/bpe.py [--quick] [--steps 300] [--sizes 1000 2000 4000] [--cello-only]
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import os
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+
+import miditok
+import numpy as np
+import torch
+import torch.nn.functional as F
+from _common import CELLO_XML, interleaved, machine, median, rates, require, table
+
+from core.corpus import import_corpus, split_by_piece
+from core.dataset import IGNORE, BatchSampler, TokenizedPiece, evaluation_windows, tokenize_pieces
+from core.model import PRESETS, Transformer
+from core.tokenizer import PartitaTokenizer, settings_for
+from core.training import TrainConfig, learning_rate_at
+
+BATCH, BLOCK = 16, 256  # as `partita train`
+MAX_TRANSPOSE = 5  # semitones, as `partita train`
+DECODE_TOKENS = 200
+
+
+@dataclass
+class Corpus:
+    """A corpus split as training splits it: base tokenizer, training and validation pieces."""
+
+    name: str
+    tokenizer: PartitaTokenizer
+    train: list[TokenizedPiece]  # base ids with allowed shifts
+    validation: list[TokenizedPiece]  # base ids, shift 0
+
+
+def load_corpus(name: str, source: str) -> Corpus:
+    corpus = import_corpus(source)
+    tokenizer = PartitaTokenizer.create(settings_for([p.score for p in corpus.pieces]))
+    split = split_by_piece(corpus.pieces, seed=0)
+    train = tokenize_pieces(split.train, tokenizer, corpus.pitch_range, MAX_TRANSPOSE)
+    validation = tokenize_pieces(split.validation, tokenizer, corpus.pitch_range, 0)
+    return Corpus(name, tokenizer, train, validation)
+
+
+@dataclass
+class Encoded:
+    """One corpus under one vocabulary, ready for `BatchSampler` and evaluation."""
+
+    vocab_size: int  # the model's vocabulary (base or BPE)
+    train: list[TokenizedPiece]  # one per (piece, shift); shifts [0]
+    weights: np.ndarray  # draw probability of each copy: piece length share / its shifts
+    validation: list[TokenizedPiece]
+    train_notes: int
+    train_tokens: int  # without BOS/EOS
+    validation_notes: int
+    validation_tokens: int
+
+    def tokens_per_note(self, part: str) -> float:
+        return getattr(self, f"{part}_tokens") / getattr(self, f"{part}_notes")
+
+
+@contextmanager
+def quiet_stderr() -> Iterator[None]:
+    """File descriptor 2 to /dev/null for the block (Rust code writes there directly)."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+class BarBPE:
+    """miditok BPE over a base tokenizer's ids, merges within a bar (miditok's default split)."""
+
+    def __init__(self, tokenizer: PartitaTokenizer, vocab_size: int, training: list[np.ndarray]):
+        self.inner = copy.deepcopy(tokenizer.inner)  # PartitaTokenizer refuses a trained one
+        self.bar_id = tokenizer.inner.vocab["Bar_None"]
+        with quiet_stderr():  # the Hugging Face trainer's progress bar
+            self.inner.train(vocab_size, iterator=[self._bars(ids) for ids in training])
+        self.vocab_size = len(self.inner.vocab_model)
+
+    def _bars(self, body: np.ndarray) -> list[str]:
+        """The piece's base ids as one byte string per bar (each starts at a Bar token)."""
+        cuts = [0, *np.flatnonzero(body == self.bar_id).tolist(), len(body)]
+        return [self.inner._ids_to_bytes(body[a:b].tolist(), as_one_str=True) for a, b in zip(cuts, cuts[1:], strict=False)
+                if b > a]
+
+    def encode(self, body: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(BPE ids, index of the first token of each bar) of a body without BOS/EOS."""
+        encoding = self.inner._model.encode(self._bars(body), is_pretokenized=True)
+        ids = np.asarray(encoding.ids, dtype=np.int64)
+        words = np.asarray(encoding.word_ids, dtype=np.int64)
+        starts = np.flatnonzero(np.diff(words, prepend=-1) != 0)
+        check = miditok.TokSequence(ids=ids.tolist(), are_ids_encoded=True)
+        self.inner.decode_token_ids(check)
+        if check.ids != body.tolist():
+            raise AssertionError("BPE round trip changed a piece")
+        return ids, starts
+
+
+def body_of(piece: TokenizedPiece) -> np.ndarray:
+    return piece.ids[1:-1]  # without BOS, EOS
+
+
+def encode_corpus(corpus: Corpus, vocab_size: int) -> Encoded:
+    """Every training piece at each of its shifts, and the validation pieces, under `vocab_size`
+    (0: the base vocabulary)."""
+    tokenizer = corpus.tokenizer
+    low, high = tokenizer.pitch_id_range()
+
+    def notes(body: np.ndarray) -> int:
+        return int(((body >= low) & (body <= high)).sum())
+
+    copies = [(piece, shift, tokenizer.transpose_ids(body_of(piece), shift))
+              for piece in corpus.train for shift in piece.shifts]
+    bpe = BarBPE(tokenizer, vocab_size, [body for _, _, body in copies]) if vocab_size else None
+
+    def tokenized(name: str, body: np.ndarray, shift: int) -> TokenizedPiece:
+        if bpe is None:
+            ids, starts = body, np.flatnonzero(body == tokenizer.inner.vocab["Bar_None"])
+        else:
+            ids, starts = bpe.encode(body)
+        framed = np.concatenate([[tokenizer.bos_id], ids, [tokenizer.eos_id]]).astype(np.int64)
+        return TokenizedPiece(f"{name}{shift:+d}", framed, np.concatenate([[0], starts + 1]), [0])
+
+    train = [tokenized(piece.name, body, shift) for piece, shift, body in copies]
+    lengths = np.array([len(piece.ids) / len(piece.shifts) for piece, _, _ in copies])
+    validation = [tokenized(p.name, body_of(p), 0) for p in corpus.validation]
+    return Encoded(
+        vocab_size=bpe.vocab_size if bpe else len(tokenizer),
+        train=train, weights=lengths / lengths.sum(), validation=validation,
+        train_notes=sum(notes(body) for _, _, body in copies),
+        train_tokens=sum(len(p.ids) - 2 for p in train),
+        validation_notes=sum(notes(body_of(p)) for p in corpus.validation),
+        validation_tokens=sum(len(p.ids) - 2 for p in validation),
+    )
+
+
+def sampler_for(encoded: Encoded, tokenizer: PartitaTokenizer) -> BatchSampler:
+    sampler = BatchSampler(encoded.train, tokenizer, BLOCK, BATCH, seed=0, augment=False, pack=True)
+    sampler.weights = encoded.weights  # per piece as core draws it, then a shift uniformly
+    return sampler
+
+
+def new_model(vocab_size: int) -> Transformer:
+    torch.manual_seed(0)  # the same initial weights wherever the shapes agree
+    return Transformer(replace(PRESETS["tiny"], vocab_size=vocab_size)).train()
+
+
+def train_steps(model: Transformer, sampler: BatchSampler, steps: int) -> tuple[float, int]:
+    """`partita train`'s loop for `steps` steps; (mean loss of the last 10 %, target tokens seen)."""
+    config = TrainConfig(data="", out="", steps=steps, warmup_steps=min(100, max(1, steps // 3)))
+    optimizer = model.adamw(config.learning_rate, config.weight_decay)
+    losses, tokens = [], 0
+    for step in range(steps):
+        for group in optimizer.param_groups:
+            group["lr"] = learning_rate_at(step, config)
+        x, y = sampler.batch(step)
+        tokens += int((y != IGNORE).sum())
+        torch.manual_seed(config.seed * 1_000_003 + step * 101)  # dropout draws per step
+        _, loss = model(x, y)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+        optimizer.step()
+        losses.append(loss.item())
+    return float(np.mean(losses[-max(1, steps // 10):])), tokens
+
+
+@torch.no_grad()
+def validation_nll(model: Transformer, encoded: Encoded, tokenizer: PartitaTokenizer) -> tuple[float, int]:
+    """(summed NLL in nats, targets) over every target of the validation pieces."""
+    model.eval()
+    x, y = evaluation_windows(encoded.validation, tokenizer, BLOCK, max_windows=10**9)
+    total, count = 0.0, 0
+    for start in range(0, len(x), 16):
+        logits, _ = model(x[start:start + 16])
+        targets = y[start:start + 16]
+        total += float(F.cross_entropy(logits.flatten(0, 1), targets.flatten(), ignore_index=IGNORE,
+                                       reduction="sum"))
+        count += int((targets != IGNORE).sum())
+    model.train()
+    return total, count
+
+
+def label(size: int, encoded: Encoded) -> str:
+    return f"base REMI ({encoded.vocab_size})" if size == 0 else f"BPE {encoded.vocab_size}"
+
+
+def quality(corpus: Corpus, sizes: list[int], steps: int) -> tuple[str, dict]:
+    """The compression and validation-loss table of one corpus; also the models and encodings."""
+    rows, kept = [], {}
+    base_per_note = None
+    for size in sizes:
+        began = time.perf_counter()
+        encoded = encode_corpus(corpus, size)
+        model = new_model(encoded.vocab_size)
+        train_loss, seen = train_steps(model, sampler_for(encoded, corpus.tokenizer), steps)
+        nll, targets = validation_nll(model, encoded, corpus.tokenizer)
+        per_note = nll / encoded.validation_notes
+        base_per_note = base_per_note or per_note
+        reference = kept[sizes[0]][1] if kept else encoded
+        base_tpn, base_val = reference.tokens_per_note("train"), reference.tokens_per_note("validation")
+        rows.append([label(size, encoded), encoded.tokens_per_note("train"), encoded.tokens_per_note("validation"),
+                     f"{base_tpn / encoded.tokens_per_note('train'):.2f}x / "
+                     f"{base_val / encoded.tokens_per_note('validation'):.2f}x",
+                     seen / encoded.tokens_per_note("train"), train_loss, nll / targets, per_note,
+                     f"{per_note / base_per_note:.3f}"])
+        kept[size] = (model, encoded)
+        print(f"  {corpus.name} {label(size, encoded)}: {time.perf_counter() - began:.0f} s", flush=True)
+    validation = corpus.validation
+    caption = (f"**{corpus.name}**: {len(corpus.train)} training pieces ({len(kept[sizes[0]][1].train)} "
+               f"transposed copies), {len(validation)} validation pieces "
+               f"({kept[sizes[0]][1].validation_notes:,} notes); `tiny`, {steps} steps of {BATCH} x {BLOCK} "
+               "packed, seed 0. Losses in nats.")
+    return caption + "\n\n" + table(
+        ["vocabulary", "tokens/note (train)", "tokens/note (val)", "shorter by (train / val)", "notes trained on",
+         "train loss/token (last 10 %)", "val loss/token", "val loss/note", "loss/note vs base"], rows), kept
+
+
+def speed(corpus: Corpus, kept: dict, repeats: int) -> str:
+    """Training and decoding speed per note of each vocabulary, interleaved rounds."""
+    def training_side(model: Transformer, encoded: Encoded):
+        sampler = sampler_for(encoded, corpus.tokenizer)
+        optimizer = model.adamw(1e-4, 0.1)
+        counter = iter(range(10**6, 10**9))  # batches the loss run did not see, same order for all
+
+        def measure():
+            x, y = sampler.batch(next(counter))
+
+            def work() -> int:
+                _, loss = model(x, y)
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+                optimizer.step()
+                return int((y != IGNORE).sum())
+            return rates(work)
+        return measure
+
+    def decoding_side(model: Transformer):
+        def measure():
+            model.eval()
+            generator = torch.Generator().manual_seed(0)
+
+            @torch.inference_mode()
+            def work() -> int:
+                cache = model.new_cache(1)
+                idx = torch.tensor([[corpus.tokenizer.bos_id]])
+                for _ in range(DECODE_TOKENS):
+                    logits, _ = model(idx, cache=cache)
+                    idx = torch.multinomial(torch.softmax(logits[:, -1], dim=-1), 1, generator=generator)
+                return DECODE_TOKENS
+            result = rates(work)
+            model.train()
+            return result
+        return measure
+
+    train = interleaved({size: training_side(*kept[size]) for size in kept}, repeats)
+    decode = interleaved({size: decoding_side(kept[size][0]) for size in kept}, repeats)
+    rows, base = [], None
+    for size, (_, encoded) in kept.items():
+        wall, cpu = median([r[0] for r in train[size]]), median([r[1] for r in train[size]])
+        notes_cpu = cpu / encoded.tokens_per_note("train")
+        ms_token = 1000 / median([r[1] for r in decode[size]])
+        ms_note = ms_token * encoded.tokens_per_note("validation")
+        base = base or (notes_cpu, ms_note)
+        rows.append([label(size, encoded), cpu, wall, notes_cpu, wall / encoded.tokens_per_note("train"),
+                     f"{notes_cpu / base[0]:.2f}x", ms_token, ms_note, f"{base[1] / ms_note:.2f}x"])
+    caption = (f"Speed, {corpus.name} models: training steps of {BATCH} x {BLOCK} packed, median of {repeats} "
+               f"interleaved rounds; decoding {DECODE_TOKENS} tokens at batch 1 with the KV cache (CPU time). "
+               f"Machine: {machine()}, load average {os.getloadavg()[0]:.1f}.")
+    return caption + "\n\n" + table(
+        ["vocabulary", "train tok/s (CPU)", "train tok/s (wall)", "train notes/s (CPU)", "train notes/s (wall)",
+         "notes/s vs base", "decode ms/token", "decode ms/note", "decode per note vs base"], rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="few steps and rounds: a smoke run of minutes")
+    parser.add_argument("--steps", type=int, default=300)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 2000, 4000], help="BPE vocabularies")
+    parser.add_argument("--cello-only", action="store_true", help="leave out the Bach chorales")
+    parser.add_argument("--threads", type=int, default=1)
+    args = parser.parse_args()
+    if args.quick:
+        args.steps, args.repeats = 20, 2
+    torch.set_num_threads(args.threads)
+    sizes = [0, *args.sizes]
+    corpora = [load_corpus("cello suites", str(require(CELLO_XML)))]
+    if not args.cello_only:
+        corpora.append(load_corpus("Bach chorales", "builtin:bach-chorales"))
+    print("## BPE\n", flush=True)
+    outputs = []
+    for index, corpus in enumerate(corpora):
+        text, kept = quality(corpus, sizes, args.steps)
+        outputs.append(text)
+        if index == 0:
+            outputs.append(speed(corpus, kept, args.repeats))
+    print()
+    print("\n\n".join(outputs))
+
+
+if __name__ == "__main__":
+    main()
