@@ -14,18 +14,21 @@ superqt's `GeneratorWorker` and Orange's `TaskState`:
   itself on `cancel()` instead: it is not closed, and its last events (the final checkpoint,
   `TrainDone`) still arrive.
 
-Never touch widgets from a job: it runs in another thread.
+Never touch widgets from a job: it runs in another thread. Nor may a job's thread free window
+objects by accident: the first runner moves Python's cyclic garbage collector to the GUI thread
+(`collect_garbage_in_gui_thread`, below, says why).
 """
 
 from __future__ import annotations
 
+import gc
 import itertools
 import logging
 import threading
 import traceback
 from collections.abc import Callable, Iterator
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, QThread, QTimer, Signal, Slot
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +44,81 @@ def describe_error(error: BaseException) -> str:
     if isinstance(error, (ValueError, OSError, KeyError, LookupError)) and message:
         return message
     return f"{type(error).__name__}: {message}" if message else type(error).__name__
+
+
+GC_INTERVAL_MS = 200  # how often the GUI thread checks whether a collection is due
+
+
+class _GuiThreadCollector(QObject):
+    """Python's cyclic garbage collector, run by a timer in the GUI thread and nowhere else.
+
+    Left automatic, a collection runs in whichever thread happens to allocate when a threshold
+    is crossed: a training or generation job, a player thread. If the garbage holds a cycle with
+    Qt objects (a closed window or dialog, an old panel: any lambda connected to a signal that
+    captures `self` makes one), the job's thread then destroys those QObjects. Under PySide6
+    6.11/6.12 that deadlocks now and then: the worker's `~QObject` holds Qt's signal-slot mutex
+    (a pool shared by all objects) and waits for the GIL to look up a Python override on a
+    connected widget's wrapper, while the GUI thread holds the GIL and waits for that mutex
+    (seen with gdb in tests/app/test_panels.py; tests/app/test_worker_gc.py reproduces it), or
+    crashes (the GUI thread uses a widget the worker has just freed). Collecting only in the GUI
+    thread, as pyqtgraph's `GarbageCollector` does, frees Qt objects where they live. When to
+    collect which generation follows CPython's own rules, so full collections (~150 ms with
+    torch and the window loaded) stay as rare as they were.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.thresholds = gc.get_threshold()
+        # CPython's guard against quadratic full collections: the oldest generation is collected
+        # only once the objects promoted into it since its last collection (`pending`) exceed a
+        # quarter of the objects that survived that collection (`long_lived`).
+        self.long_lived = len(gc.get_objects(generation=2))
+        self.pending = 0
+        self.timer = QTimer(self)
+        self.timer.setInterval(GC_INTERVAL_MS)
+        self.timer.timeout.connect(self.collect)
+        gc.disable()
+        self.timer.start()
+
+    @Slot()
+    def collect(self) -> None:
+        """Collect the oldest generation that is due, by CPython's rules (3.11 `gc_collect_generations`)."""
+        if gc.isenabled():  # something turned automatic collection back on: a worker may collect again
+            log.warning("automatic garbage collection was re-enabled; turning it off again")
+            gc.disable()
+        counts = gc.get_count()
+        for generation in (2, 1, 0):
+            if counts[generation] <= self.thresholds[generation]:
+                continue
+            if generation == 2:
+                if self.pending <= self.long_lived // 4:
+                    continue
+                gc.collect(2)
+                self.long_lived, self.pending = len(gc.get_objects(generation=2)), 0
+            elif generation == 1:
+                young = len(gc.get_objects(generation=0)) + len(gc.get_objects(generation=1))
+                self.pending += max(0, young - gc.collect(1))  # the survivors move to generation 2
+            else:
+                gc.collect(0)
+            return
+
+
+_collector: _GuiThreadCollector | None = None
+
+
+def collect_garbage_in_gui_thread() -> bool:
+    """Turn automatic garbage collection off and collect from a GUI-thread timer instead.
+
+    Called by every JobRunner (created in the GUI thread); idempotent. Returns False where it
+    cannot act (no QCoreApplication yet, or called from another thread).
+    """
+    global _collector
+    if _collector is not None:
+        return True
+    if QCoreApplication.instance() is None or threading.current_thread() is not threading.main_thread():
+        return False
+    _collector = _GuiThreadCollector()
+    return True
 
 
 class _Task(QObject):
@@ -97,6 +175,7 @@ class JobRunner(QObject):
 
     def __init__(self, name: str, parent: QObject | None = None, *, deliver_after_cancel: bool = False):
         super().__init__(parent)
+        collect_garbage_in_gui_thread()  # a job's thread must never free window objects (see above)
         self.name = name
         self.deliver_after_cancel = deliver_after_cancel
         self._task: _Task | None = None
