@@ -99,17 +99,21 @@ class Encoded:
 
 
 @contextmanager
-def quiet_stderr() -> Iterator[None]:
-    """File descriptor 2 to /dev/null for the block (Rust code writes there directly)."""
+def quiet_output() -> Iterator[None]:
+    """File descriptors 1 and 2 to /dev/null for the block: the Hugging Face trainer's progress
+    bar is written from Rust straight to them (blank lines when not on a terminal)."""
+    sys.stdout.flush()
     sys.stderr.flush()
-    saved = os.dup(2)
+    saved = [os.dup(1), os.dup(2)]
     try:
         with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
             os.dup2(null.fileno(), 2)
             yield
     finally:
-        os.dup2(saved, 2)
-        os.close(saved)
+        for fd, copy_ in zip((1, 2), saved, strict=True):
+            os.dup2(copy_, fd)
+            os.close(copy_)
 
 
 class BarBPE:
@@ -118,7 +122,7 @@ class BarBPE:
     def __init__(self, tokenizer: PartitaTokenizer, vocab_size: int, training: list[np.ndarray]):
         self.inner = copy.deepcopy(tokenizer.inner)  # PartitaTokenizer refuses a trained one
         self.bar_id = tokenizer.inner.vocab["Bar_None"]
-        with quiet_stderr():  # the Hugging Face trainer's progress bar
+        with quiet_output():
             self.inner.train(vocab_size, iterator=[self._bars(ids) for ids in training])
         self.vocab_size = len(self.inner.vocab_model)
 
