@@ -32,6 +32,7 @@ script builds each variant beside it, from core's own pieces, and changes nothin
   validation tokens per note.
 
     .venv/bin/python benchmarks/bpe.py [--quick] [--steps 300] [--sizes 1000 2000 4000] [--cello-only]
+                                 [--seed 0]
 """
 
 from __future__ import annotations
@@ -183,20 +184,20 @@ def encode_corpus(corpus: Corpus, vocab_size: int) -> Encoded:
     )
 
 
-def sampler_for(encoded: Encoded, tokenizer: PartitaTokenizer) -> BatchSampler:
-    sampler = BatchSampler(encoded.train, tokenizer, BLOCK, BATCH, seed=0, augment=False, pack=True)
+def sampler_for(encoded: Encoded, tokenizer: PartitaTokenizer, seed: int = 0) -> BatchSampler:
+    sampler = BatchSampler(encoded.train, tokenizer, BLOCK, BATCH, seed=seed, augment=False, pack=True)
     sampler.weights = encoded.weights  # per piece as core draws it, then a shift uniformly
     return sampler
 
 
-def new_model(vocab_size: int) -> Transformer:
-    torch.manual_seed(0)  # the same initial weights wherever the shapes agree
+def new_model(vocab_size: int, seed: int = 0) -> Transformer:
+    torch.manual_seed(seed)  # the same initial weights wherever the shapes agree
     return Transformer(replace(PRESETS["tiny"], vocab_size=vocab_size)).train()
 
 
-def train_steps(model: Transformer, sampler: BatchSampler, steps: int) -> tuple[float, int]:
+def train_steps(model: Transformer, sampler: BatchSampler, steps: int, seed: int = 0) -> tuple[float, int]:
     """`partita train`'s loop for `steps` steps; (mean loss of the last 10 %, target tokens seen)."""
-    config = TrainConfig(data="", out="", steps=steps, warmup_steps=min(100, max(1, steps // 3)))
+    config = TrainConfig(data="", out="", steps=steps, seed=seed, warmup_steps=min(100, max(1, steps // 3)))
     optimizer = model.adamw(config.learning_rate, config.weight_decay)
     losses, tokens = [], 0
     for step in range(steps):
@@ -234,15 +235,15 @@ def label(size: int, encoded: Encoded) -> str:
     return f"base REMI ({encoded.vocab_size})" if size == 0 else f"BPE {encoded.vocab_size}"
 
 
-def quality(corpus: Corpus, sizes: list[int], steps: int) -> tuple[str, dict]:
+def quality(corpus: Corpus, sizes: list[int], steps: int, seed: int = 0) -> tuple[str, dict]:
     """The compression and validation-loss table of one corpus; also the models and encodings."""
     rows, kept = [], {}
     base_per_note = None
     for size in sizes:
         began = time.perf_counter()
         encoded = encode_corpus(corpus, size)
-        model = new_model(encoded.vocab_size)
-        train_loss, seen = train_steps(model, sampler_for(encoded, corpus.tokenizer), steps)
+        model = new_model(encoded.vocab_size, seed)
+        train_loss, seen = train_steps(model, sampler_for(encoded, corpus.tokenizer, seed), steps, seed)
         nll, targets = validation_nll(model, encoded, corpus.tokenizer)
         per_note = nll / encoded.validation_notes
         base_per_note = base_per_note or per_note
@@ -259,7 +260,7 @@ def quality(corpus: Corpus, sizes: list[int], steps: int) -> tuple[str, dict]:
     caption = (f"**{corpus.name}**: {len(corpus.train)} training pieces ({len(kept[sizes[0]][1].train)} "
                f"transposed copies), {len(validation)} validation pieces "
                f"({kept[sizes[0]][1].validation_notes:,} notes); `tiny`, {steps} steps of {BATCH} x {BLOCK} "
-               "packed, seed 0. Losses in nats.")
+               f"packed, seed {seed}. Losses in nats.")
     return caption + "\n\n" + table(
         ["vocabulary", "tokens/note (train)", "tokens/note (val)", "shorter by (train / val)", "notes trained on",
          "train loss/token (last 10 %)", "val loss/token", "val loss/note", "loss/note vs base"], rows), kept
@@ -330,6 +331,8 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 2000, 4000], help="BPE vocabularies")
     parser.add_argument("--cello-only", action="store_true", help="leave out the Bach chorales")
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--seed", type=int, default=0, help="model initialisation, batches and dropout "
+                        "(the split and the BPE merges stay fixed)")
     args = parser.parse_args()
     if args.quick:
         args.steps, args.repeats = 20, 2
@@ -341,7 +344,7 @@ def main() -> None:
     print("## BPE\n", flush=True)
     outputs = []
     for index, corpus in enumerate(corpora):
-        text, kept = quality(corpus, sizes, args.steps)
+        text, kept = quality(corpus, sizes, args.steps, args.seed)
         outputs.append(text)
         if index == 0:
             outputs.append(speed(corpus, kept, args.repeats))
