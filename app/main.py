@@ -32,9 +32,9 @@ def main(argv: list[str] | None = None) -> int:
     setup_logging(logging.INFO, console=True)  # a rotating log file a user can attach to a bug report
     from PySide6.QtWidgets import QApplication
 
-    from app.compat import protect_none
+    from app.compat import protect_singletons
 
-    protect_none()  # PySide6 6.12 on Python 3.11 would otherwise abort after a few seconds of painting
+    protect_singletons()  # PySide6 6.12 on Python 3.11 would otherwise abort after some painting or signalling
     app = QApplication.instance() or QApplication(argv)
     app.setOrganizationName("Partita")
     app.setApplicationName("Partita")

@@ -42,10 +42,10 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
-    from app.compat import protect_none
+    from app.compat import protect_singletons
     from app.mainwindow import MainWindow
 
-    protect_none()
+    protect_singletons()
     app = QApplication.instance() or QApplication(sys.argv[:1])
     state = Path(tempfile.mkdtemp(prefix="partita-shot-"))
     window = MainWindow(QSettings(str(state / "settings.ini"), QSettings.Format.IniFormat), state / "state",

@@ -162,9 +162,9 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--skip-jobs", action="store_true")
     args = parser.parse_args()
-    from app.compat import protect_none
+    from app.compat import protect_singletons
 
-    protect_none()
+    protect_singletons()
     QApplication.instance() or QApplication(sys.argv[:1])
     print(f"## GUI frame times\n\nMachine: {machine()}, Qt platform `{os.environ['QT_QPA_PLATFORM']}`, load "
           f"average {os.getloadavg()[0]:.1f} at the start.\n")

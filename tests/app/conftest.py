@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QSettings
 
-from app.compat import protect_none
+from app.compat import protect_singletons
 from core.midi_ports import CollectingOutput
 
-protect_none()  # see app/compat.py: PySide6 6.12 on Python 3.11 leaks references to None
+protect_singletons()  # see app/compat.py: PySide6 6.12 on Python 3.11 leaks references to None and True
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 CELLO_MIDI = SHARED / "mutopia-bach-midi" / "cello-suites"

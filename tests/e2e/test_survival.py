@@ -488,8 +488,8 @@ import sys
 from pathlib import Path
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
-from app.compat import protect_none
-protect_none()
+from app.compat import protect_singletons
+protect_singletons()
 from app.mainwindow import MainWindow
 from app.pianoroll.model import Note
 from core.midi_ports import CollectingOutput
