@@ -103,6 +103,7 @@ class Duet:
         self.turns: list[Turn] = []
         self._replying = threading.Event()
         self._stop = threading.Event()
+        self._recording = False  # see listen()
         self._reply_sent: dict[int, float] = {}  # pitch -> clock seconds the reply last sent its note-on
         self._echoes_held: set[int] = set()  # pitches whose echoed note-on was dropped (drop the off too)
 
@@ -140,9 +141,16 @@ class Duet:
     def stop(self) -> None:
         self._stop.set()
 
+    def listen(self) -> None:
+        """Start recording (once). Call it before opening the input port: `run()` would otherwise
+        start the recorder after the port, and a note played in between would be lost."""
+        if not self._recording:
+            self.recorder.start()
+            self._recording = True
+
     def run(self, *, poll_s: float = 0.005) -> None:
         """Listen and answer until `stop()`; raises DuetError if the output goes away."""
-        self.recorder.start()
+        self.listen()
         self.listening()
         while not self._stop.is_set():
             silence = self.recorder.silence()

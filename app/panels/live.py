@@ -264,6 +264,7 @@ class LivePanel(QWidget):
             duet = QtDuet(panel.signals, engine_reply_generator(loaded, settings), output, bars=bars,
                           silence_ms=silence, program=loaded.program)
             panel.duet = duet
+            duet.listen()  # before the port opens: the first note played is part of the first call
             panel.input = panel._open_input(duet.feed, duet.clock.now)
 
             def watch() -> None:

@@ -75,6 +75,7 @@ def _duet(args) -> int:
 
     duet = Spoken(engine_reply_generator(loaded, settings), output, bars=args.bars, silence_ms=args.silence_ms,
                   bpm=args.bpm, program=loaded.program, thru=None if args.no_thru else output)
+    duet.listen()  # before the port opens, so the first note played is heard
     try:
         source = open_input(None if args.input == "virtual" else args.input, virtual=args.input == "virtual",
                             backend=args.backend, callback=duet.feed, clock=duet.clock.now)

@@ -157,3 +157,14 @@ def test_engine_replies_fit_the_bars_asked_for(tmp_path):
     earliest = 5 * 480  # the call's last onset (six quarters); the reply ends one bar after its bar
     assert all(earliest <= n.time and n.time + n.duration <= 3 * 1920 for n in turn.notes)
     assert len([m for _, m in output.sent if m.type == "note_on"]) == len(turn.notes)
+
+
+def test_notes_played_between_opening_the_port_and_running_are_kept():
+    """The input may deliver a note before run() starts: listen() first, and run() keeps it."""
+    clock = FakeClock()
+    duet = Duet(lambda p, b, c: [], CollectingOutput(clock=clock.now), clock=clock)
+    duet.listen()
+    duet.feed(mido.Message("note_on", note=55, velocity=80), 0.1)  # the port is open, run() not yet
+    duet.stop()
+    duet.run()
+    assert [n.pitch for n in duet.recorder.notes()] == [55]
