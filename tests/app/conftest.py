@@ -37,9 +37,10 @@ _hang_report = None
 def hang_watchdog():
     """A window test that deadlocks must end the run with every thread's stack, not stall it.
 
-    Rarely (about 1 run of test_panels.py in 10, PySide6 6.11 and 6.12 alike, Python 3.11) the Qt
-    main thread and a worker both wait for the GIL that no Python thread holds. pytest-timeout
-    cannot act then (it needs the GIL); faulthandler's watchdog is plain C and can.
+    These tests did deadlock now and then, the GUI thread and a worker each waiting for what the
+    other held (the GIL, a Qt mutex), until cyclic garbage collection was kept out of worker
+    threads (app/workers.py). Should a deadlock come back, pytest-timeout cannot act (it needs
+    the GIL); faulthandler's watchdog is plain C and can.
     """
     global _hang_report
     if _hang_report is None:
