@@ -65,5 +65,3 @@ def protect_singletons() -> list[object]:
         protected.append(singleton)
     return protected
 
-
-protect_none = protect_singletons  # the older name, until every caller says what it protects

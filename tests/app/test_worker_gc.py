@@ -56,10 +56,10 @@ import os, sys, time
 sys.path.insert(0, sys.argv[1])
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QMenu, QPushButton, QWidget
-from app.compat import protect_none
+from app.compat import protect_singletons
 from app.workers import JobRunner
 
-protect_none()
+protect_singletons()
 
 
 class Receiver(QObject):
@@ -94,7 +94,7 @@ def job(cancel):
         while time.monotonic() < tick:
             junk = [[i] for i in range(2000)]
             del junk
-        yield None  # few events: PySide6 6.12's Signal.emit loses a reference to True each time
+        yield None
 
 
 app = QApplication([])
