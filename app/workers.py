@@ -254,8 +254,13 @@ class JobRunner(QObject):
             self.failed.emit(message)
 
     def _reap(self, job_id: int) -> None:
+        """After `finished` (queued to the GUI thread): free the job's objects here, in the GUI thread."""
         thread, task = self._threads.pop(job_id, (None, None))
         if thread is not None:
+            # `finished` is emitted before the thread has quite ended: its last act processes
+            # deferred deletions, which would destroy the task over there (see the deadlock in
+            # collect_garbage_in_gui_thread). Waiting for the end first keeps it here.
+            thread.wait()
             task.deleteLater()
             thread.deleteLater()
 
