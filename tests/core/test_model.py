@@ -26,6 +26,48 @@ def test_kv_cache_gives_the_same_logits_as_a_full_pass():
     torch.testing.assert_close(chunk[:, -1], full[:, 8], atol=1e-5, rtol=1e-4)
 
 
+def assert_decoding_matches_a_full_pass(model: Transformer, idx: torch.Tensor, prefix: int) -> None:
+    with torch.inference_mode():
+        full, _ = model(idx)
+        cache = model.new_cache(batch=idx.size(0))
+        model(idx[:, :prefix], cache=cache)
+        for t in range(prefix, idx.size(1)):
+            step, _ = model(idx[:, t:t + 1], cache=cache)
+            torch.testing.assert_close(step[:, -1], full[:, t], atol=1e-5, rtol=1e-4)
+
+
+@pytest.mark.parametrize("bias", [False, True])
+def test_decoding_follows_the_weights_when_they_change(bias):
+    """The decode step reads its own (transposed, on a CPU copied) weights: an optimizer step
+    or a loaded state must reach them."""
+    torch.manual_seed(0)
+    config = ModelConfig(vocab_size=40, block_size=24, n_layer=2, n_head=2, n_embd=16, dropout=0.0, bias=bias)
+    model = Transformer(config).eval()
+    idx = torch.randint(0, 40, (2, 16))
+    assert_decoding_matches_a_full_pass(model, idx, prefix=10)
+
+    optimizer = model.adamw(learning_rate=0.05, weight_decay=0.1)
+    model.train()
+    for _ in range(2):
+        _, loss = model(idx[:, :-1], idx[:, 1:])
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+    model.eval()
+    assert_decoding_matches_a_full_pass(model, idx, prefix=10)
+
+    model.load_state_dict(Transformer(config).state_dict())
+    assert_decoding_matches_a_full_pass(model, idx, prefix=10)
+
+
+def test_a_model_built_in_inference_mode_decodes():
+    """Its parameters are inference tensors, which keep no version counter to check."""
+    torch.manual_seed(0)
+    with torch.inference_mode():
+        model = Transformer(ModelConfig(vocab_size=30, block_size=16, n_layer=1, n_head=2, n_embd=16)).eval()
+    assert_decoding_matches_a_full_pass(model, torch.randint(0, 30, (1, 12)), prefix=6)
+
+
 def test_context_longer_than_the_block_is_refused():
     model = Transformer(ModelConfig(vocab_size=10, block_size=8, n_layer=1, n_head=1, n_embd=8))
     with pytest.raises(ValueError, match="block_size"):
