@@ -102,22 +102,21 @@ def stream_generation(
     device = next(model.parameters()).device
     block = model.config.block_size
     logits, cache = _prefill(model, rows, block, device)
+    eos_only = torch.zeros(len(tokenizer), dtype=torch.bool)
+    eos_only[tokenizer.eos_id] = True
     for _ in range(settings.max_tokens):
         if cancel and cancel():
             return
-        allowed = torch.stack([state.allowed(min_bars=last_bar, keep_meter=seed_state.meter_given)
-                               for state in states]).to(device)
-        for row, state in enumerate(states):
-            if state.finished:  # keep finished rows in the batch, writing EOS
-                allowed[row] = False
-                allowed[row, tokenizer.eos_id] = True
-        with torch.inference_mode(), _sampling_threads(device):
-            chosen = sample_next_token(logits[:, -1, :], temperature=settings.temperature, top_k=settings.top_k,
-                                       top_p=settings.top_p, allowed=allowed, generator=generator)
+        masks = [eos_only if state.finished else  # finished rows stay in the batch, writing EOS
+                 state.allowed(min_bars=last_bar, keep_meter=seed_state.meter_given) for state in states]
+        allowed = masks[0].unsqueeze(0) if len(masks) == 1 else torch.stack(masks)
+        # (one row of logits per variation: no use for inference mode or a thread switch)
+        chosen = sample_next_token(logits[:, -1, :], temperature=settings.temperature, top_k=settings.top_k,
+                                   top_p=settings.top_p, allowed=allowed, generator=generator)
         next_ids = chosen.tolist()
         for row, (state, token_id) in enumerate(zip(states, next_ids, strict=True)):
             if state.finished:  # rows stay equal in length (the sliding window needs it)
-                next_ids[row] = tokenizer.eos_id
+                next_ids[row] = tokenizer.eos_id  # (the only token its mask allows)
                 rows[row].append(tokenizer.eos_id)
                 continue
             if grammar.types[token_id] == "Bar" and state.bars >= last_bar:
