@@ -96,6 +96,21 @@ def matmul_peak_gflops(size: int = 2048, repeats: int = 5) -> float:
     return 2 * size**3 / median(seconds) / 1e9
 
 
+def read_bandwidth_gbs(mib: int = 256, repeats: int = 5) -> float:
+    """How fast one thread streams memory right now: the best of `repeats` sums over an array
+    eight times larger than this machine's caches, in GB/s (what a batch-1 decode step of a
+    model too big for the caches can read its weights at, at most)."""
+    import torch
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        data = torch.rand(mib * 2**20 // 4)
+        return data.numel() * 4 / min(timed(data.sum) for _ in range(repeats)) / 1e9
+    finally:
+        torch.set_num_threads(previous)
+
+
 def table(headers: list[str], rows: list[list[object]]) -> str:
     """A markdown table; floats get 3 significant figures (or thousands separators when large)."""
 

@@ -20,6 +20,11 @@ What the columns count:
   end (tokenizing the seed, grammar mask, bar counting, notes as they complete); "ours (raw)"
   is the bare model + `sample_next_token` loop, the work HF `generate` does. All three run on
   one intra-op thread (what `stream_generation` uses; HF is given the same).
+* the batch-1 memory roof: every new token reads all the weight matrices (fp32, 4 bytes per
+  matmul parameter) and the cached keys and values so far (on average the seed plus half the new
+  tokens). Divided by the rate one thread streams memory at (`read_bandwidth_gbs`, measured in
+  this run), that is the least time any implementation can take per token once the weights no
+  longer fit in the caches; "HF / roof" is the largest speed-up over HF that the roof allows.
 * peak memory: growth of the process's peak RSS (Linux VmHWM, reset through
   /proc/self/clear_refs after loading the data and building the model) during 5 training steps
   or one batch-8 generation, each in a fresh subprocess. torch allocations are counted;
@@ -48,6 +53,7 @@ from _common import (
     median,
     medians,
     rates,
+    read_bandwidth_gbs,
     table,
 )
 from _pair import (
@@ -182,6 +188,23 @@ def generation_rates(ours, hf, tokenizer, batch: int, repeats: int) -> dict[str,
     }, repeats)
 
 
+def memory_roof(config, matmul_params: int, ours_rate: float, hf_rate: float) -> list[object]:
+    """A row of the batch-1 roof table: bytes each new token reads, and the time that takes."""
+    mean_context = SEED_TOKENS + NEW_TOKENS / 2
+    kv_bytes = 2 * config.n_layer * mean_context * config.n_embd * 4
+    read = matmul_params * 4 + kv_bytes
+    bandwidth = read_bandwidth_gbs()
+    roof_us = read / bandwidth / 1e3
+    ours_us, hf_us = 1e6 / ours_rate, 1e6 / hf_rate
+    return [config_name(config), read / 1e6, bandwidth, roof_us, ours_us, hf_us, f"{100 * roof_us / ours_us:.0f} %",
+            f"{hf_us / roof_us:.1f}x"]
+
+
+def config_name(config) -> str:
+    return next((name for name, preset in PRESETS.items()
+                 if replace(preset, vocab_size=config.vocab_size) == config), "custom")
+
+
 def _prompt_of_about(score, tokenizer, tokens: int):
     """The longest opening of `score` (whole beats) whose encoding has at most `tokens` ids."""
     beat = score.tpq
@@ -251,7 +274,7 @@ def run(presets: list[str], repeats: int, memory: bool) -> str:
     sections = [f"Machine: {machine()}, load average {os.getloadavg()[0]:.1f} at the start. Batches from the 42 "
                 f"cello-suite movements (vocabulary {len(tokenizer)}); medians of {repeats} interleaved rounds. "
                 "Ratios are given by wall clock and by process CPU time (robust to other work on the machine)."]
-    train_rows, gen_rows, mem_rows = [], [], []
+    train_rows, gen_rows, roof_rows, mem_rows = [], [], [], []
     for preset in presets:
         config = replace(PRESETS[preset], vocab_size=len(tokenizer))
         ours, hf = build_pair(config, tokenizer)
@@ -271,6 +294,8 @@ def run(presets: list[str], repeats: int, memory: bool) -> str:
                 medians(g["ours (stream)"]), medians(g["ours (raw)"]), medians(g["hf"]))
             gen_rows.append([preset, batch, stream, raw, ref, f"{stream / ref:.2f}x", f"{raw / ref:.2f}x",
                              f"{stream_cpu / ref_cpu:.2f}x", f"{raw_cpu / ref_cpu:.2f}x"])
+            if batch == 1:
+                roof_rows.append(memory_roof(config, n, raw, ref))
         if memory:
             for task in ("train", "generate"):
                 a, b = measure_memory("ours", task, preset), measure_memory("hf", task, preset)
@@ -285,6 +310,9 @@ def run(presets: list[str], repeats: int, memory: bool) -> str:
                     f"temperature {TEMPERATURE}, top-k {TOP_K}, top-p {TOP_P})\n\n" + table(
                         ["preset", "batch", "ours stream tok/s", "ours raw tok/s", "HF generate tok/s",
                          "stream/HF", "raw/HF", "stream/HF (CPU time)", "raw/HF (CPU time)"], gen_rows))
+    sections.append("### Batch 1 against the memory roof (one thread)\n\n" + table(
+        ["preset", "MB read per token", "read bandwidth GB/s", "roof us/token", "ours raw us/token",
+         "HF us/token", "ours % of roof", "HF / roof"], roof_rows))
     if mem_rows:
         sections.append("### Peak memory (peak-RSS growth in a fresh process, MiB)\n\n" + table(
             ["preset", "work", "ours", "HF", "ours/HF"], mem_rows))
