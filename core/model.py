@@ -49,6 +49,12 @@ PRESETS: dict[str, ModelConfig] = {
 }
 
 
+# The most bytes of weight matrices the decode step copies into its faster layout on a CPU (see
+# `Transformer._decode_weights`): tiny (3.4 MB), small (19.5 MB) and base (76 MB) are copied;
+# large (605 MB) is not, rather than hold its weights twice.
+DECODE_COPY_LIMIT = 128 * 2**20
+
+
 class DecodeWeights(NamedTuple):
     """What a decode step reads, gathered once per cache (see `Transformer._decode_weights`)."""
 
@@ -247,11 +253,11 @@ class Transformer(nn.Module):
         """The parameters `_decode_one` uses, gathered once (module attribute lookups are slow),
         with each matrix as its transpose (in, out), ready for `mm`.
 
-        On a CPU the transposes are contiguous copies (4 more bytes per parameter): MKL's
-        matrix-vector product is 1.3x (tiny's matrices, held in cache) to 1.5x (small's, streamed
-        from memory) faster on an (in, out) matrix than on the transposed view of nn.Linear's
-        (out, in) one, which makes a whole decode step 1.09x (tiny) and 1.15x (small) faster.
-        Elsewhere they are views. Copies go stale when the weights change, so the gathering is redone whenever any
+        On a CPU the transposes are contiguous copies, up to `DECODE_COPY_LIMIT` bytes of them:
+        MKL's matrix-vector product is 1.3x (tiny's matrices, held in cache) to 1.5x (small's,
+        streamed from memory) faster on an (in, out) matrix than on the transposed view of
+        nn.Linear's (out, in) one, which makes a whole decode step 1.09x (tiny) and 1.15x (small)
+        faster. Elsewhere, and for bigger models, they are views. Copies go stale when the weights change, so the gathering is redone whenever any
         parameter's version counter (bumped by every in-place update: optimizer steps,
         `load_state_dict`) has moved, and always for inference tensors, which have none;
         `_apply` (`.to()`, `.half()`) starts over too.
@@ -262,7 +268,10 @@ class Transformer(nn.Module):
             versions = None  # (gathered afresh each time)
         if self._decode_cache is not None and versions is not None and self._decode_cache[0] == versions:
             return self._decode_cache[1]
-        copy = self.wte.weight.device.type == "cpu"
+        matrices = [self.lm_head.weight] + [m.weight for b in self.blocks for m in (b.attn.qkv, b.attn.proj,
+                                                                                   b.mlp.fc, b.mlp.proj)]
+        copy = (self.wte.weight.device.type == "cpu"
+                and sum(m.numel() * m.element_size() for m in matrices) <= DECODE_COPY_LIMIT)
 
         def t(weight: torch.Tensor) -> torch.Tensor:
             return weight.detach().t().contiguous() if copy else weight.detach().t()

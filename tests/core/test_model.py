@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+import core.model as model_module
 from core.model import PRESETS, ModelConfig, Transformer
 
 
@@ -58,6 +59,15 @@ def test_decoding_follows_the_weights_when_they_change(bias):
 
     model.load_state_dict(Transformer(config).state_dict())
     assert_decoding_matches_a_full_pass(model, idx, prefix=10)
+
+
+def test_a_model_too_big_to_copy_decodes_from_views(monkeypatch):
+    """Past `DECODE_COPY_LIMIT` (and on GPUs) the decode step reads transposed views."""
+    monkeypatch.setattr(model_module, "DECODE_COPY_LIMIT", 0)
+    torch.manual_seed(0)
+    model = Transformer(ModelConfig(vocab_size=30, block_size=16, n_layer=2, n_head=2, n_embd=16, bias=True)).eval()
+    assert not model.new_cache().weights.layers[0][2].is_contiguous()
+    assert_decoding_matches_a_full_pass(model, torch.randint(0, 30, (2, 12)), prefix=6)
 
 
 def test_a_model_built_in_inference_mode_decodes():
