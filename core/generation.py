@@ -110,9 +110,9 @@ def stream_generation(
         masks = [eos_only if state.finished else  # finished rows stay in the batch, writing EOS
                  state.allowed(min_bars=last_bar, keep_meter=seed_state.meter_given) for state in states]
         allowed = masks[0].unsqueeze(0) if len(masks) == 1 else torch.stack(masks)
-        # (one row of logits per variation: no use for inference mode or a thread switch)
-        chosen = sample_next_token(logits[:, -1, :], temperature=settings.temperature, top_k=settings.top_k,
-                                   top_p=settings.top_p, allowed=allowed, generator=generator)
+        with _sampling_threads(device):  # (at batch 8, two threads would spin over 8 rows of logits)
+            chosen = sample_next_token(logits[:, -1, :], temperature=settings.temperature, top_k=settings.top_k,
+                                       top_p=settings.top_p, allowed=allowed, generator=generator)
         next_ids = chosen.tolist()
         for row, (state, token_id) in enumerate(zip(states, next_ids, strict=True)):
             if state.finished:  # rows stay equal in length (the sliding window needs it)
