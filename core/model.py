@@ -75,7 +75,7 @@ class KVCache:
         self.v = torch.empty(shape, device=device, dtype=dtype)
         self.layers = [(self.k[i], self.v[i]) for i in range(config.n_layer)]  # per layer (B, nh, block, hs)
         self.length = 0  # tokens filled
-        self.weights = weights  # for one-token steps; None: the model's current ones, each step
+        self.weights = weights  # what one-token steps read; None: gathered at the first one
 
     def update(self, layer: int, k: torch.Tensor, v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Store k, v (B, nh, T, hs) after the cached ones; return all keys and values so far."""
@@ -160,7 +160,6 @@ class Transformer(nn.Module):
         self.ln_f = nn.LayerNorm(config.n_embd, bias=config.bias)
         self.lm_head = nn.Linear(config.n_embd, config.vocab_size, bias=False)
         self.lm_head.weight = self.wte.weight  # weight tying
-        self._decode_cache: tuple | None = None  # see _decode_weights
         self.apply(self._init_weights)
         for name, parameter in self.named_parameters():
             if name.endswith("proj.weight"):  # GPT-2's scaled init of residual projections
@@ -227,14 +226,16 @@ class Transformer(nn.Module):
         sampling sizes the cost is per call and per byte of weights read, not per FLOP. Rows stay
         2-D (B, C), so each projection is one `mm`/`addmm` with the residual add inside it; the
         cache is written and read through `narrow` views (Python indexing costs several times
-        more per call). The weights are those gathered when the cache was made (`new_cache`).
+        more per call). The weights are the ones the cache carries (see `new_cache`).
         """
         config = self.config
         pos = cache.length
         if pos + 1 > config.block_size:
             raise ValueError(f"sequence of {pos + 1} tokens exceeds block_size {config.block_size}")
         B, C, nh = idx.size(0), config.n_embd, config.n_head
-        weights = cache.weights if cache.weights is not None else self._decode_weights()
+        if cache.weights is None:
+            cache.weights = self._decode_weights()
+        weights = cache.weights
         x = torch.embedding(weights.wte, idx.view(B)).add_(weights.wpe.select(0, pos))  # (B, C)
         for (keys, values), (ln1_w, ln1_b, qkv_t, qkv_b, proj_t, proj_b, ln2_w, ln2_b, fc_t, fc_b, out_t, out_b) in \
                 zip(cache.layers, weights.layers, strict=True):
@@ -250,28 +251,20 @@ class Transformer(nn.Module):
         return torch.mm(torch.layer_norm(x, (C,), *weights.ln_f), weights.head_t).view(B, 1, -1)
 
     def _decode_weights(self) -> DecodeWeights:
-        """The parameters `_decode_one` uses, gathered once (module attribute lookups are slow),
-        with each matrix as its transpose (in, out), ready for `mm`.
+        """The parameters `_decode_one` reads, gathered once per cache (module attribute lookups
+        are slow), with each matrix as its transpose (in, out), ready for `mm`.
 
         On a CPU the transposes are contiguous copies, up to `DECODE_COPY_LIMIT` bytes of them:
         MKL's matrix-vector product is 1.3x (tiny's matrices, held in cache) to 1.5x (small's,
         streamed from memory) faster on an (in, out) matrix than on the transposed view of
         nn.Linear's (out, in) one, which makes a whole decode step 1.09x (tiny) and 1.15x (small)
-        faster. Elsewhere, and for bigger models, they are views. Copies go stale when the weights change, so the gathering is redone whenever any
-        parameter's version counter (bumped by every in-place update: optimizer steps,
-        `load_state_dict`) has moved, and always for inference tensors, which have none;
-        `_apply` (`.to()`, `.half()`) starts over too.
+        faster. Elsewhere, and for bigger models, they are views of the parameters. The copies
+        cost 1.2 ms (tiny), 7 ms (small) or 26 ms (base) per cache, and are made afresh for every
+        cache rather than kept: then no change to the weights (optimizer steps, fused ones
+        included, `load_state_dict`, replaced parameters, `.data` edits) can leave them stale.
         """
-        try:
-            versions = [p._version for p in self.parameters()]
-        except RuntimeError:  # a model built under inference_mode keeps no version counters
-            versions = None  # (gathered afresh each time)
-        if self._decode_cache is not None and versions is not None and self._decode_cache[0] == versions:
-            return self._decode_cache[1]
-        matrices = [self.lm_head.weight] + [m.weight for b in self.blocks for m in (b.attn.qkv, b.attn.proj,
-                                                                                   b.mlp.fc, b.mlp.proj)]
-        copy = (self.wte.weight.device.type == "cpu"
-                and sum(m.numel() * m.element_size() for m in matrices) <= DECODE_COPY_LIMIT)
+        copy = self.wte.weight.device.type == "cpu" and sum(
+            m.weight.numel() * m.weight.element_size() for m in self._matrices()) <= DECODE_COPY_LIMIT
 
         def t(weight: torch.Tensor) -> torch.Tensor:
             return weight.detach().t().contiguous() if copy else weight.detach().t()
@@ -283,17 +276,15 @@ class Transformer(nn.Module):
                    t(b.attn.proj.weight), d(b.attn.proj.bias), d(b.ln_2.weight), d(b.ln_2.bias),
                    t(b.mlp.fc.weight), d(b.mlp.fc.bias), t(b.mlp.proj.weight), d(b.mlp.proj.bias))
                   for b in self.blocks]
-        weights = DecodeWeights(wte=d(self.wte.weight), wpe=d(self.wpe.weight), layers=layers,
-                                ln_f=(d(self.ln_f.weight), d(self.ln_f.bias)), head_t=t(self.lm_head.weight))
-        self._decode_cache = (versions, weights)
-        return weights
+        return DecodeWeights(wte=d(self.wte.weight), wpe=d(self.wpe.weight), layers=layers,
+                             ln_f=(d(self.ln_f.weight), d(self.ln_f.bias)), head_t=t(self.lm_head.weight))
 
-    def _apply(self, fn, recurse=True):  # .to(), .half(), ...: gather the parameters again
-        self._decode_cache = None
-        return super()._apply(fn, recurse)
+    def _matrices(self) -> list[nn.Linear]:
+        """Every projection a token passes through (the output one tied to the embedding)."""
+        return [self.lm_head] + [m for b in self.blocks for m in (b.attn.qkv, b.attn.proj, b.mlp.fc, b.mlp.proj)]
 
     def new_cache(self, batch: int = 1) -> KVCache:
-        """An empty cache for `batch` rows, carrying the weights its decode steps use (gathered
-        now, so a generation pays for any copies once, not per token)."""
+        """An empty cache for `batch` rows, carrying the weights its one-token steps read: on a CPU
+        copies of the weights as they are now, elsewhere views of the live parameters."""
         weight = self.wte.weight
         return KVCache(self.config, batch, weight.device, weight.dtype, weights=self._decode_weights())

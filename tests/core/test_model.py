@@ -39,11 +39,12 @@ def assert_decoding_matches_a_full_pass(model: Transformer, idx: torch.Tensor, p
 
 @pytest.mark.parametrize("bias", [False, True])
 def test_decoding_follows_the_weights_when_they_change(bias):
-    """The decode step reads its own (transposed, on a CPU copied) weights: an optimizer step
-    or a loaded state must reach them."""
+    """The decode step reads its own (transposed, on a CPU copied) weights: whatever changes the
+    parameters must reach the next cache."""
     torch.manual_seed(0)
     config = ModelConfig(vocab_size=40, block_size=24, n_layer=2, n_head=2, n_embd=16, dropout=0.0, bias=bias)
     model = Transformer(config).eval()
+    assert model.new_cache().weights.layers[0][2].is_contiguous()  # on a CPU, copies in (in, out) order
     idx = torch.randint(0, 40, (2, 16))
     assert_decoding_matches_a_full_pass(model, idx, prefix=10)
 
@@ -60,6 +61,11 @@ def test_decoding_follows_the_weights_when_they_change(bias):
     model.load_state_dict(Transformer(config).state_dict())
     assert_decoding_matches_a_full_pass(model, idx, prefix=10)
 
+    model.blocks[0].mlp.fc.weight.data.mul_(2.0)  # bumps no version counter
+    assert_decoding_matches_a_full_pass(model, idx, prefix=10)
+    model.blocks[1].attn.qkv.weight = torch.nn.Parameter(torch.randn_like(model.blocks[1].attn.qkv.weight))
+    assert_decoding_matches_a_full_pass(model, idx, prefix=10)
+
 
 def test_a_model_too_big_to_copy_decodes_from_views(monkeypatch):
     """Past `DECODE_COPY_LIMIT` (and on GPUs) the decode step reads transposed views."""
@@ -71,7 +77,7 @@ def test_a_model_too_big_to_copy_decodes_from_views(monkeypatch):
 
 
 def test_a_model_built_in_inference_mode_decodes():
-    """Its parameters are inference tensors, which keep no version counter to check."""
+    """Its parameters are inference tensors (no autograd, no version counters)."""
     torch.manual_seed(0)
     with torch.inference_mode():
         model = Transformer(ModelConfig(vocab_size=30, block_size=16, n_layer=1, n_head=2, n_embd=16)).eval()
