@@ -97,9 +97,9 @@ def matmul_peak_gflops(size: int = 2048, repeats: int = 5) -> float:
 
 
 def read_bandwidth_gbs(mib: int = 256, repeats: int = 5) -> float:
-    """How fast one thread streams memory right now: the best of `repeats` sums over an array
-    eight times larger than this machine's caches, in GB/s (what a batch-1 decode step of a
-    model too big for the caches can read its weights at, at most)."""
+    """How fast one thread streams memory right now: the best of `repeats` sums over `mib` MiB
+    (8x the 32 MB L3 of the machine in RESULTS.md), in GB/s: at most what a batch-1 decode step
+    of a model too big for the caches can read its weights at."""
     import torch
 
     previous = torch.get_num_threads()

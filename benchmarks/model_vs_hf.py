@@ -188,7 +188,7 @@ def generation_rates(ours, hf, tokenizer, batch: int, repeats: int) -> dict[str,
     }, repeats)
 
 
-def memory_roof(config, matmul_params: int, ours_rate: float, hf_rate: float) -> list[object]:
+def memory_roof(preset: str, config, matmul_params: int, ours_rate: float, hf_rate: float) -> list[object]:
     """A row of the batch-1 roof table: bytes each new token reads, and the time that takes."""
     mean_context = SEED_TOKENS + NEW_TOKENS / 2
     kv_bytes = 2 * config.n_layer * mean_context * config.n_embd * 4
@@ -196,13 +196,8 @@ def memory_roof(config, matmul_params: int, ours_rate: float, hf_rate: float) ->
     bandwidth = read_bandwidth_gbs()
     roof_us = read / bandwidth / 1e3
     ours_us, hf_us = 1e6 / ours_rate, 1e6 / hf_rate
-    return [config_name(config), read / 1e6, bandwidth, roof_us, ours_us, hf_us, f"{100 * roof_us / ours_us:.0f} %",
+    return [preset, read / 1e6, bandwidth, roof_us, ours_us, hf_us, f"{100 * roof_us / ours_us:.0f} %",
             f"{hf_us / roof_us:.1f}x"]
-
-
-def config_name(config) -> str:
-    return next((name for name, preset in PRESETS.items()
-                 if replace(preset, vocab_size=config.vocab_size) == config), "custom")
 
 
 def _prompt_of_about(score, tokenizer, tokens: int):
@@ -295,7 +290,7 @@ def run(presets: list[str], repeats: int, memory: bool) -> str:
             gen_rows.append([preset, batch, stream, raw, ref, f"{stream / ref:.2f}x", f"{raw / ref:.2f}x",
                              f"{stream_cpu / ref_cpu:.2f}x", f"{raw_cpu / ref_cpu:.2f}x"])
             if batch == 1:
-                roof_rows.append(memory_roof(config, n, raw, ref))
+                roof_rows.append(memory_roof(preset, config, n, raw, ref))
         if memory:
             for task in ("train", "generate"):
                 a, b = measure_memory("ours", task, preset), measure_memory("hf", task, preset)
