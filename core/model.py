@@ -284,7 +284,8 @@ class Transformer(nn.Module):
         return [self.lm_head] + [m for b in self.blocks for m in (b.attn.qkv, b.attn.proj, b.mlp.fc, b.mlp.proj)]
 
     def new_cache(self, batch: int = 1) -> KVCache:
-        """An empty cache for `batch` rows, carrying the weights its one-token steps read: on a CPU
-        copies of the weights as they are now, elsewhere views of the live parameters."""
+        """An empty cache for `batch` rows, carrying the weights its one-token steps read: copies
+        of the weights as they are now (on a CPU, up to `DECODE_COPY_LIMIT`), otherwise views of
+        the live parameters."""
         weight = self.wte.weight
         return KVCache(self.config, batch, weight.device, weight.dtype, weights=self._decode_weights())
