@@ -69,20 +69,22 @@ class KVCache:
     """Keys and values of every layer for the tokens seen so far, pre-allocated once."""
 
     def __init__(self, config: ModelConfig, batch: int, device, dtype, weights: DecodeWeights | None = None):
-        shape = (config.n_layer, batch, config.n_head, config.block_size, config.n_embd // config.n_head)
+        # Per layer and row, keys then values: a one-token step stores both with one copy.
+        shape = (config.n_layer, batch, 2, config.n_head, config.block_size, config.n_embd // config.n_head)
         # Never read beyond `length`, so left uninitialised (zeroing cost ~2 ms a take).
-        self.k = torch.empty(shape, device=device, dtype=dtype)
-        self.v = torch.empty(shape, device=device, dtype=dtype)
-        self.layers = [(self.k[i], self.v[i]) for i in range(config.n_layer)]  # per layer (B, nh, block, hs)
+        self.kv = torch.empty(shape, device=device, dtype=dtype)
+        # per layer: both (B, 2, nh, block, hs), keys and values (B, nh, block, hs)
+        self.layers = [(self.kv[i], self.kv[i, :, 0], self.kv[i, :, 1]) for i in range(config.n_layer)]
         self.length = 0  # tokens filled
         self.weights = weights  # what one-token steps read; None: gathered at the first one
 
     def update(self, layer: int, k: torch.Tensor, v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Store k, v (B, nh, T, hs) after the cached ones; return all keys and values so far."""
+        _, keys, values = self.layers[layer]
         start, end = self.length, self.length + k.size(2)
-        self.k[layer, :, :, start:end] = k
-        self.v[layer, :, :, start:end] = v
-        return self.k[layer, :, :, :end], self.v[layer, :, :, :end]
+        keys[:, :, start:end] = k
+        values[:, :, start:end] = v
+        return keys[:, :, :end], values[:, :, :end]
 
 
 def _project(x: torch.Tensor, weight_t: torch.Tensor, bias: torch.Tensor | None,
@@ -225,8 +227,8 @@ class Transformer(nn.Module):
         The same arithmetic as the blocks, written as the fewest and cheapest tensor calls: at
         sampling sizes the cost is per call and per byte of weights read, not per FLOP. Rows stay
         2-D (B, C), so each projection is one `mm`/`addmm` with the residual add inside it; the
-        cache is written and read through `narrow` views (Python indexing costs several times
-        more per call). The weights are the ones the cache carries (see `new_cache`).
+        cache is written (keys and values in one copy) and read through `narrow` views (Python
+        indexing costs several times more per call). The weights are the ones the cache carries (see `new_cache`).
         """
         config = self.config
         pos = cache.length
@@ -237,13 +239,12 @@ class Transformer(nn.Module):
             cache.weights = self._decode_weights()
         weights = cache.weights
         x = torch.embedding(weights.wte, idx.view(B)).add_(weights.wpe.select(0, pos))  # (B, C)
-        for (keys, values), (ln1_w, ln1_b, qkv_t, qkv_b, proj_t, proj_b, ln2_w, ln2_b, fc_t, fc_b, out_t, out_b) in \
-                zip(cache.layers, weights.layers, strict=True):
-            qkv = _project(torch.layer_norm(x, (C,), ln1_w, ln1_b), qkv_t, qkv_b)
-            q, k, v = qkv.view(B, 3, nh, 1, C // nh).unbind(1)  # each (B, nh, 1, hs)
-            keys.narrow(2, pos, 1).copy_(k)  # keys, values: (B, nh, block, hs)
-            values.narrow(2, pos, 1).copy_(v)
-            y = F.scaled_dot_product_attention(q, keys.narrow(2, 0, pos + 1), values.narrow(2, 0, pos + 1))
+        for (kv, keys, values), (ln1_w, ln1_b, qkv_t, qkv_b, proj_t, proj_b, ln2_w, ln2_b, fc_t, fc_b, out_t, out_b) \
+                in zip(cache.layers, weights.layers, strict=True):
+            qkv = _project(torch.layer_norm(x, (C,), ln1_w, ln1_b), qkv_t, qkv_b).view(B, 3, nh, 1, C // nh)
+            kv.narrow(3, pos, 1).copy_(qkv.narrow(1, 1, 2))  # kv: (B, 2, nh, block, hs)
+            y = F.scaled_dot_product_attention(qkv.select(1, 0), keys.narrow(2, 0, pos + 1),
+                                               values.narrow(2, 0, pos + 1))
             x = _project(y.view(B, C), proj_t, proj_b, residual=x)
             h = F.gelu(_project(torch.layer_norm(x, (C,), ln2_w, ln2_b), fc_t, fc_b), approximate="tanh")
             x = _project(h, out_t, out_b, residual=x)
