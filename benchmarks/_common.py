@@ -96,17 +96,17 @@ def matmul_peak_gflops(size: int = 2048, repeats: int = 5) -> float:
     return 2 * size**3 / median(seconds) / 1e9
 
 
-def read_bandwidth_gbs(mib: int = 256, repeats: int = 5) -> float:
-    """How fast one thread streams memory right now: the best of `repeats` sums over `mib` MiB
-    (8x the 32 MB L3 of the machine in RESULTS.md), in GB/s: at most what a batch-1 decode step
-    of a model too big for the caches can read its weights at."""
+def read_seconds(nbytes: int, repeats: int = 7) -> float:
+    """The least time one thread takes to read `nbytes` of fp32 (`sum` over a buffer that size,
+    read again and again, so it stays in the caches where it fits, as a decode step's weights do)."""
     import torch
 
     previous = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        data = torch.rand(mib * 2**20 // 4)
-        return data.numel() * 4 / min(timed(data.sum) for _ in range(repeats)) / 1e9
+        data = torch.rand(nbytes // 4)
+        data.sum()
+        return min(timed(data.sum) for _ in range(repeats))
     finally:
         torch.set_num_threads(previous)
 
