@@ -73,7 +73,7 @@ def test_count_in_moves_the_origin_to_the_downbeat_after_it():
 
 
 def test_click_sends_count_in_and_beats_to_the_click_output():
-    import time
+    from core.duet import wait_for
 
     output = CollectingOutput()
     beats = []
@@ -84,7 +84,7 @@ def test_click_sends_count_in_and_beats_to_the_click_output():
 
     recorder = Counting(click_output=output, bpm=600, count_in_beats=2, click=True)  # 0.1 s a beat
     recorder.start()
-    time.sleep(0.35)
+    wait_for(lambda: len(beats) >= 3, timeout=5)  # ~0.2 s on an idle machine
     recorder.stop()
     assert beats[:3] == [0, 1, 2]
     pitches = [m.note for _, m in output.sent if m.type == "note_on"]

@@ -7,6 +7,7 @@ import time
 
 import symusic
 
+from core import midi_ports
 from core.cli import main
 from core.midi_ports import open_input, open_output
 from core.playback import Player
@@ -21,6 +22,21 @@ def little_tune() -> symusic.Score:
         track.notes.append(symusic.Note(i * 240, 200, pitch, 85))
     score.tracks.append(track)
     return score
+
+
+def input_opened(monkeypatch) -> threading.Event:
+    """Set once a command has opened (and so connected) its input port: the musician plays
+    from then on. A fixed head start lost the first note when the machine was busy."""
+    opened = threading.Event()
+    real_open_input = midi_ports.open_input
+
+    def open_and_tell(*args, **kwargs):
+        port = real_open_input(*args, **kwargs)
+        opened.set()
+        return port
+
+    monkeypatch.setattr("core.midi_ports.open_input", open_and_tell)
+    return opened
 
 
 def test_ports_command_lists_jack_ports_and_the_synth(jack_server, capsys):
@@ -51,12 +67,13 @@ def test_play_command_names_the_missing_port_and_what_exists(jack_server, tmp_pa
     assert "no output port matching 'no-such-synth'" in capsys.readouterr().err
 
 
-def test_record_command_writes_the_phrase_played_into_the_port(jack_server, tmp_path):
+def test_record_command_writes_the_phrase_played_into_the_port(jack_server, tmp_path, monkeypatch):
     keys = open_output(virtual=True, backend="jack", client_name="clikeys", port_name="out")
     out = tmp_path / "phrase.mid"
+    listening = input_opened(monkeypatch)
 
     def musician():
-        time.sleep(0.4)  # let the recorder connect first
+        assert listening.wait(10), "the record command never opened its port"
         player = Player(keys, little_tune())
         player.play()
         player.wait(5)
@@ -78,7 +95,7 @@ def test_duet_command_reports_a_bad_model_folder(jack_server, tmp_path, capsys):
     assert "config.json" in capsys.readouterr().err
 
 
-def test_duet_command_answers_a_phrase_with_the_model_and_saves_the_take(jack_server, tmp_path):
+def test_duet_command_answers_a_phrase_with_the_model_and_saves_the_take(jack_server, tmp_path, monkeypatch):
     """The whole chain with the real engine (a small untrained model: wiring, not music)."""
     import torch
 
@@ -95,9 +112,10 @@ def test_duet_command_answers_a_phrase_with_the_model_and_saves_the_take(jack_se
                       callback=lambda m, t: heard.append(m))
     keys = open_output(virtual=True, backend="jack", client_name="duetkeys", port_name="out")
     take = tmp_path / "take.mid"
+    listening = input_opened(monkeypatch)
 
     def musician():
-        time.sleep(1.0)  # the command loads the model and opens its ports first
+        assert listening.wait(20), "the duet command never opened its input port"
         player = Player(keys, little_tune())
         player.play()
         player.wait(5)

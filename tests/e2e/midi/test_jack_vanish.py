@@ -7,6 +7,7 @@ import time
 
 import symusic
 
+from core.duet import wait_for
 from core.midi_ports import TeeOutput, list_ports, open_input, open_output
 from core.playback import Player
 
@@ -68,6 +69,8 @@ def test_closed_receiver_ends_playback_with_an_error_and_the_remaining_port_gets
 
 def test_jack_server_stopping_mid_playback_ends_with_an_error_and_no_crash(private_jack_server):
     receiver, heard = collector("receiver")
+    # A server started a moment ago can be slow to list a new client's port under load.
+    assert wait_for(lambda: any(p.name == "receiver:in" for p in list_ports("jack").outputs), timeout=5)
     output = open_output("receiver:in", backend="jack")
     player = Watched(output, long_notes(), check_interval_s=0.1)
     player.play()
