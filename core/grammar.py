@@ -86,6 +86,24 @@ class RemiGrammar:
         self.ppb = tokenizer.settings.positions_per_beat
         self.tpq = tokenizer.ticks_per_quarter
         self.mask_cache: dict[tuple, torch.Tensor] = {}  # RemiState.allowed's masks by state
+        self._onsets: dict[tuple[int, tuple[int, int]], int] = {}  # (position, meter) -> ticks into the bar
+        self._durations: dict[tuple[int, int], int] = {}  # (Duration id, meter denominator) -> ticks
+
+    def onset_ticks(self, position: int, time_signature: tuple[int, int]) -> int:
+        """Ticks from the downbeat to `position` (positions count per beat of the denominator)."""
+        key = (position, time_signature)
+        ticks = self._onsets.get(key)
+        if ticks is None:
+            ticks = self._onsets[key] = round(max(position, 0) * Fraction(self.tpq * 4, time_signature[1] * self.ppb))
+        return ticks
+
+    def duration_ticks(self, token_id: int, denominator: int) -> int:
+        """Length in ticks of a Duration token, whose value counts beats of the denominator."""
+        key = (token_id, denominator)
+        ticks = self._durations.get(key)
+        if ticks is None:
+            ticks = self._durations[key] = max(1, round(self.values[token_id] * Fraction(self.tpq * 4, denominator)))
+        return ticks
 
     def new_state(self) -> RemiState:
         return RemiState(self)
@@ -114,9 +132,6 @@ class RemiState:
     @property
     def positions_per_bar(self) -> int:
         return self.time_signature[0] * self.grammar.ppb
-
-    def ticks_per_position(self) -> Fraction:
-        return Fraction(self.grammar.tpq * 4, self.time_signature[1] * self.grammar.ppb)
 
     def allowed(self, *, min_bars: int = 0, keep_meter: bool = False) -> torch.Tensor:
         """Bool mask (vocab,) of the tokens that may come next.
@@ -176,11 +191,10 @@ class RemiState:
             self.pitches_here.add(self.pitch)
         elif kind == "Velocity":
             self.velocity = int(value)  # type: ignore[arg-type]
-        elif kind == "Duration":
-            beat_ticks = Fraction(self.grammar.tpq * 4, self.time_signature[1])
+        elif kind == "Duration":  # (the tick arithmetic is exact, in Fractions, and cached per meter)
             note = StreamedNote(
-                time=self.bar_start + round(max(self.position, 0) * self.ticks_per_position()),
-                duration=max(1, round(value * beat_ticks)),  # type: ignore[operator]
+                time=self.bar_start + self.grammar.onset_ticks(self.position, self.time_signature),
+                duration=self.grammar.duration_ticks(token_id, self.time_signature[1]),
                 pitch=self.pitch,
                 velocity=self.velocity,
                 bar=max(self.bars - 1, 0),
