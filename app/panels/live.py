@@ -204,17 +204,20 @@ class LivePanel(QWidget):
             except Exception:
                 click_output = None
         self.recorder = QtRecorder(self.signals, bpm=bpm, click=self.click.isChecked(), click_output=click_output)
+        self.recorder.start()  # before the port opens: a note played the moment it connects is kept
         try:
             self.input = self._open_input(self.recorder.feed, self.recorder.clock)
         except (OSError, RuntimeError) as error:
+            self.recorder.stop()
             self.recorder = None
+            if click_output is not None:
+                click_output.close()
             self.record_button.setChecked(False)
             self.failed.emit(f"Could not listen to the MIDI input: {error}",
                              "Start a MIDI server (JACK or ALSA) and connect your keyboard to 'Partita In', "
                              "or choose it in the Input list.")
             return
         self._played = 0
-        self.recorder.start()
         self._say("Recording: play your phrase, then press Record seed again.")
 
     def stop_recording(self) -> None:

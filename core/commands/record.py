@@ -40,14 +40,17 @@ def run(args) -> int:
         raise UserError("--count-in and --click need an output to click on: add --thru NAME")
     thru = open_cli_output(args.thru, args.backend) if args.thru else None
     recorder = Recorder(thru=thru, bpm=args.bpm or DEFAULT_BPM, count_in_beats=args.count_in, click=args.click)
+    recorder.start()  # before the port opens: a note played the moment it connects is kept (start clears)
     try:
         source = open_input(None if args.port == "virtual" else args.port, virtual=args.port == "virtual",
                             backend=args.backend, callback=recorder.feed, clock=recorder.clock)
     except PortError as error:
+        recorder.stop()
+        if thru is not None:
+            thru.close()
         raise UserError(str(error)) from None
     print(f"recording from {source.name}" + (f" for {args.seconds:g} s" if args.seconds else "; Ctrl+C to stop"),
           file=sys.stderr)
-    recorder.start()
     deadline = time.perf_counter() + args.count_in * 60.0 / recorder.bpm + (args.seconds or float("inf"))
     try:
         while time.perf_counter() < deadline:

@@ -24,19 +24,38 @@ def little_tune() -> symusic.Score:
     return score
 
 
-def input_opened(monkeypatch) -> threading.Event:
-    """Set once a command has opened (and so connected) its input port: the musician plays
-    from then on. A fixed head start lost the first note when the machine was busy."""
-    opened = threading.Event()
-    real_open_input = midi_ports.open_input
+class Musician(threading.Thread):
+    """Plays `score` into `keys` once the command under test has opened its input port (a fixed
+    head start lost the first note when the machine was busy); `join` re-raises its failure."""
 
-    def open_and_tell(*args, **kwargs):
-        port = real_open_input(*args, **kwargs)
-        opened.set()
-        return port
+    def __init__(self, monkeypatch, keys, score: symusic.Score, timeout_s: float):
+        super().__init__(daemon=True)
+        self.keys, self.score, self.timeout_s = keys, score, timeout_s
+        self.listening = threading.Event()
+        self.failure: BaseException | None = None
+        real_open_input = midi_ports.open_input
 
-    monkeypatch.setattr("core.midi_ports.open_input", open_and_tell)
-    return opened
+        def open_and_tell(*args, **kwargs):
+            port = real_open_input(*args, **kwargs)
+            self.listening.set()
+            return port
+
+        monkeypatch.setattr("core.midi_ports.open_input", open_and_tell)
+
+    def run(self) -> None:
+        try:
+            if not self.listening.wait(self.timeout_s):
+                raise AssertionError(f"the command did not open its input port within {self.timeout_s} s")
+            player = Player(self.keys, self.score)
+            player.play()
+            assert player.wait(5), "the musician's phrase did not finish playing"
+        except BaseException as error:  # noqa: BLE001 (handed to the test thread by join)
+            self.failure = error
+
+    def join(self, timeout: float | None = None) -> None:
+        super().join(timeout)
+        if self.failure is not None:
+            raise self.failure
 
 
 def test_ports_command_lists_jack_ports_and_the_synth(jack_server, capsys):
@@ -70,15 +89,7 @@ def test_play_command_names_the_missing_port_and_what_exists(jack_server, tmp_pa
 def test_record_command_writes_the_phrase_played_into_the_port(jack_server, tmp_path, monkeypatch):
     keys = open_output(virtual=True, backend="jack", client_name="clikeys", port_name="out")
     out = tmp_path / "phrase.mid"
-    listening = input_opened(monkeypatch)
-
-    def musician():
-        assert listening.wait(10), "the record command never opened its port"
-        player = Player(keys, little_tune())
-        player.play()
-        player.wait(5)
-
-    thread = threading.Thread(target=musician)
+    thread = Musician(monkeypatch, keys, little_tune(), timeout_s=10)
     thread.start()
     assert main(["record", "--port", "clikeys:out", "--out", str(out), "--seconds", "2.2", "--bpm", "120",
                  "--backend", "jack"]) == 0
@@ -112,15 +123,7 @@ def test_duet_command_answers_a_phrase_with_the_model_and_saves_the_take(jack_se
                       callback=lambda m, t: heard.append(m))
     keys = open_output(virtual=True, backend="jack", client_name="duetkeys", port_name="out")
     take = tmp_path / "take.mid"
-    listening = input_opened(monkeypatch)
-
-    def musician():
-        assert listening.wait(20), "the duet command never opened its input port"
-        player = Player(keys, little_tune())
-        player.play()
-        player.wait(5)
-
-    thread = threading.Thread(target=musician)
+    thread = Musician(monkeypatch, keys, little_tune(), timeout_s=20)
     thread.start()
     status = main(["duet", "--model", str(tmp_path / "run"), "--input", "duetkeys:out", "--output", "duetears:in",
                    "--bars", "1", "--silence-ms", "300", "--bpm", "240", "--seed", "1", "--seconds", "5",
