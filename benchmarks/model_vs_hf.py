@@ -25,8 +25,9 @@ What the columns count:
   tokens). "read" is the time one thread takes to read that many bytes (`read_seconds`: a sum,
   repeated, so the bytes stay in the caches where they fit, as a decode step's weights do);
   "matrix products" is one pass of `torch.mm` of a single row over the decode step's own weight
-  matrices, the least time any fp32 implementation on torch's BLAS (MKL) can take per token.
-  "HF / products" is the largest speed-up over HF that such an implementation can reach.
+  matrices (best of 7, warm), i.e. what torch's fp32 BLAS (MKL) takes for the products alone, with
+  nothing else of a token; "products GB/s" counts the matrices' bytes only. "HF / products" bounds
+  the speed-up over HF that an fp32 implementation on torch's BLAS can reach.
 * peak memory: growth of the process's peak RSS (Linux VmHWM, reset through
   /proc/self/clear_refs after loading the data and building the model) during 5 training steps
   or one batch-8 generation, each in a fresh subprocess. torch allocations are counted;
@@ -200,7 +201,8 @@ def batch1_floor(preset: str, model: Transformer, ours_rate: float, hf_rate: flo
     rows = {t.size(0): torch.randn(1, t.size(0)) for t in matrices}
     mean_context = SEED_TOKENS + NEW_TOKENS / 2
     kv_bytes = 2 * config.n_layer * mean_context * config.n_embd * 4
-    read = sum(t.numel() * 4 for t in matrices) + kv_bytes
+    matrix_bytes = sum(t.numel() * 4 for t in matrices)
+    read = matrix_bytes + kv_bytes
 
     def products() -> None:
         for matrix in matrices:
@@ -215,7 +217,7 @@ def batch1_floor(preset: str, model: Transformer, ours_rate: float, hf_rate: flo
         torch.set_num_threads(previous)
     read_us = read_seconds(int(read)) * 1e6
     ours_us, hf_us = 1e6 / ours_rate, 1e6 / hf_rate
-    return [preset, read / 1e6, read_us, read / read_us / 1e3, products_us, read / products_us / 1e3, ours_us,
+    return [preset, read / 1e6, read_us, read / read_us / 1e3, products_us, matrix_bytes / products_us / 1e3, ours_us,
             hf_us, f"{products_us / ours_us:.0%}", f"{hf_us / products_us:.1f}x"]
 
 

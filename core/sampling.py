@@ -77,8 +77,15 @@ def draw(weights: torch.Tensor, generator: torch.Generator | None = None) -> tor
     weight -> (B, 1): the first index whose running total reaches u, u uniform in (0, total].
 
     `torch.multinomial` gives the same distribution, but its checks and draw cost ~15 us a row at
-    these sizes, twice this. u is never 0, so a zero weight is never drawn, wherever it sits.
+    these sizes, twice this. u is never 0, so a zero weight is never drawn where the running totals
+    are summed in order (on the CPU, where generation draws) and the total is a normal float
+    (probabilities). Totals are kept in float32, so half-precision weights keep their small
+    probabilities.
     """
-    totals = weights.cumsum(dim=-1)
-    u = torch.rand(weights.size(0), 1, generator=generator, dtype=totals.dtype, device=totals.device)
-    return torch.searchsorted(totals, torch.rsub(u, 1.0).mul_(totals[:, -1:]))
+    totals = weights.cumsum(dim=-1, dtype=torch.float32)
+    last = totals[:, -1:]
+    if not 0.0 < float(last.min()) < float("inf"):  # NaN or inf logits, or nothing allowed (min keeps NaN)
+        raise ValueError("cannot sample: the probabilities are not finite or all zero "
+                         "(a diverged or damaged model gives NaN or inf logits)")
+    u = torch.rand(weights.size(0), 1, generator=generator, dtype=torch.float32, device=totals.device)
+    return torch.searchsorted(totals, torch.rsub(u, 1.0).mul_(last))

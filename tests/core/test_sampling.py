@@ -67,3 +67,15 @@ def test_draw_follows_the_weights_and_never_picks_a_zero_one():
     torch.testing.assert_close(first, torch.tensor([0.0, 0.25, 0.0, 0.75, 0.0]), atol=0.01, rtol=0)
     assert first[[0, 2, 4]].eq(0).all()  # zero weights before, between and after the others
     assert chosen[:, 1].eq(4).all()  # the only weight, at the end
+
+
+def test_draw_keeps_small_half_precision_weights():
+    weights = torch.full((20_000, 400), 1 / 400, dtype=torch.bfloat16)  # bf16 running totals would stall
+    chosen = draw(weights, torch.Generator().manual_seed(0)).view(-1)
+    assert chosen.unique().numel() == 400  # each drawn ~50 times
+
+
+@pytest.mark.parametrize("logits", [torch.full((2, 6), float("nan")), torch.tensor([[0.0, float("inf"), 1.0]])])
+def test_non_finite_logits_are_refused_with_a_reason(logits):
+    with pytest.raises(ValueError, match="not finite"):
+        sample_next_token(logits, generator=torch.Generator().manual_seed(0))
