@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from core.sampling import apply_mask, apply_temperature, draw, sample_next_token, top_k_filter, top_p_filter
+from core.sampling import apply_mask, apply_temperature, sample_next_token, top_k_filter, top_p_filter
 
 LOGITS = torch.tensor([2.0, 1.0, 0.5, 0.0, -1.0, -3.0])
 
@@ -57,25 +57,3 @@ def test_top_p_always_keeps_the_most_likely_token():
 def test_temperature_must_be_positive():
     with pytest.raises(ValueError, match="temperature"):
         sample_next_token(LOGITS.view(1, -1), temperature=0.0)
-
-
-def test_draw_follows_the_weights_and_never_picks_a_zero_one():
-    weights = torch.tensor([[0.0, 1.0, 0.0, 3.0, 0.0], [0.0, 0.0, 0.0, 0.0, 2.5]])
-    rows = 20_000
-    chosen = draw(weights.repeat(rows, 1), torch.Generator().manual_seed(0)).view(rows, 2)
-    first = torch.bincount(chosen[:, 0], minlength=5).float() / rows
-    torch.testing.assert_close(first, torch.tensor([0.0, 0.25, 0.0, 0.75, 0.0]), atol=0.01, rtol=0)
-    assert first[[0, 2, 4]].eq(0).all()  # zero weights before, between and after the others
-    assert chosen[:, 1].eq(4).all()  # the only weight, at the end
-
-
-def test_draw_keeps_small_half_precision_weights():
-    weights = torch.full((20_000, 400), 1 / 400, dtype=torch.bfloat16)  # bf16 running totals would stall
-    chosen = draw(weights, torch.Generator().manual_seed(0)).view(-1)
-    assert chosen.unique().numel() == 400  # each drawn ~50 times
-
-
-@pytest.mark.parametrize("logits", [torch.full((2, 6), float("nan")), torch.tensor([[0.0, float("inf"), 1.0]])])
-def test_non_finite_logits_are_refused_with_a_reason(logits):
-    with pytest.raises(ValueError, match="not finite"):
-        sample_next_token(logits, generator=torch.Generator().manual_seed(0))
