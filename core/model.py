@@ -228,7 +228,8 @@ class Transformer(nn.Module):
         sampling sizes the cost is per call and per byte of weights read, not per FLOP. Rows stay
         2-D (B, C), so each projection is one `mm`/`addmm` with the residual add inside it; the
         cache is written (keys and values in one copy) and read through `narrow` views (Python
-        indexing costs several times more per call). The weights are the ones the cache carries (see `new_cache`).
+        indexing costs several times more per call). The weights are the ones the cache carries
+        (see `new_cache`).
         """
         config = self.config
         pos = cache.length
