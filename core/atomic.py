@@ -9,6 +9,7 @@ the temporary one.
 
 from __future__ import annotations
 
+import errno
 import os
 import tempfile
 from collections.abc import Callable
@@ -21,7 +22,7 @@ def atomic_path(target: str | Path):
     """Yield a temporary path beside `target`; on success it replaces `target`."""
     target = Path(target)
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
+        _make_folder(target.parent, target)
         fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     except OSError as error:
         raise _naming(target, error) from None
@@ -48,6 +49,33 @@ def atomic_path(target: str | Path):
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def check_writable(target: str | Path, *, folder: bool = False) -> None:
+    """Make sure `target` (a file; with `folder`, a folder to write files into) can be written, before
+    the work that produces it (a recording, an evaluation) rather than after: create the missing
+    folders, then create and remove a temporary file there. Raises an OSError naming `target` and why."""
+    target = Path(target)
+    where = target if folder else target.parent
+    if not folder and target.is_dir():
+        raise IsADirectoryError(errno.EISDIR, "is a folder, not a file", str(target))
+    try:
+        _make_folder(where, target)
+        fd, tmp_name = tempfile.mkstemp(prefix=".partita-check.", suffix=".tmp", dir=where)
+        os.close(fd)
+        os.unlink(tmp_name)
+    except OSError as error:
+        raise _naming(target, error) from None
+
+
+def _make_folder(folder: Path, target: Path) -> None:
+    """`folder` and its missing parents; a regular file in the way is named as such (mkdir's own
+    "File exists" would name the target and mislead)."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        blocker = next((p for p in (folder, *folder.parents) if p.exists() and not p.is_dir()), folder)
+        raise NotADirectoryError(errno.ENOTDIR, f"{blocker} is a file, not a folder", str(target)) from None
 
 
 def _naming(target: Path, error: OSError) -> OSError:

@@ -8,8 +8,10 @@ Heavy libraries (torch, music21) are imported inside the commands, so `partita -
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import sys
+from pathlib import Path
 
 # Order is the order of `partita --help`.
 COMMAND_MODULES = (
@@ -69,14 +71,50 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as error:  # disk full, read-only folder, ...: say which file, keep the traceback in the log
         import logging
 
-        logging.getLogger("partita").exception("partita %s failed", args.command)
         where = f"{error.filename}: " if error.filename else ""
         print(f"partita {args.command}: {where}{error.strerror or error}", file=sys.stderr)
+        if _names_a_path_given(error, args):
+            return 2  # a path the user gave that cannot be written or read: a user mistake, no traceback
+        logging.getLogger("partita").exception("partita %s failed", args.command)
         return 1
 
 
 class UserError(Exception):
     """A problem the user can fix (bad path, bad option); printed without a traceback."""
+
+
+# errors that say the path itself is wrong (missing folder, no permission, a file in the way), not
+# that the machine failed (disk full, I/O error)
+_PATH_ERRNOS = {errno.EACCES, errno.EPERM, errno.ENOENT, errno.ENOTDIR, errno.EISDIR, errno.EROFS,
+                errno.EEXIST, errno.ENAMETOOLONG}
+
+
+def _names_a_path_given(error: OSError, args: argparse.Namespace) -> bool:
+    """Whether `error` is about a path the user gave on the command line: that path, a file in it
+    (a report folder), or a sibling named after it (OUT-1.mid for --out OUT.mid)."""
+    if error.errno not in _PATH_ERRNOS or not error.filename:
+        return False
+    failed = Path(error.filename)
+    for value in vars(args).values():
+        if not isinstance(value, (str, Path)) or not str(value):
+            continue
+        given = Path(value)
+        if failed == given or given in failed.parents:
+            return True
+        if failed.parent == given.parent and failed.name.startswith(given.stem + "-"):
+            return True
+    return False
+
+
+def check_output(path: Path, option: str, *, folder: bool = False) -> None:
+    """Refuse, before any work, an output the user named that cannot be written (see
+    `core.atomic.check_writable`); the missing folders are created."""
+    from core.atomic import check_writable
+
+    try:
+        check_writable(path, folder=folder)
+    except OSError as error:
+        raise UserError(f"{option} {path}: cannot write there ({error.strerror or error})") from None
 
 
 if __name__ == "__main__":

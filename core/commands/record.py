@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -24,11 +25,34 @@ def add_parser(subparsers) -> None:
     parser.set_defaults(func=run)
 
 
+def save_take(score, path: Path, command: str) -> bool:
+    """Save a take that cannot be played again to `path`; if that fails (the disk filled, the folder went
+    away since it was checked), to a file in the system temp folder, and say where. True if `path` was written."""
+    import tempfile
+
+    from core.recording import save_midi
+
+    try:
+        save_midi(score, path)
+        return True
+    except OSError as error:
+        reason = error.strerror or str(error)
+    name = os.path.join(tempfile.gettempdir(), f"partita-{command}-{time.strftime('%Y%m%d-%H%M%S')}.mid")
+    try:
+        save_midi(score, name)
+    except OSError as error:
+        print(f"partita {command}: could not save to {path} ({reason}) nor to {name} "
+              f"({error.strerror or error}); the take is lost", file=sys.stderr)
+        return False
+    print(f"partita {command}: could not save to {path} ({reason}); the take is saved in {name}", file=sys.stderr)
+    return False
+
+
 def run(args) -> int:
-    from core.cli import UserError
+    from core.cli import UserError, check_output
     from core.commands.play import open_cli_output
     from core.midi_ports import PortError, open_input
-    from core.recording import DEFAULT_BPM, Recorder, phrase_to_score, save_midi
+    from core.recording import DEFAULT_BPM, Recorder, phrase_to_score
 
     if args.seconds is not None and args.seconds <= 0:
         raise UserError("--seconds must be positive")
@@ -38,6 +62,9 @@ def run(args) -> int:
         raise UserError("--grid must be 0 or more, --program between 0 and 127")
     if (args.count_in or args.click) and not args.thru:
         raise UserError("--count-in and --click need an output to click on: add --thru NAME")
+    if args.count_in < 0:
+        raise UserError("--count-in must be 0 or more")
+    check_output(args.out, "--out")  # before the phrase is played, not after
     thru = open_cli_output(args.thru, args.backend) if args.thru else None
     recorder = Recorder(thru=thru, bpm=args.bpm or DEFAULT_BPM, count_in_beats=args.count_in, click=args.click)
     recorder.start()  # before the port opens: a note played the moment it connects is kept (start clears)
@@ -68,6 +95,7 @@ def run(args) -> int:
     origin = 0.0 if args.count_in else None
     grid = args.grid or 480  # 0: keep the timing (one-tick grid)
     score = phrase_to_score(notes, bpm=args.bpm, grid=grid, program=args.program, origin=origin)
-    save_midi(score, args.out)
+    if not save_take(score, args.out, "record"):
+        return 1
     print(f"{args.out}: {len(notes)} notes at {score.tempos[0].qpm:.1f} bpm")
     return 0
