@@ -219,7 +219,8 @@ def ngram_pieces(ngram: NGramModel, loaded, prompts: Sequence[symusic.Score], co
         last_bar = seed_state.bars + settings.bars
         ids = list(seed_ids)
         for _ in range(4096):
-            allowed = state.allowed(min_bars=last_bar, keep_meter=seed_state.meter_given).numpy()
+            allowed = state.allowed(min_bars=last_bar, keep_meter=seed_state.meter_given,
+                                    new_onset=len(ids) == len(seed_ids)).numpy()
             prob = ngram.distribution(ids) ** (1.0 / settings.temperature) * allowed
             if prob.sum() <= 0:
                 prob = allowed.astype(float)
@@ -232,7 +233,8 @@ def ngram_pieces(ngram: NGramModel, loaded, prompts: Sequence[symusic.Score], co
                 break
         score = tokenizer.decode(ids, program=loaded.program)
         seed_notes = len(seed_state.notes)
-        start = min((n.time for n in state.notes[seed_notes:]), default=0)
+        start = min([max((n.time + n.duration for n in seed_state.notes), default=0)]
+                    + [n.time for n in state.notes[seed_notes:]])  # as a take's continuation marker
         pieces.append((f"n-gram-{i + 1}", continuation(score, start)))
     return pieces
 

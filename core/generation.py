@@ -104,11 +104,12 @@ def stream_generation(
     logits, cache = _prefill(model, rows, block, device)
     eos_only = torch.zeros(len(tokenizer), dtype=torch.bool)
     eos_only[tokenizer.eos_id] = True
-    for _ in range(settings.max_tokens):
+    for step in range(settings.max_tokens):
         if cancel and cancel():
             return
         masks = [eos_only if state.finished else  # finished rows stay in the batch, writing EOS
-                 state.allowed(min_bars=last_bar, keep_meter=seed_state.meter_given) for state in states]
+                 state.allowed(min_bars=last_bar, keep_meter=seed_state.meter_given, new_onset=step == 0)
+                 for state in states]
         allowed = masks[0].unsqueeze(0) if len(masks) == 1 else torch.stack(masks)
         with _sampling_threads(device):  # (at batch 8, two threads would spin over 8 rows of logits)
             chosen = sample_next_token(logits[:, -1, :], temperature=settings.temperature, top_k=settings.top_k,
@@ -207,11 +208,11 @@ def _take_from_ids(loaded: LoadedModel, ids: list[int], seed_tokens: int, progra
     grammar = grammar_for(tokenizer)
     seed_state: RemiState = replay(grammar, ids[:seed_tokens])
     full_state = replay(grammar, ids)
+    # The continuation starts where the seed's notes end, or earlier where a new note comes in
+    # while the seed's last ones still sound (0 without a seed).
     continuation = full_state.notes[len(seed_state.notes):]
-    if continuation:
-        seed_end = min(note.time for note in continuation)
-    else:
-        seed_end = max((n.time + n.duration for n in seed_state.notes), default=0)
+    seed_end = max((n.time + n.duration for n in seed_state.notes), default=0)
+    seed_end = min([seed_end] + [note.time for note in continuation])
     score.markers.append(symusic.TextMeta(seed_end, CONTINUATION_MARKER))
     # Notes held past the last bar line would lengthen the piece: end them at the bar line.
     piece_end = full_state.bar_start + full_state.bar_ticks

@@ -81,6 +81,7 @@ class RemiGrammar:
         self.eos_id = tokenizer.eos_id
         self.pitch_ids = {v: i for i, v in enumerate(self.values) if self.types[i] == "Pitch"}
         self.is_timesig = torch.tensor([t == "TimeSig" for t in self.types], dtype=torch.bool)
+        self.is_pitch = torch.tensor([t == "Pitch" for t in self.types], dtype=torch.bool)
         self.timesig_ids = {v: i for i, v in enumerate(self.values) if self.types[i] == "TimeSig"}
         self.timesig_id = torch.arange(size)
         self.ppb = tokenizer.settings.positions_per_beat
@@ -133,28 +134,33 @@ class RemiState:
     def positions_per_bar(self) -> int:
         return self.time_signature[0] * self.grammar.ppb
 
-    def allowed(self, *, min_bars: int = 0, keep_meter: bool = False) -> torch.Tensor:
+    def allowed(self, *, min_bars: int = 0, keep_meter: bool = False, new_onset: bool = False) -> torch.Tensor:
         """Bool mask (vocab,) of the tokens that may come next.
 
         `min_bars`: no EOS before this many Bar tokens. `keep_meter`: TimeSig tokens may
         only repeat the current time signature (a continuation keeps its seed's meter).
+        `new_onset`: the next note starts at a later position than the last one (the first token
+        of a continuation: it must not add notes to the seed's last chord).
         """
         # The mask depends on these facts only, and sampling asks for the same few masks again
         # and again: each is built once per grammar (32 -> 4 us per token for the tiny model).
+        after_note = self.last_type == "Duration"
         key = (self.last_type, self.position, self.time_signature, self.bars < min_bars,
-               keep_meter and self.last_type == "Bar",
-               frozenset(self.pitches_here) if self.last_type == "Duration" else None)
+               keep_meter and self.last_type == "Bar", new_onset and after_note,
+               frozenset(self.pitches_here) if after_note else None)
         cache = self.grammar.mask_cache
         mask = cache.get(key)
         if mask is None:
             if len(cache) > 10_000:  # many-voiced music: bound the memory
                 cache.clear()
-            mask = cache[key] = self._build_mask(min_bars=min_bars, keep_meter=keep_meter)
+            mask = cache[key] = self._build_mask(min_bars=min_bars, keep_meter=keep_meter, new_onset=new_onset)
         return mask.clone()
 
-    def _build_mask(self, *, min_bars: int, keep_meter: bool) -> torch.Tensor:
+    def _build_mask(self, *, min_bars: int, keep_meter: bool, new_onset: bool) -> torch.Tensor:
         grammar = self.grammar
         mask = grammar.type_masks[self.last_type if self.last_type in NEXT_TYPES else "Duration"].clone()
+        if new_onset and self.last_type == "Duration":
+            mask &= ~grammar.is_pitch
         if mask[grammar.is_position].any():
             values = grammar.position_value
             in_bar = (values > self.position) & (values < self.positions_per_bar)

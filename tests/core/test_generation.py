@@ -84,3 +84,34 @@ def test_variations_survive_the_window_sliding_when_rows_finish_at_different_tim
     for take in takes:
         assert len(take.score.get_downbeats()) == 8
         assert take.ids.count(loaded.tokenizer.eos_id) == 1 and take.ids[-1] == loaded.tokenizer.eos_id
+
+
+def test_the_continuation_never_adds_notes_to_the_seeds_last_chord(loaded, seed):
+    """Even a model that wants nothing but more pitches starts the continuation at a later onset,
+    and the take's marker sits where the seed's notes end."""
+    import torch
+
+    from core.checkpoint import LoadedModel
+    from core.model import Transformer
+
+    pitch_ids = torch.tensor(loaded.tokenizer.ids_of_type("Pitch"))
+
+    class PitchLover(Transformer):
+        def forward(self, *args, **kwargs):
+            logits, loss = super().forward(*args, **kwargs)
+            logits[..., pitch_ids] += 20.0
+            return logits, loss
+
+    model = PitchLover(loaded.model.config).eval()
+    model.load_state_dict(loaded.model.state_dict())
+    chordy = LoadedModel(model, loaded.tokenizer, loaded.config, loaded.run_dir)
+    take = generate(chordy, seed, GenerationSettings(bars=1, prompt_bars=2, seed=0))
+    seed_state = replay(RemiGrammar(loaded.tokenizer), take.ids[:take.seed_tokens])
+    last_onset = max(n.time for n in seed_state.notes)
+    new_notes = take.score.tracks[0].notes[len(seed_state.notes):]
+    assert new_notes and min(n.time for n in new_notes) > last_onset
+    assert take.seed_end_tick == min([max(n.time + n.duration for n in seed_state.notes)] + [n.time for n in new_notes])
+
+
+def test_a_take_from_scratch_is_marked_from_its_start(loaded):
+    assert generate(loaded, None, GenerationSettings(bars=1, seed=2)).seed_end_tick == 0
