@@ -29,10 +29,20 @@ def add_parser(subparsers) -> None:
 
 
 def run(args) -> int:
-    from core.cli import UserError
+    from core.cli import UserError, check_output
 
     if args.bars < 1 or args.silence_ms <= 0:
         raise UserError("--bars must be at least 1 and --silence-ms positive")
+    if not 0 < args.temperature <= 5:
+        raise UserError("--temperature must be in (0, 5]")
+    if not 0 < args.top_p <= 1:
+        raise UserError("--top-p must be in (0, 1]")
+    if args.bpm is not None and not 20 <= args.bpm <= 400:
+        raise UserError("--bpm must be between 20 and 400")
+    if args.seconds is not None and args.seconds <= 0:
+        raise UserError("--seconds must be positive")
+    if args.out:
+        check_output(args.out, "--out")  # before the conversation, not after it
     import torch
 
     # Token-by-token decoding of a small model is latency-bound: one thread answers ~10x sooner
@@ -49,10 +59,10 @@ def _duet(args) -> int:
     from core.checkpoint import CheckpointError, load_model
     from core.cli import UserError
     from core.commands.play import open_cli_output
+    from core.commands.record import save_take
     from core.duet import Duet, DuetError, engine_reply_generator
     from core.generation import GenerationSettings
     from core.midi_ports import PortError, open_input
-    from core.recording import save_midi
 
     try:
         loaded = load_model(args.model)
@@ -95,6 +105,8 @@ def _duet(args) -> int:
         source.close()
         output.close()
         if args.out and duet.turns:
-            save_midi(duet.take(), args.out)
-            print(f"{args.out}: {len(duet.turns)} turns", file=sys.stderr)
+            if save_take(duet.take(), args.out, "duet"):
+                print(f"{args.out}: {len(duet.turns)} turns", file=sys.stderr)
+            else:
+                status = 1
     return status

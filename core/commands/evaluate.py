@@ -29,7 +29,7 @@ def run(args) -> int:
     import sys
 
     from core.checkpoint import CheckpointError
-    from core.cli import UserError
+    from core.cli import UserError, check_output
     from core.evaluation import EvaluationError, EvaluationSettings, evaluate_run
     from core.report import headline_text, write_report
 
@@ -43,6 +43,9 @@ def run(args) -> int:
         raise UserError("--bars and --ngram-order must be at least 1, --prompt-bars at least 0")
     if not 0 < args.temperature <= 5 or any(not 0 < t <= 5 for t in sweep):
         raise UserError("temperatures must be in (0, 5]")
+    if args.variations < 1:
+        raise UserError("--variations must be at least 1")
+    check_output(args.out, "--out", folder=True)  # before the evaluation, not after it
     settings = EvaluationSettings(
         generate=args.generate if args.generated is None else 0, bars=args.bars, prompt_bars=args.prompt_bars,
         temperature=args.temperature, sweep=sweep, sweep_variations=args.variations,
@@ -51,8 +54,8 @@ def run(args) -> int:
     try:
         report = evaluate_run(args.model, args.data, generated_dir=args.generated, settings=settings,
                               progress=lambda message: print(f"  {message}", file=sys.stderr))
-    except (CheckpointError, EvaluationError) as error:
-        raise UserError(str(error)) from None
+    except (CheckpointError, EvaluationError, FileNotFoundError) as error:
+        raise UserError(str(error)) from None  # FileNotFoundError: --data names nothing (as `train` says)
     json_path, html_path = write_report(report, args.out)
     print(headline_text(report))
     for warning in report.warnings:
