@@ -8,6 +8,7 @@ once; the score is read and engraved once.
 from __future__ import annotations
 
 import argparse
+import shutil
 from pathlib import Path
 
 
@@ -70,7 +71,7 @@ def parse_instrument(value: str | None) -> int | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from core.cli import UserError
+    from core.cli import UserError, check_output
     from core.export import export_engraving, export_midi, export_musicxml
     from core.musescore import MuseScoreError, MuseScoreNotFound, open_in_musescore
     from core.notation import NotationOptions
@@ -78,6 +79,14 @@ def run(args: argparse.Namespace) -> int:
 
     if not (args.midi or args.musicxml or args.pdf or args.png):
         raise UserError("nothing to do: give --midi, --musicxml, --pdf and/or --png")
+    if args.seed_end_tick is not None and args.seed_end_tick < 0:
+        raise UserError("--seed-end-tick must be 0 or more (a tick of the input)")
+    if args.musescore is not None and shutil.which(args.musescore) is None:
+        # a named executable that is not there must not quietly become the system's MuseScore
+        raise UserError(f"--musescore {args.musescore}: no such executable")
+    for option in ("midi", "musicxml", "pdf", "png"):
+        if getattr(args, option) is not None:
+            check_output(getattr(args, option), f"--{option}")  # before reading and engraving
     try:
         score = load_score(args.input)
     except ScoreError as error:

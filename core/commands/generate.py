@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+MIDI_SUFFIXES = (".mid", ".midi")
+
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser("generate", help="continue a seed in the learned style")
@@ -27,7 +29,7 @@ def run(args) -> int:
 
     from core.atomic import atomic_write_bytes
     from core.checkpoint import CheckpointError, load_model
-    from core.cli import UserError
+    from core.cli import UserError, check_output
     from core.commands import check_device
     from core.generation import GenerationSettings, generate_variations
     from core.scores import ScoreError, load_score
@@ -36,6 +38,19 @@ def run(args) -> int:
         raise UserError("--bars and --variations must be at least 1")
     if not 0 < args.temperature <= 5:
         raise UserError("--temperature must be in (0, 5]")
+    if not 0 < args.top_p <= 1:
+        raise UserError("--top-p must be in (0, 1]")
+    if args.top_k < 0:
+        raise UserError("--top-k must be 0 (off) or more")
+    if args.prompt_bars is not None and args.prompt_bars < 1:
+        raise UserError("--prompt-bars must be at least 1")
+    if args.out.suffix.lower() not in MIDI_SUFFIXES:
+        raise UserError(f"--out {args.out}: generate writes MIDI (.mid); for MusicXML, PDF or PNG write a .mid "
+                        f"and convert it with `partita export {args.out.with_suffix('.mid')} --musicxml ...`")
+    outputs = [args.out] if args.variations == 1 else [
+        args.out.with_name(f"{args.out.stem}-{i}{args.out.suffix}") for i in range(1, args.variations + 1)]
+    for path in outputs:
+        check_output(path, "--out")  # before the model composes, not after
     check_device(args.device)
     try:
         loaded = load_model(args.model, device=args.device)
@@ -55,8 +70,6 @@ def run(args) -> int:
 
     takes = generate_variations(loaded, prompt, settings, args.variations, on_event=on_event)
     bar.close()
-    outputs = [args.out] if len(takes) == 1 else [
-        args.out.with_name(f"{args.out.stem}-{i}{args.out.suffix}") for i in range(1, len(takes) + 1)]
     for take, path in zip(takes, outputs, strict=True):
         atomic_write_bytes(path, take.score.dumps_midi())
         notes = sum(len(t.notes) for t in take.score.tracks)

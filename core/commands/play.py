@@ -42,11 +42,15 @@ def open_cli_output(name: str, backend: str | None):
 
 
 def run(args) -> int:
-    from core.cli import UserError
+    from core.cli import UserError, check_output
     from core.playback import Player
     from core.scores import ScoreError, bar_ticks, load_score
     from core.synth import SynthUnavailable, render_wav
 
+    if args.wav:
+        if args.wav.suffix.lower() != ".wav":
+            raise UserError(f"--wav {args.wav}: the built-in synth writes WAV only: name the file *.wav")
+        check_output(args.wav, "--wav")
     try:
         score = load_score(args.file)
     except ScoreError as error:
