@@ -163,13 +163,16 @@ def load_model(run_dir: str | Path | None = None, device: str | torch.device = "
     try:
         model_config = ModelConfig.from_json(config["model"])
         tokenizer = PartitaTokenizer.create(TokenizerSettings.from_json(config["tokenizer"]))
-    except (TypeError, ValueError, KeyError) as error:
-        raise CheckpointError(f"{run_dir / 'config.json'}: invalid settings ({error})") from None
-    if model_config.vocab_size != len(tokenizer):
-        raise CheckpointError(
-            f"{run_dir}: model vocabulary ({model_config.vocab_size}) does not match the tokenizer ({len(tokenizer)})"
-        )
-    model = Transformer(model_config)
+        if model_config.vocab_size != len(tokenizer):
+            raise CheckpointError(f"{run_dir}: model vocabulary ({model_config.vocab_size}) "
+                                  f"does not match the tokenizer ({len(tokenizer)})")
+        # built here too: a config of the right types may still describe a model that cannot be built
+        model = Transformer(model_config)
+    except CheckpointError:
+        raise
+    except (TypeError, ValueError, KeyError, AttributeError, IndexError, RuntimeError) as error:
+        # a hand-edited or foreign config.json: wrong types ("four"), wrong structure (a list for an object)
+        raise CheckpointError(f"{run_dir / 'config.json'}: invalid settings ({_short(error)})") from None
     weights = weights_path(run_dir, config)
     if not weights.exists():
         # a training run saving into this folder may have committed a newer checkpoint (and deleted

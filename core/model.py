@@ -37,7 +37,22 @@ class ModelConfig:
 
     @classmethod
     def from_json(cls, data: dict) -> ModelConfig:
-        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+        """A config from its JSON form; unknown keys are ignored (newer files). Raises TypeError or
+        ValueError naming the field for a value of the wrong type or out of range (a hand-edited file)."""
+        if not isinstance(data, dict):
+            raise TypeError(f"model settings must be an object, not {type(data).__name__}")
+        values = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        for name, value in values.items():
+            kind = type(getattr(cls, name))  # int, float or bool, from the default
+            ok = isinstance(value, bool) if kind is bool else (
+                isinstance(value, (int, float) if kind is float else int) and not isinstance(value, bool))
+            if not ok:
+                raise TypeError(f"{name} must be {kind.__name__}, not {value!r}")
+            if kind is int and value < 1:
+                raise ValueError(f"{name} must be at least 1, not {value}")
+        if "dropout" in values and not 0 <= values["dropout"] < 1:
+            raise ValueError(f"dropout must be in [0, 1), not {values['dropout']}")
+        return cls(**values)
 
 
 # Named presets; vocab_size comes from the tokenizer at training time.
