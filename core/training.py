@@ -25,6 +25,7 @@ import torch
 import torch.nn.functional as F
 
 from core.checkpoint import (
+    CheckpointError,
     load_optimizer_state,
     load_weights,
     optimizer_path,
@@ -64,6 +65,26 @@ class TrainConfig:
     # benchmarks/RESULTS.md). On CPU it needs a C++ compiler and did not pay off.
     compile: bool | None = None
     program: int | None = None  # GM program for generated MIDI; None: from the corpus
+
+    def __post_init__(self) -> None:
+        """Refuse settings that cannot train, naming the setting (the CLI and the GUI show it)."""
+        at_least = {"steps": (self.steps, 1), "batch_size": (self.batch_size, 1), "eval_every": (self.eval_every, 1),
+                    "eval_windows": (self.eval_windows, 1), "warmup_steps": (self.warmup_steps, 0),
+                    "max_transpose": (self.max_transpose, 0)}
+        for name, (value, low) in at_least.items():
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise ValueError(f"{name} must be a whole number of at least {low}, not {value!r}")
+        if not self.learning_rate > 0 or not 0 <= self.min_learning_rate <= self.learning_rate:
+            raise ValueError(f"the learning rate must be positive and at least its minimum "
+                             f"({self.min_learning_rate}), not {self.learning_rate}")
+        if self.max_transpose > 11:
+            raise ValueError(f"max_transpose is in semitones, 0 to 11, not {self.max_transpose}")
+        for name, value in self.model_overrides.items():
+            if name == "dropout":
+                if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
+                    raise ValueError(f"dropout must be a probability in [0, 1), not {value!r}")
+            elif name != "bias" and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+                raise ValueError(f"{name} must be a whole number of at least 1, not {value!r}")
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -209,6 +230,19 @@ def _distributed() -> tuple[int, int]:
     return dist.get_rank(), world
 
 
+def _check_new_run_folder(run_dir: Path) -> None:
+    """A new run starts in a new or empty folder: never over an earlier run, or over other files."""
+    if (run_dir / "config.json").is_file():
+        try:
+            step = read_config(run_dir).get("training", {}).get("step", "?")
+        except CheckpointError:
+            step = "?"
+        raise ValueError(f"{run_dir} already holds a run (stopped at step {step}): resume it, "
+                         "or train into a new folder")
+    if run_dir.exists() and (not run_dir.is_dir() or any(run_dir.iterdir())):
+        raise ValueError(f"{run_dir} is not an empty folder: train into a new or empty one")
+
+
 def train(config: TrainConfig, *, resume: bool = False,
           should_stop: Callable[[], bool] | None = None) -> Iterator[TrainEvent]:
     """Train (or resume) a model in `config.out`, yielding events as it goes."""
@@ -216,6 +250,8 @@ def train(config: TrainConfig, *, resume: bool = False,
     rank, world = _distributed()
     start_step = 0
     saved_tokenizer = None
+    if not resume and rank == 0:
+        _check_new_run_folder(run_dir)
     if resume:
         saved = read_config(run_dir)
         start_step = int(saved.get("training", {}).get("step", 0))

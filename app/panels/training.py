@@ -215,6 +215,10 @@ class TrainingPanel(QWidget):
                                  f"({self.heads.value()}).", "Change the width or the number of heads.")
                 return
             config = self.config()
+        if not resume and (Path(config.out) / "config.json").exists():
+            self.failed.emit(f"{config.out} already holds a run.",
+                             "Press Resume to continue it, or clear the Run folder field to start a new run.")
+            return
         if resume and not (Path(config.out) / "config.json").exists():
             self.failed.emit(f"{config.out} holds no checkpoint to resume.",
                              "Choose the folder of an earlier run, or press Start for a new one.")

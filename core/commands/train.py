@@ -51,7 +51,10 @@ def _overrides(pairs: list[str]) -> dict:
         name, _, value = pair.partition("=")
         if name not in ModelConfig.__dataclass_fields__ or not value:
             raise UserError(f"--set {pair}: expected FIELD=VALUE with FIELD one of {list(ModelConfig.__dataclass_fields__)}")
-        result[name] = json.loads(value) if value not in ("true", "false") else value == "true"
+        try:
+            result[name] = json.loads(value) if value not in ("true", "false") else value == "true"
+        except json.JSONDecodeError:
+            raise UserError(f"--set {pair}: {value!r} is not a number (or true/false)") from None
     return result
 
 
@@ -89,8 +92,11 @@ def run(args) -> int:
             if saved["train"].get(field, value) != value:
                 raise UserError(f"cannot resume {args.out} with {field} = {value!r}: the run was started with "
                                 f"{saved['train'][field]!r} (drop the option, or train into a new folder)")
-    config = TrainConfig(data=data, out=str(args.out), steps=args.steps, eval_every=args.eval_every,
-                         device=args.device, compile=args.compile, **given)
+    try:
+        config = TrainConfig(data=data, out=str(args.out), steps=args.steps, eval_every=args.eval_every,
+                             device=args.device, compile=args.compile, **given)
+    except ValueError as error:
+        raise UserError(str(error)) from None
     stop = {"requested": False}
 
     def request_stop(signum, frame):

@@ -143,3 +143,27 @@ def test_tampered_checkpoints_give_clear_errors_and_run_no_code(tmp_path, traine
 
     with pytest.raises(CheckpointError, match="no config.json"):
         load_model(tmp_path / "nowhere")
+
+
+def test_a_new_run_never_overwrites_an_earlier_one_or_other_files(tmp_path, trained_run, cello_trio):
+    run, _ = trained_run
+    earlier = tmp_path / "earlier"
+    shutil.copytree(run, earlier)
+    before = {p.name: p.read_bytes() for p in earlier.iterdir()}
+    with pytest.raises(ValueError, match="already holds a run \\(stopped at step 40\\)"):
+        next(train(TrainConfig(data=str(cello_trio), out=str(earlier), model_overrides=TINY, steps=2)))
+    assert {p.name: p.read_bytes() for p in earlier.iterdir()} == before
+    with pytest.raises(ValueError, match="not an empty folder"):  # e.g. the folder of music itself
+        next(train(TrainConfig(data=str(cello_trio), out=str(cello_trio), model_overrides=TINY, steps=2)))
+    assert sorted(p.suffix for p in cello_trio.iterdir()) == [".mxl"] * 3
+
+
+@pytest.mark.parametrize("settings, named", [
+    ({"steps": 0}, "steps"), ({"batch_size": -2}, "batch_size"), ({"eval_every": 0}, "eval_every"),
+    ({"warmup_steps": -4}, "warmup_steps"), ({"max_transpose": -4}, "max_transpose"),
+    ({"learning_rate": -1.0}, "learning rate"), ({"model_overrides": {"dropout": 2}}, "dropout"),
+    ({"model_overrides": {"n_layer": 0}}, "n_layer"),
+])
+def test_settings_that_cannot_train_are_refused_by_name(settings, named):
+    with pytest.raises(ValueError, match=named):
+        TrainConfig(data="x", out="y", **settings)

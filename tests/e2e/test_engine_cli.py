@@ -76,6 +76,10 @@ def test_user_mistakes_are_one_line_errors(tmp_path, env):
     assert missing.returncode == 2 and "no such folder" in missing.stderr and "Traceback" not in missing.stderr
     bad_model = partita("generate", "--model", tmp_path, "--out", tmp_path / "x.mid", check=False, env_extra=env)
     assert bad_model.returncode == 2 and "no config.json" in bad_model.stderr
+    for option, named in ((("--set", "n_layer=abc"), "not a number"), (("--eval-every", "0"), "eval_every")):
+        refused = partita("train", "--data", tmp_path, "--out", tmp_path / "run", *option, check=False,
+                          env_extra=env)
+        assert refused.returncode == 2 and named in refused.stderr and "Traceback" not in refused.stderr
     import torch
 
     if not torch.cuda.is_available():
