@@ -163,17 +163,21 @@ def default_cache_dir() -> Path:
 
 
 class ScoreCache:
-    """Parsed scores (as MIDI bytes) and their report entries, keyed by file content hash."""
+    """Parsed scores (as MIDI bytes) and their report entries, keyed by file content and suffix
+    (the suffix picks the parser). Piece names are stored without the file's name, which is
+    added back on reading: a renamed or copied file is reported under its own name."""
 
     def __init__(self, directory: Path | None = None):
         self.directory = directory or default_cache_dir()
 
-    def key(self, data: bytes, expand_repeats: bool) -> str:
-        digest = hashlib.sha256(data).hexdigest()[:32]
-        return f"{digest}-v{LOADER_VERSION}{'-rep' if expand_repeats else ''}"
+    @staticmethod
+    def key(digest: str, suffix: str, expand_repeats: bool) -> str:
+        kind = suffix.lstrip(".").lower() or "none"
+        return f"{digest}-{kind}-v{LOADER_VERSION}{'-rep' if expand_repeats else ''}"
 
-    def get(self, data: bytes, expand_repeats: bool) -> list[tuple[str, symusic.Score | None, dict]] | None:
-        index = self.directory / f"{self.key(data, expand_repeats)}.json"
+    def get(self, key: str) -> list[tuple[str, symusic.Score | None, dict]] | None:
+        """(name after the file's name, score or None, report extras) per piece, or None."""
+        index = self.directory / f"{key}.json"
         try:
             entries = json.loads(index.read_text())
             result = []
@@ -181,17 +185,16 @@ class ScoreCache:
                 score = None
                 if entry.get("midi"):
                     score = symusic.Score.from_midi((self.directory / entry["midi"]).read_bytes())
-                result.append((entry["name"], score, entry))
+                result.append((entry["tail"], score, entry))
             return result
         except (OSError, ValueError, KeyError, RuntimeError):
             return None
 
-    def put(self, data: bytes, expand_repeats: bool, items: list[tuple[str, symusic.Score | None, dict]]) -> None:
-        key = self.key(data, expand_repeats)
+    def put(self, key: str, items: list[tuple[str, symusic.Score | None, dict]]) -> None:
         entries = []
         try:
-            for index, (name, score, extra) in enumerate(items):
-                entry = {"name": name, **extra}
+            for index, (tail, score, extra) in enumerate(items):
+                entry = {"tail": tail, **extra}
                 if score is not None:
                     entry["midi"] = f"{key}-{index}.mid"
                     atomic_write_bytes(self.directory / entry["midi"], score.dumps_midi())
@@ -215,12 +218,13 @@ def import_corpus(
     cache = cache or ScoreCache()
     pieces: list[Piece] = []
     report: list[FileReport] = []
+    seen: dict[str, str] = {}  # content digest -> the file first imported with it
     for done, path in enumerate(files):
         if cancel and cancel():
             break
         if progress:
             progress(done, len(files), path.name)
-        for entry, piece in _import_file(path, expand_repeats, cache):
+        for entry, piece in _import_file(path, expand_repeats, cache, seen):
             report.append(entry)
             if piece is not None:
                 pieces.append(piece)
@@ -229,28 +233,36 @@ def import_corpus(
     return Corpus(name=name, pieces=pieces, report=report)
 
 
-def _import_file(path: Path, expand_repeats: bool, cache: ScoreCache) -> Iterable[tuple[FileReport, Piece | None]]:
+def _import_file(path: Path, expand_repeats: bool, cache: ScoreCache,
+                 seen: dict[str, str]) -> Iterable[tuple[FileReport, Piece | None]]:
     try:
         data = path.read_bytes()
     except OSError as error:
         yield FileReport(path.name, str(path), False, f"unreadable ({error.strerror or error})"), None
         return
-    cached = cache.get(data, expand_repeats) if data else None
+    digest = hashlib.sha256(data).hexdigest()[:32]
+    if data and digest in seen:  # a copy would put the same music in training and held-out pieces
+        yield FileReport(path.name, str(path), False, f"the same file as {seen[digest]} (imported once)"), None
+        return
+    seen[digest] = path.name
+    key = cache.key(digest, path.suffix, expand_repeats)
+    cached = cache.get(key) if data else None
     if cached is None:
         items = []
         try:
             for named in load_scores(path, expand_repeats=expand_repeats):
                 problem = _problem(named.score)
-                items.append((named.name, None if problem else named.score, {"reason": problem}))
+                tail = named.name.removeprefix(path.name)  # "" or "#2 Title" for a tune in a collection
+                items.append((tail, None if problem else named.score, {"reason": problem}))
         except ScoreError as error:
-            items.append((path.name, None, {"reason": str(error).split(": ", 1)[-1]}))
+            items.append(("", None, {"reason": str(error).split(": ", 1)[-1]}))
         except Exception as error:  # a library bug on a strange file must not stop the corpus
-            items.append((path.name, None, {"reason": f"could not read ({type(error).__name__}: {error})"[:200]}))
+            items.append(("", None, {"reason": f"could not read ({type(error).__name__}: {error})"[:200]}))
         if data:
-            cache.put(data, expand_repeats, items)
+            cache.put(key, items)
         cached = items
-    key = cache.key(data, expand_repeats)
-    for index, (name, score, extra) in enumerate(cached):
+    for index, (tail, score, extra) in enumerate(cached):
+        name = path.name + tail
         if score is None:
             yield FileReport(name, str(path), False, extra.get("reason") or "no notes"), None
             continue

@@ -79,6 +79,29 @@ def test_bad_files_are_skipped_with_a_reason_and_good_ones_import(tmp_path, cell
     assert "truncated.mid" in report.read_text()
 
 
+def test_files_are_named_as_they_are_now_and_a_copy_is_imported_once(tmp_path, cello_midi_dir, cache):
+    """The cache is keyed on content: a renamed file, a copy, or the same bytes under another
+    suffix must still be reported by their own names and parsed by their own parser."""
+    good = (cello_midi_dir / "BWV1007_04_Sarabande.mid").read_bytes()
+    folder = tmp_path / "music"
+    folder.mkdir()
+    (folder / "old-name.mid").write_bytes(good)
+    (folder / "x.krn").write_text("garbage")
+    assert [p.name for p in import_corpus(folder, cache=cache).pieces] == ["old-name.mid"]
+    (folder / "old-name.mid").rename(folder / "Sarabande.mid")
+    (folder / "z-copy.mid").write_bytes(good)
+    corpus = import_corpus(folder, cache=cache)
+    by_name = {entry.name: entry for entry in corpus.report}
+    assert [p.name for p in corpus.pieces] == ["Sarabande.mid"]
+    assert set(by_name) == {"Sarabande.mid", "z-copy.mid", "x.krn"}
+    assert by_name["z-copy.mid"].reason == "the same file as Sarabande.mid (imported once)"
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "y.musicxml").write_text("garbage")  # the bytes of x.krn, for the MusicXML reader
+    (entry,) = import_corpus(other, cache=cache).report
+    assert entry.name == "y.musicxml" and entry.reason != by_name["x.krn"].reason
+
+
 def test_load_score_errors_name_the_file(tmp_path):
     path = tmp_path / "nothing.mid"
     path.write_bytes(b"RIFF....")
