@@ -74,9 +74,19 @@ def prompt_ids(loaded: LoadedModel, prompt: symusic.Score | None, prompt_bars: i
         if prompt_bars is not None:
             downbeats = prompt.get_downbeats()
             if len(downbeats) > prompt_bars:
-                prompt = prompt.clip(0, int(downbeats[prompt_bars]), clip_end=True)
+                clipped = prompt.clip(0, int(downbeats[prompt_bars]), clip_end=True)
+                if not any(track.notes for track in clipped.tracks):  # it would start from nothing
+                    first = min(track.notes[0].time for track in prompt.tracks if track.notes)
+                    bar = int(np.searchsorted(downbeats, first, side="right"))
+                    raise SeedError(f"the first {prompt_bars} bar{'s' if prompt_bars > 1 else ''} of the seed hold "
+                                    f"no notes (its first note is in bar {bar}): keep more bars")
+                prompt = clipped
         ids += tokenizer.encode(prompt)
     return ids
+
+
+class SeedError(ValueError):
+    """A seed that cannot start a continuation (said in words for the user)."""
 
 
 def stream_generation(

@@ -31,7 +31,7 @@ def run(args) -> int:
     from core.checkpoint import CheckpointError, load_model
     from core.cli import UserError, check_output
     from core.commands import check_device
-    from core.generation import GenerationSettings, generate_variations
+    from core.generation import GenerationSettings, SeedError, generate_variations
     from core.scores import ScoreError, load_score
 
     if args.bars < 1 or args.variations < 1:
@@ -68,8 +68,12 @@ def run(args) -> int:
         if event.variation == 0 and done > bar.n:
             bar.update(done - bar.n)
 
-    takes = generate_variations(loaded, prompt, settings, args.variations, on_event=on_event)
-    bar.close()
+    try:
+        takes = generate_variations(loaded, prompt, settings, args.variations, on_event=on_event)
+    except SeedError as error:
+        raise UserError(f"{args.prompt}: {error}") from None
+    finally:
+        bar.close()
     for take, path in zip(takes, outputs, strict=True):
         atomic_write_bytes(path, take.score.dumps_midi())
         notes = sum(len(t.notes) for t in take.score.tracks)

@@ -115,3 +115,11 @@ def test_the_continuation_never_adds_notes_to_the_seeds_last_chord(loaded, seed)
 
 def test_a_take_from_scratch_is_marked_from_its_start(loaded):
     assert generate(loaded, None, GenerationSettings(bars=1, seed=2)).seed_end_tick == 0
+
+
+def test_a_seed_cut_before_its_first_note_is_refused_with_the_bar_it_starts_in(loaded, seed):
+    from core.generation import SeedError
+
+    late = seed.shift_time(3 * seed.tpq * 4)  # three bars of rest first (BWV 1007 is in 4/4)
+    with pytest.raises(SeedError, match="first 2 bars of the seed hold no notes \\(its first note is in bar 4\\)"):
+        generate(loaded, late, GenerationSettings(bars=1, prompt_bars=2, seed=0))
