@@ -58,6 +58,11 @@ def _overrides(pairs: list[str]) -> dict:
     return result
 
 
+def _source_key(data: str) -> str:
+    """A corpus source as written or as the folder it names, so `./music` and its full path agree."""
+    return data if data.startswith("builtin:") else str(Path(data).expanduser().resolve())
+
+
 def run(args) -> int:
     from tqdm import tqdm
 
@@ -80,7 +85,11 @@ def run(args) -> int:
             saved = read_config(args.out)
         except CheckpointError as error:
             raise UserError(f"cannot resume: {error}") from None
-        data = data or saved["train"]["data"]
+        started_with = saved["train"]["data"]
+        if data and _source_key(data) != _source_key(started_with):
+            raise UserError(f"cannot resume {args.out} on {data}: the run was started on {started_with} "
+                            "(drop --data, or train into a new folder)")
+        data = data or started_with
     if not data:
         raise UserError("--data is required (a folder, a file or builtin:NAME)")
     check_device(args.device)
@@ -125,8 +134,12 @@ def run(args) -> int:
             elif isinstance(event, TrainDone):
                 if bar:
                     bar.close()
-                print(("stopped" if event.cancelled else "finished") + f" at step {event.step}; "
-                      f"resume with: partita train --out {event.run_dir} --resume --steps {config.steps}")
+                if event.cancelled:
+                    print(f"stopped at step {event.step}; resume with: "
+                          f"partita train --out {event.run_dir} --resume --steps {config.steps}")
+                else:
+                    print(f"finished at step {event.step}; to train further: "
+                          f"partita train --out {event.run_dir} --resume --steps N (N > {event.step})")
     except KeyboardInterrupt:
         if bar:
             bar.close()
@@ -136,4 +149,4 @@ def run(args) -> int:
         raise UserError(str(error)) from None
     finally:
         signal.signal(signal.SIGTERM, previous)
-    return 0
+    return 128 + signal.SIGTERM if stop["requested"] else 0  # stopped by a signal: say so, as a shell would

@@ -69,6 +69,11 @@ def test_train_then_generate_variations(folder, env, tmp_path):
     conflict = partita("train", "--out", run, "--resume", "--steps", "16", "--preset", "small", check=False,
                        env_extra=env)
     assert conflict.returncode == 2 and "started with 'tiny'" in conflict.stderr, conflict.stderr
+    other = partita("train", "--out", run, "--resume", "--steps", "16", "--data", tmp_path, check=False,
+                    env_extra=env)
+    assert other.returncode == 2 and "the run was started on" in other.stderr, other.stderr
+    same = partita("train", "--out", run, "--resume", "--steps", "15", "--data", folder, env_extra=env)
+    assert "finished at step 15" in same.stdout
 
 
 def test_user_mistakes_are_one_line_errors(tmp_path, env):
