@@ -35,7 +35,7 @@ from core.checkpoint import (
 )
 from core.corpus import Corpus, import_corpus, split_by_piece
 from core.dataset import IGNORE, BatchSampler, evaluation_windows, tokenize_pieces
-from core.model import PRESETS, Transformer
+from core.model import PRESETS, ModelConfig, Transformer
 from core.tokenizer import PartitaTokenizer, TokenizerSettings, settings_for
 
 
@@ -79,12 +79,15 @@ class TrainConfig:
                              f"({self.min_learning_rate}), not {self.learning_rate}")
         if self.max_transpose > 11:
             raise ValueError(f"max_transpose is in semitones, 0 to 11, not {self.max_transpose}")
-        for name, value in self.model_overrides.items():
-            if name == "dropout":
-                if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
-                    raise ValueError(f"dropout must be a probability in [0, 1), not {value!r}")
-            elif name != "bias" and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-                raise ValueError(f"{name} must be a whole number of at least 1, not {value!r}")
+        if self.preset not in PRESETS:
+            raise ValueError(f"unknown preset {self.preset!r}; choose from {', '.join(PRESETS)}")
+        unknown = set(self.model_overrides) - set(ModelConfig.__dataclass_fields__)
+        if unknown:
+            raise ValueError(f"unknown model settings {sorted(unknown)}")
+        try:
+            ModelConfig.from_json({**PRESETS[self.preset].to_json(), **self.model_overrides})  # names a bad value
+        except TypeError as error:
+            raise ValueError(str(error)) from None
 
     def to_json(self) -> dict:
         return asdict(self)
