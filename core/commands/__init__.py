@@ -14,7 +14,15 @@ def check_device(name: str) -> None:
     from core.cli import UserError
 
     try:
-        torch.empty(1, device=torch.device(name))
+        device = torch.device(name)
+    except RuntimeError:
+        raise UserError(f"--device {name}: not a device name (auto, cpu, cuda, cuda:1, mps, ...)") from None
+    present = {"cuda": torch.cuda.is_available, "mps": torch.backends.mps.is_available}
+    if device.type in present and not present[device.type]():
+        raise UserError(f"--device {name}: not usable on this machine (no {device.type.upper()} device)")
+    try:
+        torch.empty(1, device=device)
     except (RuntimeError, AssertionError) as error:
-        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        text = str(error).strip()
+        reason = text.splitlines()[0].split(". ")[0][:160] if text else type(error).__name__
         raise UserError(f"--device {name}: not usable on this machine ({reason})") from None

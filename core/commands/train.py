@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 from pathlib import Path
@@ -113,33 +114,47 @@ def run(args) -> int:
 
     previous = signal.signal(signal.SIGTERM, request_stop)
     bar = None
+    # Under torchrun every process runs this; the first one speaks for all.
+    quiet = int(os.environ.get("RANK", "0")) != 0
+
+    def say(text: str) -> None:
+        if quiet:
+            return
+        if bar is not None:
+            bar.write(text)  # above the progress bar
+        else:
+            print(text)
+
     try:
         for event in train(config, resume=args.resume, should_stop=lambda: stop["requested"]):
             if isinstance(event, TrainStarted):
-                print(f"training {event.parameters / 1e6:.2f} M parameters on {event.device}: "
-                      f"{event.train_pieces} train pieces ({event.train_tokens} tokens), "
-                      f"{event.validation_pieces} validation pieces; run folder {event.run_dir}")
+                say(f"training {event.parameters / 1e6:.2f} M parameters on {event.device}: "
+                    f"{event.train_pieces} train pieces ({event.train_tokens} tokens), "
+                    f"{event.validation_pieces} validation pieces; run folder {event.run_dir}")
+                if event.validation_pieces == 0:
+                    say("note: no held-out pieces (the corpus needs at least 3), so no validation figures")
                 interactive = sys.stderr.isatty()  # a log file gets a line every 30 s, not every step
                 bar = tqdm(total=config.steps, initial=event.start_step, unit="step", dynamic_ncols=True,
-                           mininterval=0.5 if interactive else 30)
+                           mininterval=0.5 if interactive else 30, disable=quiet)
             elif isinstance(event, TrainStep):
                 bar.update(1)
                 bar.set_postfix(loss=f"{event.loss:.3f}", lr=f"{event.learning_rate:.1e}",
                                 tok_s=f"{event.tokens_per_s:.0f}")
             elif isinstance(event, EvalResult):
-                bar.write(f"step {event.step}: validation loss {event.loss:.3f}, accuracy {event.accuracy:.3f}, "
-                          f"perplexity {event.perplexity:.2f}")
+                say(f"step {event.step}: validation loss {event.loss:.3f}, accuracy {event.accuracy:.3f}, "
+                    f"perplexity {event.perplexity:.2f}")
             elif isinstance(event, CheckpointSaved):
-                bar.write(f"step {event.step}: checkpoint saved")
+                say(f"step {event.step}: checkpoint saved")
             elif isinstance(event, TrainDone):
                 if bar:
                     bar.close()
+                    bar = None
                 if event.cancelled:
-                    print(f"stopped at step {event.step}; resume with: "
-                          f"partita train --out {event.run_dir} --resume --steps {config.steps}")
+                    say(f"stopped at step {event.step}; resume with: "
+                        f"partita train --out {event.run_dir} --resume --steps {config.steps}")
                 else:
-                    print(f"finished at step {event.step}; to train further: "
-                          f"partita train --out {event.run_dir} --resume --steps N (N > {event.step})")
+                    say(f"finished at step {event.step}; to train further: "
+                        f"partita train --out {event.run_dir} --resume --steps N (N > {event.step})")
     except KeyboardInterrupt:
         if bar:
             bar.close()
