@@ -57,7 +57,7 @@ def load_scores(path: str | Path, *, expand_repeats: bool = False) -> list[Named
     if suffix not in SUPPORTED_SUFFIXES:
         raise ScoreError(f"{path.name}: not a music file (suffix {suffix or 'none'})")
     if not path.is_file():
-        raise ScoreError(f"{path.name}: no such file")
+        raise ScoreError(f"{path}: no such file")  # the whole path: which folder was meant
     if path.stat().st_size == 0:
         raise ScoreError(f"{path.name}: empty file")
     if suffix in MIDI_SUFFIXES:
