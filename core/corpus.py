@@ -113,10 +113,11 @@ class Corpus:
             else:
                 lines.append(f"{entry.name[:44]:44} {'SKIPPED':8} {'':6} {'':5} {'':10} {'':5} {'':6}  {entry.reason}")
         stats = self.stats()
-        lines.append(
-            f"{stats['pieces']} pieces imported, {stats['skipped']} skipped; {stats['notes']} notes, "
-            f"{stats['bars']} bars, {stats['duration_s'] / 60:.1f} min, pitches {stats['pitch_range']}"
-        )
+        summary = f"{stats['pieces']} pieces imported, {stats['skipped']} skipped"
+        if stats["pieces"]:
+            summary += (f"; {stats['notes']} notes, {stats['bars']} bars, {stats['duration_s'] / 60:.1f} min, "
+                        f"pitches {stats['pitch_range']}")
+        lines.append(summary)
         return "\n".join(lines)
 
 

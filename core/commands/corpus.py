@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 
@@ -40,7 +41,14 @@ def run_inspect(args) -> int:
         raise UserError(str(error)) from None
     finally:
         bar.close()
+    if not corpus.report:
+        from core.scores import SUPPORTED_SUFFIXES
+
+        raise UserError(f"{args.path}: no music files there ({', '.join(sorted(SUPPORTED_SUFFIXES))})")
     print(corpus.report_table())
+    if not corpus.pieces:
+        print(f"partita corpus: no piece of {args.path} could be imported (reasons above)", file=sys.stderr)
+        return 1
     split = split_by_piece(corpus.pieces, seed=args.split_seed)
     print(f"split (seed {args.split_seed}): {len(split.train)} train, {len(split.validation)} validation, "
           f"{len(split.test)} test pieces")

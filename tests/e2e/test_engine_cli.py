@@ -81,6 +81,14 @@ def test_user_mistakes_are_one_line_errors(tmp_path, env):
     assert missing.returncode == 2 and "no such folder" in missing.stderr and "Traceback" not in missing.stderr
     bad_model = partita("generate", "--model", tmp_path, "--out", tmp_path / "x.mid", check=False, env_extra=env)
     assert bad_model.returncode == 2 and "no config.json" in bad_model.stderr
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    nothing = partita("corpus", "inspect", empty, check=False, env_extra=env)
+    assert nothing.returncode == 2 and "no music files there" in nothing.stderr
+    (empty / "fake.mid").write_text("not music")
+    unusable = partita("corpus", "inspect", empty, check=False, env_extra=env)
+    assert unusable.returncode == 1 and "fake.mid" in unusable.stdout and "could be imported" in unusable.stderr
+    assert "pitches" not in unusable.stdout  # no range of pitches out of no music
     for option, named in ((("--set", "n_layer=abc"), "not a number"), (("--eval-every", "0"), "eval_every")):
         refused = partita("train", "--data", tmp_path, "--out", tmp_path / "run", *option, check=False,
                           env_extra=env)
