@@ -67,13 +67,16 @@ def grammar_for(tokenizer) -> RemiGrammar:
 
 
 def prompt_ids(loaded: LoadedModel, prompt: symusic.Score | None, prompt_bars: int | None) -> list[int]:
-    """BOS followed by the seed's tokens (optionally cut after `prompt_bars` bars)."""
+    """BOS followed by the seed's tokens (optionally cut after `prompt_bars` bars), ending with
+    every bar the seed spans: its closing bars of rest count, so the continuation comes after them."""
     tokenizer = loaded.tokenizer
     ids = [tokenizer.bos_id]
     if prompt is not None and any(track.notes for track in prompt.tracks):
+        downbeats = prompt.get_downbeats()
+        spanned = int(np.searchsorted(downbeats, prompt.end(), side="left"))  # bars starting before the end
         if prompt_bars is not None:
-            downbeats = prompt.get_downbeats()
             if len(downbeats) > prompt_bars:
+                spanned = prompt_bars
                 clipped = prompt.clip(0, int(downbeats[prompt_bars]), clip_end=True)
                 if not any(track.notes for track in clipped.tracks):  # it would start from nothing
                     first = min(track.notes[0].time for track in prompt.tracks if track.notes)
@@ -82,7 +85,20 @@ def prompt_ids(loaded: LoadedModel, prompt: symusic.Score | None, prompt_bars: i
                                     f"no notes (its first note is in bar {bar}): keep more bars")
                 prompt = clipped
         ids += tokenizer.encode(prompt)
+        _close_with_empty_bars(grammar_for(tokenizer), ids, spanned)
     return ids
+
+
+def _close_with_empty_bars(grammar: RemiGrammar, ids: list[int], bars: int) -> None:
+    """Append the bar lines (each with its meter, where the vocabulary writes one) that an
+    encoding stops short of: REMI writes bars only up to the last note."""
+    state = replay(grammar, ids)
+    bar_id = grammar.types.index("Bar")
+    meter_id = grammar.timesig_ids.get(state.time_signature) if "TimeSig" in grammar.types else None
+    for _ in range(bars - state.bars):
+        ids.append(bar_id)
+        if meter_id is not None:
+            ids.append(meter_id)
 
 
 class SeedError(ValueError):

@@ -123,3 +123,17 @@ def test_a_seed_cut_before_its_first_note_is_refused_with_the_bar_it_starts_in(l
     late = seed.shift_time(3 * seed.tpq * 4)  # three bars of rest first (BWV 1007 is in 4/4)
     with pytest.raises(SeedError, match="first 2 bars of the seed hold no notes \\(its first note is in bar 4\\)"):
         generate(loaded, late, GenerationSettings(bars=1, prompt_bars=2, seed=0))
+
+
+def test_bars_of_rest_that_close_the_seed_count_as_seed(loaded, seed):
+    import symusic
+
+    bar = seed.tpq * 4  # BWV 1007 is in 4/4
+    two_bars_then_rests = seed.clip(0, 2 * bar, clip_end=True)
+    two_bars_then_rests.tracks[0].notes.append(symusic.Note(5 * bar, seed.tpq, 60, 80))  # in bar 6, cut off below
+    take = generate(loaded, two_bars_then_rests, GenerationSettings(bars=2, prompt_bars=4, seed=0))
+    score = take.score
+    assert len(score.get_downbeats()) == 6  # 4 seed bars (2 of them rests) + 2 new ones
+    new_notes = score.tracks[0].notes[len(replay(RemiGrammar(loaded.tokenizer), take.ids[:take.seed_tokens]).notes):]
+    # like any seed's last bar, the fourth is the continuation's to fill; the third stays silent
+    assert new_notes and min(n.time for n in new_notes) >= 3 * score.tpq * 4
