@@ -70,6 +70,8 @@ def evaluate_run(model_dir: str | Path | None, data: str | Path, *, generated_di
     say = progress or (lambda message: None)
     say("loading the model")
     loaded = load_model(model_dir)
+    if generated_dir is not None:  # before the long work: a wrong folder is said at once
+        generated = load_generated(generated_dir, say)
     say(f"importing {data}")
     corpus = import_corpus(str(data))
     if not corpus.pieces:
@@ -83,9 +85,7 @@ def evaluate_run(model_dir: str | Path | None, data: str | Path, *, generated_di
     learning, ngram = learning_figures(loaded, train, held, corpus.pitch_range, settings)
 
     prompts = [piece.score for piece in held]
-    if generated_dir is not None:
-        generated = load_generated(generated_dir)
-    else:
+    if generated_dir is None:
         generated = generate_pieces(loaded, prompts, settings, cancel=cancel, progress=say)
     say("sampling the n-gram baseline")
     baseline = ngram_pieces(ngram, loaded, prompts, max(settings.generate, len(generated)), settings)
@@ -239,8 +239,10 @@ def ngram_pieces(ngram: NGramModel, loaded, prompts: Sequence[symusic.Score], co
     return pieces
 
 
-def load_generated(folder: str | Path) -> list[tuple[str, symusic.Score]]:
-    """Every music file in `folder` (already generated elsewhere), by file name."""
+def load_generated(folder: str | Path, say: Callable[[str], None] = lambda message: None,
+                   ) -> list[tuple[str, symusic.Score]]:
+    """Every music file in `folder` (already generated elsewhere), by file name; a file that
+    cannot be read is skipped and `say` is told why."""
     from core.scores import ScoreError, is_supported, load_scores
 
     folder = Path(folder)
@@ -250,8 +252,8 @@ def load_generated(folder: str | Path) -> list[tuple[str, symusic.Score]]:
     for path in sorted(p for p in folder.iterdir() if is_supported(p)):
         try:
             pieces.extend((item.name, item.score) for item in load_scores(path))
-        except ScoreError:
-            continue
+        except ScoreError as error:
+            say(f"skipped {error}")
     if not pieces:
         raise EvaluationError(f"{folder}: no readable music files")
     return pieces

@@ -39,7 +39,7 @@ HEADLINE_ROWS = (
     ("mgeval overlap with training (mean OA)", "mgeval_summary.mean_overlap", "high"),
     ("mgeval KL to training (mean, bits)", "mgeval_summary.mean_kl", "low"),
     ("Scale consistency", "metrics.scale_consistency", "near real"),
-    ("Notes in music21's key", "metrics.in_key_rate", "near real"),
+    ("Notes in the estimated key", "metrics.in_key_rate", "near real"),  # music21's, or ours with --no-music21
     ("Groove consistency (16th grid)", "metrics.quantized_groove_consistency", "near real"),
     ("Pitch-class entropy (bits)", "metrics.pitch_class_entropy", "near real"),
     ("Duration entropy (bits)", "metrics.duration_entropy", "near real"),

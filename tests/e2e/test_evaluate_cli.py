@@ -72,6 +72,7 @@ def test_evaluate_flags_a_transposed_copy_among_generated_files(tiny_run, tmp_pa
     generated.mkdir()
     (generated / "suspicious.mid").write_bytes(source.score.shift_pitch(3).dumps_midi())
     (generated / "noise.mid").write_bytes(_random_midi(source.score))
+    (generated / "broken.mid").write_bytes(b"MThd\x00")
     out = tmp_path / "report"
     code = main(["evaluate", "--model", str(run), "--data", str(data), "--out", str(out),
                  "--generated", str(generated), "--sweep", "", "--no-music21"])
@@ -81,7 +82,18 @@ def test_evaluate_flags_a_transposed_copy_among_generated_files(tiny_run, tmp_pa
     assert [c["piece"] for c in copies] == ["suspicious.mid"]
     assert source.name in copies[0]["description"] and "transposed +3" in copies[0]["description"]
     assert "suspicious.mid" in (out / "report.html").read_text()
-    assert "flagged as copies" in capsys.readouterr().out
+    said = capsys.readouterr()
+    assert "flagged as copies" in said.out
+    assert "skipped broken.mid: " in said.err  # with its reason
+
+
+def test_evaluate_names_a_wrong_generated_folder_before_the_long_work(tiny_run, tmp_path, capsys):
+    run, data = tiny_run
+    code = main(["evaluate", "--model", str(run), "--data", str(data), "--out", str(tmp_path / "report"),
+                 "--generated", str(tmp_path / "nowhere")])
+    assert code == 2
+    said = capsys.readouterr().err
+    assert "nowhere: not a folder of generated pieces" in said and "learning figures" not in said
 
 
 def _random_midi(like) -> bytes:
