@@ -232,6 +232,7 @@ def _build_part(track, voices, bars, key_changes, options, *, tempo, swing, mark
             for element in voice_streams[0]:
                 measure.append(element)
             _beam_and_bracket(measure, bar)
+            marked = measure
         else:
             for number, elements in enumerate(voice_streams, start=1):
                 voice_stream = stream.Voice(id=str(number))
@@ -239,11 +240,14 @@ def _build_part(track, voices, bars, key_changes, options, *, tempo, swing, mark
                     voice_stream.append(element)
                 _beam_and_bracket(voice_stream, bar)
                 measure.insert(0, voice_stream)
+            # in the first voice, a mark is written in time order among its notes; at the measure's
+            # level it would get an <offset>, which MuseScore 3 ignores (it showed at the bar line)
+            marked = measure.voices[0]
         # Marks go in after the notes: Measure.append places an element after the highest
         # offset, so a mark inserted first (mid-bar) would push the bar's notes behind it.
         for position in markers:
             if bar.start <= position < bar.end:
-                measure.insert(float(position - bar.start), expressions.TextExpression("continuation"))
+                marked.insert(float(position - bar.start), expressions.TextExpression("continuation"))
         part.append(measure)
     # Courtesy and necessary accidentals against the key signature, bar by bar (ties carry none).
     stream.makeNotation.makeAccidentalsInMeasureStream(part, cautionaryNotImmediateRepeat=False)

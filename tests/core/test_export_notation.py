@@ -178,11 +178,18 @@ def test_polyphony_becomes_voices_and_reads_back_exactly(tmp_path):
     assert back.not_full == []
 
 
-def test_continuation_marker_is_printed_where_the_seed_ends(tmp_path):
-    score = make_score([(i, 1, 48 + i) for i in range(8)], key=0)
+@pytest.mark.parametrize("bass", [False, True], ids=["one voice", "two voices"])
+def test_continuation_marker_is_printed_where_the_seed_ends(tmp_path, bass):
+    """In time order among the notes: MuseScore 3 ignores a direction's <offset> and would print
+    the mark at the bar line."""
+    notes = [(i / 2, 0.5, 60 + i % 5) for i in range(16)] + ([(0, 4, 40), (4, 4, 43)] if bass else [])
     path = tmp_path / "take.musicxml"
-    export_musicxml(score, path, seed_end_tick=4 * TPQ)
-    assert "continuation" in path.read_text()
+    export_musicxml(make_score(notes, key=0), path, seed_end_tick=3 * TPQ // 2)
+    text = path.read_text()
+    mark = text.index("<words>continuation</words>")
+    direction = text[text.rindex("<direction", 0, mark):text.index("</direction>", mark)]
+    assert "<offset>" not in direction
+    assert text.count("<note", text.rindex("<measure", 0, mark), mark) == 3  # the eighths before beat 2.5
 
 
 def test_take_end_marker_keeps_a_final_bar_of_rests(tmp_path):
