@@ -89,6 +89,8 @@ def _load_notation(path: Path, *, expand_repeats: bool) -> Iterator[NamedScore]:
             name = f"{path.name}#{index}" + (f" {title}" if title else "")
             yield NamedScore(name, music21_to_score(piece, expand_repeats=expand_repeats))
     else:
+        if isinstance(parsed, stream.Score) and not parsed.parts:
+            raise ScoreError(f"{path.name}: a score without parts (nothing to read)")
         yield NamedScore(path.name, music21_to_score(parsed, expand_repeats=expand_repeats))
 
 

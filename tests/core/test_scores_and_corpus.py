@@ -109,6 +109,12 @@ def test_load_score_errors_name_the_file(tmp_path):
         load_score(path)
     with pytest.raises(ScoreError, match="suffix"):
         load_score(tmp_path / "a.wav")
+    with pytest.raises(ScoreError, match=f"{tmp_path / 'gone.mid'}: no such file"):  # the whole path
+        load_score(tmp_path / "gone.mid")
+    empty = tmp_path / "empty.xml"
+    empty.write_text('<?xml version="1.0"?><score-partwise version="3.1"><part-list/></score-partwise>')
+    with pytest.raises(ScoreError, match="empty.xml: a score without parts"):
+        load_score(empty)
 
 
 def test_notation_keeps_pickups_on_the_bar_grid_and_repeats_once(cello_xml_dir):
