@@ -36,4 +36,6 @@ def run(args) -> int:
         print(f"built-in synth: --port synth (FluidSynth, {font})")
     except SynthUnavailable as error:
         print(f"built-in synth: unavailable: {error}")
+    if args.backend and args.backend in listing.problems:
+        return 1  # the one backend asked for cannot be used (said above, with how to start it)
     return 0

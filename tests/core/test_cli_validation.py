@@ -209,3 +209,13 @@ def _one_note_score():
     score.tracks.append(symusic.Track(program=0))
     score.tracks[0].notes.append(symusic.Note(0, 480, 60, 80))
     return score
+
+
+def test_ports_exits_1_when_the_one_backend_asked_for_is_unavailable(monkeypatch, capsys):
+    from core import midi_ports
+
+    listing = midi_ports.PortListing()
+    listing.problems["alsa"] = "no ALSA sequencer"
+    monkeypatch.setattr(midi_ports, "list_ports", lambda backend=None: listing)
+    assert main(["ports", "--backend", "alsa"]) == 1
+    assert "alsa: unavailable: no ALSA sequencer" in capsys.readouterr().out
