@@ -62,6 +62,13 @@ def test_training_a_tiny_model_draws_curves_and_lists_the_run(make_window, qtbot
     # the same curves reload from the run's metrics.jsonl
     assert panel.load_run_curves(tmp_path / "run") > 24
     assert panel.curves.buffer.count("train_loss") == 24
+    # Start again on the same folder: the finished run is not overwritten
+    said = []
+    panel.failed.connect(lambda message, hint: said.append((message, hint)))
+    before = (tmp_path / "run" / "config.json").read_bytes()
+    panel.start(config=tiny_config(tiny_data, tmp_path / "run", steps=24))
+    assert not panel.runner.running and "already holds a run" in said[0][0] and "Resume" in said[0][1]
+    assert (tmp_path / "run" / "config.json").read_bytes() == before
 
 
 def test_stopping_training_keeps_a_checkpoint_and_can_resume(make_window, qtbot, tiny_data, tmp_path):
