@@ -263,3 +263,23 @@ def test_playing_from_elsewhere_while_playing_releases_what_sounds():
     out = schedule.start(now=0.1, tick=4 * 480)
     assert (0x80, 60, 0) in out and (0xC0, 42) in out
     assert schedule.start(now=0.2) == []  # already playing: nothing to do
+
+
+def test_only_the_times_of_events_are_waited_for_precisely():
+    """The clock spins (burns CPU) only for precise waits: those must be the notes' times, and the
+    playhead's 50 reports a second must sleep instead (they took 12 % of a core when they spun)."""
+    waits: list[tuple[float, bool]] = []
+
+    class Watching(FakeClock):
+        def wait_until(self, deadline, wake, precise=True):
+            waits.append((deadline, precise))
+            return super().wait_until(deadline, wake, precise)
+
+    clock = Watching()
+    output = CollectingOutput(clock=clock.now)
+    player = Player(output, scale_score(4), clock=clock)  # notes every 0.5 s, each 0.25 s long
+    player.play()
+    assert player.wait(5) and player.state == "finished"
+    precise = sorted({round(t, 6) for t, p in waits if p})
+    assert precise == sorted({round(t, 6) for t, _ in output.sent if t > 0})  # note-ons and offs
+    assert sum(not p for _, p in waits) > 50  # ~1.75 s of playhead reports every 20 ms
