@@ -67,7 +67,14 @@ def clefs_for(instrument_program: int, name: str = "") -> tuple[str, ...]:
         return ("bass", "tenor", "treble")
     if instrument_program in (57, 58, 70) or "bassoon" in lowered or "trombone" in lowered:
         return ("bass", "tenor")
+    if instrument_program in TREBLE_ONLY or any(word in lowered for word in ("sax", "trumpet", "flute", "violin")):
+        return ("treble",)  # low notes take ledger lines rather than a clef these players never read
     return ("treble", "bass")
+
+
+# General MIDI programs (0-based) read in treble clef alone: guitars, violin, trumpets, horn,
+# saxophones, oboe, English horn, clarinet, flutes and the other pipes
+TREBLE_ONLY = frozenset([*range(24, 32), 40, 56, 59, 60, *range(64, 70), *range(71, 80)])
 
 
 _STEP_OF_PITCH_CLASS = (0, 0, 1, 1, 2, 3, 3, 4, 4, 5, 5, 6)  # C C# D D# E F F# G G# A A# B

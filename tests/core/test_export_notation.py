@@ -151,6 +151,14 @@ def test_cello_clefs_follow_the_range():
     assert choose_clefs([low, low + [64], low], ("bass", "tenor", "treble")) == ["bass"] * 3
 
 
+def test_treble_instruments_never_switch_to_bass_clef(tmp_path):
+    low_phrase = [(i / 2, 0.5, 49 + i % 3) for i in range(16)]  # an alto sax's low D flat and around
+    report, _ = export_and_read(make_score(low_phrase, program=65), tmp_path)
+    assert report.clefs == ("treble",)
+    report, _ = export_and_read(make_score(low_phrase, program=0), tmp_path / "piano")
+    assert "bass" in report.clefs  # a piano part still reads bass clef down there
+
+
 def test_key_is_analysed_when_the_score_has_none(tmp_path):
     d_major = [62, 64, 66, 67, 69, 71, 73, 74, 69, 66, 62, 57, 62]
     assert estimate_key([(p, 1.0) for p in d_major]).sharps == 2
