@@ -60,9 +60,12 @@ def bar_length(tpq: int, time_signature: tuple[int, int]) -> int:
 
 def reply_bounds(prompt: symusic.Score, bars: int, bar_ticks: int) -> tuple[int, int]:
     """[earliest, end) ticks of a reply to `prompt`: from its last onset to `bars` bars after the
-    bar that onset is in. The reply may finish the call's last bar, as the REMI model does."""
-    last_onset = max((n.time for t in prompt.tracks for n in t.notes), default=0)
-    return last_onset, (last_onset // bar_ticks + 1 + bars) * bar_ticks
+    bar its notes end in (a held last note keeps its bars, as `prompt_ids` counts them). The reply
+    may finish the call's last bar, as the REMI model does."""
+    notes = [n for t in prompt.tracks for n in t.notes]
+    last_onset = max((n.time for n in notes), default=0)
+    last_bar = (max((n.time + n.duration for n in notes), default=1) - 1) // bar_ticks
+    return last_onset, (last_bar + 1 + bars) * bar_ticks
 
 
 def trim_reply(notes: Iterable, earliest: int, end: int) -> Iterable[symusic.Note]:

@@ -163,9 +163,16 @@ def learning_figures(loaded, train: Sequence, held: Sequence, pitch_range: tuple
 
 
 def continuation(score: symusic.Score, seed_end_tick: int) -> symusic.Score:
-    """The part of a take after its seed, moved to start at the bar line where the seed ends."""
+    """The part of a take after its seed, moved to start at the bar line of its first new note
+    (the first onset at or after the seed's end, the take's continuation marker): the seed's
+    last bar is judged only where the continuation finishes it."""
     downbeats = [int(t) for t in score.get_downbeats()] if score.end() > 0 else [0]
-    start = max([t for t in downbeats if t <= seed_end_tick] or [0])
+    first_new = min((n.time for t in score.tracks for n in t.notes if n.time >= seed_end_tick), default=seed_end_tick)
+    return _from_bar_line(score, max([t for t in downbeats if t <= first_new] or [0]))
+
+
+def _from_bar_line(score: symusic.Score, start: int) -> symusic.Score:
+    """The score from the bar line at `start` on, moved to start at 0 in the meter it has there."""
     signatures = [ts for ts in score.time_signatures if ts.time <= start]
     part = score.clip(start, max(score.end(), start + 1), clip_end=False).shift_time(-start)
     if signatures and not any(ts.time == 0 for ts in part.time_signatures):
@@ -182,13 +189,13 @@ def real_continuation(score: symusic.Score, settings: EvaluationSettings) -> sym
     start = downbeats[settings.prompt_bars]
     stop = settings.prompt_bars + settings.bars
     end = downbeats[stop] if stop < len(downbeats) else int(score.end()) + 1
-    return continuation(score.clip(0, end, clip_end=True), start)
+    return _from_bar_line(score.clip(0, end, clip_end=True), start)
 
 
 def generate_pieces(loaded, prompts: Sequence[symusic.Score], settings: EvaluationSettings, *,
                     cancel: CancelFn | None = None, progress: ProgressFn | None = None) -> list[tuple[str, symusic.Score]]:
     """`settings.generate` continuations, the i-th seeded by the opening of prompts[i % len]."""
-    from core.generation import GenerationSettings, generate
+    from core.generation import GenerationSettings, SeedError, generate
 
     pieces = []
     for i in range(settings.generate):
@@ -198,7 +205,10 @@ def generate_pieces(loaded, prompts: Sequence[symusic.Score], settings: Evaluati
             progress(f"generating piece {i + 1}/{settings.generate}")
         options = GenerationSettings(bars=settings.bars, temperature=settings.temperature, top_p=settings.top_p,
                                      seed=settings.seed + i, prompt_bars=settings.prompt_bars)
-        take = generate(loaded, prompts[i % len(prompts)], options)
+        try:
+            take = generate(loaded, prompts[i % len(prompts)], options)
+        except SeedError:  # a held-out piece that starts after its first bars: no seed, as before
+            take = generate(loaded, None, options)
         pieces.append((f"generated-{i + 1}", continuation(take.score, take.seed_end_tick)))
     return pieces
 
@@ -206,7 +216,7 @@ def generate_pieces(loaded, prompts: Sequence[symusic.Score], settings: Evaluati
 def ngram_pieces(ngram: NGramModel, loaded, prompts: Sequence[symusic.Score], count: int,
                  settings: EvaluationSettings) -> list[tuple[str, symusic.Score]]:
     """Continuations sampled from the n-gram model on the same seeds, grammar-masked like the transformer."""
-    from core.generation import prompt_ids
+    from core.generation import SeedError, prompt_ids
     from core.grammar import RemiGrammar, replay
 
     tokenizer = loaded.tokenizer
@@ -214,7 +224,10 @@ def ngram_pieces(ngram: NGramModel, loaded, prompts: Sequence[symusic.Score], co
     rng = np.random.default_rng(settings.seed)
     pieces = []
     for i in range(count):
-        seed_ids = prompt_ids(loaded, prompts[i % len(prompts)], settings.prompt_bars)
+        try:
+            seed_ids = prompt_ids(loaded, prompts[i % len(prompts)], settings.prompt_bars)
+        except SeedError:  # as in generate_pieces
+            seed_ids = prompt_ids(loaded, None, None)
         seed_state, state = replay(grammar, seed_ids), replay(grammar, seed_ids)
         last_bar = seed_state.bars + settings.bars
         ids = list(seed_ids)

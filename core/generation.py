@@ -67,38 +67,42 @@ def grammar_for(tokenizer) -> RemiGrammar:
 
 
 def prompt_ids(loaded: LoadedModel, prompt: symusic.Score | None, prompt_bars: int | None) -> list[int]:
-    """BOS followed by the seed's tokens (optionally cut after `prompt_bars` bars), ending with
-    every bar the seed spans: its closing bars of rest count, so the continuation comes after them."""
+    """BOS followed by the seed's tokens (optionally cut after `prompt_bars` bars; 0: no seed),
+    ending with every bar the seed spans: bars of rest inside the cut, and the bars its last notes
+    are held into, count, so the continuation comes after them."""
     tokenizer = loaded.tokenizer
     ids = [tokenizer.bos_id]
-    if prompt is not None and any(track.notes for track in prompt.tracks):
+    if prompt is None or prompt_bars == 0 or not any(track.notes for track in prompt.tracks):
+        return ids
+    end = max(note.time + note.duration for track in prompt.tracks for note in track.notes)
+    if prompt_bars is not None:
         downbeats = prompt.get_downbeats()
-        spanned = int(np.searchsorted(downbeats, prompt.end(), side="left"))  # bars starting before the end
-        if prompt_bars is not None:
-            if len(downbeats) > prompt_bars:
-                spanned = prompt_bars
-                clipped = prompt.clip(0, int(downbeats[prompt_bars]), clip_end=True)
-                if not any(track.notes for track in clipped.tracks):  # it would start from nothing
-                    first = min(track.notes[0].time for track in prompt.tracks if track.notes)
-                    bar = int(np.searchsorted(downbeats, first, side="right"))
-                    raise SeedError(f"the first {prompt_bars} bar{'s' if prompt_bars > 1 else ''} of the seed hold "
-                                    f"no notes (its first note is in bar {bar}): keep more bars")
-                prompt = clipped
-        ids += tokenizer.encode(prompt)
-        _close_with_empty_bars(grammar_for(tokenizer), ids, spanned)
+        if len(downbeats) > prompt_bars:
+            cut = int(downbeats[prompt_bars])
+            clipped = prompt.clip(0, cut, clip_end=True)
+            if not any(track.notes for track in clipped.tracks):  # it would start from nothing
+                first = min(track.notes[0].time for track in prompt.tracks if track.notes)
+                bar = int(np.searchsorted(downbeats, first, side="right"))
+                raise SeedError(f"the first {prompt_bars} bar{'s' if prompt_bars > 1 else ''} of the seed hold "
+                                f"no notes (its first note is in bar {bar}): keep more bars")
+            prompt, end = clipped, cut
+    ids += tokenizer.encode(prompt)
+    _close_with_empty_bars(grammar_for(tokenizer), ids, end * tokenizer.ticks_per_quarter / prompt.tpq)
     return ids
 
 
-def _close_with_empty_bars(grammar: RemiGrammar, ids: list[int], bars: int) -> None:
-    """Append the bar lines (each with its meter, where the vocabulary writes one) that an
-    encoding stops short of: REMI writes bars only up to the last note."""
+def _close_with_empty_bars(grammar: RemiGrammar, ids: list[int], end: float) -> None:
+    """Append bar lines (each with its meter, where the vocabulary writes one) until the bar in
+    progress reaches `end` (tokenizer ticks): REMI writes bars only up to the last note onset.
+    Counted on the tokenizer's own bar grid, so a meter it rewrites (5/8 as 4/4) or leaves out
+    cannot disagree with it."""
     state = replay(grammar, ids)
     bar_id = grammar.types.index("Bar")
-    meter_id = grammar.timesig_ids.get(state.time_signature) if "TimeSig" in grammar.types else None
-    for _ in range(bars - state.bars):
-        ids.append(bar_id)
-        if meter_id is not None:
-            ids.append(meter_id)
+    while state.bars and state.bar_start + state.bar_ticks < end:
+        meter_id = grammar.timesig_ids.get(state.time_signature) if "TimeSig" in grammar.types else None
+        for token_id in (bar_id,) if meter_id is None else (bar_id, meter_id):
+            ids.append(token_id)
+            state.feed(token_id)
 
 
 class SeedError(ValueError):

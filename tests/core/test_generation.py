@@ -137,3 +137,38 @@ def test_bars_of_rest_that_close_the_seed_count_as_seed(loaded, seed):
     new_notes = score.tracks[0].notes[len(replay(RemiGrammar(loaded.tokenizer), take.ids[:take.seed_tokens]).notes):]
     # like any seed's last bar, the fourth is the continuation's to fill; the third stays silent
     assert new_notes and min(n.time for n in new_notes) >= 3 * score.tpq * 4
+
+
+def test_prompt_bars_0_means_no_seed(loaded, seed):
+    from core.generation import prompt_ids
+
+    assert prompt_ids(loaded, seed, 0) == [loaded.tokenizer.bos_id]
+
+
+def test_a_takes_judged_part_starts_at_the_bar_of_its_first_new_note():
+    """The seed ends mid-bar and the continuation opens a new bar: the seed's last bar is not
+    judged as generated music."""
+    import symusic
+
+    from core.evaluation import continuation
+
+    take = symusic.Score(480)
+    take.time_signatures.append(symusic.TimeSignature(0, 4, 4))
+    track = symusic.Track()
+    track.notes.extend([symusic.Note(0, 480, 55, 80), symusic.Note(1920, 480, 57, 80),  # the seed, 2 beats
+                        symusic.Note(3840, 480, 60, 80)])  # the first new note, in bar 3
+    take.tracks.append(track)
+    judged = continuation(take, seed_end_tick=2400)
+    assert [(n.time, n.pitch) for n in judged.tracks[0].notes] == [(0, 60)]
+
+
+def test_evaluation_seeds_from_pieces_that_start_late_fall_back_to_no_seed(loaded, seed):
+    """A jazz solo's first note may come after the bars evaluation gives as its seed."""
+    from core.evaluation import EvaluationSettings, generate_pieces, ngram_pieces
+    from core.metrics.ngram import NGramModel
+
+    late = seed.shift_time(3 * seed.tpq * 4)
+    settings = EvaluationSettings(generate=1, bars=1, prompt_bars=2)
+    assert len(generate_pieces(loaded, [late], settings)) == 1
+    ngram = NGramModel(2, len(loaded.tokenizer)).fit([[loaded.tokenizer.bos_id, *loaded.tokenizer.encode(seed)]])
+    assert len(ngram_pieces(ngram, loaded, [late], 1, settings)) == 1

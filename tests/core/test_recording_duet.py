@@ -23,10 +23,12 @@ def test_reply_may_finish_the_calls_bar_then_runs_n_more_bars():
     score = symusic.Score(480)
     track = symusic.Track()
     track.notes.append(symusic.Note(0, 480, 60, 80))
-    track.notes.append(symusic.Note(1920 + 480, 480 * 4, 62, 80))  # last onset in the second bar
+    track.notes.append(symusic.Note(1920 + 480, 480 * 2, 62, 80))  # last onset in the second bar
     score.tracks.append(track)
     assert reply_bounds(score, 2, 1920) == (2400, 4 * 1920)
     assert reply_bounds(score, 1, 1920) == (2400, 3 * 1920)
+    track.notes[-1].duration = 480 * 4  # held into the third bar: the reply comes after it
+    assert reply_bounds(score, 1, 1920) == (2400, 4 * 1920)
 
 
 def test_trim_keeps_the_window_and_cuts_notes_at_its_end():
