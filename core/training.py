@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import nullcontext
@@ -74,9 +75,9 @@ class TrainConfig:
         for name, (value, low) in at_least.items():
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
                 raise ValueError(f"{name} must be a whole number of at least {low}, not {value!r}")
-        if not self.learning_rate > 0 or not 0 <= self.min_learning_rate <= self.learning_rate:
-            raise ValueError(f"the learning rate must be positive and at least its minimum "
-                             f"({self.min_learning_rate}), not {self.learning_rate}")
+        if not self.learning_rate > 0 or not self.min_learning_rate >= 0:
+            raise ValueError(f"the learning rate must be positive (and its minimum not negative), "
+                             f"not {self.learning_rate} (minimum {self.min_learning_rate})")
         if self.max_transpose > 11:
             raise ValueError(f"max_transpose is in semitones, 0 to 11, not {self.max_transpose}")
         if self.preset not in PRESETS:
@@ -151,12 +152,14 @@ def pick_device(name: str = "auto") -> torch.device:
 
 
 def learning_rate_at(step: int, config: TrainConfig) -> float:
-    """Linear warm-up, then cosine decay to min_learning_rate at the last step."""
+    """Linear warm-up, then cosine decay to min_learning_rate (or the peak, if that is lower)
+    at the last step."""
     if step < config.warmup_steps:
         return config.learning_rate * (step + 1) / config.warmup_steps
     progress = (step - config.warmup_steps) / max(1, config.steps - config.warmup_steps)
     cosine = 0.5 * (1 + math.cos(math.pi * min(progress, 1.0)))
-    return config.min_learning_rate + cosine * (config.learning_rate - config.min_learning_rate)
+    floor = min(config.min_learning_rate, config.learning_rate)
+    return floor + cosine * (config.learning_rate - floor)
 
 
 @dataclass
@@ -242,8 +245,17 @@ def _check_new_run_folder(run_dir: Path) -> None:
             step = "?"
         raise ValueError(f"{run_dir} already holds a run (stopped at step {step}): resume it, "
                          "or train into a new folder")
-    if run_dir.exists() and (not run_dir.is_dir() or any(run_dir.iterdir())):
-        raise ValueError(f"{run_dir} is not an empty folder: train into a new or empty one")
+    if run_dir.exists() and not run_dir.is_dir():
+        raise ValueError(f"{run_dir} is a file, not a folder")
+    others = sorted(p.name for p in run_dir.iterdir() if not _RUN_FILE.fullmatch(p.name)) if run_dir.exists() else []
+    if others:  # what a run that stopped before its first checkpoint leaves may be written over
+        raise ValueError(f"{run_dir} is not an empty folder (it holds {', '.join(others[:3])}"
+                         f"{', ...' if len(others) > 3 else ''}): train into a new or empty one")
+
+
+# The files a run writes before its first checkpoint's config.json (and temporaries of atomic writes)
+_RUN_FILE = re.compile(r"corpus\.json|metrics\.jsonl|tokenizer\.json|(model|optimizer)(-\d+)?\.(safetensors|json)"
+                       r"|\..+\.tmp")
 
 
 def train(config: TrainConfig, *, resume: bool = False,

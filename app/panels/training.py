@@ -214,7 +214,11 @@ class TrainingPanel(QWidget):
                 self.failed.emit(f"The width ({self.width.value()}) is not a multiple of the heads "
                                  f"({self.heads.value()}).", "Change the width or the number of heads.")
                 return
-            config = self.config()
+            try:
+                config = self.config()
+            except ValueError as error:  # settings that cannot train, said by TrainConfig
+                self.failed.emit(f"These settings cannot train: {error}.", "Change them and press Start again.")
+                return
         if not resume and (Path(config.out) / "config.json").exists():
             self.failed.emit(f"{config.out} already holds a run.",
                              "Press Resume to continue it, or clear the Run folder field to start a new run.")

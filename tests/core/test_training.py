@@ -156,6 +156,16 @@ def test_a_new_run_never_overwrites_an_earlier_one_or_other_files(tmp_path, trai
     with pytest.raises(ValueError, match="not an empty folder"):  # e.g. the folder of music itself
         next(train(TrainConfig(data=str(cello_trio), out=str(cello_trio), model_overrides=TINY, steps=2)))
     assert sorted(p.suffix for p in cello_trio.iterdir()) == [".mxl"] * 3
+    # what a run stopped before its first checkpoint leaves behind may be started over
+    stopped_early = tmp_path / "stopped-early"
+    stopped_early.mkdir()
+    for name in ("corpus.json", "metrics.jsonl"):
+        shutil.copy(earlier / name, stopped_early / name)
+    config = TrainConfig(data=str(cello_trio), out=str(stopped_early), model_overrides=TINY, steps=2, batch_size=4,
+                         eval_every=2, warmup_steps=1)
+    assert isinstance(list(train(config))[-1], TrainDone)
+    # a peak learning rate below the schedule's default minimum is allowed: the minimum follows it
+    assert TrainConfig(data="x", out="y", learning_rate=5e-5).learning_rate == 5e-5
 
 
 @pytest.mark.parametrize("settings, named", [
