@@ -59,9 +59,22 @@ def _overrides(pairs: list[str]) -> dict:
     return result
 
 
-def _source_key(data: str) -> str:
-    """A corpus source as written or as the folder it names, so `./music` and its full path agree."""
+def _absolute(data: str) -> str:
+    """A corpus source as the run records it: builtin names as they are, paths made absolute, so
+    that the run resumes from any folder."""
     return data if data.startswith("builtin:") else str(Path(data).expanduser().resolve())
+
+
+def _same_source(given: str, started_with: str) -> bool:
+    """Whether `--data` names the corpus a run was started on. Runs of older versions recorded
+    paths as typed, relative to a folder we no longer know: such a path that does not exist from
+    here cannot be compared, and the user's --data is taken."""
+    if given.startswith("builtin:") or started_with.startswith("builtin:"):
+        return given == started_with
+    recorded = Path(started_with).expanduser()
+    if not recorded.is_absolute() and not recorded.exists():
+        return True
+    return _absolute(given) == _absolute(started_with)
 
 
 def run(args) -> int:
@@ -87,7 +100,7 @@ def run(args) -> int:
         except CheckpointError as error:
             raise UserError(f"cannot resume: {error}") from None
         started_with = saved["train"]["data"]
-        if data and _source_key(data) != _source_key(started_with):
+        if data and not _same_source(data, started_with):
             raise UserError(f"cannot resume {args.out} on {data}: the run was started on {started_with} "
                             "(drop --data, or train into a new folder)")
         data = data or started_with
@@ -103,7 +116,7 @@ def run(args) -> int:
                 raise UserError(f"cannot resume {args.out} with {field} = {value!r}: the run was started with "
                                 f"{saved['train'][field]!r} (drop the option, or train into a new folder)")
     try:
-        config = TrainConfig(data=data, out=str(args.out), steps=args.steps, eval_every=args.eval_every,
+        config = TrainConfig(data=_absolute(data), out=str(args.out), steps=args.steps, eval_every=args.eval_every,
                              device=args.device, compile=args.compile, **given)
     except ValueError as error:
         raise UserError(str(error)) from None
