@@ -213,13 +213,17 @@ def import_corpus(
     cache: ScoreCache | None = None,
     progress: ProgressFn | None = None,
     cancel: Callable[[], bool] | None = None,
+    seen: dict[str, str] | None = None,
 ) -> Corpus:
-    """Import every file of `source`; bad files are skipped with a reason, never raised."""
+    """Import every file of `source`; bad files are skipped with a reason, never raised.
+
+    `seen` (content digest -> file name) spans calls that import one corpus a file at a time, so a
+    copy is skipped there too."""
     name, files = resolve_source(source)
     cache = cache or ScoreCache()
     pieces: list[Piece] = []
     report: list[FileReport] = []
-    seen: dict[str, str] = {}  # content digest -> the file first imported with it
+    seen = {} if seen is None else seen
     for done, path in enumerate(files):
         if cancel and cancel():
             break

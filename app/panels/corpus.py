@@ -48,11 +48,12 @@ def import_job(source: str):
         name, files = resolve_source(source)
         cache = ScoreCache()
         pieces, report = [], []
+        seen: dict[str, str] = {}  # across files: a copy is skipped, as when training imports the folder
         yield ImportProgress(0, len(files), ())
         for done, path in enumerate(files, start=1):
             if cancel():
                 return None
-            part = import_corpus([path], cache=cache)
+            part = import_corpus([path], cache=cache, seen=seen)
             pieces += part.pieces
             report += part.report
             yield ImportProgress(done, len(files), tuple(part.report))

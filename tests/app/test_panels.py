@@ -34,6 +34,7 @@ def test_skipped_files_show_their_reason(make_window, qtbot, tmp_path):
     (tmp_path / "broken.mid").write_bytes(b"garbage")
     good = cello_midi_files(1)[0]
     (tmp_path / good.name).write_bytes(good.read_bytes())
+    (tmp_path / "z-copy.mid").write_bytes(good.read_bytes())
     window = make_window(restore_session=False)
     panel = window.corpus_panel
     with qtbot.waitSignal(panel.runner.finished, timeout=30000):
@@ -42,6 +43,7 @@ def test_skipped_files_show_their_reason(make_window, qtbot, tmp_path):
             for r in range(panel.table.rowCount())}
     assert rows["broken.mid"][0] == "skipped" and "MIDI" in rows["broken.mid"][1]
     assert rows[good.name][0] == "imported"
+    assert rows["z-copy.mid"] == ("skipped", f"the same file as {good.name} (imported once)")
 
 
 def test_training_a_tiny_model_draws_curves_and_lists_the_run(make_window, qtbot, tiny_data, tmp_path):
