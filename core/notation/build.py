@@ -240,18 +240,28 @@ def _build_part(track, voices, bars, key_changes, options, *, tempo, swing, mark
                     voice_stream.append(element)
                 _beam_and_bracket(voice_stream, bar)
                 measure.insert(0, voice_stream)
-            # in the first voice, a mark is written in time order among its notes; at the measure's
-            # level it would get an <offset>, which MuseScore 3 ignores (it showed at the bar line)
-            marked = measure.voices[0]
+            marked = None
         # Marks go in after the notes: Measure.append places an element after the highest
         # offset, so a mark inserted first (mid-bar) would push the bar's notes behind it.
         for position in markers:
             if bar.start <= position < bar.end:
-                marked.insert(float(position - bar.start), expressions.TextExpression("continuation"))
+                offset = float(position - bar.start)
+                target = marked or _voice_with_onset(measure, offset)
+                target.insert(offset, expressions.TextExpression("continuation"))
         part.append(measure)
     # Courtesy and necessary accidentals against the key signature, bar by bar (ties carry none).
     stream.makeNotation.makeAccidentalsInMeasureStream(part, cautionaryNotImmediateRepeat=False)
     return part, tuple(used_clefs)
+
+
+def _voice_with_onset(measure, offset: float):
+    """The voice with a note or rest starting at `offset`: a mark placed there is written in time
+    order among its notes. Elsewhere (at the measure's level, or in a voice holding a note across
+    it) it would get an <offset>, which MuseScore 3 ignores (it printed at the bar line)."""
+    for voice in measure.voices:
+        if any(element.offset == offset for element in voice.notesAndRests):
+            return voice
+    return measure.voices[0]
 
 
 @functools.lru_cache(maxsize=32)

@@ -212,3 +212,14 @@ def test_a_short_leading_rest_is_not_a_pickup(tmp_path):
     report, back = export_and_read(make_score(notes, key=0), tmp_path)
     assert report.pickup == 0 and back.measures == 2
     assert back.notes[0][0] == Fraction(1, 4) and back.not_full == []
+
+
+def test_continuation_mark_goes_to_the_voice_that_moves_there(tmp_path):
+    """A voice holding a whole note across the mark would write it with an <offset>."""
+    notes = [(0, 4, 79)] + [(i, 1, p) for i, p in enumerate([60, 62, 64, 65])]
+    path = tmp_path / "held.musicxml"
+    export_musicxml(make_score(notes, key=0), path, seed_end_tick=TPQ)
+    text = path.read_text()
+    mark = text.index("<words>continuation</words>")
+    assert "<offset>" not in text[mark:text.index("</direction>", mark)]
+    assert "<step>D</step>" in text[mark:text.index("</note>", mark)]  # right before the second quarter
