@@ -8,6 +8,7 @@ once; the score is read and engraved once.
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 from pathlib import Path
 
@@ -81,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("nothing to do: give --midi, --musicxml, --pdf and/or --png")
     if args.seed_end_tick is not None and args.seed_end_tick < 0:
         raise UserError("--seed-end-tick must be 0 or more (a tick of the input)")
-    if args.musescore is not None and shutil.which(args.musescore) is None:
+    if args.musescore is not None and shutil.which(os.path.expanduser(args.musescore)) is None:
         # a named executable that is not there must not quietly become the system's MuseScore
         raise UserError(f"--musescore {args.musescore}: no such executable")
     for option in ("midi", "musicxml", "pdf", "png"):
