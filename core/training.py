@@ -243,7 +243,7 @@ def _check_new_run_folder(run_dir: Path) -> None:
             step = read_config(run_dir).get("training", {}).get("step", "?")
         except CheckpointError:
             step = "?"
-        raise ValueError(f"{run_dir} already holds a run (stopped at step {step}): resume it, "
+        raise ValueError(f"{run_dir} already holds a run (at step {step}): resume it, "
                          "or train into a new folder")
     if run_dir.exists() and not run_dir.is_dir():
         raise ValueError(f"{run_dir} is a file, not a folder")

@@ -150,7 +150,7 @@ def test_a_new_run_never_overwrites_an_earlier_one_or_other_files(tmp_path, trai
     earlier = tmp_path / "earlier"
     shutil.copytree(run, earlier)
     before = {p.name: p.read_bytes() for p in earlier.iterdir()}
-    with pytest.raises(ValueError, match="already holds a run \\(stopped at step 40\\)"):
+    with pytest.raises(ValueError, match="already holds a run \\(at step 40\\)"):
         next(train(TrainConfig(data=str(cello_trio), out=str(earlier), model_overrides=TINY, steps=2)))
     assert {p.name: p.read_bytes() for p in earlier.iterdir()} == before
     with pytest.raises(ValueError, match="not an empty folder"):  # e.g. the folder of music itself
