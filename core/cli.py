@@ -99,6 +99,8 @@ def _names_a_path_given(error: OSError, args: argparse.Namespace) -> bool:
         if not isinstance(value, (str, Path)) or not str(value):
             continue
         given = Path(value)
+        if given == Path("."):  # the working folder holds everything relative: it says nothing
+            continue
         if failed == given or given in failed.parents:
             return True
         if failed.parent == given.parent and failed.name.startswith(given.stem + "-"):
