@@ -189,7 +189,7 @@ def _build_part(track, voices, bars, key_changes, options, *, tempo, swing, mark
     part.insert(0, inst)
     pitches_by_bar = _pitches_by_bar(voices, bars)
     clef_names = choose_clefs(pitches_by_bar, clefs_for(program, name))
-    clef_classes = {"bass": clef.BassClef, "tenor": clef.TenorClef, "treble": clef.TrebleClef}
+    clef_classes = {"bass": clef.BassClef, "tenor": clef.TenorClef, "alto": clef.AltoClef, "treble": clef.TrebleClef}
     sharps = key_changes[0]
     previous_ts = None
     previous_clef = None

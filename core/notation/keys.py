@@ -55,7 +55,7 @@ def estimate_key(notes: list[tuple[int, float]]) -> KeyGuess:
 
 
 # Clefs: name -> (MIDI pitch of the bottom staff line, of the top staff line).
-CLEF_STAFF = {"bass": (43, 57), "tenor": (50, 64), "treble": (64, 77)}
+CLEF_STAFF = {"bass": (43, 57), "tenor": (50, 64), "alto": (53, 67), "treble": (64, 77)}
 CLEF_PREFERENCE = {"bass": 0.0, "tenor": 0.4, "treble": 2.0}  # cost per bar away from home (cello)
 CLEF_CHANGE_COST = 3.0  # about three ledger lines: a clef change must save more than that
 
@@ -67,6 +67,8 @@ def clefs_for(instrument_program: int, name: str = "") -> tuple[str, ...]:
         return ("bass", "tenor", "treble")
     if instrument_program in (57, 58, 70) or "bassoon" in lowered or "trombone" in lowered:
         return ("bass", "tenor")
+    if instrument_program == 41 or "viola" in lowered:
+        return ("alto", "treble")
     if instrument_program in TREBLE_ONLY or any(word in lowered for word in ("sax", "trumpet", "flute", "violin")):
         return ("treble",)  # low notes take ledger lines rather than a clef these players never read
     return ("treble", "bass")

@@ -157,6 +157,10 @@ def test_treble_instruments_never_switch_to_bass_clef(tmp_path):
     assert report.clefs == ("treble",)
     report, _ = export_and_read(make_score(low_phrase, program=0), tmp_path / "piano")
     assert "bass" in report.clefs  # a piano part still reads bass clef down there
+    viola = [(i / 2, 0.5, 55 + i % 5) for i in range(8)] + [(4 + i / 2, 0.5, 81 + i % 3) for i in range(8)]
+    report, _ = export_and_read(make_score(viola, program=41), tmp_path / "viola")
+    assert report.clefs == ("alto", "treble")  # its own clef, treble for the high bar
+    assert "<sign>C</sign>" in (tmp_path / "viola" / "out.musicxml").read_text()
 
 
 def test_key_is_analysed_when_the_score_has_none(tmp_path):
