@@ -216,7 +216,7 @@ def generate_pieces(loaded, prompts: Sequence[symusic.Score], settings: Evaluati
 def ngram_pieces(ngram: NGramModel, loaded, prompts: Sequence[symusic.Score], count: int,
                  settings: EvaluationSettings) -> list[tuple[str, symusic.Score]]:
     """Continuations sampled from the n-gram model on the same seeds, grammar-masked like the transformer."""
-    from core.generation import SeedError, prompt_ids
+    from core.generation import SeedError, continuation_start, prompt_ids
     from core.grammar import RemiGrammar, replay
 
     tokenizer = loaded.tokenizer
@@ -246,8 +246,7 @@ def ngram_pieces(ngram: NGramModel, loaded, prompts: Sequence[symusic.Score], co
                 break
         score = tokenizer.decode(ids, program=loaded.program)
         seed_notes = len(seed_state.notes)
-        start = min([max((n.time + n.duration for n in seed_state.notes), default=0)]
-                    + [n.time for n in state.notes[seed_notes:]])  # as a take's continuation marker
+        start = continuation_start(seed_state.notes, state.notes[seed_notes:])  # as a take's marker
         pieces.append((f"n-gram-{i + 1}", continuation(score, start)))
     return pieces
 

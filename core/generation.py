@@ -238,11 +238,7 @@ def _take_from_ids(loaded: LoadedModel, ids: list[int], seed_tokens: int, progra
     grammar = grammar_for(tokenizer)
     seed_state: RemiState = replay(grammar, ids[:seed_tokens])
     full_state = replay(grammar, ids)
-    # The continuation starts where the seed's notes end, or earlier where a new note comes in
-    # while the seed's last ones still sound (0 without a seed).
-    continuation = full_state.notes[len(seed_state.notes):]
-    seed_end = max((n.time + n.duration for n in seed_state.notes), default=0)
-    seed_end = min([seed_end] + [note.time for note in continuation])
+    seed_end = continuation_start(seed_state.notes, full_state.notes[len(seed_state.notes):])
     score.markers.append(symusic.TextMeta(seed_end, CONTINUATION_MARKER))
     # Notes held past the last bar line would lengthen the piece: end them at the bar line.
     piece_end = full_state.bar_start + full_state.bar_ticks
@@ -252,6 +248,12 @@ def _take_from_ids(loaded: LoadedModel, ids: list[int], seed_tokens: int, progra
                 note.duration = max(1, piece_end - note.time)
     score.markers.append(symusic.TextMeta(piece_end, END_MARKER))
     return Take(score=score, seed_end_tick=seed_end, ids=list(ids), seed_tokens=seed_tokens)
+
+
+def continuation_start(seed: list[StreamedNote], new: list[StreamedNote]) -> int:
+    """The tick a continuation starts at, its marker: where the seed's notes end, or earlier where
+    a new note comes in while the seed's last ones still sound (0 without a seed)."""
+    return min([max((n.time + n.duration for n in seed), default=0)] + [n.time for n in new])
 
 
 def _copy_conductor(prompt: symusic.Score | None, score: symusic.Score) -> None:

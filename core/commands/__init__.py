@@ -1,5 +1,12 @@
 """Subcommands of the `partita` command line; see `core.cli`."""
 
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
 # core.midi_ports.BACKENDS' names, so that building the parser (`partita train --help`) never
 # needs python-rtmidi; tests/core/test_playback_ports.py checks that the two agree.
 MIDI_BACKENDS = ("jack", "alsa", "coremidi", "winmm")
@@ -26,3 +33,26 @@ def check_device(name: str) -> None:
         text = str(error).strip()
         reason = text.splitlines()[0].split(". ")[0][:160] if text else type(error).__name__
         raise UserError(f"--device {name}: not usable on this machine ({reason})") from None
+
+
+def save_take(score, path: Path, command: str) -> bool:
+    """Save a take that cannot be played again to `path`; if that fails (the disk filled, the folder went
+    away since it was checked), to a file in the system temp folder, and say where. True if `path` was written."""
+    import tempfile
+
+    from core.recording import save_midi
+
+    try:
+        save_midi(score, path)
+        return True
+    except OSError as error:
+        reason = error.strerror or str(error)
+    name = os.path.join(tempfile.gettempdir(), f"partita-{command}-{time.strftime('%Y%m%d-%H%M%S')}.mid")
+    try:
+        save_midi(score, name)
+    except OSError as error:
+        print(f"partita {command}: could not save to {path} ({reason}) nor to {name} "
+              f"({error.strerror or error}); the take is lost", file=sys.stderr)
+        return False
+    print(f"partita {command}: could not save to {path} ({reason}); the take is saved in {name}", file=sys.stderr)
+    return False

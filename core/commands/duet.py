@@ -58,8 +58,8 @@ def run(args) -> int:
 def _duet(args) -> int:
     from core.checkpoint import CheckpointError, load_model
     from core.cli import UserError
+    from core.commands import save_take
     from core.commands.play import open_cli_output
-    from core.commands.record import save_take
     from core.duet import Duet, DuetError, engine_reply_generator
     from core.generation import GenerationSettings
     from core.midi_ports import PortError, open_input

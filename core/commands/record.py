@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from pathlib import Path
@@ -25,31 +24,9 @@ def add_parser(subparsers) -> None:
     parser.set_defaults(func=run)
 
 
-def save_take(score, path: Path, command: str) -> bool:
-    """Save a take that cannot be played again to `path`; if that fails (the disk filled, the folder went
-    away since it was checked), to a file in the system temp folder, and say where. True if `path` was written."""
-    import tempfile
-
-    from core.recording import save_midi
-
-    try:
-        save_midi(score, path)
-        return True
-    except OSError as error:
-        reason = error.strerror or str(error)
-    name = os.path.join(tempfile.gettempdir(), f"partita-{command}-{time.strftime('%Y%m%d-%H%M%S')}.mid")
-    try:
-        save_midi(score, name)
-    except OSError as error:
-        print(f"partita {command}: could not save to {path} ({reason}) nor to {name} "
-              f"({error.strerror or error}); the take is lost", file=sys.stderr)
-        return False
-    print(f"partita {command}: could not save to {path} ({reason}); the take is saved in {name}", file=sys.stderr)
-    return False
-
-
 def run(args) -> int:
     from core.cli import UserError, check_output
+    from core.commands import save_take
     from core.commands.play import open_cli_output
     from core.midi_ports import PortError, open_input
     from core.recording import DEFAULT_BPM, Recorder, phrase_to_score

@@ -69,7 +69,7 @@ def test_a_take_that_cannot_be_saved_goes_to_the_temp_folder(capsys, monkeypatch
 
     import symusic
 
-    from core.commands.record import save_take
+    from core.commands import save_take
 
     spare = tmp_path / "spare"
     spare.mkdir()
