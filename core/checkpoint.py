@@ -4,6 +4,8 @@ A run folder holds
   config.json                    model config, tokenizer settings, training config and state, and
                                  under "files" the names of the data files below (the commit point)
   model-000400.safetensors       weights of step 400 (tensors only: no code can hide in them)
+  model-000200.safetensors       weights of the step with the lowest validation loss so far, while
+                                 that is not the last step ("best" under "files"; generation uses it)
   optimizer-000400.safetensors   AdamW moments, with optimizer-000400.json for its scalars (resume only)
   tokenizer.json                 tokenizer settings (also inside config.json)
   metrics.jsonl                  one JSON object per training/eval event
@@ -17,6 +19,7 @@ hold model.safetensors, optimizer.safetensors and optimizer.json; readers fall b
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import re
@@ -57,20 +60,49 @@ class LoadedModel:
     tokenizer: PartitaTokenizer
     config: dict  # the whole config.json
     run_dir: Path
+    weights: Path  # the file the weights came from
 
     @property
     def program(self) -> int:
         return int(self.config.get("corpus", {}).get("program", 0))
 
+    @property
+    def step(self) -> int | None:
+        """The training step of the loaded weights (None for folders that do not say)."""
+        training = self.config.get("training", {})
+        best = training.get("best", {})
+        if self.weights == weights_path(self.run_dir, self.config) or "step" not in best:
+            step = training.get("step")
+        else:
+            step = best["step"]
+        return step if isinstance(step, int) else None
+
+    def describe(self) -> str:
+        """Which weights these are, in words: "step 500 of 2000 (lowest validation loss 2.147)"."""
+        training = self.config.get("training", {})
+        step, last = self.step, training.get("step")
+        if step is None:
+            return self.weights.name
+        text = f"step {step}" if step == last else f"step {step} of {last}"
+        best = training.get("best", {})
+        if best.get("step") == step and isinstance(best.get("loss"), float):
+            text += f" (lowest validation loss {best['loss']:.3f})"
+        return text
+
 
 def save_checkpoint(run_dir: Path, model: Transformer, tokenizer: PartitaTokenizer, meta: dict,
-                    optimizer: torch.optim.Optimizer | None = None) -> None:
+                    optimizer: torch.optim.Optimizer | None = None, *, best: bool = False) -> None:
     """Save the model (and optimizer state) in `run_dir` so that a kill at any moment leaves a
     consistent checkpoint: the data files are written under names of their own (by step), then
     config.json naming them is renamed into place (the single commit point), then the data files
-    it no longer names (older steps, leftovers of a killed save) are deleted."""
+    it no longer names (older steps, leftovers of a killed save) are deleted.
+
+    `best`: these weights are the best so far (the lowest validation loss), and become the ones
+    generation loads. Otherwise the best weights of the previous checkpoint stay named, and kept,
+    as "best" (no copy: a best step's weights file is its last weights file until a later save)."""
     run_dir.mkdir(parents=True, exist_ok=True)
-    tag = _unused_tag(run_dir, int(meta.get("training", {}).get("step", 0)))
+    previous = _current_files(run_dir)
+    tag = _unused_tag(previous, int(meta.get("training", {}).get("step", 0)))
     files = {"weights": f"model-{tag}.safetensors"}
     state = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
     state.pop("lm_head.weight", None)  # tied to wte.weight; safetensors refuses shared storage
@@ -82,6 +114,10 @@ def save_checkpoint(run_dir: Path, model: Transformer, tokenizer: PartitaTokeniz
         tensors, scalars = _optimizer_to_tensors(model, optimizer)
         atomic_write_bytes(run_dir / files["optimizer"], save(tensors))
         atomic_write_text(run_dir / files["optimizer_state"], json.dumps(scalars))
+    if best:
+        files["best"] = files["weights"]
+    elif "best" in previous:
+        files["best"] = previous["best"]
     tokenizer.save(run_dir)
     config = {"format": FORMAT_VERSION, "model": model.config.to_json(),
               "tokenizer": tokenizer.settings.to_json(), **meta, "files": files}
@@ -89,17 +125,21 @@ def save_checkpoint(run_dir: Path, model: Transformer, tokenizer: PartitaTokeniz
     _delete_unnamed_data_files(run_dir, set(files.values()))
 
 
-def _unused_tag(run_dir: Path, step: int) -> str:
-    """`000400` for step 400's files, or `000400-1` when the current config.json already names
-    `000400` (a second save at one step must never overwrite the files config.json names)."""
+def _current_files(run_dir: Path) -> dict[str, str]:
+    """The data files the folder's config.json names now; none without a readable one."""
     try:
-        current = set(run_files(run_dir).values())
+        return run_files(run_dir)
     except CheckpointError:  # no config.json yet, or an unreadable one: nothing is named
-        current = set()
-    for tag in (f"{step:06d}", f"{step:06d}-1"):
-        if not any(name.endswith((f"-{tag}.safetensors", f"-{tag}.json")) for name in current):
+        return {}
+
+
+def _unused_tag(current: dict[str, str], step: int) -> str:
+    """`000400` for step 400's files, or `000400-1` (`-2`, ...) when the current config.json
+    already names `000400` (a save must never overwrite the files config.json names)."""
+    for tag in itertools.chain([f"{step:06d}"], (f"{step:06d}-{n}" for n in itertools.count(1))):
+        if not any(name.endswith((f"-{tag}.safetensors", f"-{tag}.json")) for name in current.values()):
             return tag
-    raise AssertionError("unreachable: config.json names one tag at a time")
+    raise AssertionError("unreachable")
 
 
 def _delete_unnamed_data_files(run_dir: Path, keep: set[str]) -> None:
@@ -113,8 +153,8 @@ def _delete_unnamed_data_files(run_dir: Path, keep: set[str]) -> None:
 
 
 def run_files(run_dir: Path, config: dict | None = None) -> dict[str, str]:
-    """The data files of the checkpoint in `run_dir`, by role ("weights", and "optimizer" and
-    "optimizer_state" where saved), as config.json names them; format 1 folders (no "files") have
+    """The data files of the checkpoint in `run_dir`, by role ("weights", and "best", "optimizer"
+    and "optimizer_state" where saved), as config.json names them; format 1 folders (no "files") have
     fixed names. `config` is the folder's config.json when the caller has read it already."""
     config = read_config(run_dir) if config is None else config
     files = config.get("files")
@@ -129,10 +169,13 @@ def run_files(run_dir: Path, config: dict | None = None) -> dict[str, str]:
     return dict(files)
 
 
-def weights_path(run_dir: str | Path, config: dict | None = None) -> Path:
-    """The weights file of the checkpoint in `run_dir` (the one its config.json names)."""
+def weights_path(run_dir: str | Path, config: dict | None = None, *, best: bool = False) -> Path:
+    """The weights file of the checkpoint in `run_dir` (the one its config.json names): those of
+    its last step, or with `best` those of the step with the lowest validation loss (the last
+    step's when the run has no validation figures, or was saved before runs kept them)."""
     run_dir = Path(run_dir)
-    return run_dir / run_files(run_dir, config)["weights"]
+    files = run_files(run_dir, config)
+    return run_dir / files.get("best", files["weights"]) if best else run_dir / files["weights"]
 
 
 def optimizer_path(run_dir: str | Path, config: dict | None = None) -> Path | None:
@@ -156,8 +199,10 @@ def read_config(run_dir: Path) -> dict:
     return config
 
 
-def load_model(run_dir: str | Path | None = None, device: str | torch.device = "cpu") -> LoadedModel:
-    """Rebuild a model from a run folder (None: the shipped default model)."""
+def load_model(run_dir: str | Path | None = None, device: str | torch.device = "cpu", *,
+               last: bool = False) -> LoadedModel:
+    """Rebuild a model from a run folder (None: the shipped default model), with the weights of
+    its lowest validation loss, or with `last` those of its last step."""
     run_dir = Path(run_dir) if run_dir is not None else DEFAULT_MODEL_DIR
     config = read_config(run_dir)
     try:
@@ -173,15 +218,15 @@ def load_model(run_dir: str | Path | None = None, device: str | torch.device = "
     except (TypeError, ValueError, KeyError, AttributeError, IndexError, RuntimeError) as error:
         # a hand-edited or foreign config.json: wrong types ("four"), wrong structure (a list for an object)
         raise CheckpointError(f"{run_dir / 'config.json'}: invalid settings ({_short(error)})") from None
-    weights = weights_path(run_dir, config)
+    weights = weights_path(run_dir, config, best=not last)
     if not weights.exists():
         # a training run saving into this folder may have committed a newer checkpoint (and deleted
         # these weights) since config.json was read: follow the newer config.json of the same run
         config = read_config(run_dir)
-        weights = weights_path(run_dir, config)
+        weights = weights_path(run_dir, config, best=not last)
     load_weights(model, weights)
     model.to(device).eval()
-    return LoadedModel(model, tokenizer, config, run_dir)
+    return LoadedModel(model, tokenizer, config, run_dir, weights)
 
 
 def load_weights(model: Transformer, path: Path) -> None:

@@ -62,14 +62,16 @@ class EvaluationSettings:
 
 def evaluate_run(model_dir: str | Path | None, data: str | Path, *, generated_dir: str | Path | None = None,
                  settings: EvaluationSettings = EvaluationSettings(), progress: ProgressFn | None = None,
-                 cancel: CancelFn | None = None) -> Report:
-    """The whole evaluation of one run on one corpus (see module docstring)."""
+                 cancel: CancelFn | None = None, last: bool = False) -> Report:
+    """The whole evaluation of one run on one corpus (see module docstring), with the run's
+    best weights (the lowest validation loss), or with `last` those of its last step."""
     from core.checkpoint import load_model
     from core.corpus import import_corpus
 
     say = progress or (lambda message: None)
     say("loading the model")
-    loaded = load_model(model_dir)
+    loaded = load_model(model_dir, last=last)
+    say(f"weights of {loaded.describe()}")
     if generated_dir is not None:  # before the long work: a wrong folder is said at once
         generated = load_generated(generated_dir, say)
     say(f"importing {data}")
@@ -103,7 +105,7 @@ def evaluate_run(model_dir: str | Path | None, data: str | Path, *, generated_di
     index = TrainingIndex(training)
     report = compare_sets_to_training(sets, training, use_music21=settings.use_music21, progress=say,
                                       cancel=cancel, index=index)
-    report.title = f"Partita evaluation: {Path(loaded.run_dir).name} on {corpus.name}"
+    report.title = f"Partita evaluation: {Path(loaded.run_dir).name}, {loaded.describe()}, on {corpus.name}"
     report.learning = learning
     if not learning.beats_baseline:
         report.warnings.insert(0, f"The model does not beat the {learning.baseline_name} on held-out tokens "

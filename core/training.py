@@ -55,6 +55,8 @@ class TrainConfig:
     grad_clip: float = 1.0
     eval_every: int = 200  # steps between validation passes (and checkpoints)
     eval_windows: int = 64  # held-out windows per validation pass (evenly spaced)
+    # stop after this many validation passes without a lower loss (0: never); counted afresh on resume
+    patience: int = 0
     seed: int = 0
     max_transpose: int = 5  # augmentation: up to ± this many semitones (0: off)
     pack: bool = True  # fill windows past a piece's end with whole pieces instead of padding
@@ -70,7 +72,7 @@ class TrainConfig:
     def __post_init__(self) -> None:
         """Refuse settings that cannot train, naming the setting (the CLI and the GUI show it)."""
         at_least = {"steps": (self.steps, 1), "batch_size": (self.batch_size, 1), "eval_every": (self.eval_every, 1),
-                    "eval_windows": (self.eval_windows, 1), "warmup_steps": (self.warmup_steps, 0),
+                    "eval_windows": (self.eval_windows, 1), "patience": (self.patience, 0), "warmup_steps": (self.warmup_steps, 0),
                     "max_transpose": (self.max_transpose, 0)}
         for name, (value, low) in at_least.items():
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
@@ -129,13 +131,17 @@ class EvalResult:
 class CheckpointSaved:
     step: int
     path: str
+    best: bool = False  # these weights have the lowest validation loss so far (generation uses them)
 
 
 @dataclass(frozen=True)
 class TrainDone:
     step: int
-    cancelled: bool
+    cancelled: bool  # stopped before config.steps, by the caller or by `patience`
     run_dir: str
+    best_step: int | None = None  # the step of the lowest validation loss (the weights generation uses)
+    best_loss: float | None = None
+    stopped_early: bool = False  # `patience` validation passes went by without a better loss
 
 
 TrainEvent = TrainStarted | TrainStep | EvalResult | CheckpointSaved | TrainDone
@@ -305,13 +311,23 @@ def train(config: TrainConfig, *, resume: bool = False,
         data.corpus.save_report(run_dir / "corpus.json")
     autocast = torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else nullcontext()
 
+    # The lowest validation loss so far, and its figures: the weights generation loads.
+    best = dict(saved.get("training", {}).get("best", {})) if resume else {}
+
     def checkpoint(step: int, last_eval: EvalResult | None) -> CheckpointSaved:
         state = {"step": step, "world_size": world}
+        improved = False
         if last_eval is not None:
             state["validation"] = {"loss": last_eval.loss, "accuracy": last_eval.accuracy,
                                    "perplexity": last_eval.perplexity, "step": last_eval.step}
-        save_checkpoint(run_dir, model, tokenizer, {**meta, "training": state}, optimizer)
-        return log.write(CheckpointSaved(step, str(run_dir)))
+            improved = last_eval.step == step and _lower(last_eval.loss, best.get("loss"))
+            if improved:
+                best.clear()
+                best.update(state["validation"])
+        if best:
+            state["best"] = dict(best)
+        save_checkpoint(run_dir, model, tokenizer, {**meta, "training": state}, optimizer, best=improved)
+        return log.write(CheckpointSaved(step, str(run_dir), best=improved))
 
     started = TrainStarted(str(run_dir), model.num_parameters(), len(data.train), len(data.validation),
                            sum(len(p.ids) for p in data.train), str(device), start_step)
@@ -319,9 +335,10 @@ def train(config: TrainConfig, *, resume: bool = False,
     step, last_eval, saved_step = start_step, None, start_step
     tick, tokens_since = time.perf_counter(), 0
     began = tick
+    stale = 0  # validation passes since the best one (for `patience`)
     try:
         while step < config.steps:
-            if should_stop and should_stop():
+            if should_stop and should_stop() or config.patience and stale >= config.patience:
                 break
             lr = learning_rate_at(step, config)
             for group in optimizer.param_groups:
@@ -342,19 +359,25 @@ def train(config: TrainConfig, *, resume: bool = False,
             yield log.write(TrainStep(step, config.steps, loss.item(), lr, tokens_since / max(now - tick, 1e-9),
                                       now - began))
             tick, tokens_since = now, 0
-            if rank == 0 and (step % config.eval_every == 0 or step == config.steps):
-                if len(eval_x):
-                    last_eval = evaluate(model, tokenizer, eval_x, eval_y, step=step)
-                    yield log.write(last_eval)
-                yield checkpoint(step, last_eval)
-                saved_step = step
+            if step % config.eval_every == 0 or step == config.steps:
+                if rank == 0:
+                    if len(eval_x):
+                        last_eval = evaluate(model, tokenizer, eval_x, eval_y, step=step)
+                        yield log.write(last_eval)
+                    event = checkpoint(step, last_eval)
+                    yield event
+                    stale = 0 if event.best else stale + (last_eval is not None)
+                    saved_step = step
+                if config.patience and world > 1:  # every process stops at the same step
+                    stale = _from_rank_0(stale, device)
     except GeneratorExit:
         if rank == 0 and step > saved_step:  # the consumer stopped us: keep the work
             checkpoint(step, last_eval)
         raise
     if rank == 0 and step > saved_step:
         yield checkpoint(step, last_eval)
-    yield log.write(TrainDone(step, step < config.steps, str(run_dir)))
+    yield log.write(TrainDone(step, step < config.steps, str(run_dir), best.get("step"), best.get("loss"),
+                              stopped_early=bool(config.patience) and stale >= config.patience))
     if world > 1:
         import torch.distributed as dist
 
@@ -368,6 +391,20 @@ RUN_FIELDS = ("preset", "model_overrides", "batch_size", "learning_rate", "min_l
               "program")
 # What runs saved before a field existed did (they resume as they started).
 OLDER_RUNS = {"pack": False}
+
+
+def _from_rank_0(value: int, device: torch.device) -> int:
+    """`value` as rank 0 has it, in every process of a distributed run."""
+    import torch.distributed as dist
+
+    tensor = torch.tensor([value], device=device if device.type == "cuda" else "cpu")
+    dist.broadcast(tensor, src=0)
+    return int(tensor.item())
+
+
+def _lower(loss: float, best: float | None) -> bool:
+    """Whether `loss` beats the best so far (a NaN loss never does)."""
+    return math.isfinite(loss) and (best is None or loss < best)
 
 
 def resumed_config(config: TrainConfig, saved: dict) -> TrainConfig:

@@ -44,6 +44,7 @@ class ModelReady:
     parameters: int
     corpus: str
     ticks_per_quarter: int  # the tokenizer's resolution: streamed note times are in these ticks
+    weights: str = ""  # which weights, in words: "step 500 of 2000 (lowest validation loss 2.147)"
 
 
 class ModelCache:
@@ -69,7 +70,8 @@ def generation_job(cache: ModelCache, run_dir: str, prompt: symusic.Score | None
     def job(cancel):
         loaded = cache.get(run_dir)
         yield ModelReady(loaded.run_dir.name, loaded.model.num_parameters(),
-                         str(loaded.config.get("corpus", {}).get("name", "")), loaded.tokenizer.ticks_per_quarter)
+                         str(loaded.config.get("corpus", {}).get("name", "")), loaded.tokenizer.ticks_per_quarter,
+                         loaded.describe())
         yield from stream_generation(loaded, prompt, settings, variations=variations, cancel=cancel)
         return loaded.tokenizer.ticks_per_quarter
 
@@ -90,6 +92,7 @@ class GenerationPanel(QWidget):
         self._takes: list[int] = []  # roll take id per variation of the current job
         self._tpq = 480  # tokenizer resolution of the model in use
         self._notes_received = 0
+        self._weights = ""  # which weights of the run wrote the takes, in words
         self.prompt_provider = None  # callable () -> symusic.Score | None, set by the window
 
         self.model_box = QComboBox(self)
@@ -209,6 +212,7 @@ class GenerationPanel(QWidget):
         self._takes = [self.model.new_take(f"Take {first + i + 1}") for i in range(count)]
         self.model.set_current_take(self._takes[0])
         self._notes_received = 0
+        self._weights = ""
         self.info.setText("Loading the model…")
         self.runner.start(generation_job(self.cache, run_dir, prompt, self.settings(), count))
 
@@ -221,8 +225,10 @@ class GenerationPanel(QWidget):
     def _on_event(self, event) -> None:
         if isinstance(event, ModelReady):
             self._tpq = event.ticks_per_quarter
+            self._weights = event.weights
             self.info.setText(f"Model {event.name} ({event.parameters / 1e6:.2f} M parameters"
-                              + (f", learned from {event.corpus}" if event.corpus else "") + "). Writing…")
+                              + (f", learned from {event.corpus}" if event.corpus else "")
+                              + (f"; weights of {event.weights}" if event.weights else "") + "). Writing…")
             return
         if isinstance(event, TokenEvent) and event.note is not None and event.variation < len(self._takes):
             n = event.note
@@ -236,7 +242,8 @@ class GenerationPanel(QWidget):
                 self.info.setText(f"Writing… {self._notes_received} notes, bar {event.bar}")
 
     def _on_finished(self, _result) -> None:
-        self.info.setText(f"Done: {self._notes_received} notes in {len(self._takes)} take(s).")
+        self.info.setText(f"Done: {self._notes_received} notes in {len(self._takes)} take(s)"
+                          + (f", with the weights of {self._weights}." if self._weights else "."))
         self.status.emit(f"Generated {self._notes_received} notes")
 
     def _on_failed(self, message: str) -> None:

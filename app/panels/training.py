@@ -90,6 +90,10 @@ class TrainingPanel(QWidget):
         self.batch = self._spin(1, 512, "Sequences per step")
         self.steps = self._spin(1, 1_000_000, "Optimizer steps in all", step=100)
         self.eval_every = self._spin(1, 100_000, "Steps between validation passes and checkpoints", step=50)
+        self.patience = self._spin(0, 1000, "Stop after this many validation passes without a lower loss "
+                                            "(0: train all the steps). Generation always uses the weights of "
+                                            "the lowest validation loss.")
+        self.patience.setSpecialValueText("off")
         self.learning_rate.setValue(1e-3)
         self.batch.setValue(16)
         self.steps.setValue(2000)
@@ -105,7 +109,8 @@ class TrainingPanel(QWidget):
         for index, (label, widget) in enumerate((("Layers", self.layers), ("Heads", self.heads),
                                                  ("Width", self.width), ("Dropout", self.dropout),
                                                  ("Learning rate", self.learning_rate), ("Batch", self.batch),
-                                                 ("Steps", self.steps), ("Eval every", self.eval_every))):
+                                                 ("Steps", self.steps), ("Eval every", self.eval_every),
+                                                 ("Patience", self.patience))):
             grid.addWidget(QLabel(label, self), index // 2, (index % 2) * 2)
             grid.addWidget(widget, index // 2, (index % 2) * 2 + 1)
         form.addRow(grid)
@@ -199,7 +204,7 @@ class TrainingPanel(QWidget):
         return TrainConfig(data=self.data_edit.text().strip(), out=out, preset=self.preset.currentText(),
                            model_overrides=overrides, steps=self.steps.value(), batch_size=self.batch.value(),
                            learning_rate=self.learning_rate.value(), eval_every=self.eval_every.value(),
-                           warmup_steps=min(100, max(1, self.steps.value() // 10)))
+                           patience=self.patience.value(), warmup_steps=min(100, max(1, self.steps.value() // 10)))
 
     def start(self, resume: bool = False, config: TrainConfig | None = None) -> None:
         """Start (or resume) training; `config` overrides the form (tests use tiny models)."""
@@ -287,9 +292,12 @@ class TrainingPanel(QWidget):
         elif isinstance(event, CheckpointSaved):
             self.runSaved.emit(event.path)
         elif isinstance(event, TrainDone):
-            self.progress.setFormat(("stopped" if event.cancelled else "done") + f" at step {event.step}")
-            self.status.emit(f"Training {'stopped' if event.cancelled else 'finished'} at step {event.step}; "
-                             f"model saved in {event.run_dir}")
+            ended = "stopped early" if event.stopped_early else "stopped" if event.cancelled else "finished"
+            self.progress.setFormat(f"{ended} at step {event.step}")
+            best = ("" if event.best_step is None or event.best_step == event.step else
+                    f"; generation uses the weights of step {event.best_step} "
+                    f"(lowest validation loss {event.best_loss:.3f})")
+            self.status.emit(f"Training {ended} at step {event.step}; model saved in {event.run_dir}{best}")
 
     def _on_failed(self, message: str) -> None:
         self.progress.setFormat("failed")
@@ -315,7 +323,8 @@ class TrainingPanel(QWidget):
         return {"data": self.data_edit.text(), "out": self.out_edit.text(), "preset": self.preset.currentText(),
                 "layers": self.layers.value(), "heads": self.heads.value(), "width": self.width.value(),
                 "dropout": self.dropout.value(), "learning_rate": self.learning_rate.value(),
-                "batch": self.batch.value(), "steps": self.steps.value(), "eval_every": self.eval_every.value()}
+                "batch": self.batch.value(), "steps": self.steps.value(), "eval_every": self.eval_every.value(),
+                "patience": self.patience.value()}
 
     def restore(self, state: dict) -> None:
         self.data_edit.setText(str(state.get("data", "")))
@@ -324,7 +333,7 @@ class TrainingPanel(QWidget):
             self.preset.setCurrentText(state["preset"])
         for key, box in (("layers", self.layers), ("heads", self.heads), ("width", self.width),
                          ("batch", self.batch), ("steps", self.steps), ("eval_every", self.eval_every),
-                         ("dropout", self.dropout), ("learning_rate", self.learning_rate)):
+                         ("patience", self.patience), ("dropout", self.dropout), ("learning_rate", self.learning_rate)):
             if key in state:
                 box.setValue(state[key])
 

@@ -12,6 +12,28 @@ from pathlib import Path
 MIDI_BACKENDS = ("jack", "alsa", "coremidi", "winmm")
 
 
+def add_model_arguments(parser) -> None:
+    """--model and --last, for the commands that compose with a trained model."""
+    parser.add_argument("--model", type=Path, help="run folder (default: the shipped default model)")
+    parser.add_argument("--last", action="store_true",
+                        help="use the weights of the run's last step, not those of its lowest validation loss")
+
+
+def load_cli_model(args, device: str = "cpu"):
+    """The model `add_model_arguments` chose, as a `core.checkpoint.LoadedModel`; says on stderr
+    which weights when they are not the last step's (a run that overfitted later)."""
+    from core.checkpoint import CheckpointError, load_model
+    from core.cli import UserError
+
+    try:
+        loaded = load_model(args.model, device=device, last=args.last)
+    except CheckpointError as error:
+        raise UserError(str(error)) from None
+    if loaded.step is not None and loaded.step != loaded.config.get("training", {}).get("step"):
+        print(f"using the weights of {loaded.describe()}; --last for the last step's", file=sys.stderr)
+    return loaded
+
+
 def check_device(name: str) -> None:
     """Raise UserError when torch cannot put a tensor on device `name` ("auto" is always fine)."""
     if name == "auto":

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from core.commands import add_model_arguments
+
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser("evaluate", help="judge a model: learning figures, metrics, copies, report")
-    parser.add_argument("--model", type=Path, help="run folder (default: the shipped default model)")
+    add_model_arguments(parser)
     parser.add_argument("--data", required=True, help="the corpus the model was trained on (folder, file, builtin:NAME)")
     parser.add_argument("--out", type=Path, required=True, help="folder for report.json and report.html")
     source = parser.add_mutually_exclusive_group()
@@ -52,7 +54,7 @@ def run(args) -> int:
         ngram_order=args.ngram_order, seed=args.seed, use_music21=not args.no_music21,
     )
     try:
-        report = evaluate_run(args.model, args.data, generated_dir=args.generated, settings=settings,
+        report = evaluate_run(args.model, args.data, generated_dir=args.generated, settings=settings, last=args.last,
                               progress=lambda message: print(f"  {message}", file=sys.stderr))
     except (CheckpointError, EvaluationError, FileNotFoundError) as error:
         raise UserError(str(error)) from None  # FileNotFoundError: --data names nothing (as `train` says)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from core.commands import add_model_arguments
+
 MIDI_SUFFIXES = (".mid", ".midi")
 
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser("generate", help="continue a seed in the learned style")
-    parser.add_argument("--model", type=Path, help="run folder (default: the shipped default model)")
+    add_model_arguments(parser)
     parser.add_argument("--prompt", type=Path, help="seed file (MIDI, MusicXML, kern, ABC); none: from scratch")
     parser.add_argument("--prompt-bars", type=int, help="use only the first K bars of the seed")
     parser.add_argument("--bars", type=int, default=8, help="bars to write after the seed")
@@ -28,9 +30,8 @@ def run(args) -> int:
     from tqdm import tqdm
 
     from core.atomic import atomic_write_bytes
-    from core.checkpoint import CheckpointError, load_model
     from core.cli import UserError, check_output
-    from core.commands import check_device
+    from core.commands import check_device, load_cli_model
     from core.generation import GenerationSettings, SeedError, generate_variations
     from core.scores import ScoreError, load_score
 
@@ -52,10 +53,10 @@ def run(args) -> int:
     for path in outputs:
         check_output(path, "--out")  # before the model composes, not after
     check_device(args.device)
+    loaded = load_cli_model(args, device=args.device)
     try:
-        loaded = load_model(args.model, device=args.device)
         prompt = load_score(args.prompt) if args.prompt else None
-    except (CheckpointError, ScoreError) as error:
+    except ScoreError as error:
         raise UserError(str(error)) from None
     settings = GenerationSettings(bars=args.bars, temperature=args.temperature, top_k=args.top_k,
                                   top_p=args.top_p, seed=args.seed, prompt_bars=args.prompt_bars)

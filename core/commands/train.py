@@ -22,6 +22,8 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--lr", type=float, help="peak learning rate (default 1e-3)")
     parser.add_argument("--warmup", type=int, help="warm-up steps (default 100)")
     parser.add_argument("--eval-every", type=int, default=200, help="steps between validation + checkpoint")
+    parser.add_argument("--patience", type=int, default=0,
+                        help="stop after this many validation passes without a lower loss (default 0: never)")
     parser.add_argument("--seed", type=int, help="seed of weights, batches and dropout (default 0)")
     parser.add_argument("--transpose", type=int, help="augment by up to ± semitones (0: off; default 5)")
     parser.add_argument("--pack", action=argparse.BooleanOptionalAction, default=None,
@@ -117,7 +119,7 @@ def run(args) -> int:
                                 f"{saved['train'][field]!r} (drop the option, or train into a new folder)")
     try:
         config = TrainConfig(data=_absolute(data), out=str(args.out), steps=args.steps, eval_every=args.eval_every,
-                             device=args.device, compile=args.compile, **given)
+                             patience=args.patience, device=args.device, compile=args.compile, **given)
     except ValueError as error:
         raise UserError(str(error)) from None
     stop = {"requested": False}
@@ -157,12 +159,18 @@ def run(args) -> int:
                 say(f"step {event.step}: validation loss {event.loss:.3f}, accuracy {event.accuracy:.3f}, "
                     f"perplexity {event.perplexity:.2f}")
             elif isinstance(event, CheckpointSaved):
-                say(f"step {event.step}: checkpoint saved")
+                say(f"step {event.step}: checkpoint saved{' (lowest validation loss so far)' if event.best else ''}")
             elif isinstance(event, TrainDone):
                 if bar:
                     bar.close()
                     bar = None
-                if event.cancelled:
+                if event.best_step is not None and event.best_step != event.step:
+                    say(f"the lowest validation loss, {event.best_loss:.3f}, was at step {event.best_step}: "
+                        "generate and evaluate use those weights (--last for the last step's)")
+                if event.stopped_early:
+                    passes = f"{config.patience} validation pass" + ("es" if config.patience > 1 else "")
+                    say(f"stopped at step {event.step}: {passes} without a lower loss")
+                elif event.cancelled:
                     say(f"stopped at step {event.step}; resume with: "
                         f"partita train --out {event.run_dir} --resume --steps {config.steps}")
                 else:

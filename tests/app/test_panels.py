@@ -88,6 +88,33 @@ def test_stopping_training_keeps_a_checkpoint_and_can_resume(make_window, qtbot,
     assert panel.start_button.isEnabled() and not panel.stop_button.isEnabled()
 
 
+def test_a_run_that_stops_improving_stops_early_and_composes_with_its_best_weights(
+        make_window, qtbot, tiny_data, tmp_path, monkeypatch):
+    from dataclasses import replace
+
+    from core.training import EvalResult
+
+    losses = {10: 3.0, 20: 3.5, 30: 3.6}  # validation as a run that overfits after step 10 reports it
+    monkeypatch.setattr("core.training.evaluate", lambda model, tokenizer, x, y, batch_size=16, step=0:
+                        EvalResult(step, losses[step], 0.5, 20.0, 10, {}))
+    window = make_window(restore_session=False)
+    panel = window.training_panel
+    panel.patience.setValue(1)
+    assert panel.config().patience == 1  # the form's setting reaches the run
+    statuses = []
+    panel.status.connect(statuses.append)
+    with qtbot.waitSignal(panel.runner.finished, timeout=120000):
+        panel.start(config=replace(tiny_config(tiny_data, tmp_path / "run", steps=30), patience=1))
+    assert panel.progress.format() == "stopped early at step 20"
+    assert statuses[-1].endswith("generation uses the weights of step 10 (lowest validation loss 3.000)")
+    generation = window.generation_panel
+    generation.add_run(str(tmp_path / "run"), select=True)
+    generation.bars.setValue(1)
+    with qtbot.waitSignal(generation.runner.finished, timeout=60000):
+        window.actions.generate.trigger()
+    assert generation.info.text().endswith("with the weights of step 10 of 20 (lowest validation loss 3.000).")
+
+
 def test_generate_streams_notes_into_the_roll(make_window, qtbot, tiny_run):
     window = make_window(restore_session=False)
     window.model.set_seed([Note(0, 48, 480), Note(480, 55, 480), Note(960, 59, 480), Note(1440, 62, 480)])

@@ -104,7 +104,7 @@ def test_the_continuation_never_adds_notes_to_the_seeds_last_chord(loaded, seed)
 
     model = PitchLover(loaded.model.config).eval()
     model.load_state_dict(loaded.model.state_dict())
-    chordy = LoadedModel(model, loaded.tokenizer, loaded.config, loaded.run_dir)
+    chordy = LoadedModel(model, loaded.tokenizer, loaded.config, loaded.run_dir, loaded.weights)
     take = generate(chordy, seed, GenerationSettings(bars=1, prompt_bars=2, seed=0))
     seed_state = replay(RemiGrammar(loaded.tokenizer), take.ids[:take.seed_tokens])
     last_onset = max(n.time for n in seed_state.notes)

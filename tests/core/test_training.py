@@ -177,3 +177,93 @@ def test_a_new_run_never_overwrites_an_earlier_one_or_other_files(tmp_path, trai
 def test_settings_that_cannot_train_are_refused_by_name(settings, named):
     with pytest.raises(ValueError, match=named):
         TrainConfig(data="x", out="y", **settings)
+
+
+def _scripted_validation(monkeypatch, losses: dict[int, float]) -> None:
+    """Validation passes that report `losses` by step, as a run that overfits would."""
+    def evaluate(model, tokenizer, x, y, batch_size=16, step=0):
+        return EvalResult(step, losses[step], 0.5, math.exp(losses[step]), 100, {})
+
+    monkeypatch.setattr("core.training.evaluate", evaluate)
+
+
+def _same_weights(model, path) -> bool:
+    saved = load_file(str(path))
+    return all(torch.equal(model.state_dict()[name], tensor) for name, tensor in saved.items())
+
+
+def _short_run(data, out, **settings):
+    return TrainConfig(data=str(data), out=str(out), model_overrides=TINY, batch_size=4, eval_every=2,
+                       warmup_steps=1, **{"steps": 10, **settings})
+
+
+def test_the_weights_of_the_lowest_validation_loss_are_kept_and_composed_with(tmp_path, cello_trio, monkeypatch):
+    _scripted_validation(monkeypatch, {2: 3.0, 4: 2.0, 6: 2.5, 8: 2.6, 10: 2.7})
+    events = list(train(_short_run(cello_trio, tmp_path / "run")))
+    assert [(e.step, e.best) for e in events if isinstance(e, CheckpointSaved)] == [
+        (2, True), (4, True), (6, False), (8, False), (10, False)]
+    done = events[-1]
+    assert (done.step, done.best_step, done.best_loss, done.stopped_early) == (10, 4, 2.0, False)
+    run = tmp_path / "run"
+    config = json.loads((run / "config.json").read_text())
+    assert config["files"]["best"] == "model-000004.safetensors"
+    assert config["training"]["best"]["step"] == 4 and config["training"]["best"]["loss"] == 2.0
+    assert sorted(p.name for p in run.glob("model-*")) == ["model-000004.safetensors", "model-000010.safetensors"]
+
+    best, last = load_model(run), load_model(run, last=True)
+    assert _same_weights(best.model, run / "model-000004.safetensors")
+    assert _same_weights(last.model, run / "model-000010.safetensors")
+    assert not _same_weights(best.model, run / "model-000010.safetensors")
+    assert (best.step, last.step) == (4, 10)
+    assert best.describe() == "step 4 of 10 (lowest validation loss 2.000)" and last.describe() == "step 10"
+
+
+def test_patience_stops_a_run_that_no_longer_improves(tmp_path, cello_trio, monkeypatch):
+    _scripted_validation(monkeypatch, {2: 3.0, 4: 2.0, 6: 2.5, 8: 2.6, 10: 2.7})
+    done = list(train(_short_run(cello_trio, tmp_path / "run", patience=2)))[-1]
+    assert (done.step, done.cancelled, done.stopped_early, done.best_step) == (8, True, True, 4)
+    assert load_model(tmp_path / "run").step == 4
+
+
+def test_a_resumed_run_keeps_its_best_weights_until_it_beats_them(tmp_path, cello_trio, monkeypatch):
+    _scripted_validation(monkeypatch, {2: 3.0, 4: 2.0, 6: 2.5, 8: 2.6, 10: 1.5})
+    run = tmp_path / "run"
+    list(train(_short_run(cello_trio, run, steps=6)))
+    best_at = {}
+    for event in train(_short_run(cello_trio, run), resume=True):
+        if isinstance(event, CheckpointSaved):
+            best_at[event.step] = json.loads((run / "config.json").read_text())["files"]["best"]
+    assert best_at == {8: "model-000004.safetensors", 10: "model-000010.safetensors"}
+    assert not (run / "model-000004.safetensors").exists()  # no longer named: deleted
+    assert load_model(run).step == 10
+
+
+def test_runs_without_validation_figures_compose_with_their_last_weights(trained_run, tmp_path):
+    run, _ = trained_run
+    older = tmp_path / "older"  # as saved before runs kept their best weights
+    shutil.copytree(run, older)
+    config = json.loads((older / "config.json").read_text())
+    config["files"].pop("best", None)
+    config["training"].pop("best", None)
+    (older / "config.json").write_text(json.dumps(config))
+    loaded = load_model(older)
+    assert loaded.weights == weights_path(older) and loaded.describe() == "step 40"
+
+
+def test_the_command_line_says_which_weights_it_composes_with(tmp_path, cello_trio, monkeypatch, capsys):
+    from core.cli import main
+
+    _scripted_validation(monkeypatch, {2: 3.0, 4: 2.0, 6: 2.5, 8: 2.6, 10: 2.7})
+    run = tmp_path / "run"
+    tiny = [f"--set={name}={value}" for name, value in TINY.items()]
+    assert main(["train", "--data", str(cello_trio), "--out", str(run), "--steps", "10", "--eval-every", "2",
+                 "--batch-size", "4", "--patience", "2", *tiny]) == 0
+    said = capsys.readouterr().out
+    assert "step 4: checkpoint saved (lowest validation loss so far)" in said
+    assert "the lowest validation loss, 2.000, was at step 4" in said
+    assert "stopped at step 8: 2 validation passes without a lower loss" in said
+    for last, expected in ((False, "using the weights of step 4 of 8 (lowest validation loss 2.000)"), (True, "")):
+        assert main(["generate", "--model", str(run), "--bars", "1", "--seed", "0",
+                     "--out", str(tmp_path / "take.mid"), *(["--last"] if last else [])]) == 0
+        err = capsys.readouterr().err
+        assert (expected in err) if expected else "using the weights" not in err, err

@@ -122,3 +122,18 @@ def test_torchrun_trains_with_ddp_on_two_cpu_processes(folder, env, tmp_path):
     assert config["training"] == {**config["training"], "step": 4, "world_size": 2}
     steps = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
     assert sum(1 for s in steps if s["event"] == "TrainStep") == 4  # only rank 0 writes
+
+
+def test_patience_stops_every_process_of_a_ddp_run_at_the_same_step(folder, env, tmp_path):
+    # A learning rate of 1e-30 leaves the fp32 weights bit for bit as they were, so every validation
+    # loss equals the first: the second pass is one without a lower loss, and patience 1 stops the run.
+    # Were the processes not told, rank 0 would stop alone and the others wait for it forever.
+    run = tmp_path / "ddp"
+    command = [str(BIN / "torchrun"), "--nproc_per_node", "2", "--master_port", "29518", str(BIN / "partita"),
+               "train", "--data", str(folder), "--out", str(run), "--steps", "8", "--eval-every", "2",
+               "--patience", "1", "--lr", "1e-30", "--warmup", "0", "--batch-size", "2", "--device", "cpu", *TINY]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300,
+                            env={**os.environ, **env, "OMP_NUM_THREADS": "1"})
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "stopped at step 4: 1 validation pass without a lower loss" in result.stdout, result.stdout
+    assert json.loads((run / "config.json").read_text())["training"]["step"] == 4
