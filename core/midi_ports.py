@@ -24,7 +24,9 @@ Nothing here blocks: rtmidi's calls return at once, so a missing or vanished por
 from __future__ import annotations
 
 import os
+import re
 import threading
+import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -174,19 +176,39 @@ def list_ports(backend: str | None = None) -> PortListing:
     return listing
 
 
-def match_port(query: str, names: Iterable[str], direction: str) -> int:
-    """Index of the port called `query`, or the only one containing it (case-insensitive)."""
-    names = list(names)
-    if query in names:
+def match_port(query: str, names: Iterable[str], direction: str, own: Iterable[str] = ()) -> int:
+    """Index of the port called `query`, or the only one containing it (case-insensitive).
+
+    `own`: names among `names` that this process's own ports have; never matched or offered.
+    """
+    names, own = list(names), set(own)
+    others = [i for i, name in enumerate(names) if name not in own]
+    if query in names and names.index(query) in others:
         return names.index(query)
-    hits = [i for i, name in enumerate(names) if query.lower() in name.lower()]
+    hits = [i for i in others if query.lower() in names[i].lower()]
     if len(hits) == 1:
         return hits[0]
-    available = ", ".join(repr(n) for n in names) or "none"
+    available = ", ".join(repr(names[i]) for i in others) or "none"
     if hits:
         matches = ", ".join(repr(names[i]) for i in hits)
         raise PortError(f"{direction} port name {query!r} is ambiguous: matches {matches}")
+    if any(query.lower() in name.lower() for name in own):
+        raise PortError(f"{direction} port {query!r} is Partita's own output: listening to it, Partita would "
+                        f"hear itself (available: {available})")
     raise PortError(f"no {direction} port matching {query!r} (available: {available})")
+
+
+# The outputs this process has open as Partita: an input never connects to them (the duet would answer itself).
+_own_outputs: weakref.WeakSet = weakref.WeakSet()
+
+
+def _own_output_names(names: Iterable[str]) -> set[str]:
+    """The names among `names` (as a backend lists them) of ports that this process's open
+    outputs have. A client's name is made unique by the backend: "Partita-01:Partita Out" under
+    JACK, "Partita:Partita Out 130:0" under ALSA."""
+    patterns = [re.compile(rf"{re.escape(out.client_name)}(-\d+)?:{re.escape(out.port_name)}( \d+:\d+)?")
+                for out in list(_own_outputs) if not out.closed]
+    return {name for name in names if any(pattern.fullmatch(name) for pattern in patterns)}
 
 
 class RtMidiOutput(mido.ports.BaseOutput):
@@ -200,8 +222,11 @@ class RtMidiOutput(mido.ports.BaseOutput):
               port_name: str = VIRTUAL_OUTPUT, **_) -> None:
         self.backend = backend
         self.virtual = virtual
+        self.client_name, self.port_name = client_name, port_name
         _connect(self, backend, virtual, client_name, port_name, rtmidi.MidiOut, "output")
         self._device_type = f"rtmidi/{backend}"
+        if client_name == CLIENT_NAME:  # what Partita plays through (tests' stand-in keyboards have names of their own)
+            _own_outputs.add(self)
 
     def _send(self, message: mido.Message) -> None:
         self._rt.send_message(message.bytes())
@@ -412,7 +437,8 @@ def _connect(port, backend: str, virtual: bool, client_name: str, port_name: str
             port.name = port_name
         else:
             names = port._rt.get_ports()
-            index = match_port(port.name or "", names, direction)
+            own = _own_output_names(names) if direction == "input" else ()
+            index = match_port(port.name or "", names, direction, own)
             port.name = names[index]
             port._rt.open_port(index, port_name)
     except (rtmidi.RtMidiError, rtmidi.SystemError) as error:

@@ -57,3 +57,14 @@ def test_the_command_line_knows_the_backends_without_importing_rtmidi():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             cwd=Path(__file__).resolve().parents[2])
     assert result.returncode == 0, result.stderr
+
+
+def test_partitas_own_outputs_are_never_matched_or_offered_as_inputs():
+    names = ["Partita:Partita Out", "Keystation 49:midi_out"]
+    own = ["Partita:Partita Out"]
+    assert match_port("midi", names, "input", own) == 1
+    assert match_port("out", names, "input", own) == 1  # the only other port containing it
+    with pytest.raises(PortError, match="own output.*available: 'Keystation 49:midi_out'"):
+        match_port("Partita:Partita Out", names, "input", own)
+    with pytest.raises(PortError, match=r"no input port matching 'x' \(available: 'Keystation 49:midi_out'\)"):
+        match_port("x", names, "input", own)

@@ -138,3 +138,29 @@ def test_duet_command_answers_a_phrase_with_the_model_and_saves_the_take(jack_se
     assert echoed == [55, 59, 62, 67, 62, 59]  # thru: the player hears themselves on the output
     ears.close()
     keys.close()
+
+
+def test_duet_never_listens_to_its_own_output(jack_server, tmp_path, capsys):
+    """`--input Partita` would connect the duet's ears to its own voice: it would answer itself."""
+    import torch
+
+    from core.checkpoint import save_checkpoint
+    from core.model import ModelConfig, Transformer
+    from core.tokenizer import PartitaTokenizer
+
+    torch.manual_seed(0)
+    tokenizer = PartitaTokenizer.create()
+    model = Transformer(ModelConfig(vocab_size=len(tokenizer), block_size=64, n_layer=1, n_head=2, n_embd=32))
+    save_checkpoint(tmp_path / "run", model, tokenizer, meta={})
+    keys = open_output(virtual=True, backend="jack", client_name="ownkeys", port_name="out")
+    try:
+        assert main(["duet", "--model", str(tmp_path / "run"), "--input", "Partita", "--output", "virtual",
+                     "--backend", "jack", "--seconds", "1"]) == 2
+        err = capsys.readouterr().err
+        assert "'Partita' is Partita's own output" in err and "'ownkeys:out'" in err, err
+        assert main(["duet", "--model", str(tmp_path / "run"), "--input", "nosuch", "--output", "virtual",
+                     "--backend", "jack", "--seconds", "1"]) == 2
+        err = capsys.readouterr().err
+        assert "(available: 'ownkeys:out')" in err, err  # the duet's own 'Partita:Partita Out' is not offered
+    finally:
+        keys.close()
