@@ -156,7 +156,8 @@ def _new_client(backend: str, kind: type, client_name: str = CLIENT_NAME):
 
 
 def list_ports(backend: str | None = None) -> PortListing:
-    """Input and output ports of one backend, or of every compiled backend."""
+    """Input and output ports of one backend, or of every compiled backend (without Partita's
+    own outputs among the inputs)."""
     listing = PortListing()
     for name in [backend] if backend else compiled_backends():
         try:
@@ -169,7 +170,9 @@ def list_ports(backend: str | None = None) -> PortListing:
         except PortError as error:  # the server went away between the two clients
             listing.problems[name] = str(error).split(": ", 1)[-1]
             continue
-        listing.inputs.extend(PortInfo(name, port, "input") for port in midi_in.get_ports())
+        inputs = midi_in.get_ports()
+        own = _own_output_names(inputs)  # what Partita itself plays through is no input for it
+        listing.inputs.extend(PortInfo(name, port, "input") for port in inputs if port not in own)
         listing.outputs.extend(PortInfo(name, port, "output") for port in midi_out.get_ports())
         midi_in.delete()
         midi_out.delete()

@@ -162,5 +162,11 @@ def test_duet_never_listens_to_its_own_output(jack_server, tmp_path, capsys):
                      "--backend", "jack", "--seconds", "1"]) == 2
         err = capsys.readouterr().err
         assert "(available: 'ownkeys:out')" in err, err  # the duet's own 'Partita:Partita Out' is not offered
+        partita_out = open_output(virtual=True, backend="jack")
+        try:
+            inputs = [p.name for p in midi_ports.list_ports("jack").inputs]  # what the Live panel offers
+            assert "ownkeys:out" in inputs and not any(name.startswith("Partita") for name in inputs), inputs
+        finally:
+            partita_out.close()
     finally:
         keys.close()
