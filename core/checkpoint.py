@@ -216,7 +216,13 @@ def load_model(run_dir: str | Path | None = None, device: str | torch.device = "
     except CheckpointError:
         raise
     except (TypeError, ValueError, KeyError, AttributeError, IndexError, RuntimeError) as error:
-        # a hand-edited or foreign config.json: wrong types ("four"), wrong structure (a list for an object)
+        # a hand-edited or foreign config.json: wrong types ("four"), wrong structure (a list for an object),
+        # or sizes this machine cannot hold
+        too_big = re.search(r"allocate (?:memory: you tried to allocate )?(\d+) bytes", str(error))
+        if isinstance(error, torch.OutOfMemoryError) or too_big:
+            needs = f": one of its tensors alone needs {int(too_big[1]) / 1e9:,.1f} GB" if too_big else ""
+            raise CheckpointError(f"{run_dir / 'config.json'}: the model it describes does not fit in this "
+                                  f"machine's memory{needs}") from None
         raise CheckpointError(f"{run_dir / 'config.json'}: invalid settings ({_short(error)})") from None
     weights = weights_path(run_dir, config, best=not last)
     if not weights.exists():
