@@ -18,39 +18,11 @@ from pathlib import Path
 import symusic
 
 from core.atomic import atomic_path, atomic_write_bytes
+from core.instruments import program_name
 from core.notation import CONTINUATION_MARKER, NotationOptions, NotationReport, musicxml_bytes
 from core.notation.keys import estimate_key
 
 DEFAULT_TEMPO = 120.0  # quarter notes per minute, when a score has no tempo at all
-# Names for the programs Partita's corpora use; others are named "Program N".
-PROGRAM_NAMES = {
-    0: "Piano",
-    6: "Harpsichord",
-    40: "Violin",
-    41: "Viola",
-    42: "Violoncello",
-    43: "Contrabass",
-    56: "Trumpet",
-    57: "Trombone",
-    64: "Soprano Sax",
-    65: "Alto Sax",
-    66: "Tenor Sax",
-    67: "Baritone Sax",
-    70: "Bassoon",
-    71: "Clarinet",
-    73: "Flute",
-}
-INSTRUMENT_PROGRAMS = {name.lower(): program for program, name in PROGRAM_NAMES.items()} | {
-    "cello": 42,
-    "bass": 43,
-    "sax": 65,
-}
-
-
-def program_name(program: int) -> str:
-    return PROGRAM_NAMES.get(program, f"Program {program}")
-
-
 def with_continuation_marker(score: symusic.Score, seed_end_tick: int | None) -> symusic.Score:
     """A copy of `score` with a "continuation" marker at `seed_end_tick` (once)."""
     out = score.copy()

@@ -21,7 +21,8 @@ from pathlib import Path
 import miditok
 import numpy as np
 import symusic
-from miditok.constants import MIDI_INSTRUMENTS
+
+from core.instruments import program_name
 
 PAD, BOS, EOS = "PAD_None", "BOS_None", "EOS_None"
 TOKENIZATIONS = ("REMI", "TSD", "MIDILike", "Structured")
@@ -124,14 +125,14 @@ class PartitaTokenizer:
         body = [int(i) for i in ids if int(i) not in special]
         if not body:
             score = symusic.Score(self.inner.time_division)
-            score.tracks.append(symusic.Track(name=_program_name(program), program=program))
+            score.tracks.append(symusic.Track(name=program_name(program), program=program))
             return score
         score = self.inner.decode([body])
         if not score.tracks:
-            score.tracks.append(symusic.Track(name=_program_name(program), program=program))
+            score.tracks.append(symusic.Track(name=program_name(program), program=program))
         for track in score.tracks:
             track.program = program
-            track.name = _program_name(program)  # miditok named it after program 0 (Acoustic Grand Piano)
+            track.name = program_name(program)  # miditok named it after program 0 (Acoustic Grand Piano)
         return score
 
     def encode_cached(self, score: symusic.Score, digest: str, cache_dir: Path | None) -> list[int]:
@@ -247,7 +248,3 @@ def normalise_time_signatures(score: symusic.Score) -> symusic.Score:
     fixed.time_signatures = signatures
     return fixed
 
-
-def _program_name(program: int) -> str:
-    """The General MIDI name of a program number (0-based): 42 is "Cello"."""
-    return MIDI_INSTRUMENTS[program]["name"] if 0 <= program < len(MIDI_INSTRUMENTS) else f"Program {program}"

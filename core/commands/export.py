@@ -58,7 +58,7 @@ def add_parser(subparsers) -> None:
 
 def parse_instrument(value: str | None) -> int | None:
     from core.cli import UserError
-    from core.export import INSTRUMENT_PROGRAMS
+    from core.instruments import INSTRUMENT_PROGRAMS
 
     if value is None:
         return None

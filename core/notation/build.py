@@ -16,6 +16,7 @@ from fractions import Fraction
 
 import symusic
 
+from core.instruments import program_name
 from core.notation.bars import Bar, make_bars, time_signature_changes
 from core.notation.keys import choose_clefs, clefs_for, estimate_key
 from core.notation.quantize import Quantized, quantize
@@ -171,7 +172,7 @@ def _instrument(track: symusic.Track, options: NotationOptions):
     if options.part_name:
         name = options.part_name
     elif options.program is not None or not track.name.strip():
-        name = inst.instrumentName or f"Program {program}"
+        name = program_name(program)  # as the MIDI track of the same take is named
     else:
         name = track.name.strip()
     inst.partName = name

@@ -198,8 +198,26 @@ def test_decoded_tracks_are_named_after_their_program():
     config = json.loads((DEFAULT_MODEL_DIR / "config.json").read_text())
     tokenizer = PartitaTokenizer.create(TokenizerSettings.from_json(config["tokenizer"]))
     ids = tokenizer.encode(_one_note_score())
-    assert [t.name for t in tokenizer.decode(ids, program=42).tracks] == ["Cello"]
+    assert [t.name for t in tokenizer.decode(ids, program=42).tracks] == ["Violoncello"]
     assert [t.name for t in tokenizer.decode([], program=40).tracks] == ["Violin"]
+
+
+@pytest.mark.parametrize("program, name", [(42, "Violoncello"), (24, "Acoustic Guitar (nylon)")])
+def test_a_take_names_its_instrument_alike_in_midi_and_in_the_score(tmp_path, program, name):
+    """One name per instrument: the take's MIDI track, its MusicXML part (also with the program
+    given anew, as `export --instrument` does) and a MIDI export of it."""
+    from core.export import prepare_midi
+    from core.notation import NotationOptions, write_musicxml
+    from core.notation.verify import read_notes
+    from core.tokenizer import PartitaTokenizer
+
+    tokenizer = PartitaTokenizer.create()
+    take = tokenizer.decode(tokenizer.encode(_one_note_score()), program=program)
+    assert [t.name for t in take.tracks] == [name]
+    for options in (NotationOptions(), NotationOptions(program=program)):
+        write_musicxml(take, tmp_path / "take.musicxml", options)
+        assert read_notes(tmp_path / "take.musicxml").part_names == [name]
+    assert [t.name for t in prepare_midi(take, program=program).tracks] == [name]
 
 
 def _one_note_score():
