@@ -60,7 +60,7 @@ class LoadedModel:
     tokenizer: PartitaTokenizer
     config: dict  # the whole config.json
     run_dir: Path
-    weights: Path  # the file the weights came from
+    weights: Path | None = None  # the file the weights came from (None: a model built in memory)
 
     @property
     def program(self) -> int:
@@ -68,26 +68,25 @@ class LoadedModel:
 
     @property
     def step(self) -> int | None:
-        """The training step of the loaded weights (None for folders that do not say)."""
+        """The training step of the loaded weights (None where the folder does not say)."""
         training = self.config.get("training", {})
         best = training.get("best", {})
-        if self.weights == weights_path(self.run_dir, self.config) or "step" not in best:
-            step = training.get("step")
-        else:
-            step = best["step"]
+        files = self.config.get("files", {})
+        is_best = self.weights is not None and self.weights.name == files.get("best") != files.get("weights")
+        step = best.get("step") if is_best else training.get("step")
         return step if isinstance(step, int) else None
 
     def describe(self) -> str:
-        """Which weights these are, in words: "step 500 of 2000 (lowest validation loss 2.147)"."""
+        """Which weights these are, in words: "step 500, lowest validation loss 2.147 (last step 2000)"."""
         training = self.config.get("training", {})
         step, last = self.step, training.get("step")
         if step is None:
-            return self.weights.name
-        text = f"step {step}" if step == last else f"step {step} of {last}"
+            return self.weights.name if self.weights is not None else "weights in memory"
+        text = f"step {step}"
         best = training.get("best", {})
         if best.get("step") == step and isinstance(best.get("loss"), float):
-            text += f" (lowest validation loss {best['loss']:.3f})"
-        return text
+            text += f", lowest validation loss {best['loss']:.3f}"
+        return text if step == last else f"{text} (last step {last})"
 
 
 def save_checkpoint(run_dir: Path, model: Transformer, tokenizer: PartitaTokenizer, meta: dict,
@@ -99,9 +98,14 @@ def save_checkpoint(run_dir: Path, model: Transformer, tokenizer: PartitaTokeniz
 
     `best`: these weights are the best so far (the lowest validation loss), and become the ones
     generation loads. Otherwise the best weights of the previous checkpoint stay named, and kept,
-    as "best" (no copy: a best step's weights file is its last weights file until a later save)."""
+    as "best" (no copy: a best step's weights file is its last weights file until a later save);
+    in a folder saved before runs kept them, the previous checkpoint's weights are, when
+    meta["training"]["best"] names its step."""
     run_dir.mkdir(parents=True, exist_ok=True)
-    previous = _current_files(run_dir)
+    previous, previous_step = _current_files(run_dir)
+    best_step = meta.get("training", {}).get("best", {}).get("step")
+    if "best" not in previous and "weights" in previous and best_step is not None and best_step == previous_step:
+        previous["best"] = previous["weights"]
     tag = _unused_tag(previous, int(meta.get("training", {}).get("step", 0)))
     files = {"weights": f"model-{tag}.safetensors"}
     state = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
@@ -125,12 +129,13 @@ def save_checkpoint(run_dir: Path, model: Transformer, tokenizer: PartitaTokeniz
     _delete_unnamed_data_files(run_dir, set(files.values()))
 
 
-def _current_files(run_dir: Path) -> dict[str, str]:
-    """The data files the folder's config.json names now; none without a readable one."""
+def _current_files(run_dir: Path) -> tuple[dict[str, str], int | None]:
+    """The data files the folder's config.json names now, and its step; none without a readable one."""
     try:
-        return run_files(run_dir)
+        config = read_config(run_dir)
+        return run_files(run_dir, config), config.get("training", {}).get("step")
     except CheckpointError:  # no config.json yet, or an unreadable one: nothing is named
-        return {}
+        return {}, None
 
 
 def _unused_tag(current: dict[str, str], step: int) -> str:

@@ -83,8 +83,9 @@ def evaluate_run(model_dir: str | Path | None, data: str | Path, *, generated_di
         raise EvaluationError(f"{data}: no held-out pieces (the corpus needs at least 3 pieces)")
     say(f"{len(train)} training and {len(held)} held-out pieces")
 
-    say("learning figures: transformer and n-gram on held-out tokens")
-    learning, ngram = learning_figures(loaded, train, held, corpus.pitch_range, settings)
+    scored, chosen_on = unbiased_pieces(held, loaded)
+    say(f"learning figures: transformer and n-gram on the tokens of {len(scored)} held-out pieces")
+    learning, ngram = learning_figures(loaded, train, scored, corpus.pitch_range, settings)
 
     prompts = [piece.score for piece in held]
     if generated_dir is None:
@@ -107,6 +108,10 @@ def evaluate_run(model_dir: str | Path | None, data: str | Path, *, generated_di
                                       cancel=cancel, index=index)
     report.title = f"Partita evaluation: {Path(loaded.run_dir).name}, {loaded.describe()}, on {corpus.name}"
     report.learning = learning
+    if chosen_on:
+        report.warnings.append(f"The weights ({loaded.describe()}) were chosen by their loss on the validation pieces, "
+                               f"which are all the held-out pieces there are: the learning figures are somewhat "
+                               f"optimistic ({', '.join(chosen_on[:3])}{', ...' if len(chosen_on) > 3 else ''}).")
     if not learning.beats_baseline:
         report.warnings.insert(0, f"The model does not beat the {learning.baseline_name} on held-out tokens "
                                   f"({learning.model.loss:.3f} vs {learning.baseline.loss:.3f} nats/token).")
@@ -131,6 +136,21 @@ def split_like_run(pieces: Sequence, config: dict) -> tuple[list, list]:
             return train, held
     split = split_by_piece(list(pieces), seed=int(config.get("train", {}).get("seed", 0)))
     return split.train, split.validation + split.test
+
+
+def unbiased_pieces(held: Sequence, loaded) -> tuple[list, list[str]]:
+    """The held-out pieces to score the model on, and the names of any among them that chose its
+    weights. Weights picked by their validation loss (a run's best) are scored on the test pieces
+    only, where the run has any; otherwise on all of them, and the validation pieces are named."""
+    files = loaded.config.get("files", {})
+    selected = loaded.weights is not None and loaded.weights.name == files.get("best")
+    validation = set(loaded.config.get("corpus", {}).get("split", {}).get("validation", []))
+    if not selected or not validation:
+        return list(held), []
+    test = [piece for piece in held if piece.name not in validation]
+    if test:
+        return test, []
+    return list(held), [piece.name for piece in held]
 
 
 def learning_figures(loaded, train: Sequence, held: Sequence, pitch_range: tuple[int, int],

@@ -312,20 +312,22 @@ def train(config: TrainConfig, *, resume: bool = False,
     autocast = torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else nullcontext()
 
     # The lowest validation loss so far, and its figures: the weights generation loads.
-    best = dict(saved.get("training", {}).get("best", {})) if resume else {}
+    best = _best_so_far(saved.get("training", {})) if resume else {}
 
-    def checkpoint(step: int, last_eval: EvalResult | None) -> CheckpointSaved:
+    def checkpoint(step: int, last_eval: EvalResult | None, improved: bool = False,
+                   stopped_early: bool = False) -> CheckpointSaved:
+        """Save; `improved`: last_eval, of this step, is the lowest validation loss so far."""
         state = {"step": step, "world_size": world}
-        improved = False
         if last_eval is not None:
             state["validation"] = {"loss": last_eval.loss, "accuracy": last_eval.accuracy,
                                    "perplexity": last_eval.perplexity, "step": last_eval.step}
-            improved = last_eval.step == step and _lower(last_eval.loss, best.get("loss"))
             if improved:
                 best.clear()
                 best.update(state["validation"])
         if best:
             state["best"] = dict(best)
+        if stopped_early:  # finished by patience: not a run to resume (core.userdata.resumable_runs)
+            state["stopped_early"] = True
         save_checkpoint(run_dir, model, tokenizer, {**meta, "training": state}, optimizer, best=improved)
         return log.write(CheckpointSaved(step, str(run_dir), best=improved))
 
@@ -338,7 +340,7 @@ def train(config: TrainConfig, *, resume: bool = False,
     stale = 0  # validation passes since the best one (for `patience`)
     try:
         while step < config.steps:
-            if should_stop and should_stop() or config.patience and stale >= config.patience:
+            if should_stop and should_stop() or _out_of_patience(config, step, stale):
                 break
             lr = learning_rate_at(step, config)
             for group in optimizer.param_groups:
@@ -361,23 +363,26 @@ def train(config: TrainConfig, *, resume: bool = False,
             tick, tokens_since = now, 0
             if step % config.eval_every == 0 or step == config.steps:
                 if rank == 0:
+                    improved = False
                     if len(eval_x):
                         last_eval = evaluate(model, tokenizer, eval_x, eval_y, step=step)
                         yield log.write(last_eval)
-                    event = checkpoint(step, last_eval)
-                    yield event
-                    stale = 0 if event.best else stale + (last_eval is not None)
+                        improved = _lower(last_eval.loss, best.get("loss"))
+                        stale = 0 if improved else stale + 1
+                    event = checkpoint(step, last_eval, improved, stopped_early=_out_of_patience(config, step, stale))
                     saved_step = step
+                    yield event
                 if config.patience and world > 1:  # every process stops at the same step
                     stale = _from_rank_0(stale, device)
     except GeneratorExit:
         if rank == 0 and step > saved_step:  # the consumer stopped us: keep the work
             checkpoint(step, last_eval)
         raise
+    stopped_early = _out_of_patience(config, step, stale)
     if rank == 0 and step > saved_step:
         yield checkpoint(step, last_eval)
     yield log.write(TrainDone(step, step < config.steps, str(run_dir), best.get("step"), best.get("loss"),
-                              stopped_early=bool(config.patience) and stale >= config.patience))
+                              stopped_early=stopped_early))
     if world > 1:
         import torch.distributed as dist
 
@@ -391,6 +396,22 @@ RUN_FIELDS = ("preset", "model_overrides", "batch_size", "learning_rate", "min_l
               "program")
 # What runs saved before a field existed did (they resume as they started).
 OLDER_RUNS = {"pack": False}
+
+
+def _out_of_patience(config: TrainConfig, step: int, stale: int) -> bool:
+    """Whether `stale` validation passes without a lower loss end the run before its last step."""
+    return bool(config.patience) and stale >= config.patience and step < config.steps
+
+
+def _best_so_far(training: dict) -> dict:
+    """The best validation figures a saved run reached. Runs saved before they kept them know only
+    their last pass: that one, when it was taken at the saved step (its weights are those saved)."""
+    if "best" in training:
+        return dict(training["best"])
+    validation = training.get("validation", {})
+    if validation.get("step") == training.get("step") and _lower(validation.get("loss", math.nan), None):
+        return dict(validation)
+    return {}
 
 
 def _from_rank_0(value: int, device: torch.device) -> int:

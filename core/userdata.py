@@ -61,7 +61,8 @@ def user_dirs() -> UserDirs:
 
 
 def resumable_runs(runs_dir: Path | None = None) -> list[Path]:
-    """Run folders with a complete checkpoint that stopped before their planned steps, newest first.
+    """Run folders with a complete checkpoint that stopped before their planned steps, newest first
+    (not those that `patience` ended: they are done).
 
     A folder counts only if its config.json (written last, atomically) parses, names a step and
     names a weights file that exists, so a run killed mid-save is found at its previous
@@ -81,7 +82,7 @@ def resumable_runs(runs_dir: Path | None = None) -> list[Path]:
             weights = weights_path(config_path.parent, config)
         except (OSError, ValueError, KeyError, TypeError, CheckpointError):
             continue
-        if step < planned and weights.exists():
+        if step < planned and weights.exists() and not config["training"].get("stopped_early"):
             found.append(config_path.parent)
     return sorted(found, key=lambda p: (p / "config.json").stat().st_mtime, reverse=True)
 

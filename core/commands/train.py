@@ -147,7 +147,8 @@ def run(args) -> int:
                     f"{event.train_pieces} train pieces ({event.train_tokens} tokens), "
                     f"{event.validation_pieces} validation pieces; run folder {event.run_dir}")
                 if event.validation_pieces == 0:
-                    say("note: no held-out pieces (the corpus needs at least 3), so no validation figures")
+                    say("note: no held-out pieces (the corpus needs at least 3), so no validation figures"
+                        + (": --patience has nothing to go by" if config.patience else ""))
                 interactive = sys.stderr.isatty()  # a log file gets a line every 30 s, not every step
                 bar = tqdm(total=config.steps, initial=event.start_step, unit="step", dynamic_ncols=True,
                            mininterval=0.5 if interactive else 30, disable=quiet)

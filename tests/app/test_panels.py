@@ -112,7 +112,7 @@ def test_a_run_that_stops_improving_stops_early_and_composes_with_its_best_weigh
     generation.bars.setValue(1)
     with qtbot.waitSignal(generation.runner.finished, timeout=60000):
         window.actions.generate.trigger()
-    assert generation.info.text().endswith("with the weights of step 10 of 20 (lowest validation loss 3.000).")
+    assert generation.info.text().endswith("with the weights of step 10, lowest validation loss 3.000 (last step 20).")
 
 
 def test_generate_streams_notes_into_the_roll(make_window, qtbot, tiny_run):

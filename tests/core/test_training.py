@@ -215,7 +215,7 @@ def test_the_weights_of_the_lowest_validation_loss_are_kept_and_composed_with(tm
     assert _same_weights(last.model, run / "model-000010.safetensors")
     assert not _same_weights(best.model, run / "model-000010.safetensors")
     assert (best.step, last.step) == (4, 10)
-    assert best.describe() == "step 4 of 10 (lowest validation loss 2.000)" and last.describe() == "step 10"
+    assert best.describe() == "step 4, lowest validation loss 2.000 (last step 10)" and last.describe() == "step 10"
 
 
 def test_patience_stops_a_run_that_no_longer_improves(tmp_path, cello_trio, monkeypatch):
@@ -262,8 +262,46 @@ def test_the_command_line_says_which_weights_it_composes_with(tmp_path, cello_tr
     assert "step 4: checkpoint saved (lowest validation loss so far)" in said
     assert "the lowest validation loss, 2.000, was at step 4" in said
     assert "stopped at step 8: 2 validation passes without a lower loss" in said
-    for last, expected in ((False, "using the weights of step 4 of 8 (lowest validation loss 2.000)"), (True, "")):
+    for last, expected in ((False, "using the weights of step 4, lowest validation loss 2.000 (last step 8)"), (True, "")):
         assert main(["generate", "--model", str(run), "--bars", "1", "--seed", "0",
                      "--out", str(tmp_path / "take.mid"), *(["--last"] if last else [])]) == 0
         err = capsys.readouterr().err
         assert (expected in err) if expected else "using the weights" not in err, err
+
+
+def test_patience_running_out_at_the_last_step_is_a_finished_run(tmp_path, cello_trio, monkeypatch):
+    _scripted_validation(monkeypatch, {2: 3.0, 4: 2.0, 6: 2.5, 8: 2.6, 10: 2.7})
+    done = list(train(_short_run(cello_trio, tmp_path / "run", patience=3)))[-1]
+    assert (done.step, done.cancelled, done.stopped_early) == (10, False, False)
+
+
+def test_a_run_ended_by_patience_is_not_offered_for_resuming(tmp_path, cello_trio, monkeypatch):
+    from core.userdata import resumable_runs
+
+    _scripted_validation(monkeypatch, {2: 3.0, 4: 2.0, 6: 2.5, 8: 2.6, 10: 2.7})
+    list(train(_short_run(cello_trio, tmp_path / "runs" / "patient", patience=2)))
+    stopped = []
+    list(train(_short_run(cello_trio, tmp_path / "runs" / "stopped"), should_stop=lambda: len(stopped) > 4
+               or stopped.append(1)))
+    assert json.loads((tmp_path / "runs" / "patient" / "config.json").read_text())["training"]["stopped_early"]
+    assert resumable_runs(tmp_path / "runs") == [tmp_path / "runs" / "stopped"]
+
+
+def test_a_nan_validation_loss_is_never_the_best(tmp_path, cello_trio, monkeypatch):
+    _scripted_validation(monkeypatch, {2: math.nan, 4: 2.0, 6: math.nan, 8: 2.5, 10: 1.9})
+    saved = [(e.step, e.best) for e in train(_short_run(cello_trio, tmp_path / "run")) if isinstance(e, CheckpointSaved)]
+    assert saved == [(2, False), (4, True), (6, False), (8, False), (10, True)]
+
+
+def test_resuming_a_run_saved_before_runs_kept_their_best_keeps_its_weights_as_the_best(
+        tmp_path, cello_trio, monkeypatch):
+    _scripted_validation(monkeypatch, {2: 3.0, 4: 2.0, 6: 2.5, 8: 2.6})
+    run = tmp_path / "run"
+    list(train(_short_run(cello_trio, run, steps=4)))
+    config = json.loads((run / "config.json").read_text())  # as an older version saved it
+    del config["files"]["best"], config["training"]["best"]
+    (run / "config.json").write_text(json.dumps(config))
+    list(train(_short_run(cello_trio, run, steps=8), resume=True))
+    config = json.loads((run / "config.json").read_text())
+    assert config["files"]["best"] == "model-000004.safetensors" and config["training"]["best"]["loss"] == 2.0
+    assert load_model(run).describe() == "step 4, lowest validation loss 2.000 (last step 8)"

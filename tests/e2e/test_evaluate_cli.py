@@ -44,6 +44,8 @@ def test_evaluate_writes_a_report_with_every_section(tiny_run, tmp_path, capsys)
     assert set(report["sets"]) == {"generated", "held-out real", "real continuations", "n-gram baseline",
                                    "pitch-shuffled", "rhythm-shuffled", "random notes"}
     learning = report["learning"]
+    split = json.loads((run / "config.json").read_text())["corpus"]["split"]
+    assert learning["pieces"] == split["test"]  # not the validation piece that chose the weights
     assert math.isfinite(learning["model"]["loss"]) and math.isfinite(learning["baseline"]["loss"])
     assert learning["model"]["perplexity"] == pytest.approx(math.exp(learning["model"]["loss"]), rel=1e-6)
     assert {"Pitch", "Duration", "Position", "Bar"} <= set(learning["model"]["per_type"])
@@ -107,3 +109,20 @@ def test_evaluate_names_a_missing_run_folder(tmp_path, cello_xml_dir, capsys):
                  "--out", str(tmp_path / "out")])
     assert code == 2
     assert "nowhere" in capsys.readouterr().err
+
+
+def test_weights_chosen_on_every_held_out_piece_are_scored_with_a_warning():
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    from core.evaluation import unbiased_pieces
+
+    held = [SimpleNamespace(name="a"), SimpleNamespace(name="b")]
+    config = {"files": {"weights": "model-000020.safetensors", "best": "model-000010.safetensors"},
+              "corpus": {"split": {"train": ["c"], "validation": ["a", "b"], "test": []}}}
+    best = SimpleNamespace(config=config, weights=Path("run/model-000010.safetensors"))
+    assert unbiased_pieces(held, best) == (held, ["a", "b"])
+    last = SimpleNamespace(config=config, weights=Path("run/model-000020.safetensors"))
+    assert unbiased_pieces(held, last) == (held, [])
+    config["corpus"]["split"]["validation"] = ["a"]
+    assert unbiased_pieces(held, best) == ([held[1]], [])
