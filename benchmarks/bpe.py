@@ -1,23 +1,19 @@
-"""Would BPE pay? Loss per note and speed per note with miditok BPE at a few vocabulary sizes.
+"""Does BPE pay? Loss per note and speed per note at a few vocabulary sizes, with the engine's BPE.
 
-BPE is not in the engine (the grammar mask and `transpose_ids` work on REMI's own ids), so this
-script builds each variant beside it, from core's own pieces, and changes nothing in core:
+`partita train --bpe N` does what this script does per vocabulary, and this script calls the same
+engine code (`PartitaTokenizer.train_bpe`, `to_model_ids`, `core.dataset.window_starts`), with its
+own loop only to score every validation note and to time the variants side by side:
 
 * Corpora: the 42 cello-suite movements and the Bach chorales (`builtin:bach-chorales`), split
   by piece with `core.corpus.split_by_piece(seed=0)` as `partita train` does; the test part is
   unused.
-* BPE: miditok's own `MusicTokenizer.train(vocab_size, iterator=...)` on a copy of the corpus
-  tokenizer, fed the base ids of the TRAINING pieces split at each Bar token (miditok's default
-  `encode_ids_split="bar"`: merges never cross a bar line), one list of bars per piece. Encoding
-  calls the trained Hugging Face model exactly as `encode_token_ids` does, but directly, to get
-  each token's bar (`word_ids`), i.e. where a training window may start. Every encoded piece is
-  decoded back with `decode_token_ids` and checked equal to its base ids (BPE is lossless).
 * Augmentation, the same for every vocabulary: each training piece is transposed by each of its
   allowed shifts (`transpose_ids` on base ids, up to +-5 semitones as `partita train`), THEN
-  BPE-encoded. BPE is trained on all those transposed copies, so its merges fit what the model
-  sees. Batches come from core's `BatchSampler` (packed, 16 x 256) over the (piece, shift)
-  copies with `augment=False`, each copy weighted (piece length) / (number of shifts): the same
-  draw as core's on-the-fly augmentation. The base row goes through the same path.
+  BPE-encoded. BPE is learned from all those transposed copies (merges never cross a bar line), as
+  `core.training.learn_bpe` does. Every encoded piece is expanded back and checked equal to its base
+  ids. Batches come from core's `BatchSampler` (packed, 16 x 256) over the (piece, shift) copies
+  with `augment=False`, each copy weighted (piece length) / (number of shifts): the same draw as
+  core's augmentation. The base row goes through the same path.
 * Training: `tiny` preset with vocab_size = the BPE vocabulary, same seed and initial RNG, the
   same number of steps, `partita train`'s optimizer, schedule (warm-up min(100, steps/3), cosine)
   and gradient clipping; one torch thread.
@@ -29,7 +25,8 @@ script builds each variant beside it, from core's own pieces, and changes nothin
 * Speed (cello models): training steps of every vocabulary in interleaved rounds; notes/s =
   target tokens/s / training tokens per note. Decoding: batch 1, the model's KV cache, a
   softmax sample per token (no grammar mask), 200 tokens from BOS; ms per note = ms per token x
-  validation tokens per note.
+  validation tokens per note. Composing: the engine's own `stream_generation` (grammar mask,
+  top-p 0.95) writing 16 bars from silence, ms per note written.
 
     .venv/bin/python benchmarks/bpe.py [--quick] [--steps 300] [--sizes 1000 2000 4000] [--cello-only]
                                  [--seed 0]
@@ -38,22 +35,27 @@ script builds each variant beside it, from core's own pieces, and changes nothin
 from __future__ import annotations
 
 import argparse
-import copy
 import os
-import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from pathlib import Path
 
-import miditok
 import numpy as np
 import torch
 import torch.nn.functional as F
 from _common import CELLO_XML, interleaved, machine, median, rates, require, table
 
+from core.checkpoint import LoadedModel
 from core.corpus import import_corpus, split_by_piece
-from core.dataset import IGNORE, BatchSampler, TokenizedPiece, evaluation_windows, tokenize_pieces
+from core.dataset import (
+    IGNORE,
+    BatchSampler,
+    TokenizedPiece,
+    evaluation_windows,
+    tokenize_pieces,
+    window_starts,
+)
+from core.generation import GenerationSettings, stream_generation
 from core.model import PRESETS, Transformer
 from core.tokenizer import PartitaTokenizer, settings_for
 from core.training import TrainConfig, learning_rate_at
@@ -61,6 +63,7 @@ from core.training import TrainConfig, learning_rate_at
 BATCH, BLOCK = 16, 256  # as `partita train`
 MAX_TRANSPOSE = 5  # semitones, as `partita train`
 DECODE_TOKENS = 200
+COMPOSE_BARS = 16
 
 
 @dataclass
@@ -87,6 +90,7 @@ class Encoded:
     """One corpus under one vocabulary, ready for `BatchSampler` and evaluation."""
 
     vocab_size: int  # the model's vocabulary (base or BPE)
+    coder: PartitaTokenizer  # the tokenizer of that vocabulary
     train: list[TokenizedPiece]  # one per (piece, shift); shifts [0]
     weights: np.ndarray  # draw probability of each copy: piece length share / its shifts
     validation: list[TokenizedPiece]
@@ -97,53 +101,6 @@ class Encoded:
 
     def tokens_per_note(self, part: str) -> float:
         return getattr(self, f"{part}_tokens") / getattr(self, f"{part}_notes")
-
-
-@contextmanager
-def quiet_output() -> Iterator[None]:
-    """File descriptors 1 and 2 to /dev/null for the block: the Hugging Face trainer's progress
-    bar is written from Rust straight to them (blank lines when not on a terminal)."""
-    sys.stdout.flush()
-    sys.stderr.flush()
-    saved = [os.dup(1), os.dup(2)]
-    try:
-        with open(os.devnull, "w") as null:
-            os.dup2(null.fileno(), 1)
-            os.dup2(null.fileno(), 2)
-            yield
-    finally:
-        for fd, copy_ in zip((1, 2), saved, strict=True):
-            os.dup2(copy_, fd)
-            os.close(copy_)
-
-
-class BarBPE:
-    """miditok BPE over a base tokenizer's ids, merges within a bar (miditok's default split)."""
-
-    def __init__(self, tokenizer: PartitaTokenizer, vocab_size: int, training: list[np.ndarray]):
-        self.inner = copy.deepcopy(tokenizer.inner)  # PartitaTokenizer refuses a trained one
-        self.bar_id = tokenizer.inner.vocab["Bar_None"]
-        with quiet_output():
-            self.inner.train(vocab_size, iterator=[self._bars(ids) for ids in training])
-        self.vocab_size = len(self.inner.vocab_model)
-
-    def _bars(self, body: np.ndarray) -> list[str]:
-        """The piece's base ids as one byte string per bar (each starts at a Bar token)."""
-        cuts = [0, *np.flatnonzero(body == self.bar_id).tolist(), len(body)]
-        return [self.inner._ids_to_bytes(body[a:b].tolist(), as_one_str=True) for a, b in zip(cuts, cuts[1:], strict=False)
-                if b > a]
-
-    def encode(self, body: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(BPE ids, index of the first token of each bar) of a body without BOS/EOS."""
-        encoding = self.inner._model.encode(self._bars(body), is_pretokenized=True)
-        ids = np.asarray(encoding.ids, dtype=np.int64)
-        words = np.asarray(encoding.word_ids, dtype=np.int64)
-        starts = np.flatnonzero(np.diff(words, prepend=-1) != 0)
-        check = miditok.TokSequence(ids=ids.tolist(), are_ids_encoded=True)
-        self.inner.decode_token_ids(check)
-        if check.ids != body.tolist():
-            raise AssertionError("BPE round trip changed a piece")
-        return ids, starts
 
 
 def body_of(piece: TokenizedPiece) -> np.ndarray:
@@ -161,21 +118,20 @@ def encode_corpus(corpus: Corpus, vocab_size: int) -> Encoded:
 
     copies = [(piece, shift, tokenizer.transpose_ids(body_of(piece), shift))
               for piece in corpus.train for shift in piece.shifts]
-    bpe = BarBPE(tokenizer, vocab_size, [body for _, _, body in copies]) if vocab_size else None
+    coder = tokenizer.train_bpe(vocab_size, [body for _, _, body in copies]) if vocab_size else tokenizer
 
     def tokenized(name: str, body: np.ndarray, shift: int) -> TokenizedPiece:
-        if bpe is None:
-            ids, starts = body, np.flatnonzero(body == tokenizer.inner.vocab["Bar_None"])
-        else:
-            ids, starts = bpe.encode(body)
-        framed = np.concatenate([[tokenizer.bos_id], ids, [tokenizer.eos_id]]).astype(np.int64)
-        return TokenizedPiece(f"{name}{shift:+d}", framed, np.concatenate([[0], starts + 1]), [0])
+        framed = np.concatenate([[tokenizer.bos_id], body, [tokenizer.eos_id]]).astype(np.int64)
+        ids = coder.to_model_ids(framed)
+        if coder.expand(ids) != framed.tolist():
+            raise AssertionError("BPE round trip changed a piece")
+        return TokenizedPiece(f"{name}{shift:+d}", ids, window_starts(ids, coder), [0])
 
     train = [tokenized(piece.name, body, shift) for piece, shift, body in copies]
     lengths = np.array([len(piece.ids) / len(piece.shifts) for piece, _, _ in copies])
     validation = [tokenized(p.name, body_of(p), 0) for p in corpus.validation]
     return Encoded(
-        vocab_size=bpe.vocab_size if bpe else len(tokenizer),
+        vocab_size=len(coder), coder=coder,
         train=train, weights=lengths / lengths.sum(), validation=validation,
         train_notes=sum(notes(body) for _, _, body in copies),
         train_tokens=sum(len(p.ids) - 2 for p in train),
@@ -304,23 +260,42 @@ def speed(corpus: Corpus, kept: dict, repeats: int) -> str:
             return result
         return measure
 
+    def composing_side(model: Transformer, encoded: Encoded):
+        loaded = LoadedModel(model, encoded.coder, {}, Path("."))
+        settings = GenerationSettings(bars=COMPOSE_BARS, seed=0)
+
+        def measure():
+            model.eval()
+
+            def work() -> int:
+                return sum(len(event.notes) for event in stream_generation(loaded, None, settings))
+            result = rates(work)
+            model.train()
+            return result
+        return measure
+
     train = interleaved({size: training_side(*kept[size]) for size in kept}, repeats)
     decode = interleaved({size: decoding_side(kept[size][0]) for size in kept}, repeats)
+    compose = interleaved({size: composing_side(*kept[size]) for size in kept}, repeats)
     rows, base = [], None
     for size, (_, encoded) in kept.items():
         wall, cpu = median([r[0] for r in train[size]]), median([r[1] for r in train[size]])
         notes_cpu = cpu / encoded.tokens_per_note("train")
         ms_token = 1000 / median([r[1] for r in decode[size]])
         ms_note = ms_token * encoded.tokens_per_note("validation")
-        base = base or (notes_cpu, ms_note)
+        ms_composed = 1000 / median([r[1] for r in compose[size]])
+        base = base or (notes_cpu, ms_note, ms_composed)
         rows.append([label(size, encoded), cpu, wall, notes_cpu, wall / encoded.tokens_per_note("train"),
-                     f"{notes_cpu / base[0]:.2f}x", ms_token, ms_note, f"{base[1] / ms_note:.2f}x"])
+                     f"{notes_cpu / base[0]:.2f}x", ms_token, ms_note, f"{base[1] / ms_note:.2f}x",
+                     ms_composed, f"{base[2] / ms_composed:.2f}x"])
     caption = (f"Speed, {corpus.name} models: training steps of {BATCH} x {BLOCK} packed, median of {repeats} "
-               f"interleaved rounds; decoding {DECODE_TOKENS} tokens at batch 1 with the KV cache (CPU time). "
+               f"interleaved rounds; decoding {DECODE_TOKENS} tokens at batch 1 with the KV cache (CPU time); "
+               f"composing {COMPOSE_BARS} bars from silence with `stream_generation` (CPU time). "
                f"Machine: {machine()}, load average {os.getloadavg()[0]:.1f}.")
     return caption + "\n\n" + table(
         ["vocabulary", "train tok/s (CPU)", "train tok/s (wall)", "train notes/s (CPU)", "train notes/s (wall)",
-         "notes/s vs base", "decode ms/token", "decode ms/note", "decode per note vs base"], rows)
+         "notes/s vs base", "decode ms/token", "decode ms/note", "decode per note vs base",
+         "compose ms/note", "compose per note vs base"], rows)
 
 
 def main() -> None:

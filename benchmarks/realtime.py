@@ -34,8 +34,8 @@ def one_take(loaded, prompt, bars: int, seed: int) -> dict:
     notes, tokens = 0, 0
     for event in stream_generation(loaded, prompt, settings):
         tokens += 1
-        if event.note is not None:
-            notes += 1
+        if event.notes:
+            notes += len(event.notes)
             if first_note is None:
                 first_note = time.perf_counter() - start
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu_start

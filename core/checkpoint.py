@@ -5,7 +5,7 @@ A run folder holds
                                  under "files" the names of the data files below (the commit point)
   model-000400.safetensors       weights of step 400 (tensors only: no code can hide in them)
   model-000200.safetensors       weights of the step with the lowest validation loss so far, while
-                                 that is not the last step ("best" under "files"; generation uses it)
+                                 that is not the last step ("best" under "files"; `load_model(best=True)`)
   optimizer-000400.safetensors   AdamW moments, with optimizer-000400.json for its scalars (resume only)
   tokenizer.json                 tokenizer settings (also inside config.json)
   metrics.jsonl                  one JSON object per training/eval event
@@ -61,6 +61,7 @@ class LoadedModel:
     config: dict  # the whole config.json
     run_dir: Path
     weights: Path | None = None  # the file the weights came from (None: a model built in memory)
+    by_validation: bool = False  # loaded as the run's best (chosen by their validation loss)
 
     @property
     def program(self) -> int:
@@ -97,7 +98,7 @@ def save_checkpoint(run_dir: Path, model: Transformer, tokenizer: PartitaTokeniz
     it no longer names (older steps, leftovers of a killed save) are deleted.
 
     `best`: these weights are the best so far (the lowest validation loss), and become the ones
-    generation loads. Otherwise the best weights of the previous checkpoint stay named, and kept,
+    `load_model(best=True)` loads. Otherwise the best weights of the previous checkpoint stay named, and kept,
     as "best" (no copy: a best step's weights file is its last weights file until a later save);
     in a folder saved before runs kept them, the previous checkpoint's weights are, when
     meta["training"]["best"] names its step."""
@@ -205,9 +206,9 @@ def read_config(run_dir: Path) -> dict:
 
 
 def load_model(run_dir: str | Path | None = None, device: str | torch.device = "cpu", *,
-               last: bool = False) -> LoadedModel:
+               best: bool = False) -> LoadedModel:
     """Rebuild a model from a run folder (None: the shipped default model), with the weights of
-    its lowest validation loss, or with `last` those of its last step."""
+    its last step, or with `best` those of its lowest validation loss."""
     run_dir = Path(run_dir) if run_dir is not None else DEFAULT_MODEL_DIR
     config = read_config(run_dir)
     try:
@@ -229,15 +230,15 @@ def load_model(run_dir: str | Path | None = None, device: str | torch.device = "
             raise CheckpointError(f"{run_dir / 'config.json'}: the model it describes does not fit in this "
                                   f"machine's memory{needs}") from None
         raise CheckpointError(f"{run_dir / 'config.json'}: invalid settings ({_short(error)})") from None
-    weights = weights_path(run_dir, config, best=not last)
+    weights = weights_path(run_dir, config, best=best)
     if not weights.exists():
         # a training run saving into this folder may have committed a newer checkpoint (and deleted
         # these weights) since config.json was read: follow the newer config.json of the same run
         config = read_config(run_dir)
-        weights = weights_path(run_dir, config, best=not last)
+        weights = weights_path(run_dir, config, best=best)
     load_weights(model, weights)
     model.to(device).eval()
-    return LoadedModel(model, tokenizer, config, run_dir, weights)
+    return LoadedModel(model, tokenizer, config, run_dir, weights, by_validation=best and "best" in config.get("files", {}))
 
 
 def load_weights(model: Transformer, path: Path) -> None:

@@ -4,7 +4,8 @@ Batches are a pure function of (seed, step, rank): a resumed run draws exactly t
 uninterrupted one would. Each sample is a window of `block_size + 1` tokens that starts at a
 bar line (or at the piece's BOS), transposed on the fly by a random shift that keeps the
 piece inside the corpus's range; short pieces are padded and the padding is ignored in the
-loss.
+loss. With a BPE tokenizer, ids are model ids: BPE ids cannot be transposed, so each piece is
+transposed in base ids, then encoded, once per allowed shift (`TokenizedPiece.variants`).
 """
 
 from __future__ import annotations
@@ -23,9 +24,11 @@ IGNORE = -100  # target id that cross-entropy skips
 @dataclass
 class TokenizedPiece:
     name: str
-    ids: np.ndarray  # (L,) int64: BOS, the piece's tokens, EOS
-    bar_starts: np.ndarray  # indices where a window may start (BOS and every Bar token)
+    ids: np.ndarray  # (L,) int64 model ids: BOS, the piece's tokens, EOS
+    bar_starts: np.ndarray  # indices where a window may start (BOS and every token opening a bar)
     shifts: list[int]  # allowed transpositions in semitones
+    # BPE only: (ids, bar_starts) of the piece transposed by each allowed shift
+    variants: dict[int, tuple[np.ndarray, np.ndarray]] | None = None
 
 
 def tokenize_pieces(pieces: list[Piece], tokenizer: PartitaTokenizer, corpus_range: tuple[int, int],
@@ -34,20 +37,37 @@ def tokenize_pieces(pieces: list[Piece], tokenizer: PartitaTokenizer, corpus_ran
     from core.corpus import default_cache_dir
 
     cache_dir = default_cache_dir()
-    bar_id = tokenizer.inner.vocab.get("Bar_None")
     result = []
     for piece in pieces:
         body = tokenizer.encode_cached(piece.score, piece.digest, cache_dir)
         if not body:
             continue
-        ids = np.array([tokenizer.bos_id, *body, tokenizer.eos_id], dtype=np.int64)
-        starts = np.flatnonzero(ids == bar_id) if bar_id is not None else np.arange(len(ids) - 1)
-        starts = np.concatenate([[0], starts])
+        base = np.array([tokenizer.bos_id, *body, tokenizer.eos_id], dtype=np.int64)
         shifts = transposition_range((piece.info.lowest, piece.info.highest), corpus_range, max_shift)
         low, high = tokenizer.settings.pitch_range
         shifts = [s for s in shifts if piece.info.lowest + s >= low and piece.info.highest + s < high] or [0]
-        result.append(TokenizedPiece(piece.name, ids, starts, shifts))
+        if not tokenizer.bpe:
+            result.append(TokenizedPiece(piece.name, base, window_starts(base, tokenizer), shifts))
+            continue
+        variants = {}
+        for shift in shifts if max_shift else [0]:
+            ids = tokenizer.to_model_ids(tokenizer.transpose_ids(base, shift))
+            variants[shift] = (ids, window_starts(ids, tokenizer))
+        if 0 not in variants:  # (the piece as written is scored in evaluation)
+            unshifted = tokenizer.to_model_ids(base)
+            variants_0 = (unshifted, window_starts(unshifted, tokenizer))
+        else:
+            variants_0 = variants[0]
+        result.append(TokenizedPiece(piece.name, *variants_0, list(variants), variants))
     return result
+
+
+def window_starts(ids: np.ndarray, tokenizer: PartitaTokenizer) -> np.ndarray:
+    """Where a training window may start in model ids: the BOS, and every token that opens a bar
+    (every token, for a tokenization without bar lines)."""
+    if not tokenizer.opens_bar.any():
+        return np.arange(len(ids) - 1)
+    return np.concatenate([[0], np.flatnonzero(tokenizer.opens_bar[ids])])
 
 
 class BatchSampler:
@@ -95,6 +115,11 @@ class BatchSampler:
         """Up to `length` ids of a piece drawn by length, from a random bar line or from its BOS,
         transposed by one of its allowed shifts when augmenting."""
         piece = self.pieces[rng.choice(len(self.pieces), p=self.weights)]
+        if piece.variants is not None:  # BPE: the transposed copies are encoded already
+            shift = int(rng.choice(piece.shifts)) if self.augment and len(piece.shifts) > 1 else 0
+            ids, starts = piece.variants.get(shift, (piece.ids, piece.bar_starts))
+            start = int(rng.choice(starts)) if from_bar else 0
+            return np.asarray(ids[start:start + length], dtype=np.int64)
         start = int(rng.choice(piece.bar_starts)) if from_bar else 0
         window = piece.ids[start:start + length]
         if self.augment and len(piece.shifts) > 1:

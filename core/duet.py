@@ -300,8 +300,7 @@ def engine_reply_generator(loaded, settings=None) -> ReplyGenerator:
         scale = prompt.tpq / tokenizer_tpq  # tokenizer ticks -> prompt ticks
         chosen = replace(settings, bars=bars)
         for event in stream_generation(loaded, prompt, chosen, cancel=cancel):
-            note = event.note
-            if note is not None:
+            for note in event.notes:
                 yield symusic.Note(round(note.time * scale), max(1, round(note.duration * scale)),
                                    note.pitch, note.velocity or 80)
 

@@ -62,15 +62,15 @@ class EvaluationSettings:
 
 def evaluate_run(model_dir: str | Path | None, data: str | Path, *, generated_dir: str | Path | None = None,
                  settings: EvaluationSettings = EvaluationSettings(), progress: ProgressFn | None = None,
-                 cancel: CancelFn | None = None, last: bool = False) -> Report:
-    """The whole evaluation of one run on one corpus (see module docstring), with the run's
-    best weights (the lowest validation loss), or with `last` those of its last step."""
+                 cancel: CancelFn | None = None, best: bool = False) -> Report:
+    """The whole evaluation of one run on one corpus (see module docstring), with the weights of
+    its last step, or with `best` those of its lowest validation loss."""
     from core.checkpoint import load_model
     from core.corpus import import_corpus
 
     say = progress or (lambda message: None)
     say("loading the model")
-    loaded = load_model(model_dir, last=last)
+    loaded = load_model(model_dir, best=best)
     say(f"weights of {loaded.describe()}")
     if generated_dir is not None:  # before the long work: a wrong folder is said at once
         generated = load_generated(generated_dir, say)
@@ -142,8 +142,7 @@ def unbiased_pieces(held: Sequence, loaded) -> tuple[list, list[str]]:
     """The held-out pieces to score the model on, and the names of any among them that chose its
     weights. Weights picked by their validation loss (a run's best) are scored on the test pieces
     only, where the run has any; otherwise on all of them, and the validation pieces are named."""
-    files = loaded.config.get("files", {})
-    selected = loaded.weights is not None and loaded.weights.name == files.get("best")
+    selected = loaded.by_validation
     validation = set(loaded.config.get("corpus", {}).get("split", {}).get("validation", []))
     if not selected or not validation:
         return list(held), []
@@ -169,6 +168,9 @@ def learning_figures(loaded, train: Sequence, held: Sequence, pitch_range: tuple
     # the n-gram sees the training pieces with the same transpositions the transformer saw
     sequences = []
     for piece in tokenize_pieces(list(train), tokenizer, pitch_range, max_shift):
+        if piece.variants is not None:  # BPE: each transposition encoded already
+            sequences += [ids.tolist() for ids, _ in piece.variants.values()]
+            continue
         for shift in piece.shifts if max_shift else [0]:
             sequences.append(tokenizer.transpose_ids(piece.ids, shift).tolist())
     ngram = NGramModel(settings.ngram_order, len(tokenizer)).fit(sequences)
@@ -238,11 +240,11 @@ def generate_pieces(loaded, prompts: Sequence[symusic.Score], settings: Evaluati
 def ngram_pieces(ngram: NGramModel, loaded, prompts: Sequence[symusic.Score], count: int,
                  settings: EvaluationSettings) -> list[tuple[str, symusic.Score]]:
     """Continuations sampled from the n-gram model on the same seeds, grammar-masked like the transformer."""
-    from core.generation import SeedError, continuation_start, prompt_ids
-    from core.grammar import RemiGrammar, replay
+    from core.generation import SeedError, continuation_start, grammar_for, prompt_ids
+    from core.grammar import replay
 
     tokenizer = loaded.tokenizer
-    grammar = RemiGrammar(tokenizer)
+    grammar = grammar_for(tokenizer)
     rng = np.random.default_rng(settings.seed)
     pieces = []
     for i in range(count):
@@ -252,21 +254,22 @@ def ngram_pieces(ngram: NGramModel, loaded, prompts: Sequence[symusic.Score], co
             seed_ids = prompt_ids(loaded, None, None)
         seed_state, state = replay(grammar, seed_ids), replay(grammar, seed_ids)
         last_bar = seed_state.bars + settings.bars
-        ids = list(seed_ids)
+        ids = tokenizer.to_model_ids(seed_ids).tolist()  # what the n-gram reads and writes
+        seed_length = len(ids)
         for _ in range(4096):
             allowed = state.allowed(min_bars=last_bar, keep_meter=seed_state.meter_given,
-                                    new_onset=len(ids) == len(seed_ids)).numpy()
+                                    new_onset=len(ids) == seed_length).numpy()
             prob = ngram.distribution(ids) ** (1.0 / settings.temperature) * allowed
             if prob.sum() <= 0:
                 prob = allowed.astype(float)
             token = int(rng.choice(len(prob), p=prob / prob.sum()))
-            if grammar.types[token] == "Bar" and state.bars >= last_bar:
+            if grammar.first_types[token] == "Bar" and state.bars >= last_bar:
                 token = tokenizer.eos_id
-            state.feed(token)
+            state.feed_model(token)
             ids.append(token)
             if state.finished:
                 break
-        score = tokenizer.decode(ids, program=loaded.program)
+        score = tokenizer.decode(tokenizer.expand(ids), program=loaded.program)
         seed_notes = len(seed_state.notes)
         start = continuation_start(seed_state.notes, state.notes[seed_notes:])  # as a take's marker
         pieces.append((f"n-gram-{i + 1}", continuation(score, start)))

@@ -38,18 +38,18 @@ class GenerationSettings:
 @dataclass(frozen=True)
 class TokenEvent:
     variation: int  # which row of the batch
-    token_id: int
+    token_id: int  # a model id (with BPE, one token may stand for several base tokens)
     token: str
     bar: int  # bars of the whole sequence so far (seed included)
-    note: StreamedNote | None  # the note this token completes (times in tokenizer ticks)
+    notes: tuple[StreamedNote, ...]  # the notes this token completes (times in tokenizer ticks)
 
 
 @dataclass
 class Take:
     score: symusic.Score  # seed + continuation, at the tokenizer's resolution
     seed_end_tick: int  # where the continuation starts
-    ids: list[int]  # the whole token sequence (BOS, seed, continuation)
-    seed_tokens: int
+    ids: list[int]  # the whole sequence in base ids (BOS, seed, continuation)
+    seed_tokens: int  # base ids of BOS and the seed
 
 
 _GRAMMARS: dict[int, RemiGrammar] = {}  # by id(tokenizer); see grammar_for
@@ -118,14 +118,14 @@ def stream_generation(
     cancel: Callable[[], bool] | None = None,
     sequences: list[list[int]] | None = None,
 ) -> Iterator[TokenEvent]:
-    """Sample continuations of `prompt` token by token; `sequences` receives each row's ids."""
+    """Sample continuations of `prompt` token by token; `sequences` receives each row's model ids."""
     model, tokenizer = loaded.model, loaded.tokenizer
     grammar = grammar_for(tokenizer)
     seed_ids = prompt_ids(loaded, prompt, settings.prompt_bars)
     seed_state = replay(grammar, seed_ids)
     last_bar = seed_state.bars + settings.bars  # the continuation ends with this bar
     rows = sequences if sequences is not None else []
-    rows[:] = [list(seed_ids) for _ in range(variations)]
+    rows[:] = [tokenizer.to_model_ids(seed_ids).tolist() for _ in range(variations)]
     states = [replay(grammar, seed_ids) for _ in range(variations)]
     generator = torch.Generator().manual_seed(settings.seed if settings.seed is not None else
                                               int(np.random.SeedSequence().entropy % 2**63))
@@ -150,13 +150,13 @@ def stream_generation(
                 next_ids[row] = tokenizer.eos_id  # (the only token its mask allows)
                 rows[row].append(tokenizer.eos_id)
                 continue
-            if grammar.types[token_id] == "Bar" and state.bars >= last_bar:
+            if grammar.first_types[token_id] == "Bar" and state.bars >= last_bar:
                 token_id = tokenizer.eos_id  # the requested bars are written: close the piece
                 next_ids[row] = token_id
-            note = state.feed(token_id)
+            notes = state.feed_model(token_id)
             rows[row].append(token_id)
             if token_id != tokenizer.eos_id:
-                yield TokenEvent(row, token_id, tokenizer.tokens[token_id], state.bars, note)
+                yield TokenEvent(row, token_id, tokenizer.model_tokens[token_id], state.bars, tuple(notes))
         if all(state.finished for state in states):
             return
         if cache.length >= block:
@@ -213,7 +213,7 @@ def generate_variations(
             on_event(event)
     seed_ids = prompt_ids(loaded, prompt, settings.prompt_bars)
     program = _program_for(loaded, prompt)
-    takes = [_take_from_ids(loaded, ids, len(seed_ids), program) for ids in sequences]
+    takes = [_take_from_ids(loaded, loaded.tokenizer.expand(ids), len(seed_ids), program) for ids in sequences]
     for take in takes:
         _copy_conductor(prompt, take.score)
     return takes

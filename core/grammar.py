@@ -6,6 +6,11 @@ that Positions only move forward inside a bar and stay inside it, and it turns t
 notes as they arrive (`feed` returns the finished note), which is what lets the GUI and the
 MIDI player stream a take while it is still being written.
 
+With BPE the model writes tokens that stand for several base tokens of one bar. The state still
+follows base tokens (`feed_model` feeds a model token's expansion), and `allowed` masks model
+tokens: one is allowed when its whole expansion is, checked at once for every token from
+per-token tables (`BpeTable`).
+
 Times: positions are counted per beat of the time signature (its denominator) at
 `positions_per_beat`; note times are returned in ticks at the tokenizer's resolution.
 """
@@ -86,6 +91,9 @@ class RemiGrammar:
         self.timesig_id = torch.arange(size)
         self.ppb = tokenizer.settings.positions_per_beat
         self.tpq = tokenizer.ticks_per_quarter
+        self.expansions = tokenizer.expansions  # base ids of each model id
+        self.first_types = [self.types[expansion[0]] for expansion in self.expansions]  # by model id
+        self.bpe = BpeTable(self) if tokenizer.bpe else None
         self.mask_cache: dict[tuple, torch.Tensor] = {}  # RemiState.allowed's masks by state
         self._onsets: dict[tuple[int, tuple[int, int]], int] = {}  # (position, meter) -> ticks into the bar
         self._durations: dict[tuple[int, int], int] = {}  # (Duration id, meter denominator) -> ticks
@@ -135,7 +143,7 @@ class RemiState:
         return self.time_signature[0] * self.grammar.ppb
 
     def allowed(self, *, min_bars: int = 0, keep_meter: bool = False, new_onset: bool = False) -> torch.Tensor:
-        """Bool mask (vocab,) of the tokens that may come next.
+        """Bool mask (model vocabulary,) of the tokens that may come next.
 
         `min_bars`: no EOS before this many Bar tokens. `keep_meter`: TimeSig tokens may
         only repeat the current time signature (a continuation keeps its seed's meter).
@@ -145,15 +153,23 @@ class RemiState:
         # The mask depends on these facts only, and sampling asks for the same few masks again
         # and again: each is built once per grammar (32 -> 4 us per token for the tiny model).
         after_note = self.last_type == "Duration"
-        key = (self.last_type, self.position, self.time_signature, self.bars < min_bars,
-               keep_meter and self.last_type == "Bar", new_onset and after_note,
-               frozenset(self.pitches_here) if after_note else None)
+        bpe = self.grammar.bpe
+        if bpe is None:
+            key = (self.last_type, self.position, self.time_signature, self.bars < min_bars,
+                   keep_meter and self.last_type == "Bar", new_onset and after_note,
+                   frozenset(self.pitches_here) if after_note else None)
+        else:  # a model token may hold a meter or a note at this position whatever the last type
+            key = (self.last_type, self.position, self.time_signature, self.bars < min_bars, keep_meter,
+                   new_onset and after_note, frozenset(self.pitches_here))
         cache = self.grammar.mask_cache
         mask = cache.get(key)
         if mask is None:
             if len(cache) > 10_000:  # many-voiced music: bound the memory
                 cache.clear()
-            mask = cache[key] = self._build_mask(min_bars=min_bars, keep_meter=keep_meter, new_onset=new_onset)
+            mask = self._build_mask(min_bars=min_bars, keep_meter=keep_meter, new_onset=new_onset)
+            if bpe is not None:
+                mask = bpe.mask(self, mask, keep_meter=keep_meter)
+            cache[key] = mask
         return mask.clone()
 
     def _build_mask(self, *, min_bars: int, keep_meter: bool, new_onset: bool) -> torch.Tensor:
@@ -211,6 +227,77 @@ class RemiState:
         if kind != "BOS":
             self.last_type = kind
         return note
+
+    def feed_model(self, model_id: int) -> list[StreamedNote]:
+        """Advance by a model token (its base tokens, one by one); returns the notes it completes."""
+        notes = []
+        for base_id in self.grammar.expansions[model_id]:
+            note = self.feed(base_id)
+            if note is not None:
+                notes.append(note)
+        return notes
+
+
+class BpeTable:
+    """What `RemiState.allowed` needs to know of each BPE token's expansion, as arrays over the
+    model vocabulary. An expansion lies inside one bar (merges never cross a bar line), starts a
+    bar only with its first token, and holds a meter only right after that Bar. So a model token
+    may follow a state when its first base token may (the base mask) and
+      * its Positions lie after the current one (unless it opens a position or a bar) and inside
+        the bar, of its own meter where it writes one;
+      * the pitches it adds at the current position are not sounding there already;
+      * its meter is the current one, where the continuation keeps its seed's meter;
+      * its own base tokens follow one another as the grammar allows (a base token always does).
+    """
+
+    NONE = 10**9  # no Position in the expansion to check
+
+    def __init__(self, grammar: RemiGrammar):
+        self.grammar = grammar
+        size = len(grammar.expansions)
+        self.first = torch.tensor([expansion[0] for expansion in grammar.expansions])
+        valid, rest_min, top, meter_positions, meter_id = [], [], [], [], []
+        leading = torch.zeros((len(grammar.pitch_ids), size), dtype=torch.bool)
+        pitch_rows = {pitch: row for row, pitch in enumerate(sorted(grammar.pitch_ids))}
+        self.pitch_rows = pitch_rows
+        for model_id, expansion in enumerate(grammar.expansions):
+            types = [grammar.types[i] for i in expansion]
+            valid.append(all(bool(grammar.type_masks[before if before in grammar.type_masks else "Duration"][after])
+                             for before, after in zip(types[:-1], expansion[1:], strict=True)))
+            positions = [grammar.values[i] for i in expansion if grammar.types[i] == "Position"]
+            opens = types[0] in ("Bar", "Position")
+            rest_min.append(min(positions) if positions and not opens else self.NONE)
+            top.append(max(positions) if positions else -1)
+            meters = [grammar.values[i] for i in expansion if grammar.types[i] == "TimeSig"]
+            meter_positions.append(meters[0][0] * grammar.ppb if meters else -1)
+            meter_id.append(next((i for i in expansion if grammar.types[i] == "TimeSig"), -1))
+            for base_id, kind in zip(expansion, types, strict=True):
+                if kind in ("Position", "Bar"):
+                    break
+                if kind == "Pitch":
+                    leading[pitch_rows[grammar.values[base_id]], model_id] = True
+        self.valid = torch.tensor(valid, dtype=torch.bool)
+        self.rest_min_position = torch.tensor(rest_min)
+        self.top_position = torch.tensor(top)
+        self.meter_positions = torch.tensor(meter_positions)
+        self.meter_id = torch.tensor(meter_id)
+        self.leading_pitches = leading
+
+    def mask(self, state: RemiState, base: torch.Tensor, *, keep_meter: bool) -> torch.Tensor:
+        """The model tokens allowed after `state`, given its base mask `base`."""
+        mask = base[self.first] & self.valid & (self.rest_min_position > state.position)
+        limit = torch.where(self.meter_positions >= 0, self.meter_positions, state.positions_per_bar)
+        mask &= self.top_position < limit
+        if keep_meter:
+            current = self.grammar.timesig_ids.get(state.time_signature, -2)
+            mask &= (self.meter_id < 0) | (self.meter_id == current)
+        rows = [self.pitch_rows[p] for p in state.pitches_here if p in self.pitch_rows]
+        if rows:
+            mask &= ~self.leading_pitches[rows].any(0)
+        if not mask.any():  # never leave sampling empty: the base tokens the base mask allows
+            mask = torch.zeros(len(self.valid), dtype=torch.bool)
+            mask[: len(base)] = base
+        return mask
 
 
 def replay(grammar: RemiGrammar, ids: list[int] | np.ndarray) -> RemiState:

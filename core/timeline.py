@@ -11,8 +11,8 @@ Streaming a take while the model writes it (the GUI's "play as it composes")::
     player = Player(output, timeline)
     player.play()
     for event in stream_generation(loaded, prompt, settings):
-        if event.note is not None:
-            timeline.add_note(event.note.time, event.note.duration, event.note.pitch, event.note.velocity or 80)
+        for note in event.notes:
+            timeline.add_note(note.time, note.duration, note.pitch, note.velocity or 80)
     timeline.close()  # the player finishes after the last note instead of waiting for more
 
 Units: ticks (the score's resolution, `tpq` per quarter note) everywhere here; `TempoMap`

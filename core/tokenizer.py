@@ -9,13 +9,17 @@
   choice and is saved with every model.
 * Transposition works on token ids: Pitch tokens are contiguous, so augmenting a sequence
   is one vectorised add (see `transpose_ids`).
+* Optionally BPE (`bpe_vocab_size`): the model reads and writes *model ids*, each standing for
+  one or more base ids of one bar (merges never cross a bar line). Model ids below the base
+  vocabulary's size are the base tokens themselves; `to_model_ids` and `expand` convert, and
+  everything musical (the grammar, decoding, transposition) works on base ids.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import miditok
@@ -40,7 +44,8 @@ class TokenizerSettings:
     use_velocities: bool = False  # True for performed MIDI (dynamics matter), False for notation
     num_velocities: int = 16
     use_time_signatures: bool = True
-    bpe_vocab_size: int = 0  # 0: no BPE; otherwise train BPE to this vocabulary size
+    bpe_vocab_size: int = 0  # 0: no BPE; otherwise the model's vocabulary: base tokens + merges
+    bpe_merges: str = ""  # the trained BPE (a Hugging Face tokenizers JSON document), see `train_bpe`
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -63,18 +68,51 @@ class PartitaTokenizer:
     def __post_init__(self) -> None:
         self._digest: str | None = None  # settings_digest, computed once
         if self.inner.is_trained:
-            raise ValueError("BPE-trained tokenizers are not supported by the grammar mask yet")
+            raise ValueError("use Partita's own BPE (TokenizerSettings.bpe_merges), not miditok's")
         vocab = self.inner.vocab
         by_id = sorted(vocab.items(), key=lambda item: item[1])
-        self.tokens = [token for token, _ in by_id]
+        self.tokens = [token for token, _ in by_id]  # base tokens, by base id
         self.token_types = [token.split("_", 1)[0] for token in self.tokens]
+        self._bpe = None  # the Hugging Face BPE over one character per base id
+        self.expansions: list[tuple[int, ...]] = [(i,) for i in range(len(self.tokens))]  # by model id
+        if self.settings.bpe_merges:
+            self._load_bpe(self.settings.bpe_merges)
+        bar_id = self.inner.vocab.get("Bar_None")
+        self.opens_bar = np.array([e[0] == bar_id for e in self.expansions], dtype=bool)  # by model id
+        # per model id: the base type, or "BPE" for a merged token (per-type figures)
+        self.model_types = [self.token_types[e[0]] if len(e) == 1 else "BPE" for e in self.expansions]
+        self.model_tokens = ["+".join(self.tokens[i] for i in e) for e in self.expansions]
+
+    def _load_bpe(self, merges: str) -> None:
+        from tokenizers import Tokenizer
+
+        try:
+            self._bpe = Tokenizer.from_str(merges)
+        except Exception as error:  # noqa: BLE001 (the Rust library raises its own exception type)
+            raise ValueError(f"the tokenizer's BPE does not load ({error})") from None
+        base = {_base_char(i): i for i in range(len(self.tokens))}
+        hf_vocab = sorted(self._bpe.get_vocab().items(), key=lambda item: item[1])
+        self._hf_to_model = np.zeros(len(hf_vocab), dtype=np.int64)
+        for text, hf_id in hf_vocab:
+            if not text or any(char not in base for char in text):
+                raise ValueError(f"the tokenizer's BPE has a token outside the base vocabulary ({text!r})")
+            if len(text) == 1:
+                self._hf_to_model[hf_id] = base[text]
+            else:
+                self._hf_to_model[hf_id] = len(self.expansions)
+                self.expansions.append(tuple(base[char] for char in text))
+
+    @property
+    def bpe(self) -> bool:
+        """Whether model ids are BPE tokens (otherwise they are the base ids)."""
+        return self._bpe is not None
 
     @classmethod
     def create(cls, settings: TokenizerSettings = TokenizerSettings()) -> PartitaTokenizer:
         if settings.tokenization not in TOKENIZATIONS:
             raise ValueError(f"unknown tokenization {settings.tokenization!r}; choose from {TOKENIZATIONS}")
-        if settings.bpe_vocab_size:
-            raise ValueError("BPE is not enabled in this version (see README, Tokenizer)")
+        if bool(settings.bpe_vocab_size) != bool(settings.bpe_merges):
+            raise ValueError("a BPE tokenizer needs both its vocabulary size and its merges (see train_bpe)")
         config = miditok.TokenizerConfig(
             pitch_range=settings.pitch_range,
             beat_res={(0, 4): settings.positions_per_beat, (4, 12): 4},
@@ -89,7 +127,8 @@ class PartitaTokenizer:
 
     # --- ids ---------------------------------------------------------------------------
     def __len__(self) -> int:
-        return len(self.tokens)
+        """The model's vocabulary: base tokens, and BPE merges where trained."""
+        return len(self.expansions)
 
     @property
     def pad_id(self) -> int:
@@ -103,8 +142,9 @@ class PartitaTokenizer:
     def eos_id(self) -> int:
         return self.inner.vocab[EOS]
 
-    def token_type(self, token_id: int) -> str:
-        return self.token_types[token_id]
+    def token_type(self, model_id: int) -> str:
+        """The type of a model token: its base type ("Pitch", "Bar", ...), or "BPE" for a merge."""
+        return self.model_types[model_id]
 
     def ids_of_type(self, kind: str) -> np.ndarray:
         return np.array([i for i, t in enumerate(self.token_types) if t == kind], dtype=np.int64)
@@ -135,6 +175,52 @@ class PartitaTokenizer:
             track.name = program_name(program)  # miditok named it after program 0 (Acoustic Grand Piano)
         return score
 
+    def to_model_ids(self, ids: list[int] | np.ndarray) -> np.ndarray:
+        """Model ids of base ids (the same ids without BPE). Each bar is encoded on its own, so a
+        bar line always starts a model token; BOS, EOS and PAD stay as they are."""
+        ids = np.asarray(ids, dtype=np.int64)
+        if self._bpe is None or not len(ids):
+            return ids
+        special = np.isin(ids, [self.pad_id, self.bos_id, self.eos_id])
+        bar_id = self.inner.vocab["Bar_None"]
+        cuts = np.flatnonzero(special | (ids == bar_id) | np.roll(special, 1))
+        cuts = np.unique(np.concatenate([[0], cuts, [len(ids)]]))
+        chunks = [ids[a:b] for a, b in zip(cuts[:-1], cuts[1:], strict=True)]
+        words = ["".join(_base_char(int(i)) for i in chunk) for chunk in chunks]
+        out = [chunk if special[a] else self._hf_to_model[np.asarray(encoding.ids, dtype=np.int64)]
+               for chunk, a, encoding in zip(chunks, cuts[:-1], self._bpe.encode_batch(words), strict=True)]
+        return np.concatenate(out).astype(np.int64)
+
+    def expand(self, model_ids: list[int] | np.ndarray) -> list[int]:
+        """The base ids that model ids stand for."""
+        if self._bpe is None:
+            return [int(i) for i in model_ids]
+        return [base for i in model_ids for base in self.expansions[int(i)]]
+
+    def train_bpe(self, vocab_size: int, sequences: list[np.ndarray]) -> PartitaTokenizer:
+        """This tokenizer with BPE merges learned from base id `sequences` (bodies of pieces,
+        without BOS/EOS), up to a model vocabulary of `vocab_size`; merges stay inside a bar."""
+        from tokenizers import Tokenizer, models, trainers
+
+        if vocab_size <= len(self.tokens):
+            raise ValueError(f"a BPE vocabulary needs more than the {len(self.tokens)} base tokens, not {vocab_size}")
+        bar_id = self.inner.vocab["Bar_None"]
+
+        def bars():
+            for ids in sequences:
+                ids = np.asarray(ids)
+                cuts = [0, *np.flatnonzero(ids == bar_id).tolist(), len(ids)]
+                for a, b in zip(cuts[:-1], cuts[1:], strict=True):
+                    if b > a:
+                        yield "".join(_base_char(int(i)) for i in ids[a:b])
+
+        bpe = Tokenizer(models.BPE())
+        alphabet = [_base_char(i) for i in range(len(self.tokens))]
+        bpe.train_from_iterator(bars(), trainers.BpeTrainer(vocab_size=vocab_size, initial_alphabet=alphabet,
+                                                            show_progress=False))
+        settings = replace(self.settings, bpe_vocab_size=vocab_size, bpe_merges=bpe.to_str())
+        return PartitaTokenizer.create(settings)
+
     def encode_cached(self, score: symusic.Score, digest: str, cache_dir: Path | None) -> list[int]:
         """`encode`, remembered on disk under (piece digest, tokenizer settings)."""
         if not digest or cache_dir is None:
@@ -158,11 +244,12 @@ class PartitaTokenizer:
         return ids
 
     def settings_digest(self) -> str:
-        """Key of this tokenizer's output in the token cache (settings + miditok version)."""
+        """Key of this tokenizer's base ids in the token cache (settings but BPE + miditok version)."""
         if self._digest is None:
             from importlib.metadata import version
 
-            text = json.dumps({"settings": self.settings.to_json(), "miditok": version("miditok")}, sort_keys=True)
+            base = replace(self.settings, bpe_vocab_size=0, bpe_merges="").to_json()
+            text = json.dumps({"settings": base, "miditok": version("miditok")}, sort_keys=True)
             self._digest = hashlib.sha256(text.encode()).hexdigest()[:16]
         return self._digest
 
@@ -206,6 +293,12 @@ class PartitaTokenizer:
         except (OSError, ValueError, TypeError, KeyError) as error:
             raise ValueError(f"{path}: not a Partita tokenizer ({error})") from None
         return cls.create(settings)
+
+
+def _base_char(base_id: int) -> str:
+    """The character that stands for a base id in the BPE's strings (CJK ideographs: letters
+    that no normaliser or pre-tokeniser treats specially)."""
+    return chr(0x4E00 + base_id)
 
 
 def settings_for(scores: list[symusic.Score], tokenization: str = "REMI") -> TokenizerSettings:

@@ -61,6 +61,8 @@ class TrainConfig:
     max_transpose: int = 5  # augmentation: up to ± this many semitones (0: off)
     pack: bool = True  # fill windows past a piece's end with whole pieces instead of padding
     tokenization: str = "REMI"
+    # BPE: the model's vocabulary, base tokens + merges learned from the training pieces (0: off)
+    bpe_vocab_size: int = 0
     use_velocities: bool | None = None  # None: decide from the corpus
     device: str = "auto"  # auto: CUDA, then MPS, then CPU
     # torch.compile the model for training; None: on CUDA only, where it pays for its warm-up
@@ -73,13 +75,16 @@ class TrainConfig:
         """Refuse settings that cannot train, naming the setting (the CLI and the GUI show it)."""
         at_least = {"steps": (self.steps, 1), "batch_size": (self.batch_size, 1), "eval_every": (self.eval_every, 1),
                     "eval_windows": (self.eval_windows, 1), "patience": (self.patience, 0), "warmup_steps": (self.warmup_steps, 0),
-                    "max_transpose": (self.max_transpose, 0)}
+                    "max_transpose": (self.max_transpose, 0),
+                    "bpe_vocab_size": (self.bpe_vocab_size, 0)}
         for name, (value, low) in at_least.items():
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
                 raise ValueError(f"{name} must be a whole number of at least {low}, not {value!r}")
         if not self.learning_rate > 0 or not self.min_learning_rate >= 0:
             raise ValueError(f"the learning rate must be positive (and its minimum not negative), "
                              f"not {self.learning_rate} (minimum {self.min_learning_rate})")
+        if self.bpe_vocab_size and self.tokenization != "REMI":
+            raise ValueError("BPE needs the REMI tokenization (its grammar steps through merged tokens)")
         if self.max_transpose > 11:
             raise ValueError(f"max_transpose is in semitones, 0 to 11, not {self.max_transpose}")
         if self.preset not in PRESETS:
@@ -188,9 +193,24 @@ def prepare_data(config: TrainConfig, tokenizer_settings: TokenizerSettings | No
             tokenizer_settings = replace(tokenizer_settings, use_velocities=config.use_velocities)
     tokenizer = PartitaTokenizer.create(tokenizer_settings)
     split = split_by_piece(corpus.pieces, seed=config.seed)
+    if config.bpe_vocab_size and not tokenizer.bpe:  # a new run learns its merges; a resumed one has them
+        tokenizer = learn_bpe(tokenizer, split.train or corpus.pieces, corpus.pitch_range, config)
     train = tokenize_pieces(split.train or corpus.pieces, tokenizer, corpus.pitch_range, config.max_transpose)
     validation = tokenize_pieces(split.validation, tokenizer, corpus.pitch_range, 0)
     return PreparedData(corpus, tokenizer, train, validation, split.names())
+
+
+def learn_bpe(tokenizer: PartitaTokenizer, pieces: list, pitch_range: tuple[int, int],
+              config: TrainConfig) -> PartitaTokenizer:
+    """`tokenizer` with BPE merges learned from the training pieces at every transposition the
+    model will see (so the merges fit the copies it trains on), never from held-out ones."""
+    if config.bpe_vocab_size <= len(tokenizer):
+        raise ValueError(f"the BPE vocabulary ({config.bpe_vocab_size}) must be larger than the "
+                         f"{len(tokenizer)} base tokens")
+    base = tokenize_pieces(pieces, tokenizer, pitch_range, config.max_transpose)
+    bodies = [tokenizer.transpose_ids(piece.ids, shift)[1:-1] for piece in base
+              for shift in (piece.shifts if config.max_transpose else [0])]
+    return tokenizer.train_bpe(config.bpe_vocab_size, bodies)
 
 
 @torch.no_grad()
@@ -200,7 +220,7 @@ def evaluate(model: Transformer, tokenizer: PartitaTokenizer, x: torch.Tensor, y
     was_training = model.training
     model.eval()
     device = next(model.parameters()).device
-    types = tokenizer.token_types
+    types = tokenizer.model_types
     type_names = sorted(set(types))
     type_index = torch.tensor([type_names.index(t) for t in types])
     loss_sum = torch.zeros(len(type_names), dtype=torch.float64)
@@ -393,7 +413,7 @@ def train(config: TrainConfig, *, resume: bool = False,
 # evaluation cadence, device and data path may change).
 RUN_FIELDS = ("preset", "model_overrides", "batch_size", "learning_rate", "min_learning_rate", "warmup_steps",
               "weight_decay", "grad_clip", "seed", "max_transpose", "pack", "tokenization", "use_velocities",
-              "program")
+              "program", "bpe_vocab_size")
 # What runs saved before a field existed did (they resume as they started).
 OLDER_RUNS = {"pack": False}
 

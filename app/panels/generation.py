@@ -52,23 +52,25 @@ class ModelCache:
 
     def __init__(self):
         self._lock = threading.Lock()
-        self._models: dict[str, LoadedModel] = {}
+        self._models: dict[tuple[str, bool], LoadedModel] = {}
 
-    def get(self, run_dir: str) -> LoadedModel:
+    def get(self, run_dir: str, best: bool = False) -> LoadedModel:
+        """The model of `run_dir` ("" = the shipped default), with its last weights or its `best`."""
         with self._lock:
-            if run_dir not in self._models:
-                self._models[run_dir] = load_model(run_dir or None)
-            return self._models[run_dir]
+            if (run_dir, best) not in self._models:
+                self._models[run_dir, best] = load_model(run_dir or None, best=best)
+            return self._models[run_dir, best]
 
     def forget(self, run_dir: str) -> None:
         with self._lock:
-            self._models.pop(run_dir, None)
+            for best in (False, True):
+                self._models.pop((run_dir, best), None)
 
 
 def generation_job(cache: ModelCache, run_dir: str, prompt: symusic.Score | None,
-                   settings: GenerationSettings, variations: int):
+                   settings: GenerationSettings, variations: int, best: bool = False):
     def job(cancel):
-        loaded = cache.get(run_dir)
+        loaded = cache.get(run_dir, best)
         yield ModelReady(loaded.run_dir.name, loaded.model.num_parameters(),
                          str(loaded.config.get("corpus", {}).get("name", "")), loaded.tokenizer.ticks_per_quarter,
                          loaded.describe())
@@ -101,6 +103,10 @@ class GenerationPanel(QWidget):
         self.model_box.addItem("Shipped default model", "")
         self.model_box.addItem("Choose run folder…", CHOOSE)
         self.model_box.activated.connect(self._model_activated)
+        self.best_weights = QCheckBox("Weights of the lowest validation loss", self)
+        self.best_weights.setToolTip("Compose with the weights of the step where the run's validation loss "
+                                     "was lowest, not those of its last step. On a small corpus a few "
+                                     "validation pieces can mislead: listen to both.")
         self.temperature = self._double(0.05, 3.0, 0.05, 2, 1.0,
                                         "Higher: bolder, more surprising notes; lower: safer, more repetitive")
         self.top_k = self._spin(0, 500, 0, "Sample only among the k likeliest tokens (0: no limit)")
@@ -115,6 +121,7 @@ class GenerationPanel(QWidget):
         self.play_while.setToolTip("Hear the first take through the chosen output while the model writes it")
         form = QFormLayout()
         form.addRow("Model", self.model_box)
+        form.addRow("", self.best_weights)
         form.addRow("Temperature", self.temperature)
         form.addRow("Top-k", self.top_k)
         form.addRow("Top-p", self.top_p)
@@ -214,7 +221,8 @@ class GenerationPanel(QWidget):
         self._notes_received = 0
         self._weights = ""
         self.info.setText("Loading the model…")
-        self.runner.start(generation_job(self.cache, run_dir, prompt, self.settings(), count))
+        self.runner.start(generation_job(self.cache, run_dir, prompt, self.settings(), count,
+                                         best=self.best_weights.isChecked()))
 
     def stop(self) -> None:
         if self.runner.running:
@@ -230,15 +238,16 @@ class GenerationPanel(QWidget):
                               + (f", learned from {event.corpus}" if event.corpus else "")
                               + (f"; weights of {event.weights}" if event.weights else "") + "). Writing…")
             return
-        if isinstance(event, TokenEvent) and event.note is not None and event.variation < len(self._takes):
-            n = event.note
-            note = Note(scale_ticks(n.time, self._tpq), n.pitch, max(1, scale_ticks(n.duration, self._tpq)),
-                        n.velocity or 80, GENERATED, self._takes[event.variation])
-            self.model.add_notes([note])
+        if isinstance(event, TokenEvent) and event.notes and event.variation < len(self._takes):
+            notes = [Note(scale_ticks(n.time, self._tpq), n.pitch, max(1, scale_ticks(n.duration, self._tpq)),
+                          n.velocity or 80, GENERATED, self._takes[event.variation]) for n in event.notes]
+            self.model.add_notes(notes)
             if event.variation == 0:
-                self.noteStreamed.emit(note)
-            self._notes_received += 1
-            if self._notes_received % 16 == 1:
+                for note in notes:
+                    self.noteStreamed.emit(note)
+            before = self._notes_received
+            self._notes_received += len(notes)
+            if before // 16 != self._notes_received // 16 or before == 0:
                 self.info.setText(f"Writing… {self._notes_received} notes, bar {event.bar}")
 
     def _on_finished(self, _result) -> None:
@@ -266,7 +275,7 @@ class GenerationPanel(QWidget):
         return {"model": self.run_dir, "runs": [r for r in runs if r not in ("", CHOOSE, None)],
                 "temperature": self.temperature.value(), "top_k": self.top_k.value(), "top_p": self.top_p.value(),
                 "bars": self.bars.value(), "variations": self.variations.value(), "seed": self.seed.value(),
-                "play_while": self.play_while.isChecked()}
+                "play_while": self.play_while.isChecked(), "best_weights": self.best_weights.isChecked()}
 
     def restore(self, state: dict) -> None:
         for run in state.get("runs", []):
@@ -281,3 +290,4 @@ class GenerationPanel(QWidget):
             if key in state:
                 box.setValue(state[key])
         self.play_while.setChecked(bool(state.get("play_while", False)))
+        self.best_weights.setChecked(bool(state.get("best_weights", False)))

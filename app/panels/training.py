@@ -91,9 +91,14 @@ class TrainingPanel(QWidget):
         self.steps = self._spin(1, 1_000_000, "Optimizer steps in all", step=100)
         self.eval_every = self._spin(1, 100_000, "Steps between validation passes and checkpoints", step=50)
         self.patience = self._spin(0, 1000, "Stop after this many validation passes without a lower loss "
-                                            "(0: train all the steps). Generation always uses the weights of "
-                                            "the lowest validation loss.")
+                                            "(0: train all the steps). The weights of the lowest validation "
+                                            "loss are kept either way: Generate can use them.")
         self.patience.setSpecialValueText("off")
+        self.bpe = self._spin(0, 16_000, "Merge frequent groups of tokens within a bar into single tokens, up to "
+                                         "this vocabulary: about half as many tokens per note, so faster training "
+                                         "and generation. It learns better on a few hundred pieces (the Bach "
+                                         "chorales: 20 % lower loss per note at 1000), not on a few dozen.", step=500)
+        self.bpe.setSpecialValueText("off")
         self.learning_rate.setValue(1e-3)
         self.batch.setValue(16)
         self.steps.setValue(2000)
@@ -110,7 +115,7 @@ class TrainingPanel(QWidget):
                                                  ("Width", self.width), ("Dropout", self.dropout),
                                                  ("Learning rate", self.learning_rate), ("Batch", self.batch),
                                                  ("Steps", self.steps), ("Eval every", self.eval_every),
-                                                 ("Patience", self.patience))):
+                                                 ("Patience", self.patience), ("BPE vocabulary", self.bpe))):
             grid.addWidget(QLabel(label, self), index // 2, (index % 2) * 2)
             grid.addWidget(widget, index // 2, (index % 2) * 2 + 1)
         form.addRow(grid)
@@ -204,7 +209,7 @@ class TrainingPanel(QWidget):
         return TrainConfig(data=self.data_edit.text().strip(), out=out, preset=self.preset.currentText(),
                            model_overrides=overrides, steps=self.steps.value(), batch_size=self.batch.value(),
                            learning_rate=self.learning_rate.value(), eval_every=self.eval_every.value(),
-                           patience=self.patience.value(), warmup_steps=min(100, max(1, self.steps.value() // 10)))
+                           patience=self.patience.value(), bpe_vocab_size=self.bpe.value(), warmup_steps=min(100, max(1, self.steps.value() // 10)))
 
     def start(self, resume: bool = False, config: TrainConfig | None = None) -> None:
         """Start (or resume) training; `config` overrides the form (tests use tiny models)."""
@@ -295,8 +300,8 @@ class TrainingPanel(QWidget):
             ended = "stopped early" if event.stopped_early else "stopped" if event.cancelled else "finished"
             self.progress.setFormat(f"{ended} at step {event.step}")
             best = ("" if event.best_step is None or event.best_step == event.step else
-                    f"; generation uses the weights of step {event.best_step} "
-                    f"(lowest validation loss {event.best_loss:.3f})")
+                    f"; the validation loss was lowest at step {event.best_step} ({event.best_loss:.3f}): "
+                    "Generate can use those weights")
             self.status.emit(f"Training {ended} at step {event.step}; model saved in {event.run_dir}{best}")
 
     def _on_failed(self, message: str) -> None:
@@ -324,7 +329,7 @@ class TrainingPanel(QWidget):
                 "layers": self.layers.value(), "heads": self.heads.value(), "width": self.width.value(),
                 "dropout": self.dropout.value(), "learning_rate": self.learning_rate.value(),
                 "batch": self.batch.value(), "steps": self.steps.value(), "eval_every": self.eval_every.value(),
-                "patience": self.patience.value()}
+                "patience": self.patience.value(), "bpe": self.bpe.value()}
 
     def restore(self, state: dict) -> None:
         self.data_edit.setText(str(state.get("data", "")))
@@ -333,7 +338,7 @@ class TrainingPanel(QWidget):
             self.preset.setCurrentText(state["preset"])
         for key, box in (("layers", self.layers), ("heads", self.heads), ("width", self.width),
                          ("batch", self.batch), ("steps", self.steps), ("eval_every", self.eval_every),
-                         ("patience", self.patience), ("dropout", self.dropout), ("learning_rate", self.learning_rate)):
+                         ("patience", self.patience), ("bpe", self.bpe), ("dropout", self.dropout), ("learning_rate", self.learning_rate)):
             if key in state:
                 box.setValue(state[key])
 

@@ -13,24 +13,30 @@ MIDI_BACKENDS = ("jack", "alsa", "coremidi", "winmm")
 
 
 def add_model_arguments(parser) -> None:
-    """--model and --last, for the commands that compose with a trained model."""
+    """--model and --best, for the commands that compose with a trained model."""
     parser.add_argument("--model", type=Path, help="run folder (default: the shipped default model)")
-    parser.add_argument("--last", action="store_true",
-                        help="use the weights of the run's last step, not those of its lowest validation loss")
+    parser.add_argument("--best", action="store_true",
+                        help="use the weights of the run's lowest validation loss, not its last step's")
 
 
 def load_cli_model(args, device: str = "cpu"):
     """The model `add_model_arguments` chose, as a `core.checkpoint.LoadedModel`; says on stderr
-    which weights when they are not the last step's (a run that overfitted later)."""
+    which weights, when the run's validation loss was lowest at another step than the last."""
     from core.checkpoint import CheckpointError, load_model
     from core.cli import UserError
 
     try:
-        loaded = load_model(args.model, device=device, last=args.last)
+        loaded = load_model(args.model, device=device, best=args.best)
     except CheckpointError as error:
         raise UserError(str(error)) from None
-    if loaded.step is not None and loaded.step != loaded.config.get("training", {}).get("step"):
-        print(f"using the weights of {loaded.describe()}; --last for the last step's", file=sys.stderr)
+    training = loaded.config.get("training", {})
+    best, last = training.get("best", {}), training.get("step")
+    if best.get("step") not in (None, last):
+        if args.best:
+            print(f"using the weights of {loaded.describe()}", file=sys.stderr)
+        elif isinstance(best.get("loss"), float):
+            print(f"note: the validation loss was lowest at step {best['step']} ({best['loss']:.3f}); "
+                  "--best uses those weights", file=sys.stderr)
     return loaded
 
 

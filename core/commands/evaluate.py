@@ -54,7 +54,7 @@ def run(args) -> int:
         ngram_order=args.ngram_order, seed=args.seed, use_music21=not args.no_music21,
     )
     try:
-        report = evaluate_run(args.model, args.data, generated_dir=args.generated, settings=settings, last=args.last,
+        report = evaluate_run(args.model, args.data, generated_dir=args.generated, settings=settings, best=args.best,
                               progress=lambda message: print(f"  {message}", file=sys.stderr))
     except (CheckpointError, EvaluationError, FileNotFoundError) as error:
         raise UserError(str(error)) from None  # FileNotFoundError: --data names nothing (as `train` says)

@@ -29,6 +29,9 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--pack", action=argparse.BooleanOptionalAction, default=None,
                         help="fill windows past a piece's end with further pieces, not padding (default: on)")
     parser.add_argument("--tokenization", help="REMI (the default; the only one the grammar knows)")
+    parser.add_argument("--bpe", type=int, metavar="N",
+                        help="learn BPE merges from the training pieces up to a vocabulary of N tokens "
+                             "(default: off; 1000-2000 suit a few hundred pieces)")
     parser.add_argument("--device", default="auto", help="auto (CUDA, MPS, CPU), cpu, cuda, ...")
     parser.add_argument("--compile", action=argparse.BooleanOptionalAction, default=None,
                         help="torch.compile the model (default: on CUDA only)")
@@ -42,7 +45,8 @@ def add_parser(subparsers) -> None:
 # Options that define a run (option name -> TrainConfig field); not given: TrainConfig's default,
 # or on --resume the run's own value.
 RUN_OPTIONS = {"preset": "preset", "batch_size": "batch_size", "lr": "learning_rate", "warmup": "warmup_steps",
-               "seed": "seed", "transpose": "max_transpose", "pack": "pack", "tokenization": "tokenization"}
+               "seed": "seed", "transpose": "max_transpose", "pack": "pack", "tokenization": "tokenization",
+               "bpe": "bpe_vocab_size"}
 
 
 def _overrides(pairs: list[str]) -> dict:
@@ -167,7 +171,7 @@ def run(args) -> int:
                     bar = None
                 if event.best_step is not None and event.best_step != event.step:
                     say(f"the lowest validation loss, {event.best_loss:.3f}, was at step {event.best_step}: "
-                        "generate and evaluate use those weights (--last for the last step's)")
+                        "--best composes with those weights (generate, evaluate, duet)")
                 if event.stopped_early:
                     passes = f"{config.patience} validation pass" + ("es" if config.patience > 1 else "")
                     say(f"stopped at step {event.step}: {passes} without a lower loss")

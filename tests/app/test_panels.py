@@ -88,7 +88,7 @@ def test_stopping_training_keeps_a_checkpoint_and_can_resume(make_window, qtbot,
     assert panel.start_button.isEnabled() and not panel.stop_button.isEnabled()
 
 
-def test_a_run_that_stops_improving_stops_early_and_composes_with_its_best_weights(
+def test_a_run_that_stops_improving_stops_early_and_can_compose_with_its_best_weights(
         make_window, qtbot, tiny_data, tmp_path, monkeypatch):
     from dataclasses import replace
 
@@ -106,13 +106,38 @@ def test_a_run_that_stops_improving_stops_early_and_composes_with_its_best_weigh
     with qtbot.waitSignal(panel.runner.finished, timeout=120000):
         panel.start(config=replace(tiny_config(tiny_data, tmp_path / "run", steps=30), patience=1))
     assert panel.progress.format() == "stopped early at step 20"
-    assert statuses[-1].endswith("generation uses the weights of step 10 (lowest validation loss 3.000)")
+    assert statuses[-1].endswith("the validation loss was lowest at step 10 (3.000): Generate can use those weights")
     generation = window.generation_panel
     generation.add_run(str(tmp_path / "run"), select=True)
     generation.bars.setValue(1)
+    for best, weights in ((False, "step 20."), (True, "step 10, lowest validation loss 3.000 (last step 20).")):
+        generation.best_weights.setChecked(best)
+        with qtbot.waitSignal(generation.runner.finished, timeout=60000):
+            window.actions.generate.trigger()
+        assert generation.info.text().endswith(f"with the weights of {weights}")
+
+
+def test_a_bpe_model_trains_from_the_form_and_streams_every_note_into_the_roll(make_window, qtbot, tiny_data,
+                                                                                tmp_path):
+    from dataclasses import replace
+
+    window = make_window(restore_session=False)
+    panel = window.training_panel
+    panel.bpe.setValue(1000)
+    assert panel.config().bpe_vocab_size == 1000  # the form's setting reaches the run
+    with qtbot.waitSignal(panel.runner.finished, timeout=120000):
+        panel.start(config=replace(tiny_config(tiny_data, tmp_path / "run", steps=10), bpe_vocab_size=700))
+    generation = window.generation_panel
+    generation.add_run(str(tmp_path / "run"), select=True)
+    generation.bars.setValue(2)
+    generation.seed.setValue(1)
+    merged = []
+    generation.runner.event.connect(lambda e: merged.append(len(getattr(e, "notes", ()))))
     with qtbot.waitSignal(generation.runner.finished, timeout=60000):
         window.actions.generate.trigger()
-    assert generation.info.text().endswith("with the weights of step 10, lowest validation loss 3.000 (last step 20).")
+    notes = window.model.take_notes(window.model.current_take)
+    assert notes and len(notes) == sum(merged)  # every note of every merged token reached the roll
+    assert "Done: " in generation.info.text()
 
 
 def test_generate_streams_notes_into_the_roll(make_window, qtbot, tiny_run):

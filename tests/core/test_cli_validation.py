@@ -241,18 +241,18 @@ def test_ports_exits_1_when_the_one_backend_asked_for_is_unavailable(monkeypatch
 
 @pytest.mark.parametrize("command", [["generate", "--out", "{tmp}/x.mid"], ["evaluate", "--data", "{tmp}", "--out", "{tmp}/r"],
                                      ["duet", "--input", "virtual", "--output", "virtual"]])
-@pytest.mark.parametrize("last", [False, True])
-def test_composing_commands_load_the_best_weights_unless_told_last(monkeypatch, capsys, tmp_path, command, last):
+@pytest.mark.parametrize("best", [False, True])
+def test_composing_commands_load_the_last_weights_unless_told_best(monkeypatch, capsys, tmp_path, command, best):
     import core.checkpoint
     from core.checkpoint import CheckpointError
 
     asked = []
 
-    def load_model(run_dir=None, device="cpu", *, last=False):
-        asked.append(last)
+    def load_model(run_dir=None, device="cpu", *, best=False):
+        asked.append(best)
         raise CheckpointError("stop here")
 
     monkeypatch.setattr(core.checkpoint, "load_model", load_model)
-    argv = [part.format(tmp=tmp_path) for part in command] + (["--last"] if last else [])
+    argv = [part.format(tmp=tmp_path) for part in command] + (["--best"] if best else [])
     assert main(argv) == 2 and "stop here" in capsys.readouterr().err
-    assert asked == [last]
+    assert asked == [best]

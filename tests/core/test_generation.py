@@ -51,7 +51,7 @@ def test_same_seed_same_music_and_variations_differ(loaded, seed):
 def test_streamed_notes_are_the_notes_of_the_take(loaded):
     sequences = []
     events = list(stream_generation(loaded, None, GenerationSettings(bars=2, seed=3), sequences=sequences))
-    streamed = [(e.note.time, e.note.pitch, e.note.duration) for e in events if e.note]
+    streamed = [(n.time, n.pitch, n.duration) for e in events for n in e.notes]
     grammar = RemiGrammar(loaded.tokenizer)
     state = replay(grammar, sequences[0])
     assert streamed == [(n.time, n.pitch, n.duration) for n in state.notes]

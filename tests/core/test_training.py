@@ -197,7 +197,7 @@ def _short_run(data, out, **settings):
                        warmup_steps=1, **{"steps": 10, **settings})
 
 
-def test_the_weights_of_the_lowest_validation_loss_are_kept_and_composed_with(tmp_path, cello_trio, monkeypatch):
+def test_the_weights_of_the_lowest_validation_loss_are_kept_beside_the_last(tmp_path, cello_trio, monkeypatch):
     _scripted_validation(monkeypatch, {2: 3.0, 4: 2.0, 6: 2.5, 8: 2.6, 10: 2.7})
     events = list(train(_short_run(cello_trio, tmp_path / "run")))
     assert [(e.step, e.best) for e in events if isinstance(e, CheckpointSaved)] == [
@@ -210,7 +210,7 @@ def test_the_weights_of_the_lowest_validation_loss_are_kept_and_composed_with(tm
     assert config["training"]["best"]["step"] == 4 and config["training"]["best"]["loss"] == 2.0
     assert sorted(p.name for p in run.glob("model-*")) == ["model-000004.safetensors", "model-000010.safetensors"]
 
-    best, last = load_model(run), load_model(run, last=True)
+    best, last = load_model(run, best=True), load_model(run)
     assert _same_weights(best.model, run / "model-000004.safetensors")
     assert _same_weights(last.model, run / "model-000010.safetensors")
     assert not _same_weights(best.model, run / "model-000010.safetensors")
@@ -222,7 +222,7 @@ def test_patience_stops_a_run_that_no_longer_improves(tmp_path, cello_trio, monk
     _scripted_validation(monkeypatch, {2: 3.0, 4: 2.0, 6: 2.5, 8: 2.6, 10: 2.7})
     done = list(train(_short_run(cello_trio, tmp_path / "run", patience=2)))[-1]
     assert (done.step, done.cancelled, done.stopped_early, done.best_step) == (8, True, True, 4)
-    assert load_model(tmp_path / "run").step == 4
+    assert load_model(tmp_path / "run", best=True).step == 4 and load_model(tmp_path / "run").step == 8
 
 
 def test_a_resumed_run_keeps_its_best_weights_until_it_beats_them(tmp_path, cello_trio, monkeypatch):
@@ -235,7 +235,7 @@ def test_a_resumed_run_keeps_its_best_weights_until_it_beats_them(tmp_path, cell
             best_at[event.step] = json.loads((run / "config.json").read_text())["files"]["best"]
     assert best_at == {8: "model-000004.safetensors", 10: "model-000010.safetensors"}
     assert not (run / "model-000004.safetensors").exists()  # no longer named: deleted
-    assert load_model(run).step == 10
+    assert load_model(run, best=True).step == 10
 
 
 def test_runs_without_validation_figures_compose_with_their_last_weights(trained_run, tmp_path):
@@ -246,7 +246,7 @@ def test_runs_without_validation_figures_compose_with_their_last_weights(trained
     config["files"].pop("best", None)
     config["training"].pop("best", None)
     (older / "config.json").write_text(json.dumps(config))
-    loaded = load_model(older)
+    loaded = load_model(older, best=True)
     assert loaded.weights == weights_path(older) and loaded.describe() == "step 40"
 
 
@@ -260,13 +260,13 @@ def test_the_command_line_says_which_weights_it_composes_with(tmp_path, cello_tr
                  "--batch-size", "4", "--patience", "2", *tiny]) == 0
     said = capsys.readouterr().out
     assert "step 4: checkpoint saved (lowest validation loss so far)" in said
-    assert "the lowest validation loss, 2.000, was at step 4" in said
+    assert "the lowest validation loss, 2.000, was at step 4: --best composes with those weights" in said
     assert "stopped at step 8: 2 validation passes without a lower loss" in said
-    for last, expected in ((False, "using the weights of step 4, lowest validation loss 2.000 (last step 8)"), (True, "")):
+    for best, expected in ((True, "using the weights of step 4, lowest validation loss 2.000 (last step 8)"),
+                           (False, "note: the validation loss was lowest at step 4 (2.000); --best uses those weights")):
         assert main(["generate", "--model", str(run), "--bars", "1", "--seed", "0",
-                     "--out", str(tmp_path / "take.mid"), *(["--last"] if last else [])]) == 0
-        err = capsys.readouterr().err
-        assert (expected in err) if expected else "using the weights" not in err, err
+                     "--out", str(tmp_path / "take.mid"), *(["--best"] if best else [])]) == 0
+        assert expected in capsys.readouterr().err
 
 
 def test_patience_running_out_at_the_last_step_is_a_finished_run(tmp_path, cello_trio, monkeypatch):
@@ -304,4 +304,4 @@ def test_resuming_a_run_saved_before_runs_kept_their_best_keeps_its_weights_as_t
     list(train(_short_run(cello_trio, run, steps=8), resume=True))
     config = json.loads((run / "config.json").read_text())
     assert config["files"]["best"] == "model-000004.safetensors" and config["training"]["best"]["loss"] == 2.0
-    assert load_model(run).describe() == "step 4, lowest validation loss 2.000 (last step 8)"
+    assert load_model(run, best=True).describe() == "step 4, lowest validation loss 2.000 (last step 8)"

@@ -45,7 +45,7 @@ def test_evaluate_writes_a_report_with_every_section(tiny_run, tmp_path, capsys)
                                    "pitch-shuffled", "rhythm-shuffled", "random notes"}
     learning = report["learning"]
     split = json.loads((run / "config.json").read_text())["corpus"]["split"]
-    assert learning["pieces"] == split["test"]  # not the validation piece that chose the weights
+    assert learning["pieces"] == split["validation"] + split["test"]  # the last weights: every held-out piece
     assert math.isfinite(learning["model"]["loss"]) and math.isfinite(learning["baseline"]["loss"])
     assert learning["model"]["perplexity"] == pytest.approx(math.exp(learning["model"]["loss"]), rel=1e-6)
     assert {"Pitch", "Duration", "Position", "Bar"} <= set(learning["model"]["per_type"])
@@ -112,7 +112,6 @@ def test_evaluate_names_a_missing_run_folder(tmp_path, cello_xml_dir, capsys):
 
 
 def test_weights_chosen_on_every_held_out_piece_are_scored_with_a_warning():
-    from pathlib import Path
     from types import SimpleNamespace
 
     from core.evaluation import unbiased_pieces
@@ -120,9 +119,18 @@ def test_weights_chosen_on_every_held_out_piece_are_scored_with_a_warning():
     held = [SimpleNamespace(name="a"), SimpleNamespace(name="b")]
     config = {"files": {"weights": "model-000020.safetensors", "best": "model-000010.safetensors"},
               "corpus": {"split": {"train": ["c"], "validation": ["a", "b"], "test": []}}}
-    best = SimpleNamespace(config=config, weights=Path("run/model-000010.safetensors"))
+    best = SimpleNamespace(config=config, by_validation=True)
     assert unbiased_pieces(held, best) == (held, ["a", "b"])
-    last = SimpleNamespace(config=config, weights=Path("run/model-000020.safetensors"))
+    last = SimpleNamespace(config=config, by_validation=False)
     assert unbiased_pieces(held, last) == (held, [])
     config["corpus"]["split"]["validation"] = ["a"]
     assert unbiased_pieces(held, best) == ([held[1]], [])
+
+
+def test_evaluate_best_scores_the_chosen_weights_on_the_test_pieces_only(tiny_run, tmp_path, capsys):
+    run, data = tiny_run
+    out = tmp_path / "report"
+    assert main(["evaluate", "--model", str(run), "--data", str(data), "--out", str(out), "--generate", "1",
+                 "--bars", "1", "--sweep", "", "--no-music21", "--best"]) == 0
+    split = json.loads((run / "config.json").read_text())["corpus"]["split"]
+    assert json.loads((out / "report.json").read_text())["learning"]["pieces"] == split["test"]

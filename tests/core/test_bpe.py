@@ -1,0 +1,119 @@
+"""BPE: model tokens that stand for several base tokens of one bar. Lossless both ways, learned
+from the training pieces only, and masked by the grammar so that every token it allows spells
+base tokens the REMI grammar allows one by one."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from conftest import TINY
+
+from core.corpus import import_corpus
+from core.dataset import BatchSampler, tokenize_pieces
+from core.grammar import RemiGrammar
+from core.tokenizer import PartitaTokenizer, TokenizerSettings, settings_for
+
+
+@pytest.fixture(scope="module")
+def trio(cello_trio):
+    corpus = import_corpus(str(cello_trio))
+    base = PartitaTokenizer.create(settings_for([p.score for p in corpus.pieces]))
+    pieces = tokenize_pieces(corpus.pieces, base, corpus.pitch_range, 0)
+    bpe = base.train_bpe(900, [p.ids[1:-1] for p in pieces])
+    return corpus, base, pieces, bpe
+
+
+def test_bpe_is_lossless_shorter_and_saved_with_the_settings(trio):
+    corpus, base, pieces, bpe = trio
+    assert len(bpe) == 900 and bpe.bpe and not base.bpe
+    again = PartitaTokenizer.create(TokenizerSettings.from_json(json.loads(json.dumps(bpe.settings.to_json()))))
+    total = compressed = 0
+    for piece in pieces:
+        model_ids = again.to_model_ids(piece.ids)
+        assert again.expand(model_ids) == piece.ids.tolist()  # BOS and EOS included
+        assert np.array_equal(model_ids, bpe.to_model_ids(piece.ids))
+        assert bpe.expansions[model_ids[1]][0] == base.inner.vocab["Bar_None"]  # a bar opens a token
+        total, compressed = total + len(piece.ids), compressed + len(model_ids)
+    assert total / compressed > 1.5, total / compressed
+    merged = [e for e in bpe.expansions[len(base.tokens):]]
+    assert merged and all(len(e) > 1 for e in merged)
+    bar = base.inner.vocab["Bar_None"]
+    assert all(bar not in e[1:] for e in merged)  # merges never cross a bar line
+    assert bpe.settings_digest() == base.settings_digest()  # the cache of base ids is shared
+
+
+def test_every_token_the_mask_allows_spells_base_tokens_the_grammar_allows(trio):
+    _, base, pieces, bpe = trio
+    grammar, base_grammar = RemiGrammar(bpe), RemiGrammar(base)
+    rng = np.random.default_rng(0)
+    for walk in range(6):
+        seed = pieces[walk % len(pieces)].ids[: 40 + 30 * walk].tolist()
+        state, check = grammar.new_state(), base_grammar.new_state()
+        for token in seed:
+            state.feed(token)
+            check.feed(token)
+        options = {"min_bars": check.bars + 3, "keep_meter": walk % 2 == 0}
+        merged_used = 0
+        for step in range(300):
+            allowed = state.allowed(new_onset=step == 0, **options)
+            base_allowed = check.allowed(new_onset=step == 0, **options)
+            assert torch.equal(allowed[: len(base.tokens)], base_allowed)  # base tokens: the REMI mask
+            choice = int(rng.choice(np.flatnonzero(allowed.numpy())))
+            merged_used += choice >= len(base.tokens)
+            for i, base_id in enumerate(bpe.expansions[choice]):
+                mask = check.allowed(new_onset=step == 0 and i == 0, **options)
+                assert mask[base_id], (walk, step, bpe.model_tokens[choice], base.tokens[base_id])
+                check.feed(base_id)
+            state.feed_model(choice)
+            assert (state.position, state.bars, state.time_signature) == (check.position, check.bars,
+                                                                           check.time_signature)
+            if state.finished:
+                break
+        assert merged_used > 10  # the walk did use merged tokens
+
+
+def test_transposed_copies_are_encoded_per_shift_and_windows_open_bars(trio):
+    corpus, base, _, bpe = trio
+    pieces = tokenize_pieces(corpus.pieces, bpe, corpus.pitch_range, 3)
+    for piece in pieces:
+        assert piece.variants is not None and sorted(piece.variants) == sorted(piece.shifts) and len(piece.shifts) > 1
+        for shift, (ids, starts) in piece.variants.items():
+            unshifted = bpe.expand(piece.variants[0][0])
+            assert bpe.expand(ids) == base.transpose_ids(np.array(unshifted), shift).tolist()
+            assert all(starts[0] == 0 and bpe.opens_bar[ids[s]] for s in starts[1:])
+    sampler = BatchSampler(pieces, bpe, 64, 8, seed=0, augment=True, pack=True)
+    x, _ = sampler.batch(0)
+    assert int(x.max()) < len(bpe) and any(int(i) >= len(base.tokens) for i in x.flatten())
+
+
+def test_a_bpe_run_trains_resumes_and_composes(tmp_path, cello_trio):
+    from core.checkpoint import load_model
+    from core.generation import GenerationSettings, generate_variations
+    from core.training import TrainConfig, TrainDone, train
+
+    def config(steps):
+        return TrainConfig(data=str(cello_trio), out=str(tmp_path / "run"), model_overrides=TINY, steps=steps,
+                           batch_size=4, eval_every=4, warmup_steps=2, bpe_vocab_size=800)
+
+    list(train(config(4)))
+    saved = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert saved["tokenizer"]["bpe_vocab_size"] == 800 and saved["model"]["vocab_size"] == 800
+    assert list(train(config(8), resume=True))[-1] == TrainDone(8, False, str(tmp_path / "run"),
+                                                               *_best(tmp_path / "run"))
+    loaded = load_model(tmp_path / "run")
+    assert loaded.tokenizer.bpe and loaded.tokenizer.settings == PartitaTokenizer.create(
+        TokenizerSettings.from_json(saved["tokenizer"])).settings
+    prompt = import_corpus(str(cello_trio)).pieces[0].score
+    takes = generate_variations(loaded, prompt, GenerationSettings(bars=3, prompt_bars=2, seed=3), 2)
+    for take in takes:
+        assert len(take.score.get_downbeats()) == 5 and take.score.tracks[0].notes
+        assert take.ids[: take.seed_tokens] == loaded.tokenizer.expand(
+            loaded.tokenizer.to_model_ids(take.ids[: take.seed_tokens]))
+
+
+def _best(run):
+    best = json.loads((run / "config.json").read_text())["training"]["best"]
+    return best["step"], best["loss"]
