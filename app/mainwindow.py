@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 from app.actions import Actions
 from app.dialogs import show_error
 from app.documents import DocumentsMixin
+from app.pianoroll.commands import DeleteTake
 from app.pianoroll.convert import score_from_notes
 from app.pianoroll.model import GENERATED, Note, NoteModel
 from app.pianoroll.widget import PianoRoll
@@ -186,7 +187,7 @@ class MainWindow(DocumentsMixin, QMainWindow):
         a.tool_select.triggered.connect(lambda: setattr(view, "tool", view.SELECT))
         a.tool_draw.triggered.connect(lambda: setattr(view, "tool", view.DRAW))
         a.snap.toggled.connect(lambda on: setattr(view, "snap_enabled", on))
-        a.clear_take.triggered.connect(lambda: self.model.remove_take(self.model.current_take))
+        a.clear_take.triggered.connect(self.delete_take)
         a.next_take.triggered.connect(lambda: self.model.set_current_take(self.model.current_take + 1))
         a.previous_take.triggered.connect(lambda: self.model.set_current_take(self.model.current_take - 1))
         a.zoom_in.triggered.connect(lambda: view.zoom_time(1.25))
@@ -279,6 +280,11 @@ class MainWindow(DocumentsMixin, QMainWindow):
         """Where the current take starts (None when no take is shown): marked in exports."""
         generated = [n.start for _, n in self.model.visible_items() if n.role == GENERATED]
         return min(generated) if generated else None
+
+    def delete_take(self) -> None:
+        """Delete the current take (undoable, Ctrl+Z brings it back)."""
+        if 0 <= self.model.current_take < len(self.model.takes):
+            self.undo_stack.push(DeleteTake(self.model, self.model.current_take))
 
     def continue_from_here(self) -> None:
         """Prompt with what is shown up to the end of the selection; the new take keeps that part."""

@@ -91,7 +91,7 @@ class GenerationPanel(QWidget):
         self.model = model
         self.cache = ModelCache()
         self.runner = JobRunner("generation", self)
-        self._takes: list[int] = []  # roll take id per variation of the current job
+        self._takes: list[int] = []  # the roll's take (its lasting uid) per variation of the current job
         self._tpq = 480  # tokenizer resolution of the model in use
         self._notes_received = 0
         self._weights = ""  # which weights of the run wrote the takes, in words
@@ -215,9 +215,11 @@ class GenerationPanel(QWidget):
         if prompt is None and self.prompt_provider is not None:
             prompt = self.prompt_provider()
         count = self.variations.value()
-        first = len(self.model.takes)
-        self._takes = [self.model.new_take(f"Take {first + i + 1}") for i in range(count)]
-        self.model.set_current_take(self._takes[0])
+        numbers = [int(name[5:]) for name in self.model.takes if name.startswith("Take ") and name[5:].isdigit()]
+        first = max(numbers, default=0)  # names never repeat, also after deletions
+        # each variation's take by its lasting identity: a take deleted meanwhile shifts the others
+        self._takes = [self.model.take_uid(self.model.new_take(f"Take {first + i + 1}")) for i in range(count)]
+        self.model.set_current_take(self.model.take_index(self._takes[0]))
         self._notes_received = 0
         self._weights = ""
         self.info.setText("Loading the model…")
@@ -227,8 +229,16 @@ class GenerationPanel(QWidget):
     def stop(self) -> None:
         if self.runner.running:
             self.runner.cancel()
+            self._drop_empty_takes()
             self.info.setText(f"Stopped: {self._notes_received} notes written.")
             self.status.emit("Generation stopped")
+
+    def _drop_empty_takes(self) -> None:
+        """Takes of this job that never received a note go away (nothing to keep, undo or save)."""
+        for uid in self._takes:
+            take = self.model.take_index(uid)
+            if take is not None and not self.model.take_notes(take):
+                self.model.remove_take(take)
 
     def _on_event(self, event) -> None:
         if isinstance(event, ModelReady):
@@ -239,8 +249,11 @@ class GenerationPanel(QWidget):
                               + (f"; weights of {event.weights}" if event.weights else "") + "). Writing…")
             return
         if isinstance(event, TokenEvent) and event.notes and event.variation < len(self._takes):
+            take = self.model.take_index(self._takes[event.variation])
+            if take is None:  # the user deleted this take: its notes go nowhere
+                return
             notes = [Note(scale_ticks(n.time, self._tpq), n.pitch, max(1, scale_ticks(n.duration, self._tpq)),
-                          n.velocity or 80, GENERATED, self._takes[event.variation]) for n in event.notes]
+                          n.velocity or 80, GENERATED, take) for n in event.notes]
             self.model.add_notes(notes)
             if event.variation == 0:
                 for note in notes:
@@ -256,9 +269,7 @@ class GenerationPanel(QWidget):
         self.status.emit(f"Generated {self._notes_received} notes")
 
     def _on_failed(self, message: str) -> None:
-        for take in sorted(self._takes, reverse=True):  # takes that never received a note go away
-            if not self.model.take_notes(take):
-                self.model.remove_take(take)
+        self._drop_empty_takes()
         self._takes = []
         self.info.setText("Generation failed.")
         self.failed.emit(f"Generation failed: {message}",

@@ -1,5 +1,8 @@
-"""Undoable edits of the note model. One command type covers every edit: it removes some
-notes and adds others under given ids (a move or resize removes and re-adds the same id)."""
+"""Undoable edits of the note model: `ChangeNotes` removes some notes and adds others under given
+ids (a move or resize removes and re-adds the same id); `DeleteTake` removes a take, which
+renumbers the takes after it, and puts it back. The stack's order keeps every command's notes
+numbered as the takes were when it was made: a command made before a deletion is undone only
+after the deletion is."""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ from collections.abc import Mapping
 
 from PySide6.QtGui import QUndoCommand
 
-from app.pianoroll.model import Note, NoteModel
+from app.pianoroll.model import Note, NoteModel, RemovedTake
 
 
 class ChangeNotes(QUndoCommand):
@@ -36,3 +39,17 @@ def delete_notes(model: NoteModel, ids: list[int]) -> ChangeNotes:
 def replace_notes(model: NoteModel, text: str, new: Mapping[int, Note]) -> ChangeNotes:
     old = {i: model.note(i) for i in new}
     return ChangeNotes(model, text, old, new)
+
+
+class DeleteTake(QUndoCommand):
+    def __init__(self, model: NoteModel, take: int):
+        super().__init__(f"Delete {model.takes[take]}")
+        self.model, self.take = model, take
+        self.removed: RemovedTake | None = None
+
+    def redo(self) -> None:
+        self.removed = self.model.remove_take(self.take)
+
+    def undo(self) -> None:
+        if self.removed is not None:
+            self.model.insert_take(self.removed)

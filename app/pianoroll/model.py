@@ -61,6 +61,16 @@ class Meter:
         return self.beat_ticks * self.numerator
 
 
+@dataclass
+class RemovedTake:
+    """A deleted take, as `NoteModel.insert_take` puts it back."""
+
+    index: int
+    name: str
+    uid: int
+    notes: dict[int, Note]  # by note id
+
+
 class NoteModel(QObject):
     """Seed and generated notes, the list of takes and which one is shown."""
 
@@ -72,7 +82,11 @@ class NoteModel(QObject):
         super().__init__(parent)
         self._notes: dict[int, Note] = {}
         self._next_id = 1
-        self._takes: list[str] = []  # take names; index = take id
+        self._takes: list[str] = []  # take names; index = take id (what notes and the views use)
+        # A take's identity that survives other takes' deletion (index ids shift): what a job that
+        # fills a take over time holds on to (see take_uid / take_index).
+        self._take_uids: list[int] = []
+        self._next_take_uid = 1
         self._current_take = -1  # -1: no take (seed only)
         self._meter = Meter()
 
@@ -114,6 +128,14 @@ class NoteModel(QObject):
     def current_take(self) -> int:
         return self._current_take
 
+    def take_uid(self, take: int) -> int:
+        """The lasting identity of the take at index `take`."""
+        return self._take_uids[take]
+
+    def take_index(self, uid: int) -> int | None:
+        """Where the take `uid` is now (None once it is deleted)."""
+        return self._take_uids.index(uid) if uid in self._take_uids else None
+
     # --- changing ------------------------------------------------------------------------
     def new_ids(self, count: int) -> list[int]:
         ids = list(range(self._next_id, self._next_id + count))
@@ -140,6 +162,7 @@ class NoteModel(QObject):
     def clear(self) -> None:
         self._notes.clear()
         self._takes.clear()
+        self._take_uids.clear()
         self._current_take = -1
         self.notesChanged.emit()
         self.takesChanged.emit()
@@ -160,6 +183,7 @@ class NoteModel(QObject):
     def new_take(self, name: str | None = None) -> int:
         """Start an empty take, make it current and return its id."""
         self._takes.append(name or f"Take {len(self._takes) + 1}")
+        self._take_uids.append(self._new_take_uid())
         self._current_take = len(self._takes) - 1
         self.takesChanged.emit()
         self.notesChanged.emit()
@@ -172,15 +196,17 @@ class NoteModel(QObject):
             self.takesChanged.emit()
             self.notesChanged.emit()
 
-    def remove_take(self, take: int) -> None:
-        """Delete a take and its notes; later takes move down one."""
+    def remove_take(self, take: int) -> RemovedTake | None:
+        """Delete a take and its notes; later takes move down one. Returns what `insert_take`
+        needs to put it back (None when there is no such take)."""
         if not 0 <= take < len(self._takes):
-            return
-        del self._takes[take]
+            return None
+        removed = RemovedTake(take, self._takes.pop(take), self._take_uids.pop(take), {})
         kept = {}
         for note_id, note in self._notes.items():
             if note.role == GENERATED:
                 if note.take == take:
+                    removed.notes[note_id] = note
                     continue
                 if note.take > take:
                     note = replace(note, take=note.take - 1)
@@ -189,12 +215,31 @@ class NoteModel(QObject):
         self._current_take = min(self._current_take, len(self._takes) - 1)
         self.takesChanged.emit()
         self.notesChanged.emit()
+        return removed
+
+    def insert_take(self, removed: RemovedTake) -> None:
+        """Put a deleted take back where it was, with its notes; later takes move up one."""
+        index = removed.index
+        for note_id, note in list(self._notes.items()):
+            if note.role == GENERATED and note.take >= index:
+                self._notes[note_id] = replace(note, take=note.take + 1)
+        self._takes.insert(index, removed.name)
+        self._take_uids.insert(index, removed.uid)
+        self._notes.update(removed.notes)
+        self._current_take = index
+        self.takesChanged.emit()
+        self.notesChanged.emit()
+
+    def _new_take_uid(self) -> int:
+        self._next_take_uid += 1
+        return self._next_take_uid - 1
 
     def restore(self, notes: Iterable[Note], takes: list[str], current_take: int, meter: Meter) -> None:
         """Replace everything at once (opening a project or a saved session)."""
         self._notes = {}
         self._next_id = 1
         self._takes = list(takes)
+        self._take_uids = [self._new_take_uid() for _ in self._takes]
         self._current_take = max(-1, min(current_take, len(self._takes) - 1))
         self._meter = meter
         notes = list(notes)

@@ -174,6 +174,43 @@ def test_stop_generation_cancels_at_once(make_window, qtbot, tiny_run):
     assert len(window.model.take_notes(0)) == count  # late notes are dropped
 
 
+def test_stopping_at_once_leaves_no_empty_takes(make_window, qtbot, tiny_run):
+    window = make_window(restore_session=False)
+    panel = window.generation_panel
+    panel.add_run(str(tiny_run), select=True)
+    panel.variations.setValue(3)
+    window.actions.generate.trigger()
+    window.actions.stop_generation.trigger()  # before the model has written a note
+    assert all(window.model.take_notes(t) for t in range(len(window.model.takes)))
+
+
+def test_deleting_a_take_while_the_model_writes_keeps_every_take_apart(make_window, qtbot, tiny_run):
+    from app.pianoroll.model import Note
+
+    window = make_window(restore_session=False)
+    model = window.model
+    old = model.new_take("Old")
+    model.add_notes([Note(0, 60, 480, role=GENERATED, take=old)])
+    panel = window.generation_panel
+    panel.add_run(str(tiny_run), select=True)
+    panel.variations.setValue(2)
+    panel.bars.setValue(4)
+    panel.seed.setValue(3)
+    with qtbot.waitSignal(panel.runner.finished, timeout=60000):
+        window.actions.generate.trigger()
+        qtbot.waitUntil(lambda: len(model.take_notes(1)) >= 2, timeout=60000)
+        model.set_current_take(0)
+        window.actions.clear_take.trigger()  # "Old" goes; the two takes being written move down
+    assert [name for name in model.takes] == ["Take 1", "Take 2"]
+    assert all(n.take in (0, 1) for _, n in model.items() if n.role == GENERATED)  # no orphans
+    panel.variations.setValue(1)
+    with qtbot.waitSignal(panel.runner.finished, timeout=60000):
+        window.actions.generate.trigger()
+    assert model.takes == ["Take 1", "Take 2", "Take 3"]  # numbered on, never twice
+    window.undo_stack.undo()  # the deletion
+    assert model.takes[0] == "Old" and [n.pitch for n in model.take_notes(0)] == [60]
+
+
 def test_generate_with_a_folder_that_is_not_a_run_explains(make_window, qtbot, tmp_path):
     window = make_window(restore_session=False)
     window.generation_panel.add_run(str(tmp_path), select=True)

@@ -56,6 +56,37 @@ def test_takes_are_switchable_and_seed_is_shared():
     assert model.takes == ["Take 2"] and [n.pitch for n in model.take_notes(0)] == [64, 65]
 
 
+def test_deleting_a_take_is_undone_with_every_note_back_in_its_own_take():
+    """An edit made before a take was deleted names the takes as they were numbered then: undo
+    brings the take back first, then the edit (a deleted note came back in the wrong take)."""
+    from app.pianoroll.commands import DeleteTake, delete_notes
+
+    model, stack = NoteModel(), QUndoStack()
+    for pitches in ([60, 62, 64, 65], [70, 72, 74, 76]):
+        take = model.new_take()
+        model.add_notes([Note(480 * i, p, 480, role=GENERATED, take=take) for i, p in enumerate(pitches)])
+    first_ids = [i for i, n in model.items() if n.take == 0]
+    stack.push(delete_notes(model, first_ids[-1:]))
+    stack.push(DeleteTake(model, 0))
+    assert model.takes == ["Take 2"] and [n.pitch for n in model.take_notes(0)] == [70, 72, 74, 76]
+    stack.undo()
+    stack.undo()
+    assert model.takes == ["Take 1", "Take 2"]
+    assert [n.pitch for n in model.take_notes(0)] == [60, 62, 64, 65]
+    assert [n.pitch for n in model.take_notes(1)] == [70, 72, 74, 76]
+    stack.redo()
+    stack.redo()
+    assert model.takes == ["Take 2"] and [n.pitch for n in model.take_notes(0)] == [70, 72, 74, 76]
+    assert len(model) == 4  # no note of the deleted take left behind
+
+
+def test_a_take_keeps_its_identity_when_an_earlier_one_is_deleted():
+    model = NoteModel()
+    takes = [model.take_uid(model.new_take()) for _ in range(3)]
+    model.remove_take(0)
+    assert [model.take_index(uid) for uid in takes] == [None, 0, 1]
+
+
 def test_draw_note_with_mouse_then_undo_and_redo(qtbot):
     roll, model, stack = make_roll(qtbot)
     view = roll.view
