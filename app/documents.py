@@ -10,8 +10,9 @@ import logging
 from pathlib import Path
 
 import symusic
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtWidgets import QFileDialog, QMessageBox
 
+from app.pianoroll.commands import ReplaceSeed
 from app.pianoroll.convert import meter_of, notes_from_score
 from app.pianoroll.model import GENERATED
 from app.session import PROJECT_SUFFIX, ProjectError, read_project, restore_project, save_project
@@ -47,6 +48,8 @@ class DocumentsMixin:
         """A project replaces everything; a music file becomes the seed (takes are kept)."""
         path = str(path)
         if path.endswith(PROJECT_SUFFIX):
+            if not self._may_discard(f"Open {Path(path).name}"):
+                return
             try:
                 panels = restore_project(self.model, read_project(Path(path)))
             except ProjectError as error:
@@ -71,8 +74,7 @@ class DocumentsMixin:
     def _seed_loaded(self, result) -> None:
         notes, meter, program = result
         self.program = program
-        self.undo_stack.clear()  # a new seed is not an edit of the old one
-        self.model.set_seed(notes, meter)
+        self.undo_stack.push(ReplaceSeed(self.model, notes, meter, f"Open {Path(self._pending_seed).name}"))
         self.roll.view.zoom_to_fit()
         if notes:
             self.roll.view.centerOn(self.roll.view.visible_scene_rect().center().x(),
@@ -84,8 +86,7 @@ class DocumentsMixin:
     def _seed_recorded(self, score) -> None:
         """A phrase played on the keyboard becomes the seed (as a dropped file does)."""
         self.program = score.tracks[0].program if len(score.tracks) else self.program
-        self.undo_stack.clear()
-        self.model.set_seed(notes_from_score(score), meter_of(score))
+        self.undo_stack.push(ReplaceSeed(self.model, notes_from_score(score), meter_of(score), "Recorded seed"))
         self.roll.view.zoom_to_fit()
 
     def _conversation_ready(self, score) -> None:
@@ -101,10 +102,28 @@ class DocumentsMixin:
         self.roll.view.zoom_to_fit()
 
     def new_project(self) -> None:
+        """Start afresh, once the user agrees to lose what is not saved in a project."""
+        if not self._may_discard("New project"):
+            return
+        self.generation_panel.stop()
         self.model.clear()
         self.undo_stack.clear()
         self.project_path = None
         self._update_title()
+
+    def _may_discard(self, title: str) -> bool:
+        """Whether the notes on screen may go: saved in the project as they are, or the user agrees."""
+        if not len(self.model) or (self.project_path is not None and self.undo_stack.isClean()):
+            return True
+        takes = len(self.model.takes)
+        what = f"the seed and {takes} take{'s' if takes != 1 else ''}" if takes else "the seed"
+        return self.confirm(title, f"Discard {what}? They are not saved in a project, and this cannot be undone.")
+
+    def confirm(self, title: str, question: str) -> bool:
+        """Ask a yes/no question (tests replace this)."""
+        answer = QMessageBox.question(self, title, question, QMessageBox.StandardButton.Discard
+                                      | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Cancel)
+        return answer == QMessageBox.StandardButton.Discard
 
     def save(self) -> bool:
         if self.project_path is None:

@@ -7,10 +7,11 @@ after the deletion is."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 
 from PySide6.QtGui import QUndoCommand
 
-from app.pianoroll.model import Note, NoteModel, RemovedTake
+from app.pianoroll.model import SEED, Meter, Note, NoteModel, RemovedTake
 
 
 class ChangeNotes(QUndoCommand):
@@ -53,3 +54,23 @@ class DeleteTake(QUndoCommand):
     def undo(self) -> None:
         if self.removed is not None:
             self.model.insert_take(self.removed)
+
+
+class ReplaceSeed(QUndoCommand):
+    """A new seed (a file opened or dropped, a phrase recorded) in place of the old one, meter and
+    all; the takes stay. Undo brings the old seed back."""
+
+    def __init__(self, model: NoteModel, notes: list[Note], meter: Meter | None, text: str = "Replace seed"):
+        super().__init__(text)
+        self.model = model
+        self.old = {i: n for i, n in model.items() if n.role == SEED}
+        self.new = dict(zip(model.new_ids(len(notes)), (replace(n, role=SEED, take=0) for n in notes), strict=True))
+        self.old_meter, self.new_meter = model.meter, meter or model.meter
+
+    def redo(self) -> None:
+        self.model.set_meter(self.new_meter)
+        self.model.apply(remove=self.old.keys(), add=self.new)
+
+    def undo(self) -> None:
+        self.model.set_meter(self.old_meter)
+        self.model.apply(remove=self.new.keys(), add=self.old)

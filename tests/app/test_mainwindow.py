@@ -122,6 +122,27 @@ def test_dropping_a_midi_file_on_the_roll_makes_it_the_seed(make_window, qtbot):
     assert len(window.model.seed_notes()) == expected > 100
     assert window.recent_files[0] == str(midi)
     assert viewport is not None
+    window.undo_stack.undo()  # the file replaced the seed: undo brings the old (empty) one back
+    assert window.model.seed_notes() == []
+
+
+def test_new_project_asks_before_discarding_unsaved_notes(make_window, tmp_path):
+    window = make_window(restore_session=False)
+    window.model.set_seed([Note(0, 60, 480)])
+    take = window.model.new_take()
+    window.model.add_notes([Note(480, 62, 480, role=GENERATED, take=take)])
+    asked = []
+    window.confirm = lambda title, question: asked.append(question) or False
+    window.actions.new.trigger()
+    assert asked == ["Discard the seed and 1 take? They are not saved in a project, and this cannot be undone."]
+    assert len(window.model) == 2  # the user said no
+    window.confirm = lambda title, question: asked.append(question) or True
+    window.actions.new.trigger()
+    assert len(window.model) == 0 and window.model.takes == []
+    window.model.set_seed([Note(0, 60, 480)])
+    assert window._save_to(tmp_path / "saved.partita")
+    window.actions.new.trigger()  # saved as it is: nothing to ask
+    assert len(asked) == 2 and len(window.model) == 0
 
 
 def test_unreadable_seed_file_gives_an_error_dialog(make_window, qtbot, tmp_path):
