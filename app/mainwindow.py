@@ -216,6 +216,7 @@ class MainWindow(DocumentsMixin, QMainWindow):
         self.corpus_panel.corpusImported.connect(self._corpus_imported)
         self.corpus_panel.pieceActivated.connect(self.open_file)
         self.training_panel.runSaved.connect(lambda run: self.generation_panel.add_run(run))
+        self.training_panel.runEnded.connect(lambda run: self.generation_panel.add_run(run, select=True))
         self.generation_panel.generatingChanged.connect(self._generating_changed)
         self.generation_panel.noteStreamed.connect(self._note_streamed)
         self.transport.positionChanged.connect(lambda tick: self.set_playhead(int(tick), from_player=True))

@@ -124,8 +124,7 @@ class CorpusPanel(QWidget):
         self.stop_button.clicked.connect(self.runner.cancel)
         self.runner.event.connect(self._on_progress)
         self.runner.finished.connect(self._on_finished)
-        self.runner.failed.connect(lambda message: self.failed.emit(
-            message, "Check that the folder exists and holds MIDI, MusicXML, kern or ABC files."))
+        self.runner.failed.connect(self._on_failed)
         self.runner.runningChanged.connect(self._running_changed)
         self.runner.cancelled.connect(lambda: self.stats.setText("Import stopped."))
 
@@ -136,7 +135,12 @@ class CorpusPanel(QWidget):
             self.import_source(folder)
 
     def import_source(self, source: str) -> None:
-        self.source = str(source)
+        source = str(source)
+        if not source.startswith("builtin:") and not Path(source).expanduser().exists():
+            self.failed.emit(f"{source}: no such folder or file.",
+                             "Choose a folder of MIDI, MusicXML, kern or ABC files (the corpus shown stays).")
+            return
+        self.source = source
         self.corpus = None
         self.table.setRowCount(0)
         self.progress.setValue(0)
@@ -154,6 +158,10 @@ class CorpusPanel(QWidget):
             event.acceptProposedAction()
 
     # --- events --------------------------------------------------------------------------
+    def _on_failed(self, message: str) -> None:
+        self.stats.setText(f"Import of {self.source} failed.")
+        self.failed.emit(message, "Check that the folder exists and holds MIDI, MusicXML, kern or ABC files.")
+
     def _running_changed(self, running: bool) -> None:
         self.stop_button.setEnabled(running)
         self.folder_button.setEnabled(not running)

@@ -55,6 +55,7 @@ def _eta(seconds: float) -> str:
 
 class TrainingPanel(QWidget):
     runSaved = Signal(str)  # a run folder with a usable checkpoint (the generation panel lists it)
+    runEnded = Signal(str)  # a run finished or stopped in this window (the generation panel selects it)
     failed = Signal(str, str)
     status = Signal(str)
 
@@ -69,7 +70,9 @@ class TrainingPanel(QWidget):
         self.data_edit.setToolTip("What to learn from: a folder of music files, or builtin:NAME.\n"
                                   "Importing a corpus in the Corpus panel fills this in.")
         self.out_edit = QLineEdit(self)
-        self.out_edit.setToolTip("Run folder: weights, settings and metrics.jsonl are written here")
+        self.out_edit.setToolTip("Run folder: weights, settings and metrics.jsonl are written here. Empty: "
+                                 "each Start trains into a new folder of its own")
+        self.out_edit.setPlaceholderText("a new folder for each run")
         browse = QToolButton(self)
         browse.setText("…")
         browse.setToolTip("Choose the run folder")
@@ -197,9 +200,10 @@ class TrainingPanel(QWidget):
             self.load_run_curves(Path(folder))
 
     # --- running -------------------------------------------------------------------------
-    def config(self) -> TrainConfig:
-        out = self.out_edit.text().strip() or str(default_runs_dir() / time.strftime("run-%Y%m%d-%H%M%S"))
-        self.out_edit.setText(out)
+    def config(self, resume: bool = False) -> TrainConfig:
+        """The form as a TrainConfig. An empty Run folder field means a new folder of its own (and for
+        Resume, the run this window trained last); it stays empty, so the next Start is a new run too."""
+        out = self.out_edit.text().strip() or (self.run_dir if resume and self.run_dir else _new_run_folder())
         preset = PRESETS[self.preset.currentText()]
         overrides = {}
         for field, value in (("n_layer", self.layers.value()), ("n_head", self.heads.value()),
@@ -225,13 +229,14 @@ class TrainingPanel(QWidget):
                                  f"({self.heads.value()}).", "Change the width or the number of heads.")
                 return
             try:
-                config = self.config()
+                config = self.config(resume)
             except ValueError as error:  # settings that cannot train, said by TrainConfig
                 self.failed.emit(f"These settings cannot train: {error}.", "Change them and press Start again.")
                 return
         if not resume and (Path(config.out) / "config.json").exists():
             self.failed.emit(f"{config.out} already holds a run.",
-                             "Press Resume to continue it, or clear the Run folder field to start a new run.")
+                             "Press Resume to continue it, or empty the Run folder field: each Start then "
+                             "trains into a new folder.")
             return
         if resume and not (Path(config.out) / "config.json").exists():
             self.failed.emit(f"{config.out} holds no checkpoint to resume.",
@@ -298,11 +303,13 @@ class TrainingPanel(QWidget):
             self.runSaved.emit(event.path)
         elif isinstance(event, TrainDone):
             ended = "stopped early" if event.stopped_early else "stopped" if event.cancelled else "finished"
-            self.progress.setFormat(f"{ended} at step {event.step}")
+            self.progress.setFormat(f"{Path(event.run_dir).name}: {ended} at step {event.step}")
             best = ("" if event.best_step is None or event.best_step == event.step else
                     f"; the validation loss was lowest at step {event.best_step} ({event.best_loss:.3f}): "
                     "Generate can use those weights")
             self.status.emit(f"Training {ended} at step {event.step}; model saved in {event.run_dir}{best}")
+            if Path(event.run_dir, "config.json").exists():
+                self.runEnded.emit(event.run_dir)
 
     def _on_failed(self, message: str) -> None:
         self.progress.setFormat("failed")
@@ -341,6 +348,16 @@ class TrainingPanel(QWidget):
                          ("patience", self.patience), ("bpe", self.bpe), ("dropout", self.dropout), ("learning_rate", self.learning_rate)):
             if key in state:
                 box.setValue(state[key])
+
+
+def _new_run_folder() -> str:
+    """A folder for a new run under the user's runs folder, named by the time, that is not taken."""
+    base = default_runs_dir() / time.strftime("run-%Y%m%d-%H%M%S")
+    folder, n = base, 1
+    while folder.exists():
+        n += 1
+        folder = base.with_name(f"{base.name}-{n}")
+    return str(folder)
 
 
 def _train(config: TrainConfig, resume: bool, cancel):

@@ -30,6 +30,20 @@ def test_import_real_cello_suites_fills_table_and_stats(make_window, qtbot):
     assert window.training_panel.data_edit.text() == str(CELLO_MIDI)
 
 
+def test_a_mistyped_folder_is_named_and_the_corpus_shown_stays(make_window, qtbot, tmp_path):
+    good = cello_midi_files(1)[0]
+    (tmp_path / good.name).write_bytes(good.read_bytes())
+    window = make_window(restore_session=False)
+    panel = window.corpus_panel
+    with qtbot.waitSignal(panel.runner.finished, timeout=30000):
+        panel.import_source(str(tmp_path))
+    said = []
+    panel.failed.connect(lambda message, hint: said.append(message))
+    panel.import_source(str(tmp_path / "missing"))
+    assert said == [f"{tmp_path / 'missing'}: no such folder or file."]
+    assert panel.table.rowCount() == 1 and panel.corpus is not None and "Importing" not in panel.stats.text()
+
+
 def test_skipped_files_show_their_reason(make_window, qtbot, tmp_path):
     (tmp_path / "broken.mid").write_bytes(b"garbage")
     good = cello_midi_files(1)[0]
@@ -61,6 +75,7 @@ def test_training_a_tiny_model_draws_curves_and_lists_the_run(make_window, qtbot
     assert done and not done[0].cancelled
     assert panel.progress.value() == 24
     assert window.generation_panel.model_box.findData(str(tmp_path / "run")) >= 0
+    assert window.generation_panel.run_dir == str(tmp_path / "run")  # what Generate composes with now
     # the same curves reload from the run's metrics.jsonl
     assert panel.load_run_curves(tmp_path / "run") > 24
     assert panel.curves.buffer.count("train_loss") == 24
@@ -88,6 +103,25 @@ def test_stopping_training_keeps_a_checkpoint_and_can_resume(make_window, qtbot,
     assert panel.start_button.isEnabled() and not panel.stop_button.isEnabled()
 
 
+def test_with_an_empty_run_folder_field_each_start_is_a_new_run_and_resume_the_last(make_window, tiny_data,
+                                                                                  monkeypatch, tmp_path):
+    window = make_window(restore_session=False)
+    panel = window.training_panel
+    panel.data_edit.setText(str(tiny_data))
+    started = []
+    monkeypatch.setattr(panel.runner, "start", lambda job: started.append(panel.run_dir))
+    monkeypatch.setattr("app.panels.training.default_runs_dir", lambda: tmp_path)
+    panel.start()
+    assert panel.out_edit.text() == "" and Path(started[0]).parent == tmp_path  # a folder of its own
+    Path(started[0]).mkdir()
+    (Path(started[0]) / "config.json").write_text("{}")  # as the run leaves it
+    panel.start(resume=True)
+    assert started[1] == started[0]  # Resume: the run this window trained last
+    panel.start()  # within the same second, too
+    assert len(started) == 3 and started[2] != started[0] and Path(started[2]).parent == tmp_path
+
+
+
 def test_a_run_that_stops_improving_stops_early_and_can_compose_with_its_best_weights(
         make_window, qtbot, tiny_data, tmp_path, monkeypatch):
     from dataclasses import replace
@@ -105,7 +139,7 @@ def test_a_run_that_stops_improving_stops_early_and_can_compose_with_its_best_we
     panel.status.connect(statuses.append)
     with qtbot.waitSignal(panel.runner.finished, timeout=120000):
         panel.start(config=replace(tiny_config(tiny_data, tmp_path / "run", steps=30), patience=1))
-    assert panel.progress.format() == "stopped early at step 20"
+    assert panel.progress.format() == "run: stopped early at step 20"
     assert statuses[-1].endswith("the validation loss was lowest at step 10 (3.000): Generate can use those weights")
     generation = window.generation_panel
     generation.add_run(str(tmp_path / "run"), select=True)
