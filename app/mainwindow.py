@@ -263,12 +263,11 @@ class MainWindow(DocumentsMixin, QMainWindow):
 
     def take_scores(self) -> list[tuple[str, symusic.Score, int]]:
         """(name, seed + take score, tick where the take starts) for every non-empty take."""
-        seed = self.model.seed_notes()
         out = []
         for i, name in enumerate(self.model.takes):
             take = self.model.take_notes(i)
             if take:
-                score = score_from_notes([*seed, *take], self.model.meter, self.program)
+                score = score_from_notes([*self.model.take_seed(i), *take], self.model.meter, self.program)
                 out.append((name, score, min(n.start for n in take)))
         return out
 
@@ -299,7 +298,7 @@ class MainWindow(DocumentsMixin, QMainWindow):
                                   self.model.meter, self.program)
         carried = [n for n in before if n.role == GENERATED]
         first_new = len(self.model.takes)
-        self.generation_panel.generate(prompt)
+        self.generation_panel.generate(prompt, cut=cut)  # its takes leave the seed at the cut
         for take in range(first_new, len(self.model.takes)):
             self.model.add_notes([Note(n.start, n.pitch, n.duration, n.velocity, GENERATED, take) for n in carried])
 

@@ -38,6 +38,7 @@ def project_data(model: NoteModel, panels: dict[str, dict]) -> dict:
         "meter": {"ticks_per_quarter": meter.ticks_per_quarter, "numerator": meter.numerator,
                   "denominator": meter.denominator, "tempo_qpm": meter.tempo_qpm},
         "takes": model.takes,
+        "take_cuts": model.take_cuts,  # where each take leaves the seed (null: after all of it)
         "current_take": model.current_take,
         "notes": [n.to_json() for _, n in sorted(model.items(), key=lambda item: (item[1].start, item[1].pitch))],
         "panels": panels,
@@ -68,8 +69,9 @@ def restore_project(model: NoteModel, data: dict) -> dict[str, dict]:
         meter = Meter(**{k: v for k, v in data.get("meter", {}).items() if k in Meter.__dataclass_fields__})
         notes = [Note.from_json(n) for n in data.get("notes", [])]
         takes = [str(t) for t in data.get("takes", [])]
+        cuts = [None if c is None else int(c) for c in data.get("take_cuts", [])]
     except (TypeError, KeyError, ValueError) as error:
         raise ProjectError(f"project data is damaged ({error})") from None
-    model.restore(notes, takes, int(data.get("current_take", -1)), meter)
+    model.restore(notes, takes, int(data.get("current_take", -1)), meter, cuts)
     panels = data.get("panels", {})
     return panels if isinstance(panels, dict) else {}

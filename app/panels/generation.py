@@ -202,8 +202,9 @@ class GenerationPanel(QWidget):
                                   seed=None if seed < 0 else seed)
 
     # --- generating ----------------------------------------------------------------------
-    def generate(self, prompt: symusic.Score | None = None) -> None:
-        """Continue `prompt` (default: the roll's seed) into new takes."""
+    def generate(self, prompt: symusic.Score | None = None, cut: int | None = None) -> None:
+        """Continue `prompt` (default: the roll's seed) into new takes; `cut`: the tick where
+        they leave the roll's seed (Continue from here), None: after all of it."""
         if self.runner.running:
             return
         run_dir = self.run_dir
@@ -218,7 +219,7 @@ class GenerationPanel(QWidget):
         numbers = [int(name[5:]) for name in self.model.takes if name.startswith("Take ") and name[5:].isdigit()]
         first = max(numbers, default=0)  # names never repeat, also after deletions
         # each variation's take by its lasting identity: a take deleted meanwhile shifts the others
-        self._takes = [self.model.take_uid(self.model.new_take(f"Take {first + i + 1}")) for i in range(count)]
+        self._takes = [self.model.take_uid(self.model.new_take(f"Take {first + i + 1}", cut)) for i in range(count)]
         self.model.set_current_take(self.model.take_index(self._takes[0]))
         self._notes_received = 0
         self._weights = ""

@@ -69,6 +69,7 @@ class RemovedTake:
     name: str
     uid: int
     notes: dict[int, Note]  # by note id
+    cut: int | None = None  # see NoteModel.take_cut
 
 
 class NoteModel(QObject):
@@ -87,6 +88,8 @@ class NoteModel(QObject):
         # fills a take over time holds on to (see take_uid / take_index).
         self._take_uids: list[int] = []
         self._next_take_uid = 1
+        # per take: the tick where it leaves the seed (Continue from here), None: after the whole seed
+        self._take_cuts: list[int | None] = []
         self._current_take = -1  # -1: no take (seed only)
         self._meter = Meter()
 
@@ -103,9 +106,21 @@ class NoteModel(QObject):
         return list(self._notes.items())
 
     def visible_items(self) -> list[tuple[int, Note]]:
-        """Seed notes and the current take's notes: what the roll shows and plays."""
+        """The current take's seed notes and its own notes: what the roll shows and plays."""
         take = self._current_take
-        return [(i, n) for i, n in self._notes.items() if n.role == SEED or n.take == take]
+        cut = self.take_cut(take)
+        return [(i, n) for i, n in self._notes.items()
+                if (n.role == SEED and (cut is None or n.start < cut)) or (n.role == GENERATED and n.take == take)]
+
+    def take_cut(self, take: int) -> int | None:
+        """Where take `take` leaves the seed: its seed is the seed's notes that start before this
+        tick (None: the whole seed; also for no take)."""
+        return self._take_cuts[take] if 0 <= take < len(self._take_cuts) else None
+
+    def take_seed(self, take: int) -> list[Note]:
+        """The seed notes that take `take` continues."""
+        cut = self.take_cut(take)
+        return [n for n in self.seed_notes() if cut is None or n.start < cut]
 
     def seed_notes(self) -> list[Note]:
         return sorted((n for n in self._notes.values() if n.role == SEED), key=lambda n: (n.start, n.pitch))
@@ -127,6 +142,10 @@ class NoteModel(QObject):
     @property
     def current_take(self) -> int:
         return self._current_take
+
+    @property
+    def take_cuts(self) -> list[int | None]:
+        return list(self._take_cuts)
 
     def take_uid(self, take: int) -> int:
         """The lasting identity of the take at index `take`."""
@@ -163,6 +182,7 @@ class NoteModel(QObject):
         self._notes.clear()
         self._takes.clear()
         self._take_uids.clear()
+        self._take_cuts.clear()
         self._current_take = -1
         self.notesChanged.emit()
         self.takesChanged.emit()
@@ -180,10 +200,12 @@ class NoteModel(QObject):
             self._meter = meter
             self.meterChanged.emit()
 
-    def new_take(self, name: str | None = None) -> int:
-        """Start an empty take, make it current and return its id."""
+    def new_take(self, name: str | None = None, cut: int | None = None) -> int:
+        """Start an empty take, make it current and return its id; `cut`: the take continues the
+        seed from there (its seed is the notes that start before it)."""
         self._takes.append(name or f"Take {len(self._takes) + 1}")
         self._take_uids.append(self._new_take_uid())
+        self._take_cuts.append(cut)
         self._current_take = len(self._takes) - 1
         self.takesChanged.emit()
         self.notesChanged.emit()
@@ -201,7 +223,7 @@ class NoteModel(QObject):
         needs to put it back (None when there is no such take)."""
         if not 0 <= take < len(self._takes):
             return None
-        removed = RemovedTake(take, self._takes.pop(take), self._take_uids.pop(take), {})
+        removed = RemovedTake(take, self._takes.pop(take), self._take_uids.pop(take), {}, self._take_cuts.pop(take))
         kept = {}
         for note_id, note in self._notes.items():
             if note.role == GENERATED:
@@ -225,6 +247,7 @@ class NoteModel(QObject):
                 self._notes[note_id] = replace(note, take=note.take + 1)
         self._takes.insert(index, removed.name)
         self._take_uids.insert(index, removed.uid)
+        self._take_cuts.insert(index, removed.cut)
         self._notes.update(removed.notes)
         self._current_take = index
         self.takesChanged.emit()
@@ -234,12 +257,15 @@ class NoteModel(QObject):
         self._next_take_uid += 1
         return self._next_take_uid - 1
 
-    def restore(self, notes: Iterable[Note], takes: list[str], current_take: int, meter: Meter) -> None:
+    def restore(self, notes: Iterable[Note], takes: list[str], current_take: int, meter: Meter,
+                cuts: list[int | None] | None = None) -> None:
         """Replace everything at once (opening a project or a saved session)."""
         self._notes = {}
         self._next_id = 1
         self._takes = list(takes)
         self._take_uids = [self._new_take_uid() for _ in self._takes]
+        cuts = list(cuts or [])[: len(self._takes)]
+        self._take_cuts = cuts + [None] * (len(self._takes) - len(cuts))
         self._current_take = max(-1, min(current_take, len(self._takes) - 1))
         self._meter = meter
         notes = list(notes)

@@ -262,12 +262,25 @@ def test_continue_from_here_prompts_with_the_selection(make_window, qtbot, tiny_
     panel.seed.setValue(3)
     prompts = []
     original = panel.generate
-    panel.generate = lambda prompt=None: (prompts.append(prompt), original(prompt))
+    panel.generate = lambda prompt=None, cut=None: (prompts.append(prompt), original(prompt, cut))
     first_two = [i for i, n in window.model.items() if n.pitch in (60, 62)]
     window.roll.view.set_selection(first_two)
     with qtbot.waitSignal(panel.runner.finished, timeout=60000):
         window.actions.continue_here.trigger()
     assert sorted(n.pitch for n in prompts[0].tracks[0].notes) == [60, 62]
+    # the new take leaves the seed at the cut: the seed's later note is neither shown, played nor exported
+    model = window.model
+    assert model.take_cut(model.current_take) == 960
+    shown = [(n.pitch, n.role) for _, n in model.visible_items()]
+    assert (72, "seed") not in shown and (60, "seed") in shown
+    assert 72 not in {n.pitch for n in window.shown_score().tracks[0].notes if n.time >= 3840}
+    model.set_current_take(-1)
+    assert (72, "seed") in [(n.pitch, n.role) for _, n in model.visible_items()]  # the seed itself is whole
+    from app.session import project_data, restore_project
+
+    again = type(model)()
+    restore_project(again, project_data(model, {}))
+    assert again.take_cuts == model.take_cuts == [960]
 
 
 def test_judge_takes_fills_the_report_table_and_figures(make_window, qtbot, tiny_data):
