@@ -153,10 +153,13 @@ class DocumentsMixin:
         return True
 
     def export(self, kind: str) -> None:
+        """Write what is shown as MIDI or MusicXML, in a worker: notation of a long piece takes seconds."""
         from app.exporting import export_score
 
         if not self.model.visible_items():
             self.show_error("Nothing to export: the roll is empty.", "Draw or load a seed, or generate a take first.")
+            return
+        if self.exporter.running:
             return
         suffix = {"midi": ".mid", "musicxml": ".musicxml"}[kind]
         name = (self.project_path.stem if self.project_path else "partita") + suffix
@@ -164,13 +167,17 @@ class DocumentsMixin:
                                               f"{kind.upper()} (*{suffix})")
         if not path:
             return
-        try:
-            written = export_score(self.shown_score(), Path(path), kind, seed_end_tick=self.seed_end_tick(),
-                                   program=self.program)
-        except Exception as error:  # the engine's message names the file and the problem
-            self.show_error(f"Export failed: {error}", "Choose another file name or folder.")
-            return
-        self.statusBar().showMessage(f"Exported {written}", 8000)
+        if Path(path).suffix.lower() not in {"midi": (".mid", ".midi"), "musicxml": (".musicxml", ".xml")}[kind]:
+            path += suffix  # a name typed without its extension
+        score, seed_end, program = self.shown_score(), self.seed_end_tick(), self.program
+
+        def job(cancel):
+            return f"Exported {export_score(score, Path(path), kind, seed_end_tick=seed_end, program=program)}"
+            yield  # a generator, for JobRunner
+
+        self._export_failure = ("Export failed", "Choose another file name or folder.")
+        self.statusBar().showMessage(f"Exporting {Path(path).name}…")
+        self.exporter.start(job)
 
     def open_in_musescore(self) -> None:
         from app.exporting import open_in_musescore
@@ -178,13 +185,26 @@ class DocumentsMixin:
         if not self.model.visible_items():
             self.show_error("Nothing to open: the roll is empty.", "Draw or load a seed, or generate a take first.")
             return
-        try:
-            message = open_in_musescore(self.shown_score(), self.state_dir, seed_end_tick=self.seed_end_tick())
-        except Exception as error:
-            self.show_error(f"Could not open MuseScore: {error}",
-                            "Install MuseScore (3 or 4) or export MusicXML and open it yourself.")
+        if self.exporter.running:
             return
+        score, seed_end, folder = self.shown_score(), self.seed_end_tick(), self.state_dir
+
+        def job(cancel):
+            return open_in_musescore(score, folder, seed_end_tick=seed_end)
+            yield  # a generator, for JobRunner
+
+        self._export_failure = ("Could not open MuseScore",
+                                "Install MuseScore (3 or 4) or export MusicXML and open it yourself.")
+        self.statusBar().showMessage("Writing the score for MuseScore…")
+        self.exporter.start(job)
+
+    def _exported(self, message: str) -> None:
         self.statusBar().showMessage(message, 8000)
+
+    def _export_failed(self, message: str) -> None:
+        self.statusBar().clearMessage()
+        what, hint = self._export_failure
+        self.show_error(f"{what}: {message}", hint)
 
     def _last_dir(self) -> str:
         return str(Path(self.recent_files[0]).parent) if self.recent_files else str(Path.home())

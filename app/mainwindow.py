@@ -79,6 +79,9 @@ class MainWindow(DocumentsMixin, QMainWindow):
         self.seed_loader.finished.connect(self._seed_loaded)
         self.seed_loader.failed.connect(lambda m: self.show_error(
             m, "Partita reads MIDI (.mid), MusicXML (.musicxml, .mxl, .xml), kern (.krn) and ABC (.abc)."))
+        self.exporter = JobRunner("export", self)  # MusicXML of a long piece takes seconds
+        self.exporter.finished.connect(self._exported)
+        self.exporter.failed.connect(self._export_failed)
         self.autosave_timer = QTimer(self)
         self.autosave_timer.setSingleShot(True)
         self.autosave_timer.setInterval(AUTOSAVE_MS)
@@ -430,6 +433,7 @@ class MainWindow(DocumentsMixin, QMainWindow):
         self.generation_panel.runner.shutdown(5000)
         self.corpus_panel.runner.shutdown(5000)
         self.seed_loader.shutdown(5000)
+        self.exporter.shutdown(30000)  # a file being written is finished, not cut
         if self.training_panel.runner.running:
             self.statusBar().showMessage("Stopping training and saving its checkpoint…")
         self.training_panel.runner.shutdown(60000)  # train() saves a checkpoint as it stops

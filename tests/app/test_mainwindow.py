@@ -154,16 +154,22 @@ def test_unreadable_seed_file_gives_an_error_dialog(make_window, qtbot, tmp_path
     assert "bad.mid" in blocker.args[0] and "MIDI" in blocker.args[0]
 
 
-def test_export_midi_writes_seed_and_take(make_window, tmp_path, monkeypatch):
+def test_export_midi_writes_seed_and_take(make_window, tmp_path, monkeypatch, qtbot):
     window = make_window(restore_session=False)
     window.model.set_seed([Note(0, 60, 480)])
     take = window.model.new_take()
     window.model.add_notes([Note(480, 62, 480, role=GENERATED, take=take)])
     target = tmp_path / "out.mid"
     monkeypatch.setattr("app.documents.QFileDialog.getSaveFileName", lambda *a, **k: (str(target), ""))
-    window.actions.export_midi.trigger()
+    with qtbot.waitSignal(window.exporter.finished, timeout=10000):
+        window.actions.export_midi.trigger()
     score = symusic.Score(str(target))
     assert [n.pitch for n in score.tracks[0].notes] == [60, 62]
+    typed = tmp_path / "no-extension"  # a name typed without its extension gets one
+    monkeypatch.setattr("app.documents.QFileDialog.getSaveFileName", lambda *a, **k: (str(typed), ""))
+    with qtbot.waitSignal(window.exporter.finished, timeout=10000):
+        window.actions.export_midi.trigger()
+    assert typed.with_suffix(".mid").exists() and not typed.exists()
 
 
 def test_play_sends_notes_and_moves_the_playhead(make_window, qtbot):
@@ -210,14 +216,16 @@ def test_export_musicxml_and_open_in_musescore(make_window, tmp_path, monkeypatc
     window.model.add_notes([Note(1920 + i * 480, 55 + i, 480, role=GENERATED, take=take) for i in range(4)])
     target = tmp_path / "out.musicxml"
     monkeypatch.setattr("app.documents.QFileDialog.getSaveFileName", lambda *a, **k: (str(target), ""))
-    window.actions.export_musicxml.trigger()
+    with qtbot.waitSignal(window.exporter.finished, timeout=30000):
+        window.actions.export_musicxml.trigger()  # in a worker: the window stays responsive
     text = target.read_text()
     assert "<score-partwise" in text and text.count("<note") >= 8
 
     opened = []
     monkeypatch.setattr("core.musescore.require_musescore", lambda *a, **k: Path("/usr/bin/mscore3"))
     monkeypatch.setattr("core.musescore.open_in_musescore", lambda path, exe=None: opened.append(Path(path)))
-    window.actions.open_musescore.trigger()
+    with qtbot.waitSignal(window.exporter.finished, timeout=30000):
+        window.actions.open_musescore.trigger()
     assert opened and opened[0].exists() and "<score-partwise" in opened[0].read_text()
 
 
