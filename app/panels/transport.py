@@ -107,9 +107,17 @@ class Transport(QObject):
         try:
             output = self._open_output()
         except (OSError, RuntimeError) as error:  # PortError, SynthUnavailable
-            self.failed.emit(f"Could not open the MIDI output: {str(error).splitlines()[0] if str(error) else error}",
-                             "Start a MIDI server (JACK: `jackd -d dummy`, or ALSA's snd-seq), connect a synth "
-                             "such as FluidSynth, or choose another port in the toolbar.")
+            from core.synth import SynthUnavailable
+
+            text = str(error).splitlines()[0] if str(error) else type(error).__name__
+            if isinstance(error, SynthUnavailable):
+                self.failed.emit(f"The built-in synth cannot sound: {text}",
+                                 "Check that this computer has a working sound output (and that no other program "
+                                 "holds it), or choose a MIDI port in the toolbar's Output.")
+            else:
+                self.failed.emit(f"Could not open the MIDI output: {text}",
+                                 "Start a MIDI server (JACK: `jackd -d dummy`, or ALSA's snd-seq), connect a synth "
+                                 "such as FluidSynth, or choose another port in the toolbar.")
             self.playingChanged.emit(False)
             return False
         self.player = QtPlayer(output, score, self.signals, tempo_factor=self.tempo_factor)

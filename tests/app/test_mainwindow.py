@@ -278,3 +278,20 @@ def test_the_last_corpus_is_reopened_on_restart(make_window, qtbot, tmp_path):
     folder.rename(tmp_path / "moved")
     third = make_window()
     assert "no longer there" in third.corpus_panel.stats.text()
+
+
+def test_a_synth_without_a_sound_device_says_so_not_start_a_midi_server(make_window, qtbot):
+    from core.synth import SynthUnavailable
+
+    window = make_window(restore_session=False)
+    window.model.set_seed([Note(0, 60, 480)])
+
+    def no_sound():
+        raise SynthUnavailable('FluidSynth could not start: Failed to open the "default" audio device')
+
+    window.transport._open_output = no_sound
+    with qtbot.waitSignal(window.errorShown) as blocker:
+        window.actions.play.trigger()
+    assert blocker.args[0].startswith("The built-in synth cannot sound: FluidSynth could not start")
+    box = window.findChild(QMessageBox, "errorDialog")
+    assert "sound output" in box.informativeText() and "jackd" not in box.informativeText()
