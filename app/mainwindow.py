@@ -18,11 +18,14 @@ from PySide6.QtGui import QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
     QComboBox,
     QDockWidget,
+    QFrame,
     QLabel,
     QMainWindow,
     QMessageBox,
+    QScrollArea,
     QTabWidget,
     QToolBar,
+    QWidget,
 )
 
 from app.actions import Actions
@@ -118,11 +121,13 @@ class MainWindow(DocumentsMixin, QMainWindow):
         self.transport = Transport(self, output_factory=transport_output)
         self.live_panel = LivePanel(self.transport, self.generation_panel, self, input_factory=live_input)
 
-        self.generate_dock = self._dock("Generate", self.generation_panel, Qt.DockWidgetArea.RightDockWidgetArea)
+        # the two tallest panels scroll rather than hold the window taller than a 768-pixel screen
+        self.generate_dock = self._dock("Generate", _scrollable(self.generation_panel),
+                                        Qt.DockWidgetArea.RightDockWidgetArea)
         self.bottom_tabs = QTabWidget(self)
         self.bottom_tabs.setDocumentMode(True)
         self.bottom_tabs.addTab(self.corpus_panel, "Corpus")
-        self.bottom_tabs.addTab(self.training_panel, "Training")
+        self.bottom_tabs.addTab(_scrollable(self.training_panel), "Training")
         self.bottom_tabs.addTab(self.evaluation_panel, "Evaluation")
         self.bottom_tabs.addTab(self.live_panel, "Live")
         self.panels_dock = self._dock("Corpus · Training · Evaluation · Live", self.bottom_tabs,
@@ -440,3 +445,12 @@ class MainWindow(DocumentsMixin, QMainWindow):
         self.evaluation_panel.runner.shutdown(5000)
         self.live_panel.shutdown()
         super().closeEvent(event)
+
+
+def _scrollable(panel: QWidget) -> QScrollArea:
+    """`panel` in a frameless scroll area: it keeps its own size and scrolls when the window is smaller."""
+    area = QScrollArea(panel.parentWidget())
+    area.setWidget(panel)
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    return area

@@ -295,3 +295,9 @@ def test_a_synth_without_a_sound_device_says_so_not_start_a_midi_server(make_win
     assert blocker.args[0].startswith("The built-in synth cannot sound: FluidSynth could not start")
     box = window.findChild(QMessageBox, "errorDialog")
     assert "sound output" in box.informativeText() and "jackd" not in box.informativeText()
+
+
+def test_the_window_fits_a_laptop_screen_of_768_pixels(make_window):
+    window = make_window(restore_session=False)
+    window.show()
+    assert window.minimumSizeHint().height() <= 700 and window.minimumSizeHint().width() <= 1280
