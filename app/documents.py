@@ -53,7 +53,9 @@ class DocumentsMixin:
             try:
                 panels = restore_project(self.model, read_project(Path(path)))
             except ProjectError as error:
-                self.show_error(str(error), "Choose a file saved by Partita (*.partita).")
+                text = str(error)
+                self.show_error(text if text.startswith(Path(path).name) else f"{Path(path).name}: {text}",
+                                "Choose a file saved by Partita (*.partita).")
                 return
             self._restore_panels(panels)
             self.undo_stack.clear()
@@ -75,10 +77,7 @@ class DocumentsMixin:
         notes, meter, program = result
         self.program = program
         self.undo_stack.push(ReplaceSeed(self.model, notes, meter, f"Open {Path(self._pending_seed).name}"))
-        self.roll.view.zoom_to_fit()
-        if notes:
-            self.roll.view.centerOn(self.roll.view.visible_scene_rect().center().x(),
-                                    127 - (min(n.pitch for n in notes) + max(n.pitch for n in notes)) / 2)
+        self._show_the_notes()
         path = getattr(self, "_pending_seed", "")
         self._add_recent(path)
         self.statusBar().showMessage(f"Seed: {Path(path).name}, {len(notes)} notes", 8000)
@@ -266,8 +265,17 @@ class DocumentsMixin:
         project = panels.get("project")
         self.project_path = Path(project) if project else None
         self._update_title()
+        self._show_the_notes()
         self.statusBar().showMessage("Restored your last session", 5000)
         return True
+
+    def _show_the_notes(self) -> None:
+        """Zoom the roll to the notes shown and centre it on their pitches."""
+        notes = [n for _, n in self.model.visible_items()]
+        self.roll.view.zoom_to_fit()
+        if notes:
+            self.roll.view.centerOn(self.roll.view.visible_scene_rect().center().x(),
+                                    127 - (min(n.pitch for n in notes) + max(n.pitch for n in notes)) / 2)
 
 
 def _only(score: symusic.Score, track: symusic.Track) -> symusic.Score:

@@ -108,6 +108,10 @@ def evaluate_run(model_dir: str | Path | None, data: str | Path, *, generated_di
                                       cancel=cancel, index=index)
     report.title = f"Partita evaluation: {Path(loaded.run_dir).name}, {loaded.describe()}, on {corpus.name}"
     report.learning = learning
+    learned_from = str(loaded.config.get("corpus", {}).get("name", ""))
+    if learned_from and learned_from != corpus.name:
+        report.warnings.insert(0, f"The model learned from {learned_from}, not from {corpus.name}: the figures say "
+                                  "how it does on music it was not trained on.")
     if chosen_on:
         report.warnings.append(f"The weights ({loaded.describe()}) were chosen by their loss on the validation pieces, "
                                f"which are all the held-out pieces there are: the learning figures are somewhat "

@@ -301,3 +301,24 @@ def test_the_window_fits_a_laptop_screen_of_768_pixels(make_window):
     window = make_window(restore_session=False)
     window.show()
     assert window.minimumSizeHint().height() <= 700 and window.minimumSizeHint().width() <= 1280
+
+
+def test_a_damaged_project_is_named_in_its_error(make_window, qtbot, tmp_path):
+    path = tmp_path / "song.partita"
+    path.write_text('{"format": "partita-project", "version": 1, "notes": [{"start": "x"}]}')
+    window = make_window(restore_session=False)
+    with qtbot.waitSignal(window.errorShown) as blocker:
+        window.open_file(str(path))
+    assert blocker.args[0].startswith("song.partita: "), blocker.args[0]
+
+
+def test_a_restored_session_shows_its_notes(make_window, qtbot):
+    window = make_window(restore_session=False)
+    window.model.set_seed([Note(i * 480, 36 + i % 5, 480) for i in range(32)])  # low cello notes
+    window.autosave()
+    again = make_window(restore_session=True)
+    again.show()
+    qtbot.waitExposed(again)
+    qtbot.wait(50)
+    shown = again.roll.view.visible_scene_rect()
+    assert shown.top() <= 127 - 40 and shown.bottom() >= 127 - 36, shown

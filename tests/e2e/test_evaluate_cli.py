@@ -134,3 +134,14 @@ def test_evaluate_best_scores_the_chosen_weights_on_the_test_pieces_only(tiny_ru
                  "--bars", "1", "--sweep", "", "--no-music21", "--best"]) == 0
     split = json.loads((run / "config.json").read_text())["corpus"]["split"]
     assert json.loads((out / "report.json").read_text())["learning"]["pieces"] == split["test"]
+
+
+def test_judging_a_model_on_another_corpus_is_said_up_front(tiny_run, tmp_path, capsys):
+    run, data = tiny_run
+    other = tmp_path / "other-corpus"
+    shutil.copytree(data, other)
+    assert main(["evaluate", "--model", str(run), "--data", str(other), "--out", str(tmp_path / "report"),
+                 "--generate", "1", "--bars", "1", "--sweep", "", "--no-music21"]) == 0
+    warnings = json.loads((tmp_path / "report" / "report.json").read_text())["warnings"]
+    assert warnings[0] == (f"The model learned from {data.name}, not from other-corpus: the figures say how it "
+                           "does on music it was not trained on.")
