@@ -92,6 +92,8 @@ class NoteModel(QObject):
         self._take_cuts: list[int | None] = []
         self._current_take = -1  # -1: no take (seed only)
         self._meter = Meter()
+        # the ids of the last notesChanged when it only added notes, else None (see apply)
+        self.only_added: list[int] | None = None
 
     # --- reading -------------------------------------------------------------------------
     @property
@@ -163,12 +165,16 @@ class NoteModel(QObject):
 
     def apply(self, remove: Iterable[int] = (), add: Mapping[int, Note] | None = None) -> None:
         """Remove the notes `remove`, then put the notes of `add` under their ids."""
+        remove = list(remove)
+        added = [note_id for note_id in (add or {}) if note_id not in self._notes]
         for note_id in remove:
             self._notes.pop(note_id, None)
         if add:
             for note_id, note in add.items():
                 self._notes[note_id] = note
                 self._next_id = max(self._next_id, note_id + 1)
+        # new notes only (a take being streamed): views may add them instead of starting over
+        self.only_added = added if not remove and len(added) == len(add or {}) else None
         self.notesChanged.emit()
 
     def add_notes(self, notes: Iterable[Note]) -> list[int]:
@@ -184,7 +190,7 @@ class NoteModel(QObject):
         self._take_uids.clear()
         self._take_cuts.clear()
         self._current_take = -1
-        self.notesChanged.emit()
+        self._notes_changed()
         self.takesChanged.emit()
 
     def set_seed(self, notes: Iterable[Note], meter: Meter | None = None) -> None:
@@ -208,7 +214,7 @@ class NoteModel(QObject):
         self._take_cuts.append(cut)
         self._current_take = len(self._takes) - 1
         self.takesChanged.emit()
-        self.notesChanged.emit()
+        self._notes_changed()
         return self._current_take
 
     def set_current_take(self, take: int) -> None:
@@ -216,7 +222,7 @@ class NoteModel(QObject):
         if take != self._current_take:
             self._current_take = take
             self.takesChanged.emit()
-            self.notesChanged.emit()
+            self._notes_changed()
 
     def remove_take(self, take: int) -> RemovedTake | None:
         """Delete a take and its notes; later takes move down one. Returns what `insert_take`
@@ -236,7 +242,7 @@ class NoteModel(QObject):
         self._notes = kept
         self._current_take = min(self._current_take, len(self._takes) - 1)
         self.takesChanged.emit()
-        self.notesChanged.emit()
+        self._notes_changed()
         return removed
 
     def insert_take(self, removed: RemovedTake) -> None:
@@ -251,7 +257,19 @@ class NoteModel(QObject):
         self._notes.update(removed.notes)
         self._current_take = index
         self.takesChanged.emit()
+        self._notes_changed()
+
+    def _notes_changed(self) -> None:
+        """notesChanged for any change but an addition (views start over)."""
+        self.only_added = None
         self.notesChanged.emit()
+
+    def is_visible(self, note: Note) -> bool:
+        """Whether `note` is among `visible_items` (the current take's seed or its own)."""
+        if note.role == GENERATED:
+            return note.take == self._current_take
+        cut = self.take_cut(self._current_take)
+        return cut is None or note.start < cut
 
     def _new_take_uid(self) -> int:
         self._next_take_uid += 1
@@ -272,4 +290,4 @@ class NoteModel(QObject):
         self._notes = dict(zip(self.new_ids(len(notes)), notes, strict=True))
         self.meterChanged.emit()
         self.takesChanged.emit()
-        self.notesChanged.emit()
+        self._notes_changed()

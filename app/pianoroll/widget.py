@@ -3,11 +3,11 @@ selector. The keyboard and ruler follow the view's scroll and zoom (`viewChanged
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QPainter, QPen, QUndoStack
 from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QWidget
 
-from app.pianoroll.model import NoteModel
+from app.pianoroll.model import GENERATED, NoteModel
 from app.pianoroll.view import BLACK_KEYS, PianoRollView
 
 NOTE_NAMES = ["C", "C♯", "D", "E♭", "E", "F", "F♯", "G", "A♭", "A", "B♭", "B"]
@@ -133,7 +133,12 @@ class PianoRoll(QWidget):
         grid.addWidget(self.keyboard, 2, 0)
         grid.addWidget(self.view, 2, 1)
         model.takesChanged.connect(self._refresh_takes)
-        model.notesChanged.connect(self._refresh_info)
+        # the counts are a pass over every note: at most 10 times a second, not once per streamed note
+        self._info_timer = QTimer(self)
+        self._info_timer.setSingleShot(True)
+        self._info_timer.setInterval(100)
+        self._info_timer.timeout.connect(self._refresh_info)
+        model.notesChanged.connect(self._info_timer.start)
         model.meterChanged.connect(self._refresh_info)
         self.view.playhead.setVisible(False)
         self._refresh_takes()
@@ -153,8 +158,12 @@ class PianoRoll(QWidget):
 
     def _refresh_info(self) -> None:
         meter = self.model.meter
-        seed = len(self.model.seed_notes())
         take = self.model.current_take
-        generated = len(self.model.take_notes(take)) if take >= 0 else 0
+        seed = generated = 0
+        for _, note in self.model.items():
+            if note.role == GENERATED:
+                generated += note.take == take
+            else:
+                seed += 1
         self.info.setText(f"{meter.numerator}/{meter.denominator}  ♩={meter.tempo_qpm:g}   "
                           f"seed {seed} notes" + (f", take {generated} notes" if take >= 0 else ""))

@@ -184,3 +184,21 @@ def test_arrow_keys_transpose_and_move_the_selection(qtbot):
     stack.undo()
     stack.undo()
     assert [(n.start, n.pitch) for n in model.seed_notes()] == [(480, 60)]
+
+
+def test_streamed_notes_join_the_painted_index_as_a_full_rebuild_would(qtbot):
+    roll, model, stack = make_roll(qtbot, [Note(i * 240, 50 + i % 7, 240) for i in range(40)])
+    item = roll.view.notes_item
+    item._ensure_index()
+    take = model.new_take()
+    item._ensure_index()
+    for i in range(30):  # as a take is streamed: one note at a time, some inside the seed's span
+        model.add_notes([Note(i * 333 % 9000, 60 + i % 5, 120 + i, role=GENERATED, take=take)])
+    model.add_notes([Note(20000, 61, 480, role=GENERATED, take=take)])  # past the seed: the roll grows
+    model.add_notes([Note(100, 70, 50, role=GENERATED, take=take + 1)])  # another take's: not shown
+    streamed = (list(item._index), list(item._starts), [r.getRect() for r in item._rects], item._longest)
+    item.invalidate(item.boundingRect().width())
+    item._ensure_index()
+    assert streamed == (item._index, item._starts, [r.getRect() for r in item._rects], item._longest)
+    assert len(item._index) == 71
+    assert roll.view.sceneRect().width() >= 20480
