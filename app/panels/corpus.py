@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.pianoroll.widget import note_name
 from app.workers import JobRunner
 from core.corpus import BUILTINS, Corpus, FileReport, ScoreCache, import_corpus, resolve_source
 
@@ -204,7 +205,8 @@ class CorpusPanel(QWidget):
         self.stats.setText(
             f"<b>{corpus.name}</b>: {stats['pieces']} pieces imported, {stats['skipped']} skipped · "
             f"{stats['bars']} bars · {stats['notes']} notes · {stats['duration_s'] / 60:.1f} min · "
-            f"pitches {low}–{high} · keys: {keys or '—'}")
+            + (f"pitches {note_name(low)}–{note_name(high)} · " if stats["notes"] else "")
+            + f"keys: {keys or '—'}")
         if not corpus.pieces:
             self.failed.emit(f"No piece of {self.source} could be imported.",
                              "The table says why each file was skipped.")

@@ -204,12 +204,18 @@ class EvaluationPanel(QWidget):
         self.table.setRowCount(len(rows))
         self.table.setColumnCount(len(columns))
         self.table.setHorizontalHeaderLabels(columns)
-        self.table.setVerticalHeaderLabels([row["label"] for row in rows])
+        # each row says which way is better (↓, ↑, ≈) after its label; the tooltip says it in words
+        self.table.setVerticalHeaderLabels([f"{row['label']}  {ARROWS[row['better']][0]}" for row in rows])
         for r, row in enumerate(rows):
             self.table.verticalHeaderItem(r).setToolTip(ARROWS[row["better"]])
+            numbers = [v for v in row["values"].values() if isinstance(v, int | float) and math.isfinite(v)]
+            counts = bool(numbers) and all(float(v).is_integer() for v in numbers)  # "15", not "15.000"
             for c, column in enumerate(columns):
                 value = row["values"].get(column)
-                text = "–" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.3f}"
+                if value is None or (isinstance(value, float) and math.isnan(value)):
+                    text = "–"
+                else:
+                    text = f"{value:.0f}" if counts else f"{value:.3f}"
                 item = QTableWidgetItem(text)
                 item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 if column == "generated":

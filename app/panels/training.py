@@ -48,9 +48,11 @@ def default_runs_dir() -> Path:
 
 
 def _eta(seconds: float) -> str:
+    """Time left in words ("15 min 21 s", "1 h 05 min"): "15:21" read like a clock time."""
     seconds = int(max(0, seconds))
-    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}" if seconds >= 3600 else \
-        f"{seconds // 60}:{seconds % 60:02d}"
+    if seconds >= 3600:
+        return f"{seconds // 3600} h {seconds // 60 % 60:02d} min"
+    return f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{seconds} s"
 
 
 class TrainingPanel(QWidget):

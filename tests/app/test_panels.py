@@ -27,7 +27,14 @@ def test_import_real_cello_suites_fills_table_and_stats(make_window, qtbot):
         if panel.table.item(row, 1).text() == "skipped":
             assert panel.table.item(row, 7).text()
     assert "pieces imported" in panel.stats.text() and "notes" in panel.stats.text()
+    assert "pitches C2–" in panel.stats.text()  # the cello's low C, by name
     assert window.training_panel.data_edit.text() == str(CELLO_MIDI)
+
+
+def test_time_left_reads_as_a_duration():
+    from app.panels.training import _eta
+
+    assert [_eta(s) for s in (42, 921, 3900)] == ["42 s", "15 min 21 s", "1 h 05 min"]
 
 
 def test_a_mistyped_folder_is_named_and_the_corpus_shown_stays(make_window, qtbot, tmp_path):
@@ -298,8 +305,10 @@ def test_judge_takes_fills_the_report_table_and_figures(make_window, qtbot, tiny
     columns = [panel.table.horizontalHeaderItem(c).text() for c in range(panel.table.columnCount())]
     assert columns[0] == "generated" and "random notes" in columns
     labels = [panel.table.verticalHeaderItem(r).text() for r in range(panel.table.rowCount())]
-    assert any("Style distance" in label for label in labels)
+    assert any("Style distance" in label and label.endswith("↓") for label in labels)  # which way is better
     assert panel.table.item(0, 0).text() not in ("", "–")
+    flagged = next(r for r, label in enumerate(labels) if label.startswith("Pieces flagged as copies"))
+    assert all("." not in panel.table.item(flagged, c).text() for c in range(panel.table.columnCount()))
     pictures = [w for w in panel.figures.findChildren(QLabel) if w.pixmap() is not None and not w.pixmap().isNull()]
     assert len(pictures) >= 2
 
