@@ -13,7 +13,8 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 REFRESH_MS = 66  # ~15 Hz
-TYPE_COLOURS = ["#e8893a", "#3d7fd9", "#4caf50", "#9c27b0", "#e0393e", "#00bcd4", "#795548", "#607d8b"]
+# Token types' colours: none of the overall curves' (validation orange, accuracy green, train blue)
+TYPE_COLOURS = ["#c678dd", "#56b6c2", "#e5c07b", "#ef596f", "#d8d8d8", "#ff79c6", "#8be9fd", "#b8860b"]
 
 
 class CurveBuffer:
@@ -119,6 +120,8 @@ class TrainingCurves(QWidget):
         legend.removeItem(curve)
         if on:
             legend.addItem(curve, token_type)
+        # with the token types the legend grows: in columns it stays shorter than the plot
+        legend.setColumnCount(3 if on and len(legend.items) > 4 else 1)
 
     def add_record(self, record: dict) -> None:
         """One event as a dict (`metrics.jsonl` line or `asdict(event)` with "event" set)."""
