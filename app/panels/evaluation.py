@@ -108,7 +108,7 @@ class EvaluationPanel(QWidget):
         self.full_button = QPushButton("Full model report", self)
         self.full_button.setToolTip("Evaluate the chosen model on the corpus as `partita evaluate` does: held-out "
                                     "cross-entropy against an n-gram baseline, generated pieces against real ones "
-                                    "and shuffled references (a minute or more)")
+                                    "and shuffled references (one to several minutes: longer for large corpora)")
         self.stop_button = QPushButton("Stop", self)
         self.stop_button.setEnabled(False)
         self.progress = QLabel("Import a corpus and generate takes, then Judge takes.", self)
