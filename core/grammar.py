@@ -263,7 +263,8 @@ class BpeTable:
         for model_id, expansion in enumerate(grammar.expansions):
             types = [grammar.types[i] for i in expansion]
             valid.append(all(bool(grammar.type_masks[before if before in grammar.type_masks else "Duration"][after])
-                             for before, after in zip(types[:-1], expansion[1:], strict=True)))
+                             for before, after in zip(types[:-1], expansion[1:], strict=True))
+                         and not _repeats_a_pitch(grammar, expansion))
             positions = [grammar.values[i] for i in expansion if grammar.types[i] == "Position"]
             opens = types[0] in ("Bar", "Position")
             rest_min.append(min(positions) if positions and not opens else self.NONE)
@@ -298,6 +299,21 @@ class BpeTable:
             mask = torch.zeros(len(self.valid), dtype=torch.bool)
             mask[: len(base)] = base
         return mask
+
+
+def _repeats_a_pitch(grammar: RemiGrammar, expansion: tuple[int, ...]) -> bool:
+    """Whether an expansion sounds one pitch twice at one position (a unison of two voices, as
+    merged tracks hold it): the grammar writes one note of a pitch at a time."""
+    here: set[int] = set()
+    for base_id in expansion:
+        kind = grammar.types[base_id]
+        if kind in ("Position", "Bar"):
+            here.clear()
+        elif kind == "Pitch":
+            if grammar.values[base_id] in here:
+                return True
+            here.add(grammar.values[base_id])
+    return False
 
 
 def replay(grammar: RemiGrammar, ids: list[int] | np.ndarray) -> RemiState:

@@ -218,7 +218,8 @@ class PartitaTokenizer:
         alphabet = [_base_char(i) for i in range(len(self.tokens))]
         bpe.train_from_iterator(bars(), trainers.BpeTrainer(vocab_size=vocab_size, initial_alphabet=alphabet,
                                                             show_progress=False))
-        settings = replace(self.settings, bpe_vocab_size=vocab_size, bpe_merges=bpe.to_str())
+        # the vocabulary learned: smaller than asked for when the pieces run out of pairs to merge
+        settings = replace(self.settings, bpe_vocab_size=bpe.get_vocab_size(), bpe_merges=bpe.to_str())
         return PartitaTokenizer.create(settings)
 
     def encode_cached(self, score: symusic.Score, digest: str, cache_dir: Path | None) -> list[int]:

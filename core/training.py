@@ -415,7 +415,7 @@ RUN_FIELDS = ("preset", "model_overrides", "batch_size", "learning_rate", "min_l
               "weight_decay", "grad_clip", "seed", "max_transpose", "pack", "tokenization", "use_velocities",
               "program", "bpe_vocab_size")
 # What runs saved before a field existed did (they resume as they started).
-OLDER_RUNS = {"pack": False}
+OLDER_RUNS = {"pack": False, "bpe_vocab_size": 0}
 
 
 def _out_of_patience(config: TrainConfig, step: int, stale: int) -> bool:

@@ -90,6 +90,7 @@ def run(args) -> int:
     from core.cli import UserError
     from core.commands import check_device
     from core.training import (
+        OLDER_RUNS,
         CheckpointSaved,
         EvalResult,
         TrainConfig,
@@ -117,10 +118,11 @@ def run(args) -> int:
     if args.set:
         given["model_overrides"] = _overrides(args.set)
     if args.resume:  # a run keeps what it was started with; say so rather than ignore an option
+        started = {**OLDER_RUNS, **saved["train"]}
         for field, value in given.items():
-            if saved["train"].get(field, value) != value:
+            if started.get(field, value) != value:
                 raise UserError(f"cannot resume {args.out} with {field} = {value!r}: the run was started with "
-                                f"{saved['train'][field]!r} (drop the option, or train into a new folder)")
+                                f"{started[field]!r} (drop the option, or train into a new folder)")
     try:
         config = TrainConfig(data=_absolute(data), out=str(args.out), steps=args.steps, eval_every=args.eval_every,
                              patience=args.patience, device=args.device, compile=args.compile, **given)

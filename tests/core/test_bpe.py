@@ -117,3 +117,40 @@ def test_a_bpe_run_trains_resumes_and_composes(tmp_path, cello_trio):
 def _best(run):
     best = json.loads((run / "config.json").read_text())["training"]["best"]
     return best["step"], best["loss"]
+
+
+def test_a_merge_that_sounds_one_pitch_twice_at_once_is_never_allowed():
+    """Merged tracks hold unisons (two voices on one note): BPE learns them, the grammar refuses them."""
+    base = PartitaTokenizer.create()
+    vocab = base.inner.vocab
+    bar_open = [vocab["Bar_None"], vocab["TimeSig_4/4"], vocab["Position_0"]]
+    unison = [vocab["Pitch_59"], vocab["Duration_1.0.24"], vocab["Pitch_59"], vocab["Duration_1.0.24"]]
+    bpe = base.train_bpe(len(base) + 12, [np.array((bar_open + unison) * 50)])
+    doubled = [i for i, e in enumerate(bpe.expansions) if list(e).count(vocab["Pitch_59"]) == 2]
+    assert doubled, "the merge this test is about was not learned"
+    grammar = RemiGrammar(bpe)
+    phrase = bar_open + unison
+    for token in doubled:  # each where it was learned: after the base tokens before it in the phrase
+        spelled = list(bpe.expansions[token])
+        start = next(k for k in range(len(phrase)) if phrase[k:k + len(spelled)] == spelled)
+        state = grammar.new_state()
+        for base_id in phrase[:start]:
+            state.feed(base_id)
+        assert state.allowed()[spelled[0]]  # its first note (or bar line) alone would be fine
+        assert not state.allowed()[token], bpe.model_tokens[token]
+
+
+def test_resuming_a_run_from_before_bpe_keeps_its_vocabulary(tmp_path, cello_trio, capsys):
+    from core.cli import main
+
+    run = tmp_path / "run"
+    tiny = [f"--set={name}={value}" for name, value in TINY.items()]
+    assert main(["train", "--data", str(cello_trio), "--out", str(run), "--steps", "2", "--eval-every", "2",
+                 "--batch-size", "2", *tiny]) == 0
+    config = json.loads((run / "config.json").read_text())
+    del config["train"]["bpe_vocab_size"]  # as runs saved before BPE are
+    (run / "config.json").write_text(json.dumps(config))
+    assert main(["train", "--out", str(run), "--resume", "--steps", "4", "--bpe", "800"]) == 2
+    assert "the run was started with 0" in capsys.readouterr().err
+    assert main(["train", "--out", str(run), "--resume", "--steps", "4"]) == 0
+    assert json.loads((run / "config.json").read_text())["model"]["vocab_size"] == config["model"]["vocab_size"]
