@@ -105,6 +105,25 @@ def _close_with_empty_bars(grammar: RemiGrammar, ids: list[int], end: float) -> 
             state.feed(token_id)
 
 
+def seed_for_model(tokenizer, seed_ids: list[int]) -> tuple[list[int], list[int]]:
+    """(model ids the model reads, base ids it then spells again) for a seed in base ids.
+
+    Without BPE the model reads the whole seed. With BPE a seed's last bar is usually cut where
+    no bar of the training pieces ends, so its tokens are not the ones training would have made
+    of it (a review found: in 95 % of such cuts), and the model, seeing a bar's last token, closes
+    the bar at once. So the model reads the seed up to its last bar line and spells that bar again
+    under a mask that allows only tokens re-spelling it, or re-spelling all of it and going on
+    ("token healing"): the bar is then tokenised as in training.
+    """
+    if not tokenizer.bpe:
+        return list(seed_ids), []
+    bar_id = tokenizer.inner.vocab["Bar_None"]
+    bars = [i for i, token in enumerate(seed_ids) if token == bar_id]
+    if not bars:
+        return tokenizer.to_model_ids(seed_ids).tolist(), []
+    return tokenizer.to_model_ids(seed_ids[:bars[-1]]).tolist(), list(seed_ids[bars[-1]:])
+
+
 class SeedError(ValueError):
     """A seed that cannot start a continuation (said in words for the user)."""
 
@@ -124,9 +143,12 @@ def stream_generation(
     seed_ids = prompt_ids(loaded, prompt, settings.prompt_bars)
     seed_state = replay(grammar, seed_ids)
     last_bar = seed_state.bars + settings.bars  # the continuation ends with this bar
+    read, respell = seed_for_model(tokenizer, seed_ids)
     rows = sequences if sequences is not None else []
-    rows[:] = [tokenizer.to_model_ids(seed_ids).tolist() for _ in range(variations)]
-    states = [replay(grammar, seed_ids) for _ in range(variations)]
+    rows[:] = [list(read) for _ in range(variations)]
+    states = [replay(grammar, seed_ids[:len(seed_ids) - len(respell)]) for _ in range(variations)]
+    pending = [list(respell) for _ in range(variations)]  # seed base ids each row has still to spell
+    fresh = [True] * variations  # no base token of the continuation written yet
     generator = torch.Generator().manual_seed(settings.seed if settings.seed is not None else
                                               int(np.random.SeedSequence().entropy % 2**63))
     device = next(model.parameters()).device
@@ -134,12 +156,14 @@ def stream_generation(
     logits, cache = _prefill(model, rows, block, device)
     eos_only = torch.zeros(len(tokenizer), dtype=torch.bool)
     eos_only[tokenizer.eos_id] = True
-    for step in range(settings.max_tokens):
+    for _ in range(settings.max_tokens):
         if cancel and cancel():
             return
+        constraints = {"min_bars": last_bar, "keep_meter": seed_state.meter_given}
         masks = [eos_only if state.finished else  # finished rows stay in the batch, writing EOS
-                 state.allowed(min_bars=last_bar, keep_meter=seed_state.meter_given, new_onset=step == 0)
-                 for state in states]
+                 state.respelling(left, **constraints) if left else
+                 state.allowed(new_onset=first, **constraints)
+                 for state, left, first in zip(states, pending, fresh, strict=True)]
         allowed = masks[0].unsqueeze(0) if len(masks) == 1 else torch.stack(masks)
         with _sampling_threads(device):  # (at batch 8, two threads would spin over 8 rows of logits)
             chosen = sample_next_token(logits[:, -1, :], temperature=settings.temperature, top_k=settings.top_k,
@@ -150,11 +174,22 @@ def stream_generation(
                 next_ids[row] = tokenizer.eos_id  # (the only token its mask allows)
                 rows[row].append(tokenizer.eos_id)
                 continue
-            if grammar.first_types[token_id] == "Bar" and state.bars >= last_bar:
-                token_id = tokenizer.eos_id  # the requested bars are written: close the piece
-                next_ids[row] = token_id
-            notes = state.feed_model(token_id)
             rows[row].append(token_id)
+            if pending[row]:  # part of the seed, spelled again (and perhaps the first new notes)
+                spelled = grammar.expansions[token_id]
+                for base_id in spelled[:len(pending[row])]:
+                    state.feed(base_id)
+                new = spelled[len(pending[row]):]
+                pending[row] = pending[row][len(spelled):]
+                if not new:
+                    continue
+                notes = [note for note in map(state.feed, new) if note is not None]
+            else:
+                if grammar.first_types[token_id] == "Bar" and state.bars >= last_bar:
+                    token_id = tokenizer.eos_id  # the requested bars are written: close the piece
+                    next_ids[row] = rows[row][-1] = token_id
+                notes = state.feed_model(token_id)
+            fresh[row] = False
             if token_id != tokenizer.eos_id:
                 yield TokenEvent(row, token_id, tokenizer.model_tokens[token_id], state.bars, tuple(notes))
         if all(state.finished for state in states):

@@ -17,7 +17,7 @@ Times: positions are counted per beat of the time signature (its denominator) at
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
 import numpy as np
@@ -227,6 +227,35 @@ class RemiState:
         if kind != "BOS":
             self.last_type = kind
         return note
+
+    def respelling(self, pending: list[int], *, min_bars: int = 0, keep_meter: bool = False) -> torch.Tensor:
+        """Bool mask of the model tokens that spell the start of `pending` (base ids of the seed
+        still to come), or all of it and then go on as `allowed` permits: with new_onset, as
+        the first new token of a continuation (see core.generation.seed_for_model)."""
+        expansions = self.grammar.expansions
+        mask = torch.zeros(len(expansions), dtype=torch.bool)
+        pending = tuple(pending)
+        after = None  # the state once all of `pending` is spelled
+        for model_id, spelled in enumerate(expansions):
+            if len(spelled) <= len(pending):
+                mask[model_id] = spelled == pending[:len(spelled)]
+            elif spelled[:len(pending)] == pending:
+                if after is None:
+                    after = self.copy()
+                    for base_id in pending:
+                        after.feed(base_id)
+                probe = after.copy()
+                for i, base_id in enumerate(spelled[len(pending):]):
+                    if not probe.allowed(min_bars=min_bars, keep_meter=keep_meter, new_onset=i == 0)[base_id]:
+                        break
+                    probe.feed(base_id)
+                else:
+                    mask[model_id] = True
+        return mask
+
+    def copy(self) -> RemiState:
+        """This state, to try tokens on (without the notes it has collected)."""
+        return replace(self, pitches_here=set(self.pitches_here), notes=[])
 
     def feed_model(self, model_id: int) -> list[StreamedNote]:
         """Advance by a model token (its base tokens, one by one); returns the notes it completes."""

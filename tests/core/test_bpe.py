@@ -91,7 +91,7 @@ def test_transposed_copies_are_encoded_per_shift_and_windows_open_bars(trio):
 
 def test_a_bpe_run_trains_resumes_and_composes(tmp_path, cello_trio):
     from core.checkpoint import load_model
-    from core.generation import GenerationSettings, generate_variations
+    from core.generation import GenerationSettings, generate_variations, prompt_ids
     from core.training import TrainConfig, TrainDone, train
 
     def config(steps):
@@ -108,10 +108,35 @@ def test_a_bpe_run_trains_resumes_and_composes(tmp_path, cello_trio):
         TokenizerSettings.from_json(saved["tokenizer"])).settings
     prompt = import_corpus(str(cello_trio)).pieces[0].score
     takes = generate_variations(loaded, prompt, GenerationSettings(bars=3, prompt_bars=2, seed=3), 2)
+    seed = prompt_ids(loaded, prompt, 2)
     for take in takes:
         assert len(take.score.get_downbeats()) == 5 and take.score.tracks[0].notes
-        assert take.ids[: take.seed_tokens] == loaded.tokenizer.expand(
-            loaded.tokenizer.to_model_ids(take.ids[: take.seed_tokens]))
+        assert take.ids[: take.seed_tokens] == seed  # the seed's last bar, spelled again, is the seed's
+
+
+def test_the_seed_s_last_bar_is_spelled_again_as_training_would_tokenise_it(trio):
+    """A seed cut inside a bar: the model reads up to the bar line, then tokens that spell the rest
+    of the seed (or all of it and go on): never the cut bar's own, untrained tokenisation."""
+    from core.generation import seed_for_model
+
+    _, base, pieces, bpe = trio
+    ids = pieces[0].ids.tolist()
+    bar = base.inner.vocab["Bar_None"]
+    bar_lines = [i for i, t in enumerate(ids) if t == bar]
+    seed = ids[: bar_lines[3] + 2]  # three bars and a bar line with its meter (a bar of rest opened)
+    read, respell = seed_for_model(bpe, seed)
+    assert bpe.expand(read) == seed[: bar_lines[3]] and respell == seed[bar_lines[3]:]
+    assert seed_for_model(base, seed) == (seed, [])
+    grammar = RemiGrammar(bpe)
+    state = grammar.new_state()
+    for token in seed[: bar_lines[3]]:
+        state.feed(token)
+    mask = state.respelling(respell)
+    allowed = [bpe.expansions[i] for i in np.flatnonzero(mask.numpy())]
+    assert (respell[0],) in allowed and any(len(e) > len(respell) for e in allowed)  # on past the seed
+    for spelled in allowed:
+        common = min(len(spelled), len(respell))
+        assert list(spelled[:common]) == respell[:common]
 
 
 def _best(run):
