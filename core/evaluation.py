@@ -244,7 +244,14 @@ def generate_pieces(loaded, prompts: Sequence[symusic.Score], settings: Evaluati
 def ngram_pieces(ngram: NGramModel, loaded, prompts: Sequence[symusic.Score], count: int,
                  settings: EvaluationSettings) -> list[tuple[str, symusic.Score]]:
     """Continuations sampled from the n-gram model on the same seeds, grammar-masked like the transformer."""
-    from core.generation import SeedError, continuation_start, grammar_for, prompt_ids
+    from core.generation import (
+        Continuing,
+        SeedError,
+        continuation_start,
+        grammar_for,
+        prompt_ids,
+        seed_for_model,
+    )
     from core.grammar import replay
 
     tokenizer = loaded.tokenizer
@@ -256,23 +263,20 @@ def ngram_pieces(ngram: NGramModel, loaded, prompts: Sequence[symusic.Score], co
             seed_ids = prompt_ids(loaded, prompts[i % len(prompts)], settings.prompt_bars)
         except SeedError:  # as in generate_pieces
             seed_ids = prompt_ids(loaded, None, None)
-        seed_state, state = replay(grammar, seed_ids), replay(grammar, seed_ids)
-        last_bar = seed_state.bars + settings.bars
-        ids = tokenizer.to_model_ids(seed_ids).tolist()  # what the n-gram reads and writes
-        seed_length = len(ids)
+        seed_state = replay(grammar, seed_ids)
+        read, respell = seed_for_model(tokenizer, seed_ids)  # as the transformer's seed (BPE)
+        writer = Continuing(grammar, seed_ids, respell, seed_state.bars + settings.bars, seed_state.meter_given)
+        ids = list(read)  # model ids: what the n-gram reads and writes
         for _ in range(4096):
-            allowed = state.allowed(min_bars=last_bar, keep_meter=seed_state.meter_given,
-                                    new_onset=len(ids) == seed_length).numpy()
+            allowed = writer.allowed().numpy()
             prob = ngram.distribution(ids) ** (1.0 / settings.temperature) * allowed
             if prob.sum() <= 0:
                 prob = allowed.astype(float)
-            token = int(rng.choice(len(prob), p=prob / prob.sum()))
-            if grammar.first_types[token] == "Bar" and state.bars >= last_bar:
-                token = tokenizer.eos_id
-            state.feed_model(token)
+            token, _ = writer.write(int(rng.choice(len(prob), p=prob / prob.sum())))
             ids.append(token)
-            if state.finished:
+            if writer.state.finished:
                 break
+        state = writer.state
         score = tokenizer.decode(tokenizer.expand(ids), program=loaded.program)
         seed_notes = len(seed_state.notes)
         start = continuation_start(seed_state.notes, state.notes[seed_notes:])  # as a take's marker

@@ -105,6 +105,47 @@ def _close_with_empty_bars(grammar: RemiGrammar, ids: list[int], end: float) -> 
             state.feed(token_id)
 
 
+class Continuing:
+    """One continuation's grammar state as it is sampled token by token: what may come next, and
+    what a sampled token writes. With BPE it first spells again the seed's last bar (`respell`,
+    see `seed_for_model`); a bar line past `last_bar` closes the piece instead."""
+
+    def __init__(self, grammar: RemiGrammar, seed_ids: list[int], respell: list[int], last_bar: int,
+                 keep_meter: bool):
+        self.grammar = grammar
+        self.state = replay(grammar, seed_ids[:len(seed_ids) - len(respell)])
+        self.pending = list(respell)  # base ids of the seed still to spell
+        self.fresh = True  # nothing of the continuation written yet (its first note must start anew)
+        self.constraints = {"min_bars": last_bar, "keep_meter": keep_meter}
+        self.last_bar = last_bar
+
+    def allowed(self) -> torch.Tensor:
+        """Bool mask of the model tokens that may come next."""
+        if self.pending:
+            return self.state.respelling(self.pending, **self.constraints)
+        return self.state.allowed(new_onset=self.fresh, **self.constraints)
+
+    def write(self, token_id: int) -> tuple[int, list[StreamedNote] | None]:
+        """Feed a sampled token: (the token written, EOS in place of a bar line past the last bar;
+        the notes its new part completes, None when it only spelled the seed again)."""
+        grammar, state = self.grammar, self.state
+        if self.pending:
+            spelled = grammar.expansions[token_id]
+            for base_id in spelled[:len(self.pending)]:
+                state.feed(base_id)
+            new = spelled[len(self.pending):]
+            self.pending = self.pending[len(spelled):]
+            if not new:
+                return token_id, None
+            notes = [note for note in map(state.feed, new) if note is not None]
+        else:
+            if grammar.first_types[token_id] == "Bar" and state.bars >= self.last_bar:
+                token_id = grammar.eos_id  # the requested bars are written: close the piece
+            notes = state.feed_model(token_id)
+        self.fresh = False
+        return token_id, notes
+
+
 def seed_for_model(tokenizer, seed_ids: list[int]) -> tuple[list[int], list[int]]:
     """(model ids the model reads, base ids it then spells again) for a seed in base ids.
 
@@ -146,9 +187,7 @@ def stream_generation(
     read, respell = seed_for_model(tokenizer, seed_ids)
     rows = sequences if sequences is not None else []
     rows[:] = [list(read) for _ in range(variations)]
-    states = [replay(grammar, seed_ids[:len(seed_ids) - len(respell)]) for _ in range(variations)]
-    pending = [list(respell) for _ in range(variations)]  # seed base ids each row has still to spell
-    fresh = [True] * variations  # no base token of the continuation written yet
+    writers = [Continuing(grammar, seed_ids, respell, last_bar, seed_state.meter_given) for _ in range(variations)]
     generator = torch.Generator().manual_seed(settings.seed if settings.seed is not None else
                                               int(np.random.SeedSequence().entropy % 2**63))
     device = next(model.parameters()).device
@@ -159,40 +198,24 @@ def stream_generation(
     for _ in range(settings.max_tokens):
         if cancel and cancel():
             return
-        constraints = {"min_bars": last_bar, "keep_meter": seed_state.meter_given}
-        masks = [eos_only if state.finished else  # finished rows stay in the batch, writing EOS
-                 state.respelling(left, **constraints) if left else
-                 state.allowed(new_onset=first, **constraints)
-                 for state, left, first in zip(states, pending, fresh, strict=True)]
+        masks = [eos_only if writer.state.finished else writer.allowed()  # finished rows write EOS
+                 for writer in writers]
         allowed = masks[0].unsqueeze(0) if len(masks) == 1 else torch.stack(masks)
         with _sampling_threads(device):  # (at batch 8, two threads would spin over 8 rows of logits)
             chosen = sample_next_token(logits[:, -1, :], temperature=settings.temperature, top_k=settings.top_k,
                                        top_p=settings.top_p, allowed=allowed, generator=generator)
         next_ids = chosen.tolist()
-        for row, (state, token_id) in enumerate(zip(states, next_ids, strict=True)):
-            if state.finished:  # rows stay equal in length (the sliding window needs it)
+        for row, (writer, token_id) in enumerate(zip(writers, next_ids, strict=True)):
+            if writer.state.finished:  # rows stay equal in length (the sliding window needs it)
                 next_ids[row] = tokenizer.eos_id  # (the only token its mask allows)
                 rows[row].append(tokenizer.eos_id)
                 continue
+            token_id, notes = writer.write(token_id)
+            next_ids[row] = token_id
             rows[row].append(token_id)
-            if pending[row]:  # part of the seed, spelled again (and perhaps the first new notes)
-                spelled = grammar.expansions[token_id]
-                for base_id in spelled[:len(pending[row])]:
-                    state.feed(base_id)
-                new = spelled[len(pending[row]):]
-                pending[row] = pending[row][len(spelled):]
-                if not new:
-                    continue
-                notes = [note for note in map(state.feed, new) if note is not None]
-            else:
-                if grammar.first_types[token_id] == "Bar" and state.bars >= last_bar:
-                    token_id = tokenizer.eos_id  # the requested bars are written: close the piece
-                    next_ids[row] = rows[row][-1] = token_id
-                notes = state.feed_model(token_id)
-            fresh[row] = False
-            if token_id != tokenizer.eos_id:
-                yield TokenEvent(row, token_id, tokenizer.model_tokens[token_id], state.bars, tuple(notes))
-        if all(state.finished for state in states):
+            if notes is not None and token_id != tokenizer.eos_id:
+                yield TokenEvent(row, token_id, tokenizer.model_tokens[token_id], writer.state.bars, tuple(notes))
+        if all(writer.state.finished for writer in writers):
             return
         if cache.length >= block:
             logits, cache = _prefill(model, rows, block, device)  # slide the window
