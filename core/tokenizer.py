@@ -79,6 +79,8 @@ class PartitaTokenizer:
             self._load_bpe(self.settings.bpe_merges)
         bar_id = self.inner.vocab.get("Bar_None")
         self.opens_bar = np.array([e[0] == bar_id for e in self.expansions], dtype=bool)  # by model id
+        pitch = [kind == "Pitch" for kind in self.token_types]
+        self.notes_per_token = np.array([sum(pitch[i] for i in e) for e in self.expansions], dtype=np.int64)
         # per model id: the base type, or "BPE" for a merged token (per-type figures)
         self.model_types = [self.token_types[e[0]] if len(e) == 1 else "BPE" for e in self.expansions]
         self.model_tokens = ["+".join(self.tokens[i] for i in e) for e in self.expansions]

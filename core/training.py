@@ -130,6 +130,9 @@ class EvalResult:
     perplexity: float
     tokens: int
     per_type: dict  # token type -> {"loss", "accuracy", "tokens"}
+    # summed cross-entropy over the notes the targets write (a Pitch each): compares across
+    # vocabularies, BPE or not, where the loss per token does not
+    loss_per_note: float = float("nan")
 
 
 @dataclass(frozen=True)
@@ -226,6 +229,8 @@ def evaluate(model: Transformer, tokenizer: PartitaTokenizer, x: torch.Tensor, y
     loss_sum = torch.zeros(len(type_names), dtype=torch.float64)
     correct = torch.zeros(len(type_names), dtype=torch.float64)
     count = torch.zeros(len(type_names), dtype=torch.float64)
+    notes_per_token = torch.from_numpy(tokenizer.notes_per_token)
+    notes = 0
     for start in range(0, len(x), batch_size):
         xb, yb = x[start:start + batch_size].to(device), y[start:start + batch_size].to(device)
         logits, _ = model(xb)
@@ -238,6 +243,7 @@ def evaluate(model: Transformer, tokenizer: PartitaTokenizer, x: torch.Tensor, y
         loss_sum.index_add_(0, kinds, losses)
         correct.index_add_(0, kinds, hits)
         count.index_add_(0, kinds, torch.ones_like(losses))
+        notes += int(notes_per_token[flat_y.cpu()].sum())
     model.train(was_training)
     total = float(count.sum())
     if total == 0:
@@ -247,7 +253,8 @@ def evaluate(model: Transformer, tokenizer: PartitaTokenizer, x: torch.Tensor, y
         name: {"loss": float(loss_sum[i] / count[i]), "accuracy": float(correct[i] / count[i]), "tokens": int(count[i])}
         for i, name in enumerate(type_names) if count[i] > 0
     }
-    return EvalResult(step, loss, float(correct.sum()) / total, math.exp(min(loss, 50.0)), int(total), per_type)
+    return EvalResult(step, loss, float(correct.sum()) / total, math.exp(min(loss, 50.0)), int(total), per_type,
+                      float(loss_sum.sum()) / notes if notes else float("nan"))
 
 
 def _distributed() -> tuple[int, int]:

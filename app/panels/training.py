@@ -299,7 +299,8 @@ class TrainingPanel(QWidget):
             self.progress.setFormat(f"step %v / %m · loss {event.loss:.3f} · {event.tokens_per_s:,.0f} tok/s · "
                                     f"ETA {_eta(remaining)}")
         elif isinstance(event, EvalResult):
-            self.status.emit(f"Validation at step {event.step}: loss {event.loss:.3f}, "
+            self.status.emit(f"Validation at step {event.step}: loss {event.loss:.3f} "
+                             f"({event.loss_per_note:.2f} per note), "
                              f"accuracy {event.accuracy:.1%}, perplexity {event.perplexity:.1f}")
         elif isinstance(event, CheckpointSaved):
             self.runSaved.emit(event.path)

@@ -163,8 +163,8 @@ def run(args) -> int:
                 bar.set_postfix(loss=f"{event.loss:.3f}", lr=f"{event.learning_rate:.1e}",
                                 tok_s=f"{event.tokens_per_s:.0f}")
             elif isinstance(event, EvalResult):
-                say(f"step {event.step}: validation loss {event.loss:.3f}, accuracy {event.accuracy:.3f}, "
-                    f"perplexity {event.perplexity:.2f}")
+                say(f"step {event.step}: validation loss {event.loss:.3f} ({event.loss_per_note:.2f} per note), "
+                    f"accuracy {event.accuracy:.3f}, perplexity {event.perplexity:.2f}")
             elif isinstance(event, CheckpointSaved):
                 say(f"step {event.step}: checkpoint saved{' (lowest validation loss so far)' if event.best else ''}")
             elif isinstance(event, TrainDone):

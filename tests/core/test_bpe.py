@@ -179,3 +179,23 @@ def test_resuming_a_run_from_before_bpe_keeps_its_vocabulary(tmp_path, cello_tri
     assert "the run was started with 0" in capsys.readouterr().err
     assert main(["train", "--out", str(run), "--resume", "--steps", "4"]) == 0
     assert json.loads((run / "config.json").read_text())["model"]["vocab_size"] == config["model"]["vocab_size"]
+
+
+def test_the_loss_per_note_counts_the_notes_each_target_writes(trio):
+    """Per token, BPE and REMI losses do not compare; per note (a Pitch each) they do."""
+    from core.model import ModelConfig, Transformer
+    from core.training import evaluate
+
+    _, base, _, bpe = trio
+    two_notes = next(i for i, e in enumerate(bpe.expansions) if bpe.notes_per_token[i] == 2)
+    pitch = base.inner.vocab["Pitch_60"]
+    assert bpe.notes_per_token[pitch] == 1 and bpe.notes_per_token[base.inner.vocab["Bar_None"]] == 0
+    torch.manual_seed(0)
+    model = Transformer(ModelConfig(vocab_size=len(bpe), block_size=8, n_layer=1, n_head=2, n_embd=16))
+    x = torch.tensor([[bpe.bos_id, pitch, two_notes, pitch]])
+    y = torch.tensor([[pitch, two_notes, base.inner.vocab["Bar_None"], -100]])  # 3 targets, 3 notes
+    result = evaluate(model, bpe, x, y)
+    assert result.tokens == 3 and result.loss_per_note == pytest.approx(result.loss * 3 / 3)
+    y[0, 2] = pitch  # 3 targets, 4 notes
+    result = evaluate(model, bpe, x, y)
+    assert result.loss_per_note == pytest.approx(result.loss * 3 / 4)
