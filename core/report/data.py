@@ -205,8 +205,12 @@ def compare_sets_to_training(
         if not pieces:
             report.warnings.append(f"{set_name}: no piece with notes")
             continue
-        say(f"measuring {set_name} ({len(pieces)} pieces)")
-        per_piece = [piece_metrics(score, use_music21=use_music21, performed=performed) for _, score in pieces]
+        per_piece = []
+        for number, (_, score) in enumerate(pieces, 1):  # seconds a piece with music21: say each one
+            if cancel and cancel():
+                return report
+            say(f"measuring {set_name}: piece {number} of {len(pieces)}")
+            per_piece.append(piece_metrics(score, use_music21=use_music21, performed=performed))
         names = sorted(per_piece[0])
         values = {m: [p[m] for p in per_piece] for m in names}
         counts = transitions.set_counts([timed(score) for _, score in pieces])
