@@ -53,7 +53,7 @@ class Actions:
         self.tool_select.setChecked(True)
         self.snap = make("S&nap to grid", "G", "Snap note starts and lengths to the grid", checkable=True)
         self.snap.setChecked(True)
-        self.clear_take = make("Delete &take", None, "Delete the take shown (its notes are lost)")
+        self.clear_take = make("Delete &take", "Ctrl+Shift+Del", "Delete the take shown (Undo brings it back)")
         self.next_take = make("Ne&xt take", "Ctrl+PgDown", "Show the next take")
         self.previous_take = make("Pre&vious take", "Ctrl+PgUp", "Show the previous take (or the seed alone)")
         # View

@@ -57,11 +57,12 @@ class DocumentsMixin:
                 self.show_error(text if text.startswith(Path(path).name) else f"{Path(path).name}: {text}",
                                 "Choose a file saved by Partita (*.partita).")
                 return
+            self.generation_panel.stop()  # a take being written belongs to what was discarded
             self._restore_panels(panels)
             self.undo_stack.clear()
             self.project_path = Path(path)
             self._add_recent(path)
-            self._update_title()
+            self._set_unsaved(False)
             self.roll.view.zoom_to_fit()
             self.statusBar().showMessage(f"Opened {Path(path).name}", 5000)
             return
@@ -108,15 +109,25 @@ class DocumentsMixin:
         self.model.clear()
         self.undo_stack.clear()
         self.project_path = None
-        self._update_title()
+        self._set_unsaved(False)
 
     def _may_discard(self, title: str) -> bool:
         """Whether the notes on screen may go: saved in the project as they are, or the user agrees."""
-        if not len(self.model) or (self.project_path is not None and self.undo_stack.isClean()):
+        if not len(self.model) or not self.unsaved:
             return True
-        takes = len(self.model.takes)
-        what = f"the seed and {takes} take{'s' if takes != 1 else ''}" if takes else "the seed"
-        return self.confirm(title, f"Discard {what}? They are not saved in a project, and this cannot be undone.")
+        takes, seed = len(self.model.takes), len(self.model.seed_notes())
+        parts = ([f"the seed ({seed} note{'s' if seed != 1 else ''})"] if seed else []) + ([f"{takes} take{'s' if takes != 1 else ''}"]
+                                                                   if takes else [])
+        where = "not saved in a project" if self.project_path is None else f"changed since {self.project_path.name} was saved"
+        return self.confirm(title, f"Discard {' and '.join(parts)}? They are {where}, and this cannot be undone.")
+
+    def _model_changed(self) -> None:
+        if not self.unsaved:
+            self._set_unsaved(True)
+
+    def _set_unsaved(self, unsaved: bool) -> None:
+        self.unsaved = unsaved
+        self._update_title()
 
     def confirm(self, title: str, question: str) -> bool:
         """Ask a yes/no question (tests replace this)."""
@@ -146,6 +157,7 @@ class DocumentsMixin:
             return False
         self.project_path = path
         self.undo_stack.setClean()
+        self.unsaved = False
         self._add_recent(str(path))
         self._update_title()
         self.statusBar().showMessage(f"Saved {path}", 5000)
@@ -159,6 +171,7 @@ class DocumentsMixin:
             self.show_error("Nothing to export: the roll is empty.", "Draw or load a seed, or generate a take first.")
             return
         if self.exporter.running:
+            self.statusBar().showMessage("An export is still being written: try again when it is done", 5000)
             return
         suffix = {"midi": ".mid", "musicxml": ".musicxml"}[kind]
         name = (self.project_path.stem if self.project_path else "partita") + suffix
@@ -185,6 +198,7 @@ class DocumentsMixin:
             self.show_error("Nothing to open: the roll is empty.", "Draw or load a seed, or generate a take first.")
             return
         if self.exporter.running:
+            self.statusBar().showMessage("An export is still being written: try again when it is done", 5000)
             return
         score, seed_end, folder = self.shown_score(), self.seed_end_tick(), self.state_dir
 
@@ -225,13 +239,13 @@ class DocumentsMixin:
 
     def _update_title(self) -> None:
         name = self.project_path.name if self.project_path else "Untitled"
-        self.setWindowTitle(f"{name} — Partita")
+        self.setWindowTitle(f"{name}{' •' if getattr(self, 'unsaved', False) else ''} — Partita")
 
     # --- session ---------------------------------------------------------------------------
     def _panel_states(self) -> dict:
         return {"corpus": self.corpus_panel.state(), "training": self.training_panel.state(),
                 "generation": self.generation_panel.state(), "program": self.program,
-                "project": str(self.project_path or "")}
+                "project": str(self.project_path or ""), "unsaved": self.unsaved}
 
     def _restore_panels(self, panels: dict) -> None:
         for key, panel in (("corpus", self.corpus_panel), ("training", self.training_panel),
@@ -264,7 +278,7 @@ class DocumentsMixin:
         self._restore_panels(panels)
         project = panels.get("project")
         self.project_path = Path(project) if project else None
-        self._update_title()
+        self._set_unsaved(bool(panels.get("unsaved", True)))  # (sessions that do not say: as unsaved)
         self._show_the_notes()
         self.statusBar().showMessage("Restored your last session", 5000)
         return True

@@ -89,8 +89,10 @@ class MainWindow(DocumentsMixin, QMainWindow):
         self.autosave_timer.setSingleShot(True)
         self.autosave_timer.setInterval(AUTOSAVE_MS)
         self.autosave_timer.timeout.connect(self.autosave)
+        self.unsaved = False  # notes changed since the project was saved or opened (streamed takes too)
         for signal in (self.model.notesChanged, self.model.takesChanged, self.model.meterChanged):
             signal.connect(self.autosave_timer.start)
+            signal.connect(self._model_changed)
         self.read_settings()
         if restore_session:
             self.restore_session()
@@ -276,18 +278,25 @@ class MainWindow(DocumentsMixin, QMainWindow):
             take = self.model.take_notes(i)
             if take:
                 score = score_from_notes([*self.model.take_seed(i), *take], self.model.meter, self.program)
-                out.append((name, score, min(n.start for n in take)))
+                out.append((name, score, self._take_start(i)))
         return out
 
     def shown_score(self):
         """Seed and current take as one score (what Play, Export and MuseScore get)."""
-        visible = [n for _, n in self.model.visible_items()]
-        return score_from_notes(visible, self.model.meter, self.program)
+        take = self.model.current_take
+        notes = self.model.take_seed(take) + (self.model.take_notes(take) if take >= 0 else [])
+        return score_from_notes(notes, self.model.meter, self.program)
 
     def seed_end_tick(self) -> int | None:
         """Where the current take starts (None when no take is shown): marked in exports."""
-        generated = [n.start for _, n in self.model.visible_items() if n.role == GENERATED]
-        return min(generated) if generated else None
+        take = self.model.current_take
+        return self._take_start(take) if take >= 0 and self.model.take_notes(take) else None
+
+    def _take_start(self, take: int) -> int:
+        """Where a take leaves its seed: its cut (Continue from here; the notes it carried over are
+        the prompt's), or its first note."""
+        cut = self.model.take_cut(take)
+        return cut if cut is not None else min(n.start for n in self.model.take_notes(take))
 
     def delete_take(self) -> None:
         """Delete the current take (undoable, Ctrl+Z brings it back)."""
@@ -304,11 +313,10 @@ class MainWindow(DocumentsMixin, QMainWindow):
         before = [n for _, n in self.model.visible_items() if n.start < cut]
         prompt = score_from_notes([Note(n.start, n.pitch, min(n.duration, cut - n.start), n.velocity) for n in before],
                                   self.model.meter, self.program)
-        carried = [n for n in before if n.role == GENERATED]
-        first_new = len(self.model.takes)
-        self.generation_panel.generate(prompt, cut=cut)  # its takes leave the seed at the cut
-        for take in range(first_new, len(self.model.takes)):
-            self.model.add_notes([Note(n.start, n.pitch, n.duration, n.velocity, GENERATED, take) for n in carried])
+        carried = [n for n in before if n.role == GENERATED]  # a take continued from keeps its notes
+        shown_cut = self.model.take_cut(self.model.current_take)  # the seed this take already left
+        seed_cut = cut if shown_cut is None else min(cut, shown_cut)
+        self.generation_panel.generate(prompt, cut=seed_cut, carried=carried)
 
     def _generating_changed(self, running: bool) -> None:
         self._stream_playback(running)

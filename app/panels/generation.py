@@ -8,7 +8,7 @@ turns each completed note into a roll `Note` of the take for that variation.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import symusic
@@ -91,7 +91,9 @@ class GenerationPanel(QWidget):
         self.model = model
         self.cache = ModelCache()
         self.runner = JobRunner("generation", self)
-        self._takes: list[int] = []  # the roll's take (its lasting uid) per variation of the current job
+        self._takes: list[int | None] = []  # the roll's take (its lasting uid) per variation of the job
+        self._cut: int | None = None  # where the job's takes leave the seed
+        self._carried: list[Note] = []  # notes each of the job's takes starts with (Continue from here)
         self._tpq = 480  # tokenizer resolution of the model in use
         self._notes_received = 0
         self._weights = ""  # which weights of the run wrote the takes, in words
@@ -202,9 +204,11 @@ class GenerationPanel(QWidget):
                                   seed=None if seed < 0 else seed)
 
     # --- generating ----------------------------------------------------------------------
-    def generate(self, prompt: symusic.Score | None = None, cut: int | None = None) -> None:
+    def generate(self, prompt: symusic.Score | None = None, cut: int | None = None,
+                 carried: list[Note] = ()) -> None:
         """Continue `prompt` (default: the roll's seed) into new takes; `cut`: the tick where
-        they leave the roll's seed (Continue from here), None: after all of it."""
+        they leave the roll's seed (Continue from here), None: after all of it; `carried`: notes
+        of the take continued from, which each new take starts with."""
         if self.runner.running:
             return
         run_dir = self.run_dir
@@ -216,11 +220,11 @@ class GenerationPanel(QWidget):
         if prompt is None and self.prompt_provider is not None:
             prompt = self.prompt_provider()
         count = self.variations.value()
-        numbers = [int(name[5:]) for name in self.model.takes if name.startswith("Take ") and name[5:].isdigit()]
-        first = max(numbers, default=0)  # names never repeat, also after deletions
-        # each variation's take by its lasting identity: a take deleted meanwhile shifts the others
-        self._takes = [self.model.take_uid(self.model.new_take(f"Take {first + i + 1}", cut)) for i in range(count)]
-        self.model.set_current_take(self.model.take_index(self._takes[0]))
+        # A variation's take is made when its first note arrives, at the end of the list (no other
+        # take moves, so the undo stack's commands keep their takes; a Stop leaves no empty take),
+        # and is then followed by its lasting uid: a take deleted meanwhile shifts the others.
+        self._takes: list[int | None] = [None] * count
+        self._cut, self._carried = cut, list(carried)
         self._notes_received = 0
         self._weights = ""
         self.info.setText("Loading the model…")
@@ -230,16 +234,20 @@ class GenerationPanel(QWidget):
     def stop(self) -> None:
         if self.runner.running:
             self.runner.cancel()
-            self._drop_empty_takes()
             self.info.setText(f"Stopped: {self._notes_received} notes written.")
             self.status.emit("Generation stopped")
 
-    def _drop_empty_takes(self) -> None:
-        """Takes of this job that never received a note go away (nothing to keep, undo or save)."""
-        for uid in self._takes:
-            take = self.model.take_index(uid)
-            if take is not None and not self.model.take_notes(take):
-                self.model.remove_take(take)
+    def _take_for(self, variation: int) -> int | None:
+        """The roll's take of a variation, made at its first note (None once the user deleted it)."""
+        uid = self._takes[variation]
+        if uid is None:
+            shown = self.model.current_take
+            take = self.model.new_take(cut=self._cut)  # (made current)
+            self.model.add_notes([replace(n, role=GENERATED, take=take) for n in self._carried])
+            self._takes[variation] = uid = self.model.take_uid(take)
+            if sum(u is not None for u in self._takes) > 1:
+                self.model.set_current_take(shown)  # the job's first take stays shown
+        return self.model.take_index(uid)
 
     def _on_event(self, event) -> None:
         if isinstance(event, ModelReady):
@@ -250,7 +258,7 @@ class GenerationPanel(QWidget):
                               + (f"; weights of {event.weights}" if event.weights else "") + "). Writing…")
             return
         if isinstance(event, TokenEvent) and event.notes and event.variation < len(self._takes):
-            take = self.model.take_index(self._takes[event.variation])
+            take = self._take_for(event.variation)
             if take is None:  # the user deleted this take: its notes go nowhere
                 return
             notes = [Note(scale_ticks(n.time, self._tpq), n.pitch, max(1, scale_ticks(n.duration, self._tpq)),
@@ -265,12 +273,11 @@ class GenerationPanel(QWidget):
                 self.info.setText(f"Writing… {self._notes_received} notes, bar {event.bar}")
 
     def _on_finished(self, _result) -> None:
-        self.info.setText(f"Done: {self._notes_received} notes in {len(self._takes)} take(s)"
+        self.info.setText(f"Done: {self._notes_received} notes in {sum(u is not None for u in self._takes)} take(s)"
                           + (f", with the weights of {self._weights}." if self._weights else "."))
         self.status.emit(f"Generated {self._notes_received} notes")
 
     def _on_failed(self, message: str) -> None:
-        self._drop_empty_takes()
         self._takes = []
         self.info.setText("Generation failed.")
         self.failed.emit(f"Generation failed: {message}",

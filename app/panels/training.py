@@ -328,7 +328,7 @@ class TrainingPanel(QWidget):
         runs = resumable_runs(default_runs_dir())
         if not runs:
             return ""
-        self.out_edit.setText(str(runs[0]))
+        self.run_dir = str(runs[0])  # what Resume continues; Start still makes a new run
         self.progress.setFormat(f"{runs[0].name} stopped early: Resume continues it")
         self.load_run_curves(runs[0])
         return str(runs[0])

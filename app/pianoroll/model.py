@@ -90,6 +90,7 @@ class NoteModel(QObject):
         self._next_take_uid = 1
         # per take: the tick where it leaves the seed (Continue from here), None: after the whole seed
         self._take_cuts: list[int | None] = []
+        self._takes_named = 0  # the highest N of a "Take N" made so far
         self._current_take = -1  # -1: no take (seed only)
         self._meter = Meter()
         # the ids of the last notesChanged when it only added notes, else None (see apply)
@@ -120,9 +121,11 @@ class NoteModel(QObject):
         return self._take_cuts[take] if 0 <= take < len(self._take_cuts) else None
 
     def take_seed(self, take: int) -> list[Note]:
-        """The seed notes that take `take` continues."""
+        """The seed notes that take `take` continues, ended at its cut (what plays and exports)."""
         cut = self.take_cut(take)
-        return [n for n in self.seed_notes() if cut is None or n.start < cut]
+        if cut is None:
+            return self.seed_notes()
+        return [replace(n, duration=min(n.duration, cut - n.start)) for n in self.seed_notes() if n.start < cut]
 
     def seed_notes(self) -> list[Note]:
         return sorted((n for n in self._notes.values() if n.role == SEED), key=lambda n: (n.start, n.pitch))
@@ -189,6 +192,7 @@ class NoteModel(QObject):
         self._takes.clear()
         self._take_uids.clear()
         self._take_cuts.clear()
+        self._takes_named = 0
         self._current_take = -1
         self._notes_changed()
         self.takesChanged.emit()
@@ -204,12 +208,17 @@ class NoteModel(QObject):
     def set_meter(self, meter: Meter) -> None:
         if meter != self._meter:
             self._meter = meter
+            self.only_added = None
             self.meterChanged.emit()
 
     def new_take(self, name: str | None = None, cut: int | None = None) -> int:
         """Start an empty take, make it current and return its id; `cut`: the take continues the
-        seed from there (its seed is the notes that start before it)."""
-        self._takes.append(name or f"Take {len(self._takes) + 1}")
+        seed from there (its seed is the notes that start before it). Takes are named "Take N"
+        by default, N one more than any earlier "Take N" (names never repeat)."""
+        if name is None:
+            self._takes_named += 1
+            name = f"Take {self._takes_named}"
+        self._takes.append(name)
         self._take_uids.append(self._new_take_uid())
         self._take_cuts.append(cut)
         self._current_take = len(self._takes) - 1
@@ -284,6 +293,9 @@ class NoteModel(QObject):
         self._take_uids = [self._new_take_uid() for _ in self._takes]
         cuts = list(cuts or [])[: len(self._takes)]
         self._take_cuts = cuts + [None] * (len(self._takes) - len(cuts))
+        self._takes_named = max((int(n[5:]) for n in self._takes if n.startswith("Take ") and n[5:].isdigit()),
+                                default=0)
+        self.only_added = None
         self._current_take = max(-1, min(current_take, len(self._takes) - 1))
         self._meter = meter
         notes = list(notes)

@@ -232,9 +232,9 @@ class PianoRollView(QGraphicsView):
         self._apply_transform()
         self.horizontalScrollBar().setValue(self.horizontalScrollBar().minimum())
 
-    def _notes_changed(self) -> None:
+    def _notes_changed(self, rebuild: bool = False) -> None:
         meter = self.model.meter
-        added = self.model.only_added
+        added = None if rebuild else self.model.only_added
         if added is not None:  # notes streamed in: nothing moved or went away
             model = self.model
             shown = [(i, model.note(i)) for i in added if model.is_visible(model.note(i))]
@@ -244,14 +244,14 @@ class PianoRollView(QGraphicsView):
         else:
             width = max(self.model.end_tick() + 4 * meter.bar_ticks, MIN_BARS * meter.bar_ticks)
             self.notes_item.invalidate(width)
-            self.notes_item.selection &= {i for i, _ in self.model.items()}
+            self.notes_item.selection &= {i for i, _ in self.model.visible_items()}  # hidden notes: not selected
         if self.sceneRect().width() != width:
             self.setSceneRect(QRectF(0, 0, width, ROWS))
             self.resetCachedContent()
 
     def _meter_changed(self) -> None:
         self.resetCachedContent()
-        self._notes_changed()
+        self._notes_changed(rebuild=True)  # (the model's last addition may be stale by now)
         self.viewport().update()
 
     def visible_scene_rect(self) -> QRectF:

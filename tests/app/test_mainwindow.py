@@ -134,15 +134,37 @@ def test_new_project_asks_before_discarding_unsaved_notes(make_window, tmp_path)
     asked = []
     window.confirm = lambda title, question: asked.append(question) or False
     window.actions.new.trigger()
-    assert asked == ["Discard the seed and 1 take? They are not saved in a project, and this cannot be undone."]
+    assert asked == ["Discard the seed (1 note) and 1 take? They are not saved in a project, and this cannot be "
+                     "undone."]
     assert len(window.model) == 2  # the user said no
     window.confirm = lambda title, question: asked.append(question) or True
     window.actions.new.trigger()
     assert len(window.model) == 0 and window.model.takes == []
     window.model.set_seed([Note(0, 60, 480)])
+    assert window._save_to(tmp_path / "saved.partita") and window.windowTitle() == "saved.partita — Partita"
+    take = window.model.new_take()  # a take the model writes: no undo step, still a change
+    window.model.add_notes([Note(480, 62, 480, role=GENERATED, take=take)])
+    assert window.windowTitle() == "saved.partita • — Partita"
+    window.confirm = lambda title, question: asked.append(question) or False
+    window.actions.new.trigger()
+    assert asked[-1] == ("Discard the seed (1 note) and 1 take? They are changed since saved.partita was saved, "
+                         "and this cannot be undone.") and len(window.model) == 2
     assert window._save_to(tmp_path / "saved.partita")
     window.actions.new.trigger()  # saved as it is: nothing to ask
-    assert len(asked) == 2 and len(window.model) == 0
+    assert len(asked) == 3 and len(window.model) == 0
+
+
+def test_unsaved_changes_survive_a_restart_as_unsaved(make_window, tmp_path):
+    window = make_window(restore_session=False)
+    window.model.set_seed([Note(0, 60, 480)])
+    assert window._save_to(tmp_path / "p.partita")
+    window.model.set_seed([Note(0, 60, 480), Note(480, 62, 480)])  # not saved to p.partita
+    window.autosave()
+    again = make_window(restore_session=True)
+    asked = []
+    again.confirm = lambda title, question: asked.append(question) or False
+    again.actions.new.trigger()
+    assert asked and len(again.model) == 2
 
 
 def test_unreadable_seed_file_gives_an_error_dialog(make_window, qtbot, tmp_path):

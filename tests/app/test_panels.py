@@ -269,7 +269,7 @@ def test_continue_from_here_prompts_with_the_selection(make_window, qtbot, tiny_
     panel.seed.setValue(3)
     prompts = []
     original = panel.generate
-    panel.generate = lambda prompt=None, cut=None: (prompts.append(prompt), original(prompt, cut))
+    panel.generate = lambda prompt=None, **options: (prompts.append(prompt), original(prompt, **options))
     first_two = [i for i, n in window.model.items() if n.pitch in (60, 62)]
     window.roll.view.set_selection(first_two)
     with qtbot.waitSignal(panel.runner.finished, timeout=60000):
@@ -288,6 +288,16 @@ def test_continue_from_here_prompts_with_the_selection(make_window, qtbot, tiny_
     again = type(model)()
     restore_project(again, project_data(model, {}))
     assert again.take_cuts == model.take_cuts == [960]
+    # continuing again from a later note of that take: the seed stays left at 960, the take's notes
+    # up to the new cut are carried over (they were the prompt), and the seed's 72 stays out
+    model.set_current_take(0)
+    model.add_notes([Note(2400, 65, 240, role=GENERATED, take=0)])
+    window.roll.view.set_selection([i for i, n in model.items() if n.role == GENERATED and n.start == 2400])
+    with qtbot.waitSignal(panel.runner.finished, timeout=60000):
+        window.actions.continue_here.trigger()
+    assert model.take_cut(model.current_take) == 960 and model.current_take == 1
+    assert [n.start for n in model.take_seed(1)] == [0, 480]
+    assert 2400 in [n.start for n in model.take_notes(1)]  # carried
 
 
 def test_judge_takes_fills_the_report_table_and_figures(make_window, qtbot, tiny_data):
@@ -461,5 +471,5 @@ def test_an_unfinished_run_is_offered_for_resume_at_start(make_window, qtbot, ti
             break
     events.close()
     window = make_window()
-    assert window.training_panel.out_edit.text() == str(run)
+    assert window.training_panel.run_dir == str(run) and window.training_panel.out_edit.text() == ""
     assert window.training_panel.curves.buffer.count("train_loss") >= 10

@@ -202,3 +202,20 @@ def test_streamed_notes_join_the_painted_index_as_a_full_rebuild_would(qtbot):
     assert streamed == (item._index, item._starts, [r.getRect() for r in item._rects], item._longest)
     assert len(item._index) == 71
     assert roll.view.sceneRect().width() >= 20480
+
+
+def test_a_new_meter_after_notes_were_added_rebuilds_the_roll_from_the_notes_there_are(qtbot):
+    """Opening a project (or a seed with another meter) right after a note was drawn: the roll must
+    not take the model's last addition for new notes (it raised KeyError, or indexed notes twice)."""
+    roll, model, stack = make_roll(qtbot, [Note(i * 480, 60 + i, 480) for i in range(5)])
+    item = roll.view.notes_item
+    model.add_notes([Note(2400, 70, 480)])
+    item._ensure_index()
+    model.restore([Note(0, 48, 960)], [], -1, Meter(numerator=3, denominator=4))
+    item._ensure_index()
+    assert [(e[0], e[2]) for e in item._index] == [(0, 48)]
+    take = model.new_take()
+    model.add_notes([Note(0, 60, 480, role=GENERATED, take=take)])
+    model.set_meter(Meter(numerator=6, denominator=8))
+    item._ensure_index()
+    assert sorted((e[0], e[2]) for e in item._index) == [(0, 48), (0, 60)]  # each note once
