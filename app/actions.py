@@ -39,6 +39,9 @@ class Actions:
         self.export_midi = make("Export &MIDI…", "Ctrl+E", "Write the seed and current take as a MIDI file")
         self.export_musicxml = make("Export Music&XML…", "Ctrl+Shift+E",
                                     "Write the seed and current take as MusicXML notation")
+        self.export_wav = make("Export &audio (WAV)…", None,
+                               "Render the seed and current take with the built-in synth to a WAV file "
+                               "(any audio player opens it; no sound device needed)")
         self.open_musescore = make("Open in Muse&Score", "Ctrl+M", "Open the seed and current take in MuseScore")
         self.quit = make("&Quit", Std.Quit, "Close Partita (the session is kept)")
         # Edit (undo/redo come from the undo stack; see MainWindow)
@@ -95,7 +98,7 @@ class Actions:
         file.addActions([self.save, self.save_as])
         file.addSeparator()
         export = file.addMenu("&Export")
-        export.addActions([self.export_midi, self.export_musicxml, self.open_musescore])
+        export.addActions([self.export_midi, self.export_musicxml, self.export_wav, self.open_musescore])
         file.addSeparator()
         file.addAction(self.quit)
         edit = bar.addMenu("&Edit")

@@ -173,13 +173,14 @@ class DocumentsMixin:
         if self.exporter.running:
             self.statusBar().showMessage("An export is still being written: try again when it is done", 5000)
             return
-        suffix = {"midi": ".mid", "musicxml": ".musicxml"}[kind]
+        suffix = {"midi": ".mid", "musicxml": ".musicxml", "wav": ".wav"}[kind]
         name = (self.project_path.stem if self.project_path else "partita") + suffix
         path, _ = QFileDialog.getSaveFileName(self, f"Export {kind.upper()}", str(Path(self._last_dir()) / name),
                                               f"{kind.upper()} (*{suffix})")
         if not path:
             return
-        if Path(path).suffix.lower() not in {"midi": (".mid", ".midi"), "musicxml": (".musicxml", ".xml")}[kind]:
+        if Path(path).suffix.lower() not in {"midi": (".mid", ".midi"), "musicxml": (".musicxml", ".xml"),
+                                             "wav": (".wav",)}[kind]:
             path += suffix  # a name typed without its extension
         score, seed_end, program = self.shown_score(), self.seed_end_tick(), self.program
 

@@ -15,7 +15,7 @@ import symusic
 
 def export_score(score: symusic.Score, path: Path, kind: str, *, seed_end_tick: int | None = None,
                  program: int | None = None) -> Path:
-    """Write `score` to `path` as `kind` ("midi" or "musicxml"); returns the path written."""
+    """Write `score` to `path` as `kind` ("midi", "musicxml" or "wav"); returns the path written."""
     from core import export
 
     if kind == "midi":
@@ -23,6 +23,10 @@ def export_score(score: symusic.Score, path: Path, kind: str, *, seed_end_tick: 
     if kind == "musicxml":
         export.export_musicxml(score, path, seed_end_tick=seed_end_tick)
         return Path(path)
+    if kind == "wav":
+        from core.synth import render_wav
+
+        return render_wav(export.prepare_midi(score, program=program), path)
     raise ValueError(f"unknown export format {kind!r}")
 
 

@@ -190,6 +190,7 @@ class MainWindow(DocumentsMixin, QMainWindow):
         a.save_as.triggered.connect(self.save_as)
         a.export_midi.triggered.connect(lambda: self.export("midi"))
         a.export_musicxml.triggered.connect(lambda: self.export("musicxml"))
+        a.export_wav.triggered.connect(lambda: self.export("wav"))
         a.open_musescore.triggered.connect(self.open_in_musescore)
         a.quit.triggered.connect(self.close)
         a.delete.triggered.connect(view.delete_selection)

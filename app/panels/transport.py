@@ -113,7 +113,8 @@ class Transport(QObject):
             if isinstance(error, SynthUnavailable):
                 self.failed.emit(f"The built-in synth cannot sound: {text}",
                                  "Check that this computer has a working sound output (and that no other program "
-                                 "holds it), or choose a MIDI port in the toolbar's Output.")
+                                 "holds it), or choose a MIDI port in the toolbar's Output. File > Export > "
+                                 "Export audio (WAV) renders the music without a sound device.")
             else:
                 self.failed.emit(f"Could not open the MIDI output: {text}",
                                  "Start a MIDI server (JACK: `jackd -d dummy`, or ALSA's snd-seq), connect a synth "

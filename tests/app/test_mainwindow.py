@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import symusic
 from conftest import cello_midi_files
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
@@ -344,3 +345,24 @@ def test_a_restored_session_shows_its_notes(make_window, qtbot):
     qtbot.wait(50)
     shown = again.roll.view.visible_scene_rect()
     assert shown.top() <= 127 - 40 and shown.bottom() >= 127 - 36, shown
+
+
+def test_export_audio_renders_the_seed_and_take_to_wav(make_window, tmp_path, monkeypatch, qtbot):
+    import wave
+
+    from core.synth import find_fluidsynth, find_soundfont
+
+    if find_fluidsynth() is None or find_soundfont() is None:
+        pytest.skip("needs fluidsynth and a General MIDI SoundFont (scripts/bootstrap installs them)")
+    window = make_window(restore_session=False)
+    window.model.set_seed([Note(0, 60, 960)])
+    take = window.model.new_take()
+    window.model.add_notes([Note(960, 64, 960, role=GENERATED, take=take)])
+    target = tmp_path / "take"  # typed without its extension
+    monkeypatch.setattr("app.documents.QFileDialog.getSaveFileName", lambda *a, **k: (str(target), ""))
+    with qtbot.waitSignal(window.exporter.finished, timeout=60000):
+        window.actions.export_wav.trigger()
+    with wave.open(str(target.with_suffix(".wav"))) as audio:
+        seconds = audio.getnframes() / audio.getframerate()
+    tempo = window.model.meter.tempo_qpm
+    assert seconds >= 4 * 60 / tempo  # two half notes of music, at least
