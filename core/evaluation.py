@@ -168,7 +168,8 @@ def learning_figures(loaded, train: Sequence, held: Sequence, pitch_range: tuple
     x, y = evaluation_windows(held_tokens, tokenizer, loaded.model.config.block_size, settings.max_eval_windows)
     result = evaluate(loaded.model, tokenizer, x, y)
     model = TokenFigures(result.loss, result.perplexity, result.accuracy, result.tokens,
-                         {t: {"loss": v["loss"], "accuracy": v["accuracy"]} for t, v in result.per_type.items()})
+                         {t: {"loss": v["loss"], "accuracy": v["accuracy"]} for t, v in result.per_type.items()},
+                         result.loss_per_note)
     # the n-gram sees the training pieces with the same transpositions the transformer saw
     sequences = []
     for piece in tokenize_pieces(list(train), tokenizer, pitch_range, max_shift):
@@ -184,8 +185,10 @@ def learning_figures(loaded, train: Sequence, held: Sequence, pitch_range: tuple
         if len(targets):
             windows.append([int(row_x[0]), *targets.tolist()])
     scores = ngram.evaluate(windows, token_type=tokenizer.token_type)
+    notes = sum(int(tokenizer.notes_per_token[window[1:]].sum()) for window in windows)  # the same targets
     baseline = TokenFigures(scores.loss, scores.perplexity, scores.accuracy, scores.tokens,
-                            {t: {"loss": loss, "accuracy": acc} for t, (loss, acc) in scores.per_type.items()})
+                            {t: {"loss": loss, "accuracy": acc} for t, (loss, acc) in scores.per_type.items()},
+                            scores.loss * scores.tokens / notes if notes else float("nan"))
     name = f"{settings.ngram_order}-gram (absolute discounting)"
     return LearningFigures(model, baseline, name, [piece.name for piece in held]), ngram
 

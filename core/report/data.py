@@ -89,6 +89,7 @@ class TokenFigures:
     accuracy: float
     tokens: int
     per_type: dict[str, dict[str, float]]  # token type -> {"loss", "accuracy"}
+    loss_per_note: float = float("nan")  # nats per note written: compares vocabularies (BPE or not)
 
 
 @dataclass(frozen=True)
@@ -147,6 +148,9 @@ class Report:
         if self.learning is not None:
             rows.append({"label": "Held-out cross-entropy (nats/token)", "better": "low",
                          "values": {GENERATED: self.learning.model.loss, BASELINE: self.learning.baseline.loss}})
+            rows.append({"label": "Held-out cross-entropy (nats/note)", "better": "low",
+                         "values": {GENERATED: self.learning.model.loss_per_note,
+                                    BASELINE: self.learning.baseline.loss_per_note}})
             rows.append({"label": "Held-out next-token accuracy", "better": "high",
                          "values": {GENERATED: self.learning.model.accuracy, BASELINE: self.learning.baseline.accuracy}})
         for label, path, better in HEADLINE_ROWS:

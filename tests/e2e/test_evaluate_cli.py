@@ -47,6 +47,8 @@ def test_evaluate_writes_a_report_with_every_section(tiny_run, tmp_path, capsys)
     split = json.loads((run / "config.json").read_text())["corpus"]["split"]
     assert learning["pieces"] == split["validation"] + split["test"]  # the last weights: every held-out piece
     assert math.isfinite(learning["model"]["loss"]) and math.isfinite(learning["baseline"]["loss"])
+    for figures in (learning["model"], learning["baseline"]):  # REMI spends 2-4 tokens on a note
+        assert 2 * figures["loss"] < figures["loss_per_note"] < 5 * figures["loss"]
     assert learning["model"]["perplexity"] == pytest.approx(math.exp(learning["model"]["loss"]), rel=1e-6)
     assert {"Pitch", "Duration", "Position", "Bar"} <= set(learning["model"]["per_type"])
     assert set(learning["model"]["per_type"]) <= set(learning["baseline"]["per_type"]) | {"EOS", "TimeSig"}
