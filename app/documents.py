@@ -62,7 +62,7 @@ class DocumentsMixin:
             self.undo_stack.clear()
             self.project_path = Path(path)
             self._add_recent(path)
-            self._set_unsaved(False)
+            self._mark_saved()
             self.roll.view.zoom_to_fit()
             self.statusBar().showMessage(f"Opened {Path(path).name}", 5000)
             return
@@ -93,10 +93,11 @@ class DocumentsMixin:
         """A duet: the musician's calls become the seed, Partita's replies a new take."""
         you = [t for t in score.tracks if t.name == "you"]
         partita = [t for t in score.tracks if t.name == "Partita"]
-        self.undo_stack.clear()
-        if you:
-            self.model.set_seed(notes_from_score(_only(score, you[0])), meter_of(score))
-        take = self.model.new_take("Duet")
+        if you:  # the calls become the seed (undoable: the seed before the duet comes back)
+            self.undo_stack.push(ReplaceSeed(self.model, notes_from_score(_only(score, you[0])), meter_of(score),
+                                             "Duet calls"))
+        duets = sum(name.startswith("Duet") for name in self.model.takes)
+        take = self.model.new_take(f"Duet {duets + 1}")
         if partita:
             self.model.add_notes(notes_from_score(_only(score, partita[0]), GENERATED, take))
         self.roll.view.zoom_to_fit()
@@ -109,7 +110,18 @@ class DocumentsMixin:
         self.model.clear()
         self.undo_stack.clear()
         self.project_path = None
-        self._set_unsaved(False)
+        self._mark_saved()
+
+    @property
+    def unsaved(self) -> bool:
+        """Whether the notes differ from what the project held when saved or opened (streamed takes,
+        recorded seeds and edits alike; switching takes, or undoing back to it, is no change)."""
+        return self.model.content() != self._saved_content
+
+    def _mark_saved(self, saved: bool = True) -> None:
+        """The notes as they are now are (or, with False, are not) what the project holds."""
+        self._saved_content = self.model.content() if saved else None
+        self._update_title()
 
     def _may_discard(self, title: str) -> bool:
         """Whether the notes on screen may go: saved in the project as they are, or the user agrees."""
@@ -121,13 +133,7 @@ class DocumentsMixin:
         where = "not saved in a project" if self.project_path is None else f"changed since {self.project_path.name} was saved"
         return self.confirm(title, f"Discard {' and '.join(parts)}? They are {where}, and this cannot be undone.")
 
-    def _model_changed(self) -> None:
-        if not self.unsaved:
-            self._set_unsaved(True)
 
-    def _set_unsaved(self, unsaved: bool) -> None:
-        self.unsaved = unsaved
-        self._update_title()
 
     def confirm(self, title: str, question: str) -> bool:
         """Ask a yes/no question (tests replace this)."""
@@ -157,7 +163,7 @@ class DocumentsMixin:
             return False
         self.project_path = path
         self.undo_stack.setClean()
-        self.unsaved = False
+        self._saved_content = self.model.content()
         self._add_recent(str(path))
         self._update_title()
         self.statusBar().showMessage(f"Saved {path}", 5000)
@@ -188,7 +194,9 @@ class DocumentsMixin:
             return f"Exported {export_score(score, Path(path), kind, seed_end_tick=seed_end, program=program)}"
             yield  # a generator, for JobRunner
 
-        self._export_failure = ("Export failed", "Choose another file name or folder.")
+        self._export_failure = ("Export failed", "Install FluidSynth and a General MIDI SoundFont (the message "
+                                "says how), or export MIDI and play it elsewhere." if kind == "wav" else
+                                "Choose another file name or folder.")
         self.statusBar().showMessage(f"Exporting {Path(path).name}…")
         self.exporter.start(job)
 
@@ -240,13 +248,14 @@ class DocumentsMixin:
 
     def _update_title(self) -> None:
         name = self.project_path.name if self.project_path else "Untitled"
-        self.setWindowTitle(f"{name}{' •' if getattr(self, 'unsaved', False) else ''} — Partita")
+        unsaved = hasattr(self, "_saved_content") and len(self.model) and self.unsaved
+        self.setWindowTitle(f"{name}{' •' if unsaved else ''} — Partita")
 
     # --- session ---------------------------------------------------------------------------
     def _panel_states(self) -> dict:
         return {"corpus": self.corpus_panel.state(), "training": self.training_panel.state(),
                 "generation": self.generation_panel.state(), "program": self.program,
-                "project": str(self.project_path or ""), "unsaved": self.unsaved}
+                "project": str(self.project_path or "")}
 
     def _restore_panels(self, panels: dict) -> None:
         for key, panel in (("corpus", self.corpus_panel), ("training", self.training_panel),
@@ -260,8 +269,8 @@ class DocumentsMixin:
         return self.state_dir / "session.json"
 
     def autosave(self) -> None:
-        try:
-            save_project(self.session_path, self.model, self._panel_states())
+        try:  # the session also says whether its notes differ from the project's
+            save_project(self.session_path, self.model, {**self._panel_states(), "unsaved": bool(self.unsaved)})
         except OSError as error:
             log.warning("autosave to %s failed: %s", self.session_path, error)
 
@@ -279,7 +288,7 @@ class DocumentsMixin:
         self._restore_panels(panels)
         project = panels.get("project")
         self.project_path = Path(project) if project else None
-        self._set_unsaved(bool(panels.get("unsaved", True)))  # (sessions that do not say: as unsaved)
+        self._mark_saved(not panels.get("unsaved", bool(len(self.model))))  # (older sessions do not say)
         self._show_the_notes()
         self.statusBar().showMessage("Restored your last session", 5000)
         return True

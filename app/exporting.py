@@ -24,9 +24,12 @@ def export_score(score: symusic.Score, path: Path, kind: str, *, seed_end_tick: 
         export.export_musicxml(score, path, seed_end_tick=seed_end_tick)
         return Path(path)
     if kind == "wav":
-        from core.synth import render_wav
+        from core.synth import SynthUnavailable, render_wav
 
-        return render_wav(export.prepare_midi(score, program=program), path)
+        try:
+            return render_wav(export.prepare_midi(score, program=program), path)
+        except SynthUnavailable as error:
+            raise ValueError(str(error)) from None  # said as it is, without the class name
     raise ValueError(f"unknown export format {kind!r}")
 
 

@@ -89,10 +89,16 @@ class MainWindow(DocumentsMixin, QMainWindow):
         self.autosave_timer.setSingleShot(True)
         self.autosave_timer.setInterval(AUTOSAVE_MS)
         self.autosave_timer.timeout.connect(self.autosave)
-        self.unsaved = False  # notes changed since the project was saved or opened (streamed takes too)
+        # What the notes were when the project was saved or opened (see `unsaved`); the title's •
+        # follows changes at most 4 times a second (comparing is a pass over every note).
+        self._saved_content: tuple | None = self.model.content()
+        self._title_timer = QTimer(self)
+        self._title_timer.setSingleShot(True)
+        self._title_timer.setInterval(250)
+        self._title_timer.timeout.connect(self._update_title)
         for signal in (self.model.notesChanged, self.model.takesChanged, self.model.meterChanged):
             signal.connect(self.autosave_timer.start)
-            signal.connect(self._model_changed)
+            signal.connect(self._title_timer.start)
         self.read_settings()
         if restore_session:
             self.restore_session()
@@ -311,7 +317,9 @@ class MainWindow(DocumentsMixin, QMainWindow):
             self.show_error("Nothing is selected.", "Select the notes to continue from (drag a box around them).")
             return
         cut = max(self.model.note(i).end for i in selection)
-        before = [n for _, n in self.model.visible_items() if n.start < cut]
+        take = self.model.current_take
+        shown = self.model.take_seed(take) + (self.model.take_notes(take) if take >= 0 else [])  # as it plays
+        before = [n for n in shown if n.start < cut]
         prompt = score_from_notes([Note(n.start, n.pitch, min(n.duration, cut - n.start), n.velocity) for n in before],
                                   self.model.meter, self.program)
         carried = [n for n in before if n.role == GENERATED]  # a take continued from keeps its notes
@@ -351,7 +359,8 @@ class MainWindow(DocumentsMixin, QMainWindow):
             timeline = Timeline(meter.ticks_per_quarter, [(0, meter.tempo_qpm)])
             timeline.add_program(0, 0, self.program)
             self._live_timeline = timeline
-            seed_end = max((n.end for n in self.model.seed_notes()), default=0)
+            cut = self.generation_panel.cut  # Continue from here: the takes start at the cut
+            seed_end = cut if cut is not None else max((n.end for n in self.model.seed_notes()), default=0)
             self.transport.play(timeline, seed_end)
         elif not starting and getattr(self, "_live_timeline", None) is not None:
             self._live_timeline.close()  # the player finishes what is there, then stops

@@ -231,6 +231,11 @@ class GenerationPanel(QWidget):
         self.runner.start(generation_job(self.cache, run_dir, prompt, self.settings(), count,
                                          best=self.best_weights.isChecked()))
 
+    @property
+    def cut(self) -> int | None:
+        """Where the takes of the job running (or last run) leave the seed; None: after all of it."""
+        return self._cut
+
     def stop(self) -> None:
         if self.runner.running:
             self.runner.cancel()
@@ -241,12 +246,10 @@ class GenerationPanel(QWidget):
         """The roll's take of a variation, made at its first note (None once the user deleted it)."""
         uid = self._takes[variation]
         if uid is None:
-            shown = self.model.current_take
-            take = self.model.new_take(cut=self._cut)  # (made current)
+            first = all(u is None for u in self._takes)  # the job's first take is shown, not the others
+            take = self.model.new_take(cut=self._cut, show=first)
             self.model.add_notes([replace(n, role=GENERATED, take=take) for n in self._carried])
             self._takes[variation] = uid = self.model.take_uid(take)
-            if sum(u is not None for u in self._takes) > 1:
-                self.model.set_current_take(shown)  # the job's first take stays shown
         return self.model.take_index(uid)
 
     def _on_event(self, event) -> None:
@@ -273,7 +276,8 @@ class GenerationPanel(QWidget):
                 self.info.setText(f"Writing… {self._notes_received} notes, bar {event.bar}")
 
     def _on_finished(self, _result) -> None:
-        self.info.setText(f"Done: {self._notes_received} notes in {sum(u is not None for u in self._takes)} take(s)"
+        takes = sum(u is not None and self.model.take_index(u) is not None for u in self._takes)
+        self.info.setText(f"Done: {self._notes_received} notes in {takes} take(s)"
                           + (f", with the weights of {self._weights}." if self._weights else "."))
         self.status.emit(f"Generated {self._notes_received} notes")
 

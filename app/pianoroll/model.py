@@ -115,6 +115,11 @@ class NoteModel(QObject):
         return [(i, n) for i, n in self._notes.items()
                 if (n.role == SEED and (cut is None or n.start < cut)) or (n.role == GENERATED and n.take == take)]
 
+    def content(self) -> tuple:
+        """What a project holds of the notes, as one comparable value (the take shown aside)."""
+        notes = sorted((n.start, n.pitch, n.duration, n.velocity, n.role, n.take) for n in self._notes.values())
+        return tuple(notes), tuple(self._takes), tuple(self._take_cuts), self._meter
+
     def take_cut(self, take: int) -> int | None:
         """Where take `take` leaves the seed: its seed is the seed's notes that start before this
         tick (None: the whole seed; also for no take)."""
@@ -211,20 +216,21 @@ class NoteModel(QObject):
             self.only_added = None
             self.meterChanged.emit()
 
-    def new_take(self, name: str | None = None, cut: int | None = None) -> int:
-        """Start an empty take, make it current and return its id; `cut`: the take continues the
-        seed from there (its seed is the notes that start before it). Takes are named "Take N"
-        by default, N one more than any earlier "Take N" (names never repeat)."""
+    def new_take(self, name: str | None = None, cut: int | None = None, show: bool = True) -> int:
+        """Start an empty take, make it current (unless not `show`) and return its id; `cut`: the
+        take continues the seed from there (its seed is the notes that start before it). Takes are
+        named "Take N" by default, N one more than any earlier "Take N" (names never repeat)."""
         if name is None:
             self._takes_named += 1
             name = f"Take {self._takes_named}"
         self._takes.append(name)
         self._take_uids.append(self._new_take_uid())
         self._take_cuts.append(cut)
-        self._current_take = len(self._takes) - 1
+        if show:
+            self._current_take = len(self._takes) - 1
         self.takesChanged.emit()
         self._notes_changed()
-        return self._current_take
+        return len(self._takes) - 1
 
     def set_current_take(self, take: int) -> None:
         take = max(-1, min(take, len(self._takes) - 1))

@@ -244,7 +244,10 @@ class PianoRollView(QGraphicsView):
         else:
             width = max(self.model.end_tick() + 4 * meter.bar_ticks, MIN_BARS * meter.bar_ticks)
             self.notes_item.invalidate(width)
-            self.notes_item.selection &= {i for i, _ in self.model.visible_items()}  # hidden notes: not selected
+            shown = self.notes_item.selection & {i for i, _ in self.model.visible_items()}  # hidden: not selected
+            if shown != self.notes_item.selection:
+                self.notes_item.selection = shown
+                self.selectionChanged.emit()
         if self.sceneRect().width() != width:
             self.setSceneRect(QRectF(0, 0, width, ROWS))
             self.resetCachedContent()

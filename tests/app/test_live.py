@@ -54,5 +54,5 @@ def test_duet_answers_and_ends_as_seed_plus_take(make_window, qtbot, tiny_run):
     with qtbot.waitSignal(panel.conversationReady, timeout=15000):
         panel.duet_button.click()
     assert [n.pitch for n in window.model.seed_notes()] == [55, 57, 59, 60]
-    assert window.model.takes[-1] == "Duet"
+    assert window.model.takes[-1] == "Duet 1"
     assert inputs[0].closed

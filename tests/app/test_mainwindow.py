@@ -11,6 +11,7 @@ from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent, QKeySequence
 from PySide6.QtWidgets import QMessageBox
 
+from app.pianoroll.commands import delete_notes
 from app.pianoroll.model import GENERATED, Note
 
 
@@ -127,7 +128,7 @@ def test_dropping_a_midi_file_on_the_roll_makes_it_the_seed(make_window, qtbot):
     assert window.model.seed_notes() == []
 
 
-def test_new_project_asks_before_discarding_unsaved_notes(make_window, tmp_path):
+def test_new_project_asks_before_discarding_unsaved_notes(make_window, tmp_path, qtbot):
     window = make_window(restore_session=False)
     window.model.set_seed([Note(0, 60, 480)])
     take = window.model.new_take()
@@ -145,12 +146,17 @@ def test_new_project_asks_before_discarding_unsaved_notes(make_window, tmp_path)
     assert window._save_to(tmp_path / "saved.partita") and window.windowTitle() == "saved.partita — Partita"
     take = window.model.new_take()  # a take the model writes: no undo step, still a change
     window.model.add_notes([Note(480, 62, 480, role=GENERATED, take=take)])
-    assert window.windowTitle() == "saved.partita • — Partita"
+    qtbot.waitUntil(lambda: window.windowTitle() == "saved.partita • — Partita", timeout=2000)
     window.confirm = lambda title, question: asked.append(question) or False
     window.actions.new.trigger()
     assert asked[-1] == ("Discard the seed (1 note) and 1 take? They are changed since saved.partita was saved, "
                          "and this cannot be undone.") and len(window.model) == 2
     assert window._save_to(tmp_path / "saved.partita")
+    window.actions.previous_take.trigger()  # looking at another take changes nothing
+    window.undo_stack.push(delete_notes(window.model, [i for i, _ in window.model.items()][:1]))
+    window.undo_stack.undo()  # back to what was saved
+    qtbot.wait(300)
+    assert window.windowTitle() == "saved.partita — Partita"
     window.actions.new.trigger()  # saved as it is: nothing to ask
     assert len(asked) == 3 and len(window.model) == 0
 
@@ -366,3 +372,32 @@ def test_export_audio_renders_the_seed_and_take_to_wav(make_window, tmp_path, mo
         seconds = audio.getnframes() / audio.getframerate()
     tempo = window.model.meter.tempo_qpm
     assert seconds >= 4 * 60 / tempo  # two half notes of music, at least
+
+
+def test_play_as_it_is_written_starts_where_a_continuation_leaves_the_seed(make_window, monkeypatch):
+    window = make_window(restore_session=False)
+    window.model.set_seed([Note(0, 60, 480), Note(3840, 72, 480)])
+    window.generation_panel.play_while.setChecked(True)
+    started = []
+    monkeypatch.setattr(window.transport, "play", lambda score, from_tick=0: started.append(from_tick))
+    window.generation_panel._cut = 960  # as Continue from here sets it
+    window._stream_playback(True)
+    window.generation_panel._cut = None  # a plain Generate: after the whole seed
+    window._stream_playback(True)
+    assert started == [960, 4320]
+
+
+def test_a_wav_export_without_the_synth_says_what_to_install(make_window, tmp_path, monkeypatch, qtbot):
+    from core.synth import SynthUnavailable
+
+    def missing(*args, **kwargs):
+        raise SynthUnavailable("the fluidsynth program is not installed (apt install fluidsynth)")
+
+    monkeypatch.setattr("core.synth.render_wav", missing)
+    monkeypatch.setattr("app.documents.QFileDialog.getSaveFileName", lambda *a, **k: (str(tmp_path / "t.wav"), ""))
+    window = make_window(restore_session=False)
+    window.model.set_seed([Note(0, 60, 480)])
+    with qtbot.waitSignal(window.errorShown, timeout=10000) as blocker:
+        window.actions.export_wav.trigger()
+    assert blocker.args[0] == "Export failed: the fluidsynth program is not installed (apt install fluidsynth)"
+    assert "FluidSynth" in window.findChild(QMessageBox, "errorDialog").informativeText()

@@ -219,3 +219,13 @@ def test_a_new_meter_after_notes_were_added_rebuilds_the_roll_from_the_notes_the
     model.set_meter(Meter(numerator=6, denominator=8))
     item._ensure_index()
     assert sorted((e[0], e[2]) for e in item._index) == [(0, 48), (0, 60)]  # each note once
+
+
+def test_a_take_made_without_being_shown_keeps_the_view_and_its_selection(qtbot):
+    roll, model, stack = make_roll(qtbot)
+    take = model.new_take()
+    model.add_notes([Note(0, 60, 480, role=GENERATED, take=take)])
+    roll.view.select_all()
+    chosen = set(roll.view.selection)
+    later = model.new_take(show=False)  # a second variation's first note arrived
+    assert later == 1 and model.current_take == take and roll.view.selection == chosen
