@@ -110,6 +110,8 @@ class TrainStarted:
     train_tokens: int
     device: str
     start_step: int
+    vocabulary: int = 0  # the model's tokens (with BPE: base tokens + the merges learned)
+    bpe: bool = False
 
 
 @dataclass(frozen=True)
@@ -359,7 +361,8 @@ def train(config: TrainConfig, *, resume: bool = False,
         return log.write(CheckpointSaved(step, str(run_dir), best=improved))
 
     started = TrainStarted(str(run_dir), model.num_parameters(), len(data.train), len(data.validation),
-                           sum(len(p.ids) for p in data.train), str(device), start_step)
+                           sum(len(p.ids) for p in data.train), str(device), start_step, len(tokenizer),
+                           tokenizer.bpe)
     yield log.write(started)
     step, last_eval, saved_step = start_step, None, start_step
     tick, tokens_since = time.perf_counter(), 0

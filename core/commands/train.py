@@ -149,7 +149,8 @@ def run(args) -> int:
     try:
         for event in train(config, resume=args.resume, should_stop=lambda: stop["requested"]):
             if isinstance(event, TrainStarted):
-                say(f"training {event.parameters / 1e6:.2f} M parameters on {event.device}: "
+                vocabulary = f", {event.vocabulary} tokens{' (BPE)' if event.bpe else ''}" if event.vocabulary else ""
+                say(f"training {event.parameters / 1e6:.2f} M parameters{vocabulary} on {event.device}: "
                     f"{event.train_pieces} train pieces ({event.train_tokens} tokens), "
                     f"{event.validation_pieces} validation pieces; run folder {event.run_dir}")
                 if event.validation_pieces == 0:

@@ -179,6 +179,10 @@ def test_resuming_a_run_from_before_bpe_keeps_its_vocabulary(tmp_path, cello_tri
     assert "the run was started with 0" in capsys.readouterr().err
     assert main(["train", "--out", str(run), "--resume", "--steps", "4"]) == 0
     assert json.loads((run / "config.json").read_text())["model"]["vocab_size"] == config["model"]["vocab_size"]
+    capsys.readouterr()
+    assert main(["train", "--data", str(cello_trio), "--out", str(tmp_path / "bpe"), "--steps", "1",
+                 "--batch-size", "2", "--bpe", "700", *tiny]) == 0
+    assert ", 700 tokens (BPE) on cpu" in capsys.readouterr().out
 
 
 def test_the_loss_per_note_counts_the_notes_each_target_writes(trio):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 import pickle
+import re
 import shutil
 
 import pytest
@@ -259,6 +260,7 @@ def test_the_command_line_says_which_weights_it_composes_with(tmp_path, cello_tr
     assert main(["train", "--data", str(cello_trio), "--out", str(run), "--steps", "10", "--eval-every", "2",
                  "--batch-size", "4", "--patience", "2", *tiny]) == 0
     said = capsys.readouterr().out
+    assert re.search(r"M parameters, \d+ tokens on cpu", said), said  # the vocabulary, said up front
     assert "step 4: checkpoint saved (lowest validation loss so far)" in said
     assert "the lowest validation loss, 2.000, was at step 4: --best composes with those weights" in said
     assert "stopped at step 8: 2 validation passes without a lower loss" in said
