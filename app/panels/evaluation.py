@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
@@ -229,9 +230,33 @@ class EvaluationPanel(QWidget):
         for index, (title, png) in enumerate(ready.figures):
             pixmap = QPixmap()
             pixmap.loadFromData(png, "PNG")
-            label = QLabel(self.figures)
-            label.setPixmap(pixmap)
+            label = FigureLabel(pixmap, self.figures)
             label.setToolTip(title)
             caption = QLabel(f"<b>{title}</b>", self.figures)
             self.figures_layout.insertWidget(2 * index, caption)
             self.figures_layout.insertWidget(2 * index + 1, label)
+
+
+class FigureLabel(QLabel):
+    """A report figure scaled to the panel's width (never above its own size): drawn for a page,
+    it was four times wider than the dock, which showed a quarter of it."""
+
+    def __init__(self, pixmap: QPixmap, parent=None):
+        super().__init__(parent)
+        self.original = pixmap
+        self.setMinimumWidth(120)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.setPixmap(pixmap)
+
+    def hasHeightForWidth(self) -> bool:
+        return True
+
+    def heightForWidth(self, width: int) -> int:
+        width = min(width, self.original.width())
+        return round(width * self.original.height() / max(1, self.original.width()))
+
+    def resizeEvent(self, event) -> None:
+        width = min(self.width(), self.original.width())
+        if width > 0 and (self.pixmap().isNull() or self.pixmap().width() != width):
+            self.setPixmap(self.original.scaledToWidth(width, Qt.TransformationMode.SmoothTransformation))
+        super().resizeEvent(event)

@@ -321,6 +321,12 @@ def test_judge_takes_fills_the_report_table_and_figures(make_window, qtbot, tiny
     assert all("." not in panel.table.item(flagged, c).text() for c in range(panel.table.columnCount()))
     pictures = [w for w in panel.figures.findChildren(QLabel) if w.pixmap() is not None and not w.pixmap().isNull()]
     assert len(pictures) >= 2
+    window.show()
+    window.bottom_tabs.setCurrentWidget(panel)
+    qtbot.waitUntil(lambda: pictures[0].width() > 0)
+    qtbot.wait(50)
+    shown = panel.figures.parentWidget().width()  # the scroll area's viewport: what the user sees
+    assert all(0 < p.pixmap().width() <= shown for p in pictures)  # each figure fits the panel whole
 
 
 def test_judge_takes_without_a_corpus_says_what_to_do(make_window, qtbot):
