@@ -102,6 +102,9 @@ class GenerationPanel(QWidget):
         self.model_box = QComboBox(self)
         self.model_box.setToolTip("Which model continues the seed: the one shipped with Partita, "
                                   "or a run folder you trained")
+        # wide enough for "Run: run-20261125-093000", so runs can be told apart (the tooltip has the path)
+        self.model_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.model_box.setMinimumContentsLength(26)
         self.model_box.addItem("Shipped default model", "")
         self.model_box.addItem("Choose run folder…", CHOOSE)
         self.model_box.activated.connect(self._model_activated)
@@ -313,4 +316,6 @@ class GenerationPanel(QWidget):
             if key in state:
                 box.setValue(state[key])
         self.play_while.setChecked(bool(state.get("play_while", False)))
+        if self.model.takes:  # a restored session: say what is there rather than how to begin
+            self.info.setText(f"{len(self.model.takes)} take(s) from your last session; Generate writes more.")
         self.best_weights.setChecked(bool(state.get("best_weights", False)))

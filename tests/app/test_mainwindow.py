@@ -401,3 +401,14 @@ def test_a_wav_export_without_the_synth_says_what_to_install(make_window, tmp_pa
         window.actions.export_wav.trigger()
     assert blocker.args[0] == "Export failed: the fluidsynth program is not installed (apt install fluidsynth)"
     assert "FluidSynth" in window.findChild(QMessageBox, "errorDialog").informativeText()
+
+
+def test_a_restored_session_with_takes_says_so_in_the_generate_panel(make_window):
+    window = make_window(restore_session=False)
+    window.model.set_seed([Note(0, 60, 480)])
+    take = window.model.new_take()
+    window.model.add_notes([Note(480, 62, 480, role=GENERATED, take=take)])
+    window.autosave()
+    again = make_window(restore_session=True)
+    assert again.generation_panel.info.text() == "1 take(s) from your last session; Generate writes more."
+    assert again.generation_panel.model_box.minimumSizeHint().width() > 150  # run names can be told apart
