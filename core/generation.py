@@ -111,8 +111,10 @@ class Continuing:
     see `seed_for_model`); a bar line past `last_bar` closes the piece instead."""
 
     def __init__(self, grammar: RemiGrammar, seed_ids: list[int], respell: list[int], last_bar: int,
-                 keep_meter: bool):
+                 keep_meter: bool, respelling: dict[int, torch.Tensor] | None = None):
         self.grammar = grammar
+        # masks while respelling, by how much is left: the same for every row of one seed (shared)
+        self.respelling = respelling if respelling is not None else {}
         self.state = replay(grammar, seed_ids[:len(seed_ids) - len(respell)])
         self.pending = list(respell)  # base ids of the seed still to spell
         self.fresh = True  # nothing of the continuation written yet (its first note must start anew)
@@ -122,7 +124,10 @@ class Continuing:
     def allowed(self) -> torch.Tensor:
         """Bool mask of the model tokens that may come next."""
         if self.pending:
-            return self.state.respelling(self.pending, **self.constraints)
+            mask = self.respelling.get(len(self.pending))
+            if mask is None:
+                mask = self.respelling[len(self.pending)] = self.state.respelling(self.pending, **self.constraints)
+            return mask
         return self.state.allowed(new_onset=self.fresh, **self.constraints)
 
     def write(self, token_id: int) -> tuple[int, list[StreamedNote] | None]:
@@ -187,7 +192,9 @@ def stream_generation(
     read, respell = seed_for_model(tokenizer, seed_ids)
     rows = sequences if sequences is not None else []
     rows[:] = [list(read) for _ in range(variations)]
-    writers = [Continuing(grammar, seed_ids, respell, last_bar, seed_state.meter_given) for _ in range(variations)]
+    shared: dict[int, torch.Tensor] = {}
+    writers = [Continuing(grammar, seed_ids, respell, last_bar, seed_state.meter_given, shared)
+               for _ in range(variations)]
     generator = torch.Generator().manual_seed(settings.seed if settings.seed is not None else
                                               int(np.random.SeedSequence().entropy % 2**63))
     device = next(model.parameters()).device
@@ -271,7 +278,10 @@ def generate_variations(
             on_event(event)
     seed_ids = prompt_ids(loaded, prompt, settings.prompt_bars)
     program = _program_for(loaded, prompt)
-    takes = [_take_from_ids(loaded, loaded.tokenizer.expand(ids), len(seed_ids), program) for ids in sequences]
+    # a row stopped while still spelling the seed's last bar again holds only part of it: the seed whole
+    spelled = [loaded.tokenizer.expand(ids) for ids in sequences]
+    takes = [_take_from_ids(loaded, ids if len(ids) >= len(seed_ids) else list(seed_ids), len(seed_ids), program)
+             for ids in spelled]
     for take in takes:
         _copy_conductor(prompt, take.score)
     return takes

@@ -94,9 +94,18 @@ class RemiGrammar:
         self.expansions = tokenizer.expansions  # base ids of each model id
         self.first_types = [self.types[expansion[0]] for expansion in self.expansions]  # by model id
         self.bpe = BpeTable(self) if tokenizer.bpe else None
+        self._starting_with: dict[int, list[int]] | None = None  # see starting_with
         self.mask_cache: dict[tuple, torch.Tensor] = {}  # RemiState.allowed's masks by state
         self._onsets: dict[tuple[int, tuple[int, int]], int] = {}  # (position, meter) -> ticks into the bar
         self._durations: dict[tuple[int, int], int] = {}  # (Duration id, meter denominator) -> ticks
+
+    def starting_with(self, base_id: int) -> list[int]:
+        """The model ids whose expansion starts with `base_id` (the base token itself first)."""
+        if self._starting_with is None:
+            self._starting_with = {}
+            for model_id, spelled in enumerate(self.expansions):
+                self._starting_with.setdefault(spelled[0], []).append(model_id)
+        return self._starting_with.get(base_id, [])
 
     def onset_ticks(self, position: int, time_signature: tuple[int, int]) -> int:
         """Ticks from the downbeat to `position` (positions count per beat of the denominator)."""
@@ -236,9 +245,12 @@ class RemiState:
         mask = torch.zeros(len(expansions), dtype=torch.bool)
         pending = tuple(pending)
         after = None  # the state once all of `pending` is spelled
-        for model_id, spelled in enumerate(expansions):
+        fits = []
+        for model_id in self.grammar.starting_with(pending[0]):  # (a tenth of a BPE vocabulary or less)
+            spelled = expansions[model_id]
             if len(spelled) <= len(pending):
-                mask[model_id] = spelled == pending[:len(spelled)]
+                if spelled == pending[:len(spelled)]:
+                    fits.append(model_id)
             elif spelled[:len(pending)] == pending:
                 if after is None:
                     after = self.copy()
@@ -250,7 +262,8 @@ class RemiState:
                         break
                     probe.feed(base_id)
                 else:
-                    mask[model_id] = True
+                    fits.append(model_id)
+        mask[fits] = True
         return mask
 
     def copy(self) -> RemiState:

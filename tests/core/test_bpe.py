@@ -112,6 +112,8 @@ def test_a_bpe_run_trains_resumes_and_composes(tmp_path, cello_trio):
     for take in takes:
         assert len(take.score.get_downbeats()) == 5 and take.score.tracks[0].notes
         assert take.ids[: take.seed_tokens] == seed  # the seed's last bar, spelled again, is the seed's
+    cut_short = generate_variations(loaded, prompt, GenerationSettings(bars=3, prompt_bars=2, seed=3, max_tokens=1))
+    assert cut_short[0].ids[: cut_short[0].seed_tokens] == seed  # stopped while spelling it: the seed whole
 
 
 def test_the_seed_s_last_bar_is_spelled_again_as_training_would_tokenise_it(trio):
