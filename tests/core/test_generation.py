@@ -77,6 +77,29 @@ def test_cancel_stops_the_stream(loaded):
     assert len(seen) == 10
 
 
+def test_masks_and_draws_run_on_one_thread_and_the_caller_keeps_its_threads(loaded, seed, monkeypatch):
+    """A token's CPU work is too small to share: built with two threads, BPE masks kept the other
+    core spinning for the whole take (CPU time 1.4x wall). The caller's setting is restored."""
+    import torch
+
+    import core.generation as generation
+
+    seen = []
+    allowed, draw = generation.Continuing.allowed, generation.sample_next_token
+    monkeypatch.setattr(generation.Continuing, "allowed",
+                        lambda self: seen.append(("mask", torch.get_num_threads())) or allowed(self))
+    monkeypatch.setattr(generation, "sample_next_token",
+                        lambda *a, **k: seen.append(("draw", torch.get_num_threads())) or draw(*a, **k))
+    previous = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        for _ in stream_generation(loaded, seed, GenerationSettings(bars=1, prompt_bars=1, seed=2)):
+            assert torch.get_num_threads() == 2  # between tokens, the caller's threads
+    finally:
+        torch.set_num_threads(previous)
+    assert {kind for kind, _ in seen} == {"mask", "draw"} and {threads for _, threads in seen} == {1}
+
+
 def test_variations_survive_the_window_sliding_when_rows_finish_at_different_times(loaded, seed):
     """Rows that end early keep the batch rectangular; the context (128 tokens) slides many times."""
     settings = GenerationSettings(bars=6, prompt_bars=2, seed=6)
