@@ -33,7 +33,7 @@ def one_take(loaded, prompt, bars: int, seed: int) -> dict:
     first_note = None
     notes, tokens = 0, 0
     for event in stream_generation(loaded, prompt, settings):
-        tokens += 1
+        tokens += 1  # one model token (a merged one for BPE models); healing the seed yields none
         if event.notes:
             notes += len(event.notes)
             if first_note is None:
@@ -61,6 +61,7 @@ def run(model_dir: str | None, bars: int, repeats: int) -> str:
     cpu = median([t["cpu"] for t in takes])
     first = median([t["first_note"] for t in takes])
     tokens = median([t["tokens"] for t in takes])
+    notes = median([t["notes"] for t in takes])
     config = loaded.model.config
     caption = (f"Model: {loaded.run_dir.name} ({config.n_layer} layers x {config.n_embd} wide, "
                f"{sum(p.numel() for p in loaded.model.parameters()) / 1e6:.2f} M parameters, context "
@@ -68,11 +69,12 @@ def run(model_dir: str | None, bars: int, repeats: int) -> str:
                f"{prompt.tempos[0].qpm if prompt.tempos else 100:.0f} quarter notes per minute; "
                f"{bars} bars generated, median of {repeats}. Machine: {machine()}, load average "
                f"{os.getloadavg()[0]:.1f} during the run.")
-    rows = [[f"{bars} bars ({length:.1f} s of music)", tokens, compute, tokens / compute, length / compute,
-             length / cpu, 1000 * first]]
+    vocabulary = f"{len(loaded.tokenizer)} tokens" + (" (BPE)" if loaded.tokenizer.bpe else "")
+    rows = [[f"{bars} bars ({length:.1f} s of music)", vocabulary, tokens, notes, compute, notes / compute,
+             length / compute, length / cpu, 1000 * first]]
     return caption + "\n\n" + table(
-        ["take", "tokens", "wall s", "tokens/s", "x real time (wall)", "x real time (CPU time)",
-         "first note ms (wall)"], rows)
+        ["take", "vocabulary", "tokens", "notes", "wall s", "notes/s", "x real time (wall)",
+         "x real time (CPU time)", "first note ms (wall)"], rows)
 
 
 def main() -> None:
