@@ -20,6 +20,7 @@ trap 'rm -rf "$tmp"' EXIT
 export HOME="$tmp/home" XDG_CONFIG_HOME="$tmp/config" XDG_DATA_HOME="$tmp/data" XDG_CACHE_HOME="$tmp/cache" \
        XDG_STATE_HOME="$tmp/state"
 unset PYTHONPATH VIRTUAL_ENV  # the bundle must not lean on the repository's venv
+unset PARTITA_HOME  # (pytest sets it): the user data must go to the XDG folders above
 cd "$tmp"
 fail() { echo "smoke: FAIL: $*" >&2; exit 1; }
 step() { echo "smoke: $*"; }
