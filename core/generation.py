@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import symusic
@@ -149,7 +149,15 @@ class Continuing:
                 token_id = grammar.eos_id  # the requested bars are written: close the piece
             notes = state.feed_model(token_id)
         self.fresh = False
-        return token_id, notes
+        return token_id, [self._ended_by_the_last_bar_line(note) for note in notes]
+
+    def _ended_by_the_last_bar_line(self, note: StreamedNote) -> StreamedNote:
+        """A note held past the last bar line ends at it, as in the decoded take (`_take_from_ids`),
+        so a streamed take is no longer than the bars asked for. The line is reckoned in the current
+        meter: the note was completed in the state's current bar."""
+        state = self.state
+        end = state.bar_start + (self.last_bar - state.bars + 1) * state.bar_ticks
+        return note if note.time + note.duration <= end else replace(note, duration=max(1, end - note.time))
 
 
 def seed_for_model(tokenizer, seed_ids: list[int]) -> tuple[list[int], list[int]]:
