@@ -209,7 +209,11 @@ def load_model(run_dir: str | Path | None = None, device: str | torch.device = "
                best: bool = False) -> LoadedModel:
     """Rebuild a model from a run folder (None: the shipped default model), with the weights of
     its last step, or with `best` those of its lowest validation loss."""
+    from core.hf import is_hf_layout, load_hf  # core.hf imports this module
+
     run_dir = Path(run_dir) if run_dir is not None else DEFAULT_MODEL_DIR
+    if is_hf_layout(run_dir):  # the Hugging Face layout (`partita export-model --hf`): one set of weights
+        return load_hf(run_dir, device)
     config = read_config(run_dir)
     try:
         model_config = ModelConfig.from_json(config["model"])

@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "generate",
     "evaluate",
     "export",
+    "export_model",
     "ports",
     "play",
     "record",
