@@ -8,6 +8,8 @@
 * `mgeval`: Yang & Lerch's intra/inter-set distance distributions, KDE overlap and KL;
 * `originality`: transposition-invariant plagiarism check naming the copied passage;
 * `uniqueness`: how different the variations of one seed are;
+* `style`: issue 17's style figures of a short passage (voices, leaps and steps, key, rests,
+  bar sequences, copied runs), for `benchmarks/style_fidelity.py`;
 * `ngram`: the smoothed n-gram baseline on token ids;
 * `references`: pitch-shuffled, rhythm-shuffled and random-note versions of real music.
 """
