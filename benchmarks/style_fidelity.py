@@ -59,9 +59,13 @@ SHARE_FIGURES = {"polyphonic_time", "chord_onsets", "leaps_over_octave", "stepwi
 
 
 def model_folders(names: list[str] | None) -> list[Path]:
-    """Run folders for `--models` (a folder, or the name of one in resources/models); default all."""
+    """Run folders for `--models` (a folder, or the name of one in resources/models); default every
+    shipped style model (base models, for fine-tuning only, have no style of their own to judge)."""
     if not names:
-        found = {folder.resolve(): folder for folder in sorted(MODELS.iterdir()) if (folder / "config.json").is_file()}
+        from core.checkpoint import read_config
+
+        found = {folder.resolve(): folder for folder in sorted(MODELS.iterdir()) if (folder / "config.json").is_file()
+                 and not read_config(folder).get("base_model")}
         return list(found.values())
     folders = []
     for name in names:

@@ -34,7 +34,9 @@ from core.atomic import atomic_write_bytes, atomic_write_text
 from core.model import ModelConfig, Transformer
 from core.tokenizer import PartitaTokenizer, TokenizerSettings
 
-DEFAULT_MODEL_DIR = Path(__file__).resolve().parents[1] / "resources" / "models" / "default"
+SHIPPED_MODELS_DIR = Path(__file__).resolve().parents[1] / "resources" / "models"
+DEFAULT_MODEL_NAME = "bach-chorales"  # composes from an empty seed; "default" names it too
+DEFAULT_MODEL_DIR = SHIPPED_MODELS_DIR / DEFAULT_MODEL_NAME
 FORMAT_VERSION = 2  # 2: config.json names the data files ("files"); 1 had fixed names
 # The data files of folders written before config.json named them (format 1).
 LEGACY_FILES = {"weights": "model.safetensors", "optimizer": "optimizer.safetensors",
@@ -205,13 +207,55 @@ def read_config(run_dir: Path) -> dict:
     return config
 
 
+def shipped_models() -> dict[str, str]:
+    """The style models that ship with Partita, by name, with a line on what each learned from."""
+    models = {}
+    for folder in sorted(SHIPPED_MODELS_DIR.iterdir()) if SHIPPED_MODELS_DIR.is_dir() else []:
+        if (folder / "config.json").is_file() and not folder.is_symlink():
+            try:
+                about = read_config(folder).get("about", "")
+            except CheckpointError:
+                continue
+            models[folder.name] = about if isinstance(about, str) else ""
+    return models
+
+
+def suggest_model(seed) -> str | None:
+    """The shipped model whose instrument fits a seed (a symusic Score) best (`core.limits.closest`):
+    the cello suites' for a cello line, the chorales' for a four-part chorale."""
+    from core.limits import InstrumentLimits, closest
+
+    instruments = {}
+    for name in shipped_models():
+        config = read_config(SHIPPED_MODELS_DIR / name)
+        if isinstance(config.get("instrument"), dict) and not config.get("base_model"):
+            instruments[name] = InstrumentLimits.from_json(config["instrument"])
+    return closest(seed, instruments)
+
+
+def resolve_model_dir(name_or_path: str | Path | None) -> Path:
+    """A run folder, or a shipped model's name ("bach-cello-suites"); None: the default model.
+    A folder of that name in the working directory wins over a shipped model."""
+    if name_or_path is None or str(name_or_path) == "default" and not Path("default").exists():
+        return DEFAULT_MODEL_DIR
+    path = Path(name_or_path).expanduser()
+    text = str(name_or_path)
+    if not path.exists() and "/" not in text and (SHIPPED_MODELS_DIR / text / "config.json").is_file():
+        return SHIPPED_MODELS_DIR / text
+    if not path.exists():
+        names = ", ".join(shipped_models()) or "none"
+        raise CheckpointError(f"{text}: not a Partita run folder (no config.json), and no shipped model "
+                              f"of that name (shipped: {names})")
+    return path
+
+
 def load_model(run_dir: str | Path | None = None, device: str | torch.device = "cpu", *,
                best: bool = False) -> LoadedModel:
-    """Rebuild a model from a run folder (None: the shipped default model), with the weights of
-    its last step, or with `best` those of its lowest validation loss."""
+    """Rebuild a model from a run folder or a shipped model's name (None: the default model),
+    with the weights of its last step, or with `best` those of its lowest validation loss."""
     from core.hf import is_hf_layout, load_hf  # core.hf imports this module
 
-    run_dir = Path(run_dir) if run_dir is not None else DEFAULT_MODEL_DIR
+    run_dir = resolve_model_dir(run_dir)
     if is_hf_layout(run_dir):  # the Hugging Face layout (`partita export-model --hf`): one set of weights
         return load_hf(run_dir, device)
     config = read_config(run_dir)

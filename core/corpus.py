@@ -26,7 +26,14 @@ BUILTIN_PREFIX = "builtin:"
 BUILTINS = {
     "bach-chorales": "J.S. Bach's four-part chorales from the music21 corpus (MusicXML)",
     "oneills-1850": "O'Neill's Music of Ireland (1850) folk tunes from the music21 corpus (ABC)",
+    "base": "what base models learn from: music21's Bach chorales, O'Neill's and Ryan's Mammoth fiddle "
+            "tunes, Aird's airs, and the string quartets of Haydn, Mozart and Beethoven and Corelli's trio "
+            "sonatas (MusicXML, ABC, kern; about 1,900 pieces)",
 }
+# The music21 corpus folders of builtin:base, searched recursively. music21's corpus is free to
+# redistribute (public-domain music, encodings under the music21 licence): fit for shipped models.
+BASE_FOLDERS = ("bach", "oneills1850", "ryansMammoth", "airdsAirs", "miscFolk", "haydn", "mozart", "beethoven",
+                "corelli")
 LOADER_VERSION = "1"  # bump when core.scores changes what a file turns into
 
 ProgressFn = Callable[[int, int, str], None]  # (done, total, current file name)
@@ -149,6 +156,15 @@ def builtin_files(name: str) -> list[Path]:
     if name == "bach-chorales":
         # The bach folder holds the chorale settings as bwvNNN.N files (plus a few others).
         files = sorted(p for p in (root / "bach").iterdir() if p.name.startswith("bwv") and p.suffix in {".mxl", ".xml"})
+        return files
+    if name == "base":
+        files = []
+        for folder in BASE_FOLDERS:
+            found = sorted(p for p in (root / folder).rglob("*") if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES)
+            # one encoding of each piece (the bach folder has some chorales as .krn beside .mxl)
+            stems = {p.with_suffix("") for p in found if p.suffix.lower() in (".mxl", ".xml", ".musicxml")}
+            files += [p for p in found if p.suffix.lower() in (".mxl", ".xml", ".musicxml", ".abc", ".mid")
+                      or p.with_suffix("") not in stems]
         return files
     return sorted((root / "oneills1850").glob("*.abc"))
 

@@ -32,20 +32,28 @@ class TokenizedPiece:
 
 
 def tokenize_pieces(pieces: list[Piece], tokenizer: PartitaTokenizer, corpus_range: tuple[int, int],
-                    max_shift: int = 5) -> list[TokenizedPiece]:
-    """Token ids of each piece (cached on disk beside the corpus cache), with window starts."""
+                    max_shift: int = 5, normalize_keys: bool = False) -> list[TokenizedPiece]:
+    """Token ids of each piece (cached on disk beside the corpus cache), with window starts.
+    `normalize_keys`: each piece moved to C major or A minor by its analysed key (`key_shift`),
+    then transposed by up to `max_shift` from there."""
     from core.corpus import default_cache_dir
 
     cache_dir = default_cache_dir()
     result = []
+    low, high = tokenizer.settings.pitch_range
     for piece in pieces:
         body = tokenizer.encode_cached(piece.score, piece.digest, cache_dir)
         if not body:
             continue
         base = np.array([tokenizer.bos_id, *body, tokenizer.eos_id], dtype=np.int64)
-        shifts = transposition_range((piece.info.lowest, piece.info.highest), corpus_range, max_shift)
-        low, high = tokenizer.settings.pitch_range
-        shifts = [s for s in shifts if piece.info.lowest + s >= low and piece.info.highest + s < high] or [0]
+        lowest, highest = piece.info.lowest, piece.info.highest
+        if normalize_keys:
+            home = key_shift(piece.score, (lowest, highest), (low, high))
+            base = tokenizer.transpose_ids(base, home)
+            lowest, highest = lowest + home, highest + home
+            corpus_range = (min(corpus_range[0], lowest), max(corpus_range[1], highest))
+        shifts = transposition_range((lowest, highest), corpus_range, max_shift)
+        shifts = [s for s in shifts if lowest + s >= low and highest + s < high] or [0]
         if not tokenizer.bpe:
             result.append(TokenizedPiece(piece.name, base, window_starts(base, tokenizer), shifts))
             continue
@@ -60,6 +68,24 @@ def tokenize_pieces(pieces: list[Piece], tokenizer: PartitaTokenizer, corpus_ran
             variants_0 = variants[0]
         result.append(TokenizedPiece(piece.name, *variants_0, list(variants), variants))
     return result
+
+
+def key_shift(score, span: tuple[int, int] | None = None, pitch_range: tuple[int, int] = (0, 128)) -> int:
+    """The transposition, -6 to +5 semitones (or an octave from there where the piece would leave
+    `pitch_range`, lowest inclusive, highest exclusive), that moves a piece's analysed key to C
+    major or A minor (Krumhansl-Schmuckler on duration-weighted pitch classes)."""
+    from core.metrics.key import estimate_key
+
+    if not any(track.notes for track in score.tracks):
+        return 0
+    key = estimate_key(score)
+    shift = ((0 if key.mode == "major" else 9) - key.tonic) % 12
+    shift = shift - 12 if shift > 5 else shift
+    if span is not None:
+        for candidate in (shift, shift - 12, shift + 12):
+            if span[0] + candidate >= pitch_range[0] and span[1] + candidate < pitch_range[1]:
+                return candidate
+    return shift
 
 
 def window_starts(ids: np.ndarray, tokenizer: PartitaTokenizer) -> np.ndarray:

@@ -164,7 +164,8 @@ def learning_figures(loaded, train: Sequence, held: Sequence, pitch_range: tuple
 
     tokenizer = loaded.tokenizer
     max_shift = int(loaded.config.get("train", {}).get("max_transpose", 0))
-    held_tokens = tokenize_pieces(list(held), tokenizer, pitch_range, 0)
+    normalize = loaded.config.get("train", {}).get("key_mode") == "normalize"  # the keys it was trained in
+    held_tokens = tokenize_pieces(list(held), tokenizer, pitch_range, 0, normalize)
     x, y = evaluation_windows(held_tokens, tokenizer, loaded.model.config.block_size, settings.max_eval_windows)
     result = evaluate(loaded.model, tokenizer, x, y)
     model = TokenFigures(result.loss, result.perplexity, result.accuracy, result.tokens,
@@ -172,7 +173,7 @@ def learning_figures(loaded, train: Sequence, held: Sequence, pitch_range: tuple
                          result.loss_per_note)
     # the n-gram sees the training pieces with the same transpositions the transformer saw
     sequences = []
-    for piece in tokenize_pieces(list(train), tokenizer, pitch_range, max_shift):
+    for piece in tokenize_pieces(list(train), tokenizer, pitch_range, max_shift, normalize):
         if piece.variants is not None:  # BPE: each transposition encoded already
             sequences += [ids.tolist() for ids, _ in piece.variants.values()]
             continue
@@ -252,6 +253,7 @@ def ngram_pieces(ngram: NGramModel, loaded, prompts: Sequence[symusic.Score], co
         SeedError,
         continuation_start,
         grammar_for,
+        limits_for,
         prompt_ids,
         seed_for_model,
     )
@@ -268,7 +270,8 @@ def ngram_pieces(ngram: NGramModel, loaded, prompts: Sequence[symusic.Score], co
             seed_ids = prompt_ids(loaded, None, None)
         seed_state = replay(grammar, seed_ids)
         read, respell = seed_for_model(tokenizer, seed_ids)  # as the transformer's seed (BPE)
-        writer = Continuing(grammar, seed_ids, respell, seed_state.bars + settings.bars, seed_state.meter_given)
+        writer = Continuing(grammar, seed_ids, respell, seed_state.bars + settings.bars, seed_state.meter_given,
+                            limits=limits_for(loaded))  # the instrument's limits, as the transformer's
         ids = list(read)  # model ids: what the n-gram reads and writes
         for _ in range(4096):
             allowed = writer.allowed().numpy()

@@ -18,6 +18,7 @@ import torch
 
 from core.checkpoint import LoadedModel
 from core.grammar import RemiGrammar, RemiState, StreamedNote, replay
+from core.limits import InstrumentLimits
 from core.sampling import sample_next_token
 
 CONTINUATION_MARKER = "continuation"
@@ -34,6 +35,41 @@ class GenerationSettings:
     seed: int | None = None  # random seed; None: a fresh draw each time
     prompt_bars: int | None = None  # keep only the first K bars of the prompt
     max_tokens: int = 8192  # safety stop for a model that never closes its bars
+    voices: int | None = None  # notes sounding at once: None, the model's instrument's; 0, no limit
+    pitch_range: tuple[int, int] | None = None  # lowest, highest MIDI pitch; None: the model's instrument's
+
+
+def key_shift_for(loaded: LoadedModel, prompt: symusic.Score | None) -> int:
+    """Semitones that move the seed to C major / A minor, for a model trained so (key_mode
+    "normalize"); 0 for others, and for an empty seed (which is then composed in C / A minor)."""
+    if loaded.config.get("train", {}).get("key_mode") != "normalize" or prompt is None:
+        return 0
+    notes = [n for track in prompt.tracks for n in track.notes]
+    if not notes:
+        return 0
+    from core.dataset import key_shift
+
+    low, high = loaded.tokenizer.settings.pitch_range
+    return key_shift(prompt, (min(n.pitch for n in notes), max(n.pitch for n in notes)), (low, high))
+
+
+def limits_for(loaded: LoadedModel, settings: GenerationSettings = GenerationSettings()) -> InstrumentLimits:
+    """The instrument limits a take keeps: the model's (measured from its corpus when it was trained;
+    older runs know only their corpus's range), with the settings' overrides."""
+    config = loaded.config
+    if isinstance(config.get("instrument"), dict):
+        limits = InstrumentLimits.from_json(config["instrument"])
+    else:
+        corpus_range = config.get("corpus", {}).get("pitch_range")
+        try:
+            limits = InstrumentLimits(None, int(corpus_range[0]), int(corpus_range[1]))
+        except (TypeError, ValueError, IndexError, KeyError):
+            limits = InstrumentLimits()
+    if settings.voices is not None:
+        limits = replace(limits, max_voices=settings.voices or None)
+    if settings.pitch_range is not None:
+        limits = InstrumentLimits(limits.max_voices, *settings.pitch_range)
+    return limits
 
 
 @dataclass(frozen=True)
@@ -112,11 +148,12 @@ class Continuing:
     see `seed_for_model`); a bar line past `last_bar` closes the piece instead."""
 
     def __init__(self, grammar: RemiGrammar, seed_ids: list[int], respell: list[int], last_bar: int,
-                 keep_meter: bool, respelling: dict[int, torch.Tensor] | None = None):
+                 keep_meter: bool, respelling: dict[int, torch.Tensor] | None = None,
+                 limits: InstrumentLimits | None = None):
         self.grammar = grammar
         # masks while respelling, by how much is left: the same for every row of one seed (shared)
         self.respelling = respelling if respelling is not None else {}
-        self.state = replay(grammar, seed_ids[:len(seed_ids) - len(respell)])
+        self.state = replay(grammar, seed_ids[:len(seed_ids) - len(respell)], limits)
         self.pending = list(respell)  # base ids of the seed still to spell
         self.fresh = True  # nothing of the continuation written yet (its first note must start anew)
         self.constraints = {"min_bars": last_bar, "keep_meter": keep_meter}
@@ -195,6 +232,9 @@ def stream_generation(
     """Sample continuations of `prompt` token by token; `sequences` receives each row's model ids."""
     model, tokenizer = loaded.model, loaded.tokenizer
     grammar = grammar_for(tokenizer)
+    shift = key_shift_for(loaded, prompt)  # a key-normalised model composes in C major / A minor
+    if shift:
+        prompt = prompt.shift_pitch(shift)
     seed_ids = prompt_ids(loaded, prompt, settings.prompt_bars)
     seed_state = replay(grammar, seed_ids)
     last_bar = seed_state.bars + settings.bars  # the continuation ends with this bar
@@ -202,7 +242,8 @@ def stream_generation(
     rows = sequences if sequences is not None else []
     rows[:] = [list(read) for _ in range(variations)]
     shared: dict[int, torch.Tensor] = {}
-    writers = [Continuing(grammar, seed_ids, respell, last_bar, seed_state.meter_given, shared)
+    limits = limits_for(loaded, settings).shifted(shift)
+    writers = [Continuing(grammar, seed_ids, respell, last_bar, seed_state.meter_given, shared, limits)
                for _ in range(variations)]
     generator = torch.Generator().manual_seed(settings.seed if settings.seed is not None else
                                               int(np.random.SeedSequence().entropy % 2**63))
@@ -233,6 +274,8 @@ def stream_generation(
             next_ids[row] = token_id
             rows[row].append(token_id)
             if notes is not None and token_id != tokenizer.eos_id:
+                if shift:
+                    notes = [replace(note, pitch=note.pitch - shift) for note in notes]
                 yield TokenEvent(row, token_id, tokenizer.model_tokens[token_id], writer.state.bars, tuple(notes))
         if all(writer.state.finished for writer in writers):
             return
@@ -288,13 +331,16 @@ def generate_variations(
     for event in stream_generation(loaded, prompt, settings, variations=n, cancel=cancel, sequences=sequences):
         if on_event:
             on_event(event)
-    seed_ids = prompt_ids(loaded, prompt, settings.prompt_bars)
+    shift = key_shift_for(loaded, prompt)
+    seed_ids = prompt_ids(loaded, prompt.shift_pitch(shift) if shift else prompt, settings.prompt_bars)
     program = _program_for(loaded, prompt)
     # a row stopped while still spelling the seed's last bar again holds only part of it: the seed whole
     spelled = [loaded.tokenizer.expand(ids) for ids in sequences]
     takes = [_take_from_ids(loaded, ids if len(ids) >= len(seed_ids) else list(seed_ids), len(seed_ids), program)
              for ids in spelled]
     for take in takes:
+        if shift:  # back to the seed's key
+            take.score.shift_pitch(-shift, inplace=True)
         _copy_conductor(prompt, take.score)
     return takes
 

@@ -23,6 +23,7 @@ from fractions import Fraction
 import numpy as np
 import torch
 
+from core.limits import InstrumentLimits
 from core.tokenizer import PartitaTokenizer
 
 # Which token types may follow each type (None: the start of a sequence).
@@ -98,6 +99,7 @@ class RemiGrammar:
         self.mask_cache: dict[tuple, torch.Tensor] = {}  # RemiState.allowed's masks by state
         self._onsets: dict[tuple[int, tuple[int, int]], int] = {}  # (position, meter) -> ticks into the bar
         self._durations: dict[tuple[int, int], int] = {}  # (Duration id, meter denominator) -> ticks
+        self._outside: dict[tuple[int, int], torch.Tensor] = {}  # (lowest, highest) -> Pitch ids outside
 
     def starting_with(self, base_id: int) -> list[int]:
         """The model ids whose expansion starts with `base_id` (the base token itself first)."""
@@ -123,8 +125,28 @@ class RemiGrammar:
             ticks = self._durations[key] = max(1, round(self.values[token_id] * Fraction(self.tpq * 4, denominator)))
         return ticks
 
-    def new_state(self) -> RemiState:
-        return RemiState(self)
+    def outside_range(self, lowest: int, highest: int) -> torch.Tensor:
+        """Bool mask (base vocabulary,) of the Pitch tokens outside lowest..highest."""
+        mask = self._outside.get((lowest, highest))
+        if mask is None:
+            mask = self._outside[(lowest, highest)] = torch.tensor(
+                [kind == "Pitch" and not lowest <= value <= highest for kind, value in zip(self.types, self.values, strict=True)],
+                dtype=torch.bool)
+        return mask
+
+    def first_position_at(self, ticks: int, time_signature: tuple[int, int]) -> int:
+        """The first position of a bar whose onset lies `ticks` or more after the downbeat."""
+        if ticks <= 0:
+            return 0
+        position = -(-ticks * time_signature[1] * self.ppb // (self.tpq * 4))  # ceil, then undo onset rounding
+        while position > 0 and self.onset_ticks(position - 1, time_signature) >= ticks:
+            position -= 1
+        while self.onset_ticks(position, time_signature) < ticks:
+            position += 1
+        return position
+
+    def new_state(self, limits: InstrumentLimits | None = None) -> RemiState:
+        return RemiState(self, limits=limits if limits is not None and limits.bounded else None)
 
 
 @dataclass
@@ -141,6 +163,8 @@ class RemiState:
     finished: bool = False
     pitches_here: set = field(default_factory=set)  # pitches already sounding at this position
     notes: list[StreamedNote] = field(default_factory=list)
+    limits: InstrumentLimits | None = None  # the instrument's range and voices, kept while composing
+    ends: list = field(default_factory=list)  # end ticks of the notes that may still sound (with limits)
 
     @property
     def bar_ticks(self) -> int:
@@ -170,6 +194,8 @@ class RemiState:
         else:  # a model token may hold a meter or a note at this position whatever the last type
             key = (self.last_type, self.position, self.time_signature, self.bars < min_bars, keep_meter,
                    new_onset and after_note, frozenset(self.pitches_here))
+        if self.limits is not None:
+            key += (self.limits, self._voices_key())
         cache = self.grammar.mask_cache
         mask = cache.get(key)
         if mask is None:
@@ -177,7 +203,10 @@ class RemiState:
                 cache.clear()
             mask = self._build_mask(min_bars=min_bars, keep_meter=keep_meter, new_onset=new_onset)
             if bpe is not None:
-                mask = bpe.mask(self, mask, keep_meter=keep_meter)
+                base = mask
+                mask = bpe.mask(self, base, keep_meter=keep_meter)
+                if self.limits is not None:
+                    mask = bpe.within_limits(self, mask, base)
             cache[key] = mask
         return mask.clone()
 
@@ -196,9 +225,61 @@ class RemiState:
             mask[grammar.eos_id] = False
         if keep_meter and self.last_type == "Bar":
             mask &= ~grammar.is_timesig | (grammar.timesig_id == grammar.timesig_ids.get(self.time_signature, -1))
+        if self.limits is not None:
+            self._keep_limits(mask)
         if not mask.any():  # cannot happen with a REMI vocabulary; never leave sampling empty
             mask = self.grammar.type_masks["Duration"].clone()
         return mask
+
+    # --- the instrument's limits ----------------------------------------------------------
+    @property
+    def onset(self) -> int:
+        """Tick of the current position (of the downbeat before the bar's first Position)."""
+        return self.bar_start + self.grammar.onset_ticks(self.position, self.time_signature)
+
+    def sounding_at(self, tick: int) -> int:
+        """How many of the notes written so far still sound at `tick`."""
+        return sum(end > tick for end in self.ends)
+
+    def first_free_position(self) -> int:
+        """The first position of this bar at which a voice is free to start a note."""
+        voices = self.limits.max_voices if self.limits is not None else None
+        if voices is None or len(self.ends) < voices:
+            return 0
+        free_at = sorted(self.ends)[-voices]  # the voices-th latest end: a voice is free from then on
+        return self.grammar.first_position_at(free_at - self.bar_start, self.time_signature)
+
+    def _voices_key(self) -> tuple:
+        """What the limits' part of a mask depends on (the notes still sounding, from the downbeat)."""
+        if self.limits.max_voices is None:
+            return ()
+        now = self.onset if self.position >= 0 else self.bar_start
+        return (tuple(sorted(end - self.bar_start for end in self.ends if end > now)),)
+
+    def _keep_limits(self, mask: torch.Tensor) -> None:
+        """Mask (in place) the base tokens that would break the instrument's range or voices."""
+        grammar, limits = self.grammar, self.limits
+        mask &= ~grammar.outside_range(limits.lowest, limits.highest)
+        if limits.max_voices is None:
+            return
+        if self.last_type in ("Duration", "Position") and self.position >= 0 \
+                and self.sounding_at(self.onset) >= limits.max_voices:
+            mask &= ~grammar.is_pitch  # every voice is busy at this onset
+        if mask[grammar.is_position].any():
+            mask &= ~grammar.is_position | (grammar.position_value >= self.first_free_position())
+
+    def fits_limits(self, base_id: int) -> bool:
+        """Whether base token `base_id` keeps the instrument's limits here (the grammar aside)."""
+        if self.limits is None:
+            return True
+        kind, value = self.grammar.types[base_id], self.grammar.values[base_id]
+        if kind == "Pitch":
+            if not self.limits.lowest <= value <= self.limits.highest:  # type: ignore[operator]
+                return False
+            return self.limits.max_voices is None or self.sounding_at(self.onset) < self.limits.max_voices
+        if kind == "Position":
+            return value >= self.first_free_position()  # type: ignore[operator]
+        return True
 
     def feed(self, token_id: int) -> StreamedNote | None:
         """Advance by one token; returns the note it completes, if any."""
@@ -217,6 +298,9 @@ class RemiState:
         elif kind == "Position":
             self.position = int(value)  # type: ignore[arg-type]
             self.pitches_here.clear()
+            if self.ends:
+                now = self.onset
+                self.ends = [end for end in self.ends if end > now]
         elif kind == "Pitch":
             self.pitch = int(value)  # type: ignore[arg-type]
             self.pitches_here.add(self.pitch)
@@ -231,6 +315,8 @@ class RemiState:
                 bar=max(self.bars - 1, 0),
             )
             self.notes.append(note)
+            if self.limits is not None:
+                self.ends.append(note.time + note.duration)
         elif kind == "EOS":
             self.finished = True
         if kind != "BOS":
@@ -268,7 +354,7 @@ class RemiState:
 
     def copy(self) -> RemiState:
         """This state, to try tokens on (without the notes it has collected)."""
-        return replace(self, pitches_here=set(self.pitches_here), notes=[])
+        return replace(self, pitches_here=set(self.pitches_here), notes=[], ends=list(self.ends))
 
     def feed_model(self, model_id: int) -> list[StreamedNote]:
         """Advance by a model token (its base tokens, one by one); returns the notes it completes."""
@@ -325,6 +411,13 @@ class BpeTable:
         self.meter_positions = torch.tensor(meter_positions)
         self.meter_id = torch.tensor(meter_id)
         self.leading_pitches = leading
+        # for the instrument's limits: each token's pitch span, and whether its later base tokens
+        # add notes or positions (which only stepping through them can check against the voices)
+        pitches = [[grammar.values[i] for i in expansion if grammar.types[i] == "Pitch"] for expansion in grammar.expansions]
+        self.lowest_pitch = torch.tensor([min(p) if p else 127 for p in pitches])
+        self.highest_pitch = torch.tensor([max(p) if p else 0 for p in pitches])
+        self.steps_voices = torch.tensor([any(grammar.types[i] in ("Pitch", "Position") for i in expansion[1:])
+                                          for expansion in grammar.expansions], dtype=torch.bool)
 
     def mask(self, state: RemiState, base: torch.Tensor, *, keep_meter: bool) -> torch.Tensor:
         """The model tokens allowed after `state`, given its base mask `base`."""
@@ -337,6 +430,28 @@ class BpeTable:
         rows = [self.pitch_rows[p] for p in state.pitches_here if p in self.pitch_rows]
         if rows:
             mask &= ~self.leading_pitches[rows].any(0)
+        if not mask.any():  # never leave sampling empty: the base tokens the base mask allows
+            mask = torch.zeros(len(self.valid), dtype=torch.bool)
+            mask[: len(base)] = base
+        return mask
+
+
+    def within_limits(self, state: RemiState, mask: torch.Tensor, base: torch.Tensor) -> torch.Tensor:
+        """`mask` without the model tokens that would break `state.limits` (their first base token
+        was checked by the base mask; the rest are stepped through, once per state: masks are cached)."""
+        limits = state.limits
+        mask = mask & (self.lowest_pitch >= limits.lowest) & (self.highest_pitch <= limits.highest)
+        if limits.max_voices is not None:
+            expansions = self.grammar.expansions
+            for model_id in (mask & self.steps_voices).nonzero().flatten().tolist():
+                probe = state.copy()
+                spelled = expansions[model_id]
+                probe.feed(spelled[0])
+                for base_id in spelled[1:]:
+                    if not probe.fits_limits(base_id):
+                        mask[model_id] = False
+                        break
+                    probe.feed(base_id)
         if not mask.any():  # never leave sampling empty: the base tokens the base mask allows
             mask = torch.zeros(len(self.valid), dtype=torch.bool)
             mask[: len(base)] = base
@@ -358,9 +473,9 @@ def _repeats_a_pitch(grammar: RemiGrammar, expansion: tuple[int, ...]) -> bool:
     return False
 
 
-def replay(grammar: RemiGrammar, ids: list[int] | np.ndarray) -> RemiState:
-    """The state after a whole sequence (e.g. a prompt)."""
-    state = grammar.new_state()
+def replay(grammar: RemiGrammar, ids: list[int] | np.ndarray, limits: InstrumentLimits | None = None) -> RemiState:
+    """The state after a whole sequence (e.g. a prompt), keeping `limits` from then on."""
+    state = grammar.new_state(limits)
     for token_id in ids:
         state.feed(int(token_id))
     return state

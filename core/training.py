@@ -36,8 +36,11 @@ from core.checkpoint import (
 )
 from core.corpus import Corpus, import_corpus, split_by_piece
 from core.dataset import IGNORE, BatchSampler, evaluation_windows, tokenize_pieces
+from core.limits import measure as measure_limits
 from core.model import PRESETS, ModelConfig, Transformer
 from core.tokenizer import PartitaTokenizer, TokenizerSettings, settings_for
+
+KEY_MODES = ("transpose", "normalize")
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,10 @@ class TrainConfig:
     patience: int = 0
     seed: int = 0
     max_transpose: int = 5  # augmentation: up to ± this many semitones (0: off)
+    # "transpose": pieces in their own keys, shifted at random (max_transpose); "normalize": each
+    # piece moved to C major / A minor by its analysed key first (a seed is moved alike to compose)
+    key_mode: str | None = None  # None: "transpose", or when fine-tuning, the base model's own
+    init: str | None = None  # start from this run's or shipped model's weights and tokenizer (fine-tuning)
     pack: bool = True  # fill windows past a piece's end with whole pieces instead of padding
     tokenization: str = "REMI"
     # BPE: the model's vocabulary, base tokens + merges learned from the training pieces (0: off)
@@ -85,6 +92,8 @@ class TrainConfig:
                              f"not {self.learning_rate} (minimum {self.min_learning_rate})")
         if self.bpe_vocab_size and self.tokenization != "REMI":
             raise ValueError("BPE needs the REMI tokenization (its grammar steps through merged tokens)")
+        if self.key_mode is not None and self.key_mode not in KEY_MODES:
+            raise ValueError(f"key_mode must be one of {', '.join(KEY_MODES)}, not {self.key_mode!r}")
         if self.max_transpose > 11:
             raise ValueError(f"max_transpose is in semitones, 0 to 11, not {self.max_transpose}")
         if self.preset not in PRESETS:
@@ -200,8 +209,9 @@ def prepare_data(config: TrainConfig, tokenizer_settings: TokenizerSettings | No
     split = split_by_piece(corpus.pieces, seed=config.seed)
     if config.bpe_vocab_size and not tokenizer.bpe:  # a new run learns its merges; a resumed one has them
         tokenizer = learn_bpe(tokenizer, split.train or corpus.pieces, corpus.pitch_range, config)
-    train = tokenize_pieces(split.train or corpus.pieces, tokenizer, corpus.pitch_range, config.max_transpose)
-    validation = tokenize_pieces(split.validation, tokenizer, corpus.pitch_range, 0)
+    normalize = config.key_mode == "normalize"
+    train = tokenize_pieces(split.train or corpus.pieces, tokenizer, corpus.pitch_range, config.max_transpose, normalize)
+    validation = tokenize_pieces(split.validation, tokenizer, corpus.pitch_range, 0, normalize)
     return PreparedData(corpus, tokenizer, train, validation, split.names())
 
 
@@ -212,7 +222,7 @@ def learn_bpe(tokenizer: PartitaTokenizer, pieces: list, pitch_range: tuple[int,
     if config.bpe_vocab_size <= len(tokenizer):
         raise ValueError(f"the BPE vocabulary ({config.bpe_vocab_size}) must be larger than the "
                          f"{len(tokenizer)} base tokens")
-    base = tokenize_pieces(pieces, tokenizer, pitch_range, config.max_transpose)
+    base = tokenize_pieces(pieces, tokenizer, pitch_range, config.max_transpose, config.key_mode == "normalize")
     bodies = [tokenizer.transpose_ids(piece.ids, shift)[1:-1] for piece in base
               for shift in (piece.shifts if config.max_transpose else [0])]
     return tokenizer.train_bpe(config.bpe_vocab_size, bodies)
@@ -307,17 +317,35 @@ def train(config: TrainConfig, *, resume: bool = False,
         start_step = int(saved.get("training", {}).get("step", 0))
         saved_tokenizer = TokenizerSettings.from_json(saved["tokenizer"])
         config = resumed_config(config, saved.get("train", {}))
+    initial = None
+    if config.init and not resume:  # fine-tuning: the base model's tokenizer, shape and weights
+        from core.checkpoint import load_model
+
+        initial = load_model(config.init)
+        saved_tokenizer = initial.tokenizer.settings
+        config = replace(config, init=str(initial.run_dir), tokenization=saved_tokenizer.tokenization,
+                         key_mode=config.key_mode or initial.config.get("train", {}).get("key_mode") or "transpose",
+                         bpe_vocab_size=len(initial.tokenizer) if initial.tokenizer.bpe else 0)
+    if config.key_mode is None:
+        config = replace(config, key_mode="transpose")
     data = prepare_data(config, saved_tokenizer)
     tokenizer = data.tokenizer
     device = pick_device(config.device)
     if world > 1 and device.type == "cuda":
         device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
-    base = PRESETS[config.preset]
+    base = PRESETS[config.preset] if initial is None and not (resume and config.init) else \
+        ModelConfig.from_json(saved["model"] if resume else initial.config["model"])
     model_config = replace(base, vocab_size=len(tokenizer), **config.model_overrides)
     torch.manual_seed(config.seed)  # the same seed gives the same initial weights
     model = Transformer(model_config)
     if resume:
         load_weights(model, weights_path(run_dir, saved))
+    elif initial is not None:
+        try:
+            model.load_state_dict(initial.model.state_dict())
+        except RuntimeError:
+            raise ValueError(f"{config.init}: its weights do not fit the model settings given "
+                             f"({config.model_overrides}): a fine-tune keeps the base model's shape") from None
     model.to(device).train()
     optimizer = model.adamw(config.learning_rate, config.weight_decay, fused=device.type == "cuda")
     if resume and optimizer_path(run_dir, saved) is not None:
@@ -333,7 +361,9 @@ def train(config: TrainConfig, *, resume: bool = False,
     program = config.program if config.program is not None else _corpus_program(data.corpus)
     meta = {"train": config.to_json(), "corpus": {"name": data.corpus.name, "program": program,
                                                    "pitch_range": list(data.corpus.pitch_range),
-                                                   "split": data.split_names, "stats": data.corpus.stats()}}
+                                                   "split": data.split_names, "stats": data.corpus.stats()},
+            # what the instrument plays, kept when composing (core.limits)
+            "instrument": measure_limits(p.score for p in data.corpus.pieces).to_json()}
     log = _MetricsLog(run_dir / "metrics.jsonl", enabled=rank == 0, truncate_after=start_step if resume else 0)
     if rank == 0:
         run_dir.mkdir(parents=True, exist_ok=True)
@@ -423,9 +453,9 @@ def train(config: TrainConfig, *, resume: bool = False,
 # evaluation cadence, device and data path may change).
 RUN_FIELDS = ("preset", "model_overrides", "batch_size", "learning_rate", "min_learning_rate", "warmup_steps",
               "weight_decay", "grad_clip", "seed", "max_transpose", "pack", "tokenization", "use_velocities",
-              "program", "bpe_vocab_size")
+              "program", "bpe_vocab_size", "key_mode", "init")
 # What runs saved before a field existed did (they resume as they started).
-OLDER_RUNS = {"pack": False, "bpe_vocab_size": 0}
+OLDER_RUNS = {"pack": False, "bpe_vocab_size": 0, "key_mode": "transpose", "init": None}
 
 
 def _out_of_patience(config: TrainConfig, step: int, stale: int) -> bool:

@@ -14,9 +14,39 @@ MIDI_BACKENDS = ("jack", "alsa", "coremidi", "winmm")
 
 def add_model_arguments(parser) -> None:
     """--model and --best, for the commands that compose with a trained model."""
-    parser.add_argument("--model", type=Path, help="run folder (default: the shipped default model)")
+    parser.add_argument("--model", help="run folder, or a shipped model's name: bach-cello-suites, "
+                                        "bach-chorales, ... (default: the shipped default model)")
     parser.add_argument("--best", action="store_true",
                         help="use the weights of the run's lowest validation loss, not its last step's")
+
+
+def add_limit_arguments(parser) -> None:
+    """--voices and --range: the instrument's limits, which the model's own corpus sets otherwise."""
+    parser.add_argument("--voices", type=int, metavar="N",
+                        help="at most N notes sounding at once (default: as many as the model's corpus; 0: no limit)")
+    parser.add_argument("--range", metavar="LOW-HIGH",
+                        help="keep new notes inside this range, e.g. C2-G5 (default: the model's corpus's)")
+
+
+def limit_settings(args) -> dict:
+    """GenerationSettings fields for `add_limit_arguments`' options, checked (UserError)."""
+    from core.cli import UserError
+    from core.limits import parse_range
+
+    fields = {}
+    if args.voices is not None:
+        if not 0 <= args.voices <= 16:
+            raise UserError("--voices must be 0 (no limit) to 16")
+        fields["voices"] = args.voices
+    if args.range is not None:
+        try:
+            low, high = parse_range(args.range)
+        except ValueError as error:
+            raise UserError(f"--range: {error}") from None
+        if low > high:
+            raise UserError(f"--range {args.range}: its lowest pitch is above its highest")
+        fields["pitch_range"] = (low, high)
+    return fields
 
 
 def load_cli_model(args, device: str = "cpu"):

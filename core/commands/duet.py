@@ -6,12 +6,13 @@ import sys
 import threading
 from pathlib import Path
 
-from core.commands import MIDI_BACKENDS, add_model_arguments
+from core.commands import MIDI_BACKENDS, add_limit_arguments, add_model_arguments
 
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser("duet", help="call and response with a MIDI keyboard")
     add_model_arguments(parser)
+    add_limit_arguments(parser)
     parser.add_argument("--input", required=True, help="input port (your keyboard); 'virtual': 'Partita In'")
     parser.add_argument("--output", required=True, help="output port; 'synth': built-in synth; 'virtual'")
     parser.add_argument("--bars", type=int, default=2, help="bars in each reply")
@@ -57,14 +58,14 @@ def run(args) -> int:
 
 def _duet(args) -> int:
     from core.cli import UserError
-    from core.commands import load_cli_model, save_take
+    from core.commands import limit_settings, load_cli_model, save_take
     from core.commands.play import open_cli_output
     from core.duet import Duet, DuetError, engine_reply_generator
     from core.generation import GenerationSettings
     from core.midi_ports import PortError, open_input
 
     loaded = load_cli_model(args)
-    settings = GenerationSettings(temperature=args.temperature, top_p=args.top_p, seed=args.seed)
+    settings = GenerationSettings(temperature=args.temperature, top_p=args.top_p, seed=args.seed, **limit_settings(args))
     output = open_cli_output(args.output, args.backend)
 
     class Spoken(Duet):

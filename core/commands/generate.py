@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from core.commands import add_model_arguments
+from core.commands import add_limit_arguments, add_model_arguments
 
 MIDI_SUFFIXES = (".mid", ".midi")
 
@@ -21,6 +21,7 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--top-p", type=float, default=0.95)
     parser.add_argument("--seed", type=int, help="random seed (same seed, same music)")
     parser.add_argument("--variations", type=int, default=1, help="how many continuations to write")
+    add_limit_arguments(parser)
     parser.add_argument("--device", default="cpu",
                         help="cpu (fastest for tiny and small models), cuda, mps (worth it for base and large)")
     parser.set_defaults(func=run)
@@ -31,7 +32,7 @@ def run(args) -> int:
 
     from core.atomic import atomic_write_bytes
     from core.cli import UserError, check_output
-    from core.commands import check_device, load_cli_model
+    from core.commands import check_device, limit_settings, load_cli_model
     from core.generation import GenerationSettings, SeedError, generate_variations
     from core.scores import ScoreError, load_score
 
@@ -53,13 +54,14 @@ def run(args) -> int:
     for path in outputs:
         check_output(path, "--out")  # before the model composes, not after
     check_device(args.device)
+    limits = limit_settings(args)
     loaded = load_cli_model(args, device=args.device)
     try:
         prompt = load_score(args.prompt) if args.prompt else None
     except ScoreError as error:
         raise UserError(str(error)) from None
     settings = GenerationSettings(bars=args.bars, temperature=args.temperature, top_k=args.top_k,
-                                  top_p=args.top_p, seed=args.seed, prompt_bars=args.prompt_bars)
+                                  top_p=args.top_p, seed=args.seed, prompt_bars=args.prompt_bars, **limits)
     bar = tqdm(total=args.bars, unit="bar", desc="composing", leave=False)
     first_bar = {}
 

@@ -17,13 +17,21 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--data", help="folder, file, or builtin:NAME (default on --resume: the run's own)")
     parser.add_argument("--out", required=True, type=Path, help="run folder (weights, config, metrics)")
     parser.add_argument("--preset", choices=PRESET_NAMES, help="model size (default tiny)")
-    parser.add_argument("--steps", type=int, default=2000, help="total optimizer steps")
+    parser.add_argument("--steps", type=int, help="total optimizer steps (default 2000; on --resume the run's own)")
     parser.add_argument("--batch-size", type=int, help="windows per step (default 16)")
     parser.add_argument("--lr", type=float, help="peak learning rate (default 1e-3)")
     parser.add_argument("--warmup", type=int, help="warm-up steps (default 100)")
-    parser.add_argument("--eval-every", type=int, default=200, help="steps between validation + checkpoint")
-    parser.add_argument("--patience", type=int, default=0,
-                        help="stop after this many validation passes without a lower loss (default 0: never)")
+    parser.add_argument("--eval-every", type=int,
+                        help="steps between validation + checkpoint (default 200; on --resume the run's own)")
+    parser.add_argument("--patience", type=int,
+                        help="stop after this many validation passes without a lower loss "
+                             "(default 0: never; 3 when fine-tuning with --init)")
+    parser.add_argument("--init", metavar="RUN_OR_NAME",
+                        help="fine-tune: start from this run's or shipped model's weights and tokenizer "
+                             "(e.g. base); the learning rate defaults to 3e-4")
+    parser.add_argument("--key", choices=("transpose", "normalize"),
+                        help="transpose: pieces in their keys, shifted at random by --transpose (default); "
+                             "normalize: each piece moved to C major / A minor by its analysed key first")
     parser.add_argument("--seed", type=int, help="seed of weights, batches and dropout (default 0)")
     parser.add_argument("--transpose", type=int, help="augment by up to ± semitones (0: off; default 5)")
     parser.add_argument("--pack", action=argparse.BooleanOptionalAction, default=None,
@@ -46,7 +54,8 @@ def add_parser(subparsers) -> None:
 # or on --resume the run's own value.
 RUN_OPTIONS = {"preset": "preset", "batch_size": "batch_size", "lr": "learning_rate", "warmup": "warmup_steps",
                "seed": "seed", "transpose": "max_transpose", "pack": "pack", "tokenization": "tokenization",
-               "bpe": "bpe_vocab_size"}
+               "bpe": "bpe_vocab_size", "key": "key_mode", "init": "init"}
+FINE_TUNING = {"learning_rate": 3e-4, "patience": 3}  # defaults with --init: a gentler step, early stopping
 
 
 def _overrides(pairs: list[str]) -> dict:
@@ -123,9 +132,16 @@ def run(args) -> int:
             if started.get(field, value) != value:
                 raise UserError(f"cannot resume {args.out} with {field} = {value!r}: the run was started with "
                                 f"{started[field]!r} (drop the option, or train into a new folder)")
+    lengths = {"steps": args.steps, "eval_every": args.eval_every, "patience": args.patience}
+    if args.resume:  # not given: the run's own
+        lengths = {name: value if value is not None else saved["train"].get(name) for name, value in lengths.items()}
+    elif args.init:
+        given.setdefault("learning_rate", FINE_TUNING["learning_rate"])
+        lengths["patience"] = lengths["patience"] if lengths["patience"] is not None else FINE_TUNING["patience"]
+    lengths = {name: value for name, value in lengths.items() if value is not None}
     try:
-        config = TrainConfig(data=_absolute(data), out=str(args.out), steps=args.steps, eval_every=args.eval_every,
-                             patience=args.patience, device=args.device, compile=args.compile, **given)
+        config = TrainConfig(data=_absolute(data), out=str(args.out), device=args.device, compile=args.compile,
+                             **lengths, **given)
     except ValueError as error:
         raise UserError(str(error)) from None
     stop = {"requested": False}

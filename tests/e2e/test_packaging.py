@@ -181,7 +181,7 @@ def test_spec_bundles_the_model_icons_and_corpora_and_excludes_nothing_partita_i
     exec(compile(source, "partita.spec", "exec"), namespace)  # noqa: S102 - it is our own spec file
     dests = {dest.replace("\\", "/").rsplit("/", 1)[0] if "." in dest.rsplit("/", 1)[-1] else dest
              for dest, _, _ in calls.analysis.datas}
-    assert "resources/models/default" in dests and "resources/icons" in dests
+    assert "resources/models/bach-chorales" in dests and "resources/icons" in dests
     assert "music21/corpus/bach" in dests and "music21/corpus/oneills1850" in dests
     assert not any(d.startswith("music21/corpus/") and d.split("/")[2] not in ("bach", "oneills1850")
                    for d in dests)
@@ -219,7 +219,7 @@ def test_spec_bundles_the_weights_file_config_json_names_and_no_optimizer_state(
     namespace = {"SPECPATH": str(PACKAGING), "Analysis": calls.Analysis, "PYZ": calls.PYZ, "EXE": calls.EXE,
                  "COLLECT": calls.COLLECT}
     exec(compile((PACKAGING / "partita.spec").read_text(), "partita.spec", "exec"), namespace)  # noqa: S102
-    bundled = sorted(Path(src).name for src, dest in namespace["datas"] if dest == "resources/models/default")
+    bundled = sorted(Path(src).name for src, dest in namespace["datas"] if dest == "resources/models/bach-chorales")
     assert bundled == ["config.json", "corpus.json", "model-000400.safetensors", "tokenizer.json"]
 
 

@@ -1,0 +1,50 @@
+"""Copy what composing needs from a run folder into resources/models/NAME: config.json (with a line
+on what the model learned from, its data's licence and its measured figures), the weights file it
+names, the tokenizer, metrics and corpus report; never the optimizer state.
+
+    .venv/bin/python scripts/ship_model.py RUN_DIR NAME --about "..." --licence "..." [--best]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("run", type=Path)
+    parser.add_argument("name")
+    parser.add_argument("--about", required=True, help="one line: what the model learned from")
+    parser.add_argument("--licence", required=True, help="the training data's licence")
+    parser.add_argument("--best", action="store_true", help="ship the weights of the lowest validation loss")
+    parser.add_argument("--base", action="store_true", help="a base model: for fine-tuning, never proposed for a seed")
+    parser.add_argument("--figures", type=Path, help="a JSON file of measured figures to keep in config.json")
+    args = parser.parse_args()
+    config = json.loads((args.run / "config.json").read_text())
+    weights = config["files"].get("best" if args.best else "weights", config["files"]["weights"])
+    config["files"] = {"weights": weights}  # the optimizer state stays behind
+    config["about"] = args.about
+    config["licence"] = args.licence
+    if args.base:
+        config["base_model"] = True
+    if args.figures:
+        config["figures"] = json.loads(args.figures.read_text())
+    dest = ROOT / "resources" / "models" / args.name
+    dest.mkdir(parents=True, exist_ok=True)
+    for old in dest.glob("model*.safetensors"):  # an earlier version's weights
+        old.unlink()
+    for name in (weights, "tokenizer.json", "metrics.jsonl", "corpus.json"):
+        shutil.copy(args.run / name, dest / name)
+    temporary = dest / ".config.json.tmp"
+    temporary.write_text(json.dumps(config, indent=2))
+    temporary.replace(dest / "config.json")  # last: it names the weights
+    print(f"{args.name}: written to {dest}")
+
+
+if __name__ == "__main__":
+    main()
