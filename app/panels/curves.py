@@ -8,6 +8,8 @@ and the plots still redraw at most 15 times a second. `add_record` takes the sam
 
 from __future__ import annotations
 
+import math
+
 import pyqtgraph as pg
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QVBoxLayout, QWidget
@@ -68,6 +70,7 @@ class TrainingCurves(QWidget):
         self._make("val_accuracy", "accuracy", "all tokens", "#4caf50", width=2, symbol="o")
         self._make("val_perplexity", "perplexity", None, "#e0393e", width=2, symbol="o")
         self._make("lr", "lr", None, "#bbbbbb", width=1)
+        self.baseline: pg.InfiniteLine | None = None  # the n-gram's validation loss, as a level line
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.layout_widget)
@@ -83,7 +86,21 @@ class TrainingCurves(QWidget):
         self.curves[name] = curve
         return curve
 
+    def set_baseline(self, loss: float | None, label: str = "4-gram") -> None:
+        """Draw a baseline's validation loss per token (the same windows as the validation curve's)
+        as a dashed level on the loss plot; None removes it."""
+        plot = self.plots["loss"]
+        if self.baseline is not None:
+            plot.removeItem(self.baseline)
+            self.baseline = None
+        if loss is not None and math.isfinite(loss):
+            pen = pg.mkPen("#e8893a", width=1, style=pg.QtCore.Qt.PenStyle.DashLine)
+            self.baseline = pg.InfiniteLine(pos=loss, angle=0, pen=pen, label=label,
+                                            labelOpts={"position": 0.92, "color": "#e8893a"})
+            plot.addItem(self.baseline)
+
     def clear(self) -> None:
+        self.set_baseline(None)
         self.buffer.clear()
         for name, curve in list(self.curves.items()):
             if name.startswith("type:"):

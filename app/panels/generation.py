@@ -1,5 +1,7 @@
-"""Generation panel: model (shipped default or a run folder) and sampling settings; Generate
-streams notes into the roll as tokens arrive, one take per variation; Stop cancels at once.
+"""Generation panel: model (a shipped style model by name, or a run folder), sampling settings and
+the instrument's limits; Generate streams notes into the roll as tokens arrive, one take per
+variation; Stop cancels at once. Until the user picks a model by hand, each new seed proposes the
+shipped model whose instrument fits it (`core.checkpoint.suggest_model`).
 
 The worker runs `core.generation.stream_generation` and yields its `TokenEvent`s; the panel
 turns each completed note into a roll `Note` of the take for that variation.
@@ -12,7 +14,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import symusic
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QPalette, QValidator
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -21,19 +24,57 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QPushButton,
     QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
+from app.panels.shipped import model_limits, style_models
 from app.pianoroll.convert import scale_ticks
 from app.pianoroll.model import GENERATED, Note, NoteModel
 from app.workers import JobRunner
-from core.checkpoint import DEFAULT_MODEL_DIR, LoadedModel, load_model
+from core import checkpoint
+from core.checkpoint import LoadedModel, load_model
 from core.generation import GenerationSettings, TokenEvent, stream_generation
+from core.limits import parse_range, pitch_name
 
 CHOOSE = "choose"  # item data of the "Choose run folder…" entry
+SEED_SETTLE_MS = 300  # a seed is judged for a model this long after its last edit
+MAX_VOICES = 8
+
+
+class VoicesBox(QSpinBox):
+    """Notes sounding at once: -1 (shown as the model's own limit) = None, 0 = no limit, 1-8."""
+
+    NO_LIMIT = "no limit"
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setRange(-1, MAX_VOICES)
+        self.setValue(-1)
+        self.show_model_voices(None)
+
+    def show_model_voices(self, voices: int | None) -> None:
+        """Say the model's own limit where the box shows "the model's"."""
+        self.setSpecialValueText("model's" if voices is None else f"model's: {voices}")
+
+    def voices(self) -> int | None:
+        """GenerationSettings.voices: None for the model's, 0 for no limit."""
+        return None if self.value() < 0 else self.value()
+
+    def textFromValue(self, value: int) -> str:  # noqa: N802 (Qt's name)
+        return self.NO_LIMIT if value == 0 else super().textFromValue(value)
+
+    def valueFromText(self, text: str) -> int:  # noqa: N802
+        return 0 if text.strip() == self.NO_LIMIT else super().valueFromText(text)
+
+    def validate(self, text: str, pos: int):
+        if text.strip() and self.NO_LIMIT.startswith(text.strip()):
+            state = QValidator.State.Acceptable if text.strip() == self.NO_LIMIT else QValidator.State.Intermediate
+            return state, text, pos
+        return super().validate(text, pos)
 
 
 @dataclass(frozen=True)
@@ -98,16 +139,33 @@ class GenerationPanel(QWidget):
         self._notes_received = 0
         self._weights = ""  # which weights of the run wrote the takes, in words
         self.prompt_provider = None  # callable () -> symusic.Score | None, set by the window
+        self._picked = False  # the user chose the model by hand: new seeds no longer change it
+        self._proposed = ""  # the model last proposed for the seed (said under the list)
+        self._judged_seed: list[Note] | None = None  # the seed the proposal was made for
+        self._chosen_index = 0  # the list's last choice that was a model (Choose… may be cancelled)
 
         self.model_box = QComboBox(self)
-        self.model_box.setToolTip("Which model continues the seed: the one shipped with Partita, "
+        self.model_box.setToolTip("Which model continues the seed: a style model shipped with Partita, "
                                   "or a run folder you trained")
         # wide enough for "Run: run-20261125-093000", so runs can be told apart (the tooltip has the path)
         self.model_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.model_box.setMinimumContentsLength(26)
-        self.model_box.addItem("Shipped default model", "")
+        models = style_models()
+        self._shipped = [shipped.name for shipped in models]  # item data of the shipped models
+        for shipped in models:
+            self.model_box.addItem(shipped.name, shipped.name)
+            self.model_box.setItemData(self.model_box.count() - 1, shipped.about, Qt.ItemDataRole.ToolTipRole)
+        if not self.model_box.count():  # an installation without its models: Generate says so
+            self.model_box.addItem("Shipped default model", "")
         self.model_box.addItem("Choose run folder…", CHOOSE)
+        default = self.model_box.findData(checkpoint.DEFAULT_MODEL_NAME)
+        self.model_box.setCurrentIndex(max(default, 0))
         self.model_box.activated.connect(self._model_activated)
+        self.model_about = QLabel(self)  # what the chosen model learned from, and why it was proposed
+        self.model_about.setWordWrap(True)
+        palette = self.model_about.palette()
+        palette.setColor(QPalette.ColorRole.WindowText, palette.color(QPalette.ColorRole.PlaceholderText))
+        self.model_about.setPalette(palette)
         self.best_weights = QCheckBox("Weights of the lowest validation loss", self)
         self.best_weights.setToolTip("Compose with the weights of the step where the run's validation loss "
                                      "was lowest, not those of its last step. On a small corpus a few "
@@ -124,12 +182,30 @@ class GenerationPanel(QWidget):
         self.seed.setSpecialValueText("random")
         self.play_while = QCheckBox("Play as it is written", self)
         self.play_while.setToolTip("Hear the first take through the chosen output while the model writes it")
-        form = QFormLayout()
+        self.voices = VoicesBox(self)
+        self.voices.setToolTip("How many notes may sound at once: the model's own instrument (measured from "
+                               "what it learned from: a cello line 3, a chorale 4), no limit, or 1-8")
+        self.pitch_range = QLineEdit(self)
+        self.pitch_range.setToolTip("Lowest and highest pitch, e.g. C2-G5 (middle C is C4). "
+                                    "Empty: the model's own instrument's range")
+        self.pitch_range.setMaximumWidth(self.pitch_range.fontMetrics().horizontalAdvance("model's: C#-1-G#9") + 16)
+        instrument = QHBoxLayout()
+        instrument.setContentsMargins(0, 0, 0, 0)
+        instrument.addWidget(self.voices)
+        instrument.addWidget(QLabel("Range", self))
+        instrument.addWidget(self.pitch_range, 1)
+        self.form = form = QFormLayout()
         form.addRow("Model", self.model_box)
+        form.addRow("", self.model_about)
         form.addRow("", self.best_weights)
+        form.addRow("Voices", instrument)
         form.addRow("Temperature", self.temperature)
-        form.addRow("Top-k", self.top_k)
-        form.addRow("Top-p", self.top_p)
+        sampling = QHBoxLayout()  # one row for both: the panel fits a 768-pixel screen
+        sampling.setContentsMargins(0, 0, 0, 0)
+        sampling.addWidget(self.top_k, 1)
+        sampling.addWidget(QLabel("Top-p", self))
+        sampling.addWidget(self.top_p, 1)
+        form.addRow("Top-k", sampling)
         form.addRow("Bars", self.bars)
         form.addRow("Variations", self.variations)
         form.addRow("Random seed", self.seed)
@@ -156,6 +232,13 @@ class GenerationPanel(QWidget):
         self.runner.finished.connect(self._on_finished)
         self.runner.failed.connect(self._on_failed)
         self.runner.runningChanged.connect(self._running_changed)
+        self.model_box.currentIndexChanged.connect(lambda _: self._model_changed())
+        self._model_changed()
+        self._seed_timer = QTimer(self)
+        self._seed_timer.setSingleShot(True)
+        self._seed_timer.setInterval(SEED_SETTLE_MS)
+        self._seed_timer.timeout.connect(self.propose_model)
+        self.model.notesChanged.connect(self._seed_timer.start)
 
     def _spin(self, low: int, high: int, value: int, tip: str) -> QSpinBox:
         box = QSpinBox(self)
@@ -176,9 +259,51 @@ class GenerationPanel(QWidget):
     # --- models --------------------------------------------------------------------------
     @property
     def run_dir(self) -> str:
-        """The chosen model folder ("" = the shipped default)."""
+        """The chosen model: a shipped model's name or a run folder ("" = the default model)."""
         data = self.model_box.currentData()
         return "" if data in (None, CHOOSE) else str(data)
+
+    def _is_run(self) -> bool:
+        """Whether the chosen model is a run folder (not a shipped model)."""
+        return self.model_box.currentData() not in (None, "", CHOOSE, *self._shipped)
+
+    def _model_changed(self) -> None:
+        """Say what the chosen model learned from, and show its own instrument limits."""
+        index = self.model_box.currentIndex()
+        if self.model_box.itemData(index) != CHOOSE:
+            self._chosen_index = index
+        about = self.model_box.itemData(index, Qt.ItemDataRole.ToolTipRole) or ""
+        if self._is_run():
+            about = ""  # the tooltip is the run's path, already in the list's item
+        elif self._proposed and self._proposed == self.model_box.currentData():
+            about = f"Proposed for your seed. {about}"
+        self.model_about.setText(about)
+        self.form.setRowVisible(self.model_about, bool(about))
+        self.form.setRowVisible(self.best_weights, self._is_run())  # shipped models have one set of weights
+        limits = model_limits(self.run_dir) if self.model_box.currentData() != CHOOSE else None
+        self.voices.show_model_voices(limits.max_voices if limits else None)
+        self.pitch_range.setPlaceholderText(
+            f"model's: {pitch_name(limits.lowest)}-{pitch_name(limits.highest)}" if limits else "model's")
+
+    def propose_model(self) -> str | None:
+        """Select the shipped model whose instrument fits the seed, unless the user picked a model
+        by hand; returns its name when it proposed one for a new seed."""
+        if self._picked or self.runner.running or self.prompt_provider is None:
+            return None
+        seed_notes = self.model.seed_notes()
+        if not seed_notes or seed_notes == self._judged_seed:
+            return None
+        self._judged_seed = seed_notes
+        seed = self.prompt_provider()
+        name = checkpoint.suggest_model(seed) if seed is not None else None
+        index = self.model_box.findData(name) if name else -1
+        if index < 0:
+            return None
+        self._proposed = name
+        self.model_box.setCurrentIndex(index)
+        self._model_changed()
+        self.status.emit(f"Model {name} proposed: its instrument fits the seed")
+        return name
 
     def add_run(self, run_dir: str, select: bool = False) -> None:
         """List a run folder (trained here or chosen); a new checkpoint there is reloaded."""
@@ -189,8 +314,10 @@ class GenerationPanel(QWidget):
             index = self.model_box.count() - 1  # before "Choose run folder…"
             self.model_box.insertItem(index, f"Run: {Path(run_dir).name}", run_dir)
             self.model_box.setItemData(index, run_dir, 3)  # tooltip role
-        if select:
+        if select:  # a run trained or chosen here: the user's choice, which a seed does not change
+            self._picked = True
             self.model_box.setCurrentIndex(index)
+            self._model_changed()
 
     def _model_activated(self, index: int) -> None:
         if self.model_box.itemData(index) == CHOOSE:
@@ -198,13 +325,20 @@ class GenerationPanel(QWidget):
             if folder:
                 self.add_run(folder, select=True)
             else:
-                self.model_box.setCurrentIndex(0)
+                self.model_box.setCurrentIndex(self._chosen_index)
+            return
+        self._picked = True
+        self._proposed = ""
+        self._model_changed()
 
     def settings(self) -> GenerationSettings:
+        """The form as GenerationSettings; ValueError in words for a range that is not one."""
         seed = self.seed.value()
+        text = self.pitch_range.text().strip()
         return GenerationSettings(bars=self.bars.value(), temperature=round(self.temperature.value(), 3),
                                   top_k=self.top_k.value(), top_p=round(self.top_p.value(), 3),
-                                  seed=None if seed < 0 else seed)
+                                  seed=None if seed < 0 else seed, voices=self.voices.voices(),
+                                  pitch_range=_checked_range(text) if text else None)
 
     # --- generating ----------------------------------------------------------------------
     def generate(self, prompt: symusic.Score | None = None, cut: int | None = None,
@@ -214,11 +348,20 @@ class GenerationPanel(QWidget):
         of the take continued from, which each new take starts with."""
         if self.runner.running:
             return
+        if self._seed_timer.isActive():  # a seed dropped a moment ago: its model first
+            self._seed_timer.stop()
+            self.propose_model()
         run_dir = self.run_dir
-        if not run_dir and not (DEFAULT_MODEL_DIR / "config.json").exists():
+        if not run_dir and not (checkpoint.DEFAULT_MODEL_DIR / "config.json").exists():
             self.failed.emit("The shipped default model is missing from this installation.",
                              "Train a model in the Training panel (the tiny preset takes minutes), "
-                             "then pick its run folder here; or run scripts/train-default-model.")
+                             "then pick its run folder here; or run scripts/train-bach-chorales-model.")
+            return
+        try:
+            settings = self.settings()
+        except ValueError as error:
+            self.failed.emit(f"Range: {error}.", "Write the lowest and highest pitch as C2-G5, or leave the "
+                                                 "field empty for the model's own range.")
             return
         if prompt is None and self.prompt_provider is not None:
             prompt = self.prompt_provider()
@@ -231,8 +374,8 @@ class GenerationPanel(QWidget):
         self._notes_received = 0
         self._weights = ""
         self.info.setText("Loading the model…")
-        self.runner.start(generation_job(self.cache, run_dir, prompt, self.settings(), count,
-                                         best=self.best_weights.isChecked()))
+        self.runner.start(generation_job(self.cache, run_dir, prompt, settings, count,
+                                         best=self.best_weights.isChecked() and self._is_run()))
 
     @property
     def cut(self) -> int | None:
@@ -301,16 +444,21 @@ class GenerationPanel(QWidget):
         return {"model": self.run_dir, "runs": [r for r in runs if r not in ("", CHOOSE, None)],
                 "temperature": self.temperature.value(), "top_k": self.top_k.value(), "top_p": self.top_p.value(),
                 "bars": self.bars.value(), "variations": self.variations.value(), "seed": self.seed.value(),
-                "play_while": self.play_while.isChecked(), "best_weights": self.best_weights.isChecked()}
+                "play_while": self.play_while.isChecked(), "best_weights": self.best_weights.isChecked(),
+                "picked": self._picked, "voices": self.voices.value(), "range": self.pitch_range.text()}
 
     def restore(self, state: dict) -> None:
         for run in state.get("runs", []):
             if Path(run).exists():
                 self.add_run(run)
-        model = state.get("model", "")
+        model = state.get("model", "") or checkpoint.DEFAULT_MODEL_NAME  # "": the default, before names
         index = self.model_box.findData(model)
         if index >= 0:
             self.model_box.setCurrentIndex(index)
+        self._picked = bool(state.get("picked", False))
+        if isinstance(state.get("voices"), int):
+            self.voices.setValue(state["voices"])
+        self.pitch_range.setText(str(state.get("range", "")))
         for key, box in (("temperature", self.temperature), ("top_k", self.top_k), ("top_p", self.top_p),
                          ("bars", self.bars), ("variations", self.variations), ("seed", self.seed)):
             if key in state:
@@ -319,3 +467,12 @@ class GenerationPanel(QWidget):
         if self.model.takes:  # a restored session: say what is there rather than how to begin
             self.info.setText(f"{len(self.model.takes)} take(s) from your last session; Generate writes more.")
         self.best_weights.setChecked(bool(state.get("best_weights", False)))
+        self._model_changed()
+
+
+def _checked_range(text: str) -> tuple[int, int]:
+    """parse_range, with a range that is upside down said as such."""
+    low, high = parse_range(text)
+    if low > high:
+        raise ValueError(f"{pitch_name(low)} is above {pitch_name(high)}")
+    return low, high

@@ -1,14 +1,19 @@
-"""Training panel: preset and hyper-parameters, Start / Stop / Resume, progress with ETA and
-tokens/s, and live curves. Runs `core.training.train` in a worker; Stop asks the loop to stop
-(it saves a checkpoint first), so a stopped run can be resumed exactly."""
+"""Training panel: what to start from (a shipped base model to fine-tune, or scratch), preset and
+hyper-parameters, Start / Stop / Resume, progress with ETA and tokens/s, and live curves. Runs
+`core.training.train` in a worker; Stop asks the loop to stop (it saves a checkpoint first), so a
+stopped run can be resumed exactly. Before training, the worker scores a 4-gram on the run's own
+validation windows (`core.baseline`); the panel says when the model's validation loss per note
+goes below it."""
 
 from __future__ import annotations
 
+import logging
+import math
 import time
 from dataclasses import asdict
 from pathlib import Path
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -28,7 +33,10 @@ from PySide6.QtWidgets import (
 )
 
 from app.panels.curves import TrainingCurves
+from app.panels.shipped import base_models
 from app.workers import JobRunner
+from core.baseline import NGramBaseline
+from core.commands.train import FINE_TUNING
 from core.model import PRESETS
 from core.training import (
     CheckpointSaved,
@@ -39,6 +47,10 @@ from core.training import (
     TrainStep,
     read_metrics,
 )
+
+log = logging.getLogger(__name__)
+FROM_SCRATCH = {"learning_rate": 1e-3, "patience": 0}  # the form's defaults for a run from scratch
+KEY_MODES = (("transpose", "transpose"), ("normalize to C major · A minor", "normalize"))
 
 
 def default_runs_dir() -> Path:
@@ -66,6 +78,9 @@ class TrainingPanel(QWidget):
         self.runner = JobRunner("training", self, deliver_after_cancel=True)
         self.run_dir: str = ""
         self._start_step = 0  # step the current run (or resumption) began at, for the ETA
+        self._baseline: NGramBaseline | None = None  # the 4-gram of the run in progress
+        self._better = False  # its last validation pass was below the 4-gram
+        self._trained = False  # the current job has begun training (not only preparing)
 
         self.data_edit = QLineEdit(self)
         self.data_edit.setPlaceholderText("folder, file or builtin:bach-chorales")
@@ -84,6 +99,24 @@ class TrainingPanel(QWidget):
         out_row.addWidget(self.out_edit, 1)
         out_row.addWidget(browse)
 
+        self.bases = {model.name: model for model in base_models()}
+        self.start_from = QComboBox(self)
+        for name, model in self.bases.items():
+            label = "base model" if name == "base" else name
+            self.start_from.addItem(f"{label} (fine-tune)", name)
+            self.start_from.setItemData(self.start_from.count() - 1, model.about, Qt.ItemDataRole.ToolTipRole)
+        self.start_from.addItem("scratch", "")
+        self.start_from.setItemData(self.start_from.count() - 1, "Random weights, learning only from your data",
+                                    Qt.ItemDataRole.ToolTipRole)
+        self.start_from.setToolTip("Fine-tune a base model that learned from thousands of pieces (its size and "
+                                   "vocabulary, a lower learning rate, early stopping): a few dozen pieces of "
+                                   "your own then give a good model in minutes. Or start from random weights.")
+        self.keys = QComboBox(self)
+        for label, mode in KEY_MODES:
+            self.keys.addItem(label, mode)
+        self.keys.setToolTip("transpose: learn each piece in its own key, shifted at random by up to 5 "
+                             "semitones. normalize: move each piece to C major or A minor by its analysed key "
+                             "first (a seed is moved alike to compose, and the take moved back)")
         self.preset = QComboBox(self)
         self.preset.addItems(list(PRESETS))
         self.preset.setToolTip("Model size. tiny trains on 2 CPU cores in minutes; base and large want a GPU.")
@@ -110,11 +143,21 @@ class TrainingPanel(QWidget):
         self.eval_every.setValue(200)
         self.preset.currentTextChanged.connect(self._preset_chosen)
         self._preset_chosen(self.preset.currentText())
+        self._mode = ""  # what the form's defaults are set for: a base model's name, or "" (scratch)
+        self._scratch_shape: list = []  # the scratch settings (shape, keys) a fine-tune's replaced
+        self.start_from.currentIndexChanged.connect(lambda _: self._start_from_chosen())
+        self._start_from_chosen()
 
         form = QFormLayout()
         form.addRow("Data", self.data_edit)
         form.addRow("Run folder", out_row)
-        form.addRow("Preset", self.preset)
+        form.addRow("Start from", self.start_from)
+        preset_row = QHBoxLayout()  # one row for both: the tab fits a 768-pixel screen
+        preset_row.setContentsMargins(0, 0, 0, 0)
+        preset_row.addWidget(self.preset)
+        preset_row.addWidget(QLabel("Keys", self))
+        preset_row.addWidget(self.keys, 1)
+        form.addRow("Preset", preset_row)
         grid = QGridLayout()
         for index, (label, widget) in enumerate((("Layers", self.layers), ("Heads", self.heads),
                                                  ("Width", self.width), ("Dropout", self.dropout),
@@ -144,6 +187,12 @@ class TrainingPanel(QWidget):
         self.progress.setFormat("not started")
         self.progress.setValue(0)
         self.progress.setTextVisible(True)
+        self.baseline_label = QLabel(self)  # how the model stands against the 4-gram
+        self.baseline_label.setWordWrap(True)
+        self.baseline_label.hide()  # until there is a 4-gram to say
+        self.baseline_label.setToolTip("A 4-gram counts which token follows each three in the training pieces. "
+                                       "A model is worth more than that table once its loss per note on the "
+                                       "validation pieces is lower.")
         self.curves = TrainingCurves(self)
 
         settings = QWidget(self)
@@ -152,6 +201,7 @@ class TrainingPanel(QWidget):
         settings_layout.addLayout(form)
         settings_layout.addLayout(buttons)
         settings_layout.addWidget(self.progress)
+        settings_layout.addWidget(self.baseline_label)
         settings_layout.addWidget(self.per_type)
         settings_layout.addStretch(1)
         settings.setMaximumWidth(430)
@@ -166,6 +216,7 @@ class TrainingPanel(QWidget):
         self.per_type.toggled.connect(self.curves.set_per_type)
         self.runner.event.connect(self._on_event)
         self.runner.failed.connect(self._on_failed)
+        self.runner.finished.connect(self._on_finished)
         self.runner.runningChanged.connect(self._running_changed)
 
     def _spin(self, low: int, high: int, tip: str, step: int = 1) -> QSpinBox:
@@ -191,6 +242,43 @@ class TrainingPanel(QWidget):
             self.width.setValue(preset.n_embd)
             self.dropout.setValue(preset.dropout)
 
+    @property
+    def init(self) -> str | None:
+        """The shipped base model to fine-tune from; None: train from scratch."""
+        return self.start_from.currentData() or None
+
+    def _start_from_chosen(self) -> None:
+        """Fine-tuning keeps the base model's size and vocabulary (shown, not editable) and moves the
+        learning rate and patience to the fine-tuning defaults, unless the user changed them."""
+        mode = self.start_from.currentData() or ""
+        base = self.bases.get(mode)
+        old, new = (FINE_TUNING if m else FROM_SCRATCH for m in (self._mode, mode))
+        if self._mode != mode:
+            for field, box in (("learning_rate", self.learning_rate), ("patience", self.patience)):
+                if math.isclose(box.value(), old[field]):  # still the default: not the user's own
+                    box.setValue(new[field])
+        shape_boxes = (self.layers, self.heads, self.width, self.dropout, self.bpe)
+        if not self._mode and mode:  # leaving scratch: its settings come back with it
+            self._scratch_shape = [box.value() for box in shape_boxes] + [self.keys.currentIndex()]
+        elif self._mode and not mode and self._scratch_shape:
+            for box, value in zip(shape_boxes, self._scratch_shape, strict=False):
+                box.setValue(value)
+            self.keys.setCurrentIndex(self._scratch_shape[-1])
+        self._mode = mode
+        for widget in (self.preset, self.layers, self.heads, self.width, self.bpe):
+            widget.setEnabled(base is None)
+        if base is None:
+            return
+        shape = base.config.get("model", {})
+        for key, box in (("n_layer", self.layers), ("n_head", self.heads), ("n_embd", self.width),
+                         ("dropout", self.dropout)):
+            if isinstance(shape.get(key), (int, float)):
+                box.setValue(shape[key])
+        bpe = base.config.get("tokenizer", {}).get("bpe_vocab_size") or 0
+        self.bpe.setValue(int(bpe) if isinstance(bpe, int) else 0)
+        keys = self.keys.findData(base.config.get("train", {}).get("key_mode") or "transpose")
+        self.keys.setCurrentIndex(max(keys, 0))
+
     def _choose_run_dir(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Run folder", self.out_edit.text() or str(default_runs_dir()))
         if folder:
@@ -206,16 +294,20 @@ class TrainingPanel(QWidget):
         """The form as a TrainConfig. An empty Run folder field means a new folder of its own (and for
         Resume, the run this window trained last); it stays empty, so the next Start is a new run too."""
         out = self.out_edit.text().strip() or (self.run_dir if resume and self.run_dir else _new_run_folder())
-        preset = PRESETS[self.preset.currentText()]
+        init = self.init
+        # a fine-tune has its base model's shape: only the dropout may differ
+        shape = self.bases[init].config.get("model", {}) if init else asdict(PRESETS[self.preset.currentText()])
         overrides = {}
         for field, value in (("n_layer", self.layers.value()), ("n_head", self.heads.value()),
                              ("n_embd", self.width.value()), ("dropout", round(self.dropout.value(), 3))):
-            if getattr(preset, field) != value:
+            if shape.get(field) != value and (not init or field == "dropout"):
                 overrides[field] = value
         return TrainConfig(data=self.data_edit.text().strip(), out=out, preset=self.preset.currentText(),
                            model_overrides=overrides, steps=self.steps.value(), batch_size=self.batch.value(),
                            learning_rate=self.learning_rate.value(), eval_every=self.eval_every.value(),
-                           patience=self.patience.value(), bpe_vocab_size=self.bpe.value(), warmup_steps=min(100, max(1, self.steps.value() // 10)))
+                           patience=self.patience.value(), bpe_vocab_size=0 if init else self.bpe.value(),
+                           warmup_steps=min(100, max(1, self.steps.value() // 10)), init=init,
+                           key_mode=self.keys.currentData())
 
     def start(self, resume: bool = False, config: TrainConfig | None = None) -> None:
         """Start (or resume) training; `config` overrides the form (tests use tiny models)."""
@@ -245,6 +337,8 @@ class TrainingPanel(QWidget):
                              "Choose the folder of an earlier run, or press Start for a new one.")
             return
         self.run_dir = config.out
+        self._baseline, self._better, self._trained = None, False, False
+        self._say_baseline("")
         if not resume:
             self.curves.clear()
         else:
@@ -286,9 +380,17 @@ class TrainingPanel(QWidget):
         self.stop_button.setEnabled(running)
 
     def _on_event(self, event) -> None:
+        if isinstance(event, NGramBaseline):
+            self._baseline = event
+            self.curves.set_baseline(event.loss, event.name)
+            self._say_baseline(f"{event.name} on the {event.validation_pieces} validation pieces: "
+                               f"{event.loss_per_note:.2f} nats per note; the model is better once its "
+                               "loss per note is lower.")
+            return
         record = {"event": type(event).__name__, **asdict(event)}
         self.curves.add_record(record)
         if isinstance(event, TrainStarted):
+            self._trained = True
             self._start_step = event.start_step
             self.status.emit(f"Training {event.parameters / 1e6:.2f} M parameters on {event.train_pieces} pieces "
                              f"({event.train_tokens} tokens) on {event.device}")
@@ -302,6 +404,7 @@ class TrainingPanel(QWidget):
             self.status.emit(f"Validation at step {event.step}: loss {event.loss:.3f} "
                              f"({event.loss_per_note:.2f} per note), "
                              f"accuracy {event.accuracy:.1%}, perplexity {event.perplexity:.1f}")
+            self._compare_with_baseline(event)
         elif isinstance(event, CheckpointSaved):
             self.runSaved.emit(event.path)
         elif isinstance(event, TrainDone):
@@ -313,6 +416,30 @@ class TrainingPanel(QWidget):
             self.status.emit(f"Training {ended} at step {event.step}; model saved in {event.run_dir}{best}")
             if Path(event.run_dir, "config.json").exists():
                 self.runEnded.emit(event.run_dir)
+
+    def _compare_with_baseline(self, event: EvalResult) -> None:
+        """Say where the model stands against the 4-gram, in loss per note on the same windows."""
+        baseline = self._baseline
+        if baseline is None or not math.isfinite(event.loss_per_note):
+            return
+        figures = f"{event.loss_per_note:.2f} against {baseline.loss_per_note:.2f} nats per note at step {event.step}"
+        better = event.loss_per_note < baseline.loss_per_note
+        if better:
+            self._say_baseline(f"Better than the {baseline.name} now: {figures}.")
+            if not self._better:
+                self.status.emit(f"Step {event.step}: the model is better than the {baseline.name} now "
+                                 f"({event.loss_per_note:.2f} against {baseline.loss_per_note:.2f} nats per note)")
+        else:
+            self._say_baseline(f"Not yet better than the {baseline.name}: {figures}.")
+        self._better = better
+
+    def _say_baseline(self, text: str) -> None:
+        self.baseline_label.setText(text)
+        self.baseline_label.setVisible(bool(text))
+
+    def _on_finished(self, _result) -> None:
+        if not self._trained:  # stopped while the data and the 4-gram were being prepared
+            self.progress.setFormat("stopped before training began")
 
     def _on_failed(self, message: str) -> None:
         self.progress.setFormat("failed")
@@ -339,18 +466,27 @@ class TrainingPanel(QWidget):
                 "layers": self.layers.value(), "heads": self.heads.value(), "width": self.width.value(),
                 "dropout": self.dropout.value(), "learning_rate": self.learning_rate.value(),
                 "batch": self.batch.value(), "steps": self.steps.value(), "eval_every": self.eval_every.value(),
-                "patience": self.patience.value(), "bpe": self.bpe.value()}
+                "patience": self.patience.value(), "bpe": self.bpe.value(),
+                "start_from": self.start_from.currentData(), "keys": self.keys.currentData()}
 
     def restore(self, state: dict) -> None:
         self.data_edit.setText(str(state.get("data", "")))
         self.out_edit.setText(str(state.get("out", "")))
         if state.get("preset") in PRESETS:
             self.preset.setCurrentText(state["preset"])
+        start_from = self.start_from.findData(state.get("start_from"))
+        if start_from >= 0:  # (a base model no longer shipped: the default stays)
+            self.start_from.setCurrentIndex(start_from)
         for key, box in (("layers", self.layers), ("heads", self.heads), ("width", self.width),
                          ("batch", self.batch), ("steps", self.steps), ("eval_every", self.eval_every),
                          ("patience", self.patience), ("bpe", self.bpe), ("dropout", self.dropout), ("learning_rate", self.learning_rate)):
             if key in state:
                 box.setValue(state[key])
+        if self.init:  # a fine-tune's shape is its base model's, whatever the session held
+            self._start_from_chosen()
+        keys = self.keys.findData(state.get("keys"))
+        if keys >= 0:
+            self.keys.setCurrentIndex(keys)
 
 
 def _new_run_folder() -> str:
@@ -364,11 +500,13 @@ def _new_run_folder() -> str:
 
 
 def _train(config: TrainConfig, resume: bool, cancel):
-    """The training job. On the CPU it leaves one core to the window, so the curves stay live."""
+    """The training job: the 4-gram to beat on the run's validation windows (a few seconds), then
+    the run. On the CPU it leaves one core to the window, so the curves stay live."""
     import os
 
     import torch
 
+    from core.baseline import ngram_baseline
     from core.training import train
 
     threads = torch.get_num_threads()
@@ -376,6 +514,15 @@ def _train(config: TrainConfig, resume: bool, cancel):
     if cores > 1:
         torch.set_num_threads(max(1, min(threads, cores - 1)))
     try:
+        try:
+            baseline = ngram_baseline(config, resume=resume)
+        except Exception:  # noqa: BLE001 (the run itself then says what is wrong with its data)
+            log.warning("no 4-gram baseline for %s", config.out, exc_info=True)
+            baseline = None
+        if baseline is not None:
+            yield baseline
+        if cancel():
+            return
         yield from train(config, resume=resume, should_stop=cancel)
     finally:
         torch.set_num_threads(threads)

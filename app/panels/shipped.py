@@ -1,0 +1,52 @@
+"""The models that ship with Partita, as the panels offer them: style models to compose with
+(Generate) and base models to fine-tune from (Training). Reads config.json only, never weights,
+so it is cheap enough for the GUI thread."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import SimpleNamespace
+
+from core import checkpoint
+from core.generation import limits_for
+from core.limits import InstrumentLimits
+
+
+@dataclass(frozen=True)
+class ShippedModel:
+    name: str
+    about: str  # one line on what it learned from
+    base: bool  # a base model: for fine-tuning only, not for composing
+    config: dict  # its config.json
+
+
+def shipped() -> list[ShippedModel]:
+    """Every shipped model, by name (the folder names under resources/models)."""
+    models = []
+    for name, about in checkpoint.shipped_models().items():
+        try:
+            config = checkpoint.read_config(checkpoint.SHIPPED_MODELS_DIR / name)
+        except checkpoint.CheckpointError:
+            continue
+        models.append(ShippedModel(name, about, bool(config.get("base_model")), config))
+    return models
+
+
+def style_models() -> list[ShippedModel]:
+    """The shipped models a user composes with (base models are for fine-tuning only)."""
+    return [model for model in shipped() if not model.base]
+
+
+def base_models() -> list[ShippedModel]:
+    return [model for model in shipped() if model.base]
+
+
+def model_limits(name_or_dir: str) -> InstrumentLimits | None:
+    """The instrument limits a model keeps when nothing overrides them (its config.json says;
+    None when it cannot be read): what the Generate panel shows as the model's own."""
+    try:
+        config = checkpoint.read_config(checkpoint.resolve_model_dir(name_or_dir or None))
+    except (checkpoint.CheckpointError, OSError):
+        return None
+    # limits_for reads only the model's config: no need to load its weights for it
+    return limits_for(SimpleNamespace(config=config))
