@@ -165,6 +165,7 @@ def learning_figures(loaded, train: Sequence, held: Sequence, pitch_range: tuple
     tokenizer = loaded.tokenizer
     max_shift = int(loaded.config.get("train", {}).get("max_transpose", 0))
     normalize = loaded.config.get("train", {}).get("key_mode") == "normalize"  # the keys it was trained in
+    max_shift = 0 if normalize else max_shift
     held_tokens = tokenize_pieces(list(held), tokenizer, pitch_range, 0, normalize)
     x, y = evaluation_windows(held_tokens, tokenizer, loaded.model.config.block_size, settings.max_eval_windows)
     result = evaluate(loaded.model, tokenizer, x, y)

@@ -210,9 +210,15 @@ def prepare_data(config: TrainConfig, tokenizer_settings: TokenizerSettings | No
     if config.bpe_vocab_size and not tokenizer.bpe:  # a new run learns its merges; a resumed one has them
         tokenizer = learn_bpe(tokenizer, split.train or corpus.pieces, corpus.pitch_range, config)
     normalize = config.key_mode == "normalize"
-    train = tokenize_pieces(split.train or corpus.pieces, tokenizer, corpus.pitch_range, config.max_transpose, normalize)
+    train = tokenize_pieces(split.train or corpus.pieces, tokenizer, corpus.pitch_range, augmentation(config), normalize)
     validation = tokenize_pieces(split.validation, tokenizer, corpus.pitch_range, 0, normalize)
     return PreparedData(corpus, tokenizer, train, validation, split.names())
+
+
+def augmentation(config: TrainConfig) -> int:
+    """The transposition augmentation a run trains with, in semitones: none where every piece is
+    moved to C major / A minor (augmenting would move it out of that key again)."""
+    return 0 if config.key_mode == "normalize" else config.max_transpose
 
 
 def learn_bpe(tokenizer: PartitaTokenizer, pieces: list, pitch_range: tuple[int, int],
@@ -222,9 +228,9 @@ def learn_bpe(tokenizer: PartitaTokenizer, pieces: list, pitch_range: tuple[int,
     if config.bpe_vocab_size <= len(tokenizer):
         raise ValueError(f"the BPE vocabulary ({config.bpe_vocab_size}) must be larger than the "
                          f"{len(tokenizer)} base tokens")
-    base = tokenize_pieces(pieces, tokenizer, pitch_range, config.max_transpose, config.key_mode == "normalize")
+    base = tokenize_pieces(pieces, tokenizer, pitch_range, augmentation(config), config.key_mode == "normalize")
     bodies = [tokenizer.transpose_ids(piece.ids, shift)[1:-1] for piece in base
-              for shift in (piece.shifts if config.max_transpose else [0])]
+              for shift in (piece.shifts if augmentation(config) else [0])]
     return tokenizer.train_bpe(config.bpe_vocab_size, bodies)
 
 
@@ -356,7 +362,7 @@ def train(config: TrainConfig, *, resume: bool = False,
     if world > 1:
         trained = torch.nn.parallel.DistributedDataParallel(trained, device_ids=[device.index] if device.type == "cuda" else None)
     sampler = BatchSampler(data.train, tokenizer, model_config.block_size, config.batch_size, config.seed,
-                           augment=config.max_transpose > 0, pack=config.pack)
+                           augment=augmentation(config) > 0, pack=config.pack)
     eval_x, eval_y = evaluation_windows(data.validation, tokenizer, model_config.block_size, config.eval_windows)
     program = config.program if config.program is not None else _corpus_program(data.corpus)
     meta = {"train": config.to_json(), "corpus": {"name": data.corpus.name, "program": program,

@@ -116,3 +116,17 @@ def test_fine_tuning_starts_from_the_base_models_weights_and_tokenizer(trained_r
     assert tuned.config["train"]["init"] == str(trained_run[0])
     for name, weight in base.model.state_dict().items():  # one step at a vanishing rate: the base's weights
         assert np.allclose(weight.numpy(), tuned.model.state_dict()[name].numpy(), atol=1e-6), name
+
+
+def test_key_normalised_training_moves_each_piece_home_and_does_not_transpose_it_away(cello_trio, tmp_path):
+    """The trio (G major Sarabande and Menuet I, G minor Menuet II) trains in C major / A minor:
+    every piece is moved by its own key, and augmentation, which would move it out again, is off."""
+    from core.dataset import key_shift
+    from core.training import TrainConfig, augmentation, prepare_data
+
+    config = TrainConfig(data=str(cello_trio), out=str(tmp_path / "run"), key_mode="normalize")
+    assert augmentation(config) == 0 and augmentation(TrainConfig(data="x", out="y")) == 5
+    data = prepare_data(config)
+    assert all(piece.shifts == [0] for piece in data.train + data.validation)
+    for piece in data.corpus.pieces:
+        assert key_shift(piece.score) in (5, 2)  # G major -> C major (+5); G minor -> A minor (+2)
