@@ -6,10 +6,22 @@ shortcut list (Help > Keyboard shortcuts, and the menus) is this file.
 
 from __future__ import annotations
 
-from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QUndoStack
 from PySide6.QtWidgets import QMainWindow, QMenu
 
 Std = QKeySequence.StandardKey
+
+
+def key_sequences(*keys: str | QKeySequence.StandardKey) -> list[QKeySequence]:
+    """Each key once, a standard key as every binding the platform gives it: a sequence set twice on
+    one action (Ctrl+Shift+Z beside StandardKey.Redo, which is Ctrl+Shift+Z on X11) is ambiguous to
+    Qt, which then fires neither."""
+    out: list[QKeySequence] = []
+    for key in keys:
+        for sequence in QKeySequence.keyBindings(key) if isinstance(key, Std) else [QKeySequence(key)]:
+            if not sequence.isEmpty() and sequence not in out:
+                out.append(sequence)
+    return out
 
 
 class Actions:
@@ -20,7 +32,7 @@ class Actions:
             action = QAction(text, window)
             if shortcut is not None:
                 if isinstance(shortcut, (list, tuple)):
-                    action.setShortcuts([QKeySequence(s) if isinstance(s, str) else QKeySequence(s) for s in shortcut])
+                    action.setShortcuts(key_sequences(*shortcut))
                 else:
                     action.setShortcut(QKeySequence(shortcut))
             if tip:
@@ -76,6 +88,16 @@ class Actions:
         # Help
         self.about = make("&About Partita", None, "Versions of Partita and its libraries")
         self.shortcuts = make("&Keyboard shortcuts", Std.HelpContents, "List every shortcut")
+
+    def undo_redo(self, stack: QUndoStack) -> tuple[QAction, QAction]:
+        """Undo and Redo of the notes' undo stack (Redo: the platform's keys and Ctrl+Shift+Z, once each)."""
+        undo = stack.createUndoAction(self.window, "&Undo")
+        undo.setShortcut(Std.Undo)
+        undo.setStatusTip("Undo the last edit of the notes")
+        redo = stack.createRedoAction(self.window, "&Redo")
+        redo.setShortcuts(key_sequences("Ctrl+Shift+Z", Std.Redo))
+        redo.setStatusTip("Redo the edit just undone")
+        return undo, redo
 
     def set_icons(self, undo, redo) -> None:
         """Painted icons for the toolbar actions (menus show them too)."""

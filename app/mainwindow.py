@@ -62,13 +62,7 @@ class MainWindow(DocumentsMixin, QMainWindow):
         self.roll = PianoRoll(self.model, self.undo_stack, self)
         self.setCentralWidget(self.roll)
         self.actions = Actions(self)
-        undo = self.undo_stack.createUndoAction(self, "&Undo")
-        undo.setShortcut(QKeySequence.StandardKey.Undo)
-        redo = self.undo_stack.createRedoAction(self, "&Redo")
-        redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence.StandardKey.Redo])
-        self.undo_action, self.redo_action = undo, redo
-        undo.setStatusTip("Undo the last edit of the notes")
-        redo.setStatusTip("Redo the edit just undone")
+        undo, redo = self.undo_action, self.redo_action = self.actions.undo_redo(self.undo_stack)
         self.actions.set_icons(undo, redo)
         self.recent_menu = self.actions.build_menus(self, undo, redo)
 
