@@ -195,6 +195,31 @@ def learning_figures(loaded, train: Sequence, held: Sequence, pitch_range: tuple
     return LearningFigures(model, baseline, name, [piece.name for piece in held]), ngram
 
 
+def held_out_figures(loaded, data: str | None = None, split: str = "test",
+                     settings: EvaluationSettings = EvaluationSettings()) -> dict:
+    """The model's and a 4-gram's cross-entropy per note and per token type on one part of the
+    run's own split ("test": pieces that neither trained it nor chose its weights), as JSON: what a
+    shipped model carries in its config.json, and what benchmarks compare runs by."""
+    from core.corpus import import_corpus
+
+    corpus = import_corpus(data or loaded.config.get("train", {}).get("data") or loaded.config["corpus"]["name"])
+    names = loaded.config.get("corpus", {}).get("split", {})
+    by_name = {piece.name: piece for piece in corpus.pieces}
+    train = [by_name[n] for n in names.get("train", []) if n in by_name]
+    held = [by_name[n] for n in names.get(split, []) if n in by_name]
+    if not train or not held:
+        raise EvaluationError(f"{corpus.name}: the run's {split} pieces are not in it")
+    figures, _ = learning_figures(loaded, train, held, corpus.pitch_range, settings)
+
+    def as_json(tokens: TokenFigures) -> dict:
+        return {"loss_per_note": round(tokens.loss_per_note, 4), "loss_per_token": round(tokens.loss, 4),
+                "per_type": {kind: {name: round(value, 4) for name, value in values.items()}
+                             for kind, values in tokens.per_type.items()}}
+
+    return {"pieces": figures.pieces, "split": split, "model": as_json(figures.model),
+            "baseline": as_json(figures.baseline), "baseline_name": figures.baseline_name}
+
+
 def continuation(score: symusic.Score, seed_end_tick: int) -> symusic.Score:
     """The part of a take after its seed, moved to start at the bar line of its first new note
     (the first onset at or after the seed's end, the take's continuation marker): the seed's

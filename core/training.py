@@ -87,7 +87,7 @@ class TrainConfig:
         for name, (value, low) in at_least.items():
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
                 raise ValueError(f"{name} must be a whole number of at least {low}, not {value!r}")
-        if not self.learning_rate > 0 or not self.min_learning_rate >= 0:
+        if not 0 < self.learning_rate < math.inf or not 0 <= self.min_learning_rate < math.inf:
             raise ValueError(f"the learning rate must be positive (and its minimum not negative), "
                              f"not {self.learning_rate} (minimum {self.min_learning_rate})")
         if self.bpe_vocab_size and self.tokenization != "REMI":
@@ -161,6 +161,9 @@ class TrainDone:
     best_step: int | None = None  # the step of the lowest validation loss (the weights generation uses)
     best_loss: float | None = None
     stopped_early: bool = False  # `patience` validation passes went by without a better loss
+    # the loss stopped being a finite number at this step: the run stopped there, its last good
+    # checkpoint kept (nothing was saved after it)
+    diverged_at: int | None = None
 
 
 TrainEvent = TrainStarted | TrainStep | EvalResult | CheckpointSaved | TrainDone
@@ -401,6 +404,7 @@ def train(config: TrainConfig, *, resume: bool = False,
                            tokenizer.bpe)
     yield log.write(started)
     step, last_eval, saved_step = start_step, None, start_step
+    diverged_at = None
     tick, tokens_since = time.perf_counter(), 0
     began = tick
     stale = 0  # validation passes since the best one (for `patience`)
@@ -417,6 +421,9 @@ def train(config: TrainConfig, *, resume: bool = False,
             torch.manual_seed(config.seed * 1_000_003 + step * 101 + rank)  # dropout draws per step
             with autocast:
                 _, loss = trained(x, y)
+            if not _finite_everywhere(loss, world):  # diverged: stop before the weights take it in
+                diverged_at = step + 1
+                break
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
@@ -445,10 +452,11 @@ def train(config: TrainConfig, *, resume: bool = False,
             checkpoint(step, last_eval)
         raise
     stopped_early = _out_of_patience(config, step, stale)
-    if rank == 0 and step > saved_step:
+    if rank == 0 and step > saved_step and diverged_at is None:
         yield checkpoint(step, last_eval)
-    yield log.write(TrainDone(step, step < config.steps, str(run_dir), best.get("step"), best.get("loss"),
-                              stopped_early=stopped_early))
+    yield log.write(TrainDone(step if diverged_at is None else saved_step, step < config.steps, str(run_dir),
+                              best.get("step"), best.get("loss"), stopped_early=stopped_early,
+                              diverged_at=diverged_at))
     if world > 1:
         import torch.distributed as dist
 
@@ -462,6 +470,18 @@ RUN_FIELDS = ("preset", "model_overrides", "batch_size", "learning_rate", "min_l
               "program", "bpe_vocab_size", "key_mode", "init")
 # What runs saved before a field existed did (they resume as they started).
 OLDER_RUNS = {"pack": False, "bpe_vocab_size": 0, "key_mode": "transpose", "init": None}
+
+
+def _finite_everywhere(loss: torch.Tensor, world: int) -> bool:
+    """Whether the loss is a finite number in every process (they all stop together)."""
+    finite = torch.isfinite(loss.detach()).all()
+    if world > 1:
+        import torch.distributed as dist
+
+        flag = finite.to(torch.int32).reshape(1)
+        dist.all_reduce(flag, op=dist.ReduceOp.MIN)
+        return bool(flag.item())
+    return bool(finite)
 
 
 def _out_of_patience(config: TrainConfig, step: int, stale: int) -> bool:

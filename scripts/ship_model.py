@@ -10,9 +10,11 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # core, when run as a script
 
 
 def main() -> None:
@@ -23,7 +25,7 @@ def main() -> None:
     parser.add_argument("--licence", required=True, help="the training data's licence")
     parser.add_argument("--best", action="store_true", help="ship the weights of the lowest validation loss")
     parser.add_argument("--base", action="store_true", help="a base model: for fine-tuning, never proposed for a seed")
-    parser.add_argument("--figures", type=Path, help="a JSON file of measured figures to keep in config.json")
+    parser.add_argument("--data", help="the corpus, where the run's own path is not here (for its figures)")
     args = parser.parse_args()
     config = json.loads((args.run / "config.json").read_text())
     weights = config["files"].get("best" if args.best else "weights", config["files"]["weights"])
@@ -32,8 +34,11 @@ def main() -> None:
     config["licence"] = args.licence
     if args.base:
         config["base_model"] = True
-    if args.figures:
-        config["figures"] = json.loads(args.figures.read_text())
+    if not args.base:  # held-out figures against the 4-gram, on the test pieces
+        from core.checkpoint import load_model
+        from core.evaluation import held_out_figures
+
+        config["figures"] = held_out_figures(load_model(args.run, best=args.best), args.data)
     dest = ROOT / "resources" / "models" / args.name
     dest.mkdir(parents=True, exist_ok=True)
     for old in dest.glob("model*.safetensors"):  # an earlier version's weights

@@ -147,10 +147,14 @@ def run(args) -> int:
     stop = {"requested": False}
 
     def request_stop(signum, frame):
-        stop["requested"] = True
+        stop["requested"] = signum
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # a second Ctrl+C interrupts at once
 
+    # Ctrl+C (SIGINT) and SIGTERM alike stop at the next step and save a checkpoint there
     previous = signal.signal(signal.SIGTERM, request_stop)
+    previous_int = signal.signal(signal.SIGINT, request_stop)
     bar = None
+    diverged = False
     # Under torchrun every process runs this; the first one speaks for all.
     quiet = int(os.environ.get("RANK", "0")) != 0
 
@@ -191,7 +195,12 @@ def run(args) -> int:
                 if event.best_step is not None and event.best_step != event.step:
                     say(f"the lowest validation loss, {event.best_loss:.3f}, was at step {event.best_step}: "
                         "--best composes with those weights (generate, evaluate, duet)")
-                if event.stopped_early:
+                if event.diverged_at is not None:
+                    kept = f"step {event.step}" if event.step else "none: no checkpoint was saved before"
+                    say(f"stopped at step {event.diverged_at}: the loss is no longer a finite number (training "
+                        f"diverged; try a lower --lr). The last good checkpoint is kept ({kept}).")
+                    diverged = True
+                elif event.stopped_early:
                     passes = f"{config.patience} validation pass" + ("es" if config.patience > 1 else "")
                     say(f"stopped at step {event.step}: {passes} without a lower loss")
                 elif event.cancelled:
@@ -200,7 +209,7 @@ def run(args) -> int:
                 else:
                     say(f"finished at step {event.step}; to train further: "
                         f"partita train --out {event.run_dir} --resume --steps N (N > {event.step})")
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # a second Ctrl+C, or one before training began
         if bar:
             bar.close()
         print("interrupted: the last checkpoint is kept; resume with --resume")
@@ -209,4 +218,7 @@ def run(args) -> int:
         raise UserError(str(error)) from None
     finally:
         signal.signal(signal.SIGTERM, previous)
-    return 128 + signal.SIGTERM if stop["requested"] else 0  # stopped by a signal: say so, as a shell would
+        signal.signal(signal.SIGINT, previous_int)
+    if diverged:
+        return 1
+    return 128 + stop["requested"] if stop["requested"] else 0  # stopped by a signal: say so, as a shell would
