@@ -45,7 +45,8 @@ class DocumentsMixin:
             self.open_file(path)
 
     def open_file(self, path: str) -> None:
-        """A project replaces everything; a music file becomes the seed (takes are kept)."""
+        """A project replaces everything; a music file becomes the seed, without the old seed's
+        takes (Undo brings the old seed back with them)."""
         path = str(path)
         if path.endswith(PROJECT_SUFFIX):
             if not self._may_discard(f"Open {Path(path).name}"):

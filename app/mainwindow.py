@@ -230,6 +230,7 @@ class MainWindow(DocumentsMixin, QMainWindow):
         self.training_panel.runEnded.connect(lambda run: self.generation_panel.add_run(run, select=True))
         self.generation_panel.generatingChanged.connect(self._generating_changed)
         self.generation_panel.noteStreamed.connect(self._note_streamed)
+        self.model.takesSwapped.connect(self.generation_panel.stop)  # its takes continue a seed now gone
         self.transport.positionChanged.connect(lambda tick: self.set_playhead(int(tick), from_player=True))
         self.transport.playingChanged.connect(self._playing_changed)
         self.transport.failed.connect(self.show_error)

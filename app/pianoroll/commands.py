@@ -11,7 +11,7 @@ from dataclasses import replace
 
 from PySide6.QtGui import QUndoCommand
 
-from app.pianoroll.model import SEED, Meter, Note, NoteModel, RemovedTake
+from app.pianoroll.model import SEED, Meter, Note, NoteModel, RemovedTake, TakeSet
 
 
 class ChangeNotes(QUndoCommand):
@@ -58,7 +58,8 @@ class DeleteTake(QUndoCommand):
 
 class ReplaceSeed(QUndoCommand):
     """A new seed (a file opened or dropped, a phrase recorded) in place of the old one, meter and
-    all; the takes stay. Undo brings the old seed back."""
+    all. The old seed's takes go with it (a take is only ever shown, played, exported or judged
+    with the seed it continues); Undo brings the old seed back with its takes."""
 
     def __init__(self, model: NoteModel, notes: list[Note], meter: Meter | None, text: str = "Replace seed"):
         super().__init__(text)
@@ -66,11 +67,14 @@ class ReplaceSeed(QUndoCommand):
         self.old = {i: n for i, n in model.items() if n.role == SEED}
         self.new = dict(zip(model.new_ids(len(notes)), (replace(n, role=SEED, take=0) for n in notes), strict=True))
         self.old_meter, self.new_meter = model.meter, meter or model.meter
+        self.other_takes: TakeSet | None = None  # the takes of the seed not shown (none at first)
 
     def redo(self) -> None:
         self.model.set_meter(self.new_meter)
         self.model.apply(remove=self.old.keys(), add=self.new)
+        self.other_takes = self.model.swap_takes(self.other_takes)
 
     def undo(self) -> None:
         self.model.set_meter(self.old_meter)
         self.model.apply(remove=self.new.keys(), add=self.old)
+        self.other_takes = self.model.swap_takes(self.other_takes)

@@ -12,7 +12,7 @@ pitches are MIDI numbers 0-127.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 
 from PySide6.QtCore import QObject, Signal
 
@@ -72,12 +72,24 @@ class RemovedTake:
     cut: int | None = None  # see NoteModel.take_cut
 
 
+@dataclass
+class TakeSet:
+    """Every take of one seed, put away while another seed is shown (see `NoteModel.swap_takes`)."""
+
+    names: list[str] = field(default_factory=list)
+    uids: list[int] = field(default_factory=list)
+    cuts: list[int | None] = field(default_factory=list)
+    current: int = -1
+    notes: dict[int, Note] = field(default_factory=dict)  # by note id
+
+
 class NoteModel(QObject):
     """Seed and generated notes, the list of takes and which one is shown."""
 
     notesChanged = Signal()  # any note added, removed or changed
     takesChanged = Signal()  # the list of takes or the current take changed
     meterChanged = Signal()
+    takesSwapped = Signal()  # another seed's takes replaced every take (jobs writing one must stop)
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
@@ -203,12 +215,28 @@ class NoteModel(QObject):
         self.takesChanged.emit()
 
     def set_seed(self, notes: Iterable[Note], meter: Meter | None = None) -> None:
-        """Replace the seed (keeping takes): used when a file is dropped or opened."""
+        """Replace the seed, keeping the takes (building a piece in tests and scripts; a file opened
+        or dropped goes through `commands.ReplaceSeed`, which puts the old seed's takes away)."""
         seed_ids = [i for i, n in self._notes.items() if n.role == SEED]
         notes = [replace(n, role=SEED, take=0) for n in notes]
         if meter is not None:
             self.set_meter(meter)
         self.apply(remove=seed_ids, add=dict(zip(self.new_ids(len(notes)), notes, strict=True)))
+
+    def swap_takes(self, takes: TakeSet | None = None) -> TakeSet:
+        """Put every take away and bring back `takes` (None: none); returns what was put away.
+        A take belongs to the seed it continues: a new seed starts without takes, and undoing it
+        brings back the old seed's takes (and puts the new one's away)."""
+        generated = {i: n for i, n in self._notes.items() if n.role == GENERATED}
+        away = TakeSet(self._takes, self._take_uids, self._take_cuts, self._current_take, generated)
+        takes = takes or TakeSet()
+        self._notes = {i: n for i, n in self._notes.items() if n.role != GENERATED} | takes.notes
+        self._takes, self._take_uids, self._take_cuts = list(takes.names), list(takes.uids), list(takes.cuts)
+        self._current_take = takes.current
+        self.takesSwapped.emit()
+        self.takesChanged.emit()
+        self._notes_changed()
+        return away
 
     def set_meter(self, meter: Meter) -> None:
         if meter != self._meter:

@@ -8,10 +8,13 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 from PySide6.QtGui import QKeySequence
+
+from app.pianoroll.model import GENERATED, Note
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -57,3 +60,75 @@ def test_no_two_actions_share_a_shortcut_on_x11():
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert json.loads(done.stdout.strip().splitlines()[-1]) == {}
+
+
+def write_midi(path: Path, pitches: list[int]) -> Path:
+    """A one-track MIDI file of quarter notes."""
+    import symusic
+
+    score = symusic.Score(480)
+    track = symusic.Track("piano", 0)
+    for i, pitch in enumerate(pitches):
+        track.notes.append(symusic.Note(i * 480, 480, pitch, 80))
+    score.tracks.append(track)
+    score.dump_midi(str(path))
+    return path
+
+
+def with_a_take(window) -> None:
+    """An old G-major seed and a take written for it."""
+    window.model.set_seed([Note(0, 67, 480), Note(480, 71, 480)])
+    take = window.model.new_take()
+    window.model.add_notes([Note(960 + i * 480, 74 + i, 480, role=GENERATED, take=take) for i in range(3)])
+
+
+def test_opening_a_music_file_starts_a_clean_set_of_takes(make_window, qtbot, tmp_path, monkeypatch):
+    window = make_window(restore_session=False)
+    with_a_take(window)
+    seed = write_midi(tmp_path / "Prelude.mid", [50, 57, 53, 52, 53])
+    monkeypatch.setattr("app.documents.QFileDialog.getOpenFileName", lambda *a, **k: (str(seed), ""))
+    with qtbot.waitSignal(window.seed_loader.finished, timeout=10000):
+        window.actions.open.trigger()
+    assert [n.pitch for n in window.model.seed_notes()] == [50, 57, 53, 52, 53]
+    assert window.model.takes == [] and window.model.current_take == -1
+    assert [n for _, n in window.model.items() if n.role == GENERATED] == []
+    assert window.take_scores() == []  # nothing to judge
+    shown = window.shown_score()  # what Play and Export get
+    assert sorted(n.pitch for t in shown.tracks for n in t.notes) == [50, 52, 53, 53, 57]
+
+    window.undo_stack.undo()  # the old seed comes back with its own take
+    assert [n.pitch for n in window.model.seed_notes()] == [67, 71]
+    assert window.model.takes == ["Take 1"] and window.model.current_take == 0
+    assert [n.pitch for n in window.model.take_notes(0)] == [74, 75, 76]
+    window.undo_stack.redo()
+    assert window.model.takes == [] and len(window.model.seed_notes()) == 5
+
+
+def test_takes_of_a_new_seed_stay_with_it_through_undo_and_redo(make_window, qtbot, tmp_path):
+    window = make_window(restore_session=False)
+    with_a_take(window)
+    with qtbot.waitSignal(window.seed_loader.finished, timeout=10000):
+        window.open_file(str(write_midi(tmp_path / "Prelude.mid", [50, 57])))
+    take = window.model.new_take()  # written for the Prelude
+    window.model.add_notes([Note(960, 62, 480, role=GENERATED, take=take)])
+    window.undo_stack.undo()
+    assert [n.pitch for n in window.model.take_notes(0)] == [74, 75, 76] and len(window.model.takes) == 1
+    window.undo_stack.redo()
+    assert [n.pitch for n in window.model.take_notes(0)] == [62] and len(window.model.takes) == 1
+
+
+def test_a_new_seed_stops_a_take_still_being_written_for_the_old_one(make_window, qtbot, tmp_path):
+    window = make_window(restore_session=False)
+    with_a_take(window)
+
+    def writing(cancel):  # a generation job that streams until it is stopped
+        while not cancel():
+            time.sleep(0.01)
+            yield None
+
+    runner = window.generation_panel.runner
+    runner.start(writing)
+    assert runner.running
+    with qtbot.waitSignal(window.seed_loader.finished, timeout=10000):
+        window.open_file(str(write_midi(tmp_path / "Prelude.mid", [50, 57])))
+    qtbot.waitUntil(lambda: not runner.running, timeout=5000)
