@@ -22,6 +22,8 @@ log = logging.getLogger(__name__)
 MAX_RECENT = 10
 MUSIC_FILTER = "Music files (" + " ".join(f"*{s}" for s in sorted(SUPPORTED_SUFFIXES)) + ")"
 PROJECT_FILTER = f"Partita projects (*{PROJECT_SUFFIX})"
+OPENABLE_FILTER = ("Projects and music files (" + " ".join(f"*{s}" for s in [PROJECT_SUFFIX, *sorted(SUPPORTED_SUFFIXES)])
+                   + ")")  # File > Open's first filter: everything Partita opens
 
 
 def load_seed_job(path: str):
@@ -40,7 +42,7 @@ class DocumentsMixin:
     # --- files -----------------------------------------------------------------------------
     def open_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open a project or a music file", self._last_dir(),
-                                              f"{PROJECT_FILTER};;{MUSIC_FILTER};;All files (*)")
+                                              f"{OPENABLE_FILTER};;{PROJECT_FILTER};;{MUSIC_FILTER};;All files (*)")
         if path:
             self.open_file(path)
 

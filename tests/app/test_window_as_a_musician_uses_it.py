@@ -132,3 +132,16 @@ def test_a_new_seed_stops_a_take_still_being_written_for_the_old_one(make_window
     with qtbot.waitSignal(window.seed_loader.finished, timeout=10000):
         window.open_file(str(write_midi(tmp_path / "Prelude.mid", [50, 57])))
     qtbot.waitUntil(lambda: not runner.running, timeout=5000)
+
+
+def test_file_open_shows_projects_and_music_files_at_first(make_window, monkeypatch):
+    from core.scores import SUPPORTED_SUFFIXES
+
+    asked = []
+    monkeypatch.setattr("app.documents.QFileDialog.getOpenFileName",
+                        lambda parent, caption, folder, filters, *a, **k: asked.append(filters) or ("", ""))
+    make_window(restore_session=False).actions.open.trigger()
+    first = asked[0].split(";;")[0]  # the filter the dialog starts with
+    patterns = first[first.index("(") + 1:first.index(")")].split()
+    assert {"*.partita", "*.mid", "*.musicxml", "*.mxl", "*.krn", "*.abc"} <= set(patterns)
+    assert {f"*{suffix}" for suffix in SUPPORTED_SUFFIXES} <= set(patterns)
