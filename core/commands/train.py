@@ -80,6 +80,19 @@ def _absolute(data: str) -> str:
     return data if data.startswith("builtin:") else str(Path(data).expanduser().resolve())
 
 
+def _baseline(config, resume: bool):
+    """The 4-gram on the run's validation windows (core.baseline), or None where it would cost a
+    second BPE training or the run has no validation pieces."""
+    if config.bpe_vocab_size and not resume:
+        return None
+    from core.baseline import ngram_baseline
+
+    try:
+        return ngram_baseline(config, resume=resume)
+    except (ValueError, OSError, KeyError):
+        return None  # train itself names the problem
+
+
 def _same_source(given: str, started_with: str) -> bool:
     """Whether `--data` names the corpus a run was started on. Runs of older versions recorded
     paths as typed, relative to a folder we no longer know: such a path that does not exist from
@@ -155,6 +168,8 @@ def run(args) -> int:
     previous_int = signal.signal(signal.SIGINT, request_stop)
     bar = None
     diverged = False
+    baseline = _baseline(config, args.resume)  # the 4-gram each validation pass is set against
+    ahead = False
     # Under torchrun every process runs this; the first one speaks for all.
     quiet = int(os.environ.get("RANK", "0")) != 0
 
@@ -184,8 +199,13 @@ def run(args) -> int:
                 bar.set_postfix(loss=f"{event.loss:.3f}", lr=f"{event.learning_rate:.1e}",
                                 tok_s=f"{event.tokens_per_s:.0f}")
             elif isinstance(event, EvalResult):
-                say(f"step {event.step}: validation loss {event.loss:.3f} ({event.loss_per_note:.2f} per note), "
-                    f"accuracy {event.accuracy:.3f}, perplexity {event.perplexity:.2f}")
+                versus = ""
+                if baseline is not None:
+                    versus = f"; {baseline.name} {baseline.loss_per_note:.2f} per note"
+                    if event.loss_per_note < baseline.loss_per_note and not ahead:
+                        ahead, versus = True, versus + ": better than the 4-gram now"
+                say(f"step {event.step}: validation loss {event.loss:.3f} ({event.loss_per_note:.2f} per note"
+                    f"{versus}), accuracy {event.accuracy:.3f}, perplexity {event.perplexity:.2f}")
             elif isinstance(event, CheckpointSaved):
                 say(f"step {event.step}: checkpoint saved{' (lowest validation loss so far)' if event.best else ''}")
             elif isinstance(event, TrainDone):
