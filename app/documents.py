@@ -110,10 +110,16 @@ class DocumentsMixin:
         if not self._may_discard("New project"):
             return
         self.generation_panel.stop()
-        self.model.clear()
+        self.model.clear()  # tempo and time signature too
+        self.program = 0
         self.undo_stack.clear()
         self.project_path = None
         self._mark_saved()
+        # nothing said about the old notes stays: its report, "Done: 240 notes", the status bar
+        self.evaluation_panel.clear_report()
+        self.generation_panel.info.setText("New project: draw or drop a seed in the roll (or start from silence), "
+                                           "then Generate.")
+        self.statusBar().showMessage("New project", 5000)
 
     @property
     def unsaved(self) -> bool:

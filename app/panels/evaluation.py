@@ -92,6 +92,9 @@ def model_report_job(run_dir: str, data: str):
     return callback_job(work)
 
 
+HINT = "Import a corpus and generate takes, then Judge takes."  # what the panel says before a report
+
+
 class EvaluationPanel(QWidget):
     failed = Signal(str, str)
 
@@ -112,7 +115,7 @@ class EvaluationPanel(QWidget):
                                     "and shuffled references (one to several minutes: longer for large corpora)")
         self.stop_button = QPushButton("Stop", self)
         self.stop_button.setEnabled(False)
-        self.progress = QLabel("Import a corpus and generate takes, then Judge takes.", self)
+        self.progress = QLabel(HINT, self)
         self.warnings = QLabel(self)
         self.warnings.setWordWrap(True)
         self.warnings.setStyleSheet("color: #b03a2e;")
@@ -179,6 +182,23 @@ class EvaluationPanel(QWidget):
         self.progress.setText("Evaluating the model…")
         self.runner.start(model_report_job(run_dir, self.corpus_source))
 
+    def clear_report(self) -> None:
+        """Show no report (a new project: the old one was about notes that are gone)."""
+        self.report = None
+        self.progress.setText(HINT)
+        self.warnings.clear()
+        self.warnings.setVisible(False)
+        self.table.clear()
+        self.table.setRowCount(0)
+        self.table.setColumnCount(0)
+        self._clear_figures()
+
+    def _clear_figures(self) -> None:
+        while self.figures_layout.count() > 1:
+            widget = self.figures_layout.takeAt(0).widget()
+            if widget is not None:
+                widget.deleteLater()
+
     def _running_changed(self, running: bool) -> None:
         self.judge_button.setEnabled(not running)
         self.full_button.setEnabled(not running)
@@ -223,10 +243,7 @@ class EvaluationPanel(QWidget):
                     item.setBackground(QColor(232, 137, 58, 40))
                 self.table.setItem(r, c, item)
         self.table.resizeColumnsToContents()
-        while self.figures_layout.count() > 1:
-            widget = self.figures_layout.takeAt(0).widget()
-            if widget is not None:
-                widget.deleteLater()
+        self._clear_figures()
         for index, (title, png) in enumerate(ready.figures):
             pixmap = QPixmap()
             pixmap.loadFromData(png, "PNG")

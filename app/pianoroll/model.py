@@ -205,6 +205,8 @@ class NoteModel(QObject):
         return ids
 
     def clear(self) -> None:
+        """No notes, no takes, and the default meter (a new project)."""
+        self.set_meter(Meter())
         self._notes.clear()
         self._takes.clear()
         self._take_uids.clear()

@@ -145,3 +145,29 @@ def test_file_open_shows_projects_and_music_files_at_first(make_window, monkeypa
     patterns = first[first.index("(") + 1:first.index(")")].split()
     assert {"*.partita", "*.mid", "*.musicxml", "*.mxl", "*.krn", "*.abc"} <= set(patterns)
     assert {f"*{suffix}" for suffix in SUPPORTED_SUFFIXES} <= set(patterns)
+
+
+def test_new_forgets_the_old_report_tempo_and_status(make_window, qtbot):
+    from app.panels.evaluation import ReportReady
+    from app.pianoroll.model import Meter
+    from core.report.data import Report
+
+    window = make_window(restore_session=False)
+    window.model.set_meter(Meter(numerator=3, tempo_qpm=72))
+    with_a_take(window)
+    assert window.transport_bar.tempo.value() == 72
+    report = Report(title="1 take(s) against 3 corpus pieces", training_pieces=["a"], sets={},
+                    warnings=["1 piece flagged as a copy"])
+    window.evaluation_panel.show_report(ReportReady(report, ()))
+    window.generation_panel.info.setText("Done: 240 notes in 1 take(s).")
+    window.statusBar().showMessage("Generated 240 notes", 10000)
+    window.confirm = lambda title, question: True
+    window.actions.new.trigger()
+
+    assert len(window.model) == 0 and window.model.meter == Meter()
+    assert window.transport_bar.tempo.value() == Meter().tempo_qpm
+    panel = window.evaluation_panel
+    assert panel.report is None and panel.table.rowCount() == 0 and not panel.warnings.text()
+    assert "take(s) against" not in panel.progress.text()
+    assert "240" not in window.generation_panel.info.text()
+    assert "240" not in window.statusBar().currentMessage()
