@@ -8,6 +8,7 @@ one-line reason that the window shows in a dialog.
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import symusic
@@ -41,5 +42,7 @@ def open_in_musescore(score: symusic.Score, folder: Path, *, seed_end_tick: int 
     executable = require_musescore()  # raises MuseScoreNotFound naming the download page, before writing
     target = Path(folder) / "musescore" / "partita-take.musicxml"
     export_score(score, target, "musicxml", seed_end_tick=seed_end_tick)
-    open_file(target, executable)
+    process = open_file(target, executable)
+    # Partita does not wait for MuseScore, but someone must once it quits, or it stays a zombie
+    threading.Thread(target=process.wait, name="musescore-reaper", daemon=True).start()
     return f"Opened {target} in {Path(executable).name}"

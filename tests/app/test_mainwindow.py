@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import symusic
@@ -252,7 +253,8 @@ def test_export_musicxml_and_open_in_musescore(make_window, tmp_path, monkeypatc
 
     opened = []
     monkeypatch.setattr("core.musescore.require_musescore", lambda *a, **k: Path("/usr/bin/mscore3"))
-    monkeypatch.setattr("core.musescore.open_in_musescore", lambda path, exe=None: opened.append(Path(path)))
+    monkeypatch.setattr("core.musescore.open_in_musescore",  # returns the process, which the window reaps
+                        lambda path, exe=None: opened.append(Path(path)) or SimpleNamespace(wait=lambda: 0))
     with qtbot.waitSignal(window.exporter.finished, timeout=30000):
         window.actions.open_musescore.trigger()
     assert opened and opened[0].exists() and "<score-partwise" in opened[0].read_text()

@@ -171,3 +171,40 @@ def test_new_forgets_the_old_report_tempo_and_status(make_window, qtbot):
     assert "take(s) against" not in panel.progress.text()
     assert "240" not in window.generation_panel.info.text()
     assert "240" not in window.statusBar().currentMessage()
+
+
+def zombie_children() -> list[int]:
+    """This process's children that have exited but were never waited for."""
+    zombies = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[0] == "Z" and int(fields[1]) == os.getpid():
+            zombies.append(int(stat.parent.name))
+    return zombies
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_open_in_musescore_leaves_no_zombie_when_musescore_quits(make_window, qtbot, tmp_path, monkeypatch):
+    from core.musescore import EXECUTABLE_NAMES
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    opened = tmp_path / "opened.txt"
+    fake = bin_dir / "mscore"
+    fake.write_text(f'#!/bin/sh\necho "$1" > "{opened}"\n')  # MuseScore, opened and closed at once
+    fake.chmod(0o755)
+    for name in EXECUTABLE_NAMES:  # whichever name the search tries first
+        if name != "mscore":
+            (bin_dir / name).symlink_to(fake)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.delenv("PARTITA_MUSESCORE", raising=False)
+    assert zombie_children() == []
+    window = make_window(restore_session=False)
+    window.model.set_seed([Note(0, 60, 480), Note(480, 62, 480)])
+    with qtbot.waitSignal(window.exporter.finished, timeout=30000):
+        window.actions.open_musescore.trigger()
+    qtbot.waitUntil(lambda: opened.exists() and opened.read_text().strip().endswith(".musicxml"), timeout=10000)
+    qtbot.waitUntil(lambda: zombie_children() == [], timeout=5000)
