@@ -1,6 +1,6 @@
 """The window's documents: opening music files and projects, saving, exporting, recent files,
 and the autosaved session. A mixin of `MainWindow`, split out by responsibility; it uses the
-window's model, panels and status bar and owns no state beyond `project_path` and
+window's model, panels and status bar and owns no state beyond `project_path`, `seed_name` and
 `recent_files`.
 """
 
@@ -10,6 +10,7 @@ import logging
 from pathlib import Path
 
 import symusic
+from PySide6.QtCore import QStandardPaths
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from app.pianoroll.commands import ReplaceSeed
@@ -22,6 +23,7 @@ log = logging.getLogger(__name__)
 MAX_RECENT = 10
 MUSIC_FILTER = "Music files (" + " ".join(f"*{s}" for s in sorted(SUPPORTED_SUFFIXES)) + ")"
 PROJECT_FILTER = f"Partita projects (*{PROJECT_SUFFIX})"
+EXPORTS = {"midi": ("MIDI", ".mid"), "musicxml": ("MusicXML", ".musicxml"), "wav": ("WAV audio", ".wav")}
 OPENABLE_FILTER = ("Projects and music files (" + " ".join(f"*{s}" for s in [PROJECT_SUFFIX, *sorted(SUPPORTED_SUFFIXES)])
                    + ")")  # File > Open's first filter: everything Partita opens
 
@@ -80,6 +82,7 @@ class DocumentsMixin:
     def _seed_loaded(self, result) -> None:
         notes, meter, program = result
         self.program = program
+        self.seed_name = Path(self._pending_seed).stem
         self.undo_stack.push(ReplaceSeed(self.model, notes, meter, f"Open {Path(self._pending_seed).name}"))
         self._show_the_notes()
         path = getattr(self, "_pending_seed", "")
@@ -89,6 +92,7 @@ class DocumentsMixin:
     def _seed_recorded(self, score) -> None:
         """A phrase played on the keyboard becomes the seed (as a dropped file does)."""
         self.program = score.tracks[0].program if len(score.tracks) else self.program
+        self.seed_name = "Recorded seed"
         self.undo_stack.push(ReplaceSeed(self.model, notes_from_score(score), meter_of(score), "Recorded seed"))
         self.roll.view.zoom_to_fit()
 
@@ -97,6 +101,7 @@ class DocumentsMixin:
         you = [t for t in score.tracks if t.name == "you"]
         partita = [t for t in score.tracks if t.name == "Partita"]
         if you:  # the calls become the seed (undoable: the seed before the duet comes back)
+            self.seed_name = "Duet"
             self.undo_stack.push(ReplaceSeed(self.model, notes_from_score(_only(score, you[0])), meter_of(score),
                                              "Duet calls"))
         duets = sum(name.startswith("Duet") for name in self.model.takes)
@@ -114,6 +119,7 @@ class DocumentsMixin:
         self.program = 0
         self.undo_stack.clear()
         self.project_path = None
+        self.seed_name = ""
         self._mark_saved()
         # nothing said about the old notes stays: its report, "Done: 240 notes", the status bar
         self.evaluation_panel.clear_report()
@@ -188,12 +194,12 @@ class DocumentsMixin:
         if self.exporter.running:
             self.statusBar().showMessage("An export is still being written: try again when it is done", 5000)
             return
-        suffix = {"midi": ".mid", "musicxml": ".musicxml", "wav": ".wav"}[kind]
-        name = (self.project_path.stem if self.project_path else "partita") + suffix
-        path, _ = QFileDialog.getSaveFileName(self, f"Export {kind.upper()}", str(Path(self._last_dir()) / name),
-                                              f"{kind.upper()} (*{suffix})")
+        label, suffix = EXPORTS[kind]
+        path, _ = QFileDialog.getSaveFileName(self, f"Export {label}", str(self._export_dir() / self._export_name(suffix)),
+                                              f"{label} (*{suffix})")
         if not path:
             return
+        self.settings.setValue("export/folder", str(Path(path).parent))
         if Path(path).suffix.lower() not in {"midi": (".mid", ".midi"), "musicxml": (".musicxml", ".xml"),
                                              "wav": (".wav",)}[kind]:
             path += suffix  # a name typed without its extension
@@ -237,6 +243,23 @@ class DocumentsMixin:
         what, hint = self._export_failure
         self.show_error(f"{what}: {message}", hint)
 
+    def _export_dir(self) -> Path:
+        """Where exports go: the folder of the last one, at first the user's Music folder (the seed's
+        own folder is often read-only: a corpus, a download)."""
+        last = str(self.settings.value("export/folder", "") or "")
+        if last and Path(last).is_dir():
+            return Path(last)
+        music = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.MusicLocation)
+        return Path(music) if music and Path(music).is_dir() else Path.home()
+
+    def _export_name(self, suffix: str) -> str:
+        """The seed's name and the take shown, as "Prelude - take 2.mid"."""
+        name = self.seed_name or (self.project_path.stem if self.project_path else "Partita")
+        take = self.model.current_take
+        if take >= 0 and self.model.take_notes(take):
+            name += f" - {self.model.takes[take].lower()}"
+        return name + suffix
+
     def _last_dir(self) -> str:
         return str(Path(self.recent_files[0]).parent) if self.recent_files else str(Path.home())
 
@@ -264,7 +287,7 @@ class DocumentsMixin:
     def _panel_states(self) -> dict:
         return {"corpus": self.corpus_panel.state(), "training": self.training_panel.state(),
                 "generation": self.generation_panel.state(), "program": self.program,
-                "project": str(self.project_path or "")}
+                "project": str(self.project_path or ""), "seed_name": self.seed_name}
 
     def _restore_panels(self, panels: dict) -> None:
         for key, panel in (("corpus", self.corpus_panel), ("training", self.training_panel),
@@ -272,6 +295,7 @@ class DocumentsMixin:
             if isinstance(panels.get(key), dict):
                 panel.restore(panels[key])
         self.program = int(panels.get("program", 0) or 0)
+        self.seed_name = str(panels.get("seed_name", "") or "")
 
     @property
     def session_path(self) -> Path:

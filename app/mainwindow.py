@@ -53,6 +53,7 @@ class MainWindow(DocumentsMixin, QMainWindow):
         self.settings = settings or QSettings("Partita", "Partita")
         self.state_dir = Path(state_dir) if state_dir else default_state_dir()
         self.project_path: Path | None = None
+        self.seed_name = ""  # the stem of the music file the seed came from (names exports)
         self.recent_files: list[str] = []
         self.program = 0  # GM program of the seed (kept for playback and export)
         self.error_boxes: list[QMessageBox] = []

@@ -208,3 +208,43 @@ def test_open_in_musescore_leaves_no_zombie_when_musescore_quits(make_window, qt
         window.actions.open_musescore.trigger()
     qtbot.waitUntil(lambda: opened.exists() and opened.read_text().strip().endswith(".musicxml"), timeout=10000)
     qtbot.waitUntil(lambda: zombie_children() == [], timeout=5000)
+
+
+def test_export_dialogs_name_the_seed_and_take_and_remember_their_folder(make_window, qtbot, tmp_path, monkeypatch):
+    home = tmp_path / "home"
+    (home / "Music").mkdir(parents=True)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("XDG_MUSIC_DIR", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    corpus = tmp_path / "corpus"  # the seed's folder: often read-only
+    corpus.mkdir()
+    window = make_window(restore_session=False)
+    with qtbot.waitSignal(window.seed_loader.finished, timeout=10000):
+        window.open_file(str(write_midi(corpus / "Prelude.mid", [50, 57])))
+    for _ in range(2):
+        take = window.model.new_take()
+        window.model.add_notes([Note(960, 62, 480, role=GENERATED, take=take)])
+    asked = []
+    exports = tmp_path / "exports"
+    exports.mkdir()
+
+    def save_dialog(parent, caption, start, filters, *a, **k):
+        asked.append((caption, Path(start), filters))
+        return str(exports / Path(start).name), ""
+
+    monkeypatch.setattr("app.documents.QFileDialog.getSaveFileName", save_dialog)
+    with qtbot.waitSignal(window.exporter.finished, timeout=10000):
+        window.actions.export_midi.trigger()
+    caption, start, _ = asked[-1]
+    assert caption == "Export MIDI" and start.name == "Prelude - take 2.mid"
+    assert start.parent in (home / "Music", home) and start.parent != corpus
+    assert (exports / "Prelude - take 2.mid").exists()
+
+    window.actions.previous_take.trigger()  # take 1
+    with qtbot.waitSignal(window.exporter.finished, timeout=30000):
+        window.actions.export_musicxml.trigger()
+    caption, start, filters = asked[-1]
+    assert caption == "Export MusicXML" and "MUSICXML" not in filters
+    assert start == exports / "Prelude - take 1.musicxml"  # where the last export went
+    again = make_window(restore_session=False)  # a restart remembers the folder
+    assert again._export_dir() == exports
