@@ -39,6 +39,7 @@ def project_data(model: NoteModel, panels: dict[str, dict]) -> dict:
                   "denominator": meter.denominator, "tempo_qpm": meter.tempo_qpm},
         "takes": model.takes,
         "take_cuts": model.take_cuts,  # where each take leaves the seed (null: after all of it)
+        "take_abouts": model.take_abouts,  # what made each take: model and sampling settings, in words
         "current_take": model.current_take,
         "notes": [n.to_json() for _, n in sorted(model.items(), key=lambda item: (item[1].start, item[1].pitch))],
         "panels": panels,
@@ -70,8 +71,9 @@ def restore_project(model: NoteModel, data: dict) -> dict[str, dict]:
         notes = [Note.from_json(n) for n in data.get("notes", [])]
         takes = [str(t) for t in data.get("takes", [])]
         cuts = [None if c is None else int(c) for c in data.get("take_cuts", [])]
+        abouts = [str(a or "") for a in data.get("take_abouts", [])]
     except (TypeError, KeyError, ValueError) as error:
         raise ProjectError(f"project data is damaged ({error})") from None
-    model.restore(notes, takes, int(data.get("current_take", -1)), meter, cuts)
+    model.restore(notes, takes, int(data.get("current_take", -1)), meter, cuts, abouts)
     panels = data.get("panels", {})
     return panels if isinstance(panels, dict) else {}

@@ -138,6 +138,7 @@ class GenerationPanel(QWidget):
         self._tpq = 480  # tokenizer resolution of the model in use
         self._notes_received = 0
         self._weights = ""  # which weights of the run wrote the takes, in words
+        self._about = ""  # the model and settings of the job's takes, in words (see take_about)
         self.prompt_provider = None  # callable () -> symusic.Score | None, set by the window
         self._picked = False  # the user chose the model by hand: new seeds no longer change it
         self._proposed = ""  # the model last proposed for the seed (said under the list)
@@ -373,6 +374,7 @@ class GenerationPanel(QWidget):
         self._cut, self._carried = cut, list(carried)
         self._notes_received = 0
         self._weights = ""
+        self._about = take_about(run_dir, settings)
         self.info.setText("Loading the model…")
         self.runner.start(generation_job(self.cache, run_dir, prompt, settings, count,
                                          best=self.best_weights.isChecked() and self._is_run()))
@@ -394,6 +396,7 @@ class GenerationPanel(QWidget):
         if uid is None:
             first = all(u is None for u in self._takes)  # the job's first take is shown, not the others
             take = self.model.new_take(cut=self._cut, show=first)
+            self.model.set_take_about(take, self._about)
             self.model.add_notes([replace(n, role=GENERATED, take=take) for n in self._carried])
             self._takes[variation] = uid = self.model.take_uid(take)
         return self.model.take_index(uid)
@@ -468,6 +471,13 @@ class GenerationPanel(QWidget):
             self.info.setText(f"{len(self.model.takes)} take(s) from your last session; Generate writes more.")
         self.best_weights.setChecked(bool(state.get("best_weights", False)))
         self._model_changed()
+
+
+def take_about(run_dir: str, settings: GenerationSettings) -> str:
+    """What writes a take, in words: "bach-chorales, temperature 0.9, seed 42"."""
+    model = Path(run_dir).name if run_dir else checkpoint.DEFAULT_MODEL_NAME
+    seed = "random seed" if settings.seed is None else f"seed {settings.seed}"
+    return f"{model}, temperature {settings.temperature:g}, {seed}"
 
 
 def _checked_range(text: str) -> tuple[int, int]:

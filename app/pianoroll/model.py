@@ -103,6 +103,8 @@ class NoteModel(QObject):
         # per take: the tick where it leaves the seed (Continue from here), None: after the whole seed
         self._take_cuts: list[int | None] = []
         self._takes_named = 0  # the highest N of a "Take N" made so far
+        # what made each take, in words ("bach-chorales, temperature 0.9, seed 42"), by take uid
+        self._take_abouts: dict[int, str] = {}
         self._current_take = -1  # -1: no take (seed only)
         self._meter = Meter()
         # the ids of the last notesChanged when it only added notes, else None (see apply)
@@ -169,6 +171,14 @@ class NoteModel(QObject):
     def take_cuts(self) -> list[int | None]:
         return list(self._take_cuts)
 
+    def take_about(self, take: int) -> str:
+        """What made take `take`, in words: its model and sampling settings ("" when unknown)."""
+        return self._take_abouts.get(self._take_uids[take], "") if 0 <= take < len(self._takes) else ""
+
+    @property
+    def take_abouts(self) -> list[str]:
+        return [self.take_about(take) for take in range(len(self._takes))]
+
     def take_uid(self, take: int) -> int:
         """The lasting identity of the take at index `take`."""
         return self._take_uids[take]
@@ -211,6 +221,7 @@ class NoteModel(QObject):
         self._takes.clear()
         self._take_uids.clear()
         self._take_cuts.clear()
+        self._take_abouts.clear()
         self._takes_named = 0
         self._current_take = -1
         self._notes_changed()
@@ -261,6 +272,10 @@ class NoteModel(QObject):
         self.takesChanged.emit()
         self._notes_changed()
         return len(self._takes) - 1
+
+    def set_take_about(self, take: int, about: str) -> None:
+        self._take_abouts[self._take_uids[take]] = about
+        self.takesChanged.emit()
 
     def set_current_take(self, take: int) -> None:
         take = max(-1, min(take, len(self._takes) - 1))
@@ -321,12 +336,13 @@ class NoteModel(QObject):
         return self._next_take_uid - 1
 
     def restore(self, notes: Iterable[Note], takes: list[str], current_take: int, meter: Meter,
-                cuts: list[int | None] | None = None) -> None:
+                cuts: list[int | None] | None = None, abouts: list[str] | None = None) -> None:
         """Replace everything at once (opening a project or a saved session)."""
         self._notes = {}
         self._next_id = 1
         self._takes = list(takes)
         self._take_uids = [self._new_take_uid() for _ in self._takes]
+        self._take_abouts = {uid: str(about) for uid, about in zip(self._take_uids, abouts or [], strict=False) if about}
         cuts = list(cuts or [])[: len(self._takes)]
         self._take_cuts = cuts + [None] * (len(self._takes) - len(cuts))
         self._takes_named = max((int(n[5:]) for n in self._takes if n.startswith("Take ") and n[5:].isdigit()),

@@ -148,8 +148,11 @@ class PianoRoll(QWidget):
         self.take_box.blockSignals(True)
         self.take_box.clear()
         self.take_box.addItem("Seed only")
-        for name in self.model.takes:
-            self.take_box.addItem(name)
+        for take, name in enumerate(self.model.takes):
+            about = self.model.take_about(take)  # which model and settings wrote it
+            self.take_box.addItem(f"{name}: {about}" if about else name)
+            self.take_box.setItemData(take + 1, f"{name}, written by {about}" if about else name,
+                                      Qt.ItemDataRole.ToolTipRole)
         self.take_box.setCurrentIndex(self.model.current_take + 1)
         self.take_box.blockSignals(False)
 

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
 
 from app.pianoroll.model import GENERATED, Note
@@ -248,3 +249,31 @@ def test_export_dialogs_name_the_seed_and_take_and_remember_their_folder(make_wi
     assert start == exports / "Prelude - take 1.musicxml"  # where the last export went
     again = make_window(restore_session=False)  # a restart remembers the folder
     assert again._export_dir() == exports
+
+
+def test_each_take_says_its_model_temperature_and_seed(make_window, qtbot, monkeypatch):
+    from core.generation import TokenEvent
+    from core.grammar import StreamedNote
+
+    def fake_job(cache, run_dir, prompt, settings, variations, best=False):
+        def job(cancel):
+            for variation in range(variations):
+                yield TokenEvent(variation, 1, "Pitch_62", 1, (StreamedNote(0, 480, 62 + variation, 80, 0),))
+        return job
+
+    monkeypatch.setattr("app.panels.generation.generation_job", fake_job)
+    window = make_window(restore_session=False)
+    panel = window.generation_panel
+    model = panel.model_box.itemData(panel.model_box.currentIndex())
+    for temperature, seed in ((0.85, 42), (1.2, -1)):
+        panel.temperature.setValue(temperature)
+        panel.seed.setValue(seed)
+        with qtbot.waitSignal(panel.runner.finished, timeout=10000):
+            panel.generate()
+    box = window.roll.take_box
+    assert [box.itemText(i) for i in range(1, box.count())] == [
+        f"Take 1: {model}, temperature 0.85, seed 42", f"Take 2: {model}, temperature 1.2, random seed"]
+    assert "temperature 0.85" in box.itemData(1, Qt.ItemDataRole.ToolTipRole)
+    window.autosave()
+    again = make_window(restore_session=True)  # the session keeps what made each take
+    assert again.model.take_abouts == [f"{model}, temperature 0.85, seed 42", f"{model}, temperature 1.2, random seed"]
