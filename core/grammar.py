@@ -418,6 +418,7 @@ class BpeTable:
         self.highest_pitch = torch.tensor([max(p) if p else 0 for p in pitches])
         self.steps_voices = torch.tensor([any(grammar.types[i] in ("Pitch", "Position") for i in expansion[1:])
                                           for expansion in grammar.expansions], dtype=torch.bool)
+        self.pitch_count = torch.tensor([len(p) for p in pitches])
 
     def mask(self, state: RemiState, base: torch.Tensor, *, keep_meter: bool) -> torch.Tensor:
         """The model tokens allowed after `state`, given its base mask `base`."""
@@ -443,7 +444,11 @@ class BpeTable:
         mask = mask & (self.lowest_pitch >= limits.lowest) & (self.highest_pitch <= limits.highest)
         if limits.max_voices is not None:
             expansions = self.grammar.expansions
-            for model_id in (mask & self.steps_voices).nonzero().flatten().tolist():
+            # a token whose notes all fit beside every note sounding now, with a voice to spare for
+            # each of its positions, cannot break the limit: only the others are stepped through
+            room = limits.max_voices - state.sounding_at(state.onset if state.position >= 0 else state.bar_start) \
+                - (state.last_type in ("Pitch", "Velocity"))  # a note whose Duration is still to come
+            for model_id in (mask & self.steps_voices & (self.pitch_count >= room)).nonzero().flatten().tolist():
                 probe = state.copy()
                 spelled = expansions[model_id]
                 probe.feed(spelled[0])

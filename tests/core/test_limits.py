@@ -130,3 +130,30 @@ def test_key_normalised_training_moves_each_piece_home_and_does_not_transpose_it
     assert all(piece.shifts == [0] for piece in data.train + data.validation)
     for piece in data.corpus.pieces:
         assert key_shift(piece.score) in (5, 2)  # G major -> C major (+5); G minor -> A minor (+2)
+
+
+@pytest.mark.parametrize("voices", [1, 2, 4])
+def test_every_token_the_mask_allows_keeps_the_limits_note_by_note(cello_midi_dir, voices):
+    """Random walks through the BPE chorale model's mask from a cello seed: each allowed model
+    token, stepped through base token by base token, keeps the range and the voices (the mask
+    skips the stepping for tokens that cannot break them; this checks that shortcut too)."""
+    import random
+
+    from core.generation import grammar_for, prompt_ids
+    from core.grammar import replay
+
+    loaded = load_model("bach-chorales")
+    grammar = grammar_for(loaded.tokenizer)
+    seed_ids = prompt_ids(loaded, symusic.Score(str(cello_midi_dir / "BWV1008_01_Prelude.mid")), 3)
+    limits = InstrumentLimits(voices, 36, 72)
+    rng = random.Random(voices)
+    for _ in range(60):
+        state = replay(grammar, seed_ids, limits)
+        for _ in range(40):
+            allowed = state.allowed().nonzero().flatten().tolist()
+            token = rng.choice(allowed)
+            probe = state.copy()
+            for base_id in grammar.expansions[token]:
+                assert probe.fits_limits(base_id), (loaded.tokenizer.model_tokens[token], state.position)
+                probe.feed(base_id)
+            state.feed_model(token)
