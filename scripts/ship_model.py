@@ -43,8 +43,11 @@ def main() -> None:
     dest.mkdir(parents=True, exist_ok=True)
     for old in dest.glob("model*.safetensors"):  # an earlier version's weights
         old.unlink()
-    for name in (weights, "tokenizer.json", "metrics.jsonl", "corpus.json"):
+    for name in (weights, "tokenizer.json", "corpus.json"):
         shutil.copy(args.run / name, dest / name)
+    # the validation passes and checkpoints, not a line for every step
+    events = [line for line in (args.run / "metrics.jsonl").read_text().splitlines() if '"TrainStep"' not in line]
+    (dest / "metrics.jsonl").write_text("".join(line + "\n" for line in events))
     temporary = dest / ".config.json.tmp"
     temporary.write_text(json.dumps(config, indent=2))
     temporary.replace(dest / "config.json")  # last: it names the weights
