@@ -30,6 +30,9 @@ def main() -> None:
     config = json.loads((args.run / "config.json").read_text())
     weights = config["files"].get("best" if args.best else "weights", config["files"]["weights"])
     config["files"] = {"weights": weights}  # the optimizer state stays behind
+    if args.best and "best" in config.get("training", {}):  # the shipped weights are that step's
+        best = config["training"]["best"]
+        config["training"] = {**config["training"], "step": best["step"], "validation": best, "last_step": config["training"]["step"]}
     config["about"] = args.about
     config["licence"] = args.licence
     if args.base:
