@@ -159,7 +159,8 @@ def unbiased_pieces(held: Sequence, loaded) -> tuple[list, list[str]]:
 def learning_figures(loaded, train: Sequence, held: Sequence, pitch_range: tuple[int, int],
                      settings: EvaluationSettings) -> tuple[LearningFigures, NGramModel]:
     """Transformer and n-gram cross-entropy/accuracy on the same held-out windows of tokens."""
-    from core.dataset import IGNORE, evaluation_windows, tokenize_pieces
+    from core.baseline import score_windows, training_sequences
+    from core.dataset import evaluation_windows, tokenize_pieces
     from core.training import evaluate
 
     tokenizer = loaded.tokenizer
@@ -173,21 +174,9 @@ def learning_figures(loaded, train: Sequence, held: Sequence, pitch_range: tuple
                          {t: {"loss": v["loss"], "accuracy": v["accuracy"]} for t, v in result.per_type.items()},
                          result.loss_per_note)
     # the n-gram sees the training pieces with the same transpositions the transformer saw
-    sequences = []
-    for piece in tokenize_pieces(list(train), tokenizer, pitch_range, max_shift, normalize):
-        if piece.variants is not None:  # BPE: each transposition encoded already
-            sequences += [ids.tolist() for ids, _ in piece.variants.values()]
-            continue
-        for shift in piece.shifts if max_shift else [0]:
-            sequences.append(tokenizer.transpose_ids(piece.ids, shift).tolist())
-    ngram = NGramModel(settings.ngram_order, len(tokenizer)).fit(sequences)
-    windows = []
-    for row_x, row_y in zip(x.numpy(), y.numpy(), strict=True):
-        targets = row_y[row_y != IGNORE]
-        if len(targets):
-            windows.append([int(row_x[0]), *targets.tolist()])
-    scores = ngram.evaluate(windows, token_type=tokenizer.token_type)
-    notes = sum(int(tokenizer.notes_per_token[window[1:]].sum()) for window in windows)  # the same targets
+    train_tokens = tokenize_pieces(list(train), tokenizer, pitch_range, max_shift, normalize)
+    ngram = NGramModel(settings.ngram_order, len(tokenizer)).fit(training_sequences(train_tokens, tokenizer, max_shift))
+    scores, notes = score_windows(ngram, tokenizer, x, y)  # the transformer's windows and targets
     baseline = TokenFigures(scores.loss, scores.perplexity, scores.accuracy, scores.tokens,
                             {t: {"loss": loss, "accuracy": acc} for t, (loss, acc) in scores.per_type.items()},
                             scores.loss * scores.tokens / notes if notes else float("nan"))
