@@ -41,6 +41,7 @@ from core.model import PRESETS, ModelConfig, Transformer
 from core.tokenizer import PartitaTokenizer, TokenizerSettings, settings_for
 
 KEY_MODES = ("transpose", "normalize")
+MIN_BLOCK_SIZE = 32  # tokens of context: less cannot compose a bar
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,9 @@ class TrainConfig:
                              f"not {self.learning_rate} (minimum {self.min_learning_rate})")
         if self.bpe_vocab_size and self.tokenization != "REMI":
             raise ValueError("BPE needs the REMI tokenization (its grammar steps through merged tokens)")
+        if self.tokenization != "REMI":  # it would train, then never compose
+            raise ValueError(f"tokenization {self.tokenization} can train but never compose: the grammar mask "
+                             "that keeps every take valid is defined for REMI only")
         if self.key_mode is not None and self.key_mode not in KEY_MODES:
             raise ValueError(f"key_mode must be one of {', '.join(KEY_MODES)}, not {self.key_mode!r}")
         if self.max_transpose > 11:
@@ -102,9 +106,12 @@ class TrainConfig:
         if unknown:
             raise ValueError(f"unknown model settings {sorted(unknown)}")
         try:
-            ModelConfig.from_json({**PRESETS[self.preset].to_json(), **self.model_overrides})  # names a bad value
+            shape = ModelConfig.from_json({**PRESETS[self.preset].to_json(), **self.model_overrides})  # names a bad value
         except TypeError as error:
             raise ValueError(str(error)) from None
+        if isinstance(shape.block_size, int) and shape.block_size < MIN_BLOCK_SIZE:
+            raise ValueError(f"block_size {shape.block_size} cannot hold a bar of music (a 4/4 bar of sixteenths "
+                             f"is 50 tokens): at least {MIN_BLOCK_SIZE}")
 
     def to_json(self) -> dict:
         return asdict(self)

@@ -307,3 +307,10 @@ def test_resuming_a_run_saved_before_runs_kept_their_best_keeps_its_weights_as_t
     config = json.loads((run / "config.json").read_text())
     assert config["files"]["best"] == "model-000004.safetensors" and config["training"]["best"]["loss"] == 2.0
     assert load_model(run, best=True).describe() == "step 4, lowest validation loss 2.000 (last step 8)"
+
+
+@pytest.mark.parametrize("settings, message", [({"tokenization": "TSD"}, "never compose"),
+                                                ({"model_overrides": {"block_size": 1}}, "at least 32")])
+def test_settings_that_would_train_a_model_that_cannot_compose_are_refused(settings, message):
+    with pytest.raises(ValueError, match=message):
+        TrainConfig(data="x", out="y", **settings)
