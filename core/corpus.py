@@ -335,10 +335,15 @@ def key_from_signature(score: symusic.Score) -> str | None:
     major_tonic = (ks.key * 7) % 12  # sharps move the tonic up by fifths
     if ks.tonality == 1:
         return f"{PITCH_NAMES[(major_tonic + 9) % 12]} minor"
-    # A key signature alone cannot tell major from its relative minor: ask the pitches.
+    # A key signature alone cannot tell major from its relative minor: ask the pitches. Baroque
+    # minor keys are often written with one flat fewer (the Dorian signature: BWV 1007's Menuet II
+    # is in G minor under one flat): where the pitches say that minor key, it is the piece's key.
     estimated = estimate_key(score)
     relative_minor = f"{PITCH_NAMES[(major_tonic + 9) % 12]} minor"
-    return relative_minor if estimated == relative_minor else f"{PITCH_NAMES[major_tonic]} major"
+    dorian = f"{PITCH_NAMES[(major_tonic + 2) % 12]} minor"  # a fourth above the relative minor
+    if estimated in (relative_minor, dorian):
+        return estimated
+    return f"{PITCH_NAMES[major_tonic]} major"
 
 
 def piece_info(score: symusic.Score) -> PieceInfo:

@@ -38,6 +38,10 @@ def test_cello_musicxml_imports_every_movement_with_the_documented_notes(cello_x
     assert sum(got.values()) == pytest.approx(17508, rel=0.01)
     prelude = next(p for p in corpus.pieces if p.name == "BWV1007_01_Prelude.mxl")
     assert prelude.info.key == "G major" and prelude.info.time_signature == "4/4" and prelude.info.bars == 42
+    keys = {p.name: p.info.key for p in corpus.pieces}
+    # the analysed key, not the signature's major reading: G minor under one flat (a Dorian signature)
+    assert keys["BWV1007_06_MenuetII.mxl"] == "G minor"
+    assert keys["BWV1008_01_Prelude.mxl"] == "D minor" and keys["BWV1009_04_Sarabande.mxl"] == "C major"
 
 
 def test_cello_midi_and_jazz_import_with_the_documented_counts(cello_midi_dir, jazz_dir, cache):
