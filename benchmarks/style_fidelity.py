@@ -41,6 +41,7 @@ import symusic
 from _common import REPO, machine, table
 
 from core.checkpoint import load_model
+from core.corpus import is_pattern
 from core.evaluation import (
     EvaluationSettings,
     continuation,
@@ -51,11 +52,13 @@ from core.evaluation import (
 from core.generation import GenerationSettings, SeedError, generate_variations
 from core.metrics.key import Key, estimate_key
 from core.metrics.originality import TrainingIndex
+from core.metrics import jazz
 from core.metrics.style import FIGURES, copy_index, style_figures
 
 MODELS = REPO / "resources" / "models"
 SHARE_FIGURES = {"polyphonic_time", "chord_onsets", "leaps_over_octave", "stepwise", "silence",
-                 "near_sequences", "near_diatonic_sequences", "near_contour_sequences"}
+                 "near_sequences", "near_diatonic_sequences", "near_contour_sequences", "chord_tones"}
+THREE_DECIMALS = {"in_key", "offbeat_eighth"}
 
 
 def model_folders(names: list[str] | None) -> list[Path]:
@@ -86,10 +89,9 @@ def corpus_source(config: dict, data: str | None) -> str:
     for source in (config.get("train", {}).get("data"), config.get("corpus", {}).get("name")):
         if not source:
             continue
-        if str(source).startswith("builtin:") or Path(source).exists():
-            return str(source)
-        if (REPO / source).exists():
-            return str(REPO / source)
+        for path in (Path(source), REPO / source):  # a folder, a file, or a pattern of files in a folder
+            if str(source).startswith("builtin:") or path.exists() or (is_pattern(path.name) and path.parent.is_dir()):
+                return str(source) if str(source).startswith("builtin:") else str(path)
     raise SystemExit("the model's config.json names no corpus that is here; give it with --data")
 
 
@@ -127,7 +129,7 @@ def cell(name: str, stats: dict) -> str:
         if name in SHARE_FIGURES:
             percent = 100 * value
             return f"{percent:.1f}" if 0 < percent < 10 else f"{percent:.0f}"
-        return f"{value:.3f}" if name == "in_key" else f"{value:.1f}".removesuffix(".0")
+        return f"{value:.3f}" if name in THREE_DECIMALS else f"{value:.1f}".removesuffix(".0")
 
     unit = " %" if name in SHARE_FIGURES else ""
     if stats["n"] == 1 or stats["min"] == stats["max"]:
@@ -136,19 +138,25 @@ def cell(name: str, stats: dict) -> str:
 
 
 class Measured:
-    """Every passage's figures, by column of the table (model, real, spread, ngram)."""
+    """Every passage's figures, by column of the table (model, real, spread, ngram): a jazz
+    model's (one with chord tokens) by `core.metrics.jazz`, the others' by `core.metrics.style`."""
 
     COLUMNS = ("model", "real", "spread", "ngram")
 
-    def __init__(self, keys: dict[str, Key], index: TrainingIndex, save_dir: Path | None):
-        self.keys, self.index, self.save_dir = keys, index, save_dir
-        self.values = {column: {name: [] for name in FIGURES} for column in self.COLUMNS}
+    def __init__(self, keys: dict[str, Key], index: TrainingIndex, save_dir: Path | None, jazz_figures: bool = False):
+        self.keys, self.index, self.save_dir, self.jazz = keys, index, save_dir, jazz_figures
+        self.figures = jazz.FIGURES if jazz_figures else FIGURES
+        self.values = {column: {name: [] for name in self.figures} for column in self.COLUMNS}
         self.passages: list[dict] = []
 
     def add(self, column: str, label: str, part: symusic.Score, piece: str, bars: int, copies: bool = True) -> None:
-        """Measure `bars` bars of `part`, a passage continuing `piece` (whose key it is judged in)."""
-        figures = style_figures(part, self.keys[piece], bars=bars, index=self.index if copies else None)
-        for name in FIGURES:
+        """Measure `bars` bars of `part`, a passage continuing `piece` (whose key it is judged in;
+        a jazz passage over the chord symbols it carries)."""
+        if self.jazz:
+            figures = jazz.jazz_figures(part, jazz.chords_from(part), bars)
+        else:
+            figures = style_figures(part, self.keys[piece], bars=bars, index=self.index if copies else None)
+        for name in self.figures:
             self.values[column][name].append(figures.get(name, math.nan))
         self.passages.append({"set": column, "passage": label, **figures})
 
@@ -166,8 +174,10 @@ def continue_seeds(loaded, seeds: list, measured: Measured, args, cut: Evaluatio
     seeded = []
     for i, piece in enumerate(seeds):
         stem = Path(piece.name).stem
+        # a chord-aware model plays over the real continuation's changes
+        changes = real_changes(piece.score, args.seed_bars, args.bars) if loaded.tokenizer.has_chords else ""
         settings = GenerationSettings(bars=args.bars, prompt_bars=args.seed_bars, seed=args.seed + i,
-                                      temperature=args.temperature, top_p=args.top_p)
+                                      temperature=args.temperature, top_p=args.top_p, chords=changes)
         try:
             takes = generate_variations(loaded, piece.score, settings, args.takes)
         except SeedError as error:
@@ -182,6 +192,23 @@ def continue_seeds(loaded, seeds: list, measured: Measured, args, cut: Evaluatio
         measured.add("real", stem, real, piece.name, bars_after(piece.score, args.seed_bars, args.bars))
         measured.save(real, f"{stem}-real.mid")
     return seeded
+
+
+def real_changes(score: symusic.Score, seed_bars: int, bars: int) -> str:
+    """The chords of the bars after the seed, a symbol per beat (`core.chords.parse_progression`)."""
+    downbeats = [int(t) for t in score.get_downbeats()]
+    changes = jazz.chords_from(score)
+    if not changes or len(downbeats) <= seed_bars:
+        return ""
+    times = [time for time, _ in changes]
+    written = []
+    for bar in range(seed_bars, min(seed_bars + bars, len(downbeats))):
+        beats = []
+        for beat in range(4):  # WJazzD: x/4 meters; the progression is laid out in the seed's meter
+            at = int(np.searchsorted(times, downbeats[bar] + beat * score.tpq, side="right")) - 1
+            beats.append(changes[at][1].name() if at >= 0 else "NC")
+        written.append(" ".join(beats))
+    return " | ".join(written)
 
 
 def ngram_takes(ngram, loaded, seeded: list, measured: Measured, args, cut: EvaluationSettings) -> None:
@@ -203,7 +230,8 @@ def evaluate_model(folder: Path, args, save_dir: Path | None) -> dict:
     if not seeds:
         raise SystemExit(f"{folder}: no held-out piece longer than {args.seed_bars} bars")
     keys = {piece.name: estimate_key(piece.score) for piece in corpus.pieces}
-    measured = Measured(keys, copy_index([(piece.name, piece.score) for piece in train]), save_dir)
+    measured = Measured(keys, copy_index([(piece.name, piece.score) for piece in train]), save_dir,
+                        jazz_figures=loaded.tokenizer.has_chords)
     cut = EvaluationSettings(prompt_bars=args.seed_bars, bars=args.bars, seed=args.seed, temperature=1.0,
                              ngram_order=4, max_eval_windows=64)
     learned, ngram = learning_figures(loaded, train, seeds, corpus.pitch_range, cut)
@@ -232,7 +260,7 @@ def evaluate_model(folder: Path, args, save_dir: Path | None) -> dict:
     headers = ["figure", f"model ({takes} takes)", f"real bars {args.seed_bars + 1}-{args.seed_bars + args.bars} "
                f"({len(seeded)} pieces)", f"real vs real ({len(others)} pieces)", f"4-gram ({takes} takes)"]
     body = [[label] + [cell(name, stats[column][name]) for column in Measured.COLUMNS]
-            for name, label in FIGURES.items()]
+            for name, label in measured.figures.items()]
     return {"model": folder.name, "run_dir": str(folder), "corpus": corpus.name, "caption": caption,
             "table": table(headers, body), "figures": stats, "passages": measured.passages,
             "seeds": [p.name for p in seeded]}

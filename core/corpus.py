@@ -8,6 +8,7 @@ corpus skips music21 entirely (see `ScoreCache`).
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import json
 import os
@@ -129,8 +130,19 @@ class Corpus:
 
 
 # --- finding files ---------------------------------------------------------------------
-def resolve_source(source: str | Path | Sequence[str | Path]) -> tuple[str, list[Path]]:
-    """The corpus name and its files, from a folder, a file, a list of files or a builtin name."""
+def resolve_source(source: str | Path | Sequence[str | Path],
+                   exclude: Sequence[str] = ()) -> tuple[str, list[Path]]:
+    """The corpus name and its files, from a folder, a file, a list of files, a builtin name or a
+    pattern of file names in one folder (`solos/MilesDavis_*.mid`); `exclude`: patterns of file
+    names to leave out (`MilesDavis_*`)."""
+    name, files = _resolve_source(source)
+    if exclude:
+        files = [f for f in files if not any(fnmatch.fnmatch(f.name, pattern) for pattern in exclude)]
+        name = f"{name} without {', '.join(exclude)}"
+    return name, files
+
+
+def _resolve_source(source: str | Path | Sequence[str | Path]) -> tuple[str, list[Path]]:
     if isinstance(source, (list, tuple)):
         files = [Path(s) for s in source]
         return (files[0].parent.name if files else "files"), files
@@ -138,12 +150,22 @@ def resolve_source(source: str | Path | Sequence[str | Path]) -> tuple[str, list
     if text.startswith(BUILTIN_PREFIX):
         return text, builtin_files(text[len(BUILTIN_PREFIX):])
     path = Path(text).expanduser()
+    if is_pattern(path.name) and path.parent.is_dir():
+        files = sorted(p for p in path.parent.glob(path.name) if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES)
+        if not files:
+            raise FileNotFoundError(f"{text}: no music file matches")
+        return f"{path.parent.name}/{path.name}", files
     if path.is_dir():
         files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES)
         return path.name, files
     if path.is_file():
         return path.stem, [path]
     raise FileNotFoundError(f"{text}: no such folder or file (or builtin:NAME, one of {', '.join(BUILTINS)})")
+
+
+def is_pattern(name: str) -> bool:
+    """Whether a file name is a pattern (`*`, `?` or `[...]`) rather than one file."""
+    return any(char in name for char in "*?[")
 
 
 def builtin_files(name: str) -> list[Path]:
@@ -230,12 +252,14 @@ def import_corpus(
     progress: ProgressFn | None = None,
     cancel: Callable[[], bool] | None = None,
     seen: dict[str, str] | None = None,
+    exclude: Sequence[str] = (),
 ) -> Corpus:
-    """Import every file of `source`; bad files are skipped with a reason, never raised.
+    """Import every file of `source` (but those `exclude` names, see `resolve_source`); bad files
+    are skipped with a reason, never raised.
 
     `seen` (content digest -> file name) spans calls that import one corpus a file at a time, so a
     copy is skipped there too."""
-    name, files = resolve_source(source)
+    name, files = resolve_source(source, exclude)
     cache = cache or ScoreCache()
     pieces: list[Piece] = []
     report: list[FileReport] = []

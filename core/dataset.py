@@ -96,6 +96,11 @@ def window_starts(ids: np.ndarray, tokenizer: PartitaTokenizer) -> np.ndarray:
     return np.concatenate([[0], np.flatnonzero(tokenizer.opens_bar[ids])])
 
 
+# share of training windows whose Chord tokens are dropped (a chord-aware vocabulary), so that a
+# seed without chord symbols is music the model knows
+CHORD_DROPOUT = 0.2
+
+
 class BatchSampler:
     """Random windows from the training pieces, reproducible from (seed, step, rank)."""
 
@@ -110,6 +115,7 @@ class BatchSampler:
         self.seed = seed
         self.augment = augment
         self.pack = pack
+        self.chord_ids = np.array(sorted(tokenizer.chord_of_id)) if tokenizer.has_chords else None
         lengths = np.array([len(p.ids) for p in pieces], dtype=np.float64)
         self.weights = lengths / lengths.sum()  # longer pieces are drawn more often
 
@@ -148,6 +154,9 @@ class BatchSampler:
             return np.asarray(ids[start:start + length], dtype=np.int64)
         start = int(rng.choice(piece.bar_starts)) if from_bar else 0
         window = piece.ids[start:start + length]
+        if self.chord_ids is not None and rng.random() < CHORD_DROPOUT:  # learn to play without changes too
+            window = piece.ids[start:start + 2 * length]
+            window = window[~np.isin(window, self.chord_ids)][:length]
         if self.augment and len(piece.shifts) > 1:
             window = self.tokenizer.transpose_ids(window, int(rng.choice(piece.shifts)))
         return np.asarray(window, dtype=np.int64)

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import symusic
 
+from core.chords import MARKER_PREFIX as CHORD_MARKER
 from core.metrics import transitions
 from core.metrics.muspy_metrics import pitch_class_entropy, pitch_entropy
 from core.metrics.ngram import NGramModel
@@ -218,13 +219,21 @@ def continuation(score: symusic.Score, seed_end_tick: int) -> symusic.Score:
     return _from_bar_line(score, max([t for t in downbeats if t <= first_new] or [0]))
 
 
-def _from_bar_line(score: symusic.Score, start: int) -> symusic.Score:
-    """The score from the bar line at `start` on, moved to start at 0 in the meter it has there."""
+def _from_bar_line(score: symusic.Score, start: int, markers=None) -> symusic.Score:
+    """The score from the bar line at `start` on, moved to start at 0 in the meter it has there,
+    with its chord symbols (`chord:` markers of `markers`, default the score's): the one in force
+    at `start` at 0, then the later changes."""
     signatures = [ts for ts in score.time_signatures if ts.time <= start]
     part = score.clip(start, max(score.end(), start + 1), clip_end=False).shift_time(-start)
     if signatures and not any(ts.time == 0 for ts in part.time_signatures):
         last = signatures[-1]
         part.time_signatures.insert(0, symusic.TimeSignature(0, last.numerator, last.denominator))
+    chords = sorted((m for m in (score.markers if markers is None else markers) if m.text.startswith(CHORD_MARKER)),
+                    key=lambda m: m.time)
+    before = [m for m in chords if m.time <= start]
+    kept = ([symusic.TextMeta(0, before[-1].text)] if before else []) + \
+        [symusic.TextMeta(m.time - start, m.text) for m in chords if m.time > start]
+    part.markers = [m for m in part.markers if not m.text.startswith(CHORD_MARKER)] + kept
     return part
 
 
@@ -236,7 +245,7 @@ def real_continuation(score: symusic.Score, settings: EvaluationSettings) -> sym
     start = downbeats[settings.prompt_bars]
     stop = settings.prompt_bars + settings.bars
     end = downbeats[stop] if stop < len(downbeats) else int(score.end()) + 1
-    return _from_bar_line(score.clip(0, end, clip_end=True), start)
+    return _from_bar_line(score.clip(0, end, clip_end=True), start, markers=score.markers)
 
 
 def generate_pieces(loaded, prompts: Sequence[symusic.Score], settings: EvaluationSettings, *,

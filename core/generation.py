@@ -37,6 +37,9 @@ class GenerationSettings:
     max_tokens: int = 8192  # safety stop for a model that never closes its bars
     voices: int | None = None  # notes sounding at once: None, the model's instrument's; 0, no limit
     pitch_range: tuple[int, int] | None = None  # lowest, highest MIDI pitch; None: the model's instrument's
+    # chords of the new bars (core.chords.parse_progression: "Dm7 G7 | Cmaj7"), repeated to the end,
+    # for a chord-aware model; "": the model goes on with the seed's chords as it hears them
+    chords: str = ""
 
 
 def key_shift_for(loaded: LoadedModel, prompt: symusic.Score | None) -> int:
@@ -216,6 +219,23 @@ def seed_for_model(tokenizer, seed_ids: list[int]) -> tuple[list[int], list[int]
     return tokenizer.to_model_ids(seed_ids[:bars[-1]]).tolist(), list(seed_ids[bars[-1]:])
 
 
+def chord_plan(tokenizer, seed_ids: list[int], seed_state: RemiState, settings: GenerationSettings,
+               shift: int = 0) -> tuple[dict[int, list[int]], bool]:
+    """(Chord ids by bar, for `RemiState.chord_plan`; whether to write no chords at all) for a
+    chord-aware model: the settings' progression laid over the new bars, repeated to the end (in
+    the seed's meter); without one the model writes the changes itself where the seed has chords,
+    and none where it has none (as it learned from solos whose chords were dropped)."""
+    from core.chords import parse_progression
+
+    if not settings.chords:
+        return {}, not any(token in tokenizer.chord_of_id for token in seed_ids)
+    bars = parse_progression(settings.chords, seed_state.time_signature[0])
+    first = seed_state.bars + 1  # the first new bar, counted as RemiState.bars counts it
+    plan = {first + n: [tokenizer.chord_ids[chord.transposed(shift)] for chord in bars[n % len(bars)]]
+            for n in range(settings.bars)}
+    return plan, False
+
+
 class SeedError(ValueError):
     """A seed that cannot start a continuation (said in words for the user)."""
 
@@ -245,6 +265,10 @@ def stream_generation(
     limits = limits_for(loaded, settings).shifted(shift)
     writers = [Continuing(grammar, seed_ids, respell, last_bar, seed_state.meter_given, shared, limits)
                for _ in range(variations)]
+    if tokenizer.has_chords:
+        plan, none = chord_plan(tokenizer, seed_ids, seed_state, settings, shift)
+        for writer in writers:
+            writer.state.chord_plan, writer.state.no_chords = plan, none
     generator = torch.Generator().manual_seed(settings.seed if settings.seed is not None else
                                               int(np.random.SeedSequence().entropy % 2**63))
     device = next(model.parameters()).device

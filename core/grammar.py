@@ -31,7 +31,8 @@ NEXT_TYPES: dict[str | None, tuple[str, ...]] = {
     None: ("Bar",),
     "BOS": ("Bar",),
     "Bar": ("TimeSig",),  # miditok writes the meter after every bar line (without TimeSig: see below)
-    "TimeSig": ("Position", "Bar"),
+    "TimeSig": ("Chord", "Position", "Bar"),
+    "Chord": ("Chord", "Position", "Bar"),  # a chord-aware vocabulary: one per beat after the meter
     "Position": ("Pitch",),
     "Pitch": ("Velocity", "Duration"),  # Velocity only where the vocabulary has it
     "Velocity": ("Duration",),
@@ -63,7 +64,7 @@ class RemiGrammar:
         has_meter = "TimeSig" in self.types
         for previous, allowed in NEXT_TYPES.items():
             if previous == "Bar" and not has_meter:
-                allowed = ("Position", "Bar")
+                allowed = ("Chord", "Position", "Bar")
             allowed = tuple(t for t in allowed if t != "Velocity" or has_velocity)
             if previous == "Pitch" and has_velocity:
                 allowed = ("Velocity",)
@@ -88,6 +89,7 @@ class RemiGrammar:
         self.pitch_ids = {v: i for i, v in enumerate(self.values) if self.types[i] == "Pitch"}
         self.is_timesig = torch.tensor([t == "TimeSig" for t in self.types], dtype=torch.bool)
         self.is_pitch = torch.tensor([t == "Pitch" for t in self.types], dtype=torch.bool)
+        self.is_chord = torch.tensor([t == "Chord" for t in self.types], dtype=torch.bool)
         self.timesig_ids = {v: i for i, v in enumerate(self.values) if self.types[i] == "TimeSig"}
         self.timesig_id = torch.arange(size)
         self.ppb = tokenizer.settings.positions_per_beat
@@ -165,6 +167,10 @@ class RemiState:
     notes: list[StreamedNote] = field(default_factory=list)
     limits: InstrumentLimits | None = None  # the instrument's range and voices, kept while composing
     ends: list = field(default_factory=list)  # end ticks of the notes that may still sound (with limits)
+    chords_in_bar: int = 0  # Chord tokens of the current bar so far (a chord-aware vocabulary)
+    # chords to write, by bar (the `bars` count once its Bar token is read): base ids, one per beat
+    chord_plan: dict = field(default_factory=dict)
+    no_chords: bool = False  # write no Chord tokens (the seed has none and no progression is given)
 
     @property
     def bar_ticks(self) -> int:
@@ -190,7 +196,7 @@ class RemiState:
         if bpe is None:
             key = (self.last_type, self.position, self.time_signature, self.bars < min_bars,
                    keep_meter and self.last_type == "Bar", new_onset and after_note,
-                   frozenset(self.pitches_here) if after_note else None)
+                   frozenset(self.pitches_here) if after_note else None, self.chords_in_bar)
         else:  # a model token may hold a meter or a note at this position whatever the last type
             key = (self.last_type, self.position, self.time_signature, self.bars < min_bars, keep_meter,
                    new_onset and after_note, frozenset(self.pitches_here))
@@ -208,7 +214,22 @@ class RemiState:
                 if self.limits is not None:
                     mask = bpe.within_limits(self, mask, base)
             cache[key] = mask
-        return mask.clone()
+        mask = mask.clone()
+        if self.chord_plan or self.no_chords:
+            self._follow_chords(mask)
+        return mask
+
+    def _follow_chords(self, mask: torch.Tensor) -> None:
+        """Keep (in place) to the planned chords of this bar, or to none."""
+        is_chord = self.grammar.is_chord
+        if not mask[: len(is_chord)][is_chord].any():
+            return
+        planned = self.chord_plan.get(self.bars)
+        if planned is not None and self.chords_in_bar < len(planned):
+            mask[:] = False
+            mask[planned[self.chords_in_bar]] = True
+        elif self.no_chords or planned is not None:
+            mask[: len(is_chord)] &= ~is_chord
 
     def _build_mask(self, *, min_bars: int, keep_meter: bool, new_onset: bool) -> torch.Tensor:
         grammar = self.grammar
@@ -225,6 +246,12 @@ class RemiState:
             mask[grammar.eos_id] = False
         if keep_meter and self.last_type == "Bar":
             mask &= ~grammar.is_timesig | (grammar.timesig_id == grammar.timesig_ids.get(self.time_signature, -1))
+        if mask[grammar.is_chord].any():  # a bar's chords: none, or one for each of its beats
+            beats = self.time_signature[0]
+            if 0 < self.chords_in_bar < beats:
+                mask &= grammar.is_chord
+            elif self.chords_in_bar >= beats:
+                mask &= ~grammar.is_chord
         if self.limits is not None:
             self._keep_limits(mask)
         if not mask.any():  # cannot happen with a REMI vocabulary; never leave sampling empty
@@ -292,6 +319,9 @@ class RemiState:
             self.bars += 1
             self.position = -1
             self.pitches_here.clear()
+            self.chords_in_bar = 0
+        elif kind == "Chord":
+            self.chords_in_bar += 1
         elif kind == "TimeSig":
             self.time_signature = value  # type: ignore[assignment]
             self.meter_given = True
@@ -354,7 +384,7 @@ class RemiState:
 
     def copy(self) -> RemiState:
         """This state, to try tokens on (without the notes it has collected)."""
-        return replace(self, pitches_here=set(self.pitches_here), notes=[], ends=list(self.ends))
+        return replace(self, pitches_here=set(self.pitches_here), notes=[], ends=list(self.ends))  # (the plan is shared, read-only)
 
     def feed_model(self, model_id: int) -> list[StreamedNote]:
         """Advance by a model token (its base tokens, one by one); returns the notes it completes."""

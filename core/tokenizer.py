@@ -26,6 +26,7 @@ import miditok
 import numpy as np
 import symusic
 
+from core.chords import NC, QUALITIES, Chord, marker_chord
 from core.instruments import program_name
 
 PAD, BOS, EOS = "PAD_None", "BOS_None", "EOS_None"
@@ -44,6 +45,9 @@ class TokenizerSettings:
     use_velocities: bool = False  # True for performed MIDI (dynamics matter), False for notation
     num_velocities: int = 16
     use_time_signatures: bool = True
+    # the harmony of each bar before its notes, one Chord token per beat (core.chords): for corpora
+    # whose files mark their chords (`chord:SYMBOL` markers, as the WJazzD solos do)
+    use_chords: bool = False
     bpe_vocab_size: int = 0  # 0: no BPE; otherwise the model's vocabulary: base tokens + merges
     bpe_merges: str = ""  # the trained BPE (a Hugging Face tokenizers JSON document), see `train_bpe`
 
@@ -84,6 +88,11 @@ class PartitaTokenizer:
         # per model id: the base type, or "BPE" for a merged token (per-type figures)
         self.model_types = [self.token_types[e[0]] if len(e) == 1 else "BPE" for e in self.expansions]
         self.model_tokens = ["+".join(self.tokens[i] for i in e) for e in self.expansions]
+        # chords (use_chords): base id <-> Chord
+        self.chord_of_id = {i: _token_chord(token) for i, token in enumerate(self.tokens) if token.startswith("Chord_")}
+        self.chord_ids = {chord: i for i, chord in self.chord_of_id.items()}
+        if self.chord_of_id and self._bpe is not None:
+            raise ValueError("chord tokens and BPE do not go together (yet)")
 
     def _load_bpe(self, merges: str) -> None:
         from tokenizers import Tokenizer
@@ -125,6 +134,11 @@ class PartitaTokenizer:
             special_tokens=["PAD", "BOS", "EOS"],
         )
         inner = getattr(miditok, settings.tokenization)(config)
+        if settings.use_chords:
+            if settings.tokenization != "REMI":
+                raise ValueError("chord tokens need the REMI tokenization")
+            for token in chord_tokens():
+                inner.add_to_vocab(token)
         return cls(settings, inner)
 
     # --- ids ---------------------------------------------------------------------------
@@ -159,11 +173,78 @@ class PartitaTokenizer:
             return []
         encoded = self.inner.encode(merged)
         sequence = encoded[0] if isinstance(encoded, list) else encoded
-        return list(sequence.ids)
+        ids = list(sequence.ids)
+        return self._with_chords(ids, merged) if self.chord_of_id else ids
+
+    @property
+    def has_chords(self) -> bool:
+        """Whether the vocabulary holds Chord tokens (each bar's harmony before its notes)."""
+        return bool(self.chord_of_id)
+
+    def _with_chords(self, ids: list[int], score: symusic.Score) -> list[int]:
+        """`ids` with each bar's chords (one per beat, from the score's chord markers) written after
+        its meter; unchanged when the score marks no chords."""
+        changes = sorted((marker.time, chord) for marker in score.markers
+                         if (chord := marker_chord(marker.text)) is not None)
+        if not changes:
+            return ids
+        bar_id = self.inner.vocab["Bar_None"]
+        out: list[int] = []
+        meter, bar_start, bar_length = (4, 4), 0, 0
+        index = 0
+        pending = False  # a bar opened and its chords are not written yet
+        for token_id in ids:
+            token = self.tokens[token_id]
+            if pending and not token.startswith("TimeSig_"):
+                out += self._bar_chords(changes, bar_start, meter, score.tpq)
+                pending = False
+            out.append(token_id)
+            if token_id == bar_id:
+                bar_start += bar_length
+                bar_length = score.tpq * 4 * meter[0] // meter[1]
+                pending = True
+                index += 1
+            elif token.startswith("TimeSig_"):
+                top, bottom = token.split("_", 1)[1].split("/")
+                meter = (int(top), int(bottom))
+                bar_length = score.tpq * 4 * meter[0] // meter[1]
+                if pending:
+                    out += self._bar_chords(changes, bar_start, meter, score.tpq)
+                    pending = False
+        if pending:
+            out += self._bar_chords(changes, bar_start, meter, score.tpq)
+        return out
+
+    def _bar_chords(self, changes: list[tuple[int, Chord]], bar_start: int, meter: tuple[int, int],
+                    tpq: int) -> list[int]:
+        beat = tpq * 4 // meter[1]
+        chords = []
+        for n in range(meter[0]):
+            now = bar_start + n * beat
+            chord = NC
+            for time, change in changes:  # (a few hundred changes at most: a scan is fine)
+                if time > now:
+                    break
+                chord = change
+            chords.append(self.chord_ids[chord])
+        return chords
+
+    def chords_of(self, ids: list[int]) -> list[tuple[int, int, Chord]]:
+        """(bar index, beat, chord) of each Chord token in base `ids`."""
+        bar_id = self.inner.vocab["Bar_None"]
+        out, bar, beat = [], -1, 0
+        for token_id in ids:
+            if token_id == bar_id:
+                bar, beat = bar + 1, 0
+            elif token_id in self.chord_of_id:
+                out.append((max(bar, 0), beat, self.chord_of_id[token_id]))
+                beat += 1
+        return out
 
     def decode(self, ids: list[int], *, program: int = 0) -> symusic.Score:
         """A score from ids; special tokens are dropped. Never raises on a grammatical sequence."""
-        special = {self.pad_id, self.bos_id, self.eos_id}
+        special = {self.pad_id, self.bos_id, self.eos_id} | set(self.chord_of_id)
+        chords = self.chords_of([int(i) for i in ids]) if self.chord_of_id else []
         body = [int(i) for i in ids if int(i) not in special]
         if not body:
             score = symusic.Score(self.inner.time_division)
@@ -175,7 +256,29 @@ class PartitaTokenizer:
         for track in score.tracks:
             track.program = program
             track.name = program_name(program)  # miditok named it after program 0 (Acoustic Grand Piano)
+        if chords:
+            self._mark_chords(score, chords)
         return score
+
+    def _mark_chords(self, score: symusic.Score, chords: list[tuple[int, int, Chord]]) -> None:
+        """Write each chord change as a `chord:NAME` marker on its beat (bars by the score's meters)."""
+        from core.chords import MARKER_PREFIX
+
+        signatures = sorted((ts.time, ts.numerator, ts.denominator) for ts in score.time_signatures) or [(0, 4, 4)]
+        starts, meters, tick, bar = [], [], 0, 0
+        last = max(bar for bar, _, _ in chords)
+        while bar <= last:
+            meter = next(((n, d) for time, n, d in reversed(signatures) if time <= tick), signatures[0][1:])
+            starts.append(tick)
+            meters.append(meter)
+            tick += score.tpq * 4 * meter[0] // meter[1]
+            bar += 1
+        previous = None
+        for bar, beat, chord in chords:
+            if chord != previous:
+                time = starts[bar] + beat * score.tpq * 4 // meters[bar][1]
+                score.markers.append(symusic.TextMeta(time, MARKER_PREFIX + chord.name()))
+                previous = chord
 
     def to_model_ids(self, ids: list[int] | np.ndarray) -> np.ndarray:
         """Model ids of base ids (the same ids without BPE). Each bar is encoded on its own, so a
@@ -275,6 +378,9 @@ class PartitaTokenizer:
         shifted = ids + np.where(is_pitch, semitones, 0)
         if ((shifted < low) & is_pitch).any() or ((shifted > high) & is_pitch).any():
             raise ValueError(f"transposition by {semitones} leaves the tokenizer's pitch range")
+        if self.chord_of_id:  # chord roots move with the notes
+            for at in np.flatnonzero(np.isin(ids, list(self.chord_of_id))):
+                shifted[at] = self.chord_ids[self.chord_of_id[int(ids[at])].transposed(semitones)]
         return shifted
 
     def pitch_of(self, token_id: int) -> int | None:
@@ -311,7 +417,10 @@ def settings_for(scores: list[symusic.Score], tokenization: str = "REMI") -> Tok
         for track in score.tracks:
             velocities.update(note.velocity for note in track.notes[:200])
     performed = len(velocities) > 4
-    return TokenizerSettings(tokenization=tokenization, use_velocities=performed)
+    # chord tokens where most pieces mark their chords (a lead sheet's worth of harmony to learn from)
+    marked = sum(any(marker_chord(m.text) is not None for m in score.markers) for score in scores)
+    return TokenizerSettings(tokenization=tokenization, use_velocities=performed,
+                             use_chords=tokenization == "REMI" and marked > len(scores) // 2)
 
 
 def merge_tracks(score: symusic.Score) -> symusic.Score:
@@ -344,3 +453,16 @@ def normalise_time_signatures(score: symusic.Score) -> symusic.Score:
     fixed.time_signatures = signatures
     return fixed
 
+
+
+def chord_tokens() -> list[str]:
+    """The Chord tokens of a chord-aware vocabulary: every root in every quality, then no chord."""
+    return [f"Chord_{root}.{quality}" for quality in QUALITIES for root in range(12)] + ["Chord_NC"]
+
+
+def _token_chord(token: str) -> Chord:
+    value = token.split("_", 1)[1]
+    if value == "NC":
+        return NC
+    root, quality = value.split(".")
+    return Chord(int(root), quality)

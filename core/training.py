@@ -46,8 +46,9 @@ MIN_BLOCK_SIZE = 32  # tokens of context: less cannot compose a bar
 
 @dataclass(frozen=True)
 class TrainConfig:
-    data: str  # folder, file, or builtin:NAME
+    data: str  # folder, file, pattern of files in a folder (`solos/*.mid`), or builtin:NAME
     out: str  # run folder
+    exclude: tuple[str, ...] = ()  # patterns of file names to leave out of `data` (`MilesDavis_*`)
     preset: str = "tiny"
     model_overrides: dict = field(default_factory=dict)  # e.g. {"n_layer": 2, "dropout": 0.0}
     steps: int = 2000
@@ -81,6 +82,7 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         """Refuse settings that cannot train, naming the setting (the CLI and the GUI show it)."""
+        object.__setattr__(self, "exclude", tuple(self.exclude))  # a list when read back from JSON
         at_least = {"steps": (self.steps, 1), "batch_size": (self.batch_size, 1), "eval_every": (self.eval_every, 1),
                     "eval_windows": (self.eval_windows, 1), "patience": (self.patience, 0), "warmup_steps": (self.warmup_steps, 0),
                     "max_transpose": (self.max_transpose, 0),
@@ -207,7 +209,7 @@ class PreparedData:
 
 
 def prepare_data(config: TrainConfig, tokenizer_settings: TokenizerSettings | None = None) -> PreparedData:
-    corpus = import_corpus(config.data)
+    corpus = import_corpus(config.data, exclude=config.exclude)
     if not corpus.pieces:
         reasons = "; ".join(f"{e.name}: {e.reason}" for e in corpus.skipped[:3])
         raise ValueError(f"{config.data}: no piece could be imported ({reasons or 'no music files'})")
@@ -474,9 +476,9 @@ def train(config: TrainConfig, *, resume: bool = False,
 # evaluation cadence, device and data path may change).
 RUN_FIELDS = ("preset", "model_overrides", "batch_size", "learning_rate", "min_learning_rate", "warmup_steps",
               "weight_decay", "grad_clip", "seed", "max_transpose", "pack", "tokenization", "use_velocities",
-              "program", "bpe_vocab_size", "key_mode", "init")
+              "program", "bpe_vocab_size", "key_mode", "init", "exclude")
 # What runs saved before a field existed did (they resume as they started).
-OLDER_RUNS = {"pack": False, "bpe_vocab_size": 0, "key_mode": "transpose", "init": None}
+OLDER_RUNS = {"pack": False, "bpe_vocab_size": 0, "key_mode": "transpose", "init": None, "exclude": []}
 
 
 def _finite_everywhere(loss: torch.Tensor, world: int) -> bool:

@@ -37,3 +37,9 @@ def cello_midi_dir() -> Path:
 @pytest.fixture(scope="session")
 def jazz_dir() -> Path:
     return shared_path("wjazzd-jazz-solos")
+
+
+@pytest.fixture(scope="session")
+def jazz_beats_dir() -> Path:
+    """The WJazzD solos on their annotated bars, with chord markers (wjazzd-beats/SOURCE.md)."""
+    return shared_path("wjazzd-beats")

@@ -26,6 +26,10 @@ def add_limit_arguments(parser) -> None:
                         help="at most N notes sounding at once (default: as many as the model's corpus; 0: no limit)")
     parser.add_argument("--range", metavar="LOW-HIGH",
                         help="keep new notes inside this range, e.g. C2-G5 (default: the model's corpus's)")
+    parser.add_argument("--chords", metavar="PROGRESSION",
+                        help="chords for the new bars, for a chord-aware model (miles-davis): 'Dm7 G7 | Cmaj7' "
+                             "(bars split by |, or a bar per chord without |; WJazzD spelling too: D-7 G7 Cj7); "
+                             "repeated to the end. Default: the seed's own chord symbols go on as the model hears them")
 
 
 def limit_settings(args) -> dict:
@@ -46,6 +50,14 @@ def limit_settings(args) -> dict:
         if low > high:
             raise UserError(f"--range {args.range}: its lowest pitch is above its highest")
         fields["pitch_range"] = (low, high)
+    if getattr(args, "chords", None):
+        from core.chords import parse_progression
+
+        try:
+            parse_progression(args.chords)
+        except ValueError as error:
+            raise UserError(f"--chords: {error}") from None
+        fields["chords"] = args.chords
     return fields
 
 

@@ -14,7 +14,10 @@ PRESET_NAMES = ("tiny", "small", "base", "large")  # core.model.PRESETS, without
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser("train", help="train a model on a corpus (resumable, DDP under torchrun)")
-    parser.add_argument("--data", help="folder, file, or builtin:NAME (default on --resume: the run's own)")
+    parser.add_argument("--data", help="folder, file, files of a folder ('solos/*.mid'), or builtin:NAME "
+                             "(default on --resume: the run's own)")
+    parser.add_argument("--exclude", action="append", metavar="PATTERN",
+                        help="leave out files whose names match (repeatable), e.g. --exclude 'MilesDavis_*'")
     parser.add_argument("--out", required=True, type=Path, help="run folder (weights, config, metrics)")
     parser.add_argument("--preset", choices=PRESET_NAMES, help="model size (default tiny)")
     parser.add_argument("--steps", type=int, help="total optimizer steps (default 2000; on --resume the run's own)")
@@ -54,7 +57,7 @@ def add_parser(subparsers) -> None:
 # or on --resume the run's own value.
 RUN_OPTIONS = {"preset": "preset", "batch_size": "batch_size", "lr": "learning_rate", "warmup": "warmup_steps",
                "seed": "seed", "transpose": "max_transpose", "pack": "pack", "tokenization": "tokenization",
-               "bpe": "bpe_vocab_size", "key": "key_mode", "init": "init"}
+               "bpe": "bpe_vocab_size", "key": "key_mode", "init": "init", "exclude": "exclude"}
 FINE_TUNING = {"learning_rate": 3e-4, "patience": 3}  # defaults with --init: a gentler step, early stopping
 
 
@@ -137,12 +140,14 @@ def run(args) -> int:
         raise UserError("--data is required (a folder, a file or builtin:NAME)")
     check_device(args.device)
     given = {field: getattr(args, option) for option, field in RUN_OPTIONS.items() if getattr(args, option) is not None}
+    if "exclude" in given:
+        given["exclude"] = tuple(given["exclude"])
     if args.set:
         given["model_overrides"] = _overrides(args.set)
     if args.resume:  # a run keeps what it was started with; say so rather than ignore an option
         started = {**OLDER_RUNS, **saved["train"]}
         for field, value in given.items():
-            if started.get(field, value) != value:
+            if started.get(field, value) != (list(value) if isinstance(value, tuple) else value):  # JSON: lists
                 raise UserError(f"cannot resume {args.out} with {field} = {value!r}: the run was started with "
                                 f"{started[field]!r} (drop the option, or train into a new folder)")
     lengths = {"steps": args.steps, "eval_every": args.eval_every, "patience": args.patience}
