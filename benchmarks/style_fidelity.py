@@ -50,9 +50,9 @@ from core.evaluation import (
     real_continuation,
 )
 from core.generation import GenerationSettings, SeedError, generate_variations
+from core.metrics import jazz
 from core.metrics.key import Key, estimate_key
 from core.metrics.originality import TrainingIndex
-from core.metrics import jazz
 from core.metrics.style import FIGURES, copy_index, style_figures
 
 MODELS = REPO / "resources" / "models"
