@@ -14,7 +14,7 @@ from PySide6.QtCore import QStandardPaths
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from app.pianoroll.commands import ReplaceSeed
-from app.pianoroll.convert import meter_of, notes_from_score
+from app.pianoroll.convert import chords_of, meter_of, notes_from_score
 from app.pianoroll.model import GENERATED
 from app.session import PROJECT_SUFFIX, ProjectError, read_project, restore_project, save_project
 from core.scores import SUPPORTED_SUFFIXES, load_score
@@ -29,12 +29,13 @@ OPENABLE_FILTER = ("Projects and music files (" + " ".join(f"*{s}" for s in [PRO
 
 
 def load_seed_job(path: str):
-    """Read a music file in a worker (music21 can take seconds); returns (notes, meter, program)."""
+    """Read a music file in a worker (music21 can take seconds); returns (notes, meter, program,
+    chords)."""
 
     def job(cancel):
         score = load_score(path)
         program = score.tracks[0].program if len(score.tracks) else 0
-        return notes_from_score(score), meter_of(score), program
+        return notes_from_score(score), meter_of(score), program, chords_of(score)
         yield  # a generator, for JobRunner
 
     return job
@@ -80,10 +81,10 @@ class DocumentsMixin:
         self.seed_loader.start(load_seed_job(path))
 
     def _seed_loaded(self, result) -> None:
-        notes, meter, program = result
+        notes, meter, program, chords = result
         self.program = program
         self.seed_name = Path(self._pending_seed).stem
-        self.undo_stack.push(ReplaceSeed(self.model, notes, meter, f"Open {Path(self._pending_seed).name}"))
+        self.undo_stack.push(ReplaceSeed(self.model, notes, meter, f"Open {Path(self._pending_seed).name}", chords))
         self._show_the_notes()
         path = getattr(self, "_pending_seed", "")
         self._add_recent(path)

@@ -91,7 +91,8 @@ class MainWindow(DocumentsMixin, QMainWindow):
         self._title_timer.setSingleShot(True)
         self._title_timer.setInterval(250)
         self._title_timer.timeout.connect(self._update_title)
-        for signal in (self.model.notesChanged, self.model.takesChanged, self.model.meterChanged):
+        for signal in (self.model.notesChanged, self.model.takesChanged, self.model.meterChanged,
+                       self.model.chordsChanged):
             signal.connect(self.autosave_timer.start)
             signal.connect(self._title_timer.start)
         self.read_settings()
@@ -272,7 +273,7 @@ class MainWindow(DocumentsMixin, QMainWindow):
     def seed_score(self):
         """The seed as a score for the engine (None when the roll holds no seed)."""
         seed = self.model.seed_notes()
-        return score_from_notes(seed, self.model.meter, self.program) if seed else None
+        return score_from_notes(seed, self.model.meter, self.program, chords=self.model.seed_chords) if seed else None
 
     def take_scores(self) -> list[tuple[str, symusic.Score, int]]:
         """(name, seed + take score, tick where the take starts) for every non-empty take."""
@@ -280,7 +281,8 @@ class MainWindow(DocumentsMixin, QMainWindow):
         for i, name in enumerate(self.model.takes):
             take = self.model.take_notes(i)
             if take:
-                score = score_from_notes([*self.model.take_seed(i), *take], self.model.meter, self.program)
+                score = score_from_notes([*self.model.take_seed(i), *take], self.model.meter, self.program,
+                                         chords=self.model.chords_with(i))
                 out.append((name, score, self._take_start(i)))
         return out
 
@@ -317,7 +319,8 @@ class MainWindow(DocumentsMixin, QMainWindow):
         shown = self.model.take_seed(take) + (self.model.take_notes(take) if take >= 0 else [])  # as it plays
         before = [n for n in shown if n.start < cut]
         prompt = score_from_notes([Note(n.start, n.pitch, min(n.duration, cut - n.start), n.velocity) for n in before],
-                                  self.model.meter, self.program)
+                                  self.model.meter, self.program,
+                                  chords=[c for c in self.model.visible_chords() if c.start < cut])
         carried = [n for n in before if n.role == GENERATED]  # a take continued from keeps its notes
         shown_cut = self.model.take_cut(self.model.current_take)  # the seed this take already left
         seed_cut = cut if shown_cut is None else min(cut, shown_cut)

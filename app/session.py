@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from app.pianoroll.model import Meter, Note, NoteModel
+from app.pianoroll.model import ChordSymbol, Meter, Note, NoteModel
 from core.atomic import atomic_write_text
 
 FORMAT = "partita-project"
@@ -37,9 +37,12 @@ def project_data(model: NoteModel, panels: dict[str, dict]) -> dict:
         "version": VERSION,
         "meter": {"ticks_per_quarter": meter.ticks_per_quarter, "numerator": meter.numerator,
                   "denominator": meter.denominator, "tempo_qpm": meter.tempo_qpm},
+        "chords": [c.to_json() for c in model.seed_chords],  # the seed's chord changes: [tick, name]
         "takes": model.takes,
         "take_cuts": model.take_cuts,  # where each take leaves the seed (null: after all of it)
         "take_abouts": model.take_abouts,  # what made each take: model and sampling settings, in words
+        # each take's chord changes from where it leaves the seed ([] : none known)
+        "take_chords": [[c.to_json() for c in model.take_chords(take)] for take in range(len(model.takes))],
         "current_take": model.current_take,
         "notes": [n.to_json() for _, n in sorted(model.items(), key=lambda item: (item[1].start, item[1].pitch))],
         "panels": panels,
@@ -65,15 +68,18 @@ def read_project(path: Path) -> dict:
 
 
 def restore_project(model: NoteModel, data: dict) -> dict[str, dict]:
-    """Load notes, takes and meter into `model`; return the panels' saved settings."""
+    """Load notes, takes, meter and chords into `model` (a project from before chords has none);
+    return the panels' saved settings."""
     try:
         meter = Meter(**{k: v for k, v in data.get("meter", {}).items() if k in Meter.__dataclass_fields__})
         notes = [Note.from_json(n) for n in data.get("notes", [])]
         takes = [str(t) for t in data.get("takes", [])]
         cuts = [None if c is None else int(c) for c in data.get("take_cuts", [])]
         abouts = [str(a or "") for a in data.get("take_abouts", [])]
+        chords = [ChordSymbol.from_json(c) for c in data.get("chords", [])]
+        take_chords = [[ChordSymbol.from_json(c) for c in own or []] for own in data.get("take_chords", [])]
     except (TypeError, KeyError, ValueError) as error:
         raise ProjectError(f"project data is damaged ({error})") from None
-    model.restore(notes, takes, int(data.get("current_take", -1)), meter, cuts, abouts)
+    model.restore(notes, takes, int(data.get("current_take", -1)), meter, cuts, abouts, chords, take_chords)
     panels = data.get("panels", {})
     return panels if isinstance(panels, dict) else {}

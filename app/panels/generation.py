@@ -4,7 +4,9 @@ variation; Stop cancels at once. Until the user picks a model by hand, each new 
 shipped model whose instrument fits it (`core.checkpoint.suggest_model`).
 
 The worker runs `core.generation.stream_generation` and yields its `TokenEvent`s; the panel
-turns each completed note into a roll `Note` of the take for that variation.
+turns each completed note into a roll `Note` of the take for that variation. A chord-aware model
+follows the progression typed in Chords (or the seed's chords); the chords it wrote are known once
+a take is decoded, and reach the roll when the job completes (`TakeChords`).
 """
 
 from __future__ import annotations
@@ -31,16 +33,21 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.panels.shipped import model_limits, style_models
-from app.pianoroll.convert import scale_ticks
-from app.pianoroll.model import GENERATED, Note, NoteModel
+from app.panels.shipped import model_has_chords, model_limits, style_models
+from app.pianoroll.convert import chords_of, scale_ticks
+from app.pianoroll.model import GENERATED, ChordSymbol, Note, NoteModel, chords_from
 from app.workers import JobRunner
 from core import checkpoint
 from core.checkpoint import LoadedModel, load_model
-from core.generation import GenerationSettings, TokenEvent, stream_generation
+from core.chords import parse_progression
+from core.generation import GenerationSettings, TokenEvent, key_shift_for, stream_generation
 from core.limits import parse_range, pitch_name
 
 CHOOSE = "choose"  # item data of the "Choose run folder…" entry
+CHORDS_TIP = ("Chords for the new bars, repeated to the end: bars split by |, the chords of one bar share it "
+              "(Dm7 G7 | Cmaj7: two beats each, then a whole bar); without |, one chord a bar (Dm7 G7 Cmaj7). "
+              "The usual spelling or the Weimar Jazz Database's (D-7 G7 | Cj7; Bm7b5, Ebo7, F7sus, NC). "
+              "Empty: the model follows the seed's chords, or writes its own")
 SEED_SETTLE_MS = 300  # a seed is judged for a model this long after its last edit
 MAX_VOICES = 8
 
@@ -88,6 +95,15 @@ class ModelReady:
     weights: str = ""  # which weights, in words: "step 500 of 2000 (lowest validation loss 2.147)"
 
 
+@dataclass(frozen=True)
+class TakeChords:
+    """The chords a chord-aware model wrote a variation over, read from its decoded take (seed
+    and continuation, at the roll's resolution, in the seed's key)."""
+
+    variation: int
+    chords: tuple[ChordSymbol, ...]
+
+
 class ModelCache:
     """Loaded models by folder, shared between generation jobs (load once, sample many)."""
 
@@ -115,7 +131,12 @@ def generation_job(cache: ModelCache, run_dir: str, prompt: symusic.Score | None
         yield ModelReady(loaded.run_dir.name, loaded.model.num_parameters(),
                          str(loaded.config.get("corpus", {}).get("name", "")), loaded.tokenizer.ticks_per_quarter,
                          loaded.describe())
-        yield from stream_generation(loaded, prompt, settings, variations=variations, cancel=cancel)
+        rows: list[list[int]] = []  # each variation's ids (the chords are read from them at the end)
+        yield from stream_generation(loaded, prompt, settings, variations=variations, cancel=cancel, sequences=rows)
+        if loaded.tokenizer.has_chords and not cancel():
+            shift = key_shift_for(loaded, prompt)  # a key-normalised model wrote them in C / A minor
+            for variation, ids in enumerate(rows):
+                yield TakeChords(variation, tuple(chords_of(loaded.tokenizer.decode(ids), transpose=-shift)))
         return loaded.tokenizer.ticks_per_quarter
 
     return job
@@ -190,6 +211,11 @@ class GenerationPanel(QWidget):
         self.pitch_range.setToolTip("Lowest and highest pitch, e.g. C2-G5 (middle C is C4). "
                                     "Empty: the model's own instrument's range")
         self.pitch_range.setMaximumWidth(self.pitch_range.fontMetrics().horizontalAdvance("model's: C#-1-G#9") + 16)
+        self.chords = QLineEdit(self)
+        self.chords.setClearButtonEnabled(True)
+        self.chords_problem = QLabel(self)  # what is wrong with the progression typed, said as it is typed
+        self.chords_problem.setWordWrap(True)
+        self.chords_problem.setStyleSheet("color: #c0392b;")
         instrument = QHBoxLayout()
         instrument.setContentsMargins(0, 0, 0, 0)
         instrument.addWidget(self.voices)
@@ -200,6 +226,8 @@ class GenerationPanel(QWidget):
         form.addRow("", self.model_about)
         form.addRow("", self.best_weights)
         form.addRow("Voices", instrument)
+        form.addRow("Chords", self.chords)
+        form.addRow("", self.chords_problem)
         form.addRow("Temperature", self.temperature)
         sampling = QHBoxLayout()  # one row for both: the panel fits a 768-pixel screen
         sampling.setContentsMargins(0, 0, 0, 0)
@@ -234,6 +262,8 @@ class GenerationPanel(QWidget):
         self.runner.failed.connect(self._on_failed)
         self.runner.runningChanged.connect(self._running_changed)
         self.model_box.currentIndexChanged.connect(lambda _: self._model_changed())
+        self.chords.textChanged.connect(self._check_chords)
+        self.model.meterChanged.connect(self._check_chords)  # a bar's beats are the seed's meter's
         self._model_changed()
         self._seed_timer = QTimer(self)
         self._seed_timer.setSingleShot(True)
@@ -285,6 +315,32 @@ class GenerationPanel(QWidget):
         self.voices.show_model_voices(limits.max_voices if limits else None)
         self.pitch_range.setPlaceholderText(
             f"model's: {pitch_name(limits.lowest)}-{pitch_name(limits.highest)}" if limits else "model's")
+        follows_chords = self.model_box.currentData() != CHOOSE and model_has_chords(self.run_dir)
+        self.chords.setEnabled(follows_chords)
+        self.chords.setToolTip(CHORDS_TIP if follows_chords else
+                               "This model was not trained with chords, so it cannot follow a progression: "
+                               "choose a chord-aware model (one trained on WJazzD solos, such as miles-davis)")
+        self.chords.setPlaceholderText("the seed's; or e.g. Dm7 G7 | Cmaj7" if follows_chords else "model without chords")
+        self._check_chords()
+
+    def _check_chords(self) -> None:
+        """Say under the field what is wrong with the progression typed (nothing when it reads)."""
+        problem = ""
+        try:
+            self._progression()
+        except ValueError as error:
+            problem = str(error)
+        self.chords_problem.setText(problem)
+        self.form.setRowVisible(self.chords_problem, bool(problem))
+
+    def _progression(self) -> str:
+        """GenerationSettings.chords: the progression typed, "" for none or for a model that cannot
+        follow one; ValueError in words for one that does not read (bars of the seed's meter)."""
+        text = " ".join(self.chords.text().split())
+        if not text or not self.chords.isEnabled():
+            return ""
+        parse_progression(text, self.model.meter.numerator)
+        return text
 
     def propose_model(self) -> str | None:
         """Select the shipped model whose instrument fits the seed, unless the user picked a model
@@ -333,13 +389,14 @@ class GenerationPanel(QWidget):
         self._model_changed()
 
     def settings(self) -> GenerationSettings:
-        """The form as GenerationSettings; ValueError in words for a range that is not one."""
+        """The form as GenerationSettings; ValueError in words for a range that is not one, or a
+        progression that does not read."""
         seed = self.seed.value()
         text = self.pitch_range.text().strip()
         return GenerationSettings(bars=self.bars.value(), temperature=round(self.temperature.value(), 3),
                                   top_k=self.top_k.value(), top_p=round(self.top_p.value(), 3),
                                   seed=None if seed < 0 else seed, voices=self.voices.voices(),
-                                  pitch_range=_checked_range(text) if text else None)
+                                  pitch_range=_checked_range(text) if text else None, chords=self._progression())
 
     # --- generating ----------------------------------------------------------------------
     def generate(self, prompt: symusic.Score | None = None, cut: int | None = None,
@@ -357,6 +414,12 @@ class GenerationPanel(QWidget):
             self.failed.emit("The shipped default model is missing from this installation.",
                              "Train a model in the Training panel (the tiny preset takes minutes), "
                              "then pick its run folder here; or run scripts/train-bach-chorales-model.")
+            return
+        try:
+            self._progression()
+        except ValueError as error:
+            self.failed.emit(f"Chords: {error}.", "Write the chords of each bar between bars (|), as Dm7 G7 | Cmaj7, "
+                                                  "or leave the field empty to follow the seed's chords.")
             return
         try:
             settings = self.settings()
@@ -402,6 +465,9 @@ class GenerationPanel(QWidget):
         return self.model.take_index(uid)
 
     def _on_event(self, event) -> None:
+        if isinstance(event, TakeChords):
+            self._take_chords_known(event)
+            return
         if isinstance(event, ModelReady):
             self._tpq = event.ticks_per_quarter
             self._weights = event.weights
@@ -423,6 +489,17 @@ class GenerationPanel(QWidget):
             self._notes_received += len(notes)
             if before // 16 != self._notes_received // 16 or before == 0:
                 self.info.setText(f"Writing… {self._notes_received} notes, bar {event.bar}")
+
+    def _take_chords_known(self, event: TakeChords) -> None:
+        """Give a take the chords it was written over, from where it leaves the seed (before that,
+        the roll shows the seed's own)."""
+        uid = self._takes[event.variation] if event.variation < len(self._takes) else None
+        take = self.model.take_index(uid) if uid is not None else None
+        if take is None or not event.chords:  # no note came, or the user deleted the take
+            return
+        seed_end = max((n.end for n in self.model.seed_notes()), default=0)
+        start = seed_end if self._cut is None else min(self._cut, seed_end)
+        self.model.set_take_chords(take, chords_from(event.chords, start))
 
     def _on_finished(self, _result) -> None:
         takes = sum(u is not None and self.model.take_index(u) is not None for u in self._takes)
@@ -448,7 +525,8 @@ class GenerationPanel(QWidget):
                 "temperature": self.temperature.value(), "top_k": self.top_k.value(), "top_p": self.top_p.value(),
                 "bars": self.bars.value(), "variations": self.variations.value(), "seed": self.seed.value(),
                 "play_while": self.play_while.isChecked(), "best_weights": self.best_weights.isChecked(),
-                "picked": self._picked, "voices": self.voices.value(), "range": self.pitch_range.text()}
+                "picked": self._picked, "voices": self.voices.value(), "range": self.pitch_range.text(),
+                "chords": self.chords.text()}
 
     def restore(self, state: dict) -> None:
         for run in state.get("runs", []):
@@ -462,6 +540,7 @@ class GenerationPanel(QWidget):
         if isinstance(state.get("voices"), int):
             self.voices.setValue(state["voices"])
         self.pitch_range.setText(str(state.get("range", "")))
+        self.chords.setText(str(state.get("chords", "")))
         for key, box in (("temperature", self.temperature), ("top_k", self.top_k), ("top_p", self.top_p),
                          ("bars", self.bars), ("variations", self.variations), ("seed", self.seed)):
             if key in state:
@@ -474,10 +553,11 @@ class GenerationPanel(QWidget):
 
 
 def take_about(run_dir: str, settings: GenerationSettings) -> str:
-    """What writes a take, in words: "bach-chorales, temperature 0.9, seed 42"."""
+    """What writes a take, in words: "bach-chorales, temperature 0.9, seed 42" (", over Dm7 G7 | Cmaj7"
+    when it follows a typed progression)."""
     model = Path(run_dir).name if run_dir else checkpoint.DEFAULT_MODEL_NAME
     seed = "random seed" if settings.seed is None else f"seed {settings.seed}"
-    return f"{model}, temperature {settings.temperature:g}, {seed}"
+    return f"{model}, temperature {settings.temperature:g}, {seed}" + (f", over {settings.chords}" if settings.chords else "")
 
 
 def _checked_range(text: str) -> tuple[int, int]:

@@ -50,3 +50,14 @@ def model_limits(name_or_dir: str) -> InstrumentLimits | None:
         return None
     # limits_for reads only the model's config: no need to load its weights for it
     return limits_for(SimpleNamespace(config=config))
+
+
+def model_has_chords(name_or_dir: str) -> bool:
+    """Whether a model reads and follows chords (its tokenizer holds Chord tokens: a chord-aware
+    model such as miles-davis), from its config.json (False when that cannot be read)."""
+    try:
+        config = checkpoint.read_config(checkpoint.resolve_model_dir(name_or_dir or None))
+    except (checkpoint.CheckpointError, OSError):
+        return False
+    tokenizer = config.get("tokenizer")
+    return isinstance(tokenizer, dict) and bool(tokenizer.get("use_chords"))

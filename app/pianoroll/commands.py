@@ -6,12 +6,12 @@ after the deletion is."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 
 from PySide6.QtGui import QUndoCommand
 
-from app.pianoroll.model import SEED, Meter, Note, NoteModel, RemovedTake, TakeSet
+from app.pianoroll.model import SEED, ChordSymbol, Meter, Note, NoteModel, RemovedTake, TakeSet
 
 
 class ChangeNotes(QUndoCommand):
@@ -58,23 +58,27 @@ class DeleteTake(QUndoCommand):
 
 class ReplaceSeed(QUndoCommand):
     """A new seed (a file opened or dropped, a phrase recorded) in place of the old one, meter and
-    all. The old seed's takes go with it (a take is only ever shown, played, exported or judged
-    with the seed it continues); Undo brings the old seed back with its takes."""
+    chords and all. The old seed's takes go with it (a take is only ever shown, played, exported or
+    judged with the seed it continues); Undo brings the old seed back with its takes."""
 
-    def __init__(self, model: NoteModel, notes: list[Note], meter: Meter | None, text: str = "Replace seed"):
+    def __init__(self, model: NoteModel, notes: list[Note], meter: Meter | None, text: str = "Replace seed",
+                 chords: Iterable[ChordSymbol] = ()):
         super().__init__(text)
         self.model = model
         self.old = {i: n for i, n in model.items() if n.role == SEED}
         self.new = dict(zip(model.new_ids(len(notes)), (replace(n, role=SEED, take=0) for n in notes), strict=True))
         self.old_meter, self.new_meter = model.meter, meter or model.meter
+        self.old_chords, self.new_chords = model.seed_chords, tuple(chords)  # a seed without chords has none
         self.other_takes: TakeSet | None = None  # the takes of the seed not shown (none at first)
 
     def redo(self) -> None:
         self.model.set_meter(self.new_meter)
+        self.model.set_seed_chords(self.new_chords)
         self.model.apply(remove=self.old.keys(), add=self.new)
         self.other_takes = self.model.swap_takes(self.other_takes)
 
     def undo(self) -> None:
         self.model.set_meter(self.old_meter)
+        self.model.set_seed_chords(self.old_chords)
         self.model.apply(remove=self.new.keys(), add=self.old)
         self.other_takes = self.model.swap_takes(self.other_takes)

@@ -10,7 +10,8 @@ from collections.abc import Iterable
 
 import symusic
 
-from app.pianoroll.model import GENERATED, SEED, TICKS_PER_QUARTER, Meter, Note
+from app.pianoroll.model import GENERATED, SEED, TICKS_PER_QUARTER, ChordSymbol, Meter, Note
+from core.chords import MARKER_PREFIX, marker_chord
 
 
 def scale_ticks(ticks: int, from_tpq: int, to_tpq: int = TICKS_PER_QUARTER) -> int:
@@ -25,6 +26,24 @@ def meter_of(score: symusic.Score) -> Meter:
         numerator, denominator = int(first.numerator), int(first.denominator)
     tempo = float(score.tempos[0].qpm) if len(score.tempos) else 100.0
     return Meter(TICKS_PER_QUARTER, numerator, denominator, round(tempo, 2))
+
+
+def chords_of(score: symusic.Score, transpose: int = 0) -> list[ChordSymbol]:
+    """The chord changes a score marks (`chord:SYMBOL` markers, WJazzD's spelling or the usual one),
+    at the roll's resolution and in the usual spelling (`transpose`: semitones to move them by);
+    markers that do not read as chords are left out, and so are restatements of the chord sounding."""
+    tpq = int(score.ticks_per_quarter)
+    changes = sorted((int(marker.time), chord) for marker in score.markers
+                     if (chord := marker_chord(marker.text)) is not None)
+    chords: list[ChordSymbol] = []
+    for time, chord in changes:
+        name = chord.transposed(transpose).name()
+        start = scale_ticks(time, tpq)
+        if chords and chords[-1].start == start:  # two on one tick: the last one holds
+            chords.pop()
+        if not chords or chords[-1].name != name:
+            chords.append(ChordSymbol(start, name))
+    return chords
 
 
 def notes_from_score(score: symusic.Score, role: str = SEED, take: int = 0,
@@ -48,8 +67,10 @@ def notes_from_score(score: symusic.Score, role: str = SEED, take: int = 0,
     return notes
 
 
-def score_from_notes(notes: Iterable[Note], meter: Meter, program: int = 0, name: str = "") -> symusic.Score:
-    """One-track score of `notes` with the meter's time signature and tempo."""
+def score_from_notes(notes: Iterable[Note], meter: Meter, program: int = 0, name: str = "",
+                     chords: Iterable[ChordSymbol] = ()) -> symusic.Score:
+    """One-track score of `notes` with the meter's time signature and tempo, and `chords` as
+    `chord:NAME` markers (what a chord-aware model reads)."""
     score = symusic.Score(meter.ticks_per_quarter)
     track = symusic.Track(name=name, program=program)
     for n in sorted(notes, key=lambda n: (n.start, n.pitch)):
@@ -57,6 +78,8 @@ def score_from_notes(notes: Iterable[Note], meter: Meter, program: int = 0, name
     score.tracks.append(track)
     score.time_signatures.append(symusic.TimeSignature(0, meter.numerator, meter.denominator))
     score.tempos.append(symusic.Tempo(0, meter.tempo_qpm))
+    for chord in chords:
+        score.markers.append(symusic.TextMeta(chord.start, MARKER_PREFIX + chord.name))
     return score
 
 
@@ -65,4 +88,4 @@ def take_score(seed: Iterable[Note], take: Iterable[Note], meter: Meter, program
     return score_from_notes([*seed, *take], meter, program)
 
 
-__all__ = ["GENERATED", "SEED", "meter_of", "notes_from_score", "scale_ticks", "score_from_notes", "take_score"]
+__all__ = ["GENERATED", "SEED", "chords_of", "meter_of", "notes_from_score", "scale_ticks", "score_from_notes", "take_score"]

@@ -7,6 +7,9 @@ is also what the undo commands in `commands.py` call.
 
 Times are ticks at `ticks_per_quarter` (480 by default, the engine's notation resolution);
 pitches are MIDI numbers 0-127.
+
+Chord symbols ride along as a lead sheet's would: the seed's (a WJazzD solo's `chord:` markers)
+and each take's (what a chord-aware model wrote), shown over the roll by `visible_chords`.
 """
 
 from __future__ import annotations
@@ -61,6 +64,31 @@ class Meter:
         return self.beat_ticks * self.numerator
 
 
+@dataclass(frozen=True)
+class ChordSymbol:
+    """A chord change over the roll: from `start` on, `name` (core.chords' usual spelling) sounds."""
+
+    start: int  # ticks
+    name: str  # Dm7, G7, Cmaj7, Bm7b5, NC ...
+
+    def to_json(self) -> list:
+        return [self.start, self.name]
+
+    @classmethod
+    def from_json(cls, data) -> ChordSymbol:
+        start, name = data
+        return cls(int(start), str(name))
+
+
+def chords_from(chords: Iterable[ChordSymbol], start: int) -> list[ChordSymbol]:
+    """The changes at `start` or later, led by the chord already sounding at `start` (moved there):
+    the harmony of what begins at `start` (a take leaving its seed)."""
+    chords = sorted(chords, key=lambda c: c.start)
+    sounding = [c for c in chords if c.start <= start]
+    later = [c for c in chords if c.start > start]
+    return ([ChordSymbol(start, sounding[-1].name)] if sounding else []) + later
+
+
 @dataclass
 class RemovedTake:
     """A deleted take, as `NoteModel.insert_take` puts it back."""
@@ -89,6 +117,7 @@ class NoteModel(QObject):
     notesChanged = Signal()  # any note added, removed or changed
     takesChanged = Signal()  # the list of takes or the current take changed
     meterChanged = Signal()
+    chordsChanged = Signal()  # the seed's chords or a take's changed
     takesSwapped = Signal()  # another seed's takes replaced every take (jobs writing one must stop)
 
     def __init__(self, parent: QObject | None = None):
@@ -107,6 +136,9 @@ class NoteModel(QObject):
         self._take_abouts: dict[int, str] = {}
         self._current_take = -1  # -1: no take (seed only)
         self._meter = Meter()
+        self._seed_chords: tuple[ChordSymbol, ...] = ()  # the seed's chord changes, by start
+        # each take's chord changes from where it leaves the seed (see set_take_chords), by take uid
+        self._take_chords: dict[int, tuple[ChordSymbol, ...]] = {}
         # the ids of the last notesChanged when it only added notes, else None (see apply)
         self.only_added: list[int] | None = None
 
@@ -132,7 +164,36 @@ class NoteModel(QObject):
     def content(self) -> tuple:
         """What a project holds of the notes, as one comparable value (the take shown aside)."""
         notes = sorted((n.start, n.pitch, n.duration, n.velocity, n.role, n.take) for n in self._notes.values())
-        return tuple(notes), tuple(self._takes), tuple(self._take_cuts), self._meter
+        return (tuple(notes), tuple(self._takes), tuple(self._take_cuts), self._meter, self._seed_chords,
+                tuple(self.take_chords(take) for take in range(len(self._takes))))
+
+    @property
+    def seed_chords(self) -> tuple[ChordSymbol, ...]:
+        return self._seed_chords
+
+    def take_chords(self, take: int) -> tuple[ChordSymbol, ...]:
+        """The chords take `take` was written over, from where it leaves the seed (none: unknown,
+        or a model without chords)."""
+        return self._take_chords.get(self._take_uids[take], ()) if 0 <= take < len(self._takes) else ()
+
+    def visible_chords(self) -> list[ChordSymbol]:
+        """The chords over what the roll shows (see `chords_with`)."""
+        return self.chords_with(self._current_take)
+
+    def chords_with(self, take: int) -> list[ChordSymbol]:
+        """The chords of take `take` with its seed (-1: the seed alone): the seed's, then the take's
+        from where it leaves the seed (the seed's up to its cut when the take has none); a change to
+        the chord already sounding is left out."""
+        own = self.take_chords(take)
+        if own:
+            until = own[0].start
+        else:
+            until = self.take_cut(take)
+        shown: list[ChordSymbol] = []
+        for chord in [*(c for c in self._seed_chords if until is None or c.start < until), *own]:
+            if not shown or chord.name != shown[-1].name:
+                shown.append(chord)
+        return shown
 
     def take_cut(self, take: int) -> int | None:
         """Where take `take` leaves the seed: its seed is the seed's notes that start before this
@@ -222,18 +283,24 @@ class NoteModel(QObject):
         self._take_uids.clear()
         self._take_cuts.clear()
         self._take_abouts.clear()
+        self._take_chords.clear()
+        self.set_seed_chords(())
         self._takes_named = 0
         self._current_take = -1
         self._notes_changed()
         self.takesChanged.emit()
 
-    def set_seed(self, notes: Iterable[Note], meter: Meter | None = None) -> None:
+    def set_seed(self, notes: Iterable[Note], meter: Meter | None = None,
+                 chords: Iterable[ChordSymbol] | None = None) -> None:
         """Replace the seed, keeping the takes (building a piece in tests and scripts; a file opened
-        or dropped goes through `commands.ReplaceSeed`, which puts the old seed's takes away)."""
+        or dropped goes through `commands.ReplaceSeed`, which puts the old seed's takes away).
+        `meter` and `chords`: None keeps them."""
         seed_ids = [i for i, n in self._notes.items() if n.role == SEED]
         notes = [replace(n, role=SEED, take=0) for n in notes]
         if meter is not None:
             self.set_meter(meter)
+        if chords is not None:
+            self.set_seed_chords(chords)
         self.apply(remove=seed_ids, add=dict(zip(self.new_ids(len(notes)), notes, strict=True)))
 
     def swap_takes(self, takes: TakeSet | None = None) -> TakeSet:
@@ -256,6 +323,18 @@ class NoteModel(QObject):
             self._meter = meter
             self.only_added = None
             self.meterChanged.emit()
+
+    def set_seed_chords(self, chords: Iterable[ChordSymbol]) -> None:
+        chords = tuple(sorted(chords, key=lambda c: c.start))
+        if chords != self._seed_chords:
+            self._seed_chords = chords
+            self.chordsChanged.emit()
+
+    def set_take_chords(self, take: int, chords: Iterable[ChordSymbol]) -> None:
+        """The chords of take `take` from where it leaves the seed on (`chords_from` trims a whole
+        decoded take's): over the seed's own bars the roll shows the seed's."""
+        self._take_chords[self._take_uids[take]] = tuple(sorted(chords, key=lambda c: c.start))
+        self.chordsChanged.emit()
 
     def new_take(self, name: str | None = None, cut: int | None = None, show: bool = True) -> int:
         """Start an empty take, make it current (unless not `show`) and return its id; `cut`: the
@@ -336,13 +415,18 @@ class NoteModel(QObject):
         return self._next_take_uid - 1
 
     def restore(self, notes: Iterable[Note], takes: list[str], current_take: int, meter: Meter,
-                cuts: list[int | None] | None = None, abouts: list[str] | None = None) -> None:
+                cuts: list[int | None] | None = None, abouts: list[str] | None = None,
+                chords: Iterable[ChordSymbol] = (),
+                take_chords: list[Iterable[ChordSymbol]] | None = None) -> None:
         """Replace everything at once (opening a project or a saved session)."""
         self._notes = {}
         self._next_id = 1
         self._takes = list(takes)
         self._take_uids = [self._new_take_uid() for _ in self._takes]
         self._take_abouts = {uid: str(about) for uid, about in zip(self._take_uids, abouts or [], strict=False) if about}
+        self._seed_chords = tuple(sorted(chords, key=lambda c: c.start))
+        self._take_chords = {uid: tuple(sorted(own, key=lambda c: c.start))
+                             for uid, own in zip(self._take_uids, take_chords or [], strict=False) if own}
         cuts = list(cuts or [])[: len(self._takes)]
         self._take_cuts = cuts + [None] * (len(self._takes) - len(cuts))
         self._takes_named = max((int(n[5:]) for n in self._takes if n.startswith("Take ") and n[5:].isdigit()),
@@ -353,5 +437,6 @@ class NoteModel(QObject):
         notes = list(notes)
         self._notes = dict(zip(self.new_ids(len(notes)), notes, strict=True))
         self.meterChanged.emit()
+        self.chordsChanged.emit()
         self.takesChanged.emit()
         self._notes_changed()

@@ -1,18 +1,21 @@
-"""The piano roll as one widget: keyboard on the left, bar ruler on top, the view, and a take
-selector. The keyboard and ruler follow the view's scroll and zoom (`viewChanged`)."""
+"""The piano roll as one widget: keyboard on the left, bar ruler on top, the chord symbols under
+it (when the roll has any), the view, and a take selector. The keyboard, ruler and chords follow
+the view's scroll and zoom (`viewChanged`)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QPainter, QPen, QUndoStack
-from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QWidget
+from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QToolTip, QWidget
 
-from app.pianoroll.model import GENERATED, NoteModel
+from app.pianoroll.model import GENERATED, ChordSymbol, NoteModel
 from app.pianoroll.view import BLACK_KEYS, PianoRollView
 
 NOTE_NAMES = ["C", "C♯", "D", "E♭", "E", "F", "F♯", "G", "A♭", "A", "B♭", "B"]
 KEYBOARD_WIDTH = 64
 RULER_HEIGHT = 22
+CHORDS_HEIGHT = 18
+CHORD_PAD = 3  # pixels between a change's line and its name, and before the next change
 
 
 def note_name(pitch: int) -> str:
@@ -98,6 +101,71 @@ class RulerWidget(QWidget):
         self.clicked.emit(max(0, int(tick)))
 
 
+class ChordStrip(QWidget):
+    """The chord symbols over the roll, each at the tick where it starts, as a lead sheet writes
+    them over the staff. A name with no room before the next change is elided (its line still
+    marks the change; hovering shows it whole); the chord sounding at the left edge stays in view."""
+
+    def __init__(self, view: PianoRollView, parent=None):
+        super().__init__(parent)
+        self.view = view
+        self.setFixedHeight(CHORDS_HEIGHT)
+        font = QFont(self.font())
+        font.setBold(True)
+        font.setPointSizeF(max(7.0, font.pointSizeF() * 0.9))
+        self.setFont(font)
+        view.viewChanged.connect(self.update)
+        view.model.chordsChanged.connect(self.update)
+        view.model.takesChanged.connect(self.update)
+
+    def labels(self) -> list[tuple[QRectF, str, ChordSymbol]]:
+        """What is drawn, left to right: each change in view, the room it has (widget pixels, up to
+        the next change) and its name as it fits there ("" when not even an elided one does)."""
+        chords = self.view.model.visible_chords()
+        offset = self.view.viewport().x()
+        xs = [self.view.mapFromScene(QPointF(chord.start, 0)).x() + offset for chord in chords]
+        metrics = self.fontMetrics()
+        out = []
+        for index, chord in enumerate(chords):
+            right = xs[index + 1] if index + 1 < len(chords) else max(self.width(), xs[index]) + 1000
+            if right <= 0 or xs[index] >= self.width():
+                continue
+            left = max(xs[index], 0)  # the chord sounding at the left edge: its name stays in view
+            room = right - left - 2 * CHORD_PAD
+            text = metrics.elidedText(chord.name, Qt.TextElideMode.ElideRight, room) if room > 0 else ""
+            if text == "…":  # an ellipsis alone says nothing
+                text = ""
+            out.append((QRectF(left, 0, right - left, self.height()), text, chord))
+        return out
+
+    def paintEvent(self, event) -> None:
+        painter = QPainter(self)
+        painter.fillRect(self.rect(), QColor("#2f3035"))
+        offset = self.view.viewport().x()
+        for rect, text, chord in self.labels():
+            x = self.view.mapFromScene(QPointF(chord.start, 0)).x() + offset
+            if x >= 0:
+                painter.setPen(QPen(QColor("#7c7f88"), 1))
+                painter.drawLine(x, 2, x, self.height() - 2)
+            if text:
+                painter.setPen(QColor("#f0d890"))
+                painter.drawText(rect.adjusted(CHORD_PAD, 0, -CHORD_PAD, 0),
+                                 Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, text)
+
+    def event(self, event) -> bool:
+        if event.type() == QEvent.Type.ToolTip:
+            meter = self.view.model.meter
+            for rect, _, chord in self.labels():
+                if rect.contains(QPointF(event.pos())):
+                    bar, rest = divmod(chord.start, meter.bar_ticks)
+                    QToolTip.showText(event.globalPos(), f"{chord.name}: bar {bar + 1}, beat {rest // meter.beat_ticks + 1}",
+                                      self)
+                    return True
+            QToolTip.hideText()
+            return True
+        return super().event(event)
+
+
 class PianoRoll(QWidget):
     """Keyboard + ruler + view + take selector around one `NoteModel`."""
 
@@ -107,6 +175,7 @@ class PianoRoll(QWidget):
         self.view = PianoRollView(model, undo_stack, self)
         self.keyboard = KeyboardWidget(self.view, self)
         self.ruler = RulerWidget(self.view, self)
+        self.chords = ChordStrip(self.view, self)
         self.take_box = QComboBox(self)
         self.take_box.setToolTip("Which generated take to show beside the seed")
         self.take_box.setMinimumWidth(140)
@@ -130,9 +199,18 @@ class PianoRoll(QWidget):
         corner.setStyleSheet("background: #3a3c41;")
         grid.addWidget(corner, 1, 0)
         grid.addWidget(self.ruler, 1, 1)
-        grid.addWidget(self.keyboard, 2, 0)
-        grid.addWidget(self.view, 2, 1)
+        self.chords_corner = QLabel("Chords ", self)
+        self.chords_corner.setFixedSize(KEYBOARD_WIDTH, CHORDS_HEIGHT)
+        self.chords_corner.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.chords_corner.setStyleSheet("background: #2f3035; color: #a8aab0;")
+        grid.addWidget(self.chords_corner, 2, 0)
+        grid.addWidget(self.chords, 2, 1)
+        grid.addWidget(self.keyboard, 3, 0)
+        grid.addWidget(self.view, 3, 1)
         model.takesChanged.connect(self._refresh_takes)
+        # the chord row takes room only when there are chords to show (a jazz seed, a chord-aware take)
+        model.chordsChanged.connect(self._show_chords)
+        model.takesChanged.connect(self._show_chords)
         # the counts are a pass over every note: at most 10 times a second, not once per streamed note
         self._info_timer = QTimer(self)
         self._info_timer.setSingleShot(True)
@@ -143,6 +221,12 @@ class PianoRoll(QWidget):
         self.view.playhead.setVisible(False)
         self._refresh_takes()
         self._refresh_info()
+        self._show_chords()
+
+    def _show_chords(self) -> None:
+        shown = bool(self.model.visible_chords())
+        self.chords.setVisible(shown)
+        self.chords_corner.setVisible(shown)
 
     def _refresh_takes(self) -> None:
         self.take_box.blockSignals(True)
