@@ -20,6 +20,7 @@ from core.checkpoint import LoadedModel
 from core.grammar import RemiGrammar, RemiState, StreamedNote, replay
 from core.limits import InstrumentLimits
 from core.sampling import sample_next_token
+from core.sequencing import SequenceGuide
 
 CONTINUATION_MARKER = "continuation"
 END_MARKER = "end"  # at the last bar line, so a final bar of rests still counts
@@ -40,6 +41,9 @@ class GenerationSettings:
     # chords of the new bars (core.chords.parse_progression: "Dm7 G7 | Cmaj7"), repeated to the end,
     # for a chord-aware model; "": the model goes on with the seed's chords as it hears them
     chords: str = ""
+    # share of bars that are offered the figure of the bar before, a scale step away
+    # (core.sequencing); None: the model's own setting (config.json "generation"), else 0
+    sequences: float | None = None
 
 
 def key_shift_for(loaded: LoadedModel, prompt: symusic.Score | None) -> int:
@@ -269,6 +273,7 @@ def stream_generation(
         plan, none = chord_plan(tokenizer, seed_ids, seed_state, settings, shift)
         for writer in writers:
             writer.state.chord_plan, writer.state.no_chords = plan, none
+    guides = sequence_guides(loaded, grammar, settings, variations)
     generator = torch.Generator().manual_seed(settings.seed if settings.seed is not None else
                                               int(np.random.SeedSequence().entropy % 2**63))
     device = next(model.parameters()).device
@@ -286,7 +291,10 @@ def stream_generation(
             masks = [eos_only if writer.state.finished else writer.allowed()  # finished rows write EOS
                      for writer in writers]
             allowed = masks[0].unsqueeze(0) if len(masks) == 1 else torch.stack(masks)
-            chosen = sample_next_token(logits[:, -1, :], temperature=settings.temperature, top_k=settings.top_k,
+            last = logits[:, -1, :]
+            if guides:
+                last = _guided(last, guides, writers, generator)
+            chosen = sample_next_token(last, temperature=settings.temperature, top_k=settings.top_k,
                                        top_p=settings.top_p, allowed=allowed, generator=generator)
         next_ids = chosen.tolist()
         for row, (writer, token_id) in enumerate(zip(writers, next_ids, strict=True)):
@@ -308,6 +316,31 @@ def stream_generation(
         else:
             with torch.inference_mode(), _sampling_threads(device):
                 logits, _ = model(torch.tensor(next_ids, device=device).view(-1, 1), cache=cache)
+
+
+def sequence_guides(loaded: LoadedModel, grammar: RemiGrammar, settings: GenerationSettings,
+                    rows: int) -> list[SequenceGuide] | None:
+    """A sequence guide per row where the settings or the model ask for one."""
+    strength = settings.sequences
+    if strength is None:
+        strength = float(loaded.config.get("generation", {}).get("sequences", 0.0) or 0.0)
+    if strength <= 0:
+        return None
+    diatonic = loaded.config.get("train", {}).get("key_mode") == "normalize"  # it composes in C / A minor
+    return [SequenceGuide(grammar, strength, diatonic) for _ in range(rows)]
+
+
+def _guided(logits: torch.Tensor, guides: list[SequenceGuide], writers: list[Continuing],
+            generator: torch.Generator) -> torch.Tensor:
+    """The last logits with each row's sequence bias added (rows still spelling the seed: none)."""
+    logits = logits.to(CPU, torch.float32, copy=True)
+    for row, (guide, writer) in enumerate(zip(guides, writers, strict=True)):
+        if writer.pending or writer.state.finished:
+            continue
+        bias = guide.bias(writer.state, generator)
+        if bias is not None:
+            logits[row, bias[0]] += bias[1]
+    return logits
 
 
 @contextmanager

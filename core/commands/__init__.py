@@ -32,6 +32,13 @@ def add_limit_arguments(parser) -> None:
                              "repeated to the end. Default: the seed's own chord symbols go on as the model hears them")
 
 
+def add_style_arguments(parser) -> None:
+    """--sequences: how often a bar takes up the figure of the bar before (core.sequencing)."""
+    parser.add_argument("--sequences", type=float, metavar="SHARE",
+                        help="share of bars offered the figure of the bar before a scale step away, as Bach's "
+                             "sequences (0: off; default: the model's own, 0.3 for bach-cello-suites, else 0)")
+
+
 def limit_settings(args) -> dict:
     """GenerationSettings fields for `add_limit_arguments`' options, checked (UserError)."""
     from core.cli import UserError
@@ -58,6 +65,10 @@ def limit_settings(args) -> dict:
         except ValueError as error:
             raise UserError(f"--chords: {error}") from None
         fields["chords"] = args.chords
+    if getattr(args, "sequences", None) is not None:
+        if not 0 <= args.sequences <= 1:
+            raise UserError(f"--sequences is a share of bars, 0 to 1, not {args.sequences}")
+        fields["sequences"] = args.sequences
     return fields
 
 

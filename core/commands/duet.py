@@ -6,13 +6,14 @@ import sys
 import threading
 from pathlib import Path
 
-from core.commands import MIDI_BACKENDS, add_limit_arguments, add_model_arguments
+from core.commands import MIDI_BACKENDS, add_limit_arguments, add_model_arguments, add_style_arguments
 
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser("duet", help="call and response with a MIDI keyboard")
     add_model_arguments(parser)
     add_limit_arguments(parser)
+    add_style_arguments(parser)
     parser.add_argument("--input", required=True, help="input port (your keyboard); 'virtual': 'Partita In'")
     parser.add_argument("--output", required=True, help="output port; 'synth': built-in synth; 'virtual'")
     parser.add_argument("--bars", type=int, default=2, help="bars in each reply")

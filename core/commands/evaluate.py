@@ -21,7 +21,7 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--sweep", default="0.5,0.75,1,1.25,1.5",
                         help="temperatures of the sweep, comma-separated ('' for none)")
     parser.add_argument("--variations", type=int, default=4, help="variations of one seed per sweep temperature")
-    parser.add_argument("--ngram-order", type=int, default=4)
+    parser.add_argument("--ngram-order", type=int, default=4, help="order of the n-gram baseline (default 4, at most 8)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-music21", action="store_true", help="estimate keys without music21 (faster)")
     parser.set_defaults(func=run)
@@ -33,6 +33,7 @@ def run(args) -> int:
     from core.checkpoint import CheckpointError
     from core.cli import UserError, check_output
     from core.evaluation import EvaluationError, EvaluationSettings, evaluate_run
+    from core.metrics.ngram import MAX_ORDER
     from core.report import headline_text, write_report
 
     try:
@@ -41,8 +42,11 @@ def run(args) -> int:
         raise UserError(f"--sweep: not a list of temperatures: {args.sweep!r}") from None
     if args.generated is None and args.generate < 1:
         raise UserError("--generate must be at least 1")
-    if args.bars < 1 or args.prompt_bars < 0 or args.ngram_order < 1:
-        raise UserError("--bars and --ngram-order must be at least 1, --prompt-bars at least 0")
+    if args.bars < 1 or args.prompt_bars < 0:
+        raise UserError("--bars must be at least 1, --prompt-bars at least 0")
+    if not 1 <= args.ngram_order <= MAX_ORDER:
+        raise UserError(f"--ngram-order must be between 1 and {MAX_ORDER} (got {args.ngram_order}): "
+                        "each longer context costs memory for every training token")
     if not 0 < args.temperature <= 5 or any(not 0 < t <= 5 for t in sweep):
         raise UserError("temperatures must be in (0, 5]")
     if args.variations < 1:
@@ -62,6 +66,8 @@ def run(args) -> int:
     print(headline_text(report))
     for warning in report.warnings:
         print(f"! {warning}")
+    for note in report.notes:
+        print(f"note: {note}")
     print(f"wrote {json_path} and {html_path}")
     return 0
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from core.commands import add_limit_arguments, add_model_arguments
+from core.commands import add_limit_arguments, add_model_arguments, add_style_arguments
 
 MIDI_SUFFIXES = (".mid", ".midi")
 
@@ -22,6 +22,7 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--seed", type=int, help="random seed (same seed, same music)")
     parser.add_argument("--variations", type=int, default=1, help="how many continuations to write")
     add_limit_arguments(parser)
+    add_style_arguments(parser)
     parser.add_argument("--device", default="cpu",
                         help="cpu (fastest for tiny and small models), cuda, mps (worth it for base and large)")
     parser.set_defaults(func=run)
