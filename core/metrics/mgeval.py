@@ -5,6 +5,9 @@ For each feature, every piece of a set becomes a vector; the method compares dis
 
 * intra-set distances: between pieces of one set (every pair);
 * inter-set distances: between each piece of the candidate set and each reference piece;
+* above `pairs.MAX_PAIRS` pairs (a set of more than 200 pieces), a seeded sample of that many
+  pairs stands in for all of them, and each `FeatureComparison` says how many of how many it
+  used: the pairs grow as the square of the pieces, the memory used here only linearly;
 * each distance sample is smoothed by a Gaussian kernel density estimate (Scott's bandwidth,
   as scipy's default); the overlap area (OA, 0..1, higher = closer) and the KL divergence
   (bits, lower = closer) of the reference's intra-set density against the inter-set density
@@ -17,12 +20,13 @@ Features follow mgeval's list. Pitch-class features count from each piece's esti
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import symusic
 
 from core.metrics.notes import NoteArrays, melody, note_arrays
+from core.metrics.pairs import PairSample, between, within
 from core.metrics.transitions import (
     duration_histogram,
     duration_transitions,
@@ -30,6 +34,9 @@ from core.metrics.transitions import (
     pitch_class_transitions,
     row_normalise,
 )
+
+DISTANCE_CHUNK = 4096  # pairs whose difference vectors are held at once (169 dims: 5.5 MB)
+KDE_CHUNK = 1024  # distances whose kernels are summed at once on the 1,000-point grid (8 MB)
 
 
 def _share(counts: np.ndarray) -> np.ndarray:
@@ -68,25 +75,37 @@ def feature_vectors(scores: Sequence[symusic.Score]) -> dict[str, np.ndarray]:
     return {name: np.array([np.atleast_1d(fn(n)) for n in notes], dtype=float) for name, fn in FEATURES.items()}
 
 
-def intra_set_distances(vectors: np.ndarray) -> np.ndarray:
-    """Euclidean distances between every pair of distinct pieces of one set."""
-    diff = vectors[:, None, :] - vectors[None, :, :]
-    distances = np.sqrt((diff**2).sum(-1))
-    return distances[np.triu_indices(len(vectors), k=1)]
+def _distances(a: np.ndarray, b: np.ndarray, pairs: PairSample) -> np.ndarray:
+    """Euclidean distance of each pair (a[first], b[second]), a chunk of pairs at a time."""
+    out = np.empty(pairs.used)
+    for lo in range(0, pairs.used, DISTANCE_CHUNK):
+        hi = lo + DISTANCE_CHUNK
+        out[lo:hi] = np.sqrt(((a[pairs.first[lo:hi]] - b[pairs.second[lo:hi]]) ** 2).sum(-1))
+    return out
 
 
-def inter_set_distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Euclidean distances between every piece of `a` and every piece of `b`."""
-    return np.sqrt(((a[:, None, :] - b[None, :, :]) ** 2).sum(-1)).ravel()
+def intra_set_distances(vectors: np.ndarray, pairs: PairSample | None = None) -> np.ndarray:
+    """Euclidean distances between pairs of distinct pieces of one set: every pair, or the
+    seeded sample `pairs.within` draws above `MAX_PAIRS`."""
+    return _distances(vectors, vectors, pairs or within(len(vectors)))
+
+
+def inter_set_distances(a: np.ndarray, b: np.ndarray, pairs: PairSample | None = None) -> np.ndarray:
+    """Euclidean distances between pieces of `a` and pieces of `b`: every pair, or a seeded sample."""
+    return _distances(a, b, pairs or between(len(a), len(b)))
 
 
 def gaussian_kde(samples: np.ndarray, grid: np.ndarray) -> np.ndarray:
-    """Gaussian kernel density of 1-D samples on `grid`, Scott's bandwidth (scipy's default)."""
+    """Gaussian kernel density of 1-D samples on `grid`, Scott's bandwidth (scipy's default),
+    summed `KDE_CHUNK` samples at a time: memory grid x KDE_CHUNK, whatever the samples."""
     samples = np.asarray(samples, float)
     std = samples.std(ddof=1) if len(samples) > 1 else 0.0
     bandwidth = max(std * len(samples) ** (-1 / 5), 1e-6 * max(1.0, abs(samples.mean()) if len(samples) else 1.0))
-    z = (grid[:, None] - samples[None, :]) / bandwidth
-    return np.exp(-0.5 * z**2).sum(1) / (len(samples) * bandwidth * np.sqrt(2 * np.pi))
+    density = np.zeros(len(grid))
+    for lo in range(0, len(samples), KDE_CHUNK):
+        z = (grid[:, None] - samples[None, lo:lo + KDE_CHUNK]) / bandwidth  # (grid, chunk)
+        density += np.exp(-0.5 * z**2).sum(1)
+    return density / (len(samples) * bandwidth * np.sqrt(2 * np.pi))
 
 
 def overlap_and_kl(p_samples: np.ndarray, q_samples: np.ndarray, points: int = 1000) -> tuple[float, float]:
@@ -114,28 +133,55 @@ class FeatureComparison:
     inter: float  # mean distance from candidate to reference pieces
     overlap: float  # OA of reference-intra and inter densities (1 = indistinguishable)
     kl: float  # KL(reference-intra || inter) in bits (0 = indistinguishable)
+    # distances -> [pairs used, pairs there are], for "intra_candidate", "intra_reference", "inter"
+    pairs: dict[str, list[int]] = field(default_factory=dict)
 
     def to_json(self) -> dict:
         return asdict(self)
 
 
-def compare_sets(candidate: Sequence[symusic.Score], reference: Sequence[symusic.Score],
+class ReferenceSet:
+    """The reference pieces' feature vectors and intra-set distances, computed once and compared
+    with any number of candidate sets (the training set of an evaluation is compared with seven)."""
+
+    def __init__(self, scores: Sequence[symusic.Score]):
+        self.vectors = feature_vectors(scores)
+        self.size = len(scores)
+        self.pairs = within(self.size)
+        self.intra = {name: intra_set_distances(v, self.pairs) for name, v in self.vectors.items()}
+
+
+def _mean(distances: np.ndarray) -> float:
+    return float(distances.mean()) if len(distances) else float("nan")
+
+
+def compare_sets(candidate: Sequence[symusic.Score], reference: Sequence[symusic.Score] | ReferenceSet,
                  features: Sequence[str] | None = None) -> dict[str, FeatureComparison]:
     """mgeval's comparison of `candidate` against `reference`, feature by feature."""
-    cand, ref = feature_vectors(candidate), feature_vectors(reference)
+    ref = reference if isinstance(reference, ReferenceSet) else ReferenceSet(reference)
+    cand = feature_vectors(candidate)
+    own, across = within(len(candidate)), between(len(candidate), ref.size)
+    counts = {"intra_candidate": [own.used, own.total], "intra_reference": [ref.pairs.used, ref.pairs.total],
+              "inter": [across.used, across.total]}
     result = {}
     for name in features or FEATURES:
-        intra_c, intra_r = intra_set_distances(cand[name]), intra_set_distances(ref[name])
-        inter = inter_set_distances(cand[name], ref[name])
+        intra_c, intra_r = intra_set_distances(cand[name], own), ref.intra[name]
+        inter = inter_set_distances(cand[name], ref.vectors[name], across)
         overlap, kl = overlap_and_kl(intra_r, inter)
-        result[name] = FeatureComparison(
-            name,
-            float(intra_c.mean()) if len(intra_c) else float("nan"),
-            float(intra_r.mean()) if len(intra_r) else float("nan"),
-            float(inter.mean()) if len(inter) else float("nan"),
-            overlap, kl,
-        )
+        result[name] = FeatureComparison(name, _mean(intra_c), _mean(intra_r), _mean(inter), overlap, kl,
+                                         {key: list(value) for key, value in counts.items()})
     return result
+
+
+def sampling_note(comparisons: dict[str, FeatureComparison]) -> str | None:
+    """Which of a candidate set's distances came from a sample of pairs, as a phrase
+    ("intra-set distances from 20,000 of 79,800 pairs"); None when every pair was used.
+    The reference's own sample is `ReferenceSet.pairs`."""
+    first = next(iter(comparisons.values()), None)
+    labels = {"intra_candidate": "intra-set distances", "inter": "distances to the reference"}
+    parts = [f"{label} from {first.pairs[key][0]:,} of {first.pairs[key][1]:,} pairs"
+             for key, label in labels.items() if first and first.pairs[key][0] < first.pairs[key][1]]
+    return ", ".join(parts) or None
 
 
 def summary(comparisons: dict[str, FeatureComparison]) -> dict[str, float]:

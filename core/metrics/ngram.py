@@ -13,13 +13,21 @@ transformer: cross-entropy in nats per predicted token, perplexity, next-token a
 from __future__ import annotations
 
 import math
-from collections import Counter, defaultdict
+from collections import Counter, OrderedDict, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
 DISCOUNT = 0.75
+# Longest n-gram counted. Every training token adds a context of each length below the order:
+# about 0.7 KB per token at order 4 and 2.2 KB at order 8 when contexts are new (measured on
+# random tokens); an order of 100,000 grows as the square of a piece's length (issue 22). On
+# music tokens (2-4 per note) an 8-gram already spans two or three notes.
+MAX_ORDER = 8
+# Next-token distributions (vocab_size floats each) kept while scoring, the least recently used dropped: the
+# held-out tokens can hold ~100,000 distinct contexts, 300 MB at a vocabulary of 400.
+CACHED_CONTEXTS = 4096
 
 
 @dataclass(frozen=True)
@@ -40,8 +48,8 @@ class NGramModel:
     """Counts of every context of length 0..order-1 and the tokens that follow it."""
 
     def __init__(self, order: int, vocab_size: int, discount: float = DISCOUNT):
-        if order < 1:
-            raise ValueError("order must be at least 1")
+        if not 1 <= order <= MAX_ORDER:
+            raise ValueError(f"n-gram order must be between 1 and {MAX_ORDER}, not {order}")
         self.order, self.vocab_size, self.discount = order, vocab_size, discount
         self.counts: list[dict[tuple, Counter]] = [defaultdict(Counter) for _ in range(order)]
 
@@ -75,7 +83,7 @@ class NGramModel:
                  token_type: Callable[[int], str] | None = None) -> TokenScores:
         """Score every token after the first of each sequence (as a causal model is scored)."""
         losses, hits, types = [], [], []
-        cache: dict[tuple, np.ndarray] = {}
+        cache: OrderedDict[tuple, np.ndarray] = OrderedDict()  # at most CACHED_CONTEXTS, least recent first
         for sequence in sequences:
             tokens = [int(t) for t in sequence]
             for i in range(1, len(tokens)):
@@ -83,6 +91,10 @@ class NGramModel:
                 prob = cache.get(context)
                 if prob is None:
                     prob = cache[context] = self.distribution(context)
+                    if len(cache) > CACHED_CONTEXTS:
+                        cache.popitem(last=False)
+                else:
+                    cache.move_to_end(context)
                 losses.append(-math.log(prob[tokens[i]]))
                 hits.append(int(np.argmax(prob)) == tokens[i])
                 types.append(token_type(tokens[i]) if token_type else "")

@@ -2,13 +2,13 @@
 
 Each variation becomes the set of its (interval, inter-onset interval) 4-grams along the top
 line (transposition-invariant); uniqueness is the mean Jaccard *distance* over all pairs of
-variations (0 = all identical, 1 = nothing in common). The seed bars, which every variation
-shares, are cut off first when `start_tick` is given.
+variations (0 = all identical, 1 = nothing in common), over a seeded sample of
+`pairs.MAX_PAIRS` pairs when there are more. The seed bars, which every variation shares, are
+cut off first when `start_tick` is given.
 """
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Sequence
 
@@ -16,6 +16,7 @@ import numpy as np
 import symusic
 
 from core.metrics.notes import NoteArrays, melody, note_arrays
+from core.metrics.pairs import within
 
 NGRAM = 4
 STEPS_PER_QUARTER = 12
@@ -39,7 +40,8 @@ def jaccard_distance(a: set, b: set) -> float:
 def uniqueness(variations: Sequence[symusic.Score], start_tick: int = 0) -> float:
     """Mean pairwise Jaccard distance of the variations' n-gram sets; NaN with fewer than two."""
     sets = [ngram_set(score, start_tick) for score in variations]
-    pairs = list(itertools.combinations(sets, 2))
-    if not pairs:
+    chosen = within(len(sets))
+    if not chosen.used:
         return math.nan
-    return float(np.mean([jaccard_distance(a, b) for a, b in pairs]))
+    return float(np.mean([jaccard_distance(sets[i], sets[j])
+                          for i, j in zip(chosen.first.tolist(), chosen.second.tolist(), strict=True)]))

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import symusic
 
-from core.metrics import mgeval, transitions
+from core.metrics import mgeval, pairs, transitions
 from core.metrics.notes import quantize_performance
 from core.metrics.originality import TrainingIndex
 from core.metrics.piece import NEEDS_QUANTIZATION, is_performed, piece_metrics
@@ -135,6 +135,7 @@ class Report:
     piece_values: dict[str, dict[str, list[float]]] = field(default_factory=dict)  # set -> metric -> per piece
     quantization: dict[str, str] = field(default_factory=lambda: dict(NEEDS_QUANTIZATION))
     warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # how figures were computed, e.g. which pairs were sampled
 
     def columns(self) -> list[str]:
         """The sets of the headline table, in `SET_ORDER` (then any others)."""
@@ -200,6 +201,7 @@ def compare_sets_to_training(
     training_timed = [timed(score) for _, score in training]
     reference_counts = transitions.set_counts(training_timed)
     index = index or TrainingIndex(list(training))
+    reference = mgeval.ReferenceSet([score for _, score in training])  # once, not once per set
     report = Report(title="", training_pieces=[name for name, _ in training], sets={})
     report.matrices["training"], report.histograms["training"] = _plot_data(reference_counts)
     for set_name, pieces in sets.items():
@@ -218,7 +220,9 @@ def compare_sets_to_training(
         names = sorted(per_piece[0])
         values = {m: [p[m] for p in per_piece] for m in names}
         counts = transitions.set_counts([timed(score) for _, score in pieces])
-        comparisons = mgeval.compare_sets([score for _, score in pieces], [score for _, score in training])
+        comparisons = mgeval.compare_sets([score for _, score in pieces], reference)
+        if note := mgeval.sampling_note(comparisons):
+            report.notes.append(f"mgeval, {set_name}: {note} (a seeded sample).")
         checks = [index.check(score) for _, score in pieces]
         for (piece_name, _), check in zip(pieces, checks, strict=True):
             if check.flagged and check.passage is not None:
@@ -242,6 +246,10 @@ def compare_sets_to_training(
         )
         report.piece_values[set_name] = values
         report.matrices[set_name], report.histograms[set_name] = _plot_data(counts)
+    if reference.pairs.sampled:
+        report.notes.insert(0, f"mgeval: the training set's intra-set distances from {reference.pairs.describe()} "
+                               f"(a seeded sample; at most {pairs.MAX_PAIRS:,} pairs per distribution, so memory grows "
+                               "linearly with the corpus).")
     if performed:
         report.warnings.append("The training music is unquantized performance: the metrics listed under "
                                "'Quantization' ran on inter-onset-quantized copies (16ths and eighth triplets).")

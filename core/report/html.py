@@ -111,6 +111,7 @@ def render_html(report: Report) -> str:
                  f"{len(report.training_pieces)} training pieces. Green: the best set other than the "
                  "held-out real music (lowest, highest, or nearest to held-out real, as the arrow says).</p>")
     parts.append(_headline_table(report))
+    parts += [f"<p><small>{html.escape(note)}</small></p>" for note in report.notes]
     parts.append("<h2>Is the model learning?</h2>" + _learning(report))
     parts.append("<h2>Copies</h2>" + _copies(report))
     parts.append("<h2>Distributions, overlaid</h2>" + _img(figures.histograms_figure(report), "histograms"))

@@ -147,3 +147,13 @@ def test_judging_a_model_on_another_corpus_is_said_up_front(tiny_run, tmp_path, 
     warnings = json.loads((tmp_path / "report" / "report.json").read_text())["warnings"]
     assert warnings[0] == (f"The model learned from {data.name}, not from other-corpus: the figures say how it "
                            "does on music it was not trained on.")
+
+
+@pytest.mark.parametrize("order", ["100000", "0"])
+def test_evaluate_refuses_an_ngram_order_past_the_cap_in_one_line(tmp_path, capsys, order):
+    code = main(["evaluate", "--model", str(tmp_path / "run"), "--data", str(tmp_path), "--out",
+                 str(tmp_path / "out"), "--ngram-order", order])
+    said = capsys.readouterr()
+    assert code == 2
+    assert said.err.count("\n") == 1 and "--ngram-order must be between 1 and 8" in said.err
+    assert "Traceback" not in said.err + said.out and not (tmp_path / "out").exists()
