@@ -248,6 +248,12 @@ class LivePanel(QWidget):
     def start_duet(self) -> None:
         if self.duet_runner.running:
             return
+        try:  # the Generate panel's form: a range or progression that does not read stops here
+            settings = self.generation.settings()
+        except ValueError as error:
+            self.duet_button.setChecked(False)
+            self.failed.emit(f"The duet cannot start: {error}.", "Correct the Range or Chords field of the Generate panel.")
+            return
         self.transport.stop()
         try:
             output = self.transport._open_output()
@@ -258,7 +264,7 @@ class LivePanel(QWidget):
             return
         self.log.clear()
         cache, run_dir = self.generation.cache, self.generation.run_dir
-        settings, bars, silence = self.generation.settings(), self.bars.value(), self.silence.value()
+        bars, silence = self.bars.value(), self.silence.value()
         panel = self
 
         def work(progress, cancel):

@@ -56,3 +56,15 @@ def test_duet_answers_and_ends_as_seed_plus_take(make_window, qtbot, tiny_run):
     assert [n.pitch for n in window.model.seed_notes()] == [55, 57, 59, 60]
     assert window.model.takes[-1] == "Duet 1"
     assert inputs[0].closed
+
+
+def test_a_duet_with_a_range_that_does_not_read_says_why_and_does_not_start(make_window, qtbot):
+    window = make_window(restore_session=False)
+    panel = window.live_panel
+    inputs = []
+    panel.input_factory = lambda port, callback, clock: inputs.append(FakeInput(port, callback, clock)) or inputs[-1]
+    window.generation_panel.pitch_range.setText("C9-C2x")
+    with qtbot.waitSignal(panel.failed, timeout=3000) as failed:
+        panel.duet_button.click()
+    assert "duet cannot start" in failed.args[0]
+    assert not panel.duet_button.isChecked() and not inputs and not panel.duet_runner.running
