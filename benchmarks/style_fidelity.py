@@ -177,7 +177,8 @@ def continue_seeds(loaded, seeds: list, measured: Measured, args, cut: Evaluatio
         # a chord-aware model plays over the real continuation's changes
         changes = real_changes(piece.score, args.seed_bars, args.bars) if loaded.tokenizer.has_chords else ""
         settings = GenerationSettings(bars=args.bars, prompt_bars=args.seed_bars, seed=args.seed + i,
-                                      temperature=args.temperature, top_p=args.top_p, chords=changes)
+                                      temperature=args.temperature, top_p=args.top_p, chords=changes,
+                                      sequences=args.sequences)
         try:
             takes = generate_variations(loaded, piece.score, settings, args.takes)
         except SeedError as error:
@@ -250,7 +251,8 @@ def evaluate_model(folder: Path, args, save_dir: Path | None) -> dict:
         f"Model: {folder.name} ({config.n_layer} layers x {config.n_embd} wide, {loaded.describe()}), learned "
         f"from {corpus.name} ({len(train)} training pieces). Seeds: the first {args.seed_bars} bars of "
         f"{len(seeded)} held-out pieces ({', '.join(Path(p.name).stem for p in seeded)}); {args.bars} bars "
-        f"generated, {args.takes} takes each (temperature {args.temperature:g}, top-p {args.top_p:g}); real vs "
+        f"generated, {args.takes} takes each (temperature {args.temperature:g}, top-p {args.top_p:g}, sequences "
+        f"{'the model' + chr(39) + 's own' if args.sequences is None else args.sequences}); real vs "
         f"real: {len(others)} other pieces. Held-out loss per note (those pieces' tokens): model "
         f"{model_tokens.loss_per_note:.3f}, 4-gram {baseline_tokens.loss_per_note:.3f} nats; Pitch tokens "
         f"{pitch['model']:.3f} vs {pitch['ngram']:.3f} nats/token. {time.perf_counter() - started:.0f} s on "
@@ -288,6 +290,8 @@ def main() -> None:
     parser.add_argument("--temperature", type=float, default=1.0)
     parser.add_argument("--top-p", type=float, default=0.95)
     parser.add_argument("--seed", type=int, default=0, help="random seed of the first piece's takes")
+    parser.add_argument("--sequences", type=float,
+                        help="share of bars offered the bar before's figure (default: each model's own; 0: off)")
     parser.add_argument("--json", type=Path, help="save the figures (and every passage's) as JSON")
     parser.add_argument("--save-takes", type=Path, help="write the takes, 4-gram takes and real bars as MIDI here")
     args = parser.parse_args()
