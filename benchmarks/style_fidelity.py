@@ -58,7 +58,7 @@ from core.metrics.style import FIGURES, copy_index, style_figures
 MODELS = REPO / "resources" / "models"
 SHARE_FIGURES = {"polyphonic_time", "chord_onsets", "leaps_over_octave", "stepwise", "silence",
                  "near_sequences", "near_diatonic_sequences", "near_contour_sequences", "chord_tones"}
-THREE_DECIMALS = {"in_key", "offbeat_eighth"}
+THREE_DECIMALS = {"in_key", "swing"}
 
 
 def model_folders(names: list[str] | None) -> list[Path]:

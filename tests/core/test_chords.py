@@ -146,10 +146,23 @@ def test_jazz_figures_of_a_real_miles_davis_passage(jazz_beats_dir):
     passage = real_continuation(score, EvaluationSettings(prompt_bars=4, bars=8))
     figures = jazz_figures(passage, chords_from(passage), 8)
     assert figures["polyphonic_time"] == 0  # a trumpet: one line
-    assert 0.55 < figures["offbeat_eighth"] < 0.7  # swung, not straight
+    assert 0.55 < figures["swing"] < 0.7  # swung, not straight
     assert 0.5 < figures["chord_tones"] < 0.65  # the 0.57 for these bars
     assert 0.3 < figures["silence"] < 0.6  # Miles's space
     assert figures["velocity_spread"] > 5  # dynamics, not flattened
+
+
+def test_miles_davis_swings_his_eighths(jazz_beats_dir):
+    from core.metrics.jazz import swing_places
+
+    places = []
+    for path in sorted(jazz_beats_dir.glob("MilesDavis_*.mid")):
+        score = symusic.Score(str(path))
+        onsets = np.array(sorted(note.time for track in score.tracks for note in track.notes))
+        places += swing_places(onsets, score.tpq)
+    assert len(places) == 1294 and round(float(np.mean(places)), 2) == 0.58
+    straight = swing_places(np.arange(0, 480 * 8, 240), 480)  # eighths on the grid
+    assert straight == [0.5] * 8
 
 
 def test_a_corpus_of_some_files_of_a_folder(jazz_beats_dir):
