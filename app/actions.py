@@ -85,6 +85,7 @@ class Actions:
         self.continue_here = make("&Continue from here", "Ctrl+Shift+Return",
                                   "Use the seed up to the end of the selection as the prompt")
         self.stop_generation.setEnabled(False)
+        self.stop_generation.setIconText("Stop")  # the toolbar's word (the menu says it whole): room at 1366 px
         # Help
         self.about = make("&About Partita", None, "Versions of Partita and its libraries")
         self.shortcuts = make("&Keyboard shortcuts", Std.HelpContents, "List every shortcut")

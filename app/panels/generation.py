@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.fitting import VerticalScrollArea, WrappedLabel
 from app.panels.shipped import model_has_chords, model_limits, style_models
 from app.pianoroll.convert import chords_of, scale_ticks
 from app.pianoroll.model import GENERATED, ChordSymbol, Note, NoteModel, chords_from
@@ -169,9 +170,10 @@ class GenerationPanel(QWidget):
         self.model_box = QComboBox(self)
         self.model_box.setToolTip("Which model continues the seed: a style model shipped with Partita, "
                                   "or a run folder you trained")
-        # wide enough for "Run: run-20261125-093000", so runs can be told apart (the tooltip has the path)
+        # "run-20261125-093000 (run)": its name whole at the dock's first width, the rest elided where
+        # the dock is narrower (the tooltip has the path); 13 characters keep a 1366-pixel screen's dock
         self.model_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.model_box.setMinimumContentsLength(26)
+        self.model_box.setMinimumContentsLength(13)
         models = style_models()
         self._shipped = [shipped.name for shipped in models]  # item data of the shipped models
         for shipped in models:
@@ -183,8 +185,7 @@ class GenerationPanel(QWidget):
         default = self.model_box.findData(checkpoint.DEFAULT_MODEL_NAME)
         self.model_box.setCurrentIndex(max(default, 0))
         self.model_box.activated.connect(self._model_activated)
-        self.model_about = QLabel(self)  # what the chosen model learned from, and why it was proposed
-        self.model_about.setWordWrap(True)
+        self.model_about = WrappedLabel("", self)  # what the chosen model learned from, and why it was proposed
         palette = self.model_about.palette()
         palette.setColor(QPalette.ColorRole.WindowText, palette.color(QPalette.ColorRole.PlaceholderText))
         self.model_about.setPalette(palette)
@@ -213,19 +214,14 @@ class GenerationPanel(QWidget):
         self.pitch_range.setMaximumWidth(self.pitch_range.fontMetrics().horizontalAdvance("model's: C#-1-G#9") + 16)
         self.chords = QLineEdit(self)
         self.chords.setClearButtonEnabled(True)
-        self.chords_problem = QLabel(self)  # what is wrong with the progression typed, said as it is typed
-        self.chords_problem.setWordWrap(True)
+        self.chords_problem = WrappedLabel("", self)  # what is wrong with the progression typed, as it is typed
         self.chords_problem.setStyleSheet("color: #c0392b;")
-        instrument = QHBoxLayout()
-        instrument.setContentsMargins(0, 0, 0, 0)
-        instrument.addWidget(self.voices)
-        instrument.addWidget(QLabel("Range", self))
-        instrument.addWidget(self.pitch_range, 1)
         self.form = form = QFormLayout()
         form.addRow("Model", self.model_box)
         form.addRow("", self.model_about)
         form.addRow("", self.best_weights)
-        form.addRow("Voices", instrument)
+        form.addRow("Voices", self.voices)  # rows of their own: "model's: C#-1-G#9" is read whole
+        form.addRow("Range", self.pitch_range)
         form.addRow("Chords", self.chords)
         form.addRow("", self.chords_problem)
         form.addRow("Temperature", self.temperature)
@@ -249,11 +245,18 @@ class GenerationPanel(QWidget):
         buttons.addWidget(self.stop_button)
         self.info = QLabel("Draw or drop a seed in the roll (or start from silence), then Generate.", self)
         self.info.setWordWrap(True)
+        # The settings scroll (up and down only) when the dock is short; Generate, Stop and what the
+        # model is doing stay in view below them at any window size.
+        fields = QWidget(self)
+        fields_layout = QVBoxLayout(fields)
+        fields_layout.setContentsMargins(0, 0, 0, 0)
+        fields_layout.addLayout(form)
+        fields_layout.addStretch(1)
+        self.fields_area = VerticalScrollArea(fields, self)
         layout = QVBoxLayout(self)
-        layout.addLayout(form)
+        layout.addWidget(self.fields_area, 1)
         layout.addLayout(buttons)
         layout.addWidget(self.info)
-        layout.addStretch(1)
 
         self.generate_button.clicked.connect(lambda: self.generate())
         self.stop_button.clicked.connect(self.stop)
@@ -369,7 +372,7 @@ class GenerationPanel(QWidget):
         index = self.model_box.findData(run_dir)
         if index < 0:
             index = self.model_box.count() - 1  # before "Choose run folder…"
-            self.model_box.insertItem(index, f"Run: {Path(run_dir).name}", run_dir)
+            self.model_box.insertItem(index, f"{Path(run_dir).name} (run)", run_dir)  # its name first: elided, it still reads
             self.model_box.setItemData(index, run_dir, 3)  # tooltip role
         if select:  # a run trained or chosen here: the user's choice, which a seed does not change
             self._picked = True

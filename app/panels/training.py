@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QProgressBar,
     QPushButton,
     QSpinBox,
     QToolButton,
@@ -32,6 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.fitting import ElidedProgressBar
 from app.panels.curves import TrainingCurves
 from app.panels.shipped import base_models
 from app.workers import JobRunner
@@ -183,7 +183,7 @@ class TrainingPanel(QWidget):
         for widget in (self.start_button, self.resume_button, self.stop_button, self.load_button):
             buttons.addWidget(widget)
         buttons.addStretch(1)
-        self.progress = QProgressBar(self)
+        self.progress = ElidedProgressBar(self)  # "step 120 / 2000 · loss … · ETA …" is long
         self.progress.setFormat("not started")
         self.progress.setValue(0)
         self.progress.setTextVisible(True)

@@ -185,7 +185,10 @@ class TransportBar(QToolBar):
         self.port_box = PortBox(self)
         self.port_box.setToolTip("Where Partita sends its MIDI: a virtual port any synth or DAW can connect to, "
                                  "or an existing port (a synth, a keyboard, FluidSynth)")
-        self.port_box.setMinimumWidth(180)
+        # names of ports run long ("Built-in synth (FluidSynth)", a DAW's): elided to keep the toolbar
+        # within a 1366-pixel screen, whole in the list
+        self.port_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.port_box.setMinimumContentsLength(15)
         self.port_box.aboutToShow = lambda: self.refresh_ports()
         self.refresh_ports(probe=False)
         self.port_box.activated.connect(lambda _i: self.portChosen.emit(self.port_box.currentData()))

@@ -179,6 +179,9 @@ class PianoRoll(QWidget):
         self.take_box = QComboBox(self)
         self.take_box.setToolTip("Which generated take to show beside the seed")
         self.take_box.setMinimumWidth(140)
+        # "Take 1: bach-cello-suites, temperature 1, seed 1" whole where the header has room
+        self.take_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.take_box.setMaximumWidth(460)
         self.take_box.currentIndexChanged.connect(self._take_chosen)
         self.info = QLabel(self)
         self.info.setStyleSheet("color: palette(mid);")
