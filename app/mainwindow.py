@@ -18,19 +18,20 @@ from PySide6.QtGui import QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
     QComboBox,
     QDockWidget,
-    QFrame,
     QLabel,
     QMainWindow,
     QMessageBox,
-    QScrollArea,
     QTabWidget,
     QToolBar,
+    QVBoxLayout,
     QWidget,
 )
 
 from app.actions import Actions
 from app.dialogs import show_error
 from app.documents import DocumentsMixin
+from app.fitting import keep_toolbar_in_view, scrollable
+from app.notices import RestoredBar, restored_text
 from app.pianoroll.commands import DeleteTake
 from app.pianoroll.convert import score_from_notes
 from app.pianoroll.model import GENERATED, Note, NoteModel
@@ -61,7 +62,14 @@ class MainWindow(DocumentsMixin, QMainWindow):
         self.model = NoteModel(self)
         self.undo_stack = QUndoStack(self)
         self.roll = PianoRoll(self.model, self.undo_stack, self)
-        self.setCentralWidget(self.roll)
+        self.restored_bar = RestoredBar(self)  # over the roll: "Restored from your last session: …"
+        central = QWidget(self)
+        central_layout = QVBoxLayout(central)
+        central_layout.setContentsMargins(0, 0, 0, 0)
+        central_layout.setSpacing(0)
+        central_layout.addWidget(self.restored_bar)
+        central_layout.addWidget(self.roll, 1)
+        self.setCentralWidget(central)
         self.actions = Actions(self)
         undo, redo = self.undo_action, self.redo_action = self.actions.undo_redo(self.undo_stack)
         self.actions.set_icons(undo, redo)
@@ -96,15 +104,29 @@ class MainWindow(DocumentsMixin, QMainWindow):
             signal.connect(self.autosave_timer.start)
             signal.connect(self._title_timer.start)
         self.read_settings()
+        restored = False
         if restore_session:
-            self.restore_session()
+            restored = self.restore_session()
             resumable = self.training_panel.offer_resume()
             if resumable:
                 self.statusBar().showMessage(f"Training run {Path(resumable).name} stopped early: "
                                              "Resume (Training tab) continues it", 10000)
         self._update_title()
-        self.statusBar().showMessage("Ready. Draw a seed (D), drop a MIDI or MusicXML file on the roll, "
-                                     "or just press Generate.", 8000)
+        if restored and len(self.model) and self.unsaved:  # Quit does not ask: the next start says so
+            self.restored_bar.say(restored_text(len(self.model.seed_notes()), len(self.model.takes),
+                                                self.project_path.name if self.project_path else None))
+            self.statusBar().showMessage("Restored your last session", 8000)
+        elif not restored:
+            self.statusBar().showMessage("Ready. Draw a seed (D), drop a MIDI or MusicXML file on the roll, "
+                                         "or just press Generate.", 8000)
+        self.restored_bar.saveClicked.connect(self.save)
+        self.restored_bar.startAfreshClicked.connect(self.new_project)
+        self.windowTitleChanged.connect(self._hide_restored_when_saved)
+
+    def _hide_restored_when_saved(self) -> None:
+        """The restored notes are in a project now (saved), or gone (New): the bar has said its piece."""
+        if not len(self.model) or not self.unsaved:
+            self.restored_bar.hide()
 
     # --- building ------------------------------------------------------------------------
     def _build_panels(self, transport_output, live_input) -> None:
@@ -125,13 +147,13 @@ class MainWindow(DocumentsMixin, QMainWindow):
         self.transport = Transport(self, output_factory=transport_output)
         self.live_panel = LivePanel(self.transport, self.generation_panel, self, input_factory=live_input)
 
-        # the two tallest panels scroll rather than hold the window taller than a 768-pixel screen
-        self.generate_dock = self._dock("Generate", _scrollable(self.generation_panel),
-                                        Qt.DockWidgetArea.RightDockWidgetArea)
+        # the Generate panel scrolls its settings itself (its buttons stay in view); Training scrolls
+        # as a whole: neither holds the window taller than a 768-pixel screen
+        self.generate_dock = self._dock("Generate", self.generation_panel, Qt.DockWidgetArea.RightDockWidgetArea)
         self.bottom_tabs = QTabWidget(self)
         self.bottom_tabs.setDocumentMode(True)
         self.bottom_tabs.addTab(self.corpus_panel, "Corpus")
-        self.bottom_tabs.addTab(_scrollable(self.training_panel), "Training")
+        self.bottom_tabs.addTab(scrollable(self.training_panel), "Training")
         self.bottom_tabs.addTab(self.evaluation_panel, "Evaluation")
         self.bottom_tabs.addTab(self.live_panel, "Live")
         self.panels_dock = self._dock("Corpus · Training · Evaluation · Live", self.bottom_tabs,
@@ -181,6 +203,7 @@ class MainWindow(DocumentsMixin, QMainWindow):
         gen_bar.addActions([a.generate, a.stop_generation, a.continue_here])
         gen_bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.addToolBar(gen_bar)
+        self.generate_bar = gen_bar
         for bar in (file_bar, edit_bar, self.transport_bar):
             bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
 
@@ -207,7 +230,7 @@ class MainWindow(DocumentsMixin, QMainWindow):
         a.zoom_out.triggered.connect(lambda: view.zoom_time(0.8))
         a.zoom_fit.triggered.connect(view.zoom_to_fit)
         a.play.triggered.connect(self.toggle_play)
-        a.rewind.triggered.connect(lambda: self.set_playhead(0))
+        a.rewind.triggered.connect(lambda: self.set_playhead(0, follow=True))  # the view goes there too
         a.loop.toggled.connect(self._loop_toggled)
         a.generate.triggered.connect(lambda: self.generation_panel.generate())
         a.stop_generation.triggered.connect(self.generation_panel.stop)
@@ -327,6 +350,8 @@ class MainWindow(DocumentsMixin, QMainWindow):
         self.generation_panel.generate(prompt, cut=seed_cut, carried=carried)
 
     def _generating_changed(self, running: bool) -> None:
+        if running:
+            self.roll.view.start_following()
         self._stream_playback(running)
         self.actions.generate.setEnabled(not running)
         self.actions.continue_here.setEnabled(not running and bool(self.roll.view.selection))
@@ -366,6 +391,7 @@ class MainWindow(DocumentsMixin, QMainWindow):
             self._live_timeline = None
 
     def _note_streamed(self, note: Note) -> None:
+        self.roll.view.follow(note)  # the take being written stays in view, unless the user looks elsewhere
         timeline = getattr(self, "_live_timeline", None)
         if timeline is not None:
             timeline.add_note(note.start, note.duration, note.pitch, note.velocity)
@@ -383,8 +409,9 @@ class MainWindow(DocumentsMixin, QMainWindow):
             return
         self.transport.play(self.shown_score(), start)
 
-    def set_playhead(self, tick: int, from_player: bool = False) -> None:
-        self.roll.view.set_playhead(tick, follow=from_player)
+    def set_playhead(self, tick: int, from_player: bool = False, follow: bool = False) -> None:
+        """Move the playhead; the view scrolls to it when the player moves it or `follow` (Home)."""
+        self.roll.view.set_playhead(tick, follow=from_player or follow)
         self.roll.ruler.update()
         meter = self.model.meter
         bar, rest = divmod(int(tick), meter.bar_ticks)
@@ -411,6 +438,10 @@ class MainWindow(DocumentsMixin, QMainWindow):
         end = -(-max(n.end for n in notes) // bar) * bar
         self.transport.set_loop((start, end))
 
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        keep_toolbar_in_view(self, self.generate_bar)  # Generate, Stop, Continue from here: never behind »
+
     # --- settings --------------------------------------------------------------------------
     def read_settings(self) -> None:
         s = self.settings
@@ -424,7 +455,7 @@ class MainWindow(DocumentsMixin, QMainWindow):
             self.restoreState(state)
         else:  # first start: give the panels room for the curves and the table
             self.resizeDocks([self.panels_dock], [max(330, self.height() * 2 // 5)], Qt.Orientation.Vertical)
-            self.resizeDocks([self.generate_dock], [270], Qt.Orientation.Horizontal)
+            self.resizeDocks([self.generate_dock], [max(300, self.width() // 6)], Qt.Orientation.Horizontal)
         recent = s.value("files/recent", [])
         self.recent_files = [recent] if isinstance(recent, str) else list(recent or [])
         self._rebuild_recent_menu()
@@ -463,11 +494,3 @@ class MainWindow(DocumentsMixin, QMainWindow):
         self.live_panel.shutdown()
         super().closeEvent(event)
 
-
-def _scrollable(panel: QWidget) -> QScrollArea:
-    """`panel` in a frameless scroll area: it keeps its own size and scrolls when the window is smaller."""
-    area = QScrollArea(panel.parentWidget())
-    area.setWidget(panel)
-    area.setWidgetResizable(True)
-    area.setFrameShape(QFrame.Shape.NoFrame)
-    return area

@@ -16,7 +16,7 @@ from __future__ import annotations
 import bisect
 from dataclasses import replace
 
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor, QPainter, QPen, QTransform, QUndoStack
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsLineItem, QGraphicsScene, QGraphicsView
 
@@ -191,6 +191,11 @@ class PianoRollView(QGraphicsView):
                         "Drop a MIDI or MusicXML file here to make it the seed.")
         self.horizontalScrollBar().valueChanged.connect(self.viewChanged)
         self.verticalScrollBar().valueChanged.connect(self.viewChanged)
+        self._following = False  # a take being written is kept in view (see follow)
+        self._scrolling = False  # the view scrolls itself (not the user)
+        self._fit_when_shown = False
+        for bar in (self.horizontalScrollBar(), self.verticalScrollBar()):
+            bar.actionTriggered.connect(self._user_moved_view)  # drags, clicks, wheel, keys; not setValue
         model.notesChanged.connect(self._notes_changed)
         model.meterChanged.connect(self._meter_changed)
         self._apply_transform()
@@ -226,11 +231,57 @@ class PianoRollView(QGraphicsView):
         self._apply_transform()
 
     def zoom_to_fit(self) -> None:
-        """Show the whole visible piece horizontally."""
+        """Show the whole visible piece: its length across, its pitches from lowest to highest (with a
+        semitone to spare each side, as far as the zoom allows; centred otherwise). A view not yet on
+        screen has no size of its own: it fits when first shown."""
+        if not self.isVisible():
+            self._fit_when_shown = True
+            return
+        self._fit_when_shown = False
         end = max(self.model.end_tick(), self.model.meter.bar_ticks * 4)
         self._sx = max(0.004, min(1.5, (self.viewport().width() - 20) / end))
+        pitches = [n.pitch for _, n in self.model.visible_items()]
+        if pitches:
+            span = max(pitches) - min(pitches) + 3  # rows shown: a spare one above and below
+            self._sy = max(5.0, min(40.0, self.viewport().height() / span))
         self._apply_transform()
         self.horizontalScrollBar().setValue(self.horizontalScrollBar().minimum())
+        if pitches:
+            self.centerOn(self.visible_scene_rect().center().x(), row_of((min(pitches) + max(pitches)) / 2) + 0.5)
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if getattr(self, "_fit_when_shown", False):  # (after the window's layout has settled)
+            QTimer.singleShot(0, self.zoom_to_fit)
+
+    # --- following a take being written -------------------------------------------------
+    def start_following(self) -> None:
+        """Keep the notes `follow` is given in view from now on, until the user scrolls or zooms."""
+        self._following = True
+
+    def follow(self, note: Note) -> None:
+        """Scroll so `note` is in view (a streamed take's newest note), while following."""
+        if not self._following:
+            return
+        visible = self.visible_scene_rect()
+        margin = 0.1 * visible.width()
+        self._scrolling = True
+        try:
+            if note.end > visible.right() - margin or note.start < visible.left():
+                # its end three quarters across, or, for a note longer than that, its start near the left
+                left = min(note.end - 0.75 * visible.width(), note.start - margin)
+                self.horizontalScrollBar().setValue(int(left * self._sx))
+            row = row_of(note.pitch)
+            if row < visible.top() + 1 or row + 1 > visible.bottom() - 1:
+                self.centerOn(self.visible_scene_rect().center().x(), row + 0.5)
+        finally:
+            self._scrolling = False
+
+    def _user_moved_view(self, *_args) -> None:
+        """The user scrolled or zoomed: the view stays where they put it."""
+        if not self._scrolling:
+            self._following = False
+            self._fit_when_shown = False
 
     def _notes_changed(self, rebuild: bool = False) -> None:
         meter = self.model.meter
@@ -483,11 +534,13 @@ class PianoRollView(QGraphicsView):
                 self.zoom_pitch(factor)
             else:
                 self.zoom_time(factor)
+            self._user_moved_view()
             event.accept()
             return
         if modifiers & Qt.KeyboardModifier.ShiftModifier:
             bar = self.horizontalScrollBar()
             bar.setValue(bar.value() - delta)
+            self._user_moved_view()
             event.accept()
             return
         super().wheelEvent(event)
