@@ -1,7 +1,8 @@
 """`python -m app.screenshot OUT.png`: open the window, load a corpus, a seed and a take, save a picture.
 
 For the README and for checking the look by eye; run it under Xvfb on a machine without a
-display: ``xvfb-run -a -s "-screen 0 1400x900x24" .venv/bin/python -m app.screenshot docs/screenshot-main.png``.
+display: ``xvfb-run -a -s "-screen 0 1366x768x24" .venv/bin/python -m app.screenshot docs/screenshot-main.png``
+(1366 x 768: the smallest common laptop screen, where every panel must still be usable).
 It uses a throw-away settings file and state folder, so the user's session is never touched.
 """
 
@@ -36,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--run", default="", help="run folder of the model ('' = shipped default)")
     parser.add_argument("--bars", type=int, default=6)
     parser.add_argument("--tab", default="Training", choices=["Corpus", "Training", "Evaluation", "Live"])
-    parser.add_argument("--size", default="1400x900")
+    parser.add_argument("--size", default="1366x768")
     args = parser.parse_args(argv)
 
     from PySide6.QtCore import QSettings
@@ -71,11 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     generation.seed.setValue(1)
     generation.generate()
     _wait(app, generation.runner.finished, 120000)
-    window.roll.view.zoom_to_fit()
-    notes = [n for _, n in window.model.visible_items()]
-    if notes:
-        middle = (min(n.pitch for n in notes) + max(n.pitch for n in notes)) / 2
-        window.roll.view.centerOn(window.roll.view.visible_scene_rect().center().x(), 127 - middle)
+    window.roll.view.zoom_to_fit()  # its length and its pitches
     take = window.model.take_notes(window.model.current_take)
     if take:
         window.set_playhead(min(n.start for n in take))
@@ -83,8 +80,11 @@ def main(argv: list[str] | None = None) -> int:
         window.evaluation_panel.judge_takes()
         _wait(app, window.evaluation_panel.runner.finished, 300000)
     window.bottom_tabs.setCurrentIndex(["Corpus", "Training", "Evaluation", "Live"].index(args.tab))
-    for _ in range(10):
-        app.processEvents()
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    settle = QEventLoop()  # the roll's counts and the layouts follow within a few hundred ms
+    QTimer.singleShot(400, settle.quit)
+    settle.exec()
     window.training_panel.curves.refresh()
     app.processEvents()
     args.out.parent.mkdir(parents=True, exist_ok=True)
