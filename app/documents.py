@@ -7,6 +7,8 @@ window's model, panels and status bar and owns no state beyond `project_path`, `
 from __future__ import annotations
 
 import logging
+import math
+import time
 from pathlib import Path
 
 import symusic
@@ -56,15 +58,17 @@ class DocumentsMixin:
         if path.endswith(PROJECT_SUFFIX):
             if not self._may_discard(f"Open {Path(path).name}"):
                 return
-            try:
+            try:  # checked whole before the model is touched: a damaged file leaves the work on screen
                 panels = restore_project(self.model, read_project(Path(path)))
             except ProjectError as error:
                 text = str(error)
                 self.show_error(text if text.startswith(Path(path).name) else f"{Path(path).name}: {text}",
-                                "Choose a file saved by Partita (*.partita).")
+                                "Choose a file saved by Partita (*.partita); what is on screen is kept.")
                 return
             self.generation_panel.stop()  # a take being written belongs to what was discarded
-            self._restore_panels(panels)
+            dropped = self._restore_panels(panels)
+            if dropped:
+                log.warning("%s: settings not restored: %s", Path(path).name, ", ".join(dropped))
             self.undo_stack.clear()
             self.project_path = Path(path)
             self._add_recent(path)
@@ -290,13 +294,25 @@ class DocumentsMixin:
                 "generation": self.generation_panel.state(), "program": self.program,
                 "project": str(self.project_path or ""), "seed_name": self.seed_name}
 
-    def _restore_panels(self, panels: dict) -> None:
+    def _restore_panels(self, panels: dict) -> list[str]:
+        """Give each panel the saved settings that fit it (of the type its own setting has now: a
+        string where a spin box wants a number would stop the window); returns those left out."""
+        dropped = []
         for key, panel in (("corpus", self.corpus_panel), ("training", self.training_panel),
                            ("generation", self.generation_panel)):
-            if isinstance(panels.get(key), dict):
-                panel.restore(panels[key])
-        self.program = int(panels.get("program", 0) or 0)
-        self.seed_name = str(panels.get("seed_name", "") or "")
+            saved = panels.get(key)
+            if not isinstance(saved, dict):
+                continue
+            current = panel.state()
+            fitting = {name: value for name, value in saved.items() if name in current and _fits(value, current[name])}
+            dropped += [f"{key}.{name}" for name, value in saved.items()  # (null: the panel's default, quietly)
+                        if name in current and name not in fitting and value is not None]
+            panel.restore(fitting)
+        program = panels.get("program", 0)
+        self.program = program if isinstance(program, int) and 0 <= program <= 127 else 0
+        seed_name = panels.get("seed_name", "")
+        self.seed_name = seed_name if isinstance(seed_name, str) else ""
+        return dropped
 
     @property
     def session_path(self) -> Path:
@@ -309,23 +325,50 @@ class DocumentsMixin:
             log.warning("autosave to %s failed: %s", self.session_path, error)
 
     def restore_session(self) -> bool:
-        if not self.session_path.exists():
+        """Bring back the last session. One that cannot be restored (damaged, hostile, from a newer
+        Partita, or failing anywhere on the way in) is moved aside as session.json.broken-<time>,
+        the window starts empty and says so: a bad autosave must never stop every later start."""
+        path = self.session_path
+        if not path.exists() and not path.is_symlink():
             return False
         try:
-            data = read_project(self.session_path)
-            panels = restore_project(self.model, data)
-        except ProjectError as error:
-            self.show_error(f"The last session could not be restored: {error}",
-                            "Partita starts empty; the damaged file was kept as session.json.bad.")
-            self.session_path.replace(self.session_path.with_suffix(".json.bad"))
+            panels = restore_project(self.model, read_project(path))
+            dropped = self._restore_panels(panels)
+            project = panels.get("project")
+            self.project_path = Path(project) if project else None
+            self._mark_saved(not panels.get("unsaved", bool(len(self.model))))  # (older sessions do not say)
+            self._show_the_notes()
+        except Exception as error:  # whatever it was, the window starts
+            if not isinstance(error, ProjectError):
+                log.exception("restoring %s failed", path)
+            self._session_not_restored(error)
             return False
-        self._restore_panels(panels)
-        project = panels.get("project")
-        self.project_path = Path(project) if project else None
-        self._mark_saved(not panels.get("unsaved", bool(len(self.model))))  # (older sessions do not say)
-        self._show_the_notes()
-        self.statusBar().showMessage("Restored your last session", 5000)
+        if dropped:
+            log.warning("%s: settings left out, not of the right kind: %s", path.name, ", ".join(dropped))
+        self.statusBar().showMessage("Restored your last session" + (
+            f" (settings left out, not of the right kind: {', '.join(dropped)})" if dropped else ""), 8000)
         return True
+
+    def _session_not_restored(self, error: Exception) -> None:
+        """Start empty, move the session aside and say where it went."""
+        self.model.clear()
+        self.undo_stack.clear()
+        self.project_path, self.seed_name, self.program = None, "", 0
+        self._mark_saved()
+        path = self.session_path
+        reason = str(error) if isinstance(error, ProjectError) else f"{type(error).__name__}: {error}"[:300]
+        aside = path.with_name(f"{path.name}.broken-{time.strftime('%Y%m%d-%H%M%S')}")
+        n = 1
+        while aside.exists():
+            n += 1
+            aside = aside.with_name(f"{path.name}.broken-{time.strftime('%Y%m%d-%H%M%S')}-{n}")
+        try:
+            path.replace(aside)
+            kept = f"Partita starts empty; the file was kept as {aside.name} in {path.parent}."
+        except OSError as move_error:
+            kept = (f"Partita starts empty; the file could not be moved aside ({move_error.strerror or move_error}) "
+                    "and will be replaced by the next autosave.")
+        self.show_error(f"The last session could not be restored: {reason}", kept)
 
     def _show_the_notes(self) -> None:
         """Zoom the roll to the notes shown and centre it on their pitches."""
@@ -334,6 +377,30 @@ class DocumentsMixin:
         if notes:
             self.roll.view.centerOn(self.roll.view.visible_scene_rect().center().x(),
                                     127 - (min(n.pitch for n in notes) + max(n.pitch for n in notes)) / 2)
+
+
+def _fits(saved, current) -> bool:
+    """Whether a saved panel setting may go to a panel whose setting is `current` now: the same kind
+    of plain value, a number within what a spin box takes, text without NUL (paths), a list of text."""
+    if isinstance(current, bool):
+        return isinstance(saved, bool)
+    if isinstance(current, int):
+        return _small_int(saved)
+    if isinstance(current, float):
+        return _small_int(saved) or (isinstance(saved, float) and math.isfinite(saved) and abs(saved) < 2**31)
+    if isinstance(current, list):
+        return isinstance(saved, list) and len(saved) <= 1000 and all(_plain_text(item) for item in saved)
+    if isinstance(current, str):
+        return _plain_text(saved)
+    return current is None and (saved is None or _plain_text(saved))
+
+
+def _small_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and abs(value) < 2**31
+
+
+def _plain_text(value) -> bool:
+    return isinstance(value, str) and len(value) <= 10_000 and "\0" not in value
 
 
 def _only(score: symusic.Score, track: symusic.Track) -> symusic.Score:

@@ -27,6 +27,13 @@ NOTATION_SUFFIXES = frozenset({".xml", ".mxl", ".musicxml", ".krn", ".abc"})
 SUPPORTED_SUFFIXES = MIDI_SUFFIXES | NOTATION_SUFFIXES
 TICKS_PER_QUARTER = 480  # resolution of scores converted from notation
 CELLO_PROGRAM = 42  # General MIDI program number (0-based) of the violoncello
+# What a meter, a tempo and a resolution may be: beyond these a file is damaged or hostile (a
+# time-signature byte of 8 or more reads as x/0, a division of 0 as 0 ticks per quarter), and
+# everything that counts beats divides by them.
+MAX_TICKS_PER_QUARTER = 32767  # MIDI's division has 15 bits
+MAX_NUMERATOR = 255  # a MIDI byte
+DENOMINATORS = (1, 2, 4, 8, 16, 32, 64, 128)  # powers of two, as MIDI writes them
+TEMPO_RANGE_QPM = (1.0, 10_000.0)  # quarter notes per minute
 
 
 class ScoreError(ValueError):
@@ -46,8 +53,60 @@ def is_supported(path: Path) -> bool:
 
 
 def load_score(path: str | Path, *, expand_repeats: bool = False) -> symusic.Score:
-    """Read one piece. A file holding several tunes gives its first; see `load_scores`."""
-    return load_scores(path, expand_repeats=expand_repeats)[0].score
+    """Read one piece (a seed, a file to play or export). A file holding several tunes gives its
+    first; see `load_scores`. A piece whose meter, tempo or resolution is impossible is refused
+    with `ScoreError` (see `score_problem`)."""
+    named = load_scores(path, expand_repeats=expand_repeats)[0]
+    problem = score_problem(named.score)
+    if problem:
+        raise ScoreError(f"{named.name}: {problem}")
+    return named.score
+
+
+def resolution_problem(ticks_per_quarter, where: str = "") -> str | None:
+    """Why `ticks_per_quarter` cannot be a score's resolution (None: it can); `where` is said
+    after the value ("at tick 0")."""
+    if not _is_int(ticks_per_quarter) or not 1 <= ticks_per_quarter <= MAX_TICKS_PER_QUARTER:
+        return (f"{_quoted(ticks_per_quarter)} ticks per quarter note{where} is impossible "
+                f"(a resolution is 1 to {MAX_TICKS_PER_QUARTER})")
+    return None
+
+
+def meter_problem(numerator, denominator, where: str = "") -> str | None:
+    """Why `numerator`/`denominator` cannot be a time signature (None: it can)."""
+    if not (_is_int(numerator) and _is_int(denominator)) or not 1 <= numerator <= MAX_NUMERATOR \
+            or denominator not in DENOMINATORS:
+        return (f"time signature {_quoted(numerator)}/{_quoted(denominator)}{where} is impossible (a numerator is 1 to "
+                f"{MAX_NUMERATOR}, a denominator a power of two from 1 to {DENOMINATORS[-1]})")
+    return None
+
+
+def tempo_problem(qpm, where: str = "") -> str | None:
+    """Why `qpm` (quarter notes per minute) cannot be a tempo (None: it can)."""
+    low, high = TEMPO_RANGE_QPM
+    if isinstance(qpm, bool) or not isinstance(qpm, int | float) or not low <= qpm <= high:  # NaN fails too
+        return f"tempo {_quoted(qpm)}{where} is impossible (a tempo is {low:g} to {high:g} quarter notes a minute)"
+    return None
+
+
+def score_problem(score: symusic.Score) -> str | None:
+    """What makes `score` impossible to count in beats: its resolution, a time signature or a
+    tempo out of range (None: nothing)."""
+    problems = (resolution_problem(int(score.ticks_per_quarter)),
+                *(meter_problem(int(ts.numerator), int(ts.denominator), f" at tick {int(ts.time)}")
+                  for ts in score.time_signatures),
+                *(tempo_problem(float(tempo.qpm), f" at tick {int(tempo.time)}") for tempo in score.tempos))
+    return next((problem for problem in problems if problem), None)
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _quoted(value) -> str:
+    """A value as a message shows it, cut to 20 characters (a number 400 digits long, say)."""
+    text = repr(value)
+    return text if len(text) <= 20 else text[:17] + "..."
 
 
 def load_scores(path: str | Path, *, expand_repeats: bool = False) -> list[NamedScore]:

@@ -12,6 +12,7 @@ import symusic
 
 from app.pianoroll.model import GENERATED, SEED, TICKS_PER_QUARTER, ChordSymbol, Meter, Note
 from core.chords import MARKER_PREFIX, marker_chord
+from core.scores import meter_problem, tempo_problem
 
 
 def scale_ticks(ticks: int, from_tpq: int, to_tpq: int = TICKS_PER_QUARTER) -> int:
@@ -19,13 +20,16 @@ def scale_ticks(ticks: int, from_tpq: int, to_tpq: int = TICKS_PER_QUARTER) -> i
 
 
 def meter_of(score: symusic.Score) -> Meter:
-    """The first time signature and tempo of a score (4/4 at 100 bpm when it has none)."""
+    """The first time signature and tempo of a score (4/4 at 100 bpm when it has none, or when they
+    are impossible: `core.scores.load_score` refuses such files with the reason, and what the
+    window makes itself, a recording or a duet, must not stop on them)."""
     numerator, denominator = 4, 4
     if len(score.time_signatures):
         first = score.time_signatures[0]
-        numerator, denominator = int(first.numerator), int(first.denominator)
-    tempo = float(score.tempos[0].qpm) if len(score.tempos) else 100.0
-    return Meter(TICKS_PER_QUARTER, numerator, denominator, round(tempo, 2))
+        if not meter_problem(int(first.numerator), int(first.denominator)):
+            numerator, denominator = int(first.numerator), int(first.denominator)
+    tempo = round(float(score.tempos[0].qpm), 2) if len(score.tempos) else 100.0
+    return Meter(TICKS_PER_QUARTER, numerator, denominator, 100.0 if tempo_problem(tempo) else tempo)
 
 
 def chords_of(score: symusic.Score, transpose: int = 0) -> list[ChordSymbol]:

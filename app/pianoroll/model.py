@@ -19,6 +19,8 @@ from dataclasses import asdict, dataclass, field, replace
 
 from PySide6.QtCore import QObject, Signal
 
+from core.scores import meter_problem, resolution_problem, tempo_problem
+
 SEED = "seed"
 GENERATED = "generated"
 TICKS_PER_QUARTER = 480
@@ -48,12 +50,23 @@ class Note:
 
 @dataclass(frozen=True)
 class Meter:
-    """What the grid needs: resolution, time signature and tempo (one of each; the first wins)."""
+    """What the grid needs: resolution, time signature and tempo (one of each; the first wins).
+
+    An impossible meter (0 or negative ticks, x/0, 0/4, a beat under one tick, an infinite tempo)
+    cannot be made: it raises ValueError, so nothing that counts beats ever divides by zero."""
 
     ticks_per_quarter: int = TICKS_PER_QUARTER
     numerator: int = 4
     denominator: int = 4
     tempo_qpm: float = 100.0  # quarter notes per minute
+
+    def __post_init__(self):
+        problem = (resolution_problem(self.ticks_per_quarter) or meter_problem(self.numerator, self.denominator)
+                   or tempo_problem(self.tempo_qpm))
+        if not problem and self.ticks_per_quarter * 4 < self.denominator:
+            problem = f"a 1/{self.denominator} beat is under one tick at {self.ticks_per_quarter} ticks per quarter"
+        if problem:
+            raise ValueError(problem)
 
     @property
     def beat_ticks(self) -> int:
