@@ -8,7 +8,10 @@ from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QPainter, QPen, QUndoStack
 from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QToolTip, QWidget
 
+from app.pianoroll.dragout import AltDragOut, DragHandle, MidiDragOut
+from app.pianoroll.editing import NoteEditor, RulerBarSelect
 from app.pianoroll.model import GENERATED, ChordSymbol, NoteModel
+from app.pianoroll.velocity import VelocityLane
 from app.pianoroll.view import BLACK_KEYS, PianoRollView
 
 NOTE_NAMES = ["C", "C♯", "D", "E♭", "E", "F", "F♯", "G", "A♭", "A", "B♭", "B"]
@@ -167,7 +170,8 @@ class ChordStrip(QWidget):
 
 
 class PianoRoll(QWidget):
-    """Keyboard + ruler + view + take selector around one `NoteModel`."""
+    """Keyboard + ruler + view + velocity lane + take selector around one `NoteModel`, with the
+    selection's editor (`editor`) and dragging out as MIDI (`drag_out`)."""
 
     def __init__(self, model: NoteModel, undo_stack: QUndoStack, parent=None):
         super().__init__(parent)
@@ -185,6 +189,12 @@ class PianoRoll(QWidget):
         self.take_box.currentIndexChanged.connect(self._take_chosen)
         self.info = QLabel(self)
         self.info.setStyleSheet("color: palette(mid);")
+        self.editor = NoteEditor(self.view, parent=self)
+        self.velocity = VelocityLane(self.view, self)
+        self.drag_out = MidiDragOut(self.view, self)
+        self.drag_handle = DragHandle(self.drag_out, self)
+        self._alt_drag = AltDragOut(self.drag_out)
+        self._ruler_select = RulerBarSelect(self.ruler, self.editor)
 
         header = QHBoxLayout()
         header.setContentsMargins(4, 2, 4, 2)
@@ -192,6 +202,7 @@ class PianoRoll(QWidget):
         header.addWidget(self.take_box)
         header.addStretch(1)
         header.addWidget(self.info)
+        header.addWidget(self.drag_handle)
 
         grid = QGridLayout(self)
         grid.setContentsMargins(0, 0, 0, 0)
@@ -210,6 +221,12 @@ class PianoRoll(QWidget):
         grid.addWidget(self.chords, 2, 1)
         grid.addWidget(self.keyboard, 3, 0)
         grid.addWidget(self.view, 3, 1)
+        self.velocity_corner = QLabel("Velocity ", self)
+        self.velocity_corner.setFixedWidth(KEYBOARD_WIDTH)
+        self.velocity_corner.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.velocity_corner.setStyleSheet("background: #2f3035; color: #a8aab0;")
+        grid.addWidget(self.velocity_corner, 4, 0)
+        grid.addWidget(self.velocity, 4, 1)
         model.takesChanged.connect(self._refresh_takes)
         # the chord row takes room only when there are chords to show (a jazz seed, a chord-aware take)
         model.chordsChanged.connect(self._show_chords)
@@ -225,6 +242,10 @@ class PianoRoll(QWidget):
         self._refresh_takes()
         self._refresh_info()
         self._show_chords()
+
+    def show_velocity(self, shown: bool) -> None:
+        self.velocity.setVisible(shown)
+        self.velocity_corner.setVisible(shown)
 
     def _show_chords(self) -> None:
         shown = bool(self.model.visible_chords())
