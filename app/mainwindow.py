@@ -237,6 +237,12 @@ class MainWindow(DocumentsMixin, QMainWindow):
         a.continue_here.triggered.connect(self.continue_from_here)
         a.about.triggered.connect(self.about)
         a.shortcuts.triggered.connect(self.show_shortcuts)
+        self.roll.editor.connect_actions(a, self.roll)  # copy, paste, quantize, transpose, nudge, velocity
+        self.roll.editor.status.connect(lambda text: self.statusBar().showMessage(text, 5000))
+        a.velocity_lane.toggled.connect(self.roll.show_velocity)
+        self.roll.show_velocity(a.velocity_lane.isChecked())
+        self.roll.drag_out.name = lambda: self._export_name("")  # "Prelude - take 2.mid" dragged out
+        self.roll.drag_out.program = lambda: self.program
         view.fileDropped.connect(self.open_file)
         view.selectionChanged.connect(self._selection_changed)
         self.roll.ruler.clicked.connect(self.set_playhead)
@@ -288,6 +294,8 @@ class MainWindow(DocumentsMixin, QMainWindow):
             if keys:
                 lines.append(f"<tr><td>{action.text().replace('&', '')}</td><td>&nbsp;&nbsp;<b>{keys}</b></td></tr>")
         lines.append("<tr><td>Zoom in time / in pitch</td><td>&nbsp;&nbsp;<b>Ctrl+wheel / Ctrl+Shift+wheel</b></td></tr>")
+        lines.append("<tr><td>Select the bars swept</td><td>&nbsp;&nbsp;<b>Shift+drag on the ruler</b></td></tr>")
+        lines.append("<tr><td>Drag the selection out as MIDI</td><td>&nbsp;&nbsp;<b>Alt+drag a selected note</b></td></tr>")
         box = QMessageBox(QMessageBox.Icon.NoIcon, "Keyboard shortcuts", f"<table>{''.join(lines)}</table>",
                           QMessageBox.StandardButton.Ok, self)
         box.open()
@@ -467,6 +475,7 @@ class MainWindow(DocumentsMixin, QMainWindow):
         if ppq and pps:
             self.roll.view.set_zoom(ppq, pps)
         self.bottom_tabs.setCurrentIndex(int(s.value("window/tab", 0, type=int)))
+        self.actions.velocity_lane.setChecked(s.value("roll/velocity_lane", False, type=bool))
 
     def write_settings(self) -> None:
         s = self.settings
@@ -477,6 +486,7 @@ class MainWindow(DocumentsMixin, QMainWindow):
         s.setValue("midi/output", self.transport.port)
         s.setValue("roll/pixels_per_quarter", self.roll.view.pixels_per_quarter)
         s.setValue("roll/pixels_per_semitone", self.roll.view.pixels_per_semitone)
+        s.setValue("roll/velocity_lane", self.actions.velocity_lane.isChecked())
         s.sync()
 
     def closeEvent(self, event) -> None:
