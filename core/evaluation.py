@@ -231,8 +231,9 @@ def _from_bar_line(score: symusic.Score, start: int, markers=None) -> symusic.Sc
     chords = sorted((m for m in (score.markers if markers is None else markers) if m.text.startswith(CHORD_MARKER)),
                     key=lambda m: m.time)
     before = [m for m in chords if m.time <= start]
+    end = part.end()  # (before the markers: the part's notes and meters)
     kept = ([symusic.TextMeta(0, before[-1].text)] if before else []) + \
-        [symusic.TextMeta(m.time - start, m.text) for m in chords if m.time > start]
+        [symusic.TextMeta(m.time - start, m.text) for m in chords if start < m.time < start + end]
     part.markers = [m for m in part.markers if not m.text.startswith(CHORD_MARKER)] + kept
     return part
 
