@@ -64,6 +64,9 @@ class SetResult:
     mgeval: dict[str, dict]  # feature -> FeatureComparison as a dict
     mgeval_summary: dict[str, float]
     originality: dict[str, float]  # mean copy rates, longest run, number flagged
+    # the longest copied run's piece and passage (`CopiedPassage` as a dict, with "piece"): what
+    # originality.longest_run_notes counts, named; None when no n-gram of the set matched
+    longest_copy: dict | None = None
 
     def figure(self, path: str) -> float:
         section, key = path.split(".", 1)
@@ -143,19 +146,21 @@ class Report:
         return [name for name in SET_ORDER if name in present] + [n for n in self.sets if n not in SET_ORDER]
 
     def headline(self) -> list[dict]:
-        """Rows of the headline table: label, which way is better, and one value per set."""
+        """Rows of the headline table: label, which way is better, one value per set, and a key that
+        names the figure whatever its label (`HEADLINE_ROWS`' path, or learning.<figure>)."""
         names = [name for name in self.columns() if name in self.sets]
         rows = []
         if self.learning is not None:
-            rows.append({"label": "Held-out cross-entropy (nats/token)", "better": "low",
+            rows.append({"label": "Held-out cross-entropy (nats/token)", "better": "low", "key": "learning.loss",
                          "values": {GENERATED: self.learning.model.loss, BASELINE: self.learning.baseline.loss}})
             rows.append({"label": "Held-out cross-entropy (nats/note)", "better": "low",
+                         "key": "learning.loss_per_note",
                          "values": {GENERATED: self.learning.model.loss_per_note,
                                     BASELINE: self.learning.baseline.loss_per_note}})
-            rows.append({"label": "Held-out next-token accuracy", "better": "high",
+            rows.append({"label": "Held-out next-token accuracy", "better": "high", "key": "learning.accuracy",
                          "values": {GENERATED: self.learning.model.accuracy, BASELINE: self.learning.baseline.accuracy}})
         for label, path, better in HEADLINE_ROWS:
-            rows.append({"label": label, "better": better,
+            rows.append({"label": label, "better": better, "key": path,
                          "values": {name: self.sets[name].figure(path) for name in names}})
         return rows
 
@@ -224,6 +229,7 @@ def compare_sets_to_training(
         if note := mgeval.sampling_note(comparisons):
             report.notes.append(f"mgeval, {set_name}: {note} (a seeded sample).")
         checks = [index.check(score) for _, score in pieces]
+        longest = max(zip(pieces, checks, strict=True), key=lambda pair: pair[1].longest_run_notes)
         for (piece_name, _), check in zip(pieces, checks, strict=True):
             if check.flagged and check.passage is not None:
                 report.copies.append(CopyFlag(set_name, piece_name, check.passage.describe(),
@@ -243,6 +249,8 @@ def compare_sets_to_training(
                 "longest_run_notes": float(max(c.longest_run_notes for c in checks)),
                 "flagged": float(sum(c.flagged for c in checks)),
             },
+            longest_copy=None if longest[1].passage is None else {"piece": longest[0][0],
+                                                                  **asdict(longest[1].passage)},
         )
         report.piece_values[set_name] = values
         report.matrices[set_name], report.histograms[set_name] = _plot_data(counts)

@@ -48,6 +48,12 @@ def test_sets_are_measured_against_training_and_copies_are_listed():
     text = headline_text(report)
     assert all(name in text for name in report.columns()) and "Style distance" in text
     assert "copy train-1" in report.copies[0].description and "transposed +2" in report.copies[0].description
+    # the longest copied run, named: the piece it is in and the passage it follows (for the window)
+    longest = report.sets[GENERATED].longest_copy
+    assert (longest["piece"], longest["source"], longest["transposition"]) == ("copy", "train-1", 2)
+    assert longest["notes"] == report.sets[GENERATED].originality["longest_run_notes"]
+    assert longest["source_bars"][0] <= longest["source_bars"][1] and longest["generated_bars"][0] >= 1
+    assert [row["key"] for row in report.headline()][:2] == ["distances.style", "distances.js_interval_transitions"]
 
 
 def test_report_json_has_no_nan_and_reads_back(tmp_path):
