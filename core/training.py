@@ -60,6 +60,9 @@ class TrainConfig:
     grad_clip: float = 1.0
     eval_every: int = 200  # steps between validation passes (and checkpoints)
     eval_windows: int = 64  # held-out windows per validation pass (evenly spaced)
+    # one early validation pass at this step, for the curves only (no checkpoint; patience and the
+    # best weights go by the regular passes), so a run shows how it learns before eval_every (0: none)
+    first_eval: int = 0
     # stop after this many validation passes without a lower loss (0: never); counted afresh on resume
     patience: int = 0
     seed: int = 0
@@ -85,7 +88,7 @@ class TrainConfig:
         object.__setattr__(self, "exclude", tuple(self.exclude))  # a list when read back from JSON
         at_least = {"steps": (self.steps, 1), "batch_size": (self.batch_size, 1), "eval_every": (self.eval_every, 1),
                     "eval_windows": (self.eval_windows, 1), "patience": (self.patience, 0), "warmup_steps": (self.warmup_steps, 0),
-                    "max_transpose": (self.max_transpose, 0),
+                    "max_transpose": (self.max_transpose, 0), "first_eval": (self.first_eval, 0),
                     "bpe_vocab_size": (self.bpe_vocab_size, 0)}
         for name, (value, low) in at_least.items():
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
@@ -456,6 +459,9 @@ def train(config: TrainConfig, *, resume: bool = False,
                     yield event
                 if config.patience and world > 1:  # every process stops at the same step
                     stale = _from_rank_0(stale, device)
+            elif step == config.first_eval and rank == 0 and len(eval_x):
+                # weights untouched: evaluate draws no random numbers and each step seeds its own
+                yield log.write(evaluate(model, tokenizer, eval_x, eval_y, step=step))
     except GeneratorExit:
         if rank == 0 and step > saved_step:  # the consumer stopped us: keep the work
             checkpoint(step, last_eval)

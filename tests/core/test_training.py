@@ -95,6 +95,35 @@ def test_cancel_and_resume_give_the_same_weights_as_one_run(tmp_path, cello_trio
         assert torch.equal(whole[name], parts[name]), name
 
 
+def test_an_early_validation_pass_shows_on_the_curves_and_changes_nothing_else(tmp_path, cello_trio):
+    """first_eval adds one validation event early in a run (issue 20, item 12), and nothing else:
+    no checkpoint, the same weights, also for a run stopped before it and resumed across it."""
+    def config(out, first_eval):
+        return TrainConfig(data=str(cello_trio), out=str(out), model_overrides=TINY, steps=16, batch_size=4,
+                           eval_every=8, warmup_steps=4, first_eval=first_eval)
+
+    plain = list(train(config(tmp_path / "plain", 0)))
+    early = list(train(config(tmp_path / "early", 3)))
+    assert [e.step for e in early if isinstance(e, EvalResult)] == [3, 8, 16]
+    assert [e.step for e in early if isinstance(e, CheckpointSaved)] == [8, 16]
+    assert [r["step"] for r in read_metrics(tmp_path / "early") if r["event"] == "EvalResult"] == [3, 8, 16]
+    assert [e.loss for e in steps(early)] == [e.loss for e in steps(plain)]
+    done = []
+    stopped = list(train(config(tmp_path / "parts", 3), should_stop=lambda: len(done) >= 2 or done.append(1)))
+    assert stopped[-1].step == 2 and not [e for e in stopped if isinstance(e, EvalResult)]
+    resumed = list(train(config(tmp_path / "parts", 3), resume=True))
+    assert [e.step for e in resumed if isinstance(e, EvalResult)] == [3, 8, 16]
+    assert [r["step"] for r in read_metrics(tmp_path / "parts") if r["event"] == "EvalResult"] == [3, 8, 16]
+    reference = load_file(str(weights_path(tmp_path / "plain")))
+    for run in ("early", "parts"):
+        weights = load_file(str(weights_path(tmp_path / run)))
+        for name in reference:
+            if resumed[0].device.startswith("cuda"):  # see test_cancel_and_resume_give_the_same_weights_as_one_run
+                assert (weights[name] - reference[name]).norm() / reference[name].norm() < 1e-3, name
+            else:
+                assert torch.equal(weights[name], reference[name]), (run, name)
+
+
 def test_closing_the_generator_keeps_a_checkpoint(tmp_path, cello_trio):
     config = TrainConfig(data=str(cello_trio), out=str(tmp_path), model_overrides=TINY, steps=50, batch_size=4,
                          eval_every=100)
@@ -171,7 +200,7 @@ def test_a_new_run_never_overwrites_an_earlier_one_or_other_files(tmp_path, trai
 
 @pytest.mark.parametrize("settings, named", [
     ({"steps": 0}, "steps"), ({"batch_size": -2}, "batch_size"), ({"eval_every": 0}, "eval_every"),
-    ({"warmup_steps": -4}, "warmup_steps"), ({"max_transpose": -4}, "max_transpose"),
+    ({"warmup_steps": -4}, "warmup_steps"), ({"max_transpose": -4}, "max_transpose"), ({"first_eval": -1}, "first_eval"),
     ({"learning_rate": -1.0}, "learning rate"), ({"model_overrides": {"dropout": 2}}, "dropout"),
     ({"model_overrides": {"n_layer": 0}}, "n_layer"),
 ])
