@@ -4,6 +4,11 @@ Following pyqtgraph's scrollingPlots example, every curve is created once and on
 is called, from a timer, with the buffered points; events can arrive a thousand times a second
 and the plots still redraw at most 15 times a second. `add_record` takes the same dicts that
 `metrics.jsonl` holds, so an earlier run's curves reload through the same path.
+
+A plot whose points all stand at one step (the first validation pass) or at one value would get
+pyqtgraph's automatic range of one unit around them: steps 199.5-200.5, a learning rate of 0.001
+on an axis from -0.5 to 0.5. Such a plot shows steps from 0 and its values ±10 %, until the
+points spread (`sensible_range`).
 """
 
 from __future__ import annotations
@@ -65,6 +70,8 @@ class TrainingCurves(QWidget):
                 legend.setBrush(pg.mkBrush(31, 32, 36, 200))
             self.plots[key] = plot
         self.curves: dict[str, pg.PlotDataItem] = {}
+        self.curve_plot: dict[str, str] = {}  # curve name -> the plot it is drawn on
+        self.pinned: dict[str, set[str]] = {}  # plot -> axes ("x", "y") given a range by `sensible_range`
         self._make("train_loss", "loss", "train", "#7aa6e8", width=1)
         self._make("val_loss", "loss", "validation", "#e8893a", width=2, symbol="o")
         self._make("val_accuracy", "accuracy", "all tokens", "#4caf50", width=2, symbol="o")
@@ -84,6 +91,7 @@ class TrainingCurves(QWidget):
         curve = self.plots[plot].plot([], [], pen=pen, name=label, symbol=symbol, symbolSize=5,
                                       symbolBrush=colour, symbolPen=None)
         self.curves[name] = curve
+        self.curve_plot[name] = plot
         return curve
 
     def set_baseline(self, loss: float | None, label: str = "4-gram") -> None:
@@ -107,8 +115,13 @@ class TrainingCurves(QWidget):
                 for plot in self.plots.values():
                     plot.removeItem(curve)
                 del self.curves[name]
+                del self.curve_plot[name]
             else:
                 curve.setData([], [])
+        for key, axes in self.pinned.items():  # an earlier run's one-point ranges go with its points
+            if axes:
+                self.plots[key].enableAutoRange(**{axis: True for axis in axes})
+        self.pinned.clear()
 
     def set_per_type(self, on: bool) -> None:
         """Show or hide the per-token-type curves (and their legend entries)."""
@@ -119,6 +132,8 @@ class TrainingCurves(QWidget):
             if name.startswith("type:"):
                 self._show_type_curve(name, curve, on)
         self.refresh()
+        for key in self.plots:  # the points shown changed: so may the range they need
+            self.sensible_range(key)
 
     def _make_type_curves(self) -> None:
         for name in sorted(self.buffer.points):
@@ -169,8 +184,37 @@ class TrainingCurves(QWidget):
         if not self.buffer.dirty:
             self.timer.stop()
             return
+        changed = set()
         for name in self.buffer.dirty:
             if name in self.curves:
                 xs, ys = self.buffer.points[name]
                 self.curves[name].setData(xs, ys)
+                changed.add(self.curve_plot[name])
         self.buffer.dirty.clear()
+        for key in changed:
+            self.sensible_range(key)
+
+    def sensible_range(self, key: str) -> None:
+        """Give a plot whose shown points stand at one step steps from 0, and one whose points have
+        one value that value ±10 % (0: ±1); hand each axis back to pyqtgraph's automatic range
+        once its points spread."""
+        shown = [(x, y) for name, curve in self.curves.items()
+                 if self.curve_plot[name] == key and curve.isVisible() and name in self.buffer.points
+                 for x, y in zip(*self.buffer.points[name], strict=True) if math.isfinite(x) and math.isfinite(y)]
+        if not shown:
+            return
+        xs, ys = [x for x, _ in shown], [y for _, y in shown]
+        plot, pinned = self.plots[key], self.pinned.setdefault(key, set())
+        if min(xs) == max(xs):
+            plot.setXRange(0, max(xs) * 1.1 if max(xs) > 0 else 1, padding=0)
+            pinned.add("x")
+        elif "x" in pinned:
+            plot.enableAutoRange(x=True)
+            pinned.discard("x")
+        if min(ys) == max(ys):
+            pad = abs(ys[0]) * 0.1 or 1.0
+            plot.setYRange(ys[0] - pad, ys[0] + pad, padding=0)
+            pinned.add("y")
+        elif "y" in pinned:
+            plot.enableAutoRange(y=True)
+            pinned.discard("y")
