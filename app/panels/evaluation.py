@@ -11,6 +11,7 @@ The report's headline rows fill the table; `core.report.figures` renders the pic
 
 from __future__ import annotations
 
+import html
 import math
 from dataclasses import dataclass
 
@@ -30,6 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.panels.figure_words import figure_words
 from app.workers import JobRunner, callback_job
 
 ARROWS = {"low": "↓ lower is better", "high": "↑ higher is better", "near real": "≈ closer to real is better"}
@@ -41,6 +43,9 @@ class ReportReady:
 
     report: object  # core.report.data.Report: plain dataclasses
     figures: tuple[tuple[str, bytes], ...]
+    # (take name, bar of the take where its judged continuation begins): a copied passage's bars
+    # are counted in the continuation; the musician counts them in the take
+    first_bars: tuple[tuple[str, int], ...] = ()
 
 
 def _figures(report) -> tuple[tuple[str, bytes], ...]:
@@ -67,14 +72,36 @@ def judge_takes_job(takes: list[tuple[str, object, int]], training: list[tuple[s
         from core.report.data import GENERATED, RANDOM, compare_sets_to_training
 
         generated = [(name, continuation(score, seed_end)) for name, score, seed_end in takes]
+        first_bars = tuple((name, continuation_first_bar(score, seed_end)) for name, score, seed_end in takes)
         sets = {GENERATED: generated,
                 RANDOM: [(name, random_notes(score, seed=i)) for i, (name, score) in enumerate(generated)]}
         report = compare_sets_to_training(sets, training, use_music21=False, progress=progress, cancel=cancel)
         report.title = f"{len(generated)} take(s) against {len(training)} corpus pieces"
         progress("drawing the figures")
-        return ReportReady(report, _figures(report))
+        return ReportReady(report, _figures(report), first_bars)
 
     return callback_job(work)
+
+
+def continuation_first_bar(score, seed_end_tick: int) -> int:
+    """The bar (1-based) of a take where `core.evaluation.continuation` starts the part it judges:
+    the bar of the first note at or after the seed's end."""
+    downbeats = [int(t) for t in score.get_downbeats()] if score.end() > 0 else [0]
+    first_new = min((n.time for t in score.tracks for n in t.notes if n.time >= seed_end_tick), default=seed_end_tick)
+    return max(1, sum(1 for tick in downbeats if tick <= first_new))
+
+
+def describe_copy(copy: dict, first_bar: int = 1, files: dict[str, str] | None = None) -> str:
+    """A copied passage (`SetResult.longest_copy`) in words: the take or piece and its bars (counted
+    from `first_bar`, where its judged part begins), the corpus piece, its bars and its file."""
+    start, end = (bar + first_bar - 1 for bar in copy["generated_bars"])
+    source_start, source_end = copy["source_bars"]
+    shift = f", transposed {copy['transposition']:+d} semitones" if copy.get("transposition") else ""
+    bars = f"bar {start}" if start == end else f"bars {start}-{end}"
+    text = (f"{copy['piece']}, {bars}: {copy['notes']} notes follow {copy['source']} bars "
+            f"{source_start}-{source_end} note for note{shift}")
+    path = (files or {}).get(copy["source"])
+    return f"{text} (file: {path})" if path else text
 
 
 def model_report_job(run_dir: str, data: str):
@@ -119,6 +146,10 @@ class EvaluationPanel(QWidget):
         self.warnings = QLabel(self)
         self.warnings.setWordWrap(True)
         self.warnings.setStyleSheet("color: #b03a2e;")
+        self.copies = QLabel(self)  # the longest copied passage and the flagged pieces, named
+        self.copies.setWordWrap(True)
+        self.copies.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.copies.setVisible(False)
         self.table = QTableWidget(0, 0, self)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setAlternatingRowColors(True)
@@ -136,6 +167,7 @@ class EvaluationPanel(QWidget):
         left_layout.setContentsMargins(0, 0, 0, 0)
         left_layout.addWidget(self.warnings)
         left_layout.addWidget(self.table, 1)
+        left_layout.addWidget(self.copies)
         splitter.addWidget(left)
         splitter.addWidget(scroll)
         splitter.setSizes([560, 600])
@@ -188,6 +220,8 @@ class EvaluationPanel(QWidget):
         self.progress.setText(HINT)
         self.warnings.clear()
         self.warnings.setVisible(False)
+        self.copies.clear()
+        self.copies.setVisible(False)
         self.table.clear()
         self.table.setRowCount(0)
         self.table.setColumnCount(0)
@@ -225,10 +259,15 @@ class EvaluationPanel(QWidget):
         self.table.setRowCount(len(rows))
         self.table.setColumnCount(len(columns))
         self.table.setHorizontalHeaderLabels(columns)
-        # each row says which way is better (↓, ↑, ≈) after its label; the tooltip says it in words
-        self.table.setVerticalHeaderLabels([f"{row['label']}  {ARROWS[row['better']][0]}" for row in rows])
+        # each row says in plain words what it measures, and which way is better (↓, ↑, ≈) after
+        # its label; the tooltip says both in sentences
+        words = [figure_words(row.get("key", ""), row["label"]) for row in rows]
+        self.table.setVerticalHeaderLabels([f"{label}  {ARROWS[row['better']][0]}"
+                                            for (label, _), row in zip(words, rows, strict=True)])
+        copy_text = self._show_copies(ready)
         for r, row in enumerate(rows):
-            self.table.verticalHeaderItem(r).setToolTip(ARROWS[row["better"]])
+            described = "\n".join(part for part in (words[r][1], ARROWS[row["better"]]) if part)
+            self.table.verticalHeaderItem(r).setToolTip(_tip(described))
             numbers = [v for v in row["values"].values() if isinstance(v, int | float) and math.isfinite(v)]
             counts = bool(numbers) and all(float(v).is_integer() for v in numbers)  # "15", not "15.000"
             for c, column in enumerate(columns):
@@ -241,6 +280,8 @@ class EvaluationPanel(QWidget):
                 item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 if column == "generated":
                     item.setBackground(QColor(232, 137, 58, 40))
+                copied = copy_text.get(column) if row.get("key") == "originality.longest_run_notes" else None
+                item.setToolTip(_tip(f"{copied}\n\n{described}" if copied else described))
                 self.table.setItem(r, c, item)
         self.table.resizeColumnsToContents()
         self._clear_figures()
@@ -252,6 +293,36 @@ class EvaluationPanel(QWidget):
             caption = QLabel(f"<b>{title}</b>", self.figures)
             self.figures_layout.insertWidget(2 * index, caption)
             self.figures_layout.insertWidget(2 * index + 1, label)
+
+
+    def _show_copies(self, ready: ReportReady) -> dict[str, str]:
+        """Name the longest copied passage of the takes (or generated pieces) and every piece of
+        theirs flagged as a copy under the table; returns the longest copy of each set in words."""
+        from core.report.data import GENERATED
+
+        report = ready.report
+        files = {piece.name: str(piece.path) for piece in self.corpus.pieces} if self.corpus is not None else {}
+        first_bars = dict(ready.first_bars)
+        described = {}
+        for name, result in report.sets.items():
+            copy = getattr(result, "longest_copy", None)
+            if copy:
+                described[name] = describe_copy(copy, first_bars.get(copy["piece"], 1) if name == GENERATED else 1,
+                                                files)
+        lines = []
+        if GENERATED in described:
+            lines.append(f"Longest passage copied from the corpus: {described[GENERATED]}.")
+        flagged = [c for c in report.copies if c.set == GENERATED]
+        if flagged:
+            lines.append(f"Flagged as copies: {', '.join(c.piece for c in flagged)}.")
+        self.copies.setText("\n".join(lines))
+        self.copies.setVisible(bool(lines))
+        return described
+
+
+def _tip(text: str) -> str:
+    """A tooltip as rich text, which Qt wraps (a plain one is a single line across the screen)."""
+    return "<p>" + html.escape(text).replace("\n", "<br>") + "</p>"
 
 
 class FigureLabel(QLabel):
