@@ -55,10 +55,19 @@ def main() -> None:
     # the validation passes and checkpoints, not a line for every step
     events = [line for line in (args.run / "metrics.jsonl").read_text().splitlines() if '"TrainStep"' not in line]
     (dest / "metrics.jsonl").write_text("".join(line + "\n" for line in events))
+    write_licence(dest, args.name, config)
     temporary = dest / ".config.json.tmp"
     temporary.write_text(json.dumps(config, indent=2))
     temporary.replace(dest / "config.json")  # last: it names the weights
     print(f"{args.name}: written to {dest}")
+
+
+def write_licence(dest: Path, name: str, config: dict) -> None:
+    """LICENCE.md beside the weights: what they learned from and under which licence, for anyone who
+    copies the folder alone (ODbL, CC BY-SA: the licence travels with what was made from the data)."""
+    text = (f"# {name}\n\n{config['about']}.\n\nThese weights were trained on data under this licence, which "
+            f"applies to them as a work made from that data:\n\n{config['licence']}\n")
+    (dest / "LICENCE.md").write_text(text)
 
 
 if __name__ == "__main__":
