@@ -13,6 +13,8 @@ import importlib
 import sys
 from pathlib import Path
 
+from core.terminal import printable
+
 # Order is the order of `partita --help`.
 COMMAND_MODULES = (
     "corpus",
@@ -52,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from core.userdata import setup_logging
 
-    setup_logging()
+    log_path = setup_logging()
     if args.version:
         from core.commands.version import print_versions
 
@@ -67,17 +69,27 @@ def main(argv: list[str] | None = None) -> int:
         print("interrupted", file=sys.stderr)
         return 130
     except UserError as error:
-        print(f"partita {args.command}: {error}", file=sys.stderr)
+        print(f"partita {args.command}: {printable(str(error))}", file=sys.stderr)
         return 2
     except OSError as error:  # disk full, read-only folder, ...: say which file, keep the traceback in the log
         import logging
 
         where = f"{error.filename}: " if error.filename else ""
-        print(f"partita {args.command}: {where}{error.strerror or error}", file=sys.stderr)
+        print(f"partita {args.command}: {printable(f'{where}{error.strerror or error}')}", file=sys.stderr)
         if _names_a_path_given(error, args):
             return 2  # a path the user gave that cannot be written or read: a user mistake, no traceback
         logging.getLogger("partita").exception("partita %s failed", args.command)
         return 1
+    except Exception as error:  # noqa: BLE001 (a fault no check foresaw: one line here, the traceback in the log)
+        import logging
+
+        logging.getLogger("partita").exception("partita %s failed", args.command)
+        text = str(error).strip().splitlines()
+        reason = f"{type(error).__name__}: {text[0][:160]}" if text else type(error).__name__
+        print(f"partita {args.command}: failed ({printable(reason)}); the details are in {printable(str(log_path))}",
+              file=sys.stderr)
+        return 1
+
 
 
 class UserError(Exception):

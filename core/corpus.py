@@ -22,6 +22,7 @@ import symusic
 
 from core.atomic import atomic_write_bytes, atomic_write_text
 from core.scores import SUPPORTED_SUFFIXES, ScoreError, load_scores, note_count
+from core.terminal import printable
 
 BUILTIN_PREFIX = "builtin:"
 BUILTINS = {
@@ -112,14 +113,15 @@ class Corpus:
     def report_table(self) -> str:
         lines = [f"{'file':44} {'status':8} {'notes':>6} {'bars':>5} {'key':10} {'time':5} {'sec':>6}  reason"]
         for entry in self.report:
+            name = printable(entry.name)[:44]  # a file name may hold a newline or a terminal escape
             if entry.imported and entry.info:
                 i = entry.info
                 lines.append(
-                    f"{entry.name[:44]:44} {'ok':8} {i.notes:6d} {i.bars:5d} {i.key[:10]:10} "
-                    f"{i.time_signature:5} {i.duration_s:6.0f}"
+                    f"{name:44} {'ok':8} {i.notes:6d} {i.bars:5d} {printable(i.key)[:10]:10} "
+                    f"{printable(i.time_signature):5} {i.duration_s:6.0f}"
                 )
             else:
-                lines.append(f"{entry.name[:44]:44} {'SKIPPED':8} {'':6} {'':5} {'':10} {'':5} {'':6}  {entry.reason}")
+                lines.append(f"{name:44} {'SKIPPED':8} {'':6} {'':5} {'':10} {'':5} {'':6}  {printable(entry.reason)}")
         stats = self.stats()
         summary = f"{stats['pieces']} pieces imported, {stats['skipped']} skipped"
         if stats["pieces"]:

@@ -26,13 +26,14 @@ def run_inspect(args) -> int:
     from core.atomic import atomic_write_text
     from core.cli import UserError
     from core.corpus import import_corpus, split_by_piece
+    from core.terminal import printable
 
     bar = tqdm(unit="file", desc="importing", leave=False)
 
     def progress(done: int, total: int, name: str) -> None:
         bar.total = total
         bar.n = done
-        bar.set_postfix_str(name[:30])
+        bar.set_postfix_str(printable(name)[:30])
         bar.refresh()
 
     try:
@@ -47,7 +48,7 @@ def run_inspect(args) -> int:
         raise UserError(f"{args.path}: no music files there ({', '.join(sorted(SUPPORTED_SUFFIXES))})")
     print(corpus.report_table())
     if not corpus.pieces:
-        print(f"partita corpus: no piece of {args.path} could be imported (reasons above)", file=sys.stderr)
+        print(f"partita corpus: no piece of {printable(args.path)} could be imported (reasons above)", file=sys.stderr)
         return 1
     split = split_by_piece(corpus.pieces, seed=args.split_seed)
     print(f"split (seed {args.split_seed}): {len(split.train)} train, {len(split.validation)} validation, "
