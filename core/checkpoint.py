@@ -201,10 +201,58 @@ def read_config(run_dir: Path) -> dict:
     except FileNotFoundError:
         raise CheckpointError(f"{run_dir}: not a Partita run folder (no config.json)") from None
     except (OSError, ValueError) as error:
-        raise CheckpointError(f"{path}: unreadable ({error})") from None
+        raise CheckpointError(f"{path}: unreadable ({_short(error)})") from None
+    except RecursionError:
+        raise CheckpointError(f"{path}: unreadable (nested too deeply to be a Partita config)") from None
     if not isinstance(config, dict) or "model" not in config or "tokenizer" not in config:
         raise CheckpointError(f"{path}: missing model or tokenizer section")
+    problem = config_problem(config)
+    if problem:
+        raise CheckpointError(f"{path}: {problem}")
     return config
+
+
+# The sections of config.json that readers look into with .get(): each an object where present.
+_SECTIONS = ("model", "tokenizer", "train", "training", "corpus", "instrument", "generation")
+
+
+def config_problem(config: dict) -> str | None:
+    """What in a config.json's sections cannot be used (None: nothing), checked when it is read so
+    that a hand-edited or damaged value is refused up front, naming it, and never met half-way
+    through composing (a program of 999 failed only when the take was written)."""
+    for section in _SECTIONS:
+        if section in config and not isinstance(config[section], dict):
+            return f"\"{section}\" must be an object, not {_json_kind(config[section])}"
+    training, corpus = config.get("training", {}), config.get("corpus", {})
+    if "step" in training and not (_is_int(training["step"]) and training["step"] >= 0):
+        return f"\"training.step\" must be a whole number of steps, not {training['step']!r:.40}"
+    if "best" in training and not isinstance(training["best"], dict):
+        return f"\"training.best\" must be an object, not {_json_kind(training['best'])}"
+    if "program" in corpus and not (_is_int(corpus["program"]) and 0 <= corpus["program"] <= 127):
+        return f"\"corpus.program\" must be a General MIDI program, 0 to 127, not {corpus['program']!r:.40}"
+    sequences = config.get("generation", {}).get("sequences")
+    if sequences is not None and not (isinstance(sequences, int | float) and not isinstance(sequences, bool)
+                                      and 0 <= sequences <= 1):
+        return f"\"generation.sequences\" must be a share of bars, 0 to 1, not {sequences!r:.40}"
+    instrument = config.get("instrument")
+    if instrument is not None:
+        from core.limits import InstrumentLimits
+
+        try:
+            InstrumentLimits(instrument.get("max_voices"), instrument.get("lowest", 0), instrument.get("highest", 127))
+        except ValueError as error:
+            return f"\"instrument\": {error}"
+    return None
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _json_kind(value) -> str:
+    kinds = {list: "a list", str: "a string", bool: "true/false", type(None): "null", int: "a number",
+             float: "a number"}
+    return kinds.get(type(value), type(value).__name__)
 
 
 def shipped_models() -> dict[str, str]:
@@ -293,6 +341,13 @@ def load_weights(model: Transformer, path: Path) -> None:
     """Load safetensors weights, checking names and shapes; raises CheckpointError. For a run
     folder's weights pass `weights_path(run_dir)`: the file its config.json names."""
     try:
+        with open(path, "rb"):  # safetensors says "No such file" for a file it may not read
+            pass
+    except FileNotFoundError:
+        raise CheckpointError(f"{path}: missing") from None
+    except OSError as error:
+        raise CheckpointError(f"{path}: cannot be read ({error.strerror or _short(error)})") from None
+    try:
         state = load_file(str(path))
     except FileNotFoundError:
         raise CheckpointError(f"{path}: missing") from None
@@ -308,6 +363,12 @@ def load_weights(model: Transformer, path: Path) -> None:
             raise CheckpointError(
                 f"{path}: {name} has shape {tuple(tensor.shape)}, the config needs {tuple(expected[name].shape)}"
             )
+        # integers would load (cast to float) and compose nothing; NaN would fail only when sampling
+        if not tensor.is_floating_point():
+            raise CheckpointError(f"{path}: {name} holds {str(tensor.dtype).replace('torch.', '')} values, "
+                                  "not floating-point weights")
+        if not bool(torch.isfinite(tensor).all()):
+            raise CheckpointError(f"{path}: {name} holds NaN or infinite values (the weights of a diverged run?)")
     model.load_state_dict(state, strict=False)
 
 
@@ -340,16 +401,20 @@ def load_optimizer_state(run_dir: Path, model: Transformer, optimizer: torch.opt
         raise CheckpointError(f"{tensors_path}: optimizer state unreadable ({_short(error)})") from None
     try:
         scalars = json.loads(scalars_path.read_text())
-    except (OSError, ValueError) as error:
+    except (OSError, ValueError, RecursionError) as error:
         raise CheckpointError(f"{scalars_path}: optimizer state unreadable ({_short(error)})") from None
     parameters = dict(model.named_parameters())
+    problem = _optimizer_problem(scalars, tensors, parameters)
+    if problem:
+        where = scalars_path if problem[0] == "json" else tensors_path
+        raise CheckpointError(f"{where}: optimizer state does not fit the model ({problem[1]})")
     device = next(model.parameters()).device
     # The fused (CUDA) and capturable kernels keep the step count beside the moments; the
     # others keep it on the CPU, as torch.optim.AdamW itself creates it.
     group = optimizer.param_groups[0]
     step_device = device if group.get("fused") or group.get("capturable") else torch.device("cpu")
     for name, step in scalars["steps"].items():
-        parameter = parameters[name]
+        parameter = parameters[name]  # (all checked by _optimizer_problem)
         optimizer.state[parameter] = {
             "step": torch.tensor(step, dtype=torch.float32, device=step_device),
             "exp_avg": tensors[f"{name}.exp_avg"].to(device),
@@ -359,6 +424,29 @@ def load_optimizer_state(run_dir: Path, model: Transformer, optimizer: torch.opt
     # (a run saved on a GPU can go on on a CPU and back).
     for group, saved in zip(optimizer.param_groups, scalars["param_groups"], strict=False):
         group.update({k: v for k, v in saved.items() if k in _HYPERPARAMETERS})
+
+
+def _optimizer_problem(scalars, tensors: dict, parameters: dict) -> tuple[str, str] | None:
+    """(which file, what is wrong) when saved optimizer state cannot be restored into `parameters`:
+    its JSON without "steps" or "param_groups", a step that is not a count, a parameter the model lacks,
+    a moment missing or of another shape than its parameter. None when it fits."""
+    if not isinstance(scalars, dict) or not isinstance(scalars.get("steps"), dict) \
+            or not isinstance(scalars.get("param_groups"), list) \
+            or not all(isinstance(group, dict) for group in scalars["param_groups"]):
+        return "json", "it must be an object with \"steps\" (an object) and \"param_groups\" (a list of objects)"
+    for name, step in scalars["steps"].items():
+        if name not in parameters:
+            return "json", f"the model has no parameter {name!r:.60}"
+        if isinstance(step, bool) or not isinstance(step, int | float) or not 0 <= step < 2**53:
+            return "json", f"the step count of {name} is {step!r:.40}, not a number of steps"
+        for moment in ("exp_avg", "exp_avg_sq"):
+            tensor = tensors.get(f"{name}.{moment}")
+            if tensor is None:
+                return "tensors", f"no {moment} for {name}"
+            if tuple(tensor.shape) != tuple(parameters[name].shape) or not tensor.is_floating_point():
+                return "tensors", (f"{name}.{moment} is {tuple(tensor.shape)} {str(tensor.dtype).replace('torch.', '')}, "
+                                   f"the parameter {tuple(parameters[name].shape)}")
+    return None
 
 
 def _short(error: BaseException) -> str:

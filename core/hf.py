@@ -165,7 +165,7 @@ def is_hf_layout(folder: str | Path) -> bool:
     folder = Path(folder)
     try:
         config = json.loads((folder / "config.json").read_text())
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):  # (read_config says what is wrong)
         return (folder / PARTITA_TOKENIZER).exists()
     return isinstance(config, dict) and "model_type" in config and "format" not in config
 

@@ -44,6 +44,10 @@ KEY_MODES = ("transpose", "normalize")
 MIN_BLOCK_SIZE = 32  # tokens of context: less cannot compose a bar
 
 
+MAX_BATCH_SIZE = 1024  # windows per step: the largest presets train with 16-64
+MAX_EVAL_WINDOWS = 100_000  # held-out windows per validation pass
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     data: str  # folder, file, pattern of files in a folder (`solos/*.mid`), or builtin:NAME
@@ -93,6 +97,10 @@ class TrainConfig:
         for name, (value, low) in at_least.items():
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
                 raise ValueError(f"{name} must be a whole number of at least {low}, not {value!r}")
+        if self.batch_size > MAX_BATCH_SIZE:  # 100,000 windows a step asked for ~30 GB of logits, then hung
+            raise ValueError(f"batch_size is at most {MAX_BATCH_SIZE} windows a step, not {self.batch_size}")
+        if self.eval_windows > MAX_EVAL_WINDOWS:
+            raise ValueError(f"eval_windows is at most {MAX_EVAL_WINDOWS}, not {self.eval_windows}")
         if not 0 < self.learning_rate < math.inf or not 0 <= self.min_learning_rate < math.inf:
             raise ValueError(f"the learning rate must be positive (and its minimum not negative), "
                              f"not {self.learning_rate} (minimum {self.min_learning_rate})")
@@ -548,11 +556,11 @@ class _MetricsLog:
         if enabled and path.exists():
             kept = []
             for line in path.read_text().splitlines():
-                try:
-                    record = json.loads(line)
-                except ValueError:
-                    continue  # a line cut by a kill
-                if not truncate_after or record.get("step", 0) <= truncate_after:
+                record = _metrics_record(line)
+                if record is None:
+                    continue  # a line cut by a kill, or one that is not an event (a damaged or edited log)
+                step = record.get("step", 0)
+                if not truncate_after or isinstance(step, int | float) and step <= truncate_after:
                     kept.append(line)
             path.write_text("".join(k + "\n" for k in kept) if truncate_after else "")
 
@@ -570,8 +578,17 @@ def read_metrics(run_dir: Path) -> list[dict]:
     records = []
     if path.exists():
         for line in path.read_text().splitlines():
-            try:
-                records.append(json.loads(line))
-            except ValueError:
-                continue
+            record = _metrics_record(line)
+            if record is not None:
+                records.append(record)
     return records
+
+
+def _metrics_record(line: str) -> dict | None:
+    """One event of metrics.jsonl, or None for a line that is not one (cut by a kill, not JSON, not
+    an object, nested beyond what the parser takes)."""
+    try:
+        record = json.loads(line)
+    except (ValueError, RecursionError):
+        return None
+    return record if isinstance(record, dict) else None

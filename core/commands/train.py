@@ -108,6 +108,30 @@ def _same_source(given: str, started_with: str) -> bool:
     return _absolute(given) == _absolute(started_with)
 
 
+# TrainConfig's field names as the options that set them, for its messages
+OPTION_OF_FIELD = {**{field: "--" + option.replace("_", "-") for option, field in RUN_OPTIONS.items()},
+                   "steps": "--steps", "eval_every": "--eval-every", "patience": "--patience",
+                   "model_overrides": "--set"}
+
+
+def _with_option_names(message: str) -> str:
+    """A TrainConfig message that starts with a field's name, starting with its option's instead."""
+    field, _, rest = message.partition(" ")
+    return f"{OPTION_OF_FIELD[field]} {rest}" if field in OPTION_OF_FIELD and rest else message
+
+
+def _out_of_memory(error: BaseException) -> bool:
+    import torch
+
+    text = str(error)
+    return isinstance(error, MemoryError | torch.OutOfMemoryError) or "allocate" in text and "memory" in text
+
+
+def _first_line(error: BaseException) -> str:
+    lines = str(error).strip().splitlines()
+    return lines[0][:160] if lines else type(error).__name__
+
+
 def run(args) -> int:
     from tqdm import tqdm
 
@@ -131,6 +155,9 @@ def run(args) -> int:
             saved = read_config(args.out)
         except CheckpointError as error:
             raise UserError(f"cannot resume: {error}") from None
+        if not isinstance(saved.get("train"), dict) or not isinstance(saved["train"].get("data"), str):
+            raise UserError(f"cannot resume: {args.out / 'config.json'} has no \"train\" section naming its corpus "
+                            "(a run folder written by `partita train` has one)")
         started_with = saved["train"]["data"]
         if data and not _same_source(data, started_with):
             raise UserError(f"cannot resume {args.out} on {data}: the run was started on {started_with} "
@@ -161,7 +188,7 @@ def run(args) -> int:
         config = TrainConfig(data=_absolute(data), out=str(args.out), device=args.device, compile=args.compile,
                              **lengths, **given)
     except ValueError as error:
-        raise UserError(str(error)) from None
+        raise UserError(_with_option_names(str(error))) from None
     stop = {"requested": False}
 
     def request_stop(signum, frame):
@@ -241,6 +268,11 @@ def run(args) -> int:
         return 130
     except (ValueError, FileNotFoundError) as error:
         raise UserError(str(error)) from None
+    except (RuntimeError, MemoryError) as error:  # a model or batch this machine cannot hold
+        if not _out_of_memory(error):
+            raise
+        raise UserError(f"the model (--preset, --set) or the batch (--batch-size) does not fit in this machine's "
+                        f"memory ({_first_line(error)})") from None
     finally:
         signal.signal(signal.SIGTERM, previous)
         signal.signal(signal.SIGINT, previous_int)

@@ -176,7 +176,7 @@ def default_run_copy(tmp_path) -> Path:
     (lambda c: c.update(model=[1, 2]), "must be an object"),
     (lambda c: c["model"].update(n_head=3), "multiple of n_head"),
     (lambda c: c["model"].update(n_embd=-8), "n_embd"),
-    (lambda c: c.update(tokenizer="REMI"), "invalid settings"),
+    (lambda c: c.update(tokenizer="REMI"), "\"tokenizer\" must be an object"),
     (lambda c: c["model"].update(block_size=10**13), "does not fit in this machine.s memory: one of its tensors alone needs"),
 ])
 def test_a_malformed_config_is_a_checkpoint_error_naming_the_file(default_run_copy, edit, problem):
