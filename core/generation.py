@@ -94,6 +94,7 @@ class Take:
     seed_end_tick: int  # where the continuation starts
     ids: list[int]  # the whole sequence in base ids (BOS, seed, continuation)
     seed_tokens: int  # base ids of BOS and the seed
+    new_bars: int = 0  # bars written after the seed: fewer than asked when the token budget ran out
 
 
 _GRAMMARS: dict[int, RemiGrammar] = {}  # by id(tokenizer); see grammar_for
@@ -130,9 +131,48 @@ def prompt_ids(loaded: LoadedModel, prompt: symusic.Score | None, prompt_bars: i
                 raise SeedError(f"the first {prompt_bars} bar{'s' if prompt_bars > 1 else ''} of the seed hold "
                                 f"no notes (its first note is in bar {bar}): keep more bars")
             prompt, end = clipped, cut
+    check_seed(tokenizer, prompt)
     ids += tokenizer.encode(prompt)
     _close_with_empty_bars(grammar_for(tokenizer), ids, end * tokenizer.ticks_per_quarter / prompt.tpq)
     return ids
+
+
+MAX_SEED_BARS = 2000  # bars of 4/4 a seed may span: the model reads only its last few anyway
+
+
+def check_seed(tokenizer, prompt: symusic.Score) -> None:
+    """Refuse (SeedError) a seed that the take could not hold as it is: a meter the vocabulary
+    lacks (its bar lines would move: 7/8 read as 4/4), notes outside the pitches it can write (they
+    would vanish), or a span of thousands of bars (a note held for 100,000 beats)."""
+    from core.limits import pitch_name
+    from core.tokenizer import unkept_meters
+
+    settings = tokenizer.settings
+    unkept = unkept_meters(prompt, settings)
+    if unkept:
+        known = ", ".join(settings.meters) if settings.use_time_signatures else "4/4"
+        meters = ", ".join(f"{n}/{d}" for n, d in unkept)
+        raise SeedError(f"the seed is in {meters}, a meter this model's vocabulary lacks (it knows {known}): "
+                        "its bars cannot be kept; choose a seed in one of those meters, or a model trained on yours")
+    low, high = settings.pitch_range  # [low, high)
+    outside = sorted({note.pitch for track in prompt.tracks for note in track.notes
+                      if not low <= note.pitch < high})
+    if outside:
+        shown = ", ".join(pitch_name(p) for p in outside[:4]) + (", ..." if len(outside) > 4 else "")
+        raise SeedError(f"the seed has notes outside the pitches this model can write ({pitch_name(low)} to "
+                        f"{pitch_name(high - 1)}): {shown}; they would be lost from the take")
+    end = max((note.time + note.duration for track in prompt.tracks for note in track.notes), default=0)
+    if end > MAX_SEED_BARS * 4 * prompt.tpq:
+        raise SeedError(f"the seed spans {end / (4 * prompt.tpq):,.0f} bars of 4/4 (a note held that long?); a seed is "
+                        f"at most {MAX_SEED_BARS} bars: keep fewer with --prompt-bars")
+
+
+def seed_ids_of(loaded: LoadedModel, prompt: symusic.Score | None, settings: GenerationSettings) -> list[int]:
+    """BOS and the seed's tokens as a take starts from them (moved to C major / A minor for a
+    key-normalised model); raises SeedError for a seed that cannot start one, so a caller can
+    check a seed before composing."""
+    shift = key_shift_for(loaded, prompt)
+    return prompt_ids(loaded, prompt.shift_pitch(shift) if shift else prompt, settings.prompt_bars)
 
 
 def _close_with_empty_bars(grammar: RemiGrammar, ids: list[int], end: float) -> None:
@@ -389,7 +429,7 @@ def generate_variations(
         if on_event:
             on_event(event)
     shift = key_shift_for(loaded, prompt)
-    seed_ids = prompt_ids(loaded, prompt.shift_pitch(shift) if shift else prompt, settings.prompt_bars)
+    seed_ids = seed_ids_of(loaded, prompt, settings)
     program = _program_for(loaded, prompt)
     # a row stopped while still spelling the seed's last bar again holds only part of it: the seed whole
     spelled = [loaded.tokenizer.expand(ids) for ids in sequences]
@@ -430,7 +470,8 @@ def _take_from_ids(loaded: LoadedModel, ids: list[int], seed_tokens: int, progra
             if note.time + note.duration > piece_end:
                 note.duration = max(1, piece_end - note.time)
     score.markers.append(symusic.TextMeta(piece_end, END_MARKER))
-    return Take(score=score, seed_end_tick=seed_end, ids=list(ids), seed_tokens=seed_tokens)
+    return Take(score=score, seed_end_tick=seed_end, ids=list(ids), seed_tokens=seed_tokens,
+                new_bars=full_state.bars - seed_state.bars)
 
 
 def continuation_start(seed: list[StreamedNote], new: list[StreamedNote]) -> int:
@@ -446,6 +487,14 @@ def _copy_conductor(prompt: symusic.Score | None, score: symusic.Score) -> None:
     if prompt is not None and prompt.key_signatures:
         first = prompt.key_signatures[0]
         score.key_signatures = [symusic.KeySignature(0, first.key, first.tonality)]
+    # a seed in 3/2 is written as 6/4 (the same bars; see core.tokenizer.equivalent_meter): the take
+    # says 3/2 again
+    seed_meters = {(ts.numerator, ts.denominator) for ts in prompt.time_signatures} if prompt is not None else set()
+    if len(seed_meters) == 1:
+        numerator, denominator = next(iter(seed_meters))
+        if all(ts.numerator * denominator == numerator * ts.denominator for ts in score.time_signatures):
+            score.time_signatures = [symusic.TimeSignature(ts.time, numerator, denominator)
+                                     for ts in score.time_signatures]
 
 
 def seed_end_of(score: symusic.Score) -> int | None:

@@ -31,10 +31,14 @@ from core.instruments import program_name
 
 PAD, BOS, EOS = "PAD_None", "BOS_None", "EOS_None"
 TOKENIZATIONS = ("REMI", "TSD", "MIDILike", "Structured")
-# Time signatures the vocabulary can express; others are mapped to one with the same bar
-# length where possible. miditok counts Positions per *denominator* unit, so x/2 meters
-# would lose sixteenths: they are written as (2x)/4 instead.
-TIME_SIGNATURES = {8: [3, 6, 9, 12], 4: [1, 2, 3, 4, 5, 6]}
+# Time signatures a vocabulary can express (`TokenizerSettings.meters`), as "N/D". miditok counts
+# Positions per *denominator* unit, so x/2 meters would lose sixteenths: they are written as (2x)/4,
+# and x/16 ones with an even x as (x/2)/8, the same bars (`equivalent_meter`). The first set is
+# the vocabulary of models trained before odd meters (the shipped ones); new models learn the
+# common odd meters too. A longest bar of 12/8 keeps the Position tokens as they were.
+CLASSIC_METERS = ("3/8", "6/8", "9/8", "12/8", "1/4", "2/4", "3/4", "4/4", "5/4", "6/4")
+ODD_METERS = ("5/8", "7/8", "11/8", "7/4")
+METERS = CLASSIC_METERS + ODD_METERS
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,9 @@ class TokenizerSettings:
     use_velocities: bool = False  # True for performed MIDI (dynamics matter), False for notation
     num_velocities: int = 16
     use_time_signatures: bool = True
+    # the meters of the vocabulary ("7/8"); a tokenizer.json without them is a model's of before odd
+    # meters, whose vocabulary is CLASSIC_METERS' (new models get METERS, see `settings_for`)
+    meters: tuple[str, ...] = CLASSIC_METERS
     # the harmony of each bar before its notes, one Chord token per beat (core.chords): for corpora
     # whose files mark their chords (`chord:SYMBOL` markers, as the WJazzD solos do)
     use_chords: bool = False
@@ -58,7 +65,18 @@ class TokenizerSettings:
     def from_json(cls, data: dict) -> TokenizerSettings:
         data = dict(data)
         data["pitch_range"] = tuple(data["pitch_range"])
+        if "meters" in data:
+            data["meters"] = tuple(data["meters"])
+            if not data["meters"] or any(_meter(text) is None for text in data["meters"]):
+                raise ValueError(f"meters must be time signatures such as \"7/8\", not {data['meters']!r:.80}")
         return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+
+    def meter_range(self) -> dict[int, list[int]]:
+        """The meters as miditok's time_signature_range: numerators by denominator."""
+        by_denominator: dict[int, list[int]] = {}
+        for numerator, denominator in map(_meter, self.meters):
+            by_denominator.setdefault(denominator, []).append(numerator)
+        return {d: sorted(n) for d, n in by_denominator.items()}
 
 
 @dataclass
@@ -130,7 +148,7 @@ class PartitaTokenizer:
             use_velocities=settings.use_velocities,
             num_velocities=settings.num_velocities,
             use_time_signatures=settings.use_time_signatures,
-            time_signature_range=TIME_SIGNATURES,
+            time_signature_range=settings.meter_range(),
             special_tokens=["PAD", "BOS", "EOS"],
         )
         inner = getattr(miditok, settings.tokenization)(config)
@@ -168,7 +186,7 @@ class PartitaTokenizer:
     # --- scores <-> ids ----------------------------------------------------------------
     def encode(self, score: symusic.Score) -> list[int]:
         """Token ids of a whole piece (tracks merged), without BOS/EOS."""
-        merged = merge_tracks(normalise_time_signatures(score))
+        merged = merge_tracks(normalise_time_signatures(score, self.settings.meter_range()))
         if not merged.tracks or not merged.tracks[0].notes:
             return []
         encoded = self.inner.encode(merged)
@@ -420,7 +438,7 @@ def settings_for(scores: list[symusic.Score], tokenization: str = "REMI") -> Tok
     # chord tokens where most pieces mark their chords (a lead sheet's worth of harmony to learn from)
     marked = sum(any(marker_chord(m.text) is not None for m in score.markers) for score in scores)
     return TokenizerSettings(tokenization=tokenization, use_velocities=performed,
-                             use_chords=tokenization == "REMI" and marked > len(scores) // 2)
+                             use_chords=tokenization == "REMI" and marked > len(scores) // 2, meters=METERS)
 
 
 def merge_tracks(score: symusic.Score) -> symusic.Score:
@@ -437,22 +455,53 @@ def merge_tracks(score: symusic.Score) -> symusic.Score:
     return merged
 
 
-def normalise_time_signatures(score: symusic.Score) -> symusic.Score:
-    """Map time signatures the vocabulary lacks to a common one with the same bar length."""
-    if all(ts.numerator in TIME_SIGNATURES.get(ts.denominator, []) for ts in score.time_signatures):
+def normalise_time_signatures(score: symusic.Score,
+                              meters: dict[int, list[int]] | None = None) -> symusic.Score:
+    """Write each time signature as the vocabulary's (`meters`, numerators by denominator; default
+    CLASSIC_METERS') with the same bars (`equivalent_meter`), or, where it has none, as 4/4: a
+    training piece in a meter the vocabulary lacks is then read in 4/4 bars. A seed must not be
+    (its bar lines would move): `unkept_meters` names what a vocabulary cannot keep."""
+    meters = meters if meters is not None else TokenizerSettings().meter_range()
+    if all(ts.numerator in meters.get(ts.denominator, []) for ts in score.time_signatures):
         return score
     fixed = score.copy()
-    signatures = []
-    for ts in fixed.time_signatures:
-        numerator, denominator = ts.numerator, ts.denominator
-        if denominator == 2:
-            numerator, denominator = numerator * 2, 4
-        if numerator not in TIME_SIGNATURES.get(denominator, []):
-            numerator, denominator = 4, 4
-        signatures.append(symusic.TimeSignature(ts.time, numerator, denominator))
-    fixed.time_signatures = signatures
+    fixed.time_signatures = [symusic.TimeSignature(ts.time, *(equivalent_meter(ts.numerator, ts.denominator, meters)
+                                                              or (4, 4)))
+                             for ts in fixed.time_signatures]
     return fixed
 
+
+def equivalent_meter(numerator: int, denominator: int, meters: dict[int, list[int]]) -> tuple[int, int] | None:
+    """The meter of the vocabulary `meters` that writes the same bars as numerator/denominator:
+    itself, (2x)/4 for x/2 (and 4x/4 for x/1), (x/2)/8 for x/16 with an even x; None if it has none."""
+    candidates = [(numerator, denominator)]
+    if denominator in (1, 2):
+        candidates.append((numerator * 4 // denominator, 4))
+    if denominator == 16 and numerator % 2 == 0:
+        candidates.append((numerator // 2, 8))
+    return next(((n, d) for n, d in candidates if n in meters.get(d, [])), None)
+
+
+def unkept_meters(score: symusic.Score, settings: TokenizerSettings) -> list[tuple[int, int]]:
+    """The time signatures of `score` whose bars a tokenizer with `settings` cannot write: meters
+    its vocabulary lacks (with no equivalent), or without meter tokens, any other than 4/4."""
+    meters = settings.meter_range() if settings.use_time_signatures else {4: [4]}
+    unkept = []
+    for ts in score.time_signatures:
+        meter = (int(ts.numerator), int(ts.denominator))
+        if equivalent_meter(*meter, meters) is None and meter not in unkept:
+            unkept.append(meter)
+    return unkept
+
+
+def _meter(text) -> tuple[int, int] | None:
+    """(numerator, denominator) of "N/D", or None for anything else."""
+    if not isinstance(text, str):
+        return None
+    numerator, _, denominator = text.partition("/")
+    if not (numerator.isdigit() and denominator in ("1", "2", "4", "8", "16", "32")) or int(numerator) < 1:
+        return None
+    return int(numerator), int(denominator)
 
 
 def chord_tokens() -> list[str]:

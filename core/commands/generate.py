@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from core.commands import add_limit_arguments, add_model_arguments, add_style_arguments
 
 MIDI_SUFFIXES = (".mid", ".midi")
+MAX_BARS = 2000  # bars a take may ask for: a few minutes of sampling on a CPU
+MAX_VARIATIONS = 64  # takes of one seed, sampled as one batch
+TOKENS_PER_BAR = 600  # the safety stop on tokens, per bar asked for
 
 
 def add_parser(subparsers) -> None:
@@ -34,11 +38,15 @@ def run(args) -> int:
     from core.atomic import atomic_write_bytes
     from core.cli import UserError, check_output
     from core.commands import check_device, limit_settings, load_cli_model
-    from core.generation import GenerationSettings, SeedError, generate_variations
-    from core.scores import ScoreError, load_score
+    from core.generation import GenerationSettings, SeedError, generate_variations, seed_ids_of
+    from core.terminal import printable
 
     if args.bars < 1 or args.variations < 1:
         raise UserError("--bars and --variations must be at least 1")
+    if args.bars > MAX_BARS:
+        raise UserError(f"--bars {args.bars}: at most {MAX_BARS} bars a take")
+    if args.variations > MAX_VARIATIONS:
+        raise UserError(f"--variations {args.variations}: at most {MAX_VARIATIONS} takes at once (they are sampled as one batch)")
     if not 0 < args.temperature <= 5:
         raise UserError("--temperature must be in (0, 5]")
     if not 0 < args.top_p <= 1:
@@ -57,12 +65,16 @@ def run(args) -> int:
     check_device(args.device)
     limits = limit_settings(args)
     loaded = load_cli_model(args, device=args.device)
-    try:
-        prompt = load_score(args.prompt) if args.prompt else None
-    except ScoreError as error:
-        raise UserError(str(error)) from None
+    prompt = read_seed(args.prompt) if args.prompt else None
+    # the safety stop on tokens grows with the bars asked for (a dense bar of sixteenths in four
+    # voices is ~250 tokens), so a long take is not cut short
     settings = GenerationSettings(bars=args.bars, temperature=args.temperature, top_k=args.top_k,
-                                  top_p=args.top_p, seed=args.seed, prompt_bars=args.prompt_bars, **limits)
+                                  top_p=args.top_p, seed=args.seed, prompt_bars=args.prompt_bars,
+                                  max_tokens=max(GenerationSettings.max_tokens, TOKENS_PER_BAR * args.bars), **limits)
+    try:
+        seed_ids_of(loaded, prompt, settings)  # a seed that cannot start a take is refused before composing
+    except SeedError as error:
+        raise UserError(f"--prompt {args.prompt}: {error}") from None
     bar = tqdm(total=args.bars, unit="bar", desc="composing", leave=False)
     first_bar = {}
 
@@ -78,9 +90,37 @@ def run(args) -> int:
         raise UserError(f"{args.prompt}: {error}") from None
     finally:
         bar.close()
+    short = []
     for take, path in zip(takes, outputs, strict=True):
-        atomic_write_bytes(path, take.score.dumps_midi())
+        atomic_write_bytes(path, take.score.dumps_midi())  # what was composed is kept, even when short
         notes = sum(len(t.notes) for t in take.score.tracks)
-        print(f"{path}: {notes} notes, {len(take.score.get_downbeats())} bars "
+        print(f"{printable(str(path))}: {notes} notes, {len(take.score.get_downbeats())} bars "
               f"(continuation from tick {take.seed_end_tick})")
+        if take.new_bars < args.bars:
+            short.append(f"{printable(str(path))} has {take.new_bars}")
+    if short:
+        print(f"partita generate: the model stopped before --bars {args.bars} ({'; '.join(short)} new bars): "
+              "the take is saved as far as it went", file=sys.stderr)
+        return 1
     return 0
+
+
+def read_seed(path: Path):
+    """The seed `--prompt` names, as a score with notes; UserError naming the file otherwise (an
+    unreadable file, or one with no notes: composing from nothing is leaving out --prompt)."""
+    from core.cli import UserError
+    from core.scores import ScoreError, load_score
+
+    try:
+        prompt = load_score(path)
+    except ScoreError as error:
+        raise UserError(f"--prompt {error}") from None
+    except OSError:
+        raise  # the CLI names the file and the reason (no such file, permission denied)
+    except Exception as error:  # noqa: BLE001 (music21 and symusic fail on hostile files in their own ways)
+        text = str(error).strip().splitlines()
+        reason = text[0][:160] if text else type(error).__name__
+        raise UserError(f"--prompt {path}: unreadable ({type(error).__name__}: {reason})") from None
+    if not any(track.notes for track in prompt.tracks):
+        raise UserError(f"--prompt {path}: the seed holds no notes (to compose from nothing, leave out --prompt)")
+    return prompt
