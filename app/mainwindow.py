@@ -379,6 +379,8 @@ class MainWindow(DocumentsMixin, QMainWindow):
         if not self.training_panel.data_edit.text().strip() or not self.training_panel.runner.running:
             self.training_panel.data_edit.setText(source)
         self.evaluation_panel.set_corpus(self.corpus_panel.corpus, source)
+        if not self.training_panel.runner.running:
+            self.training_panel.start_from_base_for(self.corpus_panel.corpus)
         self.statusBar().showMessage(f"Corpus {source} imported; the Training panel will learn from it", 8000)
 
     # --- transport -------------------------------------------------------------------------

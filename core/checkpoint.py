@@ -281,6 +281,24 @@ def suggest_model(seed) -> str | None:
     return closest(seed, instruments)
 
 
+def matching_base(scores) -> str | None:
+    """The shipped base model to fine-tune on a corpus (symusic Scores): the one whose vocabulary
+    fits what the corpus's music needs (`core.tokenizer.settings_for`: velocities for performed
+    MIDI, Chord tokens where the files mark their chords), so that `jazz-base` takes the WJazzD
+    solos and `base` notation; None when no base model ships."""
+    from core.tokenizer import settings_for
+
+    wanted = settings_for(list(scores))
+    fits = {}
+    for name in shipped_models():
+        config = read_config(SHIPPED_MODELS_DIR / name)
+        if config.get("base_model"):
+            tokenizer = config.get("tokenizer", {}) if isinstance(config.get("tokenizer"), dict) else {}
+            fits[name] = (bool(tokenizer.get("use_chords")) == wanted.use_chords,
+                          bool(tokenizer.get("use_velocities")) == wanted.use_velocities, name == "base")
+    return max(fits, key=fits.get) if fits else None
+
+
 def resolve_model_dir(name_or_path: str | Path | None) -> Path:
     """A run folder, or a shipped model's name ("bach-cello-suites"); None: the default model.
     A folder of that name in the working directory wins over a shipped model."""

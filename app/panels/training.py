@@ -35,6 +35,7 @@ from app.fitting import ElidedProgressBar
 from app.panels.curves import TrainingCurves
 from app.panels.shipped import base_models
 from app.workers import JobRunner
+from core import checkpoint
 from core.baseline import NGramBaseline
 from core.commands.train import FINE_TUNING
 from core.model import PRESETS
@@ -255,6 +256,16 @@ class TrainingPanel(QWidget):
     def init(self) -> str | None:
         """The shipped base model to fine-tune from; None: train from scratch."""
         return self.start_from.currentData() or None
+
+    def start_from_base_for(self, corpus) -> None:
+        """Propose fine-tuning the shipped base whose vocabulary fits an imported corpus
+        (`core.checkpoint.matching_base`), unless the user chose to train from scratch."""
+        if corpus is None or not corpus.pieces or not self.start_from.currentData():
+            return
+        name = checkpoint.matching_base(piece.score for piece in corpus.pieces[:50])
+        index = self.start_from.findData(name) if name else -1
+        if index >= 0:
+            self.start_from.setCurrentIndex(index)
 
     def _start_from_chosen(self) -> None:
         """Fine-tuning keeps the base model's size and vocabulary (shown, not editable) and moves the

@@ -176,3 +176,24 @@ def test_instrument_and_start_from_choices_survive_a_restart(make_window, shippe
     settings, config = again.generation_panel.settings(), again.training_panel.config()
     assert (settings.voices, settings.pitch_range) == (2, (48, 79))
     assert (config.init, config.key_mode, config.learning_rate) == (None, "normalize", 1e-3)
+
+
+def test_an_imported_jazz_corpus_is_fine_tuned_from_the_jazz_base_and_notation_from_the_base(
+        make_window, jazz_beats_dir, cello_midi_dir):
+    """The shipped bases as they are: importing the Miles Davis solos (velocities, chord symbols)
+    proposes jazz-base, whose vocabulary holds both; the cello suites propose base again; a user who
+    chose scratch keeps it."""
+    from core.corpus import import_corpus
+
+    window = make_window(restore_session=False)
+    panel = window.training_panel
+    assert panel.init == "base"
+    window.corpus_panel.corpus = import_corpus(str(jazz_beats_dir / "MilesDavis_So*.mid"))
+    window.corpus_panel.corpusImported.emit(str(jazz_beats_dir / "MilesDavis_So*.mid"))
+    assert panel.init == "jazz-base" and panel.start_from.currentText() == "jazz-base (fine-tune)"
+    window.corpus_panel.corpus = import_corpus(str(cello_midi_dir / "BWV1007_0*.mid"))
+    window.corpus_panel.corpusImported.emit(str(cello_midi_dir))
+    assert panel.init == "base"
+    panel.start_from.setCurrentIndex(panel.start_from.findData(""))  # scratch, by hand
+    window.corpus_panel.corpusImported.emit(str(cello_midi_dir))
+    assert panel.init is None

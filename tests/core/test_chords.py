@@ -208,3 +208,12 @@ def test_random_walks_through_the_mask_always_decode_with_whole_bars_of_chords(t
         if progression:
             assert all(chords == parse_progression(progression)[bar % 2][:len(chords)]
                        for bar, chords in per_bar.items()), per_bar
+
+
+def test_a_corpus_is_fine_tuned_from_the_base_whose_vocabulary_fits_it(jazz_beats_dir, cello_midi_dir):
+    from core.checkpoint import matching_base
+
+    miles = import_corpus(str(jazz_beats_dir / "MilesDavis_So*.mid"))
+    cello = import_corpus(str(cello_midi_dir / "BWV1007_0*.mid"))
+    assert matching_base(piece.score for piece in miles.pieces) == "jazz-base"  # velocities and chords
+    assert matching_base(piece.score for piece in cello.pieces) == "base"  # notation
