@@ -89,7 +89,7 @@ def test_user_mistakes_are_one_line_errors(tmp_path, env):
     unusable = partita("corpus", "inspect", empty, check=False, env_extra=env)
     assert unusable.returncode == 1 and "fake.mid" in unusable.stdout and "could be imported" in unusable.stderr
     assert "pitches" not in unusable.stdout  # no range of pitches out of no music
-    for option, named in ((("--set", "n_layer=abc"), "not a number"), (("--eval-every", "0"), "eval_every")):
+    for option, named in ((("--set", "n_layer=abc"), "not a number"), (("--eval-every", "0"), "--eval-every must be")):
         refused = partita("train", "--data", tmp_path, "--out", tmp_path / "run", *option, check=False,
                           env_extra=env)
         assert refused.returncode == 2 and named in refused.stderr and "Traceback" not in refused.stderr
