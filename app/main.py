@@ -40,7 +40,9 @@ def main(argv: list[str] | None = None) -> int:
     app.setApplicationName("Partita")
     app.setApplicationDisplayName("Partita")
     from app.mainwindow import MainWindow
+    from app.pianoroll.editing import release_clipboard
 
+    app.aboutToQuit.connect(release_clipboard)
     window = MainWindow()
     window.show()
     for path in argv[1:]:

@@ -76,6 +76,18 @@ def bar_range_ticks(meter: Meter, first_bar: int, last_bar: int) -> tuple[int, i
 
 
 # --- the clipboard ---------------------------------------------------------------------------
+def release_clipboard() -> None:
+    """Take back what Partita put on the clipboard, before the application goes: PySide6 crashes at
+    exit (a segmentation fault as the QApplication is destroyed) while the clipboard still holds
+    mime data the process owns. Another program's clipboard is left alone."""
+    clipboard = QGuiApplication.clipboard()
+    if clipboard is None:
+        return
+    mime = clipboard.mimeData()
+    if clipboard.ownsClipboard() or (mime is not None and mime.hasFormat(NOTES_MIME)):
+        clipboard.clear()  # (ownsClipboard is False on platforms without a system clipboard: offscreen)
+
+
 def notes_mime(notes: Iterable[Note], meter: Meter) -> QMimeData:
     """Clipboard data for `notes`: Partita's JSON (starts from 0 at the first note) and a MIDI file."""
     from app.pianoroll.convert import score_from_notes

@@ -51,6 +51,17 @@ def hang_watchdog():
 
 
 @pytest.fixture(autouse=True)
+def clipboard_released():
+    """What a test put on the clipboard is taken back after it, as the app takes its notes back when
+    it quits (app.pianoroll.editing.release_clipboard): a process still holding clipboard data when
+    the QApplication goes crashes at exit. Here everything goes, "another program's" too."""
+    yield
+    from PySide6.QtGui import QGuiApplication
+
+    QGuiApplication.clipboard().clear()
+
+
+@pytest.fixture(autouse=True)
 def isolated_cache(tmp_path_factory, tmp_path, monkeypatch):
     """Corpus cache shared by the session's tests; user folders (runs, state) per test."""
     monkeypatch.setenv("PARTITA_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "corpus-cache"))
