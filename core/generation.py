@@ -182,9 +182,15 @@ def _close_with_empty_bars(grammar: RemiGrammar, ids: list[int], end: float) -> 
     cannot disagree with it."""
     state = replay(grammar, ids)
     bar_id = grammar.types.index("Bar")
+    # a chord-aware seed's harmony goes on in these bars: the chord it ends on, on every beat (left
+    # open, the model would write a chord of its own there, between the seed's and the new bars')
+    chords = [i for i in ids if grammar.types[i] == "Chord"]
     while state.bars and state.bar_start + state.bar_ticks < end:
         meter_id = grammar.timesig_ids.get(state.time_signature) if "TimeSig" in grammar.types else None
         for token_id in (bar_id,) if meter_id is None else (bar_id, meter_id):
+            ids.append(token_id)
+            state.feed(token_id)
+        for token_id in [chords[-1]] * state.time_signature[0] if chords else ():
             ids.append(token_id)
             state.feed(token_id)
 

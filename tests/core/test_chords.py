@@ -217,3 +217,23 @@ def test_a_corpus_is_fine_tuned_from_the_base_whose_vocabulary_fits_it(jazz_beat
     cello = import_corpus(str(cello_midi_dir / "BWV1007_0*.mid"))
     assert matching_base(piece.score for piece in miles.pieces) == "jazz-base"  # velocities and chords
     assert matching_base(piece.score for piece in cello.pieces) == "base"  # notation
+
+
+def test_bars_a_seeds_last_note_is_held_into_keep_the_seeds_last_chord(tokenizer):
+    from core.checkpoint import LoadedModel  # noqa: F401  (prompt_ids reads only .tokenizer)
+    from core.generation import prompt_ids
+
+    score = _solo()
+    score.tracks[0].notes[-1].duration = 480 * 6  # the last note (bar 2, beat 4) rings through bar 3 into bar 4
+
+    class Loaded:
+        pass
+
+    loaded = Loaded()
+    loaded.tokenizer = tokenizer
+    ids = prompt_ids(loaded, score, None)
+    per_bar = {}
+    for bar, _, chord in tokenizer.chords_of(ids):
+        per_bar.setdefault(bar, []).append(chord)
+    assert sorted(per_bar) == [0, 1, 2, 3]
+    assert per_bar[2] == per_bar[3] == [Chord(C, "min")] * 4  # the seed ends on Cm7, and so do they
