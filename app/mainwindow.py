@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.actions import Actions
-from app.dialogs import show_error
+from app.dialogs import ShortcutList, show_error
 from app.documents import DocumentsMixin
 from app.fitting import keep_toolbar_in_view, scrollable
 from app.notices import RestoredBar, restored_text
@@ -288,16 +288,15 @@ class MainWindow(DocumentsMixin, QMainWindow):
                           f"<table>{rows}</table>")
 
     def show_shortcuts(self) -> None:
-        lines = []
+        pairs = []
         for action in self.actions.all() + [self.undo_action, self.redo_action]:
             keys = ", ".join(s.toString(QKeySequence.SequenceFormat.NativeText) for s in action.shortcuts())
             if keys:
-                lines.append(f"<tr><td>{action.text().replace('&', '')}</td><td>&nbsp;&nbsp;<b>{keys}</b></td></tr>")
-        lines.append("<tr><td>Zoom in time / in pitch</td><td>&nbsp;&nbsp;<b>Ctrl+wheel / Ctrl+Shift+wheel</b></td></tr>")
-        lines.append("<tr><td>Select the bars swept</td><td>&nbsp;&nbsp;<b>Shift+drag on the ruler</b></td></tr>")
-        lines.append("<tr><td>Drag the selection out as MIDI</td><td>&nbsp;&nbsp;<b>Alt+drag a selected note</b></td></tr>")
-        box = QMessageBox(QMessageBox.Icon.NoIcon, "Keyboard shortcuts", f"<table>{''.join(lines)}</table>",
-                          QMessageBox.StandardButton.Ok, self)
+                pairs.append((action.text().replace("&", ""), keys))
+        pairs += [("Zoom in time / in pitch", "Ctrl+wheel / Ctrl+Shift+wheel"),
+                  ("Select the bars swept", "Shift+drag on the ruler"),
+                  ("Drag the selection out as MIDI", "Alt+drag a selected note")]
+        box = ShortcutList(pairs, self)
         box.open()
 
     # --- seed, takes, prompt ---------------------------------------------------------------

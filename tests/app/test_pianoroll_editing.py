@@ -325,7 +325,7 @@ def test_editing_keys_work_in_the_window_roll_and_are_in_the_shortcut_list(make_
         window.undo_stack.undo()
     assert seed_shape(model) == [(0, 60, 480, 80), (480, 64, 470, 80)]
     listed = []
-    monkeypatch.setattr("app.mainwindow.QMessageBox.open", lambda box: listed.append(box.text()))
+    monkeypatch.setattr("app.mainwindow.ShortcutList.open", lambda box: listed.append(box.text()))
     window.show_shortcuts()
     for words in ("Nudge later", "Nudge a bar earlier", "Transpose up an octave", "Quantize", "Paste",
                   "Duplicate", "Louder", "Shift+drag on the ruler"):

@@ -159,3 +159,17 @@ def test_training_progress_text_stays_inside_its_bar(make_window, qtbot):
     assert bar.fontMetrics().horizontalAdvance(bar.text()) <= bar.width()
     bar.setFormat("not started")
     assert not bar.is_elided() and bar.text() == "not started"
+
+
+def test_the_shortcut_list_fits_a_768_pixel_screen(make_window, qtbot, monkeypatch):
+    """Help > Keyboard shortcuts lists every shortcut in two columns: one column was 894 px tall."""
+    window = make_window(restore_session=False)
+    shown = []
+    monkeypatch.setattr("app.mainwindow.ShortcutList.open", lambda box: shown.append(box))
+    window.show_shortcuts()
+    box = shown[0]
+    box.show()
+    qtbot.waitExposed(box)
+    assert box.height() < 700, box.size()
+    assert "Quantize" in box.text() and "Shift+drag on the ruler" in box.text()
+    box.close()
