@@ -153,7 +153,7 @@ def test_training_progress_text_stays_inside_its_bar(make_window, qtbot):
     bar = window.training_panel.progress
     bar.setRange(0, 2000)
     bar.setValue(120)
-    bar.setFormat("step %v / %m · loss 2.314 · 5,400 tok/s · ETA 1 h 12 min · and a long way still to go")
+    bar.setFormat("step %v / %m · loss 2.314 · 5,400 tok/s · ETA 1 h 12 min" + " · and a long way still to go" * 8)
     assert bar.full_text().startswith("step 120 / 2000 · loss 2.314")
     assert bar.is_elided() and bar.text().endswith("…")
     assert bar.fontMetrics().horizontalAdvance(bar.text()) <= bar.width()
@@ -173,3 +173,17 @@ def test_the_shortcut_list_fits_a_768_pixel_screen(make_window, qtbot, monkeypat
     assert box.height() < 700, box.size()
     assert "Quantize" in box.text() and "Shift+drag on the ruler" in box.text()
     box.close()
+
+
+@pytest.mark.parametrize(("width", "height"), [(1366, 768), (1920, 1080)])
+def test_the_verdict_against_the_4gram_is_in_view_while_training(make_window, qtbot, width, height):
+    """'Better than the 4-gram now' stands over the curves, not under the form, where it fell below
+    the fold at both sizes (a new-user pass found it)."""
+    window = shown_window(make_window, qtbot, width, height)
+    window.bottom_tabs.setCurrentIndex([window.bottom_tabs.tabText(i) for i in
+                                        range(window.bottom_tabs.count())].index("Training"))
+    panel = window.training_panel
+    panel.baseline_label.setText("Better than the 4-gram now: 5.73 against 8.81 nats per note at step 20")
+    panel.baseline_label.show()
+    qtbot.wait(50)
+    assert whole_on_screen(panel.baseline_label) and whole_on_screen(panel.progress)
