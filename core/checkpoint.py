@@ -32,6 +32,7 @@ from safetensors.torch import load_file, save
 
 from core.atomic import atomic_write_bytes, atomic_write_text
 from core.model import ModelConfig, Transformer
+from core.reading import CONFIG_BYTES, MB, bytes_text, check_regular, machine_memory, read_text
 from core.tokenizer import PartitaTokenizer, TokenizerSettings
 
 SHIPPED_MODELS_DIR = Path(__file__).resolve().parents[1] / "resources" / "models"
@@ -197,7 +198,7 @@ def optimizer_path(run_dir: str | Path, config: dict | None = None) -> Path | No
 def read_config(run_dir: Path) -> dict:
     path = run_dir / "config.json"
     try:
-        config = json.loads(path.read_text())
+        config = json.loads(read_text(path, CONFIG_BYTES, what="a config.json"))
     except FileNotFoundError:
         raise CheckpointError(f"{run_dir}: not a Partita run folder (no config.json)") from None
     except (OSError, ValueError) as error:
@@ -331,6 +332,7 @@ def load_model(run_dir: str | Path | None = None, device: str | torch.device = "
         if model_config.vocab_size != len(tokenizer):
             raise CheckpointError(f"{run_dir}: model vocabulary ({model_config.vocab_size}) "
                                   f"does not match the tokenizer ({len(tokenizer)})")
+        check_fits_memory(model_config, run_dir / "config.json")
         # built here too: a config of the right types may still describe a model that cannot be built
         model = Transformer(model_config)
     except CheckpointError:
@@ -340,7 +342,8 @@ def load_model(run_dir: str | Path | None = None, device: str | torch.device = "
         # or sizes this machine cannot hold
         too_big = re.search(r"allocate (?:memory: you tried to allocate )?(\d+) bytes", str(error))
         if isinstance(error, torch.OutOfMemoryError) or too_big:
-            needs = f": one of its tensors alone needs {int(too_big[1]) / 1e9:,.1f} GB" if too_big else ""
+            needs = f": one of its tensors alone needs {bytes_text(int(too_big[1]))}" \
+                if too_big and int(too_big[1]) > 0 else ""
             raise CheckpointError(f"{run_dir / 'config.json'}: the model it describes does not fit in this "
                                   f"machine's memory{needs}") from None
         raise CheckpointError(f"{run_dir / 'config.json'}: invalid settings ({_short(error)})") from None
@@ -355,11 +358,30 @@ def load_model(run_dir: str | Path | None = None, device: str | torch.device = "
     return LoadedModel(model, tokenizer, config, run_dir, weights, by_validation=best and "best" in config.get("files", {}))
 
 
+def check_fits_memory(config: ModelConfig, where: Path, *, copies: int = 1, what: str = "its weights") -> None:
+    """Refuse (CheckpointError naming `where`) a model whose weights, `copies` times over (training
+    holds weights, gradients and two moments: 4), need more than this machine's memory; counted in
+    Python integers before a byte is allocated, so a size of 10**9 says what it needs."""
+    needs, has = copies * config.weight_bytes(), machine_memory()
+    if has is not None and needs > has:
+        raise CheckpointError(f"{where}: the model it describes does not fit in this machine's memory: "
+                              f"{what} need {bytes_text(needs)}, the machine has {bytes_text(has)}")
+
+
+def weights_limit(model: Transformer) -> int:
+    """The most bytes a safetensors file of `model`'s weights can hold: float64 at most (Partita
+    writes float32), and a header."""
+    return 8 * sum(p.numel() for p in model.parameters()) + 16 * MB
+
+
 def load_weights(model: Transformer, path: Path) -> None:
     """Load safetensors weights, checking names and shapes; raises CheckpointError. For a run
     folder's weights pass `weights_path(run_dir)`: the file its config.json names."""
     try:
-        with open(path, "rb"):  # safetensors says "No such file" for a file it may not read
+        # a FIFO would block safetensors, /dev/zero feed it for ever; then the open: safetensors
+        # says "No such file" for a file it may not read
+        check_regular(path, weights_limit(model), what="the weights of this model")
+        with open(path, "rb"):
             pass
     except FileNotFoundError:
         raise CheckpointError(f"{path}: missing") from None
@@ -414,11 +436,12 @@ def load_optimizer_state(run_dir: Path, model: Transformer, optimizer: torch.opt
         raise CheckpointError(f"{run_dir}: the checkpoint has no optimizer state")
     tensors_path, scalars_path = run_dir / files["optimizer"], run_dir / files["optimizer_state"]
     try:
+        check_regular(tensors_path, 2 * weights_limit(model), what="the optimizer state of this model")
         tensors = load_file(str(tensors_path))
     except (OSError, ValueError, SafetensorError) as error:
         raise CheckpointError(f"{tensors_path}: optimizer state unreadable ({_short(error)})") from None
     try:
-        scalars = json.loads(scalars_path.read_text())
+        scalars = json.loads(read_text(scalars_path, CONFIG_BYTES, what="an optimizer state"))
     except (OSError, ValueError, RecursionError) as error:
         raise CheckpointError(f"{scalars_path}: optimizer state unreadable ({_short(error)})") from None
     parameters = dict(model.named_parameters())

@@ -26,8 +26,9 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save
 
 from core.atomic import atomic_write_bytes, atomic_write_text
-from core.checkpoint import CheckpointError, LoadedModel
+from core.checkpoint import CheckpointError, LoadedModel, check_fits_memory
 from core.model import ModelConfig, Transformer
+from core.reading import CONFIG_BYTES, MB, check_regular, read_text
 from core.tokenizer import PartitaTokenizer, TokenizerSettings
 
 PARTITA_TOKENIZER = "partita_tokenizer.json"  # Partita's tokenizer settings (with BPE merges)
@@ -164,7 +165,7 @@ def is_hf_layout(folder: str | Path) -> bool:
     Partita's "format"), or Partita's tokenizer file without a config.json, rather than a run folder."""
     folder = Path(folder)
     try:
-        config = json.loads((folder / "config.json").read_text())
+        config = json.loads(read_text(folder / "config.json", CONFIG_BYTES, what="a config.json"))
     except (OSError, ValueError, RecursionError):  # (read_config says what is wrong)
         return (folder / PARTITA_TOKENIZER).exists()
     return isinstance(config, dict) and "model_type" in config and "format" not in config
@@ -178,10 +179,10 @@ def load_hf(folder: str | Path, device: str | torch.device = "cpu") -> LoadedMod
     tokenizer = _load_tokenizer(folder)
     config_path = folder / "config.json"
     try:
-        gpt2 = json.loads(config_path.read_text())
+        gpt2 = json.loads(read_text(config_path, CONFIG_BYTES, what="a config.json"))
     except FileNotFoundError:
         raise CheckpointError(f"{folder}: no config.json (a Hugging Face model folder needs one)") from None
-    except (OSError, ValueError) as error:
+    except (OSError, ValueError, RecursionError) as error:
         raise CheckpointError(f"{config_path}: unreadable ({error})") from None
     partita = gpt2.get("partita") if isinstance(gpt2, dict) else None
     partita = partita if isinstance(partita, dict) else {}
@@ -189,6 +190,7 @@ def load_hf(folder: str | Path, device: str | torch.device = "cpu") -> LoadedMod
     if model_config.vocab_size != len(tokenizer):
         raise CheckpointError(f"{config_path}: vocab_size {model_config.vocab_size} does not match the "
                               f"vocabulary of {PARTITA_TOKENIZER} ({len(tokenizer)} tokens)")
+    check_fits_memory(model_config, config_path)
     try:
         model = Transformer(model_config)
     except RuntimeError as error:  # sizes this machine cannot hold
@@ -205,17 +207,18 @@ def _load_tokenizer(folder: Path) -> PartitaTokenizer:
         raise CheckpointError(f"{folder}: no {PARTITA_TOKENIZER}, so the model's tokens mean nothing known "
                               f"(Partita loads the GPT-2 folders `partita export-model --hf` writes)")
     try:
-        tokenizer = PartitaTokenizer.create(TokenizerSettings.from_json(json.loads(path.read_text())))
-    except (OSError, ValueError, TypeError, KeyError, AttributeError) as error:
+        settings = json.loads(read_text(path, CONFIG_BYTES, what="a tokenizer file"))
+        tokenizer = PartitaTokenizer.create(TokenizerSettings.from_json(settings))
+    except (OSError, ValueError, TypeError, KeyError, AttributeError, RecursionError) as error:
         raise CheckpointError(f"{path}: not Partita tokenizer settings ({error})") from None
     miditok_path = folder / MIDITOK_TOKENIZER
     if miditok_path.exists():  # optional; where present it must agree (someone may have replaced one)
         try:
             import miditok
 
-            saved = json.loads(miditok_path.read_text())
+            saved = json.loads(read_text(miditok_path, CONFIG_BYTES, what="a tokenizer file"))
             inner = getattr(miditok, saved["tokenization"])(params=miditok_path)
-        except (OSError, ValueError, TypeError, KeyError, AttributeError) as error:
+        except (OSError, ValueError, TypeError, KeyError, AttributeError, RecursionError) as error:
             raise CheckpointError(f"{miditok_path}: not a miditok tokenizer ({error})") from None
         if inner.vocab != tokenizer.inner.vocab:
             raise CheckpointError(f"{miditok_path}: its vocabulary differs from the one {PARTITA_TOKENIZER} describes")
@@ -260,6 +263,12 @@ def _partita_state(path: Path, config: ModelConfig) -> dict[str, torch.Tensor]:
         pickled = [name for name in ("pytorch_model.bin", "model.safetensors.index.json") if (path.parent / name).exists()]
         hint = f" ({pickled[0]} is not read: Partita loads one safetensors file and never unpickles)" if pickled else ""
         raise CheckpointError(f"{path}: missing{hint}")
+    try:
+        # float64 at most, an untied lm_head, and the causal-mask buffers older exports keep per layer
+        limit = 4 * config.weight_bytes() + 4 * config.n_layer * config.block_size**2 + 16 * MB
+        check_regular(path, limit, what="the weights of this model")
+    except OSError as error:
+        raise CheckpointError(f"{path}: cannot be read ({error.strerror or error})") from None
     try:
         tensors = load_file(str(path))
     except (SafetensorError, OSError, ValueError, RuntimeError) as error:

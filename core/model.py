@@ -16,6 +16,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from core.attention import causal_attention, dropout
+from core.reading import out_of_bounds
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,19 @@ class ModelConfig:
     def to_json(self) -> dict:
         return asdict(self)
 
+    def parameter_count(self) -> int:
+        """The number of weights `Transformer(self)` holds (the output layer is the embedding),
+        computed in Python integers: right for sizes no machine could build."""
+        width = self.n_embd
+        per_layer = 12 * width * width + 2 * width  # qkv 3C², proj C², MLP 8C²; two LayerNorms
+        if self.bias:
+            per_layer += 3 * width + width + 4 * width + width + 2 * width
+        return (self.vocab_size + self.block_size) * width + self.n_layer * per_layer + width * (2 if self.bias else 1)
+
+    def weight_bytes(self) -> int:
+        """Bytes of its weights in float32."""
+        return 4 * self.parameter_count()
+
     @classmethod
     def from_json(cls, data: dict) -> ModelConfig:
         """A config from its JSON form; unknown keys are ignored (newer files). Raises TypeError or
@@ -48,11 +62,19 @@ class ModelConfig:
                 isinstance(value, (int, float) if kind is float else int) and not isinstance(value, bool))
             if not ok:
                 raise TypeError(f"{name} must be {kind.__name__}, not {value!r}")
-            if kind is int and value < 1:
-                raise ValueError(f"{name} must be at least 1, not {value}")
+            if kind is int and not MODEL_BOUNDS[name][0] <= value <= MODEL_BOUNDS[name][1]:
+                # checked before anything is allocated: n_layer 10**400 once built layers until memory ran out
+                raise ValueError(out_of_bounds(name, value, MODEL_BOUNDS[name], "a model size"))
         if "dropout" in values and not 0 <= values["dropout"] < 1:
             raise ValueError(f"dropout must be in [0, 1), not {values['dropout']}")
         return cls(**values)
+
+
+# What each size may be, inclusive: beyond these a config.json is damaged or hostile (the largest
+# preset is 12 layers of 1,024; GPT-3 had 96 layers of 12,288 and 96 heads).
+MODEL_BOUNDS: dict[str, tuple[int, int]] = {
+    "vocab_size": (1, 2**20), "block_size": (1, 65_536), "n_layer": (1, 96), "n_head": (1, 128), "n_embd": (1, 16_384),
+}
 
 
 # Named presets; vocab_size comes from the tokenizer at training time.

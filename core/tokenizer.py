@@ -39,6 +39,10 @@ TOKENIZATIONS = ("REMI", "TSD", "MIDILike", "Structured")
 CLASSIC_METERS = ("3/8", "6/8", "9/8", "12/8", "1/4", "2/4", "3/4", "4/4", "5/4", "6/4")
 ODD_METERS = ("5/8", "7/8", "11/8", "7/4")
 METERS = CLASSIC_METERS + ODD_METERS
+# What the settings that size the vocabulary may be, inclusive, checked before miditok builds it
+# (positions_per_beat 10**7 built a 7 GB vocabulary): 96 positions a beat hold 128th notes and triplets.
+SETTINGS_BOUNDS = {"positions_per_beat": (1, 96), "num_velocities": (1, 127), "bpe_vocab_size": (0, 2**20)}
+MAX_METERS = 64
 
 
 @dataclass(frozen=True)
@@ -63,11 +67,26 @@ class TokenizerSettings:
 
     @classmethod
     def from_json(cls, data: dict) -> TokenizerSettings:
+        from core.reading import out_of_bounds
+
         data = dict(data)
-        data["pitch_range"] = tuple(data["pitch_range"])
+        for name, bounds in SETTINGS_BOUNDS.items():
+            value = data.get(name, bounds[0])
+            if isinstance(value, bool) or not isinstance(value, int) or not bounds[0] <= value <= bounds[1]:
+                raise ValueError(out_of_bounds(name, value, bounds, "a tokenizer setting"))
+        low_high = data["pitch_range"]
+        if not isinstance(low_high, list | tuple) or len(low_high) != 2 or not all(
+                isinstance(p, int) and not isinstance(p, bool) for p in low_high) \
+                or not 0 <= low_high[0] < low_high[1] <= 128:
+            raise ValueError(f"pitch_range must be two MIDI pitches [low, high), 0 <= low < high <= 128, "
+                             f"not {low_high!r:.60}")
+        data["pitch_range"] = tuple(low_high)
         if "meters" in data:
+            if not isinstance(data["meters"], list | tuple) or len(data["meters"]) > MAX_METERS:
+                raise ValueError(f"meters must be a list of at most {MAX_METERS} time signatures")
             data["meters"] = tuple(data["meters"])
-            if not data["meters"] or any(_meter(text) is None for text in data["meters"]):
+            # a numerator sizes the Position tokens of a bar: 1000000/4 would ask for millions
+            if not data["meters"] or any(_meter(text) is None or _meter(text)[0] > 32 for text in data["meters"]):
                 raise ValueError(f"meters must be time signatures such as \"7/8\", not {data['meters']!r:.80}")
         return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
 
@@ -414,10 +433,12 @@ class PartitaTokenizer:
 
     @classmethod
     def load(cls, directory: Path) -> PartitaTokenizer:
+        from core.reading import CONFIG_BYTES, read_text
+
         path = directory / "tokenizer.json"
         try:
-            settings = TokenizerSettings.from_json(json.loads(path.read_text()))
-        except (OSError, ValueError, TypeError, KeyError) as error:
+            settings = TokenizerSettings.from_json(json.loads(read_text(path, CONFIG_BYTES, what="a tokenizer.json")))
+        except (OSError, ValueError, TypeError, KeyError, RecursionError) as error:
             raise ValueError(f"{path}: not a Partita tokenizer ({error})") from None
         return cls.create(settings)
 

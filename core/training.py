@@ -13,6 +13,7 @@ DistributedDataParallel (gloo on CPU, nccl on CUDA); rank 0 evaluates and writes
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
 import re
@@ -38,6 +39,7 @@ from core.corpus import Corpus, import_corpus, split_by_piece
 from core.dataset import IGNORE, BatchSampler, evaluation_windows, tokenize_pieces
 from core.limits import measure as measure_limits
 from core.model import PRESETS, ModelConfig, Transformer
+from core.reading import METRICS_BYTES, bytes_text, machine_memory, read_text
 from core.tokenizer import PartitaTokenizer, TokenizerSettings, settings_for
 
 KEY_MODES = ("transpose", "normalize")
@@ -122,6 +124,12 @@ class TrainConfig:
             shape = ModelConfig.from_json({**PRESETS[self.preset].to_json(), **self.model_overrides})  # names a bad value
         except TypeError as error:
             raise ValueError(str(error)) from None
+        needs, has = 4 * shape.weight_bytes(), machine_memory()  # weights, gradients, two moments
+        if has is not None and needs > has:
+            settings = ", ".join(f"{k}={v}" for k, v in self.model_overrides.items())
+            raise ValueError(f"the model (preset {self.preset}{', ' + settings if settings else ''}) does not fit in "
+                             f"this machine's memory: its weights, gradients and optimizer moments need "
+                             f"{bytes_text(needs)}, the machine has {bytes_text(has)}")
         if isinstance(shape.block_size, int) and shape.block_size < MIN_BLOCK_SIZE:
             raise ValueError(f"block_size {shape.block_size} cannot hold a bar of music (a 4/4 bar of sixteenths "
                              f"is 50 tokens): at least {MIN_BLOCK_SIZE}")
@@ -555,7 +563,11 @@ class _MetricsLog:
         self.path, self.enabled = path, enabled
         if enabled and path.exists():
             kept = []
-            for line in path.read_text().splitlines():
+            try:
+                text = read_text(path, METRICS_BYTES, what="a metrics.jsonl")
+            except (OSError, ValueError) as error:  # a FIFO, a link to a device, a log too large to be one
+                raise ValueError(f"{path}: cannot be read ({error})") from None
+            for line in text.splitlines():
                 record = _metrics_record(line)
                 if record is None:
                     continue  # a line cut by a kill, or one that is not an event (a damaged or edited log)
@@ -577,7 +589,12 @@ def read_metrics(run_dir: Path) -> list[dict]:
     path = Path(run_dir) / "metrics.jsonl"
     records = []
     if path.exists():
-        for line in path.read_text().splitlines():
+        try:
+            text = read_text(path, METRICS_BYTES, what="a metrics.jsonl")
+        except (OSError, ValueError) as error:  # plotted as a run without records, and why is logged
+            logging.getLogger(__name__).warning("%s: not read (%s)", path, error)
+            return records
+        for line in text.splitlines():
             record = _metrics_record(line)
             if record is not None:
                 records.append(record)

@@ -204,7 +204,7 @@ def test_absurd_options_are_one_line_naming_the_option(run, capsys, tmp_path, ce
 
 def test_a_model_too_big_for_memory_is_one_line(capsys, tmp_path, cello_trio):
     one_line_error(capsys, "train", "--data", cello_trio, "--out", tmp_path / "huge", "--steps", 1,
-                   "--set", "n_embd=1000000000", names="memory")
+                   "--set", "n_embd=16384", "--set", "n_layer=96", names="memory")
 
 
 def test_an_unforeseen_failure_is_one_line_pointing_at_the_log(run, capsys, tmp_path, monkeypatch):
