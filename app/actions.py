@@ -54,6 +54,12 @@ class Actions:
         self.export_wav = make("Export &audio (WAV)…", None,
                                "Render the seed and current take with the built-in synth to a WAV file "
                                "(any audio player opens it; no sound device needed)")
+        self.export_pdf = make("Export &PDF…", None, "Engrave the seed and current take with MuseScore to a PDF")
+        self.export_png = make("Export P&NG…", None,
+                               "Engrave the seed and current take with MuseScore to PNG images (one a page)")
+        # on for every export: the take from the bar where it leaves the seed, without the seed before it
+        self.export_take_only = make("&Take alone", None, "Export only the take shown, from the bar where it "
+                                     "leaves the seed (every export format, and Open in MuseScore)", checkable=True)
         self.open_musescore = make("Open in Muse&Score", "Ctrl+M", "Open the seed and current take in MuseScore")
         self.quit = make("&Quit", Std.Quit, "Close Partita (the session is kept)")
         # Edit (undo/redo come from the undo stack; see MainWindow)
@@ -146,7 +152,10 @@ class Actions:
         file.addActions([self.save, self.save_as])
         file.addSeparator()
         export = file.addMenu("&Export")
-        export.addActions([self.export_midi, self.export_musicxml, self.export_wav, self.open_musescore])
+        export.addActions([self.export_midi, self.export_musicxml, self.export_wav, self.export_pdf,
+                           self.export_png, self.open_musescore])
+        export.addSeparator()
+        export.addAction(self.export_take_only)
         file.addSeparator()
         file.addAction(self.quit)
         edit = bar.addMenu("&Edit")

@@ -25,7 +25,6 @@ log = logging.getLogger(__name__)
 MAX_RECENT = 10
 MUSIC_FILTER = "Music files (" + " ".join(f"*{s}" for s in sorted(SUPPORTED_SUFFIXES)) + ")"
 PROJECT_FILTER = f"Partita projects (*{PROJECT_SUFFIX})"
-EXPORTS = {"midi": ("MIDI", ".mid"), "musicxml": ("MusicXML", ".musicxml"), "wav": ("WAV audio", ".wav")}
 OPENABLE_FILTER = ("Projects and music files (" + " ".join(f"*{s}" for s in [PROJECT_SUFFIX, *sorted(SUPPORTED_SUFFIXES)])
                    + ")")  # File > Open's first filter: everything Partita opens
 
@@ -190,46 +189,65 @@ class DocumentsMixin:
         return True
 
     def export(self, kind: str) -> None:
-        """Write what is shown as MIDI or MusicXML, in a worker: notation of a long piece takes seconds."""
-        from app.exporting import export_score
+        """Write what is shown (or the take alone, Export > Take alone) as any of
+        `app.exporting.FORMATS`, in a worker: notation of a long piece takes seconds, MuseScore more."""
+        from app.exporting import FORMATS, TAKE_ONLY_NAME, export_files, missing_musescore
 
-        if not self.model.visible_items():
-            self.show_error("Nothing to export: the roll is empty.", "Draw or load a seed, or generate a take first.")
+        form = FORMATS[kind]
+        shown = self._export_source()
+        if shown is None:
             return
-        if self.exporter.running:
-            self.statusBar().showMessage("An export is still being written: try again when it is done", 5000)
+        if form.engraved and (missing := missing_musescore()):  # said before a file name is asked for
+            self.show_error(f"Cannot export {form.label}: {missing}", form.hint)
             return
-        label, suffix = EXPORTS[kind]
-        path, _ = QFileDialog.getSaveFileName(self, f"Export {label}", str(self._export_dir() / self._export_name(suffix)),
-                                              f"{label} (*{suffix})")
+        name = self._export_name(TAKE_ONLY_NAME if self.actions.export_take_only.isChecked() else "") + form.suffix
+        path, _ = QFileDialog.getSaveFileName(self, f"Export {form.label}", str(self._export_dir() / name),
+                                              f"{form.label} (*{form.suffix})")
         if not path:
             return
         self.settings.setValue("export/folder", str(Path(path).parent))
-        if Path(path).suffix.lower() not in {"midi": (".mid", ".midi"), "musicxml": (".musicxml", ".xml"),
-                                             "wav": (".wav",)}[kind]:
-            path += suffix  # a name typed without its extension
-        score, seed_end, program = self.shown_score(), self.seed_end_tick(), self.program
+        if Path(path).suffix.lower() not in form.accepted:
+            path += form.suffix  # a name typed without its extension
+        score, seed_end = shown
+        program = self.program
 
         def job(cancel):
-            return f"Exported {export_score(score, Path(path), kind, seed_end_tick=seed_end, program=program)}"
+            written = export_files(score, Path(path), kind, seed_end_tick=seed_end, program=program)
+            return f"Exported {', '.join(str(p) for p in written)}"
             yield  # a generator, for JobRunner
 
-        self._export_failure = ("Export failed", "Install FluidSynth and a General MIDI SoundFont (the message "
-                                "says how), or export MIDI and play it elsewhere." if kind == "wav" else
-                                "Choose another file name or folder.")
+        self._export_failure = ("Export failed", form.hint)
         self.statusBar().showMessage(f"Exporting {Path(path).name}…")
         self.exporter.start(job)
+
+    def _export_source(self):
+        """(score, seed_end_tick) that Export and MuseScore get: seed and take, or the take alone
+        from the bar where it leaves its seed; None, said in a dialog or the status bar, when there
+        is nothing to export or an export is still being written."""
+        from app.exporting import take_only
+
+        if not self.model.visible_items():
+            self.show_error("Nothing to export: the roll is empty.", "Draw or load a seed, or generate a take first.")
+            return None
+        if self.exporter.running:
+            self.statusBar().showMessage("An export is still being written: try again when it is done", 5000)
+            return None
+        score, seed_end = self.shown_score(), self.seed_end_tick()
+        if not self.actions.export_take_only.isChecked():
+            return score, seed_end
+        if seed_end is None:
+            self.show_error("Nothing to export: no take is shown, and File > Export > Take alone is on.",
+                            "Show a take (View > Next take), or turn Take alone off to export the seed.")
+            return None
+        return take_only(score, seed_end), None  # (the cut carries the seed's end as its marker)
 
     def open_in_musescore(self) -> None:
         from app.exporting import open_in_musescore
 
-        if not self.model.visible_items():
-            self.show_error("Nothing to open: the roll is empty.", "Draw or load a seed, or generate a take first.")
+        shown = self._export_source()
+        if shown is None:
             return
-        if self.exporter.running:
-            self.statusBar().showMessage("An export is still being written: try again when it is done", 5000)
-            return
-        score, seed_end, folder = self.shown_score(), self.seed_end_tick(), self.state_dir
+        (score, seed_end), folder = shown, self.state_dir
 
         def job(cancel):
             return open_in_musescore(score, folder, seed_end_tick=seed_end)

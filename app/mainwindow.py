@@ -216,6 +216,8 @@ class MainWindow(DocumentsMixin, QMainWindow):
         a.export_midi.triggered.connect(lambda: self.export("midi"))
         a.export_musicxml.triggered.connect(lambda: self.export("musicxml"))
         a.export_wav.triggered.connect(lambda: self.export("wav"))
+        a.export_pdf.triggered.connect(lambda: self.export("pdf"))
+        a.export_png.triggered.connect(lambda: self.export("png"))
         a.open_musescore.triggered.connect(self.open_in_musescore)
         a.quit.triggered.connect(self.close)
         a.delete.triggered.connect(view.delete_selection)
