@@ -142,3 +142,18 @@ def test_export_menu_offers_pdf_png_and_the_take_alone(make_window):
     a = window.actions
     assert {a.export_pdf, a.export_png, a.export_take_only} <= set(export.actions())
     assert a.export_take_only.isCheckable() and not a.export_take_only.isChecked()
+
+
+def test_open_in_musescore_with_take_alone_opens_only_the_take(make_window, monkeypatch, qtbot):
+    from types import SimpleNamespace
+
+    opened = []
+    monkeypatch.setattr("core.musescore.require_musescore", lambda *a, **k: Path("/usr/bin/mscore3"))
+    monkeypatch.setattr("core.musescore.open_in_musescore",  # returns the process, which the window reaps
+                        lambda path, exe=None: opened.append(Path(path)) or SimpleNamespace(wait=lambda: 0))
+    window = window_with_a_take(make_window)
+    window.actions.export_take_only.setChecked(True)
+    with qtbot.waitSignal(window.exporter.finished, timeout=30000):
+        window.actions.open_musescore.trigger()
+    text = opened[0].read_text()
+    assert text.count("<measure ") == 2 and text.count("<pitch>") == len(TAKE_PITCHES)
