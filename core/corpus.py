@@ -21,7 +21,8 @@ import numpy as np
 import symusic
 
 from core.atomic import atomic_write_bytes, atomic_write_text
-from core.scores import SUPPORTED_SUFFIXES, ScoreError, load_scores, note_count
+from core.reading import MUSIC_BYTES, FileRefused, file_kind, read_bytes
+from core.scores import SUPPORTED_SUFFIXES, ScoreError, ScoreTooSlow, load_scores, note_count
 from core.terminal import printable
 
 BUILTIN_PREFIX = "builtin:"
@@ -162,6 +163,8 @@ def _resolve_source(source: str | Path | Sequence[str | Path]) -> tuple[str, lis
         return path.name, files
     if path.is_file():
         return path.stem, [path]
+    if path.exists():  # a FIFO, a device or a link to one: never opened
+        raise FileNotFoundError(f"{text}: not a folder or a regular file ({file_kind(path)})")
     raise FileNotFoundError(f"{text}: no such folder or file (or builtin:NAME, one of {', '.join(BUILTINS)})")
 
 
@@ -283,7 +286,10 @@ def import_corpus(
 def _import_file(path: Path, expand_repeats: bool, cache: ScoreCache,
                  seen: dict[str, str]) -> Iterable[tuple[FileReport, Piece | None]]:
     try:
-        data = path.read_bytes()
+        data = read_bytes(path, MUSIC_BYTES, what="a music file")  # a regular file, and not too large
+    except FileRefused as error:
+        yield FileReport(path.name, str(path), False, str(error)), None
+        return
     except OSError as error:
         yield FileReport(path.name, str(path), False, f"unreadable ({error.strerror or error})"), None
         return
@@ -295,7 +301,7 @@ def _import_file(path: Path, expand_repeats: bool, cache: ScoreCache,
     key = cache.key(digest, path.suffix, expand_repeats)
     cached = cache.get(key) if data else None
     if cached is None:
-        items = []
+        items, keep = [], bool(data)
         try:
             for named in load_scores(path, expand_repeats=expand_repeats):
                 problem = _problem(named.score)
@@ -303,9 +309,10 @@ def _import_file(path: Path, expand_repeats: bool, cache: ScoreCache,
                 items.append((tail, None if problem else named.score, {"reason": problem}))
         except ScoreError as error:
             items.append(("", None, {"reason": str(error).split(": ", 1)[-1]}))
+            keep = keep and not isinstance(error, ScoreTooSlow)  # a busy machine's verdict is not the file's
         except Exception as error:  # a library bug on a strange file must not stop the corpus
             items.append(("", None, {"reason": f"could not read ({type(error).__name__}: {error})"[:200]}))
-        if data:
+        if keep:
             cache.put(key, items)
         cached = items
     for index, (tail, score, extra) in enumerate(cached):

@@ -15,12 +15,17 @@ MIDI.
 
 from __future__ import annotations
 
+import io
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
 import symusic
+
+from core.reading import MUSIC_BYTES, FileRefused, OverTime, check_regular, read_bytes, size_text, time_budget
+from core.terminal import printable
 
 MIDI_SUFFIXES = frozenset({".mid", ".midi"})
 NOTATION_SUFFIXES = frozenset({".xml", ".mxl", ".musicxml", ".krn", ".abc"})
@@ -34,10 +39,23 @@ MAX_TICKS_PER_QUARTER = 32767  # MIDI's division has 15 bits
 MAX_NUMERATOR = 255  # a MIDI byte
 DENOMINATORS = (1, 2, 4, 8, 16, 32, 64, 128)  # powers of two, as MIDI writes them
 TEMPO_RANGE_QPM = (1.0, 10_000.0)  # quarter notes per minute
+# What reading one file may cost. A file is at most MUSIC_BYTES on disk, and a .mxl's MusicXML at
+# most that unpacked (a 1.2 MB .mxl held 1.2 GB of XML and took 7.2 GB to parse). Music21 takes
+# about 18 ms a measure (20,000 measures took 362 s), so MusicXML is refused beyond MAX_MEASURES
+# measures a part, counted in the raw XML before parsing (a long symphony movement has ~1,000); and
+# any notation file that still takes over IMPORT_SECONDS to read is stopped (`core.reading.time_budget`).
+MAX_MEASURES = 5_000
+IMPORT_SECONDS = 120.0
+_MUSICXML = (".xml", ".musicxml", ".mxl")
 
 
 class ScoreError(ValueError):
     """A file that cannot be read as music; the message names the file and the problem."""
+
+
+class ScoreTooSlow(ScoreError):
+    """A file that took longer than IMPORT_SECONDS to read (on another day, a faster machine
+    might read it: a corpus does not remember it as refused)."""
 
 
 @dataclass(frozen=True)
@@ -115,17 +133,70 @@ def load_scores(path: str | Path, *, expand_repeats: bool = False) -> list[Named
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise ScoreError(f"{path.name}: not a music file (suffix {suffix or 'none'})")
-    if not path.is_file():
-        raise ScoreError(f"{path}: no such file")  # the whole path: which folder was meant
-    if path.stat().st_size == 0:
-        raise ScoreError(f"{path.name}: empty file")
-    if suffix in MIDI_SUFFIXES:
-        return [NamedScore(path.name, _load_midi(path))]
-    return list(_load_notation(path, expand_repeats=expand_repeats))
+    try:
+        # a regular file (a FIFO would block, a link to /dev/zero read for ever) of a bounded size
+        size = check_regular(path, MUSIC_BYTES, what="a music file")
+        if size == 0:
+            raise ScoreError(f"{path.name}: empty file")
+        if suffix in MIDI_SUFFIXES:
+            return [NamedScore(path.name, _load_midi(path, read_bytes(path, MUSIC_BYTES, what="a music file")))]
+        if suffix in _MUSICXML:
+            _check_musicxml(path, read_bytes(path, MUSIC_BYTES, what="a music file"))
+    except FileNotFoundError:
+        raise ScoreError(f"{path}: no such file") from None  # the whole path: which folder was meant
+    except FileRefused as error:
+        raise ScoreError(f"{path.name}: {error}") from None
+    except OSError as error:
+        raise ScoreError(f"{path.name}: unreadable ({error.strerror or error})") from None
+    from music21 import converter  # noqa: F401 (imported before the budget starts: a second or two the first time)
+
+    try:
+        with time_budget(IMPORT_SECONDS):
+            return list(_load_notation(path, expand_repeats=expand_repeats))
+    except OverTime:
+        raise ScoreTooSlow(f"{path.name}: took over {IMPORT_SECONDS:g} s to read, the time a file may take") from None
 
 
-def _load_midi(path: Path) -> symusic.Score:
-    data = path.read_bytes()
+def _check_musicxml(path: Path, data: bytes) -> None:
+    """Refuse MusicXML that would take too long or too much memory to parse: a .mxl whose score
+    unpacks beyond MUSIC_BYTES (its declared size, then the bytes actually unpacked), and a score of
+    more than MAX_MEASURES measures a part (counted in the raw XML, before any parsing)."""
+    if zipfile.is_zipfile(io.BytesIO(data)):
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                # the entry music21 reads: the first score outside META-INF
+                entry = next((info for info in archive.infolist() if "META-INF" not in info.filename
+                              and (Path(info.filename).suffix in _MUSICXML or info.filename == ".xml")), None)
+                if entry is None:
+                    return  # music21 says what is missing
+                too_large = f"{path.name}: too large: its {printable(entry.filename)} unpacks to"
+                over = f"over the {size_text(MUSIC_BYTES)} a music file may have"
+                if entry.file_size > MUSIC_BYTES:  # as the archive declares it
+                    raise ScoreError(f"{too_large} {size_text(entry.file_size)}, {over}")
+                with archive.open(entry) as handle:  # as it unpacks: read no further than the cap
+                    data = handle.read(MUSIC_BYTES + 1)
+                if len(data) > MUSIC_BYTES:
+                    raise ScoreError(f"{too_large} more than {size_text(MUSIC_BYTES)}, the most a music file may have")
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, RuntimeError, ValueError,
+                EOFError, OSError) as error:
+            if isinstance(error, ScoreError):
+                raise
+            raise ScoreError(f"{path.name}: not a readable .mxl archive ({_first_line(error)})") from None
+    measures = _measures_per_part(data)
+    if measures > MAX_MEASURES:
+        raise ScoreError(f"{path.name}: too large: {measures:,} measures, over the {MAX_MEASURES:,} a file may have")
+
+
+def _measures_per_part(xml: bytes) -> int:
+    """How many measures a part of this MusicXML holds (the most, on average over its parts), from
+    its <measure> and <score-part> tags: bytes.count over the raw text, a few ms for megabytes."""
+    def tags(name: bytes) -> int:
+        return sum(xml.count(b"<" + name + end) for end in (b" ", b">", b"/", b"\n", b"\t", b"\r"))
+
+    return -(-tags(b"measure") // max(tags(b"score-part"), 1))
+
+
+def _load_midi(path: Path, data: bytes) -> symusic.Score:
     if not data.startswith(b"MThd"):
         raise ScoreError(f"{path.name}: not a MIDI file (no MThd header)")
     try:
