@@ -94,6 +94,7 @@ def to_music21(score: symusic.Score, options: NotationOptions | None = None):
     marker_positions = [
         Fraction(int(m.time), tpq) for m in score.markers if CONTINUATION_MARKER in m.text.lower()
     ]
+    chords = _chord_changes(score)
     clefs_used: tuple[str, ...] = ()
     for index, (track, split) in enumerate(zip(tracks, splits, strict=True)):
         part, clefs = _build_part(
@@ -105,6 +106,7 @@ def to_music21(score: symusic.Score, options: NotationOptions | None = None):
             tempo=tempo if index == 0 else None,
             swing=quantized.swing and index == 0,
             markers=marker_positions if index == 0 else [],
+            chords=chords if index == 0 else [],
         )
         m21.insert(0, part)
         if index == 0:
@@ -180,7 +182,39 @@ def _instrument(track: symusic.Track, options: NotationOptions):
     return inst, program, name
 
 
-def _build_part(track, voices, bars, key_changes, options, *, tempo, swing, markers):
+def _chord_changes(score: symusic.Score) -> list[tuple[Fraction, str]]:
+    """(quarter notes, the usual spelling) of each change of the score's `chord:` markers."""
+    from core.chords import marker_chord
+
+    changes = sorted((Fraction(int(m.time), score.ticks_per_quarter), chord) for m in score.markers
+                     if (chord := marker_chord(m.text)) is not None)
+    out: list[tuple[Fraction, str]] = []
+    for position, chord in changes:
+        if out and out[-1][0] == position:
+            out.pop()  # two on one tick: the last one holds
+        if not out or out[-1][1] != chord.name():
+            out.append((position, chord.name()))
+    return out
+
+
+def _chord_symbol(name: str):
+    """A music21 chord symbol shown above the staff (not played), or the name as text where music21
+    does not read it."""
+    from music21 import expressions, harmony
+
+    if name == "NC":
+        return harmony.NoChord()
+    figure = name[0] + "-" + name[2:] if name[1:2] == "b" else name  # music21 writes a flat root B-
+    figure = figure.replace("7sus", "7sus4")
+    try:
+        symbol = harmony.ChordSymbol(figure)
+    except Exception:  # noqa: BLE001 (music21 raises several kinds for a figure it cannot parse)
+        return expressions.TextExpression(name)
+    symbol.writeAsChord = False
+    return symbol
+
+
+def _build_part(track, voices, bars, key_changes, options, *, tempo, swing, markers, chords=()):
     from music21 import clef, expressions, key, meter, stream
     from music21 import tempo as m21tempo
 
@@ -249,6 +283,10 @@ def _build_part(track, voices, bars, key_changes, options, *, tempo, swing, mark
                 offset = float(position - bar.start)
                 target = marked or _voice_with_onset(measure, offset)
                 target.insert(offset, expressions.TextExpression("continuation"))
+        for position, name in chords:  # the chord symbols of a jazz take, over the staff
+            if bar.start <= position < bar.end:
+                offset = float(position - bar.start)
+                (marked or _voice_with_onset(measure, offset)).insert(offset, _chord_symbol(name))
         part.append(measure)
     # Courtesy and necessary accidentals against the key signature, bar by bar (ties carry none).
     stream.makeNotation.makeAccidentalsInMeasureStream(part, cautionaryNotImmediateRepeat=False)

@@ -64,6 +64,8 @@ def read_notes(path: str | Path) -> ReadBack:
                 voice_id = str(voice.id) if voice is not measure else "1"
                 filled = Fraction(0)
                 for element in voice.notesAndRests:
+                    if "Harmony" in element.classes:  # a chord symbol over the staff: not played
+                        continue
                     onset = start + Fraction(element.offset).limit_denominator(10000)
                     length = Fraction(element.duration.quarterLength).limit_denominator(10000)
                     filled += length

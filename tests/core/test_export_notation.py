@@ -227,3 +227,22 @@ def test_continuation_mark_goes_to_the_voice_that_moves_there(tmp_path):
     mark = text.index("<words>continuation</words>")
     assert "<offset>" not in text[mark:text.index("</direction>", mark)]
     assert "<step>D</step>" in text[mark:text.index("</note>", mark)]  # right before the second quarter
+
+
+def test_chord_symbols_of_a_jazz_take_are_written_over_the_staff(tmp_path):
+    """A take's `chord:` markers (a chord-aware model's changes, WJazzD's spelling or the usual)
+    become MusicXML harmony at their beats; a restatement of the chord sounding is not repeated,
+    NC is no chord, and the notes read back unchanged."""
+    import music21
+
+    score = make_score([(i * 1.0, 1.0, 65 + i % 5) for i in range(8)], key=-1, program=56)
+    for quarter, text in ((0, "chord:F7"), (2, "chord:Bb7"), (3, "chord:Bb7"), (4, "chord:C-7"), (6, "chord:NC")):
+        score.markers.append(symusic.TextMeta(quarter * TPQ, text))
+    _, back = export_and_read(score, tmp_path)
+    assert [n[2] for n in back.notes] == [65 + i % 5 for i in range(8)] and back.not_full == []
+    parsed = music21.converter.parse(tmp_path / "out.musicxml")
+    symbols = [(float(h.getOffsetInHierarchy(parsed)), h.figure)
+               for h in parsed.recurse().getElementsByClass(music21.harmony.Harmony)]
+    assert [offset for offset, _ in symbols] == [0.0, 2.0, 4.0, 6.0]
+    assert [figure.replace("-", "b") for _, figure in symbols[:3]] == ["F7", "Bb7", "Cm7"]
+    assert isinstance(parsed.recurse().getElementsByClass(music21.harmony.Harmony)[3], music21.harmony.NoChord)
