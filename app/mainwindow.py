@@ -13,8 +13,8 @@ import logging
 from pathlib import Path
 
 import symusic
-from PySide6.QtCore import QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QKeySequence, QUndoStack
+from PySide6.QtCore import QSettings, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QGuiApplication, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
     QComboBox,
     QDockWidget,
@@ -460,7 +460,7 @@ class MainWindow(DocumentsMixin, QMainWindow):
         if geometry is not None:
             self.restoreGeometry(geometry)
         else:
-            self.resize(1400, 900)
+            self.resize(first_size(self.screen()))
         state = s.value("window/state")
         if state is not None:
             self.restoreState(state)
@@ -507,3 +507,13 @@ class MainWindow(DocumentsMixin, QMainWindow):
         self.live_panel.shutdown()
         super().closeEvent(event)
 
+
+
+def first_size(screen) -> QSize:
+    """The window's size at its first start: 1400 x 900, or the screen's free area where that is
+    smaller (a 1366 x 768 laptop). The offscreen platform's 800 x 800 "screen" is no screen."""
+    size = QSize(1400, 900)
+    if screen is None or QGuiApplication.platformName() == "offscreen":
+        return size
+    free = screen.availableGeometry()
+    return size.boundedTo(free.size()) if free.width() > 0 and free.height() > 0 else size

@@ -58,7 +58,9 @@ def clipboard_released():
     yield
     from PySide6.QtGui import QGuiApplication
 
-    QGuiApplication.clipboard().clear()
+    clipboard = QGuiApplication.clipboard()  # (None where a test made no application)
+    if clipboard is not None:
+        clipboard.clear()
 
 
 @pytest.fixture(autouse=True)

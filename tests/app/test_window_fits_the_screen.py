@@ -187,3 +187,23 @@ def test_the_verdict_against_the_4gram_is_in_view_while_training(make_window, qt
     panel.baseline_label.show()
     qtbot.wait(50)
     assert whole_on_screen(panel.baseline_label) and whole_on_screen(panel.progress)
+
+
+def test_the_first_start_fits_a_small_screen(monkeypatch):
+    """On a 1366 x 768 screen the first window is no bigger than its free area (it opened at
+    1400 x 900, past the right and bottom edges); on a big screen it is 1400 x 900."""
+    from PySide6.QtCore import QRect, QSize
+
+    from app import mainwindow
+
+    class Screen:
+        def __init__(self, width, height):
+            self.free = QRect(0, 0, width, height)
+
+        def availableGeometry(self):
+            return self.free
+
+    monkeypatch.setattr(mainwindow.QGuiApplication, "platformName", staticmethod(lambda: "xcb"))
+    assert mainwindow.first_size(Screen(1366, 740)) == QSize(1366, 740)
+    assert mainwindow.first_size(Screen(1920, 1050)) == QSize(1400, 900)
+    assert mainwindow.first_size(None) == QSize(1400, 900)
