@@ -12,8 +12,6 @@ DistributedDataParallel (gloo on CPU, nccl on CUDA); rank 0 evaluates and writes
 
 from __future__ import annotations
 
-import json
-import logging
 import math
 import os
 import re
@@ -39,8 +37,17 @@ from core.corpus import Corpus, import_corpus, split_by_piece
 from core.dataset import IGNORE, BatchSampler, evaluation_windows, tokenize_pieces
 from core.limits import measure as measure_limits
 from core.model import PRESETS, ModelConfig, Transformer
-from core.reading import METRICS_BYTES, bytes_text, machine_memory, read_text
+from core.reading import bytes_text, machine_memory
 from core.tokenizer import PartitaTokenizer, TokenizerSettings, settings_for
+from core.training_log import (
+    CheckpointSaved,
+    EvalResult,
+    MetricsLog,
+    TrainDone,
+    TrainEvent,
+    TrainStarted,
+    TrainStep,
+)
 
 KEY_MODES = ("transpose", "normalize")
 MIN_BLOCK_SIZE = 32  # tokens of context: less cannot compose a bar
@@ -136,65 +143,6 @@ class TrainConfig:
 
     def to_json(self) -> dict:
         return asdict(self)
-
-
-@dataclass(frozen=True)
-class TrainStarted:
-    run_dir: str
-    parameters: int
-    train_pieces: int
-    validation_pieces: int
-    train_tokens: int
-    device: str
-    start_step: int
-    vocabulary: int = 0  # the model's tokens (with BPE: base tokens + the merges learned)
-    bpe: bool = False
-
-
-@dataclass(frozen=True)
-class TrainStep:
-    step: int  # steps done
-    total_steps: int
-    loss: float
-    learning_rate: float
-    tokens_per_s: float
-    elapsed_s: float
-
-
-@dataclass(frozen=True)
-class EvalResult:
-    step: int
-    loss: float  # mean cross-entropy per token, nats
-    accuracy: float  # next-token accuracy
-    perplexity: float
-    tokens: int
-    per_type: dict  # token type -> {"loss", "accuracy", "tokens"}
-    # summed cross-entropy over the notes the targets write (a Pitch each): compares across
-    # vocabularies, BPE or not, where the loss per token does not
-    loss_per_note: float = float("nan")
-
-
-@dataclass(frozen=True)
-class CheckpointSaved:
-    step: int
-    path: str
-    best: bool = False  # these weights have the lowest validation loss so far (generation uses them)
-
-
-@dataclass(frozen=True)
-class TrainDone:
-    step: int
-    cancelled: bool  # stopped before config.steps, by the caller or by `patience`
-    run_dir: str
-    best_step: int | None = None  # the step of the lowest validation loss (the weights generation uses)
-    best_loss: float | None = None
-    stopped_early: bool = False  # `patience` validation passes went by without a better loss
-    # the loss stopped being a finite number at this step: the run stopped there, its last good
-    # checkpoint kept (nothing was saved after it)
-    diverged_at: int | None = None
-
-
-TrainEvent = TrainStarted | TrainStep | EvalResult | CheckpointSaved | TrainDone
 
 
 def pick_device(name: str = "auto") -> torch.device:
@@ -401,7 +349,7 @@ def train(config: TrainConfig, *, resume: bool = False,
                                                    "split": data.split_names, "stats": data.corpus.stats()},
             # what the instrument plays, kept when composing (core.limits)
             "instrument": measure_limits(p.score for p in data.corpus.pieces).to_json()}
-    log = _MetricsLog(run_dir / "metrics.jsonl", enabled=rank == 0, truncate_after=start_step if resume else 0)
+    log = MetricsLog(run_dir / "metrics.jsonl", enabled=rank == 0, truncate_after=start_step if resume else 0)
     if rank == 0:
         run_dir.mkdir(parents=True, exist_ok=True)
         data.corpus.save_report(run_dir / "corpus.json")
@@ -554,58 +502,3 @@ def resumed_config(config: TrainConfig, saved: dict) -> TrainConfig:
 def _corpus_program(corpus: Corpus) -> int:
     programs = [p.score.tracks[0].program for p in corpus.pieces if p.score.tracks]
     return max(set(programs), key=programs.count) if programs else 0
-
-
-class _MetricsLog:
-    """metrics.jsonl: one line per event, appended (rank 0 only)."""
-
-    def __init__(self, path: Path, enabled: bool, truncate_after: int):
-        self.path, self.enabled = path, enabled
-        if enabled and path.exists():
-            kept = []
-            try:
-                text = read_text(path, METRICS_BYTES, what="a metrics.jsonl")
-            except (OSError, ValueError) as error:  # a FIFO, a link to a device, a log too large to be one
-                raise ValueError(f"{path}: cannot be read ({error})") from None
-            for line in text.splitlines():
-                record = _metrics_record(line)
-                if record is None:
-                    continue  # a line cut by a kill, or one that is not an event (a damaged or edited log)
-                step = record.get("step", 0)
-                if not truncate_after or isinstance(step, int | float) and step <= truncate_after:
-                    kept.append(line)
-            path.write_text("".join(k + "\n" for k in kept) if truncate_after else "")
-
-    def write(self, event):
-        if self.enabled:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self.path.open("a") as handle:
-                handle.write(json.dumps({"event": type(event).__name__, **asdict(event)}) + "\n")
-        return event
-
-
-def read_metrics(run_dir: Path) -> list[dict]:
-    """The events of a run's metrics.jsonl (for plotting an earlier run)."""
-    path = Path(run_dir) / "metrics.jsonl"
-    records = []
-    if path.exists():
-        try:
-            text = read_text(path, METRICS_BYTES, what="a metrics.jsonl")
-        except (OSError, ValueError) as error:  # plotted as a run without records, and why is logged
-            logging.getLogger(__name__).warning("%s: not read (%s)", path, error)
-            return records
-        for line in text.splitlines():
-            record = _metrics_record(line)
-            if record is not None:
-                records.append(record)
-    return records
-
-
-def _metrics_record(line: str) -> dict | None:
-    """One event of metrics.jsonl, or None for a line that is not one (cut by a kill, not JSON, not
-    an object, nested beyond what the parser takes)."""
-    try:
-        record = json.loads(line)
-    except (ValueError, RecursionError):
-        return None
-    return record if isinstance(record, dict) else None

@@ -46,8 +46,8 @@ from core.training import (
     TrainDone,
     TrainStarted,
     TrainStep,
-    read_metrics,
 )
+from core.training_log import read_metrics
 
 log = logging.getLogger(__name__)
 FROM_SCRATCH = {"learning_rate": 1e-3, "patience": 0}  # the form's defaults for a run from scratch

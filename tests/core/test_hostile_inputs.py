@@ -20,7 +20,7 @@ from core.checkpoint import load_model
 from core.cli import main
 from core.generation import GenerationSettings, SeedError, generate
 from core.terminal import printable
-from core.training import read_metrics
+from core.training_log import read_metrics
 
 
 def one_line_error(capsys, *argv, names: str, progress: bool = False) -> str:
@@ -120,9 +120,9 @@ def test_metrics_lines_that_are_not_events_are_skipped_not_fatal(run):
     path.write_text(path.read_text() + '[1, 2]\n5\n"text"\n' + "[" * 50_000 + "\n" + '{"step": "x"}\n')
     records = read_metrics(run)
     assert records and all(isinstance(record, dict) for record in records)
-    from core.training import _MetricsLog
+    from core.training_log import MetricsLog
 
-    _MetricsLog(path, enabled=True, truncate_after=20)  # resume truncates the log: the damaged lines go
+    MetricsLog(path, enabled=True, truncate_after=20)  # resume truncates the log: the damaged lines go
     assert all(isinstance(json.loads(line), dict) for line in path.read_text().splitlines())
 
 

@@ -22,9 +22,9 @@ from core.training import (
     TrainDone,
     TrainStarted,
     TrainStep,
-    read_metrics,
     train,
 )
+from core.training_log import read_metrics
 
 
 def steps(events):

@@ -28,7 +28,7 @@ from core.corpus import ScoreCache, import_corpus
 from core.model import ModelConfig
 from core.reading import OverTime, bytes_text, number_text, read_bytes, time_budget
 from core.scores import ScoreError, ScoreTooSlow, load_scores
-from core.training import read_metrics
+from core.training_log import read_metrics
 
 SHIPPED = Path(__file__).resolve().parents[2] / "resources" / "models" / "bach-cello-suites"
 
