@@ -11,11 +11,11 @@ from app.pianoroll.model import GENERATED, SEED, Meter, Note, NoteModel
 from app.pianoroll.widget import PianoRoll, note_name
 
 
-def make_roll(qtbot, notes=()):
+def make_roll(qtbot, notes=(), height: int = 500):
     model = NoteModel()
     stack = QUndoStack()
     roll = PianoRoll(model, stack)
-    roll.resize(900, 500)
+    roll.resize(900, height)
     qtbot.addWidget(roll)
     roll.show()
     qtbot.waitExposed(roll)

@@ -4,28 +4,18 @@ selecting bars and dragging notes out as MIDI, each one undo step that leaves ot
 from __future__ import annotations
 
 import symusic
+import test_pianoroll
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt
-from PySide6.QtGui import QDrag, QGuiApplication, QUndoStack
+from PySide6.QtGui import QDrag, QGuiApplication
 
 from app.pianoroll import editing
 from app.pianoroll.convert import notes_from_score, score_from_notes
 from app.pianoroll.editing import MIDI_MIMES, NOTES_MIME, notes_from_mime, notes_mime
-from app.pianoroll.model import GENERATED, SEED, Meter, Note, NoteModel
-from app.pianoroll.widget import PianoRoll
+from app.pianoroll.model import GENERATED, SEED, Meter, Note
 
 
 def make_roll(qtbot, notes=()):
-    model = NoteModel()
-    stack = QUndoStack()
-    roll = PianoRoll(model, stack)
-    roll.resize(900, 560)
-    qtbot.addWidget(roll)
-    roll.show()
-    qtbot.waitExposed(roll)
-    if notes:
-        model.set_seed(notes)
-    roll._stack = stack
-    return roll, model, stack
+    return test_pianoroll.make_roll(qtbot, notes, height=560)  # room for the velocity lane
 
 
 def shape(notes) -> list[tuple]:

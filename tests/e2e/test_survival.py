@@ -261,14 +261,8 @@ def test_generation_killed_while_writing_the_take_leaves_the_previous_take(tmp_p
 
 # --- import ------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def cello_movements(tmp_path_factory) -> Path:
-    source = SHARED / "bach-cello-suites"
-    if not source.exists():
-        pytest.skip(f"real music data not found at {source} (../shared/data beside the repo)")
-    folder = tmp_path_factory.mktemp("cello")
-    for path in sorted(source.glob("*.mxl"))[:3]:
-        (folder / path.name).symlink_to(path)
-    return folder
+def cello_movements(linked_corpus) -> Path:
+    return linked_corpus(SHARED / "bach-cello-suites", "*.mxl", 3)
 
 
 def corpus_summary(folder: Path, cache_dir: Path) -> list[tuple]:
