@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field, replace
@@ -228,7 +229,6 @@ class PartitaTokenizer:
         bar_id = self.inner.vocab["Bar_None"]
         out: list[int] = []
         meter, bar_start, bar_length = (4, 4), 0, 0
-        index = 0
         pending = False  # a bar opened and its chords are not written yet
         for token_id in ids:
             token = self.tokens[token_id]
@@ -240,7 +240,6 @@ class PartitaTokenizer:
                 bar_start += bar_length
                 bar_length = score.tpq * 4 * meter[0] // meter[1]
                 pending = True
-                index += 1
             elif token.startswith("TimeSig_"):
                 top, bottom = token.split("_", 1)[1].split("/")
                 meter = (int(top), int(bottom))
@@ -255,15 +254,11 @@ class PartitaTokenizer:
     def _bar_chords(self, changes: list[tuple[int, Chord]], bar_start: int, meter: tuple[int, int],
                     tpq: int) -> list[int]:
         beat = tpq * 4 // meter[1]
+        times = [time for time, _ in changes]
         chords = []
         for n in range(meter[0]):
-            now = bar_start + n * beat
-            chord = NC
-            for time, change in changes:  # (a few hundred changes at most: a scan is fine)
-                if time > now:
-                    break
-                chord = change
-            chords.append(self.chord_ids[chord])
+            at = bisect.bisect_right(times, bar_start + n * beat) - 1  # the change in force on the beat
+            chords.append(self.chord_ids[changes[at][1] if at >= 0 else NC])
         return chords
 
     def chords_of(self, ids: list[int]) -> list[tuple[int, int, Chord]]:
