@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "corpus",
     "train",
     "generate",
+    "infill",
     "evaluate",
     "export",
     "export_model",

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from core.controls import DENSITY_LEVELS, MAX_VOICES_TOKEN
 from core.corpus import Piece, transposition_range
-from core.tokenizer import PartitaTokenizer
+from core.tokenizer import MAX_SPAN, PartitaTokenizer
 
 IGNORE = -100  # target id that cross-entropy skips
 
@@ -29,6 +30,10 @@ class TokenizedPiece:
     shifts: list[int]  # allowed transpositions in semitones
     # BPE only: (ids, bar_starts) of the piece transposed by each allowed shift
     variants: dict[int, tuple[np.ndarray, np.ndarray]] | None = None
+    # a vocabulary with controls: each bar's attributes (core.controls.bar_attributes), and the bar
+    # each token of `ids` lies in
+    bar_attributes: np.ndarray | None = None
+    bar_of: np.ndarray | None = None
 
 
 def tokenize_pieces(pieces: list[Piece], tokenizer: PartitaTokenizer, corpus_range: tuple[int, int],
@@ -56,6 +61,8 @@ def tokenize_pieces(pieces: list[Piece], tokenizer: PartitaTokenizer, corpus_ran
         shifts = [s for s in shifts if lowest + s >= low and highest + s < high] or [0]
         if not tokenizer.bpe:
             result.append(TokenizedPiece(piece.name, base, window_starts(base, tokenizer), shifts))
+            if tokenizer.settings.use_controls:
+                result[-1].bar_of, result[-1].bar_attributes = measure_bars(tokenizer, base)
             continue
         variants = {}
         for shift in shifts if max_shift else [0]:
@@ -88,6 +95,28 @@ def key_shift(score, span: tuple[int, int] | None = None, pitch_range: tuple[int
     return shift
 
 
+def measure_bars(tokenizer: PartitaTokenizer, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(the bar of each token, -1 before the first; each bar's attributes) of base `ids`."""
+    from core.controls import bar_attributes
+    from core.grammar import RemiGrammar, RemiState
+
+    grammar = _grammars.get(id(tokenizer))
+    if grammar is None or grammar.tokenizer is not tokenizer:
+        grammar = _grammars[id(tokenizer)] = RemiGrammar(tokenizer)
+    state = RemiState(grammar)
+    starts = []
+    for token_id in ids.tolist():
+        state.feed(token_id)
+        if grammar.types[token_id] == "Bar":
+            starts.append(state.bar_start)
+    lengths = [b - a for a, b in zip(starts[:-1], starts[1:], strict=True)] + ([state.bar_ticks] if starts else [])
+    bar_of = np.cumsum(tokenizer.opens_bar[ids]) - 1
+    return bar_of, bar_attributes(state.notes, starts, lengths, grammar.tpq)
+
+
+_grammars: dict = {}  # RemiGrammar by id(tokenizer), for measure_bars
+
+
 def window_starts(ids: np.ndarray, tokenizer: PartitaTokenizer) -> np.ndarray:
     """Where a training window may start in model ids: the BOS, and every token that opens a bar
     (every token, for a tokenization without bar lines)."""
@@ -99,6 +128,12 @@ def window_starts(ids: np.ndarray, tokenizer: PartitaTokenizer) -> np.ndarray:
 # share of training windows whose Chord tokens are dropped (a chord-aware vocabulary), so that a
 # seed without chord symbols is music the model knows
 CHORD_DROPOUT = 0.2
+# a vocabulary with controls: the share of windows that write them, and then the chance of each
+# kind (density, voices, range) being written; the others compose as if none were asked
+CONTROLS_SHARE = 0.5
+CONTROL_KIND_SHARE = 0.7
+# a vocabulary with infill: the share of windows that are infill examples (the rest continue)
+INFILL_SHARE = 0.4
 
 
 class BatchSampler:
@@ -116,6 +151,8 @@ class BatchSampler:
         self.augment = augment
         self.pack = pack
         self.chord_ids = np.array(sorted(tokenizer.chord_of_id)) if tokenizer.has_chords else None
+        self.controls = ControlWriter(tokenizer) if tokenizer.settings.use_controls else None
+        self.infill = tokenizer.settings.use_infill
         lengths = np.array([len(p.ids) for p in pieces], dtype=np.float64)
         self.weights = lengths / lengths.sum()  # longer pieces are drawn more often
 
@@ -145,21 +182,114 @@ class BatchSampler:
 
     def _segment(self, rng: np.random.Generator, length: int, from_bar: bool) -> np.ndarray:
         """Up to `length` ids of a piece drawn by length, from a random bar line or from its BOS,
-        transposed by one of its allowed shifts when augmenting."""
+        transposed by one of its allowed shifts when augmenting: a stretch of the piece as it
+        goes, or (a vocabulary with infill, from a bar line) an infill example. Where the
+        vocabulary has them, some windows write each bar's controls, and some drop the chords."""
         piece = self.pieces[rng.choice(len(self.pieces), p=self.weights)]
-        if piece.variants is not None:  # BPE: the transposed copies are encoded already
-            shift = int(rng.choice(piece.shifts)) if self.augment and len(piece.shifts) > 1 else 0
-            ids, starts = piece.variants.get(shift, (piece.ids, piece.bar_starts))
-            start = int(rng.choice(starts)) if from_bar else 0
-            return np.asarray(ids[start:start + length], dtype=np.int64)
-        start = int(rng.choice(piece.bar_starts)) if from_bar else 0
-        window = piece.ids[start:start + length]
-        if self.chord_ids is not None and rng.random() < CHORD_DROPOUT:  # learn to play without changes too
-            window = piece.ids[start:start + 2 * length]
-            window = window[~np.isin(window, self.chord_ids)][:length]
+        shift = 0
         if self.augment and len(piece.shifts) > 1:
-            window = self.tokenizer.transpose_ids(window, int(rng.choice(piece.shifts)))
+            shift = int(rng.choice(piece.shifts))
+        ids, starts = piece.ids, piece.bar_starts
+        if piece.variants is not None:  # BPE: the transposed copies are encoded already
+            ids, starts = piece.variants.get(shift, (piece.ids, piece.bar_starts))
+            shift = 0
+        kinds = self.controls.draw(rng) if self.controls is not None and from_bar else ()
+
+        def part(a: int, b: int) -> np.ndarray:  # ids[a:b], with the chosen controls written in
+            return self.controls.write(piece, ids[a:b], a, kinds) if kinds else ids[a:b]
+
+        window = None
+        if self.infill and from_bar and rng.random() < INFILL_SHARE:
+            window = infill_example(rng, ids, starts, self.tokenizer, length, self.block_size, part)
+        if window is None:
+            start = int(rng.choice(starts)) if from_bar else 0
+            window = part(start, start + 2 * length)  # (cut to length once controls are in, chords out)
+        if self.chord_ids is not None and rng.random() < CHORD_DROPOUT:  # learn to play without changes too
+            window = window[~np.isin(window, self.chord_ids)]
+        window = window[:length]
+        if shift:
+            window = self.tokenizer.transpose_ids(window, shift)
         return np.asarray(window, dtype=np.int64)
+
+
+class ControlWriter:
+    """Writes bars' controls (core.controls) into training windows, after each bar's meter."""
+
+    def __init__(self, tokenizer: PartitaTokenizer):
+        ids = tokenizer.control_ids
+        low = tokenizer.settings.pitch_range[0]
+        self.density = np.array([ids[f"Density_{level}"] for level in range(DENSITY_LEVELS)])
+        self.voices = np.array([ids[f"Voices_{n}"] for n in range(MAX_VOICES_TOKEN + 1)])
+        self.low_first, self.high_first, self.pitch_low = ids[f"Low_{low}"], ids[f"High_{low}"], low
+        self.bar_id = tokenizer.inner.vocab["Bar_None"]
+        self.is_meter = np.array([t == "TimeSig" for t in tokenizer.token_types] + [False] * (len(tokenizer) - len(tokenizer.tokens)))
+
+    @staticmethod
+    def draw(rng: np.random.Generator) -> tuple[str, ...]:
+        """Which controls a window writes (none in most)."""
+        if rng.random() >= CONTROLS_SHARE:
+            return ()
+        return tuple(kind for kind in ("density", "voices", "range") if rng.random() < CONTROL_KIND_SHARE)
+
+    def tokens(self, attributes: np.ndarray, kinds: tuple[str, ...]) -> list[int]:
+        density, voices, low, high = (int(v) for v in attributes)
+        out = []
+        if "density" in kinds:
+            out.append(self.density[density])
+        if "voices" in kinds:
+            out.append(self.voices[voices])
+        if "range" in kinds and low >= 0:
+            out += [self.low_first + low - self.pitch_low, self.high_first + high - self.pitch_low]
+        return out
+
+    def write(self, piece: TokenizedPiece, ids: np.ndarray, offset: int, kinds: tuple[str, ...]) -> np.ndarray:
+        """`ids` (piece.ids from `offset`) with each bar's controls after its meter."""
+        at = np.flatnonzero(ids == self.bar_id)
+        if not len(at):
+            return ids
+        out, previous = [], 0
+        for index in at.tolist():
+            after = index + 1 + int(index + 1 < len(ids) and self.is_meter[ids[index + 1]])
+            out.append(ids[previous:after])
+            out.append(np.array(self.tokens(piece.bar_attributes[piece.bar_of[offset + index]], kinds), dtype=np.int64))
+            previous = after
+        out.append(ids[previous:])
+        return np.concatenate(out)
+
+
+def infill_example(rng: np.random.Generator, ids: np.ndarray, starts: np.ndarray, tokenizer: PartitaTokenizer,
+                   length: int, block_size: int, part) -> np.ndarray | None:
+    """An infill example from a piece's `ids` (BOS ... EOS; bar lines at `starts` after the BOS):
+    `Infill_N`, up to two bars after a span of N bars (EOS where the piece ends), `Infill_Before`,
+    the bars before it (as many as fit, from a bar line or the BOS), the span, and the token that
+    follows it. `part(a, b)` gives ids[a:b] as the window writes it. None: the piece has no span
+    that fits."""
+    bars = starts[1:] if len(starts) and starts[0] == 0 else starts
+    if not len(bars):
+        return None
+    ends = np.append(bars[1:], len(ids) - 1)  # where each bar ends (the last at the EOS)
+    drawn = int(rng.integers(1, min(MAX_SPAN, len(bars)) + 1))
+    first = int(rng.integers(0, len(bars) - drawn + 1))
+    for n in range(drawn, 0, -1):  # a span that does not fit in half a window: fewer bars
+        last = first + n - 1
+        span = part(int(bars[first]), int(ends[last]))
+        if len(span) <= block_size // 2:
+            break
+    else:
+        return None
+    after_end = int(ends[min(last + 2, len(bars) - 1)]) + (1 if last + 2 >= len(bars) - 1 else 0)
+    after = part(int(ends[last]), after_end)[: block_size // 4]
+    closing = ids[ends[last]]  # the bar line after the span, or the EOS
+    head = [tokenizer.infill_ids[f"Infill_{n}"], *after.tolist(), tokenizer.infill_ids["Infill_Before"]]
+    budget = length - len(head) - len(span) - 1
+    if budget < 0:
+        return None
+    candidates = starts[(starts <= bars[first]) & (starts >= bars[first] - budget)]
+    before = part(int(candidates[0]), int(bars[first])) if len(candidates) else ids[:0]
+    while len(before) > budget:  # controls written into it made it longer: drop its first bar
+        cut = np.flatnonzero(tokenizer.opens_bar[before[1:]])
+        before = before[cut[0] + 1:] if len(cut) else before[:0]
+    return np.concatenate([np.array(head, dtype=np.int64), before, span, [closing]]).astype(np.int64)
 
 
 def evaluation_windows(pieces: list[TokenizedPiece], tokenizer: PartitaTokenizer, block_size: int,

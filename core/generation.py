@@ -17,6 +17,7 @@ import symusic
 import torch
 
 from core.checkpoint import LoadedModel
+from core.controls import BarControls
 from core.grammar import RemiGrammar, RemiState, StreamedNote, replay
 from core.limits import InstrumentLimits
 from core.sampling import sample_next_token
@@ -44,6 +45,8 @@ class GenerationSettings:
     # share of bars that are offered the figure of the bar before, a scale step away
     # (core.sequencing); None: the model's own setting (config.json "generation"), else 0
     sequences: float | None = None
+    # what every new bar is asked to be (core.controls), for a model with controls
+    controls: BarControls = BarControls()
 
 
 def key_shift_for(loaded: LoadedModel, prompt: symusic.Score | None) -> int:
@@ -76,6 +79,11 @@ def limits_for(loaded: LoadedModel, settings: GenerationSettings = GenerationSet
         limits = replace(limits, max_voices=settings.voices or None)
     if settings.pitch_range is not None:
         limits = InstrumentLimits(limits.max_voices, *settings.pitch_range)
+    asked = settings.controls  # the controls asked of every bar are kept too, not only asked for
+    if asked.voices is not None:
+        limits = replace(limits, max_voices=min(asked.voices, limits.max_voices or asked.voices))
+    if asked.lowest is not None:
+        limits = InstrumentLimits(limits.max_voices, max(limits.lowest, asked.lowest), min(limits.highest, asked.highest))
     return limits
 
 
@@ -300,7 +308,7 @@ def stream_generation(
     sequences: list[list[int]] | None = None,
 ) -> Iterator[TokenEvent]:
     """Sample continuations of `prompt` token by token; `sequences` receives each row's model ids."""
-    model, tokenizer = loaded.model, loaded.tokenizer
+    tokenizer = loaded.tokenizer
     grammar = grammar_for(tokenizer)
     shift = key_shift_for(loaded, prompt)  # a key-normalised model composes in C major / A minor
     if shift:
@@ -315,16 +323,43 @@ def stream_generation(
     limits = limits_for(loaded, settings).shifted(shift)
     writers = [Continuing(grammar, seed_ids, respell, last_bar, seed_state.meter_given, shared, limits)
                for _ in range(variations)]
-    if tokenizer.has_chords:
-        plan, none = chord_plan(tokenizer, seed_ids, seed_state, settings, shift)
-        for writer in writers:
-            writer.state.chord_plan, writer.state.no_chords = plan, none
-    guides = sequence_guides(loaded, grammar, settings, variations)
+    chords, no_chords = chord_plan(tokenizer, seed_ids, seed_state, settings, shift) if tokenizer.has_chords else ({}, False)
+    controls = control_plan(tokenizer, range(seed_state.bars + 1, last_bar + 1), settings.controls, shift)
+    for writer in writers:
+        writer.state.chord_plan, writer.state.no_chords, writer.state.control_plan = chords, no_chords, controls
+    yield from sample(loaded, writers, rows, settings, shift=shift, cancel=cancel)
+
+
+def control_plan(tokenizer, bars, controls: BarControls, shift: int = 0) -> dict[int, list[int]]:
+    """Control ids by bar (as `RemiState.bars` counts it once the bar line is read) for `bars`:
+    what `controls` asks of each; {} when it asks nothing. Raises ValueError for a model without
+    controls, or a range it cannot write."""
+    if not controls.any:
+        return {}
+    if not tokenizer.settings.use_controls:
+        raise ValueError("this model was trained without bar controls (density, polyphony, range): "
+                         "retrain it, or choose a shipped model")
+    if controls.lowest is not None:
+        controls = replace(controls, lowest=controls.lowest + shift, highest=controls.highest + shift)
+    try:
+        ids = [tokenizer.control_ids[name] for name in controls.token_names()]
+    except KeyError as error:
+        raise ValueError(f"the range asked for leaves the pitches this model writes ({error.args[0]})") from None
+    return {bar: ids for bar in bars}
+
+
+def sample(loaded: LoadedModel, writers: list[Continuing], rows: list[list[int]], settings: GenerationSettings, *,
+           head: int = 0, shift: int = 0, cancel: Callable[[], bool] | None = None) -> Iterator[TokenEvent]:
+    """Sample every row's next tokens under its writer's grammar until all are finished; `rows`
+    (model ids read so far) grow as they go. The first `head` ids of every row stay in the
+    context when the window slides (an infill's bars after the span)."""
+    model, tokenizer = loaded.model, loaded.tokenizer
+    guides = sequence_guides(loaded, writers[0].grammar, settings, len(writers))
     generator = torch.Generator().manual_seed(settings.seed if settings.seed is not None else
                                               int(np.random.SeedSequence().entropy % 2**63))
     device = next(model.parameters()).device
     block = model.config.block_size
-    logits, cache = _prefill(model, rows, block, device)
+    logits, cache = _prefill(model, rows, block, device, head)
     eos_only = torch.zeros(len(tokenizer), dtype=torch.bool)
     eos_only[tokenizer.eos_id] = True
     for _ in range(settings.max_tokens):
@@ -358,7 +393,7 @@ def stream_generation(
         if all(writer.state.finished for writer in writers):
             return
         if cache.length >= block:
-            logits, cache = _prefill(model, rows, block, device)  # slide the window
+            logits, cache = _prefill(model, rows, block, device, head)  # slide the window
         else:
             with torch.inference_mode(), _sampling_threads(device):
                 logits, _ = model(torch.tensor(next_ids, device=device).view(-1, 1), cache=cache)
@@ -410,10 +445,14 @@ def _sampling_threads(device: torch.device) -> Iterator[None]:
         torch.set_num_threads(previous)
 
 
-def _prefill(model, rows: list[list[int]], block: int, device) -> tuple[torch.Tensor, object]:
-    """Run the last part of every row through the model, filling a fresh cache."""
-    keep = block // 2 if len(rows[0]) >= block else block
-    context = torch.tensor([row[-keep:] for row in rows], dtype=torch.long, device=device)
+def _prefill(model, rows: list[list[int]], block: int, device, head: int = 0) -> tuple[torch.Tensor, object]:
+    """Run the last part of every row (after its first `head` ids, which stay) through the model,
+    filling a fresh cache."""
+    if len(rows[0]) < block:
+        context = torch.tensor(rows, dtype=torch.long, device=device)
+    else:
+        keep = max(block // 2 - head, block // 4)
+        context = torch.tensor([row[:head] + row[-keep:] for row in rows], dtype=torch.long, device=device)
     cache = model.new_cache(batch=len(rows))
     with torch.inference_mode(), _sampling_threads(device):
         logits, _ = model(context, cache=cache)

@@ -23,15 +23,22 @@ from fractions import Fraction
 import numpy as np
 import torch
 
+from core.controls import KINDS as CONTROL_KINDS
 from core.limits import InstrumentLimits
 from core.tokenizer import PartitaTokenizer
 
 # Which token types may follow each type (None: the start of a sequence).
+# A bar's controls (core.controls) come after its meter, before its chords: [Density] [Voices] [Low High].
+AFTER_METER = ("Density", "Voices", "Low", "Chord", "Position", "Bar")
 NEXT_TYPES: dict[str | None, tuple[str, ...]] = {
     None: ("Bar",),
     "BOS": ("Bar",),
     "Bar": ("TimeSig",),  # miditok writes the meter after every bar line (without TimeSig: see below)
-    "TimeSig": ("Chord", "Position", "Bar"),
+    "TimeSig": AFTER_METER,
+    "Density": AFTER_METER[1:],
+    "Voices": AFTER_METER[2:],
+    "Low": ("High",),
+    "High": AFTER_METER[3:],
     "Chord": ("Chord", "Position", "Bar"),  # a chord-aware vocabulary: one per beat after the meter
     "Position": ("Pitch",),
     "Pitch": ("Velocity", "Duration"),  # Velocity only where the vocabulary has it
@@ -64,7 +71,7 @@ class RemiGrammar:
         has_meter = "TimeSig" in self.types
         for previous, allowed in NEXT_TYPES.items():
             if previous == "Bar" and not has_meter:
-                allowed = ("Chord", "Position", "Bar")
+                allowed = AFTER_METER
             allowed = tuple(t for t in allowed if t != "Velocity" or has_velocity)
             if previous == "Pitch" and has_velocity:
                 allowed = ("Velocity",)
@@ -76,7 +83,7 @@ class RemiGrammar:
             if kind == "Position":
                 self.position_value[token_id] = int(value)
                 self.values[token_id] = int(value)
-            elif kind in ("Pitch", "Velocity"):
+            elif kind in ("Pitch", "Velocity", "Density", "Voices", "Low", "High"):
                 self.values[token_id] = int(value)
             elif kind == "Duration":
                 beats, numerator, denominator = (int(x) for x in value.split("."))
@@ -90,6 +97,7 @@ class RemiGrammar:
         self.is_timesig = torch.tensor([t == "TimeSig" for t in self.types], dtype=torch.bool)
         self.is_pitch = torch.tensor([t == "Pitch" for t in self.types], dtype=torch.bool)
         self.is_chord = torch.tensor([t == "Chord" for t in self.types], dtype=torch.bool)
+        self.is_control = torch.tensor([t in CONTROL_KINDS for t in self.types], dtype=torch.bool)
         self.timesig_ids = {v: i for i, v in enumerate(self.values) if self.types[i] == "TimeSig"}
         self.timesig_id = torch.arange(size)
         self.ppb = tokenizer.settings.positions_per_beat
@@ -171,6 +179,9 @@ class RemiState:
     # chords to write, by bar (the `bars` count once its Bar token is read): base ids, one per beat
     chord_plan: dict = field(default_factory=dict)
     no_chords: bool = False  # write no Chord tokens (the seed has none and no progression is given)
+    # controls to write, by bar (as for chords): base ids in order; a bar without a plan writes none
+    control_plan: dict = field(default_factory=dict)
+    controls_in_bar: int = 0
 
     @property
     def bar_ticks(self) -> int:
@@ -215,9 +226,23 @@ class RemiState:
                     mask = bpe.within_limits(self, mask, base)
             cache[key] = mask
         mask = mask.clone()
+        self._follow_controls(mask)
         if self.chord_plan or self.no_chords:
             self._follow_chords(mask)
         return mask
+
+    def _follow_controls(self, mask: torch.Tensor) -> None:
+        """Write (in place) exactly the planned controls of this bar, in order, or none: the model
+        never chooses a control itself."""
+        is_control = self.grammar.is_control
+        if not mask[: len(is_control)][is_control].any():
+            return
+        planned = self.control_plan.get(self.bars)
+        if planned is not None and self.controls_in_bar < len(planned):
+            mask[:] = False
+            mask[planned[self.controls_in_bar]] = True
+        else:
+            mask[: len(is_control)] &= ~is_control
 
     def _follow_chords(self, mask: torch.Tensor) -> None:
         """Keep (in place) to the planned chords of this bar, or to none."""
@@ -320,6 +345,9 @@ class RemiState:
             self.position = -1
             self.pitches_here.clear()
             self.chords_in_bar = 0
+            self.controls_in_bar = 0
+        elif kind in CONTROL_KINDS:
+            self.controls_in_bar += 1
         elif kind == "Chord":
             self.chords_in_bar += 1
         elif kind == "TimeSig":

@@ -28,6 +28,8 @@ import numpy as np
 import symusic
 
 from core.chords import NC, QUALITIES, Chord, marker_chord
+from core.controls import KINDS as CONTROL_KINDS
+from core.controls import control_tokens
 from core.instruments import program_name
 
 PAD, BOS, EOS = "PAD_None", "BOS_None", "EOS_None"
@@ -60,6 +62,11 @@ class TokenizerSettings:
     # the harmony of each bar before its notes, one Chord token per beat (core.chords): for corpora
     # whose files mark their chords (`chord:SYMBOL` markers, as the WJazzD solos do)
     use_chords: bool = False
+    # per-bar controls before each bar line (core.controls: density, voices, lowest and highest pitch)
+    use_controls: bool = False
+    # infill: `Infill_N` (the N bars to write), the bars after them, `Infill_Before`, the bars
+    # before them, then the N bars (core.infill)
+    use_infill: bool = False
     bpe_vocab_size: int = 0  # 0: no BPE; otherwise the model's vocabulary: base tokens + merges
     bpe_merges: str = ""  # the trained BPE (a Hugging Face tokenizers JSON document), see `train_bpe`
 
@@ -131,6 +138,13 @@ class PartitaTokenizer:
         self.chord_ids = {chord: i for i, chord in self.chord_of_id.items()}
         if self.chord_of_id and self._bpe is not None:
             raise ValueError("chord tokens and BPE do not go together (yet)")
+        if self.settings.use_controls and self._bpe is not None:
+            raise ValueError("control tokens and BPE do not go together (yet)")
+        # controls and infill tokens: written between bars, never inside a BPE merge, dropped when decoding
+        self.control_ids = {token: i for i, token in enumerate(self.tokens) if token.split("_", 1)[0] in CONTROL_KINDS}
+        self.infill_ids = {token: i for i, token in enumerate(self.tokens) if token.startswith("Infill_")}
+        self.between_bars = np.zeros(len(self.tokens), dtype=bool)
+        self.between_bars[list(self.control_ids.values()) + list(self.infill_ids.values())] = True
 
     def _load_bpe(self, merges: str) -> None:
         from tokenizers import Tokenizer
@@ -176,6 +190,12 @@ class PartitaTokenizer:
             if settings.tokenization != "REMI":
                 raise ValueError("chord tokens need the REMI tokenization")
             for token in chord_tokens():
+                inner.add_to_vocab(token)
+        if settings.use_controls:
+            for token in control_tokens(settings.pitch_range):
+                inner.add_to_vocab(token)
+        if settings.use_infill:
+            for token in infill_tokens():
                 inner.add_to_vocab(token)
         return cls(settings, inner)
 
@@ -275,7 +295,8 @@ class PartitaTokenizer:
 
     def decode(self, ids: list[int], *, program: int = 0) -> symusic.Score:
         """A score from ids; special tokens are dropped. Never raises on a grammatical sequence."""
-        special = {self.pad_id, self.bos_id, self.eos_id} | set(self.chord_of_id)
+        special = {self.pad_id, self.bos_id, self.eos_id} | set(self.chord_of_id) \
+            | set(self.control_ids.values()) | set(self.infill_ids.values())
         chords = self.chords_of([int(i) for i in ids]) if self.chord_of_id else []
         body = [int(i) for i in ids if int(i) not in special]
         if not body:
@@ -318,7 +339,7 @@ class PartitaTokenizer:
         ids = np.asarray(ids, dtype=np.int64)
         if self._bpe is None or not len(ids):
             return ids
-        special = np.isin(ids, [self.pad_id, self.bos_id, self.eos_id])
+        special = np.isin(ids, [self.pad_id, self.bos_id, self.eos_id]) | self.between_bars[ids]
         bar_id = self.inner.vocab["Bar_None"]
         cuts = np.flatnonzero(special | (ids == bar_id) | np.roll(special, 1))
         cuts = np.unique(np.concatenate([[0], cuts, [len(ids)]]))
@@ -339,6 +360,8 @@ class PartitaTokenizer:
         without BOS/EOS), up to a model vocabulary of `vocab_size`; merges stay inside a bar."""
         from tokenizers import Tokenizer, models, trainers
 
+        if self.settings.use_controls:  # (controls sit inside bars, where merges cannot see them: none with BPE)
+            return PartitaTokenizer.create(replace(self.settings, use_controls=False)).train_bpe(vocab_size, sequences)
         if vocab_size <= len(self.tokens):
             raise ValueError(f"a BPE vocabulary needs more than the {len(self.tokens)} base tokens, not {vocab_size}")
         bar_id = self.inner.vocab["Bar_None"]
@@ -386,7 +409,9 @@ class PartitaTokenizer:
         if self._digest is None:
             from importlib.metadata import version
 
+            # (controls and infill tokens are written by the sampler, never by `encode`)
             base = replace(self.settings, bpe_vocab_size=0, bpe_merges="").to_json()
+            del base["use_controls"], base["use_infill"]  # (the same ids as a vocabulary of before them)
             text = json.dumps({"settings": base, "miditok": version("miditok")}, sort_keys=True)
             self._digest = hashlib.sha256(text.encode()).hexdigest()[:16]
         return self._digest
@@ -410,6 +435,12 @@ class PartitaTokenizer:
         shifted = ids + np.where(is_pitch, semitones, 0)
         if ((shifted < low) & is_pitch).any() or ((shifted > high) & is_pitch).any():
             raise ValueError(f"transposition by {semitones} leaves the tokenizer's pitch range")
+        for kind in ("Low", "High"):  # a bar's lowest and highest pitch move with its notes
+            first = self.control_ids.get(f"{kind}_{self.settings.pitch_range[0]}")
+            if first is not None:
+                count = self.settings.pitch_range[1] - self.settings.pitch_range[0]
+                inside = (ids >= first) & (ids < first + count)
+                shifted = np.where(inside, np.clip(ids + semitones, first, first + count - 1), shifted)
         if self.chord_of_id:  # chord roots move with the notes
             for at in np.flatnonzero(np.isin(ids, list(self.chord_of_id))):
                 shifted[at] = self.chord_ids[self.chord_of_id[int(ids[at])].transposed(semitones)]
@@ -453,8 +484,10 @@ def settings_for(scores: list[symusic.Score], tokenization: str = "REMI") -> Tok
     performed = len(velocities) > 4
     # chord tokens where most pieces mark their chords (a lead sheet's worth of harmony to learn from)
     marked = sum(any(marker_chord(m.text) is not None for m in score.markers) for score in scores)
+    remi = tokenization == "REMI"
     return TokenizerSettings(tokenization=tokenization, use_velocities=performed,
-                             use_chords=tokenization == "REMI" and marked > len(scores) // 2, meters=METERS)
+                             use_chords=remi and marked > len(scores) // 2, meters=METERS,
+                             use_controls=remi, use_infill=remi)
 
 
 def merge_tracks(score: symusic.Score) -> symusic.Score:
@@ -518,6 +551,15 @@ def _meter(text) -> tuple[int, int] | None:
     if not (numerator.isdigit() and denominator in ("1", "2", "4", "8", "16", "32")) or int(numerator) < 1:
         return None
     return int(numerator), int(denominator)
+
+
+MAX_SPAN = 8  # bars an infill writes at once (Infill_1 .. Infill_8)
+
+
+def infill_tokens() -> list[str]:
+    """`Infill_N`: N bars are missing here (the bars after them follow); `Infill_Before`: the bars
+    before them follow, then the N bars."""
+    return [f"Infill_{n}" for n in range(1, MAX_SPAN + 1)] + ["Infill_Before"]
 
 
 def chord_tokens() -> list[str]:

@@ -32,6 +32,18 @@ def add_limit_arguments(parser) -> None:
                              "repeated to the end. Default: the seed's own chord symbols go on as the model hears them")
 
 
+def add_control_arguments(parser) -> None:
+    """--density and --polyphony: what every new bar is asked to be (core.controls); with them,
+    --range asks each bar to span that range too, for a model with controls."""
+    from core.controls import DENSITY_WORDS
+
+    parser.add_argument("--density", metavar="LEVEL",
+                        help="notes per bar, as a level 0-6 or a word: " + ", ".join(DENSITY_WORDS)
+                             + " (1: up to half a note a quarter; 6: over 3.25, sixteenths)")
+    parser.add_argument("--polyphony", type=int, metavar="N",
+                        help="notes sounding at once in every bar (1: one line); kept as --voices too")
+
+
 def add_style_arguments(parser) -> None:
     """--sequences: how often a bar takes up the figure of the bar before (core.sequencing)."""
     parser.add_argument("--sequences", type=float, metavar="SHARE",
@@ -69,7 +81,44 @@ def limit_settings(args) -> dict:
         if not 0 <= args.sequences <= 1:
             raise UserError(f"--sequences is a share of bars, 0 to 1, not {args.sequences}")
         fields["sequences"] = args.sequences
+    if hasattr(args, "density"):
+        fields["controls"] = _controls(args, fields.get("pitch_range"))
     return fields
+
+
+def _controls(args, pitch_range: tuple[int, int] | None):
+    """The BarControls of --density, --polyphony and --range (UserError when one is wrong)."""
+    from core.cli import UserError
+    from core.controls import BarControls, parse_density
+
+    density = None
+    if args.density is not None:
+        try:
+            density = parse_density(args.density)
+        except ValueError as error:
+            raise UserError(f"--density: {error}") from None
+    if args.polyphony is not None and not 1 <= args.polyphony <= 16:
+        raise UserError(f"--polyphony is 1 to 16 notes at once, not {args.polyphony}")
+    low, high = pitch_range if pitch_range is not None else (None, None)
+    return BarControls(density, args.polyphony, low, high)
+
+
+def fit_controls(loaded, settings):
+    """`settings` for `loaded`: a model without controls keeps --range as a limit only, and is
+    refused --density and --polyphony (UserError)."""
+    from dataclasses import replace
+
+    from core.cli import UserError
+    from core.controls import BarControls
+
+    asked = settings.controls
+    if loaded.tokenizer.settings.use_controls or not asked.any:
+        return settings
+    named = [name for name, value in (("--density", asked.density), ("--polyphony", asked.voices)) if value is not None]
+    if named:
+        raise UserError(f"{' and '.join(named)}: the model {loaded.run_dir.name} was trained without bar controls; "
+                        "choose a shipped model (they all have them) or retrain yours")
+    return replace(settings, controls=BarControls())
 
 
 def load_cli_model(args, device: str = "cpu"):
@@ -137,3 +186,37 @@ def save_take(score, path: Path, command: str) -> bool:
         return False
     print(f"partita {command}: could not save to {path} ({reason}); the take is saved in {name}", file=sys.stderr)
     return False
+
+
+def read_music(path: Path, purpose: str):
+    """The score of the music file `path` named on the command line, to `purpose` ("export",
+    "play"); UserError naming the file and the problem otherwise: unreadable (whatever a reader
+    raised: music21 and symusic fail on hostile files in their own ways), or holding no notes
+    (an empty score exported or played says nothing of what went wrong)."""
+    from core.cli import UserError
+    from core.scores import ScoreError, load_score, note_count
+
+    try:
+        score = load_score(path)
+    except ScoreError as error:
+        raise UserError(str(error)) from None
+    except OSError:
+        raise  # the CLI names the file and the reason (permission denied, ...)
+    except Exception as error:  # noqa: BLE001 (a reader's own failure: one line naming the file; the traceback logged)
+        raise UserError(f"{path.name}: unreadable ({failure(error)})") from None
+    if note_count(score) == 0:
+        raise UserError(f"{path.name}: holds no notes: nothing to {purpose}")
+    return score
+
+
+def failure(error: BaseException) -> str:
+    """An unforeseen failure in a few words ("ZeroDivisionError: division by zero"), its traceback
+    written to the log, whose file the words end with."""
+    import logging
+
+    from core.userdata import LOG_FILE, user_dirs
+
+    logging.getLogger("partita").error("unforeseen failure", exc_info=error)
+    lines = str(error).strip().splitlines()
+    reason = f"{type(error).__name__}: {lines[0][:160]}" if lines else type(error).__name__
+    return f"{reason}; the details are in {user_dirs().logs / LOG_FILE}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from core.commands import add_limit_arguments, add_model_arguments, add_style_arguments
+from core.commands import add_control_arguments, add_limit_arguments, add_model_arguments, add_style_arguments
 
 MIDI_SUFFIXES = (".mid", ".midi")
 MAX_BARS = 2000  # bars a take may ask for: a few minutes of sampling on a CPU
@@ -26,6 +26,7 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--seed", type=int, help="random seed (same seed, same music)")
     parser.add_argument("--variations", type=int, default=1, help="how many continuations to write")
     add_limit_arguments(parser)
+    add_control_arguments(parser)
     add_style_arguments(parser)
     parser.add_argument("--device", default="cpu",
                         help="cpu (fastest for tiny and small models), cuda, mps (worth it for base and large)")
@@ -37,7 +38,7 @@ def run(args) -> int:
 
     from core.atomic import atomic_write_bytes
     from core.cli import UserError, check_output
-    from core.commands import check_device, limit_settings, load_cli_model
+    from core.commands import check_device, fit_controls, limit_settings, load_cli_model
     from core.generation import GenerationSettings, SeedError, generate_variations, seed_ids_of
     from core.terminal import printable
 
@@ -71,6 +72,7 @@ def run(args) -> int:
     settings = GenerationSettings(bars=args.bars, temperature=args.temperature, top_k=args.top_k,
                                   top_p=args.top_p, seed=args.seed, prompt_bars=args.prompt_bars,
                                   max_tokens=max(GenerationSettings.max_tokens, TOKENS_PER_BAR * args.bars), **limits)
+    settings = fit_controls(loaded, settings)
     try:
         seed_ids_of(loaded, prompt, settings)  # a seed that cannot start a take is refused before composing
     except SeedError as error:

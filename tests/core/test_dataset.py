@@ -23,7 +23,8 @@ def test_padded_windows_start_on_a_bar_and_ignore_the_padding(trio):
     block = max(len(p.ids) for p in pieces)  # longer than any window that starts after the BOS
     x, y = BatchSampler(pieces, tokenizer, block, 8, seed=1, augment=False).batch(0)
     bar = tokenizer.inner.vocab["Bar_None"]
-    assert all(int(row[0]) in (tokenizer.bos_id, bar) for row in x)
+    infills = {tokenizer.infill_ids[f"Infill_{n}"] for n in range(1, 9)}  # an infill example (tests/core/test_infill.py)
+    assert all(int(row[0]) in {tokenizer.bos_id, bar} | infills for row in x)
     padding = x == tokenizer.pad_id
     assert padding.any() and (y[padding] == IGNORE).all()
     assert torch.equal(y[:, :-1][~padding[:, 1:]], x[:, 1:][~padding[:, 1:]])  # y is x shifted by one
@@ -41,7 +42,8 @@ def test_packed_windows_have_no_padding_and_continue_with_whole_pieces(trio):
         assert (row_y[ends] == IGNORE).all()  # a piece's end does not predict the next piece's start
         for end in ends:
             following = tuple(row_x[end + 1:end + 17])
-            if len(following) == 16:
+            # (an infill example's EOS says the piece ends after the span: its bars before follow)
+            if len(following) == 16 and following[0] != tokenizer.infill_ids["Infill_Before"]:
                 assert following in openings  # the next piece from its BOS
         targets = row_y != IGNORE
         assert targets.sum() == block - len(ends)

@@ -1,0 +1,212 @@
+"""Infill: does a model write a span better knowing what comes after it, does the span sound like
+the real bars there, how fast is it, and do the bar controls steer it?
+
+For each model (a shipped name or a run folder; default: every shipped model that can infill),
+on the held-out pieces of its corpus (as `style_fidelity.py` chooses them):
+
+* **loss**: the real notes of spans of `--span` bars (starting at bars 5, 9, 13, ...), scored in
+  nats per note given both sides (the model's infill input: `Infill_N`, the bars after,
+  `Infill_Before`, the bars before) and given the bars before only (a continuation, the same
+  bars before): infill must be clearly lower.
+* **style**: the figures of `core.metrics.style` for the infilled spans (`--takes` each) beside
+  the real bars at the same place.
+* **speed**: one `--span`-bar infill, batch 1: time to the first note and to the whole span
+  (median over spans), this machine's CPU, one thread as the window runs it.
+* **control**: one-bar spans with a density level asked of them (each level the corpus uses,
+  besides the bar's own), and with the bar's own lowest and highest pitch asked: the share of bars
+  whose achieved level is the level asked, and whose lowest and highest are within two semitones
+  of those asked; beside it, the same shares for the same spans infilled without controls (how
+  often the asked level comes out anyway).
+
+    .venv/bin/python benchmarks/infill.py [--models NAME ...] [--pieces 4] [--span 4] [--takes 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+import symusic
+import torch
+from _common import machine, table
+from style_fidelity import model_folders, pieces_of
+
+from core.checkpoint import load_model
+from core.controls import BarControls, density_level
+from core.generation import GenerationSettings
+from core.infill import InfillError, plan_infill, stream_infill
+from core.metrics.key import estimate_key
+from core.metrics.style import FIGURES, style_figures
+
+STYLE = ("polyphonic_time", "leaps_over_octave", "stepwise", "in_key", "silence", "near_sequences")
+
+
+def spans_of(score: symusic.Score, span: int, most: int = 3) -> list[int]:
+    """First bars of the spans to measure in `score`: 5, 5 + span + 4, ... while the piece lasts."""
+    bars = len(score.get_downbeats())
+    return [first for first in range(5, bars - span - 1, span + 4)][:most]
+
+
+def span_loss(loaded, score: symusic.Score, first: int, last: int) -> tuple[float, float, int]:
+    """(nats per note given both sides, given the bars before only, notes) of the real span."""
+    tokenizer, model = loaded.tokenizer, loaded.model
+    plan = plan_infill(loaded, score, first, last, GenerationSettings())
+    span = tokenizer.to_model_ids(plan.middle).tolist()
+    notes = int(tokenizer.notes_per_token[np.asarray(span)].sum())
+    block = model.config.block_size
+    results = []
+    for head in (plan.head, []):
+        room = block - len(head) - len(span)
+        context = plan.read[-room:] if room > 0 else []
+        ids = head + context + span
+        ids = ids[-block:]
+        x = torch.tensor([ids[:-1]])
+        with torch.inference_mode():
+            logits, _ = model(x)
+        targets = torch.tensor(ids[1:])
+        losses = torch.nn.functional.cross_entropy(logits[0].float(), targets, reduction="none")
+        results.append(float(losses[-len(span):].sum()) / max(notes, 1))
+    return results[0], results[1], notes
+
+
+def passage(score: symusic.Score, start: int, end: int) -> symusic.Score:
+    """The notes starting in [start, end), moved to start at tick 0 (one track)."""
+    out = symusic.Score(score.tpq)
+    track = symusic.Track()
+    for source in score.tracks:
+        for note in source.notes:
+            if start <= note.time < end:
+                track.notes.append(symusic.Note(note.time - start, min(note.duration, end - note.time), note.pitch,
+                                                note.velocity))
+    out.tracks.append(track)
+    out.time_signatures = [symusic.TimeSignature(0, ts.numerator, ts.denominator) for ts in score.time_signatures[:1]]
+    return out
+
+
+def bar_facts(score: symusic.Score, start: int, end: int) -> tuple[int, int, int]:
+    """(density level, lowest, highest) of the notes starting in one bar [start, end)."""
+    pitches = [n.pitch for t in score.tracks for n in t.notes if start <= n.time < end]
+    level = density_level(len(pitches), (end - start) / score.tpq)
+    return level, (min(pitches) if pitches else -1), (max(pitches) if pitches else -1)
+
+
+def timed_infill(loaded, score, first, last, settings) -> tuple[float, float]:
+    """(seconds to the first note, to the whole span) of one infill."""
+    start, first_note = time.perf_counter(), math.nan
+    for event in stream_infill(loaded, score, first, last, settings):
+        if event.notes and math.isnan(first_note):
+            first_note = time.perf_counter() - start
+    return first_note, time.perf_counter() - start
+
+
+def evaluate_model(folder: Path, args) -> dict:
+    loaded = load_model(str(folder), best=False)
+    torch.set_num_threads(1)
+    if not loaded.tokenizer.settings.use_infill:
+        return {"model": folder.name, "skipped": "trained before infill"}
+    _, pieces, _ = pieces_of(loaded, args.pieces, args.data)
+    both, left, notes = [], [], 0
+    real_figures, infill_figures, first_notes, wholes = [], [], [], []
+    asked = {"density": [], "density_free": [], "range": [], "range_free": []}
+    seed = args.seed
+    for piece in pieces:
+        key = estimate_key(piece.score)
+        for first in spans_of(piece.score, args.span):
+            last = first + args.span - 1
+            try:
+                with_after, before_only, count = span_loss(loaded, piece.score, first, last)
+            except InfillError as error:
+                print(f"  {piece.name} bars {first}-{last}: {error}")
+                continue
+            both.append(with_after * count)
+            left.append(before_only * count)
+            notes += count
+            settings = GenerationSettings(seed=seed, max_tokens=600 * args.span)
+            seed += 1
+            takes = []
+            for _event in stream_infill(loaded, piece.score, first, last, settings, variations=args.takes, takes=takes):
+                pass
+            start, end = takes[0].start_tick, takes[0].end_tick
+            real_figures.append(style_figures(passage(piece.score, start, end), key, args.span))
+            infill_figures += [style_figures(passage(take.score, start, end), key, args.span) for take in takes]
+            first_note, whole = timed_infill(loaded, piece.score, first, last, GenerationSettings(seed=seed))
+            first_notes.append(first_note)
+            wholes.append(whole)
+            if loaded.tokenizer.settings.use_controls:
+                control_trials(loaded, piece.score, first, seed, asked)
+    figures = {name: (np.nanmean([f[name] for f in real_figures]), np.nanmean([f[name] for f in infill_figures]))
+               for name in STYLE}
+    share = {name: (float(np.mean(values)) if values else math.nan, len(values)) for name, values in asked.items()}
+    return {"model": folder.name, "nats_both": sum(both) / notes, "nats_left": sum(left) / notes, "notes": notes,
+            "spans": len(real_figures), "figures": figures, "first_note_ms": 1000 * float(np.nanmedian(first_notes)),
+            "whole_s": float(np.median(wholes)), "control": share}
+
+
+def control_trials(loaded, score: symusic.Score, first: int, seed: int, asked: dict) -> None:
+    """One-bar infills at bar `first` asked each density level the model's corpus uses and the
+    bar's own range, and the same without controls; appends hits to `asked`."""
+    plan = plan_infill(loaded, score, first, first, GenerationSettings())
+    scale = score.tpq / loaded.tokenizer.ticks_per_quarter
+    start, end = round(plan.start_tick * scale), round(plan.end_tick * scale)
+    _, low, high = bar_facts(score, start, end)
+    levels = loaded.config.get("controls_levels") or (2, 3, 4, 5, 6)
+    for level in levels:
+        for controls, name in ((BarControls(density=level), "density"), (BarControls(), "density_free")):
+            take = _one(loaded, score, first, GenerationSettings(seed=seed + level, controls=controls))
+            asked[name].append(bar_facts(take.score, start, end)[0] == level)
+    if low >= 0:
+        for controls, name in ((BarControls(lowest=low, highest=high), "range"), (BarControls(), "range_free")):
+            take = _one(loaded, score, first, GenerationSettings(seed=seed, controls=controls))
+            _, got_low, got_high = bar_facts(take.score, start, end)
+            asked[name].append(got_low >= 0 and abs(got_low - low) <= 2 and abs(got_high - high) <= 2)
+
+
+def _one(loaded, score, first, settings):
+    takes = []
+    for _ in stream_infill(loaded, score, first, first, settings, takes=takes):
+        pass
+    return takes[0]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", nargs="*", help="shipped model names or run folders (default: all shipped)")
+    parser.add_argument("--data", help="the corpus the models learned from, where their config.json's is not here")
+    parser.add_argument("--pieces", type=int, default=4)
+    parser.add_argument("--span", type=int, default=4, help="bars of each span")
+    parser.add_argument("--takes", type=int, default=2, help="infills of each span, for the style figures")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    rows, style_rows, control_rows = [], [], []
+    for folder in model_folders(args.models):
+        result = evaluate_model(folder, args)
+        if "skipped" in result:
+            print(f"{result['model']}: skipped ({result['skipped']})")
+            continue
+        rows.append([result["model"], f"{result['spans']}", f"{result['nats_both']:.2f}", f"{result['nats_left']:.2f}",
+                     f"{1 - result['nats_both'] / result['nats_left']:.0%}", f"{result['first_note_ms']:.0f} ms",
+                     f"{result['whole_s']:.2f} s"])
+        for name in STYLE:
+            real, infilled = result["figures"][name]
+            style_rows.append([result["model"], FIGURES.get(name, name), f"{real:.3f}", f"{infilled:.3f}"])
+        control = result["control"]
+        if not math.isnan(control["density"][0]):
+            control_rows.append([result["model"], f"{control['density'][0]:.2f} ({control['density'][1]})",
+                                 f"{control['density_free'][0]:.2f}",
+                                 f"{control['range'][0]:.2f} ({control['range'][1]})", f"{control['range_free'][0]:.2f}"])
+        print(f"{result['model']} done", flush=True)
+    print(f"## Infill ({args.span}-bar spans of held-out pieces; {machine()})\n")
+    print(table(["model", "spans", "nats/note, both sides", "before only", "lower by", "first note", "whole span"], rows))
+    print("\n## Style of the infilled bars beside the real bars there\n")
+    print(table(["model", "figure", "real", "infilled"], style_rows))
+    if control_rows:
+        print("\n## Controls: share of one-bar spans that come out as asked (bars asked)\n")
+        print(table(["model", "density as asked", "without controls", "range within 2 semitones", "without controls"],
+                    control_rows))
+
+
+if __name__ == "__main__":
+    main()

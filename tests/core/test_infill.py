@@ -1,0 +1,173 @@
+"""Infill and bar controls: the training examples, the measured bar attributes, and rewriting a span
+that leaves every other note as it was, with the controls asked for kept."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import symusic
+
+from core.checkpoint import load_model
+from core.controls import BarControls, bar_attributes, density_level, parse_density
+from core.corpus import import_corpus
+from core.dataset import BatchSampler, ControlWriter, infill_example, tokenize_pieces
+from core.generation import GenerationSettings, generate
+from core.infill import InfillError, infill_variations, parse_span
+from core.scores import load_score
+from core.tokenizer import PartitaTokenizer, settings_for
+
+
+@pytest.fixture(scope="module")
+def loaded(trained_run):
+    return load_model(trained_run[0])
+
+
+@pytest.fixture(scope="module")
+def prelude(cello_xml_dir):
+    return load_score(cello_xml_dir / "BWV1007_01_Prelude.mxl")
+
+
+@pytest.fixture(scope="module")
+def trio(cello_trio):
+    corpus = import_corpus(cello_trio)
+    tokenizer = PartitaTokenizer.create(settings_for([p.score for p in corpus.pieces]))
+    return tokenizer, tokenize_pieces(corpus.pieces, tokenizer, corpus.pitch_range)
+
+
+def notes_of(score: symusic.Score, outside: tuple[int, int] | None = None) -> list[tuple]:
+    return sorted((n.time, n.duration, n.pitch, n.velocity) for t in score.tracks for n in t.notes
+                  if outside is None or not outside[0] <= n.time < outside[1])
+
+
+def test_an_infill_example_is_the_bars_after_then_before_then_the_span(trio):
+    tokenizer, pieces = trio
+    before_id, rng = tokenizer.infill_ids["Infill_Before"], np.random.default_rng(0)
+    spans = set()
+    for _ in range(40):
+        piece = pieces[int(rng.integers(len(pieces)))]
+        ids = piece.ids
+        window = infill_example(rng, ids, piece.bar_starts, tokenizer, 513, 512, lambda a, b, ids=ids: ids[a:b])
+        n = int(tokenizer.tokens[window[0]].split("_")[1])
+        spans.add(n)
+        cut = int(np.flatnonzero(window == before_id)[0])
+        after, rest = window[1:cut], window[cut + 1:]
+        text = ids.tobytes()
+        assert rest.tobytes() in text  # the bars before, the span and the token after it: the piece as it goes
+        end = text.index(rest.tobytes()) // 8 + len(rest) - 1  # where the token after the span lies
+        assert tokenizer.tokens[ids[end]] in ("Bar_None", "EOS_None")
+        assert np.array_equal(after, ids[end:end + len(after)])  # the bars after the span, up to the EOS
+        assert int(tokenizer.opens_bar[rest[:-1]].sum()) >= n
+        assert len(window) <= 513
+    assert len(spans) > 3  # spans of many lengths are learned
+
+
+def test_bar_attributes_count_density_voices_and_range():
+    note = symusic.Note
+    notes = [note(0, 960, 48, 80), note(0, 240, 60, 80), note(240, 240, 62, 80), note(480, 240, 64, 80),
+             note(1920, 1920, 55, 80)]  # bar 1 (4/4 at 480): a held C3 under three notes; bar 2: one long G3
+    attributes = bar_attributes(notes, [0, 1920, 3840], [1920, 1920, 1920], 480)
+    assert attributes.tolist() == [[density_level(4, 4), 2, 48, 64], [density_level(1, 4), 1, 55, 55], [0, 0, -1, -1]]
+    assert [density_level(n, 3) for n in (0, 1, 3, 6, 12)] == [0, 1, 2, 4, 6]  # 3/4: silent ... sixteenths
+    assert parse_density("busy") == 5 and parse_density("2") == 2
+    with pytest.raises(ValueError, match="density"):
+        parse_density("11")
+
+
+def test_controls_are_written_after_each_meter_as_measured(trio):
+    tokenizer, pieces = trio
+    writer = ControlWriter(tokenizer)
+    piece = pieces[0]
+    written = writer.write(piece, piece.ids, 0, ("density", "voices", "range"))
+    tokens = [tokenizer.tokens[i] for i in written]
+    bar = 0
+    for index, token in enumerate(tokens):
+        if token == "Bar_None":
+            density, voices, low, high = piece.bar_attributes[bar]
+            expected = [f"Density_{density}", f"Voices_{voices}"] + ([f"Low_{low}", f"High_{high}"] if low >= 0 else [])
+            assert tokens[index + 2:index + 2 + len(expected)] == expected, (bar, tokens[index:index + 8])
+            bar += 1
+    assert bar == len(piece.bar_attributes)
+    # transposing moves a bar's range with its notes
+    shifted = tokenizer.transpose_ids(written, 2)
+    lows = [t for t in (tokenizer.tokens[i] for i in shifted) if t.startswith("Low_")]
+    assert lows[0] == f"Low_{int(piece.bar_attributes[0][2]) + 2}"
+
+
+def test_training_batches_mix_continuation_infill_and_controls(trio):
+    tokenizer, pieces = trio
+    x, _ = BatchSampler(pieces, tokenizer, 256, 32, seed=0).batch(0)
+    first = {tokenizer.tokens[int(row[0])].split("_")[0] for row in x}
+    assert {"Infill", "Bar"} <= first or {"Infill", "BOS"} <= first
+    has_controls = [any(tokenizer.tokens[int(i)].startswith("Density_") for i in row) for row in x]
+    assert 0 < sum(has_controls) < len(x)  # some windows write controls, others none
+
+
+def test_infill_rewrites_only_the_span(loaded, prelude):
+    takes = infill_variations(loaded, prelude, 3, 4, GenerationSettings(seed=2), n=2)
+    downbeats = prelude.get_downbeats()
+    start, end = int(downbeats[2]), int(downbeats[4])
+    for take in takes:
+        assert (take.start_tick, take.end_tick) == (start, end)
+        assert notes_of(take.score, (start, end)) == notes_of(prelude, (start, end))  # byte for byte outside
+        assert take.notes and all(start <= n.time < end and n.time + n.duration <= end for n in take.notes)
+        assert notes_of(take.score) != notes_of(prelude)
+        assert take.bars == 2
+    assert notes_of(takes[0].score) != notes_of(takes[1].score)
+
+
+def test_controls_are_kept_in_continuation_and_infill(loaded, prelude):
+    controls = BarControls(voices=1, lowest=48, highest=60)
+    take = generate(loaded, prelude, GenerationSettings(bars=3, prompt_bars=2, seed=3, controls=controls))
+    new = [n for t in take.score.tracks for n in t.notes if n.time >= take.seed_end_tick]
+    assert new and all(48 <= n.pitch <= 60 for n in new)
+    written = [loaded.tokenizer.tokens[i] for i in take.ids[take.seed_tokens:]]
+    assert written.count("Voices_1") == 3 and written.count("Low_48") == 3  # asked of every new bar
+    filled = infill_variations(loaded, prelude, 2, 2, GenerationSettings(seed=4, controls=controls))[0]
+    assert all(48 <= n.pitch <= 60 for n in filled.notes)
+    ends = sorted((n.time, n.time + n.duration) for n in filled.notes)
+    assert all(a_end <= b_start for (_, a_end), (b_start, _) in zip(ends, ends[1:], strict=False))  # one line
+
+
+@pytest.mark.parametrize(("bars", "message"), [("50-51", "outside the piece"), ("1-9", "at most 8 bars")])
+def test_spans_that_cannot_be_written_are_refused_in_words(loaded, prelude, bars, message):
+    with pytest.raises(InfillError, match=message):
+        infill_variations(loaded, prelude, *parse_span(bars))
+
+
+def test_span_syntax_and_a_piece_that_is_all_span(loaded):
+    assert parse_span("5-8") == (5, 8) and parse_span(" 3 ") == (3, 3)
+    for text, message in (("8-5", "comes after"), ("0-2", "from 1"), ("five", "FIRST-LAST")):
+        with pytest.raises(InfillError, match=message):
+            parse_span(text)
+    score = symusic.Score(480)
+    track = symusic.Track()
+    track.notes.append(symusic.Note(0, 480, 60, 80))
+    score.tracks.append(track)
+    with pytest.raises(InfillError, match="nothing around"):
+        infill_variations(loaded, score, 1, 1)
+
+
+def test_a_meter_change_inside_the_span_is_refused(loaded):
+    score = symusic.Score(480)
+    score.time_signatures = [symusic.TimeSignature(0, 4, 4), symusic.TimeSignature(3 * 1920, 3, 4)]
+    track = symusic.Track()
+    for beat in range(28):
+        track.notes.append(symusic.Note(beat * 480, 480, 50 + beat % 7, 80))
+    score.tracks.append(track)
+    with pytest.raises(InfillError, match="meter changes at bar 4"):
+        infill_variations(loaded, score, 3, 5)
+
+
+def test_the_infill_command(trained_run, cello_xml_dir, tmp_path):
+    out = tmp_path / "take.mid"
+    piece = cello_xml_dir / "BWV1007_01_Prelude.mxl"
+    command = [sys.executable, "-m", "core.cli", "infill", str(piece), "--model", str(trained_run[0]),
+               "--bars", "3-4", "--out", str(out), "--seed", "1", "--density", "busy"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "bars 3-4 rewritten" in done.stdout and out.exists()
+    refused = subprocess.run(command[:-4] + ["--bars", "90-91"], capture_output=True, text=True, timeout=300)
+    assert refused.returncode != 0 and "outside the piece" in refused.stderr and "Traceback" not in refused.stderr
