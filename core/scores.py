@@ -16,6 +16,7 @@ MIDI.
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -39,6 +40,7 @@ MAX_TICKS_PER_QUARTER = 32767  # MIDI's division has 15 bits
 MAX_NUMERATOR = 255  # a MIDI byte
 DENOMINATORS = (1, 2, 4, 8, 16, 32, 64, 128)  # powers of two, as MIDI writes them
 TEMPO_RANGE_QPM = (1.0, 10_000.0)  # quarter notes per minute
+DEFAULT_QPM = 100.0  # the tempo of a score that marks none (a tempo mark out of range is refused, not replaced)
 # What reading one file may cost. A file is at most MUSIC_BYTES on disk, and a .mxl's MusicXML at
 # most that unpacked (a 1.2 MB .mxl held 1.2 GB of XML and took 7.2 GB to parse). Music21 takes
 # about 18 ms a measure (20,000 measures took 362 s), so MusicXML is refused beyond MAX_MEASURES
@@ -185,6 +187,33 @@ def _check_musicxml(path: Path, data: bytes) -> None:
     measures = _measures_per_part(data)
     if measures > MAX_MEASURES:
         raise ScoreError(f"{path.name}: too large: {measures:,} measures, over the {MAX_MEASURES:,} a file may have")
+    problem = _sound_tempo_problem(data)
+    if problem:
+        raise ScoreError(f"{path.name}: {problem}")
+
+
+_SOUND_TEMPO = re.compile(rb"""<sound\b[^>]*?\stempo\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+_MEASURE_NUMBER = re.compile(rb"""<measure\b[^>]*?\snumber\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+
+
+def _sound_tempo_problem(xml: bytes) -> str | None:
+    """Why a `<sound tempo="...">` of this MusicXML cannot be a tempo (None: each can). Music21
+    skips a tempo of 0 with a warning and plays the score at its default tempo, so these are read
+    from the raw XML, before parsing: a score that says its tempo is 0 is damaged, not tempo-less."""
+    for match in _SOUND_TEMPO.finditer(xml):
+        text = (match[1] if match[1] is not None else match[2]).decode("utf-8", "replace").strip()
+        try:
+            qpm = float(text)
+            qpm = int(qpm) if qpm.is_integer() else qpm  # "0", not "0.0"
+        except (ValueError, OverflowError):
+            qpm = text
+        start = xml.rfind(b"<measure", 0, match.start())
+        number = _MEASURE_NUMBER.match(xml, start) if start >= 0 else None
+        bar = (number[1] if number[1] is not None else number[2]).decode("utf-8", "replace") if number else ""
+        problem = tempo_problem(qpm, f" in bar {printable(bar)[:12]}" if bar else "")
+        if problem:
+            return problem
+    return None
 
 
 def _measures_per_part(xml: bytes) -> int:
@@ -217,11 +246,22 @@ def _load_notation(path: Path, *, expand_repeats: bool) -> Iterator[NamedScore]:
         for index, piece in enumerate(pieces, start=1):
             title = (piece.metadata.title if piece.metadata else None) or ""
             name = f"{path.name}#{index}" + (f" {title}" if title else "")
-            yield NamedScore(name, music21_to_score(piece, expand_repeats=expand_repeats))
+            yield NamedScore(name, _converted(piece, name, expand_repeats))
     else:
         if isinstance(parsed, stream.Score) and not parsed.parts:
             raise ScoreError(f"{path.name}: a score without parts (nothing to read)")
-        yield NamedScore(path.name, music21_to_score(parsed, expand_repeats=expand_repeats))
+        yield NamedScore(path.name, _converted(parsed, path.name, expand_repeats))
+
+
+def _converted(m21_score, name: str, expand_repeats: bool) -> symusic.Score:
+    """`music21_to_score`, its refusals and failures said as `ScoreError` naming the piece (a
+    tempo of 0 made music21 divide by zero, which reached the user as a bare ZeroDivisionError)."""
+    try:
+        return music21_to_score(m21_score, expand_repeats=expand_repeats)
+    except ScoreError as error:
+        raise ScoreError(f"{name}: {error}") from None
+    except Exception as error:  # music21 fails on strange notation in its own ways
+        raise ScoreError(f"{name}: unreadable notation ({type(error).__name__}: {_first_line(error)})") from None
 
 
 def music21_to_score(m21_score, *, expand_repeats: bool = False) -> symusic.Score:
@@ -264,14 +304,39 @@ def music21_to_score(m21_score, *, expand_repeats: bool = False) -> symusic.Scor
         score.key_signatures.append(symusic.KeySignature(onset, ks.sharps, tonality))
     marks = list(first.getElementsByClass(tempo.MetronomeMark))
     for mark in marks:
-        bpm = mark.getQuarterBPM() or 100.0
+        bpm = _quarter_bpm(mark)
+        problem = tempo_problem(bpm, _where(mark)) if bpm is not None else None
+        if problem:  # refused, as in MIDI: no default tempo stands in for one the score gets wrong
+            raise ScoreError(problem)
         onset = ticks(Fraction(mark.offset) + shift) if mark.offset else 0
-        score.tempos.append(symusic.Tempo(onset, bpm))
+        score.tempos.append(symusic.Tempo(onset, DEFAULT_QPM if bpm is None else bpm))
     if not marks:
-        score.tempos.append(symusic.Tempo(0, 100.0))
+        score.tempos.append(symusic.Tempo(0, DEFAULT_QPM))
     if not score.time_signatures:
         score.time_signatures.append(symusic.TimeSignature(0, 4, 4))
     return score
+
+
+def _quarter_bpm(mark) -> float | int | None:
+    """The quarter notes a minute of a music21 MetronomeMark (None: it gives no number, as a bare
+    "Allegro"); what music21's getQuarterBPM says, without its division by the number, which a
+    tempo of 0 turns into a ZeroDivisionError."""
+    number = mark.numberSounding if mark.numberSounding is not None else mark.number
+    if number is None:
+        return None
+    try:
+        bpm = float(number) * float(mark.referent.quarterLength)
+    except (TypeError, ValueError, OverflowError, AttributeError):
+        return float("nan")
+    return int(bpm) if bpm.is_integer() else bpm  # "tempo 0", not "tempo 0.0"
+
+
+def _where(element) -> str:
+    """Where a music21 element is, for a message: " in bar 12", or " at the start"."""
+    bar = getattr(element, "measureNumber", None)
+    if bar:
+        return f" in bar {bar}"
+    return " at the start" if not element.offset else f" at quarter note {float(element.offset):g}"
 
 
 def _pickup_shift(part) -> Fraction:
