@@ -239,10 +239,7 @@ def config_problem(config: dict) -> str | None:
     if instrument is not None:
         from core.limits import InstrumentLimits
 
-        try:
-            InstrumentLimits(instrument.get("max_voices"), instrument.get("lowest", 0), instrument.get("highest", 127))
-        except ValueError as error:
-            return f"\"instrument\": {error}"
+        return InstrumentLimits.json_problem(instrument)  # a misspelt key too, not only a value out of range
     return None
 
 

@@ -9,12 +9,15 @@ whatever the sampler draws: no cluster can come out. The user may override both 
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
 import symusic
+
+from core.terminal import printable
 
 NOTE_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
 _FLATS = {"DB": "C#", "EB": "D#", "GB": "F#", "AB": "G#", "BB": "A#", "CB": "B", "FB": "E", "E#": "F", "B#": "C"}
@@ -60,6 +63,24 @@ class InstrumentLimits:
 
     def to_json(self) -> dict:
         return {"max_voices": self.max_voices, "lowest": self.lowest, "highest": self.highest}
+
+    @classmethod
+    def json_problem(cls, data: dict) -> str | None:
+        """Why `data`, config.json's "instrument" object, cannot be read as these limits (None: it
+        can): a key that is none of the fields (a misspelt "max_voice" would be passed over and the
+        limit it meant silently lifted), with the closest field, or a value out of its range."""
+        known = list(cls.__dataclass_fields__)
+        for key in data:
+            if key not in known:
+                close = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
+                hint = f"did you mean \"{close[0]}\"? " if close else ""
+                return (f"\"instrument.{printable(str(key))[:40]}\" is not an instrument setting "
+                        f"({hint}the settings are {', '.join(known)})")
+        try:
+            cls(data.get("max_voices"), data.get("lowest", 0), data.get("highest", 127))
+        except ValueError as error:
+            return f"\"instrument\": {error}"
+        return None
 
     @classmethod
     def from_json(cls, data: dict | None) -> InstrumentLimits:
