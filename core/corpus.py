@@ -338,6 +338,38 @@ def _problem(score: symusic.Score) -> str:
     return score_problem(score) or ""
 
 
+# --- meters the vocabulary keeps --------------------------------------------------------
+def pieces_by_unkept_meter(pieces: Iterable[Piece], settings=None) -> dict[str, list[str]]:
+    """The pieces whose bars a vocabulary cannot write, by meter ("5/2": [names]): training reads
+    them in 4/4 bars (core.tokenizer.normalise_time_signatures), their bar lines moved. `settings`:
+    the `TokenizerSettings` of the vocabulary (a fine-tune's base model's, a resumed run's); None:
+    a new model's, which holds the common odd meters (core.tokenizer.METERS)."""
+    from core.tokenizer import METERS, TokenizerSettings
+    from core.tokenizer import unkept_meters as unkept_in
+
+    settings = settings if settings is not None else TokenizerSettings(meters=METERS)
+    found: dict[str, list[str]] = {}
+    for piece in pieces:
+        for numerator, denominator in unkept_in(piece.score, settings):
+            found.setdefault(f"{numerator}/{denominator}", []).append(piece.name)
+    return found
+
+
+def unkept_meter_warnings(unkept: dict[str, list[str]], vocabulary: str = "the vocabulary",
+                          shown: int = 12) -> list[str]:
+    """One line per meter of `pieces_by_unkept_meter`, naming its pieces (the first `shown`, then how many
+    more): "2 pieces are in 5/2, a meter the vocabulary lacks, so training reads them in 4/4 bars (bar
+    lines moved): a.mid, b.mid"."""
+    lines = []
+    for meter, names in sorted(unkept.items(), key=lambda item: (-len(item[1]), item[0])):
+        listed = ", ".join(printable(name) for name in names[:shown])
+        more = f" and {len(names) - shown} more" if len(names) > shown else ""
+        pieces, them = ("1 piece is", "it") if len(names) == 1 else (f"{len(names)} pieces are", "them")
+        lines.append(f"{pieces} in {meter}, a meter {vocabulary} lacks, so training reads {them} in 4/4 bars "
+                     f"(bar lines moved): {listed}{more}")
+    return lines
+
+
 # --- per-piece facts -------------------------------------------------------------------
 MAJOR_PROFILE = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
 MINOR_PROFILE = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])

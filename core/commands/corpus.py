@@ -15,6 +15,8 @@ def add_parser(subparsers) -> None:
     inspect.add_argument("--json", type=Path, help="also save the report as JSON here")
     inspect.add_argument("--expand-repeats", action="store_true", help="play notated repeats (default: once)")
     inspect.add_argument("--split-seed", type=int, default=0, help="seed of the train/validation/test split")
+    inspect.add_argument("--model", help="check the meters against this model's vocabulary (a run folder or a "
+                                         "shipped model's name, as for train --init); default: a new model's")
     inspect.set_defaults(func=run_inspect)
     builtins = actions.add_parser("builtins", help="list the corpora that ship with music21")
     builtins.set_defaults(func=run_builtins)
@@ -25,9 +27,10 @@ def run_inspect(args) -> int:
 
     from core.atomic import atomic_write_text
     from core.cli import UserError
-    from core.corpus import import_corpus, split_by_piece
+    from core.corpus import import_corpus, pieces_by_unkept_meter, split_by_piece, unkept_meter_warnings
     from core.terminal import printable
 
+    vocabulary = model_vocabulary(args.model) if args.model else None  # a wrong --model: said before importing
     bar = tqdm(unit="file", desc="importing", leave=False)
 
     def progress(done: int, total: int, name: str) -> None:
@@ -53,12 +56,31 @@ def run_inspect(args) -> int:
     split = split_by_piece(corpus.pieces, seed=args.split_seed)
     print(f"split (seed {args.split_seed}): {len(split.train)} train, {len(split.validation)} validation, "
           f"{len(split.test)} test pieces")
+    unkept = pieces_by_unkept_meter(corpus.pieces, vocabulary)
+    whose = f"the vocabulary of {printable(args.model)}" if args.model else "a new model's vocabulary"
+    for line in unkept_meter_warnings(unkept, whose):
+        print(f"partita corpus: warning: {line}", file=sys.stderr)
     if args.json:
         data = {"corpus": corpus.name, "stats": corpus.stats(), "split": split.names(),
-                "files": [entry.to_json() for entry in corpus.report]}
+                "unkept_meters": unkept, "files": [entry.to_json() for entry in corpus.report]}
         atomic_write_text(args.json, json.dumps(data, indent=1))
         print(f"report saved to {args.json}")
     return 0
+
+
+def model_vocabulary(name: str):
+    """The `TokenizerSettings` of a model folder or shipped model (UserError naming it otherwise)."""
+    from core.checkpoint import CheckpointError, read_config, resolve_model_dir
+    from core.cli import UserError
+    from core.tokenizer import TokenizerSettings
+
+    try:
+        folder = resolve_model_dir(name)
+        return TokenizerSettings.from_json(read_config(folder)["tokenizer"])
+    except CheckpointError as error:
+        raise UserError(f"--model {error}") from None
+    except (ValueError, TypeError, KeyError) as error:
+        raise UserError(f"--model {name}: its tokenizer settings cannot be read ({error})") from None
 
 
 def run_builtins(args) -> int:
