@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -71,12 +72,28 @@ def parse_instrument(value: str | None) -> int | None:
     return program
 
 
+@contextmanager
+def _writing(source: Path, target: Path, kind: str):
+    """Say which file could not be written as what, and why, when an exporter fails in a way no
+    check foresaw (the CLI said only "failed (IndexError: ...)", naming neither file)."""
+    from core.cli import UserError
+    from core.commands import failure
+    from core.musescore import MuseScoreError, MuseScoreNotFound
+
+    try:
+        yield
+    except (OSError, UserError, MuseScoreError, MuseScoreNotFound):
+        raise  # already say the file (the CLI names an OSError's)
+    except Exception as error:  # noqa: BLE001
+        raise UserError(f"{source.name}: could not be written as {kind} to {target} ({failure(error)})") from None
+
+
 def run(args: argparse.Namespace) -> int:
     from core.cli import UserError, check_output
+    from core.commands import read_music
     from core.export import export_engraving, export_midi, export_musicxml
     from core.musescore import MuseScoreError, MuseScoreNotFound, open_in_musescore
     from core.notation import NotationOptions
-    from core.scores import ScoreError, load_score
 
     if not (args.midi or args.musicxml or args.pdf or args.png):
         raise UserError("nothing to do: give --midi, --musicxml, --pdf and/or --png")
@@ -88,10 +105,7 @@ def run(args: argparse.Namespace) -> int:
     for option in ("midi", "musicxml", "pdf", "png"):
         if getattr(args, option) is not None:
             check_output(getattr(args, option), f"--{option}")  # before reading and engraving
-    try:
-        score = load_score(args.input)
-    except ScoreError as error:
-        raise UserError(str(error)) from None
+    score = read_music(args.input, "export")
     program = parse_instrument(args.instrument)
     options = NotationOptions(
         title=args.title if args.title is not None else args.input.stem,
@@ -104,19 +118,22 @@ def run(args: argparse.Namespace) -> int:
     )
     seed_end = args.seed_end_tick
     if args.midi:
-        export_midi(score, args.midi, program=program, track_name=args.part_name, seed_end_tick=seed_end)
+        with _writing(args.input, args.midi, "MIDI"):
+            export_midi(score, args.midi, program=program, track_name=args.part_name, seed_end_tick=seed_end)
         print(f"MIDI      {args.midi}")
     report = None
     if args.musicxml:
-        report = export_musicxml(score, args.musicxml, options, seed_end_tick=seed_end)
+        with _writing(args.input, args.musicxml, "MusicXML"):
+            report = export_musicxml(score, args.musicxml, options, seed_end_tick=seed_end)
         print(f"MusicXML  {args.musicxml}")
     for target in (args.pdf, args.png):
         if target is None:
             continue
         try:
-            written, report = export_engraving(
-                score, target, options, seed_end_tick=seed_end, musescore=args.musescore
-            )
+            with _writing(args.input, target, target.suffix[1:].upper()):
+                written, report = export_engraving(
+                    score, target, options, seed_end_tick=seed_end, musescore=args.musescore
+                )
         except (MuseScoreNotFound, MuseScoreError) as error:
             raise UserError(str(error)) from None
         print(f"{target.suffix[1:].upper():9} " + ", ".join(str(p) for p in written))

@@ -43,23 +43,26 @@ def open_cli_output(name: str, backend: str | None):
 
 def run(args) -> int:
     from core.cli import UserError, check_output
+    from core.commands import failure, read_music
     from core.playback import Player
-    from core.scores import ScoreError, bar_ticks, load_score
+    from core.scores import bar_ticks
     from core.synth import SynthUnavailable, render_wav
+    from core.terminal import printable
 
     if args.wav:
         if args.wav.suffix.lower() != ".wav":
             raise UserError(f"--wav {args.wav}: the built-in synth writes WAV only: name the file *.wav")
         check_output(args.wav, "--wav")
-    try:
-        score = load_score(args.file)
-    except ScoreError as error:
-        raise UserError(str(error)) from None
+    score = read_music(args.file, "play")
     if args.wav:
         try:
             render_wav(score, args.wav)
         except SynthUnavailable as error:
-            raise UserError(str(error)) from None
+            raise UserError(f"{args.file.name}: not rendered: {error}") from None
+        except OSError:
+            raise  # the CLI names the file
+        except Exception as error:  # noqa: BLE001
+            raise UserError(f"{args.file.name}: not rendered to {args.wav} ({failure(error)})") from None
         print(f"{args.wav}: rendered {args.file.name}")
         return 0
     if not args.port:
@@ -89,6 +92,7 @@ def run(args) -> int:
     finally:
         output.close()
     if player.error_message:
-        print(f"partita play: {player.error_message}", file=sys.stderr)
+        print(f"partita play: {printable(args.file.name)}: stopped playing to {printable(str(output.name))}: "
+              f"{printable(player.error_message)}", file=sys.stderr)
         return 1
     return 0
