@@ -40,7 +40,8 @@ class ShortcutList(QDialog):
         self.setWindowTitle("Keyboard shortcuts")
         cells = [f"<td>{what}</td><td>&nbsp;&nbsp;<b>{keys}</b>&nbsp;&nbsp;&nbsp;&nbsp;</td>" for what, keys in pairs]
         half = (len(cells) + 1) // 2
-        rows = [f"<tr>{left}{right}</tr>" for left, right in zip(cells[:half], cells[half:] + [""], strict=True)]
+        right = cells[half:] + [""] * (half - len(cells[half:]))  # an odd count leaves the last cell empty
+        rows = [f"<tr>{left}{right}</tr>" for left, right in zip(cells[:half], right, strict=True)]
         self.label = QLabel(f"<table>{''.join(rows)}</table>")
         self.label.setTextFormat(Qt.TextFormat.RichText)
         scroll = QScrollArea(self)
