@@ -97,13 +97,16 @@ def keep_toolbar_in_view(window: QMainWindow, bar: QToolBar) -> None:
               and not other.isFloating() and window.toolBarArea(other) == Qt.ToolBarArea.TopToolBarArea]
     room = window.width() - sum(other.sizeHint().width() for other in others) - 8
     words, icons = Qt.ToolButtonStyle.ToolButtonTextBesideIcon, Qt.ToolButtonStyle.ToolButtonIconOnly
-    bar.setToolButtonStyle(words)
+
+    def width_with(style: Qt.ToolButtonStyle) -> int:
+        bar.setToolButtonStyle(style)
+        bar.layout().invalidate()  # before the window is first shown its size hint is not updated otherwise
+        return bar.sizeHint().width()
+
     own_row = False
-    if bar.sizeHint().width() > room:
-        bar.setToolButtonStyle(icons)
-        if bar.sizeHint().width() > room:
-            bar.setToolButtonStyle(words)
-            own_row = True
+    if width_with(words) > room and width_with(icons) > room:
+        width_with(words)
+        own_row = True
     if own_row != bool(bar.property("ownRow")):
         if own_row:
             window.insertToolBarBreak(bar)
