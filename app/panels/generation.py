@@ -34,7 +34,8 @@ from PySide6.QtWidgets import (
 )
 
 from app.fitting import VerticalScrollArea, WrappedLabel
-from app.panels.shipped import model_has_chords, model_limits, style_models
+from app.panels.controls import BarControlsBox, describe_controls
+from app.panels.shipped import model_has_chords, model_has_controls, model_limits, style_models
 from app.pianoroll.convert import chords_of, scale_ticks
 from app.pianoroll.model import GENERATED, ChordSymbol, Note, NoteModel, chords_from
 from app.workers import JobRunner
@@ -216,6 +217,7 @@ class GenerationPanel(QWidget):
         self.chords.setClearButtonEnabled(True)
         self.chords_problem = WrappedLabel("", self)  # what is wrong with the progression typed, as it is typed
         self.chords_problem.setStyleSheet("color: #c0392b;")
+        self.bar_controls = BarControlsBox(self)  # density, polyphony, range of every new bar
         self.form = form = QFormLayout()
         form.addRow("Model", self.model_box)
         form.addRow("", self.model_about)
@@ -235,6 +237,7 @@ class GenerationPanel(QWidget):
         form.addRow("Variations", self.variations)
         form.addRow("Random seed", self.seed)
         form.addRow("", self.play_while)
+        form.addRow(self.bar_controls)
         self.generate_button = QPushButton("Generate", self)
         self.generate_button.setToolTip("Continue the seed (Ctrl+Return)")
         self.stop_button = QPushButton("Stop", self)
@@ -297,6 +300,11 @@ class GenerationPanel(QWidget):
         data = self.model_box.currentData()
         return "" if data in (None, CHOOSE) else str(data)
 
+    @property
+    def best(self) -> bool:
+        """Whether to compose with the run's weights of the lowest validation loss (a run's only)."""
+        return self.best_weights.isChecked() and self._is_run()
+
     def _is_run(self) -> bool:
         """Whether the chosen model is a run folder (not a shipped model)."""
         return self.model_box.currentData() not in (None, "", CHOOSE, *self._shipped)
@@ -324,6 +332,7 @@ class GenerationPanel(QWidget):
                                "This model was not trained with chords, so it cannot follow a progression: "
                                "choose a chord-aware model (one trained on WJazzD solos, such as miles-davis)")
         self.chords.setPlaceholderText("the seed's; or e.g. Dm7 G7 | Cmaj7" if follows_chords else "model without chords")
+        self.bar_controls.set_supported(self.model_box.currentData() != CHOOSE and model_has_controls(self.run_dir))
         self._check_chords()
 
     def _check_chords(self) -> None:
@@ -399,7 +408,30 @@ class GenerationPanel(QWidget):
         return GenerationSettings(bars=self.bars.value(), temperature=round(self.temperature.value(), 3),
                                   top_k=self.top_k.value(), top_p=round(self.top_p.value(), 3),
                                   seed=None if seed < 0 else seed, voices=self.voices.voices(),
-                                  pitch_range=_checked_range(text) if text else None, chords=self._progression())
+                                  pitch_range=_checked_range(text) if text else None, chords=self._progression(),
+                                  controls=self.bar_controls.controls())
+
+    def checked_settings(self) -> GenerationSettings | None:
+        """The form as GenerationSettings, or None after saying (`failed`) which field does not read
+        and how to write it: what Generate and Regenerate selection compose with."""
+        try:
+            self._progression()
+        except ValueError as error:
+            self.failed.emit(f"Chords: {error}.", "Write the chords of each bar between bars (|), as Dm7 G7 | Cmaj7, "
+                                                  "or leave the field empty to follow the seed's chords.")
+            return None
+        try:
+            self.bar_controls.controls()
+        except ValueError as error:
+            self.failed.emit(f"Bar controls: range: {error}.", "Write the lowest and highest pitch of every new bar "
+                                                               "as C3-G4, or leave the field empty (any).")
+            return None
+        try:
+            return self.settings()
+        except ValueError as error:
+            self.failed.emit(f"Range: {error}.", "Write the lowest and highest pitch as C2-G5, or leave the "
+                                                 "field empty for the model's own range.")
+            return None
 
     # --- generating ----------------------------------------------------------------------
     def generate(self, prompt: symusic.Score | None = None, cut: int | None = None,
@@ -418,17 +450,8 @@ class GenerationPanel(QWidget):
                              "Train a model in the Training panel (the tiny preset takes minutes), "
                              "then pick its run folder here; or run scripts/train-bach-chorales-model.")
             return
-        try:
-            self._progression()
-        except ValueError as error:
-            self.failed.emit(f"Chords: {error}.", "Write the chords of each bar between bars (|), as Dm7 G7 | Cmaj7, "
-                                                  "or leave the field empty to follow the seed's chords.")
-            return
-        try:
-            settings = self.settings()
-        except ValueError as error:
-            self.failed.emit(f"Range: {error}.", "Write the lowest and highest pitch as C2-G5, or leave the "
-                                                 "field empty for the model's own range.")
+        settings = self.checked_settings()
+        if settings is None:
             return
         if prompt is None and self.prompt_provider is not None:
             prompt = self.prompt_provider()
@@ -442,8 +465,7 @@ class GenerationPanel(QWidget):
         self._weights = ""
         self._about = take_about(run_dir, settings)
         self.info.setText("Loading the model…")
-        self.runner.start(generation_job(self.cache, run_dir, prompt, settings, count,
-                                         best=self.best_weights.isChecked() and self._is_run()))
+        self.runner.start(generation_job(self.cache, run_dir, prompt, settings, count, best=self.best))
 
     @property
     def cut(self) -> int | None:
@@ -529,7 +551,7 @@ class GenerationPanel(QWidget):
                 "bars": self.bars.value(), "variations": self.variations.value(), "seed": self.seed.value(),
                 "play_while": self.play_while.isChecked(), "best_weights": self.best_weights.isChecked(),
                 "picked": self._picked, "voices": self.voices.value(), "range": self.pitch_range.text(),
-                "chords": self.chords.text()}
+                "chords": self.chords.text(), "controls": self.bar_controls.state()}
 
     def restore(self, state: dict) -> None:
         for run in state.get("runs", []):
@@ -544,6 +566,7 @@ class GenerationPanel(QWidget):
             self.voices.setValue(state["voices"])
         self.pitch_range.setText(str(state.get("range", "")))
         self.chords.setText(str(state.get("chords", "")))
+        self.bar_controls.restore(state.get("controls"))
         for key, box in (("temperature", self.temperature), ("top_k", self.top_k), ("top_p", self.top_p),
                          ("bars", self.bars), ("variations", self.variations), ("seed", self.seed)):
             if key in state:
@@ -560,7 +583,9 @@ def take_about(run_dir: str, settings: GenerationSettings) -> str:
     when it follows a typed progression)."""
     model = Path(run_dir).name if run_dir else checkpoint.DEFAULT_MODEL_NAME
     seed = "random seed" if settings.seed is None else f"seed {settings.seed}"
-    return f"{model}, temperature {settings.temperature:g}, {seed}" + (f", over {settings.chords}" if settings.chords else "")
+    controls = describe_controls(settings.controls)
+    return (f"{model}, temperature {settings.temperature:g}, {seed}" + (f", {controls}" if controls else "")
+            + (f", over {settings.chords}" if settings.chords else ""))
 
 
 def _checked_range(text: str) -> tuple[int, int]:

@@ -52,12 +52,24 @@ def model_limits(name_or_dir: str) -> InstrumentLimits | None:
     return limits_for(SimpleNamespace(config=config))
 
 
-def model_has_chords(name_or_dir: str) -> bool:
-    """Whether a model reads and follows chords (its tokenizer holds Chord tokens: a chord-aware
-    model such as miles-davis), from its config.json (False when that cannot be read)."""
+def _tokenizer_flag(name_or_dir: str, flag: str) -> bool:
+    """A tokenizer setting of a model (`use_chords`, `use_controls`, ...) from its config.json
+    (False when that cannot be read, or for a model of before the setting)."""
     try:
         config = checkpoint.read_config(checkpoint.resolve_model_dir(name_or_dir or None))
     except (checkpoint.CheckpointError, OSError):
         return False
     tokenizer = config.get("tokenizer")
-    return isinstance(tokenizer, dict) and bool(tokenizer.get("use_chords"))
+    return isinstance(tokenizer, dict) and bool(tokenizer.get(flag))
+
+
+def model_has_chords(name_or_dir: str) -> bool:
+    """Whether a model reads and follows chords (its tokenizer holds Chord tokens: a chord-aware
+    model such as miles-davis)."""
+    return _tokenizer_flag(name_or_dir, "use_chords")
+
+
+def model_has_controls(name_or_dir: str) -> bool:
+    """Whether a model can be asked for each bar's density, polyphony and range (core.controls:
+    trained with control tokens before its bar lines)."""
+    return _tokenizer_flag(name_or_dir, "use_controls")
