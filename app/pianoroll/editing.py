@@ -163,12 +163,16 @@ class NoteEditor(QObject):
     """The edits of the selection of one `PianoRollView`, each one undo step on its stack."""
 
     status = Signal(str)  # what an edit did or why it did nothing (the status bar shows it)
+    barsChanged = Signal(object)  # (first, last): the bars selected as bars (ruler, Select bars), or None
 
     def __init__(self, view, clipboard: QClipboard | None = None, parent: QObject | None = None):
         super().__init__(parent or view)
         self.view = view
         self.model: NoteModel = view.model
         self._clipboard = clipboard
+        self._bars: tuple[int, int] | None = None  # bars selected as bars, until the selection changes
+        self._selecting_bars = False
+        view.selectionChanged.connect(self._selection_changed)
 
     @property
     def clipboard(self) -> QClipboard:
@@ -225,7 +229,7 @@ class NoteEditor(QObject):
             return min(n.start for n in own)
         return max((n.end for n in model.seed_notes()), default=0)
 
-    def _part_at(self, tick: int) -> dict:
+    def part_at(self, tick: int) -> dict:
         """The part a note placed at `tick` joins: the shown take from where it starts, else the seed."""
         start = self.take_start()
         if start is not None and tick >= start:
@@ -241,7 +245,7 @@ class NoteEditor(QObject):
         scale = self.model.meter.ticks_per_quarter / TICKS_PER_QUARTER  # the clipboard is at the roll's 480
         placed = [replace(n, start=at + round(n.start * scale), duration=max(1, round(n.duration * scale)))
                   for n in notes]
-        placed = [replace(n, **self._part_at(n.start)) for n in placed]
+        placed = [replace(n, **self.part_at(n.start)) for n in placed]
         command = commands.add_notes(self.model, placed, "Paste notes")
         self._push(command)
         self.view.set_selection(command.new.keys())
@@ -316,7 +320,32 @@ class NoteEditor(QObject):
     def select_bars(self, first_bar: int, last_bar: int) -> None:
         """Select every shown note that starts in bars `first_bar`..`last_bar` (from 1, both included)."""
         start, end = bar_range_ticks(self.model.meter, first_bar, last_bar)
-        self.view.set_selection(i for i, n in self.model.visible_items() if start <= n.start < end)
+        self._selecting_bars = True
+        try:
+            self.view.set_selection(i for i, n in self.model.visible_items() if start <= n.start < end)
+        finally:
+            self._selecting_bars = False
+        bars = (min(first_bar, last_bar), max(first_bar, last_bar))
+        if bars != self._bars:
+            self._bars = bars
+            self.barsChanged.emit(bars)
+
+    def selected_bars(self) -> tuple[int, int] | None:
+        """The bars selected (from 1, both included): those swept on the ruler or chosen with Select
+        bars (empty bars too), else the bars the selected notes start in; None when nothing is."""
+        if self._bars is not None:
+            return self._bars
+        notes = self.selected()
+        if not notes:
+            return None
+        bar = self.model.meter.bar_ticks
+        return min(n.start for n in notes.values()) // bar + 1, max(n.start for n in notes.values()) // bar + 1
+
+    def _selection_changed(self) -> None:
+        """A selection made otherwise (a click, a box, Select all) ends the bars selected as bars."""
+        if not self._selecting_bars and self._bars is not None:
+            self._bars = None
+            self.barsChanged.emit(None)
 
     def ask_bars(self) -> None:
         bar = self.model.meter.bar_ticks
@@ -369,6 +398,7 @@ class RulerBarSelect(QObject):
         self.ruler, self.editor = ruler, editor
         self._first: int | None = None  # the bar (from 1) the drag began in
         ruler.installEventFilter(self)
+        editor.barsChanged.connect(self._show_bars)  # the ruler marks the bars selected
 
     def bar_at(self, x: float) -> int:
         view = self.editor.view
@@ -392,3 +422,7 @@ class RulerBarSelect(QObject):
             self._first = None
             return True
         return False
+
+    def _show_bars(self, bars: tuple[int, int] | None) -> None:
+        self.ruler.selected_bars = bars
+        self.ruler.update()

@@ -70,6 +70,7 @@ class RulerWidget(QWidget):
         super().__init__(parent)
         self.view = view
         self.setFixedHeight(RULER_HEIGHT)
+        self.selected_bars: tuple[int, int] | None = None  # marked (from 1, both included)
         view.viewChanged.connect(self.update)
         view.model.meterChanged.connect(self.update)
 
@@ -77,6 +78,11 @@ class RulerWidget(QWidget):
         painter = QPainter(self)
         painter.fillRect(self.rect(), QColor("#3a3c41"))
         meter = self.view.model.meter
+        if self.selected_bars is not None:
+            first, last = self.selected_bars
+            x0, x1 = (self.view.mapFromScene(QPointF(tick, 0)).x() + self.view.viewport().x()
+                      for tick in ((first - 1) * meter.bar_ticks, last * meter.bar_ticks))
+            painter.fillRect(QRectF(x0, 0, x1 - x0, self.height()), QColor(245, 209, 66, 90))  # the selection's yellow
         visible = self.view.visible_scene_rect()
         bar = meter.bar_ticks
         pixels_per_bar = bar * self.view.pixels_per_quarter / meter.ticks_per_quarter
