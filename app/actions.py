@@ -115,6 +115,10 @@ class Actions:
         self.stop_generation = make("S&top generating", "Escape", "Stop generating at once")
         self.continue_here = make("&Continue from here", "Ctrl+Shift+Return",
                                   "Use the seed up to the end of the selection as the prompt")
+        self.regenerate = make("&Regenerate selection", "Ctrl+R",
+                               "Write the selected bars anew between the music around them: variations to "
+                               "hear and keep one (the model must have learned infill)")
+        self.regenerate.setIconText("Regenerate")  # the toolbar's word
         self.stop_generation.setEnabled(False)
         self.stop_generation.setIconText("Stop")  # the toolbar's word (the menu says it whole): room at 1366 px
         # Help
@@ -140,7 +144,7 @@ class Actions:
                              (self.zoom_in, "zoom-in"), (self.zoom_out, "zoom-out"), (self.zoom_fit, "zoom-fit"),
                              (self.play, "play"), (self.rewind, "rewind"), (self.loop, "loop"),
                              (self.generate, "generate"), (self.stop_generation, "stop"),
-                             (self.continue_here, "continue")):
+                             (self.continue_here, "continue"), (self.regenerate, "regenerate")):
             action.setIcon(icon(name))
 
     def build_menus(self, window: QMainWindow, undo, redo) -> QMenu:
@@ -185,10 +189,20 @@ class Actions:
         transport = bar.addMenu("&Transport")
         transport.addActions([self.play, self.loop, self.rewind])
         generate = bar.addMenu("&Generate")
-        generate.addActions([self.generate, self.continue_here, self.stop_generation])
+        generate.addActions([self.generate, self.continue_here, self.regenerate, self.stop_generation])
         help_menu = bar.addMenu("&Help")
         help_menu.addActions([self.shortcuts, self.about])
         return recent
+
+    def roll_menu(self, parent) -> QMenu:
+        """The piano roll's context menu: what acts on the selection, and writing."""
+        menu = QMenu(parent)
+        menu.addActions([self.regenerate, self.continue_here])
+        menu.addSeparator()
+        menu.addActions([self.cut, self.copy, self.paste, self.duplicate, self.delete])
+        menu.addSeparator()
+        menu.addActions([self.select_all, self.select_bars, self.quantize])
+        return menu
 
     def all(self) -> list[QAction]:
         return [v for v in vars(self).values() if isinstance(v, QAction)]

@@ -156,11 +156,28 @@ def _continue(p: QPainter) -> None:
     p.drawPolygon(_poly((12, 5), (21, 12), (12, 19)))
 
 
+def _regenerate(p: QPainter) -> None:
+    """Bars between two others written anew: a turning arrow over a span."""
+    p.setPen(Qt.PenStyle.NoPen)
+    p.setBrush(ACCENT)
+    for x in (2, 19):
+        p.drawRect(QRectF(x, 10, 3, 10))
+    p.setBrush(WARM)
+    p.drawRect(QRectF(7, 14, 10, 6))
+    p.setPen(_pen(INK, 2.0))
+    p.setBrush(Qt.BrushStyle.NoBrush)
+    p.drawArc(QRectF(6, 2, 12, 10), 20 * 16, 200 * 16)
+    p.setPen(Qt.PenStyle.NoPen)
+    p.setBrush(INK)
+    p.drawPolygon(_poly((17.5, 1.5), (20.5, 7.5), (14, 7)))
+
+
 PAINTERS = {
     "open": _open, "save": _save, "undo": lambda p: _arrow_turn(p, False), "redo": lambda p: _arrow_turn(p, True),
     "select": _select, "draw": _draw, "snap": _snap, "zoom-in": lambda p: _magnifier(p, "+"),
     "zoom-out": lambda p: _magnifier(p, "-"), "zoom-fit": lambda p: _magnifier(p, "fit"), "play": _play,
     "rewind": _rewind, "loop": _loop, "generate": _generate, "stop": _stop, "continue": _continue,
+    "regenerate": _regenerate,
 }
 
 

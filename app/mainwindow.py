@@ -76,6 +76,10 @@ class MainWindow(DocumentsMixin, QMainWindow):
         self.recent_menu = self.actions.build_menus(self, undo, redo)
 
         self._build_panels(transport_output, live_input)
+        from app.regenerating import Regenerator
+
+        self.regenerator = Regenerator(self.roll, self.undo_stack, self.generation_panel, self)
+        central_layout.insertWidget(1, self.regenerator.bar)  # its variations, over the roll
         self._build_toolbars()
         self._connect()
 
@@ -200,7 +204,7 @@ class MainWindow(DocumentsMixin, QMainWindow):
         self.addToolBar(self.transport_bar)
         gen_bar = QToolBar("Generate", self)
         gen_bar.setObjectName("generateBar")
-        gen_bar.addActions([a.generate, a.stop_generation, a.continue_here])
+        gen_bar.addActions([a.generate, a.stop_generation, a.continue_here, a.regenerate])
         gen_bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.addToolBar(gen_bar)
         self.generate_bar = gen_bar
@@ -237,6 +241,17 @@ class MainWindow(DocumentsMixin, QMainWindow):
         a.generate.triggered.connect(lambda: self.generation_panel.generate())
         a.stop_generation.triggered.connect(self.generation_panel.stop)
         a.continue_here.triggered.connect(self.continue_from_here)
+        a.regenerate.triggered.connect(self.regenerator.regenerate)
+        a.stop_generation.triggered.connect(self.regenerator.stop)
+        self.regenerator.program = lambda: self.program
+        self.regenerator.player = self.transport.play  # Play: a variation with the bars around it
+        self.regenerator.failed.connect(self.show_error)
+        self.regenerator.status.connect(lambda text: self.statusBar().showMessage(text, 10000))
+        self.regenerator.runningChanged.connect(lambda _: self._selection_changed())
+        self.roll.editor.barsChanged.connect(lambda _: self._selection_changed())
+        view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.roll_menu = a.roll_menu(self)
+        view.customContextMenuRequested.connect(lambda pos: self.roll_menu.popup(view.viewport().mapToGlobal(pos)))
         a.about.triggered.connect(self.about)
         a.shortcuts.triggered.connect(self.show_shortcuts)
         self.roll.editor.connect_actions(a, self.roll)  # copy, paste, quantize, transpose, nudge, velocity
@@ -362,13 +377,18 @@ class MainWindow(DocumentsMixin, QMainWindow):
         if running:
             self.roll.view.start_following()
         self._stream_playback(running)
-        self.actions.generate.setEnabled(not running)
-        self.actions.continue_here.setEnabled(not running and bool(self.roll.view.selection))
-        self.actions.stop_generation.setEnabled(running)
+        self._selection_changed()
 
     def _selection_changed(self) -> None:
+        """Enable what acts on the selection, and the writing actions while nothing is being written
+        (Generate and Regenerate selection write one at a time; Stop stops either)."""
         has = bool(self.roll.view.selection)
-        self.actions.continue_here.setEnabled(has and not self.generation_panel.runner.running)
+        busy = self.generation_panel.runner.running or self.regenerator.running
+        self.actions.generate.setEnabled(not busy)
+        self.generation_panel.generate_button.setEnabled(not busy)
+        self.actions.continue_here.setEnabled(has and not busy)
+        self.actions.regenerate.setEnabled(not busy and self.roll.editor.selected_bars() is not None)
+        self.actions.stop_generation.setEnabled(busy)
         self.actions.delete.setEnabled(has)
 
     def _grid_chosen(self) -> None:
@@ -497,6 +517,7 @@ class MainWindow(DocumentsMixin, QMainWindow):
         self.autosave()
         self.transport.shutdown()
         self.generation_panel.runner.shutdown(5000)
+        self.regenerator.runner.shutdown(5000)
         self.corpus_panel.runner.shutdown(5000)
         self.seed_loader.shutdown(5000)
         self.exporter.shutdown(30000)  # a file being written is finished, not cut
