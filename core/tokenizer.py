@@ -490,6 +490,13 @@ def settings_for(scores: list[symusic.Score], tokenization: str = "REMI") -> Tok
                              use_controls=remi, use_infill=remi)
 
 
+def with_infill_and_controls(settings: TokenizerSettings) -> TokenizerSettings:
+    """`settings` with infill and (without BPE, whose merges cannot hold them) bar controls: what a
+    fine-tune of a model trained before them learns too. The base ids of the tokens it had stay."""
+    remi = settings.tokenization == "REMI"
+    return replace(settings, use_infill=remi, use_controls=remi and not settings.bpe_merges)
+
+
 def merge_tracks(score: symusic.Score) -> symusic.Score:
     """One track holding every note of the score (program of the first non-drum track)."""
     if len(score.tracks) <= 1:

@@ -38,7 +38,7 @@ from core.dataset import IGNORE, BatchSampler, evaluation_windows, tokenize_piec
 from core.limits import measure as measure_limits
 from core.model import PRESETS, ModelConfig, Transformer
 from core.reading import bytes_text, machine_memory
-from core.tokenizer import PartitaTokenizer, TokenizerSettings, settings_for
+from core.tokenizer import PartitaTokenizer, TokenizerSettings, settings_for, with_infill_and_controls
 from core.training_log import (
     CheckpointSaved,
     EvalResult,
@@ -196,6 +196,27 @@ def prepare_data(config: TrainConfig, tokenizer_settings: TokenizerSettings | No
     return PreparedData(corpus, tokenizer, train, validation, split.names())
 
 
+def grown_weights(initial, tokenizer: PartitaTokenizer, model: Transformer) -> dict[str, torch.Tensor]:
+    """The weights of `initial` (a LoadedModel) for `model`, whose vocabulary (`tokenizer`'s) may hold
+    tokens that `initial`'s lacks (infill and controls, core.tokenizer.with_infill_and_controls):
+    every token keeps its embedding, found by name (a BPE merge's id moves when base tokens are
+    added before the merges), and a new token keeps `model`'s fresh one."""
+    state = initial.model.state_dict()
+    if len(initial.tokenizer) == len(tokenizer):
+        return state
+    old = {name: index for index, name in enumerate(initial.tokenizer.model_tokens)}
+    new_ids, old_ids = zip(*[(index, old[name]) for index, name in enumerate(tokenizer.model_tokens) if name in old],
+                           strict=True)
+    if len(old_ids) != len(old):
+        raise ValueError("the fine-tune's vocabulary lacks tokens of the model it starts from")
+    for name, tensor in state.items():
+        if tensor.shape[:1] == (len(initial.tokenizer),) and name in model.state_dict():
+            grown = model.state_dict()[name].clone()
+            grown[list(new_ids)] = tensor[list(old_ids)]
+            state[name] = grown
+    return state
+
+
 def augmentation(config: TrainConfig) -> int:
     """The transposition augmentation a run trains with, in semitones: none where every piece is
     moved to C major / A minor (augmenting would move it out of that key again)."""
@@ -309,7 +330,8 @@ def train(config: TrainConfig, *, resume: bool = False,
         from core.checkpoint import load_model
 
         initial = load_model(config.init)
-        saved_tokenizer = initial.tokenizer.settings
+        # a model from before infill and controls learns them in its fine-tunes: its vocabulary grows
+        saved_tokenizer = with_infill_and_controls(initial.tokenizer.settings)
         config = replace(config, init=str(initial.run_dir), tokenization=saved_tokenizer.tokenization,
                          key_mode=config.key_mode or initial.config.get("train", {}).get("key_mode") or "transpose",
                          bpe_vocab_size=len(initial.tokenizer) if initial.tokenizer.bpe else 0)
@@ -329,7 +351,7 @@ def train(config: TrainConfig, *, resume: bool = False,
         load_weights(model, weights_path(run_dir, saved))
     elif initial is not None:
         try:
-            model.load_state_dict(initial.model.state_dict())
+            model.load_state_dict(grown_weights(initial, tokenizer, model))
         except RuntimeError:
             raise ValueError(f"{config.init}: its weights do not fit the model settings given "
                              f"({config.model_overrides}): a fine-tune keeps the base model's shape") from None

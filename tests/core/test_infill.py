@@ -171,3 +171,30 @@ def test_the_infill_command(trained_run, cello_xml_dir, tmp_path):
     assert "bars 3-4 rewritten" in done.stdout and out.exists()
     refused = subprocess.run(command[:-4] + ["--bars", "90-91"], capture_output=True, text=True, timeout=300)
     assert refused.returncode != 0 and "outside the piece" in refused.stderr and "Traceback" not in refused.stderr
+
+
+@pytest.mark.parametrize("name", ["base", "bach-chorales"])
+def test_a_model_from_before_infill_grows_its_vocabulary_keeping_every_weight(name):
+    from dataclasses import replace
+
+    import torch
+
+    from core.model import Transformer
+    from core.tokenizer import with_infill_and_controls
+    from core.training import grown_weights
+
+    old = load_model(name)
+    assert not old.tokenizer.settings.use_infill
+    tokenizer = PartitaTokenizer.create(with_infill_and_controls(old.tokenizer.settings))
+    assert tokenizer.settings.use_infill and tokenizer.settings.use_controls == (not tokenizer.bpe)
+    model = Transformer(replace(old.model.config, vocab_size=len(tokenizer)))
+    model.load_state_dict(grown_weights(old, tokenizer, model))
+    model.eval()
+    old.model.eval()
+    ids = [old.tokenizer.model_tokens.index(t) for t in old.tokenizer.model_tokens[:40]]  # a few old tokens
+    new_ids = [tokenizer.model_tokens.index(old.tokenizer.model_tokens[i]) for i in ids]
+    with torch.no_grad():
+        before, _ = old.model(torch.tensor([ids]))
+        after, _ = model(torch.tensor([new_ids]))
+    columns = [tokenizer.model_tokens.index(t) for t in old.tokenizer.model_tokens]
+    assert torch.allclose(before[0], after[0][:, columns], atol=1e-5)  # every old token scores as it did
