@@ -325,7 +325,12 @@ class DocumentsMixin:
             fitting = {name: value for name, value in saved.items() if name in current and _fits(value, current[name])}
             dropped += [f"{key}.{name}" for name, value in saved.items()  # (null: the panel's default, quietly)
                         if name in current and name not in fitting and value is not None]
-            panel.restore(fitting)
+            try:
+                panel.restore(fitting)
+            except Exception as error:  # noqa: BLE001 (settings of the right kind a panel still cannot take,
+                # a path too long to look up: the music is restored all the same, the panel keeps its own)
+                log.warning("%s settings not restored: %s", key, error)
+                dropped.append(f"{key} (its settings: {type(error).__name__})")
         program = panels.get("program", 0)
         self.program = program if isinstance(program, int) and 0 <= program <= 127 else 0
         seed_name = panels.get("seed_name", "")
