@@ -9,12 +9,12 @@ change, so the next start finds the last state.
 from __future__ import annotations
 
 import json
-import stat
 from dataclasses import dataclass
 from pathlib import Path
 
 from app.pianoroll.model import GENERATED, SEED, ChordSymbol, Meter, Note, NoteModel
 from core.atomic import atomic_write_text
+from core.reading import FileRefused, read_bytes
 
 FORMAT = "partita-project"
 VERSION = 1
@@ -83,18 +83,12 @@ def read_project(path: Path) -> dict:
 
 def _bounded_bytes(path: Path) -> bytes:
     """The file's bytes, if it is a regular file of at most MAX_PROJECT_BYTES (a FIFO would block,
-    /dev/zero never end, a huge file fill the memory)."""
-    info = path.stat()
-    if not stat.S_ISREG(info.st_mode):
-        raise ProjectError(f"{path.name}: not a regular file")
-    if info.st_size > MAX_PROJECT_BYTES:
-        raise ProjectError(f"{path.name}: {_size(info.st_size)}, larger than a Partita project may be "
-                           f"({_size(MAX_PROJECT_BYTES)})")
-    with open(path, "rb") as handle:
-        raw = handle.read(MAX_PROJECT_BYTES + 1)  # (a file that grew since)
-    if len(raw) > MAX_PROJECT_BYTES:
-        raise ProjectError(f"{path.name}: larger than a Partita project may be ({_size(MAX_PROJECT_BYTES)})")
-    return raw
+    /dev/zero never end, a huge file fill the memory), read as every file someone else made is
+    (`core.reading.read_bytes`: checked before opening, on the opened file, and while reading)."""
+    try:
+        return read_bytes(path, MAX_PROJECT_BYTES, what="a Partita project")
+    except FileRefused as error:
+        raise ProjectError(f"{path.name}: {error}") from None
 
 
 def restore_project(model: NoteModel, data: dict) -> dict[str, dict]:
@@ -252,7 +246,3 @@ def _kind(value) -> str:
 def _short(error: BaseException) -> str:
     text = str(error).splitlines()[0] if str(error) else type(error).__name__
     return text[:120]
-
-
-def _size(size: int) -> str:
-    return f"{size / 1024 / 1024:.1f} MB" if size >= 1024 * 1024 else f"{size:,} bytes"

@@ -21,7 +21,7 @@ import numpy as np
 import symusic
 
 from core.atomic import atomic_write_bytes, atomic_write_text
-from core.reading import MUSIC_BYTES, FileRefused, file_kind, read_bytes
+from core.reading import CONFIG_BYTES, MUSIC_BYTES, FileRefused, file_kind, read_bytes, read_text
 from core.scores import SUPPORTED_SUFFIXES, ScoreError, ScoreTooSlow, load_scores, note_count, score_problem
 from core.terminal import printable
 
@@ -224,18 +224,30 @@ class ScoreCache:
         return f"{digest}-{kind}-v{LOADER_VERSION}{'-rep' if expand_repeats else ''}"
 
     def get(self, key: str) -> list[tuple[str, symusic.Score | None, dict]] | None:
-        """(name after the file's name, score or None, report extras) per piece, or None."""
+        """(name after the file's name, score or None, report extras) per piece, or None: also for
+        an entry that is not what `put` writes (the cache is a folder anyone can write to, or
+        PARTITA_CACHE_DIR names: its files are read within core.reading's bounds, a FIFO or a
+        link to /dev/zero refused, and an entry names a file of this folder only)."""
         index = self.directory / f"{key}.json"
         try:
-            entries = json.loads(index.read_text())
+            entries = json.loads(read_text(index, CONFIG_BYTES, what="a cache index"))
+            if not isinstance(entries, list):
+                return None
             result = []
             for entry in entries:
+                if not isinstance(entry, dict) or not isinstance(entry.get("tail"), str):
+                    return None
                 score = None
                 if entry.get("midi"):
-                    score = symusic.Score.from_midi((self.directory / entry["midi"]).read_bytes())
+                    midi = entry["midi"]
+                    if not isinstance(midi, str) or Path(midi).name != midi or midi in (".", ".."):
+                        return None
+                    score = symusic.Score.from_midi(read_bytes(self.directory / midi, MUSIC_BYTES, what="a cached score"))
+                if not isinstance(entry.get("reason", ""), str):
+                    return None
                 result.append((entry["tail"], score, entry))
             return result
-        except (OSError, ValueError, KeyError, RuntimeError):
+        except (OSError, ValueError, KeyError, TypeError, RuntimeError, RecursionError):
             return None
 
     def put(self, key: str, items: list[tuple[str, symusic.Score | None, dict]]) -> None:

@@ -71,20 +71,24 @@ def resumable_runs(runs_dir: Path | None = None) -> list[Path]:
     import json
 
     from core.checkpoint import CheckpointError, weights_path  # imports torch: only when asked
+    from core.reading import CONFIG_BYTES, read_text
 
     runs_dir = Path(runs_dir) if runs_dir is not None else user_dirs().runs
     found = []
     for config_path in runs_dir.glob("*/config.json"):
         try:
-            config = json.loads(config_path.read_text(encoding="utf-8"))
+            # within core.reading's bounds: the window asks at start, and a FIFO must not stop it
+            config = json.loads(read_text(config_path, CONFIG_BYTES, what="a config.json"))
             step = int(config["training"]["step"])
             planned = int(config["train"]["steps"])
             weights = weights_path(config_path.parent, config)
-        except (OSError, ValueError, KeyError, TypeError, CheckpointError):
+            stopped_early = config["training"].get("stopped_early")
+            modified = config_path.stat().st_mtime
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError, CheckpointError):
             continue
-        if step < planned and weights.exists() and not config["training"].get("stopped_early"):
-            found.append(config_path.parent)
-    return sorted(found, key=lambda p: (p / "config.json").stat().st_mtime, reverse=True)
+        if step < planned and weights.is_file() and not stopped_early:
+            found.append((modified, config_path.parent))
+    return [folder for _, folder in sorted(found, key=lambda item: item[0], reverse=True)]
 
 
 _handler_lock = threading.Lock()

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from core.atomic import atomic_write_text
+from core.reading import CONFIG_BYTES, read_text
 from core.report.data import Report
 
 
@@ -25,11 +26,17 @@ def read_report(out_dir: str | Path) -> dict:
     """The figures of a report written earlier (report.json), as plain data for the GUI."""
     path = Path(out_dir) / "report.json"
     try:
-        return json.loads(path.read_text())
+        # within core.reading's bounds: a regular file of a config's size (a FIFO would block)
+        data = json.loads(read_text(path, CONFIG_BYTES, what="a report.json"))
     except FileNotFoundError:
         raise ValueError(f"{path}: no report here (run `partita evaluate` first)") from None
     except (OSError, ValueError) as error:
         raise ValueError(f"{path}: unreadable report ({error})") from None
+    except RecursionError:
+        raise ValueError(f"{path}: unreadable report (nested too deeply to be one)") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: unreadable report (not a JSON object)")
+    return data
 
 
 def headline_text(report: Report) -> str:

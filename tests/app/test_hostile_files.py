@@ -131,7 +131,7 @@ def test_a_session_that_is_not_a_regular_file_is_set_aside_without_blocking(make
     first.session_path.parent.mkdir(parents=True, exist_ok=True)
     os.mkfifo(first.session_path)  # reading it would block for ever
     window = make_window()
-    assert "session.json: not a regular file" in window.error_boxes[0].text()
+    assert "session.json: a FIFO, not a regular file" in window.error_boxes[0].text()
     assert len(broken_files(window)) == 1 and not window.session_path.exists()
 
 
@@ -142,7 +142,7 @@ def test_a_session_larger_than_a_project_may_be_is_refused_before_it_is_parsed(m
     monkeypatch.setattr("app.session.json", SimpleNamespace(loads=lambda text: parsed.append(text) or json.loads(text),
                                                             dumps=json.dumps))
     window, messages = start_after(make_window, content, tmp_path)
-    assert "larger than a Partita project may be" in messages[0] and parsed == []
+    assert "too large" in messages[0] and "a Partita project may have" in messages[0] and parsed == []
     assert len(broken_files(window)) == 1
 
 
