@@ -12,11 +12,11 @@ on the held-out pieces of its corpus (as `style_fidelity.py` chooses them):
   the real bars at the same place.
 * **speed**: one `--span`-bar infill, batch 1: time to the first note and to the whole span
   (median over spans), this machine's CPU, one thread as the window runs it.
-* **control**: one-bar spans with a density level asked of them (each level the corpus uses,
-  besides the bar's own), and with the bar's own lowest and highest pitch asked: the share of bars
-  whose achieved level is the level asked, and whose lowest and highest are within two semitones
-  of those asked; beside it, the same shares for the same spans infilled without controls (how
-  often the asked level comes out anyway).
+* **control**: every bar of those spans rewritten alone, asked for its own density level, for a
+  level next to it (one up; one down at the top), and for its own lowest and highest pitch: the
+  share of bars whose level is the one asked, and whose lowest and highest are within two
+  semitones of those asked; beside them, the same bars rewritten without controls (how often the
+  bar's own level and range come out anyway).
 
     .venv/bin/python benchmarks/infill.py [--models NAME ...] [--pieces 4] [--span 4] [--takes 2]
 """
@@ -35,7 +35,7 @@ from _common import machine, table
 from style_fidelity import model_folders, pieces_of
 
 from core.checkpoint import load_model
-from core.controls import BarControls, density_level
+from core.controls import DENSITY_LEVELS, BarControls, density_level
 from core.generation import GenerationSettings
 from core.infill import InfillError, plan_infill, stream_infill
 from core.metrics.key import estimate_key
@@ -110,7 +110,7 @@ def evaluate_model(folder: Path, args) -> dict:
     _, pieces, _ = pieces_of(loaded, args.pieces, args.data)
     both, left, notes = [], [], 0
     real_figures, infill_figures, first_notes, wholes = [], [], [], []
-    asked = {"density": [], "density_free": [], "range": [], "range_free": []}
+    asked = {"density": [], "density_next": [], "density_free": [], "range": [], "range_free": []}
     seed = args.seed
     for piece in pieces:
         key = estimate_key(piece.score)
@@ -136,7 +136,8 @@ def evaluate_model(folder: Path, args) -> dict:
             first_notes.append(first_note)
             wholes.append(whole)
             if loaded.tokenizer.settings.use_controls:
-                control_trials(loaded, piece.score, first, seed, asked)
+                for bar in range(first, last + 1):
+                    control_trials(loaded, piece.score, bar, seed + bar, asked)
     figures = {name: (np.nanmean([f[name] for f in real_figures]), np.nanmean([f[name] for f in infill_figures]))
                for name in STYLE}
     share = {name: (float(np.mean(values)) if values else math.nan, len(values)) for name, values in asked.items()}
@@ -146,22 +147,24 @@ def evaluate_model(folder: Path, args) -> dict:
 
 
 def control_trials(loaded, score: symusic.Score, first: int, seed: int, asked: dict) -> None:
-    """One-bar infills at bar `first` asked each density level the model's corpus uses and the
-    bar's own range, and the same without controls; appends hits to `asked`."""
+    """One-bar infills of bar `first` asked for its own density level, for a level next to it
+    (one up, or down at the top), and for its own lowest and highest pitch, and one without
+    controls; appends whether each came out as asked (the one without: as the bar's own) to `asked`."""
     plan = plan_infill(loaded, score, first, first, GenerationSettings())
     scale = score.tpq / loaded.tokenizer.ticks_per_quarter
     start, end = round(plan.start_tick * scale), round(plan.end_tick * scale)
-    _, low, high = bar_facts(score, start, end)
-    levels = loaded.config.get("controls_levels") or (2, 3, 4, 5, 6)
-    for level in levels:
-        for controls, name in ((BarControls(density=level), "density"), (BarControls(), "density_free")):
-            take = _one(loaded, score, first, GenerationSettings(seed=seed + level, controls=controls))
-            asked[name].append(bar_facts(take.score, start, end)[0] == level)
+    level, low, high = bar_facts(score, start, end)
+    other = level + 1 if level < DENSITY_LEVELS - 1 else level - 1
+    free = bar_facts(_one(loaded, score, first, GenerationSettings(seed=seed)).score, start, end)
+    for wanted, name in ((level, "density"), (other, "density_next")):
+        take = _one(loaded, score, first, GenerationSettings(seed=seed + wanted, controls=BarControls(density=wanted)))
+        asked[name].append(bar_facts(take.score, start, end)[0] == wanted)
+    asked["density_free"].append(free[0] == level)
     if low >= 0:
-        for controls, name in ((BarControls(lowest=low, highest=high), "range"), (BarControls(), "range_free")):
-            take = _one(loaded, score, first, GenerationSettings(seed=seed, controls=controls))
-            _, got_low, got_high = bar_facts(take.score, start, end)
-            asked[name].append(got_low >= 0 and abs(got_low - low) <= 2 and abs(got_high - high) <= 2)
+        take = _one(loaded, score, first, GenerationSettings(seed=seed, controls=BarControls(lowest=low, highest=high)))
+        _, got_low, got_high = bar_facts(take.score, start, end)
+        asked["range"].append(got_low >= 0 and abs(got_low - low) <= 2 and abs(got_high - high) <= 2)
+        asked["range_free"].append(free[1] >= 0 and abs(free[1] - low) <= 2 and abs(free[2] - high) <= 2)
 
 
 def _one(loaded, score, first, settings):
@@ -195,7 +198,7 @@ def main() -> None:
         control = result["control"]
         if not math.isnan(control["density"][0]):
             control_rows.append([result["model"], f"{control['density'][0]:.2f} ({control['density'][1]})",
-                                 f"{control['density_free'][0]:.2f}",
+                                 f"{control['density_next'][0]:.2f}", f"{control['density_free'][0]:.2f}",
                                  f"{control['range'][0]:.2f} ({control['range'][1]})", f"{control['range_free'][0]:.2f}"])
         print(f"{result['model']} done", flush=True)
     print(f"## Infill ({args.span}-bar spans of held-out pieces; {machine()})\n")
@@ -204,8 +207,8 @@ def main() -> None:
     print(table(["model", "figure", "real", "infilled"], style_rows))
     if control_rows:
         print("\n## Controls: share of one-bar spans that come out as asked (bars asked)\n")
-        print(table(["model", "density as asked", "without controls", "range within 2 semitones", "without controls"],
-                    control_rows))
+        print(table(["model", "density: the bar's own", "a level next to it", "without controls",
+                     "range within 2 semitones", "without controls"], control_rows))
 
 
 if __name__ == "__main__":

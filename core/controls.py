@@ -33,6 +33,15 @@ def density_level(notes: int, quarters: float) -> int:
     return 1 + int(np.searchsorted(DENSITY_BOUNDS, rate, side="left"))
 
 
+def density_notes(level: int, quarters: float) -> tuple[int, float]:
+    """(fewest, most) notes a bar `quarters` long holds at density `level` (most: inf at the top level)."""
+    if level == 0:
+        return 0, 0
+    low = 1 if level == 1 else int(np.floor(DENSITY_BOUNDS[level - 2] * quarters + 1e-9)) + 1
+    high = float("inf") if level == DENSITY_LEVELS - 1 else int(np.floor(DENSITY_BOUNDS[level - 1] * quarters + 1e-9))
+    return low, high
+
+
 def control_tokens(pitch_range: tuple[int, int]) -> list[str]:
     """The control tokens of a vocabulary whose pitches are [low, high)."""
     low, high = pitch_range

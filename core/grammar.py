@@ -24,6 +24,7 @@ import numpy as np
 import torch
 
 from core.controls import KINDS as CONTROL_KINDS
+from core.controls import density_notes
 from core.limits import InstrumentLimits
 from core.tokenizer import PartitaTokenizer
 
@@ -182,6 +183,7 @@ class RemiState:
     # controls to write, by bar (as for chords): base ids in order; a bar without a plan writes none
     control_plan: dict = field(default_factory=dict)
     controls_in_bar: int = 0
+    notes_in_bar: int = 0  # notes begun in the current bar
 
     @property
     def bar_ticks(self) -> int:
@@ -227,9 +229,34 @@ class RemiState:
             cache[key] = mask
         mask = mask.clone()
         self._follow_controls(mask)
+        self._keep_density(mask)
         if self.chord_plan or self.no_chords:
             self._follow_chords(mask)
         return mask
+
+    def _keep_density(self, mask: torch.Tensor) -> None:
+        """Keep (in place) the notes of a bar asked for a density level inside that level: no new
+        note once it holds the most, no bar line (or end) before it holds the fewest while a
+        position is left to write one at."""
+        planned = self.control_plan.get(self.bars)
+        if planned is None:
+            return
+        grammar = self.grammar
+        level = next((grammar.values[i] for i in planned if grammar.types[i] == "Density"), None)
+        if level is None:
+            return
+        fewest, most = density_notes(level, self.bar_ticks / grammar.tpq)
+        notes = self.notes_in_bar + (self.last_type in ("Pitch", "Velocity"))
+        size = len(grammar.types)
+        if notes >= most and self.last_type not in ("Pitch", "Velocity", "Position"):
+            mask[:size] &= ~(grammar.is_position | grammar.is_pitch)
+        if notes < fewest and self.last_type not in ("Bar",):
+            may_write = mask[:size] & (grammar.is_position | grammar.is_pitch)
+            if may_write.any():
+                mask[grammar.types.index("Bar")] = False
+                mask[grammar.eos_id] = False
+        if not mask.any():  # never leave sampling empty
+            mask[grammar.types.index("Bar")] = True
 
     def _follow_controls(self, mask: torch.Tensor) -> None:
         """Write (in place) exactly the planned controls of this bar, in order, or none: the model
@@ -346,6 +373,7 @@ class RemiState:
             self.pitches_here.clear()
             self.chords_in_bar = 0
             self.controls_in_bar = 0
+            self.notes_in_bar = 0
         elif kind in CONTROL_KINDS:
             self.controls_in_bar += 1
         elif kind == "Chord":
@@ -373,6 +401,7 @@ class RemiState:
                 bar=max(self.bars - 1, 0),
             )
             self.notes.append(note)
+            self.notes_in_bar += 1
             if self.limits is not None:
                 self.ends.append(note.time + note.duration)
         elif kind == "EOS":

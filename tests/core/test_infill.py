@@ -198,3 +198,17 @@ def test_a_model_from_before_infill_grows_its_vocabulary_keeping_every_weight(na
         after, _ = model(torch.tensor([new_ids]))
     columns = [tokenizer.model_tokens.index(t) for t in old.tokenizer.model_tokens]
     assert torch.allclose(before[0], after[0][:, columns], atol=1e-5)  # every old token scores as it did
+
+
+@pytest.mark.parametrize("level", [0, 1, 3])
+def test_a_density_asked_of_a_bar_is_kept(loaded, prelude, level):
+    from core.controls import density_notes
+
+    take = generate(loaded, prelude, GenerationSettings(bars=3, prompt_bars=2, seed=level,
+                                                        controls=BarControls(density=level)))
+    downbeats = take.score.get_downbeats()
+    fewest, most = density_notes(level, 4)  # the prelude is in 4/4
+    for bar in (2, 3, 4):
+        start, end = int(downbeats[bar]), int(downbeats[bar + 1]) if bar + 1 < len(downbeats) else 10**9
+        count = sum(start <= n.time < end for t in take.score.tracks for n in t.notes)
+        assert fewest <= count <= most, (bar, count)
