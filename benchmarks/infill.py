@@ -58,6 +58,8 @@ def span_loss(loaded, score: symusic.Score, first: int, last: int) -> tuple[floa
     notes = int(tokenizer.notes_per_token[np.asarray(span)].sum())
     block = model.config.block_size
     results = []
+    if len(plan.head) + len(span) > block:
+        return math.nan, math.nan, notes
     for head in (plan.head, []):
         room = block - len(head) - len(span)
         context = plan.read[-room:] if room > 0 else []
@@ -120,6 +122,9 @@ def evaluate_model(folder: Path, args) -> dict:
                 with_after, before_only, count = span_loss(loaded, piece.score, first, last)
             except InfillError as error:
                 print(f"  {piece.name} bars {first}-{last}: {error}")
+                continue
+            if math.isnan(with_after):
+                print(f"  {piece.name} bars {first}-{last}: the span and the bars after it outgrow the context")
                 continue
             both.append(with_after * count)
             left.append(before_only * count)

@@ -141,7 +141,7 @@ def prompt_ids(loaded: LoadedModel, prompt: symusic.Score | None, prompt_bars: i
             prompt, end = clipped, cut
     check_seed(tokenizer, prompt)
     ids += tokenizer.encode(prompt)
-    _close_with_empty_bars(grammar_for(tokenizer), ids, end * tokenizer.ticks_per_quarter / prompt.tpq)
+    close_with_empty_bars(grammar_for(tokenizer), ids, end * tokenizer.ticks_per_quarter / prompt.tpq)
     return ids
 
 
@@ -183,7 +183,7 @@ def seed_ids_of(loaded: LoadedModel, prompt: symusic.Score | None, settings: Gen
     return prompt_ids(loaded, prompt.shift_pitch(shift) if shift else prompt, settings.prompt_bars)
 
 
-def _close_with_empty_bars(grammar: RemiGrammar, ids: list[int], end: float) -> None:
+def close_with_empty_bars(grammar: RemiGrammar, ids: list[int], end: float) -> None:
     """Append bar lines (each with its meter, where the vocabulary writes one) until the bar in
     progress reaches `end` (tokenizer ticks): REMI writes bars only up to the last note onset.
     Counted on the tokenizer's own bar grid, so a meter it rewrites (5/8 as 4/4) or leaves out

@@ -29,8 +29,8 @@ from core.generation import (
     GenerationSettings,
     SeedError,
     TokenEvent,
-    _close_with_empty_bars,
     check_seed,
+    close_with_empty_bars,
     control_plan,
     grammar_for,
     key_shift_for,
@@ -108,7 +108,7 @@ def plan_infill(loaded: LoadedModel, score: symusic.Score, first: int, last: int
     grammar = grammar_for(tokenizer)
     ids = [tokenizer.bos_id, *tokenizer.encode(work)]
     end = max(n.time + n.duration for track in work.tracks for n in track.notes)
-    _close_with_empty_bars(grammar, ids, end * tokenizer.ticks_per_quarter / work.tpq)
+    close_with_empty_bars(grammar, ids, end * tokenizer.ticks_per_quarter / work.tpq)
     bar_id = tokenizer.inner.vocab["Bar_None"]
     bars = [i for i, token in enumerate(ids) if token == bar_id]
     if last > len(bars):

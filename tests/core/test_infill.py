@@ -212,3 +212,15 @@ def test_a_density_asked_of_a_bar_is_kept(loaded, prelude, level):
         start, end = int(downbeats[bar]), int(downbeats[bar + 1]) if bar + 1 < len(downbeats) else 10**9
         count = sum(start <= n.time < end for t in take.score.tracks for n in t.notes)
         assert fewest <= count <= most, (bar, count)
+
+
+def test_controls_asked_of_a_model_without_them_are_refused_in_one_line(tmp_path, cello_xml_dir):
+    # bach-chorales has BPE, whose merges cannot hold controls
+    command = [sys.executable, "-m", "core.cli", "generate", "--model", "bach-chorales", "--prompt",
+               str(cello_xml_dir / "BWV1007_01_Prelude.mxl"), "--bars", "1", "--out", str(tmp_path / "x.mid"),
+               "--density", "sparse"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert done.returncode != 0 and "--density" in done.stderr and "without bar controls" in done.stderr
+    assert "Traceback" not in done.stderr and not (tmp_path / "x.mid").exists()
+    done = subprocess.run(command[:-2] + ["--density", "lots"], capture_output=True, text=True, timeout=300)
+    assert done.returncode != 0 and "density is 0-6 or one of" in done.stderr
