@@ -4,10 +4,11 @@ the real bars there, how fast is it, and do the bar controls steer it?
 For each model (a shipped name or a run folder; default: every shipped model that can infill),
 on the held-out pieces of its corpus (as `style_fidelity.py` chooses them):
 
-* **loss**: the real notes of spans of `--span` bars (starting at bars 5, 9, 13, ...), scored in
-  nats per note given both sides (the model's infill input: `Infill_N`, the bars after,
-  `Infill_Before`, the bars before) and given the bars before only (a continuation, the same
-  bars before): infill must be clearly lower.
+* **loss**: the real notes of spans of `--span` bars (starting at bars 5, 5 + span + 4, ...),
+  scored in nats per note given both sides (the model's infill input: `Infill_N`, the bars
+  after, `Infill_Before`, the bars before) and given the same bars before only (a continuation):
+  infill must be clearly lower. A span that outgrows the context with the bars after it is left
+  out (said on the way).
 * **style**: the figures of `core.metrics.style` for the infilled spans (`--takes` each) beside
   the real bars at the same place.
 * **speed**: one `--span`-bar infill, batch 1: time to the first note and to the whole span
@@ -60,9 +61,9 @@ def span_loss(loaded, score: symusic.Score, first: int, last: int) -> tuple[floa
     results = []
     if len(plan.head) + len(span) > block:
         return math.nan, math.nan, notes
+    room = block - len(plan.head) - len(span)
+    context = plan.read[-room:] if room > 0 else []  # the same bars before for both: only the bars after differ
     for head in (plan.head, []):
-        room = block - len(head) - len(span)
-        context = plan.read[-room:] if room > 0 else []
         ids = head + context + span
         ids = ids[-block:]
         x = torch.tensor([ids[:-1]])

@@ -176,6 +176,7 @@ def test_the_infill_command(trained_run, cello_xml_dir, tmp_path):
 @pytest.mark.parametrize("name", ["base", "bach-chorales"])
 def test_a_model_from_before_infill_grows_its_vocabulary_keeping_every_weight(name):
     from dataclasses import replace
+    from types import SimpleNamespace
 
     import torch
 
@@ -183,21 +184,28 @@ def test_a_model_from_before_infill_grows_its_vocabulary_keeping_every_weight(na
     from core.tokenizer import with_infill_and_controls
     from core.training import grown_weights
 
-    old = load_model(name)
-    assert not old.tokenizer.settings.use_infill
-    tokenizer = PartitaTokenizer.create(with_infill_and_controls(old.tokenizer.settings))
+    shipped = load_model(name)  # shipped with infill: its vocabulary of before is rebuilt from it
+    settings = replace(shipped.tokenizer.settings, use_infill=False, use_controls=False)
+    before = PartitaTokenizer.create(settings)
+    old_model = Transformer(replace(shipped.model.config, vocab_size=len(before)))
+    rows = [shipped.tokenizer.model_tokens.index(t) for t in before.model_tokens]
+    old_model.load_state_dict({key: value[rows] if value.shape[:1] == (len(shipped.tokenizer),) else value
+                               for key, value in shipped.model.state_dict().items()})
+    old = SimpleNamespace(tokenizer=before, model=old_model)
+    tokenizer = PartitaTokenizer.create(with_infill_and_controls(settings))
     assert tokenizer.settings.use_infill and tokenizer.settings.use_controls == (not tokenizer.bpe)
-    model = Transformer(replace(old.model.config, vocab_size=len(tokenizer)))
+    assert len(tokenizer) > len(before)
+    model = Transformer(replace(old_model.config, vocab_size=len(tokenizer)))
     model.load_state_dict(grown_weights(old, tokenizer, model))
     model.eval()
-    old.model.eval()
-    ids = [old.tokenizer.model_tokens.index(t) for t in old.tokenizer.model_tokens[:40]]  # a few old tokens
-    new_ids = [tokenizer.model_tokens.index(old.tokenizer.model_tokens[i]) for i in ids]
+    old_model.eval()
+    ids = list(range(1, 41))  # a few old tokens
+    new_ids = [tokenizer.model_tokens.index(before.model_tokens[i]) for i in ids]
     with torch.no_grad():
-        before, _ = old.model(torch.tensor([ids]))
-        after, _ = model(torch.tensor([new_ids]))
-    columns = [tokenizer.model_tokens.index(t) for t in old.tokenizer.model_tokens]
-    assert torch.allclose(before[0], after[0][:, columns], atol=1e-5)  # every old token scores as it did
+        logits_before, _ = old_model(torch.tensor([ids]))
+        logits_after, _ = model(torch.tensor([new_ids]))
+    columns = [tokenizer.model_tokens.index(t) for t in before.model_tokens]
+    assert torch.allclose(logits_before[0], logits_after[0][:, columns], atol=1e-5)  # every old token scores as it did
 
 
 @pytest.mark.parametrize("level", [0, 1, 3])
