@@ -37,6 +37,7 @@ CELLO_PROGRAM = 42  # General MIDI program number (0-based) of the violoncello
 # time-signature byte of 8 or more reads as x/0, a division of 0 as 0 ticks per quarter), and
 # everything that counts beats divides by them.
 MAX_TICKS_PER_QUARTER = 32767  # MIDI's division has 15 bits
+MAX_TICK = 2**31 - 1  # symusic's ticks are 32-bit integers: at 480 a quarter, about 4.5 million quarter notes
 MAX_NUMERATOR = 255  # a MIDI byte
 DENOMINATORS = (1, 2, 4, 8, 16, 32, 64, 128)  # powers of two, as MIDI writes them
 TEMPO_RANGE_QPM = (1.0, 10_000.0)  # quarter notes per minute
@@ -96,9 +97,11 @@ def meter_problem(numerator, denominator, where: str = "") -> str | None:
     """Why `numerator`/`denominator` cannot be a time signature (None: it can)."""
     if not (_is_int(numerator) and _is_int(denominator)) or not 1 <= numerator <= MAX_NUMERATOR \
             or denominator not in DENOMINATORS:
-        return (f"time signature {_quoted(numerator)}/{_quoted(denominator)}{where} is impossible (a numerator is 1 to "
-                f"{MAX_NUMERATOR}, a denominator a power of two from 1 to {DENOMINATORS[-1]})")
+        return f"time signature {_quoted(numerator)}/{_quoted(denominator)}{where} is impossible {_METERS_ARE}"
     return None
+
+
+_METERS_ARE = f"(a numerator is 1 to {MAX_NUMERATOR}, a denominator a power of two from 1 to {DENOMINATORS[-1]})"
 
 
 def tempo_problem(qpm, where: str = "") -> str | None:
@@ -144,6 +147,10 @@ def load_scores(path: str | Path, *, expand_repeats: bool = False) -> list[Named
             return [NamedScore(path.name, _load_midi(path, read_bytes(path, MUSIC_BYTES, what="a music file")))]
         if suffix in _MUSICXML:
             _check_musicxml(path, read_bytes(path, MUSIC_BYTES, what="a music file"))
+        else:  # ABC, kern: a meter no music has (M:1000/4 took music21 40 s to parse) refused before parsing
+            problem = _raw_meter_problem(read_bytes(path, MUSIC_BYTES, what="a music file"), suffix)
+            if problem:
+                raise ScoreError(f"{path.name}: {problem}")
     except FileNotFoundError:
         raise ScoreError(f"{path}: no such file") from None  # the whole path: which folder was meant
     except FileRefused as error:
@@ -187,13 +194,40 @@ def _check_musicxml(path: Path, data: bytes) -> None:
     measures = _measures_per_part(data)
     if measures > MAX_MEASURES:
         raise ScoreError(f"{path.name}: too large: {measures:,} measures, over the {MAX_MEASURES:,} a file may have")
-    problem = _sound_tempo_problem(data)
+    problem = _sound_tempo_problem(data) or _raw_meter_problem(data, ".musicxml")
     if problem:
         raise ScoreError(f"{path.name}: {problem}")
 
 
 _SOUND_TEMPO = re.compile(rb"""<sound\b[^>]*?\stempo\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 _MEASURE_NUMBER = re.compile(rb"""<measure\b[^>]*?\snumber\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+
+
+# time signatures as notation writes them: MusicXML's <beats>/<beat-type> (beats may be "3+2"), ABC's
+# M: field (a header line or inline [M:...]), kern's *M interpretation
+_RAW_METERS = {
+    ".musicxml": re.compile(rb"<beats>\s*([0-9+\s]+?)\s*</beats>\s*<beat-type>\s*([0-9]+)\s*</beat-type>"),
+    ".abc": re.compile(rb"(?:^|\[)[ \t]*M:[ \t]*([0-9]+(?:[ \t]*\+[ \t]*[0-9]+)*)[ \t]*/[ \t]*([0-9]+)", re.M),
+    ".krn": re.compile(rb"\*M([0-9]+(?:\+[0-9]+)*)/([0-9]+)"),
+}
+
+
+def _raw_meter_problem(data: bytes, suffix: str) -> str | None:
+    """Why a time signature written in this notation cannot be one (None: each can), read from the
+    raw text before parsing: music21 takes tens of seconds over a meter of 1,000 beats (and a score
+    in it is refused afterwards anyway, see `meter_problem`)."""
+    pattern = _RAW_METERS.get(".musicxml" if suffix in _MUSICXML else suffix)
+    for match in pattern.finditer(data) if pattern else ():
+        parts = re.split(rb"\s*\+\s*", match[1].strip())
+        if not all(part.isdigit() for part in parts):
+            continue  # ("3+", say: music21 says what it makes of it)
+        longest = max(len(part) for part in (*parts, match[2]))
+        if longest > 6:  # (int() of thousands of digits fails, and they would fill the line)
+            return f"a time signature of a {longest:,}-digit number is impossible {_METERS_ARE}"
+        problem = meter_problem(sum(int(part) for part in parts), int(match[2]))
+        if problem:
+            return problem
+    return None
 
 
 def _sound_tempo_problem(xml: bytes) -> str | None:
@@ -286,6 +320,12 @@ def music21_to_score(m21_score, *, expand_repeats: bool = False) -> symusic.Scor
         for element in flat.notes:
             onset = ticks(Fraction(element.offset) + shift)
             duration = max(1, ticks(element.duration.quarterLength))
+            if onset + duration > MAX_TICK:  # (symusic's ticks are 32-bit: a TypeError said nothing)
+                length = Fraction(element.duration.quarterLength)
+                shown = f"{int(length):,}" if length.denominator == 1 else f"{float(length):,.2f}"
+                most = f"a score may be ({MAX_TICK // TICKS_PER_QUARTER:,} quarter notes)"
+                raise ScoreError(f"a note{_where(element)} lasts {shown} quarter notes, longer than {most}"
+                                 if duration > MAX_TICK else f"a note{_where(element)} ends past the longest {most}")
             velocity = element.volume.velocity or 80
             pitches = [p.midi for p in element.pitches] if element.isChord else [element.pitch.midi]
             for pitch in pitches:
@@ -296,6 +336,9 @@ def music21_to_score(m21_score, *, expand_repeats: bool = False) -> symusic.Scor
 
     first = parts[0].flatten() if parts else stream.Stream()
     for ts in first.getElementsByClass(meter.TimeSignature):
+        problem = meter_problem(ts.numerator, ts.denominator, _where(ts))
+        if problem:  # (symusic takes a numerator of one byte: a TypeError said nothing)
+            raise ScoreError(problem)
         onset = ticks(Fraction(ts.offset) + shift) if ts.offset else 0
         score.time_signatures.append(symusic.TimeSignature(onset, ts.numerator, ts.denominator))
     for ks in first.getElementsByClass(key.KeySignature):
