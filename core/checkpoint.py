@@ -221,6 +221,10 @@ def config_problem(config: dict) -> str | None:
     """What in a config.json's sections cannot be used (None: nothing), checked when it is read so
     that a hand-edited or damaged value is refused up front, naming it, and never met half-way
     through composing (a program of 999 failed only when the take was written)."""
+    made = config.get("format", 1)  # (a config.json of before the field is format 1)
+    if not (_is_int(made) and 1 <= made <= FORMAT_VERSION):
+        return (f"\"format\" {made!r:.40} is not a format this Partita reads (1 to {FORMAT_VERSION}): made by a newer "
+                "Partita? Update Partita")
     for section in _SECTIONS:
         if section in config and not isinstance(config[section], dict):
             return f"\"{section}\" must be an object, not {_json_kind(config[section])}"
