@@ -7,8 +7,10 @@ on the held-out pieces of its corpus (as `style_fidelity.py` chooses them):
 * **loss**: the real notes of spans of `--span` bars (starting at bars 5, 5 + span + 4, ...),
   scored in nats per note given both sides (the model's infill input: `Infill_N`, the bars
   after, `Infill_Before`, the bars before) and given the same bars before only (a continuation):
-  infill must be clearly lower. A span that outgrows the context with the bars after it is left
-  out (said on the way).
+  infill must be clearly lower. Beside them, the same span given the bars before and the bars
+  after the previous span measured (of this piece or the one before): whether the model reads the
+  bars after at all. A span that outgrows the context with the bars after it is left out (said
+  on the way).
 * **style**: the figures of `core.metrics.style` for the infilled spans (`--takes` each) beside
   the real bars at the same place.
 * **speed**: one `--span`-bar infill, batch 1: time to the first note and to the whole span
@@ -51,28 +53,28 @@ def spans_of(score: symusic.Score, span: int, most: int = 3) -> list[int]:
     return [first for first in range(5, bars - span - 1, span + 4)][:most]
 
 
-def span_loss(loaded, score: symusic.Score, first: int, last: int) -> tuple[float, float, int]:
-    """(nats per note given both sides, given the bars before only, notes) of the real span."""
+def span_loss(loaded, score: symusic.Score, first: int, last: int, other_head: list[int] | None = None):
+    """(nats per note of the real span given both sides, given the same bars before only, given the
+    bars before and another span's bars after, notes, this span's infill head) ; NaN where the
+    span and the bars after it outgrow the context."""
     tokenizer, model = loaded.tokenizer, loaded.model
     plan = plan_infill(loaded, score, first, last, GenerationSettings())
     span = tokenizer.to_model_ids(plan.middle).tolist()
     notes = int(tokenizer.notes_per_token[np.asarray(span)].sum())
     block = model.config.block_size
+    heads = [plan.head, [], other_head or plan.head]
+    if max(len(head) for head in heads) + len(span) > block:
+        return math.nan, math.nan, math.nan, notes, plan.head
+    room = block - max(len(head) for head in heads) - len(span)
+    context = plan.read[-room:] if room > 0 else []  # the same bars before for all: only the bars after differ
     results = []
-    if len(plan.head) + len(span) > block:
-        return math.nan, math.nan, notes
-    room = block - len(plan.head) - len(span)
-    context = plan.read[-room:] if room > 0 else []  # the same bars before for both: only the bars after differ
-    for head in (plan.head, []):
+    for head in heads:
         ids = head + context + span
-        ids = ids[-block:]
-        x = torch.tensor([ids[:-1]])
         with torch.inference_mode():
-            logits, _ = model(x)
-        targets = torch.tensor(ids[1:])
-        losses = torch.nn.functional.cross_entropy(logits[0].float(), targets, reduction="none")
+            logits, _ = model(torch.tensor([ids[:-1]]))
+        losses = torch.nn.functional.cross_entropy(logits[0].float(), torch.tensor(ids[1:]), reduction="none")
         results.append(float(losses[-len(span):].sum()) / max(notes, 1))
-    return results[0], results[1], notes
+    return (*results, notes, plan.head)
 
 
 def passage(score: symusic.Score, start: int, end: int) -> symusic.Score:
@@ -111,7 +113,8 @@ def evaluate_model(folder: Path, args) -> dict:
     if not loaded.tokenizer.settings.use_infill:
         return {"model": folder.name, "skipped": "trained before infill"}
     _, pieces, _ = pieces_of(loaded, args.pieces, args.data)
-    both, left, notes = [], [], 0
+    both, left, wrong, notes = [], [], [], 0
+    other_head = None  # the bars after the previous span: how much the right ones matter
     real_figures, infill_figures, first_notes, wholes = [], [], [], []
     asked = {"density": [], "density_next": [], "density_free": [], "range": [], "range_free": []}
     seed = args.seed
@@ -120,15 +123,17 @@ def evaluate_model(folder: Path, args) -> dict:
         for first in spans_of(piece.score, args.span):
             last = first + args.span - 1
             try:
-                with_after, before_only, count = span_loss(loaded, piece.score, first, last)
+                with_after, before_only, misplaced, count, head = span_loss(loaded, piece.score, first, last, other_head)
             except InfillError as error:
                 print(f"  {piece.name} bars {first}-{last}: {error}")
                 continue
             if math.isnan(with_after):
                 print(f"  {piece.name} bars {first}-{last}: the span and the bars after it outgrow the context")
                 continue
+            other_head = head
             both.append(with_after * count)
             left.append(before_only * count)
+            wrong.append(misplaced * count)
             notes += count
             settings = GenerationSettings(seed=seed, max_tokens=600 * args.span)
             seed += 1
@@ -147,7 +152,8 @@ def evaluate_model(folder: Path, args) -> dict:
     figures = {name: (np.nanmean([f[name] for f in real_figures]), np.nanmean([f[name] for f in infill_figures]))
                for name in STYLE}
     share = {name: (float(np.mean(values)) if values else math.nan, len(values)) for name, values in asked.items()}
-    return {"model": folder.name, "nats_both": sum(both) / notes, "nats_left": sum(left) / notes, "notes": notes,
+    return {"model": folder.name, "nats_both": sum(both) / notes, "nats_left": sum(left) / notes,
+            "nats_wrong": sum(wrong) / notes, "notes": notes,
             "spans": len(real_figures), "figures": figures, "first_note_ms": 1000 * float(np.nanmedian(first_notes)),
             "whole_s": float(np.median(wholes)), "control": share}
 
@@ -195,8 +201,9 @@ def main() -> None:
         if "skipped" in result:
             print(f"{result['model']}: skipped ({result['skipped']})")
             continue
-        rows.append([result["model"], f"{result['spans']}", f"{result['nats_both']:.2f}", f"{result['nats_left']:.2f}",
-                     f"{1 - result['nats_both'] / result['nats_left']:.0%}", f"{result['first_note_ms']:.0f} ms",
+        rows.append([result["model"], f"{result['spans']}", f"{result['nats_both']:.3f}", f"{result['nats_left']:.3f}",
+                     f"{1 - result['nats_both'] / result['nats_left']:.1%}", f"{result['nats_wrong']:.3f}",
+                     f"{result['first_note_ms']:.0f} ms",
                      f"{result['whole_s']:.2f} s"])
         for name in STYLE:
             real, infilled = result["figures"][name]
@@ -208,7 +215,8 @@ def main() -> None:
                                  f"{control['range'][0]:.2f} ({control['range'][1]})", f"{control['range_free'][0]:.2f}"])
         print(f"{result['model']} done", flush=True)
     print(f"## Infill ({args.span}-bar spans of held-out pieces; {machine()})\n")
-    print(table(["model", "spans", "nats/note, both sides", "before only", "lower by", "first note", "whole span"], rows))
+    print(table(["model", "spans", "nats/note, both sides", "before only", "lower by",
+                 "another span's bars after", "first note", "whole span"], rows))
     print("\n## Style of the infilled bars beside the real bars there\n")
     print(table(["model", "figure", "real", "infilled"], style_rows))
     if control_rows:
