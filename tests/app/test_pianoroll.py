@@ -169,8 +169,11 @@ def test_seed_and_generated_notes_paint_in_distinct_colours(qtbot):
     assert seed_px.blue() > seed_px.red() and gen_px.red() > gen_px.blue()
 
 
-def test_roles_default_to_seed():
-    assert Note(0, 60, 1).role == SEED
+def test_a_note_saved_without_a_role_and_a_take_made_the_seed_come_back_as_seed_notes():
+    assert Note.from_json({"start": 0, "pitch": 60, "duration": 1}).role == SEED  # an older project's note
+    model = NoteModel()
+    model.set_seed([Note(0, 60, 480, role=GENERATED, take=3)])  # a take kept as the new seed
+    assert [(n.role, n.take) for n in model.seed_notes()] == [(SEED, 0)]
 
 
 def test_arrow_keys_transpose_and_move_the_selection(qtbot):

@@ -79,7 +79,7 @@ def test_a_cello_seed_proposes_the_model_whose_instrument_fits_until_one_is_pick
     panel.model_box.activated.emit(index)
     assert panel.model_about.text() == "Bach's chorales, four voices"
     window.model.set_seed(window.model.seed_notes()[:40])
-    qtbot.wait(500)
+    qtbot.waitUntil(lambda: not panel._seed_timer.isActive(), timeout=5000)  # the new seed has been looked at
     assert panel.run_dir == "bach-chorales" and len(statuses) == 1
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 import time
 
+from PySide6.QtWidgets import QApplication
+
 from app.workers import JobRunner
 
 
@@ -46,7 +48,7 @@ def test_cancel_closes_generator_and_drops_late_events(qtbot):
     assert not runner.running
     assert runner.wait(5000)
     assert closed.is_set()  # the generator's finally block ran
-    qtbot.wait(50)
+    QApplication.processEvents()  # deliver whatever the finished thread queued
     assert len(seen) == count  # nothing arrived after Stop
 
 
