@@ -101,14 +101,12 @@ def read_seconds(nbytes: int, repeats: int = 7) -> float:
     read again and again, so it stays in the caches where it fits, as a decode step's weights do)."""
     import torch
 
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    from core.threads import torch_threads
+
+    with torch_threads(1):
         data = torch.rand(nbytes // 4)
         data.sum()
         return min(timed(data.sum) for _ in range(repeats))
-    finally:
-        torch.set_num_threads(previous)
 
 
 def table(headers: list[str], rows: list[list[object]]) -> str:

@@ -57,6 +57,7 @@ from core.dataset import (
 )
 from core.generation import GenerationSettings, stream_generation
 from core.model import PRESETS, Transformer
+from core.threads import torch_threads
 from core.tokenizer import PartitaTokenizer, settings_for
 from core.training import TrainConfig, learning_rate_at
 
@@ -311,20 +312,20 @@ def main() -> None:
     args = parser.parse_args()
     if args.quick:
         args.steps, args.repeats = 20, 2
-    torch.set_num_threads(args.threads)
     sizes = [0, *args.sizes]
-    corpora = [load_corpus("cello suites", str(require(CELLO_XML)))]
-    if not args.cello_only:
-        corpora.append(load_corpus("Bach chorales", "builtin:bach-chorales"))
-    print("## BPE\n", flush=True)
-    outputs = []
-    for index, corpus in enumerate(corpora):
-        text, kept = quality(corpus, sizes, args.steps, args.seed)
-        outputs.append(text)
-        if index == 0:
-            outputs.append(speed(corpus, kept, args.repeats))
-    print()
-    print("\n\n".join(outputs))
+    with torch_threads(args.threads):
+        corpora = [load_corpus("cello suites", str(require(CELLO_XML)))]
+        if not args.cello_only:
+            corpora.append(load_corpus("Bach chorales", "builtin:bach-chorales"))
+        print("## BPE\n", flush=True)
+        outputs = []
+        for index, corpus in enumerate(corpora):
+            text, kept = quality(corpus, sizes, args.steps, args.seed)
+            outputs.append(text)
+            if index == 0:
+                outputs.append(speed(corpus, kept, args.repeats))
+        print()
+        print("\n\n".join(outputs))
 
 
 if __name__ == "__main__":

@@ -43,6 +43,7 @@ from core.generation import GenerationSettings
 from core.infill import InfillError, plan_infill, stream_infill
 from core.metrics.key import estimate_key
 from core.metrics.style import FIGURES, style_figures
+from core.threads import torch_threads
 
 STYLE = ("polyphonic_time", "leaps_over_octave", "stepwise", "in_key", "silence", "near_sequences")
 
@@ -109,7 +110,6 @@ def timed_infill(loaded, score, first, last, settings) -> tuple[float, float]:
 
 def evaluate_model(folder: Path, args) -> dict:
     loaded = load_model(str(folder), best=False)
-    torch.set_num_threads(1)
     if not loaded.tokenizer.settings.use_infill:
         return {"model": folder.name, "skipped": "trained before infill"}
     _, pieces, _ = pieces_of(loaded, args.pieces, args.data)
@@ -197,7 +197,8 @@ def main() -> None:
     args = parser.parse_args()
     rows, style_rows, control_rows = [], [], []
     for folder in model_folders(args.models):
-        result = evaluate_model(folder, args)
+        with torch_threads(1):
+            result = evaluate_model(folder, args)
         if "skipped" in result:
             print(f"{result['model']}: skipped ({result['skipped']})")
             continue

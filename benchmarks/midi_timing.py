@@ -239,13 +239,17 @@ def main() -> None:
 
     if args.skip_duet:
         return
+    from core.threads import torch_threads
+
+    with torch_threads(args.threads):
+        duet_and_generation(args)
+
+
+def duet_and_generation(args) -> None:
+    """Duet latency against JACK and the default model's generation speed."""
     loaded = None
     try:
-        import torch
-
         from core.checkpoint import load_model
-
-        torch.set_num_threads(args.threads)
 
         loaded = load_model(args.model)
     except Exception as error:  # no default model shipped yet, or a bad folder

@@ -76,6 +76,7 @@ from _pair import (
 
 from core.dataset import IGNORE, BatchSampler
 from core.model import PRESETS, Transformer
+from core.threads import torch_threads
 from core.training import TrainConfig
 
 BATCH = 16  # training batch, as `partita train` uses by default
@@ -120,12 +121,8 @@ def seed_ids(tokenizer) -> list[int]:
 def ours_raw(model: Transformer, seed: list[int], batch: int) -> int:
     """The bare loop: prefill the cache, then one token at a time through the model and sampler
     (on one intra-op thread, as `stream_generation` runs it)."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with torch_threads(1):
         return _ours_raw(model, seed, batch)
-    finally:
-        torch.set_num_threads(previous)
 
 
 def _ours_raw(model: Transformer, seed: list[int], batch: int) -> int:
@@ -155,12 +152,8 @@ def hf_generate(hf, seed: list[int], batch: int) -> int:
     """HF `generate`, given the one intra-op thread our generation uses (see core.generation):
     with two threads on a loaded 2-core machine it is many times slower, which would flatter us."""
     torch.manual_seed(0)
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with torch_threads(1):
         out = _hf_generate(hf, seed, batch)
-    finally:
-        torch.set_num_threads(previous)
     return batch * (out.shape[1] - len(seed))
 
 
@@ -208,13 +201,9 @@ def batch1_floor(preset: str, model: Transformer, ours_rate: float, hf_rate: flo
         for matrix in matrices:
             torch.mm(rows[matrix.size(0)], matrix)
 
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with torch_threads(1):
         products()
         products_us = min(timed(products) for _ in range(repeats)) * 1e6
-    finally:
-        torch.set_num_threads(previous)
     read_us = read_seconds(int(read)) * 1e6
     ours_us, hf_us = 1e6 / ours_rate, 1e6 / hf_rate
     return [preset, read / 1e6, read_us, read / read_us / 1e3, products_us, matrix_bytes / products_us / 1e3, ours_us,
@@ -343,13 +332,12 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     parser.add_argument("--memory-probe", nargs=3, metavar=("SIDE", "TASK", "PRESET"), help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    if args.memory_probe:
-        memory_probe(*args.memory_probe)
-        return
-    print("## Model: ours vs Hugging Face GPT-2\n")
-    print(run(args.presets.split(","), args.repeats, not args.no_memory))
+    with torch_threads(args.threads or torch.get_num_threads()):
+        if args.memory_probe:
+            memory_probe(*args.memory_probe)
+            return
+        print("## Model: ours vs Hugging Face GPT-2\n")
+        print(run(args.presets.split(","), args.repeats, not args.no_memory))
 
 
 if __name__ == "__main__":

@@ -42,6 +42,7 @@ from model_vs_hf import BATCH
 import core.model
 from core.dataset import IGNORE, BatchSampler
 from core.model import PRESETS, Transformer
+from core.threads import torch_threads
 
 
 def bf16_loss(model, x, y):
@@ -163,12 +164,11 @@ def main() -> None:
     if args.packing_only:
         print(packing())
         return
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    print("## Training levers\n")
-    print(run(args.preset, args.repeats, args.compile))
-    print()
-    print(packing())
+    with torch_threads(args.threads or torch.get_num_threads()):
+        print("## Training levers\n")
+        print(run(args.preset, args.repeats, args.compile))
+        print()
+        print(packing())
 
 
 if __name__ == "__main__":

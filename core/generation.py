@@ -9,7 +9,7 @@ seed followed by the continuation, with a "continuation" marker where the seed e
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -22,6 +22,7 @@ from core.grammar import RemiGrammar, RemiState, StreamedNote, replay
 from core.limits import InstrumentLimits
 from core.sampling import sample_next_token
 from core.sequencing import SequenceGuide
+from core.threads import torch_threads
 
 CONTINUATION_MARKER = "continuation"
 END_MARKER = "end"  # at the last bar line, so a final bar of rests still counts
@@ -424,8 +425,7 @@ def _guided(logits: torch.Tensor, guides: list[SequenceGuide], writers: list[Con
     return logits
 
 
-@contextmanager
-def _sampling_threads(device: torch.device) -> Iterator[None]:
+def _sampling_threads(device: torch.device) -> AbstractContextManager[None]:
     """One intra-op thread for the model and sampler work of generation on a CPU.
 
     A token's operations are too small to share: with two threads each one pays a fork/join,
@@ -434,15 +434,7 @@ def _sampling_threads(device: torch.device) -> Iterator[None]:
     250 tokens/s wall with 13x less CPU per token; a 200-token prefill 690 -> 71 ms.
     Restored at once (0.2 us per switch), so other work keeps its threads.
     """
-    previous = torch.get_num_threads()
-    if device.type != "cpu" or previous == 1:
-        yield
-        return
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
+    return torch_threads(1) if device.type == "cpu" else nullcontext()
 
 
 def _prefill(model, rows: list[list[int]], block: int, device, head: int = 0) -> tuple[torch.Tensor, object]:

@@ -527,18 +527,11 @@ def _new_run_folder() -> str:
 def _train(config: TrainConfig, resume: bool, cancel):
     """The training job: the 4-gram to beat on the run's validation windows (a few seconds), then
     the run. On the CPU it leaves one core to the window, so the curves stay live."""
-    import os
-
-    import torch
-
     from core.baseline import ngram_baseline
+    from core.threads import threads_sparing_a_core, torch_threads
     from core.training import train
 
-    threads = torch.get_num_threads()
-    cores = os.cpu_count() or 1
-    if cores > 1:
-        torch.set_num_threads(max(1, min(threads, cores - 1)))
-    try:
+    with torch_threads(threads_sparing_a_core()):
         try:
             baseline = ngram_baseline(config, resume=resume)
         except Exception:  # noqa: BLE001 (the run itself then says what is wrong with its data)
@@ -549,5 +542,3 @@ def _train(config: TrainConfig, resume: bool, cancel):
         if cancel():
             return
         yield from train(config, resume=resume, should_stop=cancel)
-    finally:
-        torch.set_num_threads(threads)

@@ -45,16 +45,13 @@ def run(args) -> int:
         raise UserError("--seconds must be positive")
     if args.out:
         check_output(args.out, "--out")  # before the conversation, not after it
-    import torch
+    from core.threads import torch_threads
 
     # Token-by-token decoding of a small model is latency-bound: one thread answers ~10x sooner
-    # than a thread pool fighting the player and the MIDI threads for two cores.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    # than a thread pool fighting the player and the MIDI threads for two cores. Restored after,
+    # for callers of main() in the same process.
+    with torch_threads(1):
         return _duet(args)
-    finally:
-        torch.set_num_threads(threads)  # as it was, for callers of main() in the same process
 
 
 def _duet(args) -> int:
