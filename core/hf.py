@@ -201,6 +201,9 @@ def load_hf(folder: str | Path, device: str | torch.device = "cpu") -> LoadedMod
     return LoadedModel(model, tokenizer, config, folder, folder / WEIGHTS)
 
 
+PARTITA_KINDS = ("Chord", "Density", "Voices", "Low", "High", "Infill")  # token kinds miditok does not make
+
+
 def _load_tokenizer(folder: Path) -> PartitaTokenizer:
     path = folder / PARTITA_TOKENIZER
     if not path.exists():
@@ -220,7 +223,9 @@ def _load_tokenizer(folder: Path) -> PartitaTokenizer:
             inner = getattr(miditok, saved["tokenization"])(params=miditok_path)
         except (OSError, ValueError, TypeError, KeyError, AttributeError, RecursionError) as error:
             raise CheckpointError(f"{miditok_path}: not a miditok tokenizer ({error})") from None
-        if inner.vocab != tokenizer.inner.vocab:
+        # Partita's own tokens (chords, controls, infill) come after miditok's, and its file lacks them
+        ours = {token: i for token, i in tokenizer.inner.vocab.items() if token.split("_", 1)[0] not in PARTITA_KINDS}
+        if inner.vocab != ours:
             raise CheckpointError(f"{miditok_path}: its vocabulary differs from the one {PARTITA_TOKENIZER} describes")
     return tokenizer
 
