@@ -60,11 +60,11 @@ def take_only(score: symusic.Score, seed_end_tick: int) -> symusic.Score:
     that bar keeps its notes there, and the boundary stays marked (not at the start: all of it is take)."""
     from core.evaluation import continuation
     from core.export import with_continuation_marker
-    from core.notation import CONTINUATION_MARKER
+    from core.markers import CONTINUATION_MARKER, is_marker
 
     # marked before the cut, so that the marker moves with the notes (or goes, at a bar line before them)
     part = continuation(with_continuation_marker(score, seed_end_tick), seed_end_tick)
-    part.markers = [m for m in part.markers if m.time > 0 or CONTINUATION_MARKER not in m.text.lower()]
+    part.markers = [m for m in part.markers if m.time > 0 or not is_marker(m.text, CONTINUATION_MARKER)]
     return part
 
 

@@ -19,14 +19,15 @@ import symusic
 
 from core.atomic import atomic_path, atomic_write_bytes
 from core.instruments import program_name
-from core.notation import CONTINUATION_MARKER, NotationOptions, NotationReport, musicxml_bytes
+from core.markers import CONTINUATION_MARKER, is_marker
+from core.notation import NotationOptions, NotationReport, musicxml_bytes
 from core.notation.keys import estimate_key
 
 DEFAULT_TEMPO = 120.0  # quarter notes per minute, when a score has no tempo at all
 def with_continuation_marker(score: symusic.Score, seed_end_tick: int | None) -> symusic.Score:
     """A copy of `score` with a "continuation" marker at `seed_end_tick` (once)."""
     out = score.copy()
-    if seed_end_tick is not None and not any(CONTINUATION_MARKER in m.text.lower() for m in out.markers):
+    if seed_end_tick is not None and not any(is_marker(m.text, CONTINUATION_MARKER) for m in out.markers):
         out.markers.append(symusic.TextMeta(int(seed_end_tick), CONTINUATION_MARKER))
     return out
 

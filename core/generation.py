@@ -20,12 +20,11 @@ from core.checkpoint import LoadedModel
 from core.controls import BarControls
 from core.grammar import RemiGrammar, RemiState, StreamedNote, replay
 from core.limits import InstrumentLimits
+from core.markers import CONTINUATION_MARKER, END_MARKER, is_marker
 from core.sampling import sample_next_token
 from core.sequencing import SequenceGuide
 from core.threads import torch_threads
 
-CONTINUATION_MARKER = "continuation"
-END_MARKER = "end"  # at the last bar line, so a final bar of rests still counts
 CPU = torch.device("cpu")
 
 
@@ -537,6 +536,6 @@ def _copy_conductor(prompt: symusic.Score | None, score: symusic.Score) -> None:
 def seed_end_of(score: symusic.Score) -> int | None:
     """The tick where a take's continuation starts, from its marker (None if unmarked)."""
     for marker in score.markers:
-        if marker.text == CONTINUATION_MARKER:
+        if is_marker(marker.text, CONTINUATION_MARKER):
             return int(marker.time)
     return None

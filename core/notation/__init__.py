@@ -16,10 +16,9 @@ from pathlib import Path
 import symusic
 
 from core.atomic import atomic_write_bytes
-from core.notation.build import CONTINUATION_MARKER, NotationOptions, NotationReport, to_music21
+from core.notation.build import NotationOptions, NotationReport, to_music21
 
 __all__ = [
-    "CONTINUATION_MARKER",
     "NotationOptions",
     "NotationReport",
     "musicxml_bytes",

@@ -17,14 +17,13 @@ from fractions import Fraction
 import symusic
 
 from core.instruments import program_name
+from core.markers import CONTINUATION_MARKER, END_MARKER, is_marker
 from core.notation.bars import Bar, make_bars, time_signature_changes
 from core.notation.keys import choose_clefs, clefs_for, estimate_key
 from core.notation.quantize import Quantized, quantize
 from core.notation.rhythm import split_span
 from core.notation.voices import Event, split_voices
 
-CONTINUATION_MARKER = "continuation"  # the engine's marker text at the seed/continuation boundary
-END_MARKER = "end"  # the engine's marker at a take's last bar line
 _SHARP_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
 _FLAT_NAMES = ("C", "D-", "D", "E-", "E", "F", "G-", "G", "A-", "A", "B-", "B")
 
@@ -70,7 +69,7 @@ def to_music21(score: symusic.Score, options: NotationOptions | None = None):
     events = [e for s in splits for v in s.voices for e in v]
     end = max((e.end for e in events), default=Fraction(0))
     # a take marks its last bar line with an "end" marker: a final bar of rests still counts
-    end = max([end] + [Fraction(int(m.time), tpq) for m in score.markers if m.text.lower() == END_MARKER])
+    end = max([end] + [Fraction(int(m.time), tpq) for m in score.markers if is_marker(m.text, END_MARKER)])
     first = min((e.onset for e in events), default=Fraction(0))
     first_bar_length = make_bars(changes, Fraction(1))[0].length
     pickup = Fraction(0)
@@ -92,7 +91,7 @@ def to_music21(score: symusic.Score, options: NotationOptions | None = None):
     m21.metadata.addContributor(metadata.Contributor(role="arranger", name="Partita"))
     tempo = _notation_tempo(score)
     marker_positions = [
-        Fraction(int(m.time), tpq) for m in score.markers if CONTINUATION_MARKER in m.text.lower()
+        Fraction(int(m.time), tpq) for m in score.markers if is_marker(m.text, CONTINUATION_MARKER)
     ]
     chords = _chord_changes(score)
     clefs_used: tuple[str, ...] = ()
@@ -282,7 +281,7 @@ def _build_part(track, voices, bars, key_changes, options, *, tempo, swing, mark
             if bar.start <= position < bar.end:
                 offset = float(position - bar.start)
                 target = marked or _voice_with_onset(measure, offset)
-                target.insert(offset, expressions.TextExpression("continuation"))
+                target.insert(offset, expressions.TextExpression(CONTINUATION_MARKER))
         for position, name in chords:  # the chord symbols of a jazz take, over the staff
             if bar.start <= position < bar.end:
                 offset = float(position - bar.start)

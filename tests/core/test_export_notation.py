@@ -246,3 +246,21 @@ def test_chord_symbols_of_a_jazz_take_are_written_over_the_staff(tmp_path):
     assert [offset for offset, _ in symbols] == [0.0, 2.0, 4.0, 6.0]
     assert [figure.replace("-", "b") for _, figure in symbols[:3]] == ["F7", "Bb7", "Cm7"]
     assert isinstance(parsed.recurse().getElementsByClass(music21.harmony.Harmony)[3], music21.harmony.NoChord)
+
+
+def test_the_take_markers_are_matched_whole_in_any_case():
+    """Notation, export and generation read a take's markers one way: the whole text, so a
+    capitalised "Continuation" is the marker and a text that only contains the word is not."""
+    from core.export import with_continuation_marker
+    from core.generation import seed_end_of
+    from core.markers import CONTINUATION_MARKER
+
+    score = make_score([(i * 1.0, 1.0, 60 + i) for i in range(8)])
+    score.markers.append(symusic.TextMeta(4 * TPQ, "no continuation here"))
+    assert seed_end_of(score) is None
+    marked = with_continuation_marker(score, 2 * TPQ)  # the other text is not a marker: one is added
+    assert seed_end_of(marked) == 2 * TPQ
+    assert len([m for m in marked.markers if m.text == CONTINUATION_MARKER]) == 1
+    score.markers.append(symusic.TextMeta(3 * TPQ, " Continuation"))
+    assert seed_end_of(score) == 3 * TPQ
+    assert len(with_continuation_marker(score, 2 * TPQ).markers) == 2  # already marked: none added
