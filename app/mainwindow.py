@@ -445,7 +445,7 @@ class MainWindow(DocumentsMixin, QMainWindow):
         self.roll.view.set_playhead(tick, follow=from_player or follow)
         self.roll.ruler.update()
         meter = self.model.meter
-        bar, rest = divmod(int(tick), meter.bar_ticks)
+        bar, rest = divmod(int(tick), meter.bar_length)
         self.position_label.setText(f"bar {bar + 1} beat {rest // meter.beat_ticks + 1}")
 
     def _playing_changed(self, playing: bool) -> None:
@@ -464,7 +464,7 @@ class MainWindow(DocumentsMixin, QMainWindow):
         if not notes:
             self.transport.set_loop(None)
             return
-        bar = self.model.meter.bar_ticks
+        bar = self.model.meter.bar_length
         start = min(n.start for n in notes) // bar * bar
         end = -(-max(n.end for n in notes) // bar) * bar
         self.transport.set_loop((start, end))

@@ -271,8 +271,8 @@ class Regenerator(QObject):
         span, meter = self.span, self.model.meter
         chosen = self.variations[self.current if index is None else index]
         around = [n for n in self._shown_notes() if not span.start <= n.start < span.end]
-        notes = [n for n in [*around, *chosen] if n.start < span.end + meter.bar_ticks]
-        return score_from_notes(notes, meter, self.program()), max(0, span.start - meter.bar_ticks)
+        notes = [n for n in [*around, *chosen] if n.start < span.end + meter.bar_length]
+        return score_from_notes(notes, meter, self.program()), max(0, span.start - meter.bar_length)
 
     def audition(self) -> None:
         if self.span is None or not self.variations or self.player is None:

@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     window.open_file(args.seed_file)
     _wait(app, window.seed_loader.finished, 60000)
     meter = window.model.meter
-    seed = [n for n in window.model.seed_notes() if n.start < args.seed_bars * meter.bar_ticks]
+    seed = [n for n in window.model.seed_notes() if n.start < args.seed_bars * meter.bar_length]
     window.model.set_seed(seed)
     generation = window.generation_panel
     if args.run:

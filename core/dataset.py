@@ -109,7 +109,7 @@ def measure_bars(tokenizer: PartitaTokenizer, ids: np.ndarray) -> tuple[np.ndarr
         state.feed(token_id)
         if grammar.types[token_id] == "Bar":
             starts.append(state.bar_start)
-    lengths = [b - a for a, b in zip(starts[:-1], starts[1:], strict=True)] + ([state.bar_ticks] if starts else [])
+    lengths = [b - a for a, b in zip(starts[:-1], starts[1:], strict=True)] + ([state.bar_length] if starts else [])
     bar_of = np.cumsum(tokenizer.opens_bar[ids]) - 1
     return bar_of, bar_attributes(state.notes, starts, lengths, grammar.tpq)
 

@@ -31,6 +31,7 @@ from dataclasses import dataclass, replace
 import mido
 import symusic
 
+from core.meter import bar_length
 from core.playback import Player, RealClock
 from core.recording import RecordedNote, Recorder, estimate_tempo, phrase_to_score
 from core.timeline import Timeline
@@ -52,20 +53,14 @@ class Turn:
     first_note_at: float | None = None  # clock seconds the first reply note was sent (replies)
 
 
-def bar_length(tpq: int, time_signature: tuple[int, int]) -> int:
-    """Ticks in one bar."""
-    numerator, denominator = time_signature
-    return tpq * 4 * numerator // denominator
-
-
-def reply_bounds(prompt: symusic.Score, bars: int, bar_ticks: int) -> tuple[int, int]:
+def reply_bounds(prompt: symusic.Score, bars: int, one_bar: int) -> tuple[int, int]:
     """[earliest, end) ticks of a reply to `prompt`: from its last onset to `bars` bars after the
     bar its notes end in (a held last note keeps its bars, as `prompt_ids` counts them). The reply
-    may finish the call's last bar, as the REMI model does."""
+    may finish the call's last bar, as the REMI model does. `one_bar`: ticks in a bar."""
     notes = [n for t in prompt.tracks for n in t.notes]
     last_onset = max((n.time for n in notes), default=0)
-    last_bar = (max((n.time + n.duration for n in notes), default=1) - 1) // bar_ticks
-    return last_onset, (last_bar + 1 + bars) * bar_ticks
+    last_bar = (max((n.time + n.duration for n in notes), default=1) - 1) // one_bar
+    return last_onset, (last_bar + 1 + bars) * one_bar
 
 
 def trim_reply(notes: Iterable, earliest: int, end: int) -> Iterable[symusic.Note]:
@@ -172,14 +167,14 @@ class Duet:
             self.bpm = estimate_tempo(notes)
         prompt = phrase_to_score(notes, bpm=self.bpm, tpq=self.tpq, program=self.program,
                                  time_signature=self.time_signature)
-        bar_ticks = bar_length(self.tpq, self.time_signature)
-        earliest, end = reply_bounds(prompt, self.bars, bar_ticks)
-        call_bars = end // bar_ticks - self.bars
+        one_bar = bar_length(self.tpq, *self.time_signature)
+        earliest, end = reply_bounds(prompt, self.bars, one_bar)
+        call_bars = end // one_bar - self.bars
         self.turns.append(Turn("you", list(prompt.tracks[0].notes), call_bars, detected))
         self.phrase_detected(prompt, detected)
         self._replying.set()
         try:
-            turn = self._play_reply(prompt, earliest, end, end // bar_ticks, detected)
+            turn = self._play_reply(prompt, earliest, end, end // one_bar, detected)
         finally:
             self._replying.clear()
         self.turns.append(turn)
@@ -274,7 +269,7 @@ def conversation_score(turns: list[Turn], *, bpm: float, tpq: int = 480,
     score.time_signatures.append(symusic.TimeSignature(0, *time_signature))
     tracks = {"you": symusic.Track(name="you", program=program),
               "Partita": symusic.Track(name="Partita", program=program)}
-    bar_ticks = bar_length(tpq, time_signature)
+    one_bar = bar_length(tpq, *time_signature)
     offset = next_offset = 0
     exchange = 0
     for turn in turns:
@@ -284,7 +279,7 @@ def conversation_score(turns: list[Turn], *, bpm: float, tpq: int = 480,
         score.markers.append(symusic.TextMeta(offset + first, f"{turn.who} {exchange}"))
         for note in turn.notes:
             tracks[turn.who].notes.append(symusic.Note(offset + note.time, note.duration, note.pitch, note.velocity))
-        next_offset = max(next_offset, offset + max(1, turn.bars) * bar_ticks)
+        next_offset = max(next_offset, offset + max(1, turn.bars) * one_bar)
     score.tracks.extend(tracks.values())
     return score
 

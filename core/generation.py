@@ -193,7 +193,7 @@ def close_with_empty_bars(grammar: RemiGrammar, ids: list[int], end: float) -> N
     # a chord-aware seed's harmony goes on in these bars: the chord it ends on, on every beat (left
     # open, the model would write a chord of its own there, between the seed's and the new bars')
     chords = [i for i in ids if grammar.types[i] == "Chord"]
-    while state.bars and state.bar_start + state.bar_ticks < end:
+    while state.bars and state.bar_start + state.bar_length < end:
         meter_id = grammar.timesig_ids.get(state.time_signature) if "TimeSig" in grammar.types else None
         for token_id in (bar_id,) if meter_id is None else (bar_id, meter_id):
             ids.append(token_id)
@@ -254,7 +254,7 @@ class Continuing:
         so a streamed take is no longer than the bars asked for. The line is reckoned in the current
         meter: the note was completed in the state's current bar."""
         state = self.state
-        end = state.bar_start + (self.last_bar - state.bars + 1) * state.bar_ticks
+        end = state.bar_start + (self.last_bar - state.bars + 1) * state.bar_length
         return note if note.time + note.duration <= end else replace(note, duration=max(1, end - note.time))
 
 
@@ -500,7 +500,7 @@ def _take_from_ids(loaded: LoadedModel, ids: list[int], seed_tokens: int, progra
     seed_end = continuation_start(seed_state.notes, full_state.notes[len(seed_state.notes):])
     score.markers.append(symusic.TextMeta(seed_end, CONTINUATION_MARKER))
     # Notes held past the last bar line would lengthen the piece: end them at the bar line.
-    piece_end = full_state.bar_start + full_state.bar_ticks
+    piece_end = full_state.bar_start + full_state.bar_length
     for track in score.tracks:
         for note in track.notes:
             if note.time + note.duration > piece_end:

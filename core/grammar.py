@@ -26,6 +26,7 @@ import torch
 from core.controls import KINDS as CONTROL_KINDS
 from core.controls import density_notes
 from core.limits import InstrumentLimits
+from core.meter import bar_length
 from core.tokenizer import PartitaTokenizer
 
 # Which token types may follow each type (None: the start of a sequence).
@@ -186,9 +187,8 @@ class RemiState:
     notes_in_bar: int = 0  # notes begun in the current bar
 
     @property
-    def bar_ticks(self) -> int:
-        numerator, denominator = self.time_signature
-        return self.grammar.tpq * 4 * numerator // denominator
+    def bar_length(self) -> int:
+        return bar_length(self.grammar.tpq, *self.time_signature)
 
     @property
     def positions_per_bar(self) -> int:
@@ -245,7 +245,7 @@ class RemiState:
         level = next((grammar.values[i] for i in planned if grammar.types[i] == "Density"), None)
         if level is None:
             return
-        fewest, most = density_notes(level, self.bar_ticks / grammar.tpq)
+        fewest, most = density_notes(level, self.bar_length / grammar.tpq)
         notes = self.notes_in_bar + (self.last_type in ("Pitch", "Velocity"))
         size = len(grammar.types)
         if notes >= most and self.last_type not in ("Pitch", "Velocity", "Position"):
@@ -367,7 +367,7 @@ class RemiState:
         note = None
         if kind == "Bar":
             if self.bars > 0:
-                self.bar_start += self.bar_ticks
+                self.bar_start += self.bar_length
             self.bars += 1
             self.position = -1
             self.pitches_here.clear()
@@ -534,7 +534,7 @@ class BpeTable:
         meter, bar_start, position = state.time_signature, state.bar_start, state.position
         first = spelled[0]
         if types[first] == "Bar":
-            bar_start += state.bar_ticks if state.bars > 0 else 0
+            bar_start += state.bar_length if state.bars > 0 else 0
             position = -1
         onset = bar_start + grammar.onset_ticks(position, meter)
         ends = [end for end in state.ends if end > onset] if position >= 0 else list(state.ends)

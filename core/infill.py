@@ -38,6 +38,7 @@ from core.generation import (
     sample,
 )
 from core.grammar import RemiState, replay
+from core.meter import bar_length
 from core.tokenizer import MAX_SPAN
 
 __all__ = ["MAX_SPAN", "InfillError", "InfillTake", "infill_variations", "parse_span", "stream_infill"]
@@ -122,7 +123,7 @@ def plan_infill(loaded: LoadedModel, score: symusic.Score, first: int, last: int
     span_end = bars[last] if last < len(bars) else len(ids)
     prefix, middle = ids[:bars[first - 1]], ids[bars[first - 1]:span_end]
     state = replay(grammar, prefix, limits_for(loaded, settings).shifted(shift))
-    start_tick = state.bar_start + (state.bar_ticks if state.bars else 0)
+    start_tick = state.bar_start + (state.bar_length if state.bars else 0)
     whole = replay(grammar, ids)
     span_notes = [n for n in whole.notes if first - 1 <= n.bar <= last - 1]
     if len(span_notes) == len(whole.notes):
@@ -139,7 +140,7 @@ def plan_infill(loaded: LoadedModel, score: symusic.Score, first: int, last: int
         controls = control_plan(tokenizer, range(state.bars + 1, state.bars + last - first + 2), settings.controls, shift)
     except ValueError as error:
         raise InfillError(str(error)) from None
-    meter_ticks = state.bar_ticks if state.bars else _bar_ticks(grammar, meters[first - 1])
+    meter_ticks = state.bar_length if state.bars else bar_length(grammar.tpq, *meters[first - 1])
     return InfillPlan(prefix, head, read, state, state.bars + last - first + 1, chords, no_chords, controls, shift,
                  start_tick, start_tick + (last - first + 1) * meter_ticks, middle)
 
@@ -158,10 +159,6 @@ def _meters(grammar, ids: list[int], bars: list[int]) -> list[tuple[int, int]]:
 
 def _meter(meter: tuple[int, int]) -> str:
     return f"{meter[0]}/{meter[1]}"
-
-
-def _bar_ticks(grammar, meter: tuple[int, int]) -> int:
-    return grammar.tpq * 4 * meter[0] // meter[1]
 
 
 def _context(tokenizer, prefix: list[int], budget: int) -> list[int]:

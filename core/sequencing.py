@@ -103,7 +103,7 @@ def _top_lines(state: RemiState, bar: int) -> tuple[list[tuple[int, int, int]], 
     far (the pitch of a note just begun, whose duration is not chosen yet, included: duration 0)."""
     before: dict[int, tuple[int, int]] = {}
     now: dict[int, tuple[int, int]] = {}
-    bar_length = state.bar_ticks
+    bar_length = state.bar_length
     for note in reversed(state.notes):
         if note.bar < bar - 1:
             break

@@ -31,6 +31,7 @@ from core.chords import NC, QUALITIES, Chord, marker_chord
 from core.controls import KINDS as CONTROL_KINDS
 from core.controls import control_tokens
 from core.instruments import program_name
+from core.meter import bar_length
 
 PAD, BOS, EOS = "PAD_None", "BOS_None", "EOS_None"
 TOKENIZATIONS = ("REMI", "TSD", "MIDILike", "Structured")
@@ -248,7 +249,7 @@ class PartitaTokenizer:
             return ids
         bar_id = self.inner.vocab["Bar_None"]
         out: list[int] = []
-        meter, bar_start, bar_length = (4, 4), 0, 0
+        meter, bar_start, length = (4, 4), 0, 0  # length: ticks of the bar open
         pending = False  # a bar opened and its chords are not written yet
         for token_id in ids:
             token = self.tokens[token_id]
@@ -257,13 +258,13 @@ class PartitaTokenizer:
                 pending = False
             out.append(token_id)
             if token_id == bar_id:
-                bar_start += bar_length
-                bar_length = score.tpq * 4 * meter[0] // meter[1]
+                bar_start += length
+                length = bar_length(score.tpq, *meter)
                 pending = True
             elif token.startswith("TimeSig_"):
                 top, bottom = token.split("_", 1)[1].split("/")
                 meter = (int(top), int(bottom))
-                bar_length = score.tpq * 4 * meter[0] // meter[1]
+                length = bar_length(score.tpq, *meter)
                 if pending:
                     out += self._bar_chords(changes, bar_start, meter, score.tpq)
                     pending = False

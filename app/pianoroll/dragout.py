@@ -64,7 +64,7 @@ class MidiDragOut(QObject):
         selected = [shown[i] for i in self.view.selection if i in shown]
         name = self.name()
         if selected:  # ("Prelude - take 2 - selection")
-            bar = model.meter.bar_ticks
+            bar = model.meter.bar_length
             shift = min(n.start for n in selected) // bar * bar
             return [replace(n, start=n.start - shift) for n in selected], f"{name} - selection"
         take = model.current_take

@@ -72,7 +72,7 @@ def ceil_to(ticks: int, grid: int) -> int:
 def bar_range_ticks(meter: Meter, first_bar: int, last_bar: int) -> tuple[int, int]:
     """Bars `first_bar`..`last_bar` (counted from 1, both included, either order) as [start, end) ticks."""
     first, last = sorted((first_bar, last_bar))
-    return (max(0, first - 1) * meter.bar_ticks, max(1, last) * meter.bar_ticks)
+    return (max(0, first - 1) * meter.bar_length, max(1, last) * meter.bar_length)
 
 
 # --- the clipboard ---------------------------------------------------------------------------
@@ -338,7 +338,7 @@ class NoteEditor(QObject):
         notes = self.selected()
         if not notes:
             return None
-        bar = self.model.meter.bar_ticks
+        bar = self.model.meter.bar_length
         return min(n.start for n in notes.values()) // bar + 1, max(n.start for n in notes.values()) // bar + 1
 
     def _selection_changed(self) -> None:
@@ -348,7 +348,7 @@ class NoteEditor(QObject):
             self.barsChanged.emit(None)
 
     def ask_bars(self) -> None:
-        bar = self.model.meter.bar_ticks
+        bar = self.model.meter.bar_length
         last_bar = max(1, ceil_to(self.model.end_tick(), bar) // bar)
         playhead = self.view.playhead
         here = int(playhead.x()) // bar + 1 if playhead.isVisible() else 1
@@ -367,8 +367,8 @@ class NoteEditor(QObject):
             a.transpose_up: lambda: self.transpose(1), a.transpose_down: lambda: self.transpose(-1),
             a.octave_up: lambda: self.transpose(12), a.octave_down: lambda: self.transpose(-12),
             a.nudge_later: lambda: self.nudge(self.grid), a.nudge_earlier: lambda: self.nudge(-self.grid),
-            a.nudge_bar_later: lambda: self.nudge(self.model.meter.bar_ticks),
-            a.nudge_bar_earlier: lambda: self.nudge(-self.model.meter.bar_ticks),
+            a.nudge_bar_later: lambda: self.nudge(self.model.meter.bar_length),
+            a.nudge_bar_earlier: lambda: self.nudge(-self.model.meter.bar_length),
             a.louder: lambda: self.scale_velocity(VELOCITY_STEP, "Louder"),
             a.softer: lambda: self.scale_velocity(1 / VELOCITY_STEP, "Softer"),
             a.set_velocity: self.ask_velocity, a.scale_velocity: self.ask_scale, a.select_bars: self.ask_bars,
@@ -403,7 +403,7 @@ class RulerBarSelect(QObject):
     def bar_at(self, x: float) -> int:
         view = self.editor.view
         tick = max(0.0, view.mapToScene(int(x) - view.viewport().x(), 0).x())
-        return int(tick // self.editor.model.meter.bar_ticks) + 1
+        return int(tick // self.editor.model.meter.bar_length) + 1
 
     def eventFilter(self, watched, event) -> bool:
         from PySide6.QtCore import QEvent

@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass, field, replace
 
 from PySide6.QtCore import QObject, Signal
 
+from core.meter import bar_length
 from core.scores import meter_problem, resolution_problem, tempo_problem
 
 SEED = "seed"
@@ -73,8 +74,8 @@ class Meter:
         return self.ticks_per_quarter * 4 // self.denominator
 
     @property
-    def bar_ticks(self) -> int:
-        return self.beat_ticks * self.numerator
+    def bar_length(self) -> int:
+        return bar_length(self.ticks_per_quarter, self.numerator, self.denominator)
 
 
 @dataclass(frozen=True)

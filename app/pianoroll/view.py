@@ -238,7 +238,7 @@ class PianoRollView(QGraphicsView):
             self._fit_when_shown = True
             return
         self._fit_when_shown = False
-        end = max(self.model.end_tick(), self.model.meter.bar_ticks * 4)
+        end = max(self.model.end_tick(), self.model.meter.bar_length * 4)
         self._sx = max(0.004, min(1.5, (self.viewport().width() - 20) / end))
         pitches = [n.pitch for _, n in self.model.visible_items()]
         if pitches:
@@ -290,10 +290,10 @@ class PianoRollView(QGraphicsView):
             model = self.model
             shown = [(i, model.note(i)) for i in added if model.is_visible(model.note(i))]
             end = max((n.end for _, n in shown), default=0)
-            width = max(self.notes_item.boundingRect().width(), end + 4 * meter.bar_ticks)
+            width = max(self.notes_item.boundingRect().width(), end + 4 * meter.bar_length)
             self.notes_item.add(shown, width)
         else:
-            width = max(self.model.end_tick() + 4 * meter.bar_ticks, MIN_BARS * meter.bar_ticks)
+            width = max(self.model.end_tick() + 4 * meter.bar_length, MIN_BARS * meter.bar_length)
             self.notes_item.invalidate(width)
             shown = self.notes_item.selection & {i for i, _ in self.model.visible_items()}  # hidden: not selected
             if shown != self.notes_item.selection:
@@ -328,7 +328,7 @@ class PianoRollView(QGraphicsView):
         step = meter.ticks_per_quarter / self.grid_division
         while step * self._sx < 6:  # keep grid lines at least 6 px apart
             step *= 2
-        levels = ((step, QColor("#303236")), (meter.beat_ticks, QColor("#3c3f45")), (meter.bar_ticks, QColor("#5c6068")))
+        levels = ((step, QColor("#303236")), (meter.beat_ticks, QColor("#3c3f45")), (meter.bar_length, QColor("#5c6068")))
         for spacing, color in levels:
             if spacing * self._sx < 4:
                 continue
@@ -554,7 +554,7 @@ class PianoRollView(QGraphicsView):
             self.transpose_selection(step if event.key() == Qt.Key.Key_Up else -step)
             return
         if event.key() in (Qt.Key.Key_Left, Qt.Key.Key_Right) and self.notes_item.selection:
-            step = self.model.meter.bar_ticks if event.modifiers() & Qt.KeyboardModifier.ShiftModifier \
+            step = self.model.meter.bar_length if event.modifiers() & Qt.KeyboardModifier.ShiftModifier \
                 else self.snap_ticks
             self.shift_selection(step if event.key() == Qt.Key.Key_Right else -step)
             return

@@ -81,10 +81,10 @@ class RulerWidget(QWidget):
         if self.selected_bars is not None:
             first, last = self.selected_bars
             x0, x1 = (self.view.mapFromScene(QPointF(tick, 0)).x() + self.view.viewport().x()
-                      for tick in ((first - 1) * meter.bar_ticks, last * meter.bar_ticks))
+                      for tick in ((first - 1) * meter.bar_length, last * meter.bar_length))
             painter.fillRect(QRectF(x0, 0, x1 - x0, self.height()), QColor(245, 209, 66, 90))  # the selection's yellow
         visible = self.view.visible_scene_rect()
-        bar = meter.bar_ticks
+        bar = meter.bar_length
         pixels_per_bar = bar * self.view.pixels_per_quarter / meter.ticks_per_quarter
         every = 1
         while pixels_per_bar * every < 36:
@@ -166,7 +166,7 @@ class ChordStrip(QWidget):
             meter = self.view.model.meter
             for rect, _, chord in self.labels():
                 if rect.contains(QPointF(event.pos())):
-                    bar, rest = divmod(chord.start, meter.bar_ticks)
+                    bar, rest = divmod(chord.start, meter.bar_length)
                     QToolTip.showText(event.globalPos(), f"{chord.name}: bar {bar + 1}, beat {rest // meter.beat_ticks + 1}",
                                       self)
                     return True

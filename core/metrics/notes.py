@@ -11,6 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 import symusic
 
+from core.meter import bar_length
+
 
 @dataclass(frozen=True)
 class NoteArrays:
@@ -69,8 +71,8 @@ def bar_length_ticks(score: symusic.Score) -> int:
     """Ticks per bar of the first time signature (4/4 when there is none)."""
     if len(score.time_signatures):
         ts = score.time_signatures[0]
-        return max(1, round(score.tpq * 4 * ts.numerator / ts.denominator))
-    return score.tpq * 4
+        return bar_length(score.tpq, ts.numerator, ts.denominator)
+    return bar_length(score.tpq, 4, 4)
 
 
 def notes_to_score(notes: NoteArrays, like: symusic.Score | None = None, program: int = 0) -> symusic.Score:

@@ -93,7 +93,7 @@ class TrainingIndex:
         self.thresholds = thresholds
         self.names: list[str] = []
         self.lines: list[NoteArrays] = []
-        self.bar_ticks: list[int] = []
+        self.bar_lengths: list[int] = []
         self.ngrams: dict[tuple, list[tuple[int, int]]] = defaultdict(list)  # n-gram -> [(piece, start step)]
         self.bars: set[tuple] = set()
         n = thresholds.n
@@ -102,7 +102,7 @@ class TrainingIndex:
             line = melody(note_arrays(score))
             self.names.append(name)
             self.lines.append(line)
-            self.bar_ticks.append(bar_length_ticks(score))
+            self.bar_lengths.append(bar_length_ticks(score))
             steps = _steps(line)
             for start in range(len(steps) - n + 1):
                 self.ngrams[tuple(steps[start:start + n])].append((piece, start))
@@ -137,7 +137,7 @@ class TrainingIndex:
             longest = run + n  # n-grams of n steps overlapping by n-1: run + n - 1 steps, + 1 notes
             first_gen, first_src = end_start - run + 1, end_source - run + 1
             last_gen, last_src = first_gen + longest - 1, first_src + longest - 1
-            source_line, source_bar = self.lines[piece], self.bar_ticks[piece]
+            source_line, source_bar = self.lines[piece], self.bar_lengths[piece]
             passage = CopiedPassage(
                 source=self.names[piece],
                 source_bars=(int(source_line.onset[first_src] // source_bar) + 1,

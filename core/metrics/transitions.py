@@ -18,6 +18,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import symusic
 
+from core.meter import bar_length as length_of_bar  # (the parameter below is a bar_length)
 from core.metrics.key import estimate_key
 from core.metrics.notes import NoteArrays, bar_length_ticks, melody, note_arrays
 
@@ -83,16 +84,16 @@ def duration_histogram(score: symusic.Score | NoteArrays) -> np.ndarray:
     return np.bincount(duration_class(notes.duration, notes.tpq), minlength=DURATION_CLASSES).astype(float)
 
 
-def metric_position_histogram(score: symusic.Score | NoteArrays, bar_ticks: int | None = None) -> np.ndarray:
+def metric_position_histogram(score: symusic.Score | NoteArrays, bar_length: int | None = None) -> np.ndarray:
     """(METRIC_POSITIONS,) onset counts per position in the bar, in 1/12-quarter steps.
 
     Bars are counted from tick 0 with the length of the first time signature. Unquantized
     onsets are rounded to the nearest step (so performed MIDI is quantized here).
     """
     if isinstance(score, NoteArrays):
-        notes, bar = score, bar_ticks or score.tpq * 4
+        notes, bar = score, bar_length or length_of_bar(score.tpq, 4, 4)
     else:
-        notes, bar = note_arrays(score), bar_ticks or bar_length_ticks(score)
+        notes, bar = note_arrays(score), bar_length or bar_length_ticks(score)
     onsets = np.unique(notes.onset)
     steps = np.round((onsets % bar) * 12 / notes.tpq).astype(np.int64) % max(1, round(bar * 12 / notes.tpq))
     return np.bincount(np.minimum(steps, METRIC_POSITIONS - 1), minlength=METRIC_POSITIONS).astype(float)

@@ -200,7 +200,7 @@ def test_the_meter_cannot_be_made_with_a_beat_of_zero_or_less():
                 dict(tempo_qpm=float("inf")), dict(numerator="4")):
         with pytest.raises(ValueError):
             Meter(**bad)
-    assert Meter(numerator=7, denominator=8).beat_ticks == 240 and Meter(numerator=7, denominator=8).bar_ticks == 1680
+    assert Meter(numerator=7, denominator=8).beat_ticks == 240 and Meter(numerator=7, denominator=8).bar_length == 1680
 
 
 def test_a_recorded_score_with_an_impossible_meter_falls_back_to_four_four():

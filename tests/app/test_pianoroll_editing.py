@@ -192,7 +192,7 @@ def test_dragging_a_stem_in_the_velocity_lane_moves_the_selection_together(qtbot
 
 
 def test_select_bars_by_dialog_and_by_shift_dragging_the_ruler(qtbot, monkeypatch):
-    bar = Meter().bar_ticks
+    bar = Meter().bar_length
     roll, model, _ = make_roll(qtbot, [Note(b * bar + 240, 60 + b, 240) for b in range(6)])
     monkeypatch.setattr(editing, "ask_bar_range", lambda *a, **k: (4, 2))
     roll.editor.ask_bars()
@@ -306,7 +306,7 @@ def test_editing_keys_work_in_the_window_roll_and_are_in_the_shortcut_list(make_
             (Qt.Key.Key_D, Qt.KeyboardModifier.ControlModifier)]
     for key, modifier in keys:
         qtbot.keyClick(view, key, modifier)
-    bar = model.meter.bar_ticks
+    bar = model.meter.bar_length
     first = [(bar + 120, 73, 480, 88), (bar + 600, 77, 480, 88)]  # transposed 13, nudged, louder, quantized
     expected = sorted(first + [(s + 960, p, d, v) for s, p, d, v in first]
                       + [(s + 1920, p, d, v) for s, p, d, v in first])
