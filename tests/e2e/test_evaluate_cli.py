@@ -145,8 +145,9 @@ def test_judging_a_model_on_another_corpus_is_said_up_front(tiny_run, tmp_path, 
     assert main(["evaluate", "--model", str(run), "--data", str(other), "--out", str(tmp_path / "report"),
                  "--generate", "1", "--bars", "1", "--sweep", "", "--no-music21"]) == 0
     warnings = json.loads((tmp_path / "report" / "report.json").read_text())["warnings"]
-    assert warnings[0] == (f"The model learned from {data.name}, not from other-corpus: the figures say how it "
-                           "does on music it was not trained on.")
+    # (beside others a 20-step model earns, such as doing worse than the 4-gram)
+    assert (f"The model learned from {data.name}, not from other-corpus: the figures say how it "
+            "does on music it was not trained on.") in warnings
 
 
 @pytest.mark.parametrize("order", ["100000", "0"])
