@@ -35,5 +35,8 @@ def trained_run(tmp_path_factory, cello_trio):
     out = tmp_path_factory.mktemp("run")
     config = TrainConfig(data=str(cello_trio), out=str(out), model_overrides=TINY, steps=40, batch_size=8,
                          eval_every=20, warmup_steps=5, learning_rate=3e-3)
-    events = list(train(config))
+    with pytest.MonkeyPatch.context() as patch:  # 40 steps learn continuation; infill is tested for its mechanics
+        patch.setattr("core.dataset.INFILL_SHARE", 0.1)
+        patch.setattr("core.dataset.CONTROLS_SHARE", 0.1)
+        events = list(train(config))
     return out, events

@@ -50,7 +50,10 @@ def test_training_loss_falls_and_events_come_in_order(trained_run):
     assert config["training"]["step"] == 40 and config["corpus"]["split"]["validation"]
 
 
-def test_a_short_piece_can_be_learnt_by_heart(tmp_path, cello_xml_dir):
+def test_a_short_piece_can_be_learnt_by_heart(tmp_path, cello_xml_dir, monkeypatch):
+    # continuation alone: infill examples and control tokens are other tasks (tests/core/test_infill.py)
+    monkeypatch.setattr("core.dataset.INFILL_SHARE", 0.0)
+    monkeypatch.setattr("core.dataset.CONTROLS_SHARE", 0.0)
     from core.dataset import evaluation_windows
     from core.scores import load_score
     from core.training import evaluate, prepare_data
