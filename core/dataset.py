@@ -98,11 +98,9 @@ def key_shift(score, span: tuple[int, int] | None = None, pitch_range: tuple[int
 def measure_bars(tokenizer: PartitaTokenizer, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(the bar of each token, -1 before the first; each bar's attributes) of base `ids`."""
     from core.controls import bar_attributes
-    from core.grammar import RemiGrammar, RemiState
+    from core.grammar import RemiState, grammar_for
 
-    grammar = _grammars.get(id(tokenizer))
-    if grammar is None or grammar.tokenizer is not tokenizer:
-        grammar = _grammars[id(tokenizer)] = RemiGrammar(tokenizer)
+    grammar = grammar_for(tokenizer)
     state = RemiState(grammar)
     starts = []
     for token_id in ids.tolist():
@@ -112,9 +110,6 @@ def measure_bars(tokenizer: PartitaTokenizer, ids: np.ndarray) -> tuple[np.ndarr
     lengths = [b - a for a, b in zip(starts[:-1], starts[1:], strict=True)] + ([state.bar_length] if starts else [])
     bar_of = np.cumsum(tokenizer.opens_bar[ids]) - 1
     return bar_of, bar_attributes(state.notes, starts, lengths, grammar.tpq)
-
-
-_grammars: dict = {}  # RemiGrammar by id(tokenizer), for measure_bars
 
 
 def window_starts(ids: np.ndarray, tokenizer: PartitaTokenizer) -> np.ndarray:
@@ -222,7 +217,7 @@ class ControlWriter:
         self.voices = np.array([ids[f"Voices_{n}"] for n in range(MAX_VOICES_TOKEN + 1)])
         self.low_first, self.high_first, self.pitch_low = ids[f"Low_{low}"], ids[f"High_{low}"], low
         self.bar_id = tokenizer.inner.vocab["Bar_None"]
-        self.is_meter = np.array([t == "TimeSig" for t in tokenizer.token_types] + [False] * (len(tokenizer) - len(tokenizer.tokens)))
+        self.is_meter = np.array(tokenizer.token_types) == "TimeSig"  # (no BPE with controls: base ids)
 
     @staticmethod
     def draw(rng: np.random.Generator) -> tuple[str, ...]:

@@ -18,7 +18,7 @@ import torch
 
 from core.checkpoint import LoadedModel
 from core.controls import BarControls
-from core.grammar import RemiGrammar, RemiState, StreamedNote, replay
+from core.grammar import RemiGrammar, RemiState, StreamedNote, grammar_for, replay
 from core.limits import InstrumentLimits
 from core.markers import CONTINUATION_MARKER, END_MARKER, is_marker
 from core.sampling import sample_next_token
@@ -105,20 +105,6 @@ class Take:
     new_bars: int = 0  # bars written after the seed: fewer than asked when the token budget ran out
 
 
-_GRAMMARS: dict[int, RemiGrammar] = {}  # by id(tokenizer); see grammar_for
-
-
-def grammar_for(tokenizer) -> RemiGrammar:
-    """One grammar per tokenizer, kept between takes: building one costs ~8 ms, and its mask
-    cache (see `RemiState.allowed`) fills once instead of in every take."""
-    grammar = _GRAMMARS.get(id(tokenizer))
-    if grammar is None or grammar.tokenizer is not tokenizer:
-        if len(_GRAMMARS) >= 8:
-            _GRAMMARS.clear()
-        grammar = _GRAMMARS[id(tokenizer)] = RemiGrammar(tokenizer)
-    return grammar
-
-
 def prompt_ids(loaded: LoadedModel, prompt: symusic.Score | None, prompt_bars: int | None) -> list[int]:
     """BOS followed by the seed's tokens (optionally cut after `prompt_bars` bars; 0: no seed),
     ending with every bar the seed spans: bars of rest inside the cut, and the bars its last notes
@@ -189,7 +175,7 @@ def close_with_empty_bars(grammar: RemiGrammar, ids: list[int], end: float) -> N
     Counted on the tokenizer's own bar grid, so a meter it rewrites (5/8 as 4/4) or leaves out
     cannot disagree with it."""
     state = replay(grammar, ids)
-    bar_id = grammar.types.index("Bar")
+    bar_id = grammar.bar_id
     # a chord-aware seed's harmony goes on in these bars: the chord it ends on, on every beat (left
     # open, the model would write a chord of its own there, between the seed's and the new bars')
     chords = [i for i in ids if grammar.types[i] == "Chord"]
