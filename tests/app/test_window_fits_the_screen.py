@@ -119,7 +119,8 @@ def test_a_narrow_window_keeps_the_generate_actions_in_view(make_window, qtbot, 
 def test_every_tab_fits_and_is_saved_as_a_picture(make_window, qtbot, screens, width, height):
     window = shown_window(make_window, qtbot, width, height)
     window.model.set_seed([Note(i * 240, 48 + (i * 5) % 19, 240) for i in range(64)])
-    qtbot.waitUntil(lambda: not window.roll._info_timer.isActive())  # the counts are refreshed at most 10 times a second
+    # the counts are refreshed at most 10 times a second, and the label is laid out after its text changes
+    qtbot.waitUntil(lambda: "seed 64 notes" in window.roll.info.text() and words_cut(window.roll) == [], timeout=2000)
     assert "seed 64 notes" in window.roll.info.text() and words_cut(window.roll) == []
     training, corpus, evaluation, live = (window.training_panel, window.corpus_panel, window.evaluation_panel,
                                           window.live_panel)
