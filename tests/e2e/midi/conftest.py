@@ -4,6 +4,10 @@ Each server gets its own name (JACK_DEFAULT_SERVER, set only while a test runs) 
 never touch a JACK server someone else is running on the machine, and tests elsewhere never
 meet ours. One server serves the session; a test that stops its server asks for
 `private_jack_server` instead.
+
+On a loaded machine (CI shares its cores) JACK can be slow to show a client's new port to other
+clients, and it drops clients whose cycle runs late; so the server allows clients 2 s before it
+gives up on them, and tests wait for a port to be listed (`wait_listed`) before they use it.
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ class JackServer:
         env = dict(os.environ, JACK_NO_AUDIO_RESERVATION="1", JACK_DEFAULT_SERVER=self.name)
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(
-                ["jackd", "-n", self.name, "-d", "dummy", "-r", "48000", "-p", "128"],
+                ["jackd", "-n", self.name, "-t", "2000", "-d", "dummy", "-r", "48000", "-p", "128"],
                 stdout=log, stderr=subprocess.STDOUT, env=env,
             )
         deadline = time.monotonic() + JACK_START_TIMEOUT_S
@@ -56,6 +60,17 @@ class JackServer:
         result = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, timeout=10)
         return result.returncode == 0
 
+    def wait_listed(self, port: str, direction: str = "outputs", timeout: float = 5.0) -> None:
+        """Wait until `port` ("client:port") is among the JACK ports Partita lists as `direction`
+        ("outputs": ports Partita can send to; "inputs": ports it can listen to)."""
+        from core.duet import wait_for
+        from core.midi_ports import list_ports
+
+        def listed() -> bool:
+            return port in [p.name for p in getattr(list_ports("jack"), direction)]
+
+        assert wait_for(listed, timeout=timeout, poll_s=0.05), f"JACK did not list {port!r} within {timeout} s"
+
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:
             return
@@ -68,6 +83,24 @@ class JackServer:
         # Clients of a stopped server leave their semaphores behind; they carry our unique name.
         for leftover in Path("/dev/shm").glob(f"jack_sem.*_{self.name}_*"):
             leftover.unlink(missing_ok=True)
+
+
+@pytest.fixture
+def in_own_process(request) -> bool:
+    """For a test that may crash its process (libjack when its server dies): in the test process,
+    run this one test alone in a child pytest and fail with the child's output if it fails or crashes;
+    return False there. In the child, return True: go on with the test."""
+    if os.environ.get("PARTITA_CHILD_TEST") == request.node.nodeid:
+        return True
+    env = dict(os.environ, PARTITA_CHILD_TEST=request.node.nodeid)
+    child = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", request.node.nodeid],
+        cwd=request.config.rootpath, env=env, capture_output=True, text=True, timeout=120,
+    )
+    if child.returncode != 0:
+        pytest.fail(f"the test failed in its own process (exit {child.returncode}):\n"
+                    f"{child.stdout[-3000:]}{child.stderr[-2000:]}", pytrace=False)
+    return False
 
 
 @pytest.fixture(scope="session")

@@ -154,6 +154,7 @@ def test_duet_never_listens_to_its_own_output(jack_server, tmp_path, capsys):
     save_checkpoint(tmp_path / "run", model, tokenizer, meta={})
     keys = open_output(virtual=True, backend="jack", client_name="ownkeys", port_name="out")
     try:
+        jack_server.wait_listed("ownkeys:out", "inputs")
         assert main(["duet", "--model", str(tmp_path / "run"), "--input", "Partita", "--output", "virtual",
                      "--backend", "jack", "--seconds", "1"]) == 2
         err = capsys.readouterr().err

@@ -9,6 +9,7 @@ import time
 import mido
 import symusic
 
+from core.duet import wait_for
 from core.midi_ports import list_ports, open_input, open_output
 from core.playback import Player
 
@@ -50,6 +51,7 @@ def excerpt(cello_midi_dir, seconds: float = 2.5) -> symusic.Score:
 
 def test_ports_lists_the_test_port_on_jack(jack_server):
     receiver = Receiver("lister", "in")
+    jack_server.wait_listed("lister:in")
     listing = list_ports("jack")
     assert "jack" not in listing.problems
     assert "lister:in" in [p.name for p in listing.outputs]
@@ -65,10 +67,12 @@ def test_virtual_ports_appear_under_partitas_names_for_others_to_connect(jack_se
     listening = open_input(virtual=True, backend="jack")
     other = rtmidi.MidiIn(rtmidi.API_UNIX_JACK, "other")  # another program: Partita's listings hide its own output
     try:
+        assert wait_for(lambda: f"Partita:{VIRTUAL_OUTPUT}" in other.get_ports(), timeout=5, poll_s=0.05)
         names = other.get_ports()
         assert f"Partita:{VIRTUAL_OUTPUT}" in names  # others listen to it
         assert f"Partita:{VIRTUAL_OUTPUT}" not in [p.name for p in list_ports("jack").inputs]
-        assert any(p.name.endswith(VIRTUAL_INPUT) for p in list_ports("jack").outputs)  # others send to it
+        assert wait_for(lambda: any(p.name.endswith(VIRTUAL_INPUT) for p in list_ports("jack").outputs),
+                        timeout=5, poll_s=0.05)  # others send to it
         other.open_port(names.index(f"Partita:{VIRTUAL_OUTPUT}"))
         out.send(mido.Message("note_on", note=64, velocity=70))
         deadline = time.monotonic() + 2
@@ -87,6 +91,7 @@ def test_virtual_ports_appear_under_partitas_names_for_others_to_connect(jack_se
 def test_every_note_arrives_in_order_with_measured_timing_error(jack_server, cello_midi_dir):
     score = excerpt(cello_midi_dir, seconds=5.0)  # played twice as fast: 2.5 s
     receiver = Receiver()
+    jack_server.wait_listed(receiver.full_name)
     output = open_output(receiver.full_name, backend="jack")
     player = Player(output, score, tempo_factor=2.0)
     player.play()
@@ -127,6 +132,7 @@ def test_stop_mid_note_releases_everything_on_the_receiver(jack_server):
         track.notes.append(symusic.Note(0, 480 * 40, pitch, 90))  # a chord held for 20 s
     score.tracks.append(track)
     receiver = Receiver("stopper", "in")
+    jack_server.wait_listed("stopper:in")
     output = open_output("stopper:in", backend="jack")
     player = Player(output, score)
     player.play()

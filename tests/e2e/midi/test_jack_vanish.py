@@ -7,7 +7,6 @@ import time
 
 import symusic
 
-from core.duet import wait_for
 from core.midi_ports import TeeOutput, list_ports, open_input, open_output
 from core.playback import Player
 
@@ -47,6 +46,8 @@ def collector(client: str):
 def test_closed_receiver_ends_playback_with_an_error_and_the_remaining_port_gets_its_note_offs(jack_server):
     doomed, _ = collector("doomed")
     survivor, heard = collector("survivor")
+    jack_server.wait_listed("doomed:in")
+    jack_server.wait_listed("survivor:in")
     tee = TeeOutput(outputs=[open_output("doomed:in", backend="jack", port_name="a"),
                              open_output("survivor:in", backend="jack", port_name="b")])
     player = Watched(tee, long_notes(), check_interval_s=0.1)
@@ -67,10 +68,15 @@ def test_closed_receiver_ends_playback_with_an_error_and_the_remaining_port_gets
     survivor.close()
 
 
-def test_jack_server_stopping_mid_playback_ends_with_an_error_and_no_crash(private_jack_server):
+def test_jack_server_stopping_mid_playback_ends_with_an_error_and_no_crash(in_own_process, request):
+    """Run in a process of its own: should libjack crash after all, this test fails with the
+    child's output instead of taking the whole test run down with it."""
+    if not in_own_process:
+        return
+    private_jack_server = request.getfixturevalue("private_jack_server")
     receiver, heard = collector("receiver")
     # A server started a moment ago can be slow to list a new client's port under load.
-    assert wait_for(lambda: any(p.name == "receiver:in" for p in list_ports("jack").outputs), timeout=5)
+    private_jack_server.wait_listed("receiver:in")
     output = open_output("receiver:in", backend="jack")
     player = Watched(output, long_notes(), check_interval_s=0.1)
     player.play()
