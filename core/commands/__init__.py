@@ -12,6 +12,22 @@ from pathlib import Path
 MIDI_BACKENDS = ("jack", "alsa", "coremidi", "winmm")
 
 
+SEED_LIMIT = 2**63  # torch and numpy take seeds below it
+
+
+def seed_number(text: str) -> int:
+    """argparse type of every `--seed`: a whole number from 0 to 2**63 - 1."""
+    import argparse
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 0 <= value < SEED_LIMIT:
+        raise argparse.ArgumentTypeError(f"{text} is outside 0 to {SEED_LIMIT - 1}")
+    return value
+
+
 def add_model_arguments(parser) -> None:
     """--model and --best, for the commands that compose with a trained model."""
     parser.add_argument("--model", help="run folder, or a shipped model's name: bach-cello-suites, "

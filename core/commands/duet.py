@@ -6,7 +6,13 @@ import sys
 import threading
 from pathlib import Path
 
-from core.commands import MIDI_BACKENDS, add_limit_arguments, add_model_arguments, add_style_arguments
+from core.commands import (
+    MIDI_BACKENDS,
+    add_limit_arguments,
+    add_model_arguments,
+    add_style_arguments,
+    seed_number,
+)
 
 
 def add_parser(subparsers) -> None:
@@ -21,7 +27,7 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--bpm", type=float, help="tempo (default: estimated from your first phrase)")
     parser.add_argument("--temperature", type=float, default=1.0)
     parser.add_argument("--top-p", type=float, default=0.95)
-    parser.add_argument("--seed", type=int, help="random seed")
+    parser.add_argument("--seed", type=seed_number, help="random seed")
     parser.add_argument("--no-thru", action="store_true",
                         help="do not echo your playing to the output (use when your keyboard makes its own sound)")
     parser.add_argument("--out", type=Path, help="save the whole conversation to this MIDI file at the end")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from core.commands import add_model_arguments
+from core.commands import add_model_arguments, seed_number
 
 
 def add_parser(subparsers) -> None:
@@ -22,7 +22,7 @@ def add_parser(subparsers) -> None:
                         help="temperatures of the sweep, comma-separated ('' for none)")
     parser.add_argument("--variations", type=int, default=4, help="variations of one seed per sweep temperature")
     parser.add_argument("--ngram-order", type=int, default=4, help="order of the n-gram baseline (default 4, at most 8)")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=seed_number, default=0)
     parser.add_argument("--no-music21", action="store_true", help="estimate keys without music21 (faster)")
     parser.set_defaults(func=run)
 

@@ -5,7 +5,13 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from core.commands import add_control_arguments, add_limit_arguments, add_model_arguments, add_style_arguments
+from core.commands import (
+    add_control_arguments,
+    add_limit_arguments,
+    add_model_arguments,
+    add_style_arguments,
+    seed_number,
+)
 
 MIDI_SUFFIXES = (".mid", ".midi")
 MAX_BARS = 2000  # bars a take may ask for: a few minutes of sampling on a CPU
@@ -23,7 +29,7 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--temperature", type=float, default=1.0)
     parser.add_argument("--top-k", type=int, default=0)
     parser.add_argument("--top-p", type=float, default=0.95)
-    parser.add_argument("--seed", type=int, help="random seed (same seed, same music)")
+    parser.add_argument("--seed", type=seed_number, help="random seed (same seed, same music)")
     parser.add_argument("--variations", type=int, default=1, help="how many continuations to write")
     add_limit_arguments(parser)
     add_control_arguments(parser)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from core.commands import add_control_arguments, add_limit_arguments, add_model_arguments
+from core.commands import add_control_arguments, add_limit_arguments, add_model_arguments, seed_number
 from core.commands.generate import MAX_VARIATIONS, MIDI_SUFFIXES, TOKENS_PER_BAR
 
 
@@ -19,7 +19,7 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--variations", type=int, default=1, help="how many rewritings to write")
     parser.add_argument("--temperature", type=float, default=1.0)
     parser.add_argument("--top-p", type=float, default=0.95)
-    parser.add_argument("--seed", type=int, help="random seed (same seed, same music)")
+    parser.add_argument("--seed", type=seed_number, help="random seed (same seed, same music)")
     add_limit_arguments(parser)
     add_control_arguments(parser)
     parser.set_defaults(func=run)

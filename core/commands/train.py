@@ -9,6 +9,8 @@ import signal
 import sys
 from pathlib import Path
 
+from core.commands import seed_number
+
 PRESET_NAMES = ("tiny", "small", "base", "large")  # core.model.PRESETS, without importing torch for --help
 
 
@@ -35,7 +37,7 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--key", choices=("transpose", "normalize"),
                         help="transpose: pieces in their keys, shifted at random by --transpose (default); "
                              "normalize: each piece moved to C major / A minor by its analysed key first")
-    parser.add_argument("--seed", type=int, help="seed of weights, batches and dropout (default 0)")
+    parser.add_argument("--seed", type=seed_number, help="seed of weights, batches and dropout (default 0)")
     parser.add_argument("--transpose", type=int, help="augment by up to ± semitones (0: off; default 5)")
     parser.add_argument("--pack", action=argparse.BooleanOptionalAction, default=None,
                         help="fill windows past a piece's end with further pieces, not padding (default: on)")

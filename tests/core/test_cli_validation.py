@@ -258,3 +258,15 @@ def test_composing_commands_load_the_last_weights_unless_told_best(monkeypatch, 
     argv = [part.format(tmp=tmp_path) for part in command] + (["--best"] if best else [])
     assert main(argv) == 2 and "stop here" in capsys.readouterr().err
     assert asked == [best]
+
+
+@pytest.mark.parametrize("command", ["generate", "infill", "duet", "evaluate", "train"])
+@pytest.mark.parametrize("seed", [str(2**70), "-1", "seven"])
+def test_a_seed_torch_cannot_take_is_refused_up_front(capsys, monkeypatch, command, seed):
+    """2**70 used to compose half a bar and then fail inside torch with 'Overflow when unpacking long long'."""
+    no_work(monkeypatch)
+    with pytest.raises(SystemExit) as exit_:
+        main([command, "--seed", seed])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert "argument --seed" in err and ("outside 0 to 9223372036854775807" in err or "not a whole number" in err)
