@@ -33,7 +33,7 @@ from core.checkpoint import (
     save_checkpoint,
     weights_path,
 )
-from core.corpus import Corpus, import_corpus, split_by_piece
+from core.corpus import Corpus, import_corpus, pieces_by_unkept_meter, split_by_piece, unkept_meter_warnings
 from core.dataset import IGNORE, BatchSampler, evaluation_windows, tokenize_pieces
 from core.limits import measure as measure_limits
 from core.model import PRESETS, ModelConfig, Transformer
@@ -399,9 +399,11 @@ def train(config: TrainConfig, *, resume: bool = False,
         save_checkpoint(run_dir, model, tokenizer, {**meta, "training": state}, optimizer, best=improved)
         return log.write(CheckpointSaved(step, str(run_dir), best=improved))
 
+    unkept = pieces_by_unkept_meter(data.corpus.pieces, tokenizer.settings)
+    whose = "the base model's vocabulary" if initial is not None else "the vocabulary"
     started = TrainStarted(str(run_dir), model.num_parameters(), len(data.train), len(data.validation),
                            sum(len(p.ids) for p in data.train), str(device), start_step, len(tokenizer),
-                           tokenizer.bpe)
+                           tokenizer.bpe, tuple(unkept_meter_warnings(unkept, whose)))
     yield log.write(started)
     step, last_eval, saved_step = start_step, None, start_step
     diverged_at = None

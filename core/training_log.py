@@ -23,6 +23,8 @@ class TrainStarted:
     start_step: int
     vocabulary: int = 0  # the model's tokens (with BPE: base tokens + the merges learned)
     bpe: bool = False
+    # one line per meter the vocabulary lacks, naming its pieces (core.corpus.unkept_meter_warnings)
+    meter_warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

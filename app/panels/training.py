@@ -203,6 +203,9 @@ class TrainingPanel(QWidget):
         self.baseline_label.setToolTip("A 4-gram counts which token follows each three in the training pieces. "
                                        "A model is worth more than that table once its loss per note on the "
                                        "validation pieces is lower.")
+        self.meter_label = QLabel(self)  # pieces whose bar lines training moves (meters the vocabulary lacks)
+        self.meter_label.setWordWrap(True)
+        self.meter_label.hide()
         self.curves = TrainingCurves(self)
 
         settings = QWidget(self)
@@ -218,6 +221,7 @@ class TrainingPanel(QWidget):
         watch = QVBoxLayout()
         watch.addWidget(self.progress)
         watch.addWidget(self.baseline_label)
+        watch.addWidget(self.meter_label)
         watch.addWidget(self.curves, 1)
         layout = QHBoxLayout(self)
         layout.addWidget(settings)
@@ -364,6 +368,7 @@ class TrainingPanel(QWidget):
         self.run_dir = config.out
         self._baseline, self._better, self._trained = None, False, False
         self._say_baseline("")
+        self.meter_label.hide()
         if not resume:
             self.curves.clear()
         else:
@@ -415,6 +420,8 @@ class TrainingPanel(QWidget):
         record = {"event": type(event).__name__, **asdict(event)}
         self.curves.add_record(record)
         if isinstance(event, TrainStarted):
+            self.meter_label.setText("\n".join(event.meter_warnings))
+            self.meter_label.setVisible(bool(event.meter_warnings))
             self._trained = True
             self._start_step = event.start_step
             self.status.emit(f"Training {event.parameters / 1e6:.2f} M parameters on {event.train_pieces} pieces "

@@ -222,6 +222,8 @@ def run(args) -> int:
                 say(f"training {event.parameters / 1e6:.2f} M parameters{vocabulary} on {event.device}: "
                     f"{event.train_pieces} train pieces ({event.train_tokens} tokens), "
                     f"{event.validation_pieces} validation pieces; run folder {event.run_dir}")
+                for line in event.meter_warnings:
+                    say(f"warning: {line}")
                 if event.validation_pieces == 0:
                     say("note: no held-out pieces (the corpus needs at least 3), so no validation figures"
                         + (": --patience has nothing to go by" if config.patience else ""))

@@ -485,3 +485,16 @@ def test_an_unfinished_run_is_offered_for_resume_at_start(make_window, qtbot, ti
     window = make_window()
     assert window.training_panel.run_dir == str(run) and window.training_panel.out_edit.text() == ""
     assert window.training_panel.curves.buffer.count("train_loss") >= 10
+
+
+def test_the_train_panel_names_pieces_whose_bar_lines_training_moves(make_window, qtbot):
+    from core.training_log import TrainStarted
+
+    window = make_window(restore_session=False)
+    panel = window.training_panel
+    line = ("1 piece is in 5/2, a meter the vocabulary lacks, so training reads it in 4/4 bars "
+            "(bar lines moved): broad.mid")
+    panel._on_event(TrainStarted("run", 1000, 3, 1, 500, "cpu", 0, meter_warnings=(line,)))
+    assert panel.meter_label.isVisibleTo(panel) and panel.meter_label.text() == line
+    panel._on_event(TrainStarted("run", 1000, 3, 1, 500, "cpu", 0))  # the next run, in kept meters
+    assert not panel.meter_label.isVisibleTo(panel)

@@ -97,3 +97,22 @@ def test_a_corpus_in_kept_meters_says_nothing_of_meters(tmp_path, capsys):
         piece(tmp_path / name, *meter)
     assert main(["corpus", "inspect", str(tmp_path)]) == 0
     assert "warning" not in capsys.readouterr().err
+
+
+def test_training_names_the_pieces_it_reads_in_moved_bars(corpus_folder, tmp_path, capsys):
+    """The same lines as `corpus inspect`, where training starts (the CLI prints them; the window's
+    Train panel shows TrainStarted.meter_warnings)."""
+    run = tmp_path / "run"
+    assert main(["train", "--data", str(corpus_folder), "--out", str(run), "--steps", "1", "--eval-every", "1",
+                 "--set", "n_layer=1", "--set", "n_embd=32", "--set", "n_head=2", "--set", "block_size=64"]) == 0
+    captured = capsys.readouterr()
+    said = [line for line in (captured.out + captured.err).splitlines() if line.startswith("warning: ")]
+    assert said == [
+        "warning: 2 pieces are in 13/16, a meter the vocabulary lacks, so training reads them in 4/4 bars "
+        "(bar lines moved): odd-1.mid, odd-2.mid",
+        "warning: 2 pieces are in 5/2, a meter the vocabulary lacks, so training reads them in 4/4 bars "
+        "(bar lines moved): broad-1.mid, broad-2.mid",
+        "warning: 1 piece is in 15/16, a meter the vocabulary lacks, so training reads it in 4/4 bars "
+        "(bar lines moved): changing.mid"]
+    started = json.loads((run / "metrics.jsonl").read_text().splitlines()[0])
+    assert started["event"] == "TrainStarted" and len(started["meter_warnings"]) == 3
