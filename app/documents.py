@@ -31,12 +31,13 @@ OPENABLE_FILTER = ("Projects and music files (" + " ".join(f"*{s}" for s in [PRO
 
 def load_seed_job(path: str):
     """Read a music file in a worker (music21 can take seconds); returns (notes, meter, program,
-    chords)."""
+    chords, what could not be read: "" when it was read whole)."""
 
     def job(cancel):
-        score = load_score(path)
+        warnings: list[str] = []
+        score = load_score(path, warnings=warnings)
         program = score.tracks[0].program if len(score.tracks) else 0
-        return notes_from_score(score), meter_of(score), program, chords_of(score)
+        return notes_from_score(score), meter_of(score), program, chords_of(score), "; ".join(warnings)
         yield  # a generator, for JobRunner
 
     return job
@@ -84,14 +85,17 @@ class DocumentsMixin:
         self.seed_loader.start(load_seed_job(path))
 
     def _seed_loaded(self, result) -> None:
-        notes, meter, program, chords = result
+        notes, meter, program, chords, partial = result
         self.program = program
         self.seed_name = Path(self._pending_seed).stem
         self.undo_stack.push(ReplaceSeed(self.model, notes, meter, f"Open {Path(self._pending_seed).name}", chords))
         self._show_the_notes()
         path = getattr(self, "_pending_seed", "")
         self._add_recent(path)
-        self.statusBar().showMessage(f"Seed: {Path(path).name}, {len(notes)} notes", 8000)
+        if partial:  # said until the next message: the seed lacks what could not be read
+            self.statusBar().showMessage(f"Seed: {len(notes)} notes; {partial}")
+        else:
+            self.statusBar().showMessage(f"Seed: {Path(path).name}, {len(notes)} notes", 8000)
 
     def _seed_recorded(self, score) -> None:
         """A phrase played on the keyboard becomes the seed (as a dropped file does)."""

@@ -40,7 +40,8 @@ BASE_FOLDERS = ("bach", "oneills1850", "ryansMammoth", "airdsAirs", "miscFolk", 
 # bump when core.scores changes what a file turns into. Not bumped for refusing a tempo out of range
 # (a MusicXML <sound tempo="0">, once read at the default tempo) or a meter or resolution that cannot
 # be counted: only hostile files read differently, and a bump re-imports every corpus of every user
-# (builtin:base: 17 min)
+# (builtin:base: 17 min). Nor for the "read in part" note (FileReport.note): a file cached before it
+# was recorded shows none until its cache entry goes (the same scores either way).
 LOADER_VERSION = "1"
 
 ProgressFn = Callable[[int, int, str], None]  # (done, total, current file name)
@@ -66,6 +67,7 @@ class FileReport:
     imported: bool
     reason: str = ""  # why it was skipped; empty when imported
     info: PieceInfo | None = None
+    note: str = ""  # of an imported file: what of it could not be read ("read in part: ...")
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -123,7 +125,7 @@ class Corpus:
                 i = entry.info
                 lines.append(
                     f"{name:44} {'ok':8} {i.notes:6d} {i.bars:5d} {printable(i.key)[:10]:10} "
-                    f"{printable(i.time_signature):5} {i.duration_s:6.0f}"
+                    f"{printable(i.time_signature):5} {i.duration_s:6.0f}" + (f"  {entry.note}" if entry.note else "")
                 )
             else:
                 lines.append(f"{name:44} {'SKIPPED':8} {'':6} {'':5} {'':10} {'':5} {'':6}  {printable(entry.reason)}")
@@ -243,7 +245,7 @@ class ScoreCache:
                     if not isinstance(midi, str) or Path(midi).name != midi or midi in (".", ".."):
                         return None
                     score = symusic.Score.from_midi(read_bytes(self.directory / midi, MUSIC_BYTES, what="a cached score"))
-                if not isinstance(entry.get("reason", ""), str):
+                if not isinstance(entry.get("reason", ""), str) or not isinstance(entry.get("note", ""), str):
                     return None
                 result.append((entry["tail"], score, entry))
             return result
@@ -322,7 +324,7 @@ def _import_file(path: Path, expand_repeats: bool, cache: ScoreCache,
             for named in load_scores(path, expand_repeats=expand_repeats):
                 problem = _problem(named.score)
                 tail = named.name.removeprefix(path.name)  # "" or "#2 Title" for a tune in a collection
-                items.append((tail, None if problem else named.score, {"reason": problem}))
+                items.append((tail, None if problem else named.score, {"reason": problem, "note": named.partial}))
         except ScoreError as error:
             items.append(("", None, {"reason": str(error).split(": ", 1)[-1]}))
             keep = keep and not isinstance(error, ScoreTooSlow)  # a busy machine's verdict is not the file's
@@ -337,7 +339,8 @@ def _import_file(path: Path, expand_repeats: bool, cache: ScoreCache,
             yield FileReport(name, str(path), False, extra.get("reason") or "no notes"), None
             continue
         info = piece_info(score)
-        yield FileReport(name, str(path), True, "", info), Piece(name, path, score, info, f"{key}-{index}")
+        yield (FileReport(name, str(path), True, "", info, extra.get("note", "")),
+               Piece(name, path, score, info, f"{key}-{index}"))
 
 
 def _problem(score: symusic.Score) -> str:

@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import io
 import re
+import threading
 import zipfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -67,21 +69,66 @@ class NamedScore:
 
     name: str  # file name, plus "#index title" for one tune of a many-tune file
     score: symusic.Score
+    partial: str = ""  # what music21 could not read of the file ("" when it read it all): see `partly_read`
 
 
 def is_supported(path: Path) -> bool:
     return path.suffix.lower() in SUPPORTED_SUFFIXES
 
 
-def load_score(path: str | Path, *, expand_repeats: bool = False) -> symusic.Score:
+def load_score(path: str | Path, *, expand_repeats: bool = False, warnings: list[str] | None = None) -> symusic.Score:
     """Read one piece (a seed, a file to play or export). A file holding several tunes gives its
     first; see `load_scores`. A piece whose meter, tempo or resolution is impossible is refused
-    with `ScoreError` (see `score_problem`)."""
+    with `ScoreError` (see `score_problem`). Where music21 could read only part of the file, a line
+    naming the file and what was left out is appended to `warnings`."""
     named = load_scores(path, expand_repeats=expand_repeats)[0]
     problem = score_problem(named.score)
     if problem:
         raise ScoreError(f"{named.name}: {problem}")
+    if named.partial and warnings is not None:
+        warnings.append(f"{named.name}: {named.partial}")
     return named.score
+
+
+# --- what music21 says as it reads ------------------------------------------------------
+# music21 writes what it could not parse (a kern event such as '4zz', an ABC token) straight to
+# stderr (environment.Environment.warn), where the CLI's progress bars and the window lose it and the
+# piece looks whole. While Partita reads a file, the reading thread's warnings are kept instead,
+# and said as the file's `partial` reading.
+_reading = threading.local()
+_music21_warn = None
+
+
+@contextmanager
+def _music21_warnings() -> Iterator[list[str]]:
+    """The warnings music21 gives in this thread inside the block (other threads' go on to stderr)."""
+    global _music21_warn
+    from music21 import environment
+
+    if _music21_warn is None:
+        _music21_warn = environment.Environment.warn
+
+        def warn(self, msg, header=None):
+            kept = getattr(_reading, "warnings", None)
+            if kept is None:
+                return _music21_warn(self, msg, header)
+            kept.append(" ".join(str(part) for part in (msg if isinstance(msg, list) else [msg])))
+
+        environment.Environment.warn = warn
+    _reading.warnings = []
+    try:
+        yield _reading.warnings
+    finally:
+        _reading.warnings = None
+
+
+def partly_read(warnings: list[str]) -> str:
+    """One line of what music21 could not read: "read in part: <its first warning> (and N more)"."""
+    if not warnings:
+        return ""
+    first = " ".join(warnings[0].split())[:160]
+    more = f" (and {len(warnings) - 1} more)" if len(warnings) > 1 else ""
+    return f"read in part: {printable(first)}{more}"
 
 
 def resolution_problem(ticks_per_quarter, where: str = "") -> str | None:
@@ -272,19 +319,21 @@ def _load_notation(path: Path, *, expand_repeats: bool) -> Iterator[NamedScore]:
     from music21 import converter, stream  # lazy: slow to import
 
     try:
-        parsed = converter.parse(str(path), forceSource=True)
+        with _music21_warnings() as warnings:
+            parsed = converter.parse(str(path), forceSource=True)
     except Exception as error:
         raise ScoreError(f"{path.name}: unreadable notation ({_first_line(error)})") from None
+    partial = partly_read(warnings)
     if isinstance(parsed, stream.Opus):
         pieces = list(parsed.scores)
         for index, piece in enumerate(pieces, start=1):
             title = (piece.metadata.title if piece.metadata else None) or ""
             name = f"{path.name}#{index}" + (f" {title}" if title else "")
-            yield NamedScore(name, _converted(piece, name, expand_repeats))
+            yield NamedScore(name, _converted(piece, name, expand_repeats), partial)
     else:
         if isinstance(parsed, stream.Score) and not parsed.parts:
             raise ScoreError(f"{path.name}: a score without parts (nothing to read)")
-        yield NamedScore(path.name, _converted(parsed, path.name, expand_repeats))
+        yield NamedScore(path.name, _converted(parsed, path.name, expand_repeats), partial)
 
 
 def _converted(m21_score, name: str, expand_repeats: bool) -> symusic.Score:

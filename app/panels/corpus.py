@@ -183,7 +183,7 @@ class CorpusPanel(QWidget):
             values += [str(info.notes), str(info.bars), info.key, info.time_signature, f"{info.duration_s:.0f}"]
         else:
             values += [""] * 5
-        values.append(entry.reason)
+        values.append(entry.reason or entry.note)  # why skipped, or what of it could not be read
         for column, value in enumerate(values):
             item = QTableWidgetItem(value)
             if column in (2, 3, 6):

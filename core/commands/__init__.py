@@ -212,8 +212,9 @@ def read_music(path: Path, purpose: str):
     from core.cli import UserError
     from core.scores import ScoreError, load_score, note_count
 
+    warnings: list[str] = []
     try:
-        score = load_score(path)
+        score = load_score(path, warnings=warnings)
     except ScoreError as error:
         raise UserError(str(error)) from None
     except OSError:
@@ -222,6 +223,8 @@ def read_music(path: Path, purpose: str):
         raise UserError(f"{path.name}: unreadable ({failure(error)})") from None
     if note_count(score) == 0:
         raise UserError(f"{path.name}: holds no notes: nothing to {purpose}")
+    for line in warnings:
+        print(f"warning: {line}", file=sys.stderr)
     return score
 
 

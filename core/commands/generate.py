@@ -119,8 +119,9 @@ def read_seed(path: Path):
     from core.cli import UserError
     from core.scores import ScoreError, load_score
 
+    warnings: list[str] = []
     try:
-        prompt = load_score(path)
+        prompt = load_score(path, warnings=warnings)
     except ScoreError as error:
         raise UserError(f"--prompt {error}") from None
     except OSError:
@@ -131,4 +132,6 @@ def read_seed(path: Path):
         raise UserError(f"--prompt {path}: unreadable ({type(error).__name__}: {reason})") from None
     if not any(track.notes for track in prompt.tracks):
         raise UserError(f"--prompt {path}: the seed holds no notes (to compose from nothing, leave out --prompt)")
+    for line in warnings:
+        print(f"warning: --prompt {line}", file=sys.stderr)
     return prompt

@@ -277,3 +277,16 @@ def test_each_take_says_its_model_temperature_and_seed(make_window, qtbot, monke
     window.autosave()
     again = make_window(restore_session=True)  # the session keeps what made each take
     assert again.model.take_abouts == [f"{model}, temperature 0.85, seed 42", f"{model}, temperature 1.2, random seed"]
+
+
+def test_a_seed_read_in_part_says_so_in_the_status_bar(make_window, qtbot, tmp_path):
+    """A kern file with two events music21 cannot parse opens with the notes it could read, and the
+    status bar says what was left out (not a silent, shorter seed)."""
+    seed = tmp_path / "broken.krn"
+    seed.write_text("**kern\n*M4/4\n4c\n4d\n4e\n4f\n=\n4g\n4zz\n4x\n4cc\n*-\n")
+    window = make_window(restore_session=False)
+    with qtbot.waitSignal(window.seed_loader.finished, timeout=30000):
+        window.open_file(str(seed))
+    assert len(window.model.seed_notes()) == 6
+    message = window.statusBar().currentMessage()
+    assert "6 notes" in message and "broken.krn: read in part: Error in parsing event ('4zz')" in message
