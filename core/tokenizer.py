@@ -388,10 +388,9 @@ class PartitaTokenizer:
         if not digest or cache_dir is None:
             return self.encode(score)
         path = cache_dir / "tokens" / f"{digest}-{self.settings_digest()}.npy"
-        try:
-            return np.load(path, allow_pickle=False).tolist()
-        except (OSError, ValueError):
-            pass
+        cached = self._cached_ids(path)
+        if cached is not None:
+            return cached
         ids = self.encode(score)
         try:
             from core.atomic import atomic_write
@@ -404,6 +403,23 @@ class PartitaTokenizer:
         except OSError:
             pass  # a cache that cannot be written only costs time
         return ids
+
+    def _cached_ids(self, path: Path) -> list[int] | None:
+        """The ids a token cache file holds, or None where it is missing or not what `encode_cached`
+        writes: the cache is a folder anyone can write to, so the file is read within a bound (a
+        piece's ids as int32: 4 bytes a token, at most TOKEN_CACHE_BYTES) and its ids must be base ids
+        of this vocabulary (an id past it would fail deep inside training)."""
+        import io
+
+        from core.reading import FileRefused, read_bytes
+
+        try:
+            ids = np.load(io.BytesIO(read_bytes(path, TOKEN_CACHE_BYTES, what="a token cache file")), allow_pickle=False)
+        except (OSError, ValueError, EOFError, FileRefused):
+            return None
+        if ids.ndim != 1 or ids.dtype.kind not in "iu" or (len(ids) and not 0 <= ids.min() <= ids.max() < len(self.tokens)):
+            return None
+        return ids.tolist()
 
     def settings_digest(self) -> str:
         """Key of this tokenizer's base ids in the token cache (settings but BPE + miditok version)."""
@@ -560,6 +576,10 @@ def _meter(text) -> tuple[int, int] | None:
         return None
     return int(numerator), int(denominator)
 
+
+# The most a piece's token cache file may hold: 16 M tokens as int32 (a MUSIC_BYTES MIDI file of
+# notes packed as tight as MIDI allows, 3 bytes a note event, writes about 4 tokens a note).
+TOKEN_CACHE_BYTES = 64 * 2**20 + 4096
 
 MAX_SPAN = 8  # bars an infill writes at once (Infill_1 .. Infill_8)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import symusic
 
 from core.scores import load_score
 from core.tokenizer import PartitaTokenizer, TokenizerSettings, settings_for
@@ -68,3 +69,35 @@ def test_token_cache_is_keyed_by_piece_and_settings(tmp_path, cello_xml_dir, mon
     other = PartitaTokenizer.create(TokenizerSettings(use_velocities=True))
     assert other.settings_digest() != tokenizer.settings_digest()
     assert other.encode_cached(score, "digest-a", tmp_path) != first  # velocities: other tokens
+
+
+def test_a_token_cache_file_not_written_by_partita_is_encoded_afresh(tmp_path, monkeypatch):
+    """The cache is a folder anyone can write to: a file too large to be a piece's (it was read whole,
+    whatever its size), a link to /dev/zero, ids past the vocabulary (they would fail deep inside
+    training), a 2-d or float array or a pickle are all passed over, and the piece encoded again."""
+    import core.tokenizer
+
+    score = symusic.Score(480)
+    track = symusic.Track(program=42)
+    track.notes.append(symusic.Note(0, 480, 60, 80))
+    score.tracks.append(track)
+    tokenizer = PartitaTokenizer.create()
+    expected = tokenizer.encode(score)
+    path = tmp_path / "tokens" / f"planted-{tokenizer.settings_digest()}.npy"
+    path.parent.mkdir()
+    monkeypatch.setattr(core.tokenizer, "TOKEN_CACHE_BYTES", 10_000)
+    plants = {
+        "too large": lambda: np.save(open(path, "wb"), np.zeros(5000, dtype=np.int32)),
+        "past the vocabulary": lambda: np.save(open(path, "wb"), np.array([1, len(tokenizer.tokens)], dtype=np.int32)),
+        "negative": lambda: np.save(open(path, "wb"), np.array([-1, 3], dtype=np.int64)),
+        "two-dimensional": lambda: np.save(open(path, "wb"), np.ones((2, 2), dtype=np.int32)),
+        "floats": lambda: np.save(open(path, "wb"), np.ones(3)),
+        "a pickle": lambda: np.save(open(path, "wb"), np.array([{"x": 1}], dtype=object), allow_pickle=True),
+        "not numpy": lambda: path.write_bytes(b"garbage"),
+        "a link to /dev/zero": lambda: path.symlink_to("/dev/zero"),
+    }
+    for what, plant in plants.items():
+        path.unlink(missing_ok=True)
+        plant()
+        assert tokenizer._cached_ids(path) is None, what
+        assert tokenizer.encode_cached(score, "planted", tmp_path) == expected, what
