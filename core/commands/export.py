@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import sys
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -147,6 +148,9 @@ def run(args: argparse.Namespace) -> int:
             + f", clefs {'/'.join(report.clefs) or '-'}, up to {report.max_voices} voice(s)"
             + (f", {report.trimmed_notes} overlapping notes trimmed" if report.trimmed_notes else "")
         )
+        if report.drum_notes:
+            print(f"partita export: warning: {args.input.name}: {report.drum_notes} drum notes left out "
+                  "(the notation writes pitched parts only; --midi keeps them)", file=sys.stderr)
     if args.open:
         if not args.musicxml:
             raise UserError("--open needs --musicxml (the file to open)")

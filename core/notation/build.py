@@ -56,6 +56,7 @@ class NotationReport:
     trimmed_notes: int
     max_voices: int
     clefs: tuple[str, ...] = field(default=())  # clefs used by the first part, in order of appearance
+    drum_notes: int = 0  # notes of drum tracks, left out: the notation writes pitched parts only
 
 
 def to_music21(score: symusic.Score, options: NotationOptions | None = None):
@@ -121,6 +122,7 @@ def to_music21(score: symusic.Score, options: NotationOptions | None = None):
         trimmed_notes=sum(s.trimmed for s in splits),
         max_voices=max((len(s.voices) for s in splits), default=0),
         clefs=clefs_used,
+        drum_notes=sum(len(t.notes) for t in score.tracks if t.is_drum),
     )
     return m21, report
 

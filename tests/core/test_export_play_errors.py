@@ -92,3 +92,20 @@ def test_hostile_files_are_one_line_naming_them(capsys, tmp_path, command):
         (tmp_path / name).write_bytes(content)
         assert run(command, tmp_path / name, tmp_path) == 2
         assert line_of(capsys).startswith(f"partita {command[0]}: {name}: ")
+
+
+def test_drum_notes_the_notation_leaves_out_are_said(capsys, tmp_path):
+    """A drum track has no pitches to engrave: MusicXML export writes the pitched parts and says how
+    many drum notes it left out, instead of dropping them silently."""
+    score = symusic.Score(480)
+    melody, drums = symusic.Track(program=0), symusic.Track(program=0, is_drum=True)
+    melody.notes.extend(symusic.Note(i * 480, 480, 60 + i, 80) for i in range(4))
+    drums.notes.extend(symusic.Note(i * 240, 120, 36, 100) for i in range(8))
+    score.tracks.extend([melody, drums])
+    score.dump_midi(str(tmp_path / "band.mid"))
+    assert main(["export", str(tmp_path / "band.mid"), "--musicxml", str(tmp_path / "band.musicxml")]) == 0
+    err = capsys.readouterr().err
+    assert ("partita export: warning: band.mid: 8 drum notes left out (the notation writes pitched parts only; "
+            "--midi keeps them)") in err
+    assert main(["export", str(tmp_path / "band.mid"), "--midi", str(tmp_path / "copy.mid")]) == 0
+    assert "drum" not in capsys.readouterr().err
