@@ -8,6 +8,9 @@
    `--rounds` phrases, with an instant echo generator (the pipeline alone) and with the model
    (`--model RUN_DIR`, default: the shipped default model, skipped if absent). Target p95 < 150 ms.
 3. Generation speed of the model: seconds of music written per second of compute.
+4. A vanished receiver: from a receiving port closing (a synth quitting), and from the JACK server
+   stopping, until playback ends with its error, over `--vanish-rounds` rounds (the server stopping
+   is timed in a child process: libjack may take its client down with it).
 
     .venv/bin/python benchmarks/midi_timing.py [--periods 128,64] [--rounds 10] [--model RUN_DIR]
 """
@@ -29,7 +32,7 @@ sys.path.insert(0, str(REPO))
 import symusic  # noqa: E402
 
 from core.duet import Duet, wait_for  # noqa: E402
-from core.midi_ports import open_input, open_output  # noqa: E402
+from core.midi_ports import list_ports, open_input, open_output  # noqa: E402
 from core.playback import Player  # noqa: E402
 
 DATA = REPO.parent / "shared" / "data" / "mutopia-bach-midi" / "cello-suites"
@@ -90,6 +93,75 @@ class TimedOutput:
 
     def destination_present(self) -> bool:
         return self.inner.destination_present()
+
+
+def long_notes(count: int = 40) -> symusic.Score:
+    """Overlapping half notes at 120 bpm, `count` quarters: something is always sounding."""
+    score = symusic.Score(480)
+    score.tempos.append(symusic.Tempo(0, 120.0))
+    track = symusic.Track(program=0)
+    for i in range(count):
+        track.notes.append(symusic.Note(i * 480, 960, 48 + i % 24, 80))
+    score.tracks.append(track)
+    return score
+
+
+class Watched(Player):
+    """A player that notes when it ended (finished or failed)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.ended = threading.Event()
+        self.errors: list[str] = []
+
+    def error(self, message):
+        self.errors.append(message)
+        self.ended.set()
+
+    def finished(self):
+        self.ended.set()
+
+
+def vanish_delay(stop_server: bool) -> float:
+    """Seconds from the receiver vanishing (its port closed, or the server stopped: then this runs
+    in a child process that owns its own server) to playback ending with its error; NaN if it did not
+    end within 5 s."""
+    receiver = open_input(virtual=True, backend="jack", client_name="bench-receiver", port_name="in",
+                          callback=lambda m, t: None)
+    assert wait_for(lambda: "bench-receiver:in" in [p.name for p in list_ports("jack").outputs], timeout=5)
+    player = Watched(open_output("bench-receiver:in", backend="jack"), long_notes(), check_interval_s=0.1)
+    player.play()
+    time.sleep(0.5)
+    if stop_server:
+        stop_jack(SERVER["process"])
+    else:
+        receiver.close()
+    vanished = time.perf_counter()
+    ended = player.ended.wait(5)
+    delay = time.perf_counter() - vanished if ended else float("nan")
+    if not stop_server:
+        player.wait(2)
+    return delay
+
+
+SERVER: dict = {}
+
+
+def vanish_figures(rounds: int) -> dict[str, list[float]]:
+    closed = []
+    process, _ = start_jack(128)
+    try:
+        for _ in range(rounds):
+            closed.append(vanish_delay(stop_server=False))
+    finally:
+        stop_jack(process)
+    stopped = []
+    for _ in range(rounds):
+        child = subprocess.run([sys.executable, __file__, "--server-stop-child"], capture_output=True, text=True,
+                               timeout=60)
+        lines = child.stdout.strip().splitlines()
+        stopped.append(float(lines[-1]) if child.returncode == 0 and lines else float("nan"))
+    return {"receiver port closed": closed, "JACK server stopped": stopped}
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -217,7 +289,13 @@ def main() -> None:
     parser.add_argument("--skip-playback", action="store_true", help="only the duet and generation figures")
     parser.add_argument("--skip-duet", action="store_true", help="only the playback figures")
     parser.add_argument("--no-realtime", action="store_true", help="do not ask for SCHED_FIFO in the player")
+    parser.add_argument("--vanish-rounds", type=int, default=5, help="rounds of each vanished-receiver case")
+    parser.add_argument("--server-stop-child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.server_stop_child:  # one round of the server-stopped case, in a process of its own
+        SERVER["process"], _ = start_jack(128)
+        print(f"{vanish_delay(stop_server=True):.4f}")
+        os._exit(0)  # libjack's clients of a stopped server are not closed (see core.midi_ports)
 
     print("## Playback timing over JACK (dummy driver, 48 kHz), milliseconds\n")
     print("| JACK period | measured at | events | p50 | p99 | mean | max |")
@@ -236,6 +314,15 @@ def main() -> None:
             what = "scheduler send" if where == "send" else "JACK receiver"
             print(f"| {label} | {what} | {len(values)} | {percentile(values, 0.5):.3f} | "
                   f"{percentile(values, 0.99):.3f} | {statistics.mean(values):.3f} | {max(values):.3f} |")
+
+    if not args.skip_playback and args.vanish_rounds:
+        print("\n## A vanished receiver: until playback ends with its error, milliseconds\n")
+        print("| receiver | rounds | ended | p50 | max |")
+        print("|---|---|---|---|---|")
+        for case, delays in vanish_figures(args.vanish_rounds).items():
+            ended = [d * 1000 for d in delays if d == d]
+            figures = f"{percentile(ended, 0.5):.1f} | {max(ended):.1f}" if ended else "- | -"
+            print(f"| {case} | {len(delays)} | {len(ended)} | {figures} |")
 
     if args.skip_duet:
         return

@@ -1,8 +1,8 @@
-"""Playback into a real JACK MIDI port opened by the test: every note arrives, in order, on time."""
+"""Playback into a real JACK MIDI port opened by the test: every note arrives, in order (how close to
+its time: benchmarks/midi_timing.py)."""
 
 from __future__ import annotations
 
-import statistics
 import threading
 import time
 
@@ -88,7 +88,7 @@ def test_virtual_ports_appear_under_partitas_names_for_others_to_connect(jack_se
             port.close()
 
 
-def test_every_note_arrives_in_order_with_measured_timing_error(jack_server, cello_midi_dir):
+def test_every_note_arrives_in_order(jack_server, cello_midi_dir):
     score = excerpt(cello_midi_dir, seconds=5.0)  # played twice as fast: 2.5 s
     receiver = Receiver()
     jack_server.wait_listed(receiver.full_name)
@@ -104,17 +104,6 @@ def test_every_note_arrives_in_order_with_measured_timing_error(jack_server, cel
     offs = [m for _, m in receiver.messages if m.type == "note_off" or (m.type == "note_on" and m.velocity == 0)]
     assert len(offs) == len(received)
 
-    # Timing: arrival versus intended wall time (anchor + score seconds).
-    seconds = score.to("second")
-    intended = sorted(n.time / 2.0 for track in seconds.tracks for n in track.notes)
-    arrivals = [t for t, _ in receiver.note_ons()]
-    start = arrivals[0] - intended[0]
-    errors_ms = [abs((a - start) - i) * 1000 for a, i in zip(arrivals, intended, strict=True)]
-    errors_ms.sort()
-    p99 = errors_ms[int(0.99 * (len(errors_ms) - 1))]
-    print(f"\nJACK playback timing over {len(errors_ms)} notes: mean {statistics.mean(errors_ms):.2f} ms, "
-          f"p99 {p99:.2f} ms, max {errors_ms[-1]:.2f} ms (relative to the first note)")
-    assert errors_ms[-1] < 60, "a note came far off its time (the machine may be badly overloaded)"
     output.close()
     receiver.port.close()
 
