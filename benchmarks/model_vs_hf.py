@@ -189,7 +189,7 @@ def batch1_floor(preset: str, model: Transformer, ours_rate: float, hf_rate: flo
     """A row of the batch-1 floor table: the bytes each new token reads, the time one thread takes
     to read them, and the time of the bare matrix products over the decode step's own matrices."""
     config = model.config
-    weights = model.new_cache(1).weights  # the matrices `_decode_one` multiplies by, as it holds them
+    weights = model.new_cache(1).weights  # the matrices `core.decoding.decode_one` multiplies by, as it holds them
     matrices = [t for layer in weights.layers for t in layer if t is not None and t.dim() == 2] + [weights.head_t]
     rows = {t.size(0): torch.randn(1, t.size(0)) for t in matrices}
     mean_context = SEED_TOKENS + NEW_TOKENS / 2
