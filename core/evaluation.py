@@ -210,6 +210,32 @@ def held_out_figures(loaded, data: str | None = None, split: str = "test",
             "baseline": as_json(figures.baseline), "baseline_name": figures.baseline_name}
 
 
+def judge_takes(takes: list[tuple[str, symusic.Score, int]], training: list[tuple[str, symusic.Score]], *,
+                progress=None, cancel=None):
+    """The window's Judge takes: each take's continuation (`continuation`, after its seed's end tick)
+    against the corpus pieces `training`, beside as many random-note pieces; no model needed.
+    Returns (the report, ((take name, bar of the take where its judged part begins), ...)): a copied
+    passage's bars are counted in the continuation, the musician counts them in the take."""
+    from core.metrics.references import random_notes
+    from core.report.data import GENERATED, RANDOM, compare_sets_to_training
+
+    generated = [(name, continuation(score, seed_end)) for name, score, seed_end in takes]
+    first_bars = tuple((name, continuation_first_bar(score, seed_end)) for name, score, seed_end in takes)
+    sets = {GENERATED: generated,
+            RANDOM: [(name, random_notes(score, seed=i)) for i, (name, score) in enumerate(generated)]}
+    report = compare_sets_to_training(sets, training, use_music21=False, progress=progress, cancel=cancel)
+    report.title = f"{len(generated)} take(s) against {len(training)} corpus pieces"
+    return report, first_bars
+
+
+def continuation_first_bar(score: symusic.Score, seed_end_tick: int) -> int:
+    """The bar (1-based) of a take where `continuation` starts the part it judges: the bar of the
+    first note at or after the seed's end."""
+    downbeats = [int(t) for t in score.get_downbeats()] if score.end() > 0 else [0]
+    first_new = min((n.time for t in score.tracks for n in t.notes if n.time >= seed_end_tick), default=seed_end_tick)
+    return max(1, sum(1 for tick in downbeats if tick <= first_new))
+
+
 def continuation(score: symusic.Score, seed_end_tick: int) -> symusic.Score:
     """The part of a take after its seed, moved to start at the bar line of its first new note
     (the first onset at or after the seed's end, the take's continuation marker): the seed's

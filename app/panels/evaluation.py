@@ -49,46 +49,22 @@ class ReportReady:
 
 
 def _figures(report) -> tuple[tuple[str, bytes], ...]:
-    from core.metrics import transitions
-    from core.report import figures
+    from core.report.figures import report_figures
 
-    out = [("Scale degrees, note values, metric positions", figures.histograms_figure(report)),
-           ("Per-piece metrics", figures.piece_metrics_figure(report))]
-    for name in transitions.MATRICES:
-        out.append((f"Transitions: {name.replace('_', ' ')}", figures.matrices_figure(report, name)))
-    if report.learning is not None:
-        out.append(("Learning", figures.learning_figure(report)))
-    if report.sweep:
-        out.append(("Temperature sweep", figures.sweep_figure(report)))
-    return tuple(out)
+    return report_figures(report)
 
 
 def judge_takes_job(takes: list[tuple[str, object, int]], training: list[tuple[str, object]]):
-    """Measure the takes' continuations against the corpus (no model needed)."""
+    """Measure the takes' continuations against the corpus (`core.evaluation.judge_takes`)."""
 
     def work(progress, cancel):
-        from core.evaluation import continuation
-        from core.metrics.references import random_notes
-        from core.report.data import GENERATED, RANDOM, compare_sets_to_training
+        from core.evaluation import judge_takes
 
-        generated = [(name, continuation(score, seed_end)) for name, score, seed_end in takes]
-        first_bars = tuple((name, continuation_first_bar(score, seed_end)) for name, score, seed_end in takes)
-        sets = {GENERATED: generated,
-                RANDOM: [(name, random_notes(score, seed=i)) for i, (name, score) in enumerate(generated)]}
-        report = compare_sets_to_training(sets, training, use_music21=False, progress=progress, cancel=cancel)
-        report.title = f"{len(generated)} take(s) against {len(training)} corpus pieces"
+        report, first_bars = judge_takes(takes, training, progress=progress, cancel=cancel)
         progress("drawing the figures")
         return ReportReady(report, _figures(report), first_bars)
 
     return callback_job(work)
-
-
-def continuation_first_bar(score, seed_end_tick: int) -> int:
-    """The bar (1-based) of a take where `core.evaluation.continuation` starts the part it judges:
-    the bar of the first note at or after the seed's end."""
-    downbeats = [int(t) for t in score.get_downbeats()] if score.end() > 0 else [0]
-    first_new = min((n.time for t in score.tracks for n in t.notes if n.time >= seed_end_tick), default=seed_end_tick)
-    return max(1, sum(1 for tick in downbeats if tick <= first_new))
 
 
 def describe_copy(copy: dict, first_bar: int = 1, files: dict[str, str] | None = None) -> str:

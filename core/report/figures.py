@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-from core.metrics.transitions import DURATION_LABELS, MAX_INTERVAL
+from core.metrics.transitions import DURATION_LABELS, MATRICES, MAX_INTERVAL
 from core.report.data import BASELINE, GENERATED, HELD_OUT, Report
 
 COLOURS = {"training": "#444444", GENERATED: "#d62728", HELD_OUT: "#1f77b4", BASELINE: "#ff7f0e",
@@ -135,3 +135,16 @@ def learning_figure(report: Report) -> bytes:
     ax.set_ylabel("cross-entropy (nats/token)")
     ax.legend(fontsize=8)
     return _png(figure)
+
+
+def report_figures(report) -> tuple[tuple[str, bytes], ...]:
+    """Every figure of `report` as (title, PNG bytes), in the order a reader meets them."""
+    out = [("Scale degrees, note values, metric positions", histograms_figure(report)),
+           ("Per-piece metrics", piece_metrics_figure(report))]
+    for name in MATRICES:
+        out.append((f"Transitions: {name.replace('_', ' ')}", matrices_figure(report, name)))
+    if report.learning is not None:
+        out.append(("Learning", learning_figure(report)))
+    if report.sweep:
+        out.append(("Temperature sweep", sweep_figure(report)))
+    return tuple(out)
