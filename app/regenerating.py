@@ -70,9 +70,7 @@ def regenerate_job(cache, run_dir: str, score: symusic.Score, first: int, last: 
     def job(cancel):
         loaded = cache.get(run_dir, best)
         yield InfillReady(loaded.run_dir.name, loaded.tokenizer.ticks_per_quarter)
-        takes = []
-        yield from stream_infill(loaded, score, first, last, settings, variations=variations, cancel=cancel,
-                                 takes=takes)
+        takes = yield from stream_infill(loaded, score, first, last, settings, variations=variations, cancel=cancel)
         yield VariationsWritten(tuple(tuple(Note(int(n.time), int(n.pitch), max(1, int(n.duration)), int(n.velocity))
                                             for n in take.notes) for take in takes))
 

@@ -39,7 +39,7 @@ from style_fidelity import model_folders, pieces_of
 
 from core.checkpoint import load_model
 from core.controls import DENSITY_LEVELS, BarControls, density_level
-from core.generation import GenerationSettings
+from core.generation import GenerationSettings, drain
 from core.infill import InfillError, plan_infill, stream_infill
 from core.metrics.key import estimate_key
 from core.metrics.style import FIGURES, style_figures
@@ -137,9 +137,7 @@ def evaluate_model(folder: Path, args) -> dict:
             notes += count
             settings = GenerationSettings(seed=seed, max_tokens=600 * args.span)
             seed += 1
-            takes = []
-            for _event in stream_infill(loaded, piece.score, first, last, settings, variations=args.takes, takes=takes):
-                pass
+            takes = drain(stream_infill(loaded, piece.score, first, last, settings, variations=args.takes))
             start, end = takes[0].start_tick, takes[0].end_tick
             real_figures.append(style_figures(passage(piece.score, start, end), key, args.span))
             infill_figures += [style_figures(passage(take.score, start, end), key, args.span) for take in takes]
@@ -180,10 +178,7 @@ def control_trials(loaded, score: symusic.Score, first: int, seed: int, asked: d
 
 
 def _one(loaded, score, first, settings):
-    takes = []
-    for _ in stream_infill(loaded, score, first, first, settings, takes=takes):
-        pass
-    return takes[0]
+    return drain(stream_infill(loaded, score, first, first, settings))[0]
 
 
 def main() -> None:

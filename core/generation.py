@@ -8,9 +8,10 @@ seed followed by the continuation, with a "continuation" marker where the seed e
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
+from typing import TypeVar
 
 import numpy as np
 import symusic
@@ -26,6 +27,7 @@ from core.sequencing import SequenceGuide
 from core.threads import torch_threads
 
 CPU = torch.device("cpu")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -292,8 +294,28 @@ def stream_generation(
     variations: int = 1,
     cancel: Callable[[], bool] | None = None,
     sequences: list[list[int]] | None = None,
-) -> Iterator[TokenEvent]:
-    """Sample continuations of `prompt` token by token; `sequences` receives each row's model ids."""
+) -> Generator[TokenEvent, None, list[list[int]]]:
+    """Sample continuations of `prompt` token by token; returns each row's model ids (`rows =
+    yield from stream_generation(...)`, or `drain`). `sequences`, if given, receives them too: kept
+    for app/panels/generation.py until it reads the return value."""
+    start = _start(loaded, prompt, settings, variations)
+    if sequences is not None:
+        sequences[:] = start.rows
+    return (yield from sample(loaded, start.writers, start.rows, settings, shift=start.shift, cancel=cancel))
+
+
+@dataclass
+class _Start:
+    """What a batch of continuations of one seed starts from."""
+
+    seed_ids: list[int]  # base ids of BOS and the seed, in the key the model composes in
+    shift: int  # semitones the seed was moved by for a key-normalised model (see key_shift_for)
+    writers: list[Continuing]  # one per row
+    rows: list[list[int]]  # model ids each row has read: the seed, then what is sampled
+
+
+def _start(loaded: LoadedModel, prompt: symusic.Score | None, settings: GenerationSettings,
+           variations: int) -> _Start:
     tokenizer = loaded.tokenizer
     grammar = grammar_for(tokenizer)
     shift = key_shift_for(loaded, prompt)  # a key-normalised model composes in C major / A minor
@@ -303,8 +325,6 @@ def stream_generation(
     seed_state = replay(grammar, seed_ids)
     last_bar = seed_state.bars + settings.bars  # the continuation ends with this bar
     read, respell = seed_for_model(tokenizer, seed_ids)
-    rows = sequences if sequences is not None else []
-    rows[:] = [list(read) for _ in range(variations)]
     shared: dict[int, torch.Tensor] = {}
     limits = limits_for(loaded, settings).shifted(shift)
     writers = [Continuing(grammar, seed_ids, respell, last_bar, seed_state.meter_given, shared, limits)
@@ -313,7 +333,18 @@ def stream_generation(
     controls = control_plan(tokenizer, range(seed_state.bars + 1, last_bar + 1), settings.controls, shift)
     for writer in writers:
         writer.state.chord_plan, writer.state.no_chords, writer.state.control_plan = chords, no_chords, controls
-    yield from sample(loaded, writers, rows, settings, shift=shift, cancel=cancel)
+    return _Start(seed_ids, shift, writers, [list(read) for _ in range(variations)])
+
+
+def drain(stream: Generator[TokenEvent, None, T], on_event: Callable[[TokenEvent], None] | None = None) -> T:
+    """Run `stream` to its end, handing each event to `on_event`; returns what the stream returns."""
+    while True:
+        try:
+            event = next(stream)
+        except StopIteration as end:
+            return end.value
+        if on_event:
+            on_event(event)
 
 
 def control_plan(tokenizer, bars, controls: BarControls, shift: int = 0) -> dict[int, list[int]]:
@@ -335,10 +366,12 @@ def control_plan(tokenizer, bars, controls: BarControls, shift: int = 0) -> dict
 
 
 def sample(loaded: LoadedModel, writers: list[Continuing], rows: list[list[int]], settings: GenerationSettings, *,
-           head: int = 0, shift: int = 0, cancel: Callable[[], bool] | None = None) -> Iterator[TokenEvent]:
-    """Sample every row's next tokens under its writer's grammar until all are finished; `rows`
-    (model ids read so far) grow as they go. The first `head` ids of every row stay in the
-    context when the window slides (an infill's bars after the span)."""
+           head: int = 0, shift: int = 0,
+           cancel: Callable[[], bool] | None = None) -> Generator[TokenEvent, None, list[list[int]]]:
+    """Sample every row's next tokens under its writer's grammar until all are finished (or the
+    token budget is spent, or `cancel`); `rows` (model ids read so far) grow as they go, and are
+    returned. The first `head` ids of every row stay in the context when the window slides (an
+    infill's bars after the span)."""
     model, tokenizer = loaded.model, loaded.tokenizer
     guides = sequence_guides(loaded, writers[0].grammar, settings, len(writers))
     generator = torch.Generator().manual_seed(settings.seed if settings.seed is not None else
@@ -350,7 +383,7 @@ def sample(loaded: LoadedModel, writers: list[Continuing], rows: list[list[int]]
     eos_only[tokenizer.eos_id] = True
     for _ in range(settings.max_tokens):
         if cancel and cancel():
-            return
+            return rows
         # Masks and the draw are CPU work whatever the model's device (the generator lives there).
         # One thread: at batch 8 two would spin over 8 rows of logits, and a BPE mask built with
         # two kept the other core busy for the whole take (CPU time 1.4x wall).
@@ -377,12 +410,13 @@ def sample(loaded: LoadedModel, writers: list[Continuing], rows: list[list[int]]
                     notes = [replace(note, pitch=note.pitch - shift) for note in notes]
                 yield TokenEvent(row, token_id, tokenizer.model_tokens[token_id], writer.state.bars, tuple(notes))
         if all(writer.state.finished for writer in writers):
-            return
+            return rows
         if cache.length >= block:
             logits, cache = _prefill(model, rows, block, device, head)  # slide the window
         else:
             with torch.inference_mode(), _sampling_threads(device):
                 logits, _ = model(torch.tensor(next_ids, device=device).view(-1, 1), cache=cache)
+    return rows
 
 
 def sequence_guides(loaded: LoadedModel, grammar: RemiGrammar, settings: GenerationSettings,
@@ -446,20 +480,17 @@ def generate_variations(
     on_event: Callable[[TokenEvent], None] | None = None,
 ) -> list[Take]:
     """`n` continuations of one seed, sampled together as a batch."""
-    sequences: list[list[int]] = []
-    for event in stream_generation(loaded, prompt, settings, variations=n, cancel=cancel, sequences=sequences):
-        if on_event:
-            on_event(event)
-    shift = key_shift_for(loaded, prompt)
-    seed_ids = seed_ids_of(loaded, prompt, settings)
+    start = _start(loaded, prompt, settings, n)
+    rows = drain(sample(loaded, start.writers, start.rows, settings, shift=start.shift, cancel=cancel), on_event)
+    seed_ids = start.seed_ids  # encoded once, for the sampling and the takes
     program = _program_for(loaded, prompt)
     # a row stopped while still spelling the seed's last bar again holds only part of it: the seed whole
-    spelled = [loaded.tokenizer.expand(ids) for ids in sequences]
+    spelled = [loaded.tokenizer.expand(ids) for ids in rows]
     takes = [_take_from_ids(loaded, ids if len(ids) >= len(seed_ids) else list(seed_ids), len(seed_ids), program)
              for ids in spelled]
     for take in takes:
-        if shift:  # back to the seed's key
-            take.score.shift_pitch(-shift, inplace=True)
+        if start.shift:  # back to the seed's key
+            take.score.shift_pitch(-start.shift, inplace=True)
         _copy_conductor(prompt, take.score)
     return takes
 

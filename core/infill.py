@@ -16,7 +16,7 @@ tick (a pickup is a bar of its own there), on the bar lines of the score's time 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,6 +32,7 @@ from core.generation import (
     check_seed,
     close_with_empty_bars,
     control_plan,
+    drain,
     grammar_for,
     key_shift_for,
     limits_for,
@@ -200,10 +201,11 @@ class _Filling(Continuing):
 
 def stream_infill(loaded: LoadedModel, score: symusic.Score, first: int, last: int,
                   settings: GenerationSettings | None = None, *, variations: int = 1,
-                  cancel: Callable[[], bool] | None = None, takes: list[InfillTake] | None = None) -> Iterator[TokenEvent]:
+                  cancel: Callable[[], bool] | None = None) -> Generator[TokenEvent, None, list[InfillTake]]:
     """Write bars `first`-`last` (1-based, inclusive) of `score` anew, token by token (events as
-    in core.generation, times in tokenizer ticks); `takes` receives the finished takes. Raises
-    InfillError for a span that cannot be written, before anything is sampled."""
+    in core.generation, times in tokenizer ticks); returns the finished takes (`takes = yield from
+    stream_infill(...)`, or `drain`). Raises InfillError for a span that cannot be written, before
+    anything is sampled."""
     settings = settings or GenerationSettings()
     plan = plan_infill(loaded, score, first, last, settings)
     grammar = grammar_for(loaded.tokenizer)
@@ -216,8 +218,7 @@ def stream_infill(loaded: LoadedModel, score: symusic.Score, first: int, last: i
         writers.append(writer)
     rows = [plan.head + plan.read for _ in range(variations)]
     yield from sample(loaded, writers, rows, settings, head=len(plan.head), shift=plan.shift, cancel=cancel)
-    if takes is not None:
-        takes[:] = [_take(loaded, score, plan, writer) for writer in writers]
+    return [_take(loaded, score, plan, writer) for writer in writers]
 
 
 def infill_variations(loaded: LoadedModel, score: symusic.Score, first: int, last: int,
@@ -225,11 +226,7 @@ def infill_variations(loaded: LoadedModel, score: symusic.Score, first: int, las
                       cancel: Callable[[], bool] | None = None,
                       on_event: Callable[[TokenEvent], None] | None = None) -> list[InfillTake]:
     """`n` rewritings of bars `first`-`last` of `score`, sampled together as a batch."""
-    takes: list[InfillTake] = []
-    for event in stream_infill(loaded, score, first, last, settings, variations=n, cancel=cancel, takes=takes):
-        if on_event:
-            on_event(event)
-    return takes
+    return drain(stream_infill(loaded, score, first, last, settings, variations=n, cancel=cancel), on_event)
 
 
 def _take(loaded: LoadedModel, score: symusic.Score, plan: InfillPlan, writer: Continuing) -> InfillTake:

@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 
 from core.checkpoint import load_model
-from core.generation import GenerationSettings, generate, generate_variations, seed_end_of, stream_generation
+from core.generation import (
+    GenerationSettings,
+    drain,
+    generate,
+    generate_variations,
+    seed_end_of,
+    stream_generation,
+)
 from core.grammar import RemiGrammar, replay
 from core.scores import load_score
 
@@ -49,8 +56,8 @@ def test_same_seed_same_music_and_variations_differ(loaded, seed):
 
 
 def test_streamed_notes_are_the_notes_of_the_take(loaded):
-    sequences = []
-    events = list(stream_generation(loaded, None, GenerationSettings(bars=2, seed=3), sequences=sequences))
+    events = []
+    sequences = drain(stream_generation(loaded, None, GenerationSettings(bars=2, seed=3)), events.append)
     streamed = [(n.time, n.pitch, n.duration) for e in events for n in e.notes]
     grammar = RemiGrammar(loaded.tokenizer)
     state = replay(grammar, sequences[0])
@@ -61,9 +68,8 @@ def test_streamed_notes_are_the_notes_of_the_take(loaded):
 
 def test_every_sampled_sequence_obeys_the_grammar(loaded):
     """Even at a high temperature (where an unmasked model writes nonsense), decoding is clean."""
-    sequences = []
-    list(stream_generation(loaded, None, GenerationSettings(bars=4, temperature=3.0, top_p=1.0, seed=5),
-                           variations=4, sequences=sequences))
+    sequences = drain(stream_generation(loaded, None, GenerationSettings(bars=4, temperature=3.0, top_p=1.0, seed=5),
+                                        variations=4))
     eos = loaded.tokenizer.eos_id
     bodies = [s[1:s.index(eos)] if eos in s else s[1:] for s in sequences]  # rows that end early pad with EOS
     errors = loaded.tokenizer.inner.tokens_errors(bodies)
