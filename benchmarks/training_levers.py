@@ -3,7 +3,7 @@
 Every variant trains its own copy of the same model on the same cello-suite batches. Rows:
 * ours: `core.model.Transformer` as `partita train` runs it (fp32, AdamW foreach);
 * torch's attention and dropout: the same model with `F.scaled_dot_product_attention(dropout_p=p)`
-  and `F.dropout` instead of `core.attention` (what it trained with before that module);
+  and `F.dropout` instead of `core.cpu_dropout_attention` (what it trained with before that module);
 * fused AdamW: `torch.optim.AdamW(fused=True)` (CPU fused kernel);
 * no attention dropout: dropout on the attention probabilities off (residual and embedding
   dropout kept), which lets SDPA use its fused kernel in training; changes the regulariser;

@@ -15,7 +15,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from core.attention import causal_attention, dropout
+from core.cpu_dropout_attention import causal_attention, dropout
 from core.decoding import KVCache, decode_one, decode_weights
 from core.reading import out_of_bounds
 
