@@ -300,7 +300,7 @@ def ngram_pieces(ngram: NGramModel, loaded, prompts: Sequence[symusic.Score], co
                  settings: EvaluationSettings) -> list[tuple[str, symusic.Score]]:
     """Continuations sampled from the n-gram model on the same seeds, grammar-masked like the transformer."""
     from core.generation import (
-        Continuing,
+        ContinuationWriter,
         SeedError,
         continuation_start,
         grammar_for,
@@ -321,8 +321,8 @@ def ngram_pieces(ngram: NGramModel, loaded, prompts: Sequence[symusic.Score], co
             seed_ids = prompt_ids(loaded, None, None)
         seed_state = replay(grammar, seed_ids)
         read, respell = seed_for_model(tokenizer, seed_ids)  # as the transformer's seed (BPE)
-        writer = Continuing(grammar, seed_ids, respell, seed_state.bars + settings.bars, seed_state.meter_given,
-                            limits=limits_for(loaded))  # the instrument's limits, as the transformer's
+        writer = ContinuationWriter(grammar, seed_ids, respell, seed_state.bars + settings.bars, seed_state.meter_given,
+                                    limits=limits_for(loaded))  # the instrument's limits, as the transformer's
         ids = list(read)  # model ids: what the n-gram reads and writes
         for _ in range(4096):
             allowed = writer.allowed().numpy()

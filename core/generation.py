@@ -191,10 +191,11 @@ def close_with_empty_bars(grammar: RemiGrammar, ids: list[int], end: float) -> N
             state.feed(token_id)
 
 
-class Continuing:
-    """One continuation's grammar state as it is sampled token by token: what may come next, and
-    what a sampled token writes. With BPE it first spells again the seed's last bar (`respell`,
-    see `seed_for_model`); a bar line past `last_bar` closes the piece instead."""
+class ContinuationWriter:
+    """Writes one continuation under the grammar as a sampler (the model, or the n-gram baseline)
+    draws it token by token: says what may come next, and writes each drawn token into the
+    grammar state. With BPE it first spells again the seed's last bar (`respell`, see
+    `seed_for_model`); a bar line past `last_bar` closes the piece instead."""
 
     def __init__(self, grammar: RemiGrammar, seed_ids: list[int], respell: list[int], last_bar: int,
                  keep_meter: bool, respelling: dict[int, torch.Tensor] | None = None,
@@ -310,7 +311,7 @@ class _Start:
 
     seed_ids: list[int]  # base ids of BOS and the seed, in the key the model composes in
     shift: int  # semitones the seed was moved by for a key-normalised model (see key_shift_for)
-    writers: list[Continuing]  # one per row
+    writers: list[ContinuationWriter]  # one per row
     rows: list[list[int]]  # model ids each row has read: the seed, then what is sampled
 
 
@@ -327,7 +328,7 @@ def _start(loaded: LoadedModel, prompt: symusic.Score | None, settings: Generati
     read, respell = seed_for_model(tokenizer, seed_ids)
     shared: dict[int, torch.Tensor] = {}
     limits = limits_for(loaded, settings).shifted(shift)
-    writers = [Continuing(grammar, seed_ids, respell, last_bar, seed_state.meter_given, shared, limits)
+    writers = [ContinuationWriter(grammar, seed_ids, respell, last_bar, seed_state.meter_given, shared, limits)
                for _ in range(variations)]
     chords, no_chords = chord_plan(tokenizer, seed_ids, seed_state, settings, shift) if tokenizer.has_chords else ({}, False)
     controls = control_plan(tokenizer, range(seed_state.bars + 1, last_bar + 1), settings.controls, shift)
@@ -365,7 +366,7 @@ def control_plan(tokenizer, bars, controls: BarControls, shift: int = 0) -> dict
     return {bar: ids for bar in bars}
 
 
-def sample(loaded: LoadedModel, writers: list[Continuing], rows: list[list[int]], settings: GenerationSettings, *,
+def sample(loaded: LoadedModel, writers: list[ContinuationWriter], rows: list[list[int]], settings: GenerationSettings, *,
            head: int = 0, shift: int = 0,
            cancel: Callable[[], bool] | None = None) -> Generator[TokenEvent, None, list[list[int]]]:
     """Sample every row's next tokens under its writer's grammar until all are finished (or the
@@ -431,7 +432,7 @@ def sequence_guides(loaded: LoadedModel, grammar: RemiGrammar, settings: Generat
     return [SequenceGuide(grammar, strength, diatonic) for _ in range(rows)]
 
 
-def _guided(logits: torch.Tensor, guides: list[SequenceGuide], writers: list[Continuing],
+def _guided(logits: torch.Tensor, guides: list[SequenceGuide], writers: list[ContinuationWriter],
             generator: torch.Generator) -> torch.Tensor:
     """The last logits with each row's sequence bias added (rows still spelling the seed: none)."""
     logits = logits.to(CPU, torch.float32, copy=True)

@@ -25,7 +25,7 @@ import torch
 
 from core.checkpoint import LoadedModel
 from core.generation import (
-    Continuing,
+    ContinuationWriter,
     GenerationSettings,
     SeedError,
     TokenEvent,
@@ -187,8 +187,8 @@ def _span_chords(tokenizer, middle: list[int], bars_before: int) -> tuple[dict[i
     return plan, not plan
 
 
-class _Filling(Continuing):
-    """A continuation whose first token opens the span's first bar (it adds nothing to the bar
+class _SpanWriter(ContinuationWriter):
+    """A writer of a span: its first token opens the span's first bar (it adds nothing to the bar
     before), with the bar lines after the span closing it."""
 
     def allowed(self) -> torch.Tensor:
@@ -212,7 +212,7 @@ def stream_infill(loaded: LoadedModel, score: symusic.Score, first: int, last: i
     shared: dict[int, torch.Tensor] = {}
     writers = []
     for _ in range(variations):
-        writer = _Filling(grammar, plan.prefix, [], plan.last_bar, plan.state.meter_given, shared, plan.state.limits)
+        writer = _SpanWriter(grammar, plan.prefix, [], plan.last_bar, plan.state.meter_given, shared, plan.state.limits)
         writer.state.chord_plan, writer.state.no_chords = plan.chords, plan.no_chords
         writer.state.control_plan = plan.controls
         writers.append(writer)
@@ -229,7 +229,7 @@ def infill_variations(loaded: LoadedModel, score: symusic.Score, first: int, las
     return drain(stream_infill(loaded, score, first, last, settings, variations=n, cancel=cancel), on_event)
 
 
-def _take(loaded: LoadedModel, score: symusic.Score, plan: InfillPlan, writer: Continuing) -> InfillTake:
+def _take(loaded: LoadedModel, score: symusic.Score, plan: InfillPlan, writer: ContinuationWriter) -> InfillTake:
     """The input score with the notes starting inside the span replaced by the writer's."""
     scale = score.tpq / loaded.tokenizer.ticks_per_quarter
     start, end = round(plan.start_tick * scale), round(plan.end_tick * scale)

@@ -91,8 +91,8 @@ def test_masks_and_draws_run_on_one_thread_and_the_caller_keeps_its_threads(load
     import core.generation as generation
 
     seen = []
-    allowed, draw = generation.Continuing.allowed, generation.sample_next_token
-    monkeypatch.setattr(generation.Continuing, "allowed",
+    allowed, draw = generation.ContinuationWriter.allowed, generation.sample_next_token
+    monkeypatch.setattr(generation.ContinuationWriter, "allowed",
                         lambda self: seen.append(("mask", torch.get_num_threads())) or allowed(self))
     monkeypatch.setattr(generation, "sample_next_token",
                         lambda *a, **k: seen.append(("draw", torch.get_num_threads())) or draw(*a, **k))
@@ -206,19 +206,19 @@ def test_evaluation_seeds_from_pieces_that_start_late_fall_back_to_no_seed(loade
 def test_a_streamed_note_held_past_the_last_bar_line_ends_at_it_as_in_the_take():
     """The decoded take ends such a note at the piece's last bar line; the stream (what the
     window shows, plays and exports) must too, or a take runs past the bars asked for."""
-    from core.generation import Continuing
+    from core.generation import ContinuationWriter
     from core.tokenizer import PartitaTokenizer
 
     tokenizer = PartitaTokenizer.create()
     vocab, tpq = tokenizer.inner.vocab, tokenizer.ticks_per_quarter
     seed = [vocab[t] for t in ("Bar_None", "TimeSig_4/4", "Position_0", "Pitch_60", "Duration_1.0.24")]
     grammar = RemiGrammar(tokenizer)
-    writer = Continuing(grammar, seed, [], last_bar=1, keep_meter=True)  # only the rest of bar 1 to write
+    writer = ContinuationWriter(grammar, seed, [], last_bar=1, keep_meter=True)  # only the rest of bar 1 to write
     for name in ("Position_72", "Pitch_64"):  # beat 4
         writer.write(vocab[name])
     _, notes = writer.write(vocab["Duration_4.0.4"])  # four beats: three past the bar line
     assert [(n.time, n.duration, n.pitch) for n in notes] == [(3 * tpq, tpq, 64)]
-    longer = Continuing(grammar, seed, [], last_bar=2, keep_meter=True)  # one more bar: it fits
+    longer = ContinuationWriter(grammar, seed, [], last_bar=2, keep_meter=True)  # one more bar: it fits
     for name in ("Position_72", "Pitch_64"):
         longer.write(vocab[name])
     _, notes = longer.write(vocab["Duration_4.0.4"])
