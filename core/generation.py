@@ -4,6 +4,9 @@
 if any), so a window or a MIDI player can show and play a take while it is being written.
 `generate` and `generate_variations` collect the stream into `Take`s: a score holding the
 seed followed by the continuation, with a "continuation" marker where the seed ends.
+
+"The seed" here is always the music a take starts from; the number that fixes the draws is the
+random seed, `GenerationSettings.seed` (the name `--seed`, the Generate panel and scripts use).
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ class GenerationSettings:
     temperature: float = 1.0
     top_k: int = 0  # 0: off
     top_p: float = 0.95  # 1.0: off
-    seed: int | None = None  # random seed; None: a fresh draw each time
+    seed: int | None = None  # the random seed (not the seed music: that is the prompt); None: a fresh draw each time
     prompt_bars: int | None = None  # keep only the first K bars of the prompt
     max_tokens: int = 8192  # safety stop for a model that never closes its bars
     voices: int | None = None  # notes sounding at once: None, the model's instrument's; 0, no limit
