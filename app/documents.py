@@ -194,8 +194,9 @@ class DocumentsMixin:
 
     def export(self, kind: str) -> None:
         """Write what is shown (or the take alone, Export > Take alone) as any of
-        `app.exporting.FORMATS`, in a worker: notation of a long piece takes seconds, MuseScore more."""
-        from app.exporting import FORMATS, TAKE_ONLY_NAME, export_files, missing_musescore
+        `core.export.FORMATS`, in a worker: notation of a long piece takes seconds, MuseScore more."""
+        from app.exporting import TAKE_ONLY_NAME, export_files, missing_musescore
+        from core.export import FORMATS
 
         form = FORMATS[kind]
         shown = self._export_source()
@@ -206,7 +207,7 @@ class DocumentsMixin:
             return
         name = self._export_name(TAKE_ONLY_NAME if self.actions.export_take_only.isChecked() else "") + form.suffix
         path, _ = QFileDialog.getSaveFileName(self, f"Export {form.label}", str(self._export_dir() / name),
-                                              f"{form.label} (*{form.suffix})")
+                                              form.file_filter)
         if not path:
             return
         self.settings.setValue("export/folder", str(Path(path).parent))

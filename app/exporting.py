@@ -1,45 +1,18 @@
-"""Export adapters: MIDI, MusicXML, WAV, PDF, PNG and "Open in MuseScore" over `core.export`,
-`core.synth` and `core.musescore`.
+"""Export adapters over `core.export` (its `FORMATS` are what File > Export offers, its `export`
+writes them) and `core.musescore`: the take alone, and "Open in MuseScore".
 
 The roll's score is handed over with the seed boundary (`seed_end_tick`), which the engine
-writes as a "continuation" marker; MusicXML goes through the engine's engraving pipeline
-(quantize, voices, ties, clefs), and PDF and PNG are that MusicXML engraved by MuseScore, as
-`partita export --pdf/--png` does. Every function returns what it wrote, or raises with a
+writes as a "continuation" marker. Every function returns what it wrote, or raises with a
 one-line reason that the window shows in a dialog.
 """
 
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 
 import symusic
 
-
-@dataclass(frozen=True)
-class ExportFormat:
-    """What File > Export offers for one kind of file."""
-
-    label: str  # in the dialog's title and filter: "Export PDF", "PDF (*.pdf)"
-    suffix: str  # added to a name typed without one
-    accepted: tuple[str, ...]  # suffixes a typed name may already have
-    hint: str  # the error dialog's advice when writing fails
-    engraved: bool = False  # written by MuseScore (it must be installed)
-
-
-_ANOTHER_NAME = "Choose another file name or folder."
-_MUSESCORE_HINT = "Install MuseScore 4 from https://musescore.org/download (or Debian/Ubuntu's musescore3 package), " \
-                  "or export MusicXML and engrave it elsewhere."
-FORMATS = {
-    "midi": ExportFormat("MIDI", ".mid", (".mid", ".midi"), _ANOTHER_NAME),
-    "musicxml": ExportFormat("MusicXML", ".musicxml", (".musicxml", ".xml"), _ANOTHER_NAME),
-    "wav": ExportFormat("WAV audio", ".wav", (".wav",), "Install FluidSynth and a General MIDI SoundFont (the "
-                        "message says how), or export MIDI and play it elsewhere."),
-    "pdf": ExportFormat("PDF", ".pdf", (".pdf",), _MUSESCORE_HINT, engraved=True),
-    # MuseScore writes one PNG per page: name-1.png, name-2.png...
-    "png": ExportFormat("PNG", ".png", (".png",), _MUSESCORE_HINT, engraved=True),
-}
 TAKE_ONLY_NAME = " (continuation)"  # added to the default file name of a take exported alone
 
 
@@ -70,39 +43,16 @@ def take_only(score: symusic.Score, seed_end_tick: int) -> symusic.Score:
 
 def export_files(score: symusic.Score, path: Path, kind: str, *, seed_end_tick: int | None = None,
                  program: int | None = None) -> list[Path]:
-    """Write `score` to `path` as any kind of `FORMATS`; returns the files written (PNG: one a page)."""
-    if kind not in FORMATS or not FORMATS[kind].engraved:
-        return [export_score(score, path, kind, seed_end_tick=seed_end_tick, program=program)]
-    from core.export import export_engraving
+    """Write `score` to `path` as any kind of `core.export.FORMATS`; returns the files written
+    (PNG: one a page). A missing synth or MuseScore raises ValueError, said as it is."""
+    from core.export import export
     from core.musescore import MuseScoreError, MuseScoreNotFound
-    from core.notation import NotationOptions
+    from core.synth import SynthUnavailable
 
-    try:  # titled with the file's name, as the command line titles it with the input's
-        written, _ = export_engraving(score, path, NotationOptions(title=Path(path).stem, program=program),
-                                      seed_end_tick=seed_end_tick)
-    except (MuseScoreNotFound, MuseScoreError) as error:
+    try:
+        return export(score, path, kind, program=program, seed_end_tick=seed_end_tick)
+    except (SynthUnavailable, MuseScoreNotFound, MuseScoreError) as error:
         raise ValueError(str(error)) from None  # said as it is, without the class name
-    return written
-
-
-def export_score(score: symusic.Score, path: Path, kind: str, *, seed_end_tick: int | None = None,
-                 program: int | None = None) -> Path:
-    """Write `score` to `path` as `kind` ("midi", "musicxml" or "wav"); returns the path written."""
-    from core import export
-
-    if kind == "midi":
-        return export.export_midi(score, path, program=program, seed_end_tick=seed_end_tick)
-    if kind == "musicxml":
-        export.export_musicxml(score, path, seed_end_tick=seed_end_tick)
-        return Path(path)
-    if kind == "wav":
-        from core.synth import SynthUnavailable, render_wav
-
-        try:
-            return render_wav(export.prepare_midi(score, program=program), path)
-        except SynthUnavailable as error:
-            raise ValueError(str(error)) from None  # said as it is, without the class name
-    raise ValueError(f"unknown export format {kind!r}")
 
 
 def open_in_musescore(score: symusic.Score, folder: Path, *, seed_end_tick: int | None = None) -> str:
@@ -112,7 +62,7 @@ def open_in_musescore(score: symusic.Score, folder: Path, *, seed_end_tick: int 
 
     executable = require_musescore()  # raises MuseScoreNotFound naming the download page, before writing
     target = Path(folder) / "musescore" / "partita-take.musicxml"
-    export_score(score, target, "musicxml", seed_end_tick=seed_end_tick)
+    export_files(score, target, "musicxml", seed_end_tick=seed_end_tick)
     process = open_file(target, executable)
     # Partita does not wait for MuseScore, but someone must once it quits, or it stays a zombie
     threading.Thread(target=process.wait, name="musescore-reaper", daemon=True).start()

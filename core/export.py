@@ -1,8 +1,13 @@
-"""Export a `symusic.Score` (a take, a seed, a corpus piece) to MIDI, MusicXML, PDF and PNG.
+"""Export a `symusic.Score` (a take, a seed, a corpus piece) to MIDI, MusicXML, WAV, PDF and PNG.
+
+`FORMATS` is the one table of what Partita writes (names, suffixes, what to do when writing
+fails) and `export(score, path, kind)` the one entry point that writes any of them; File >
+Export offers exactly that table.
 
 * MIDI keeps the performance: tempo, time signature, key signature (analysed when the score has
   none), instrument program and track name, and the seed/continuation boundary as a marker.
 * MusicXML is engraved notation from `core.notation` (quantized, measured, tied, voiced, clefs).
+* WAV is the MIDI rendered by FluidSynth (`core.synth`), when it is installed.
 * PDF and PNG are that MusicXML engraved by MuseScore (`core.musescore`), when it is installed.
 
 Every file is written atomically: a reader never sees half a file.
@@ -12,7 +17,7 @@ from __future__ import annotations
 
 import tempfile
 import zipfile
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import symusic
@@ -24,6 +29,69 @@ from core.notation import NotationOptions, NotationReport, musicxml_bytes
 from core.notation.keys import estimate_key
 
 DEFAULT_TEMPO = 120.0  # quarter notes per minute, when a score has no tempo at all
+
+
+@dataclass(frozen=True)
+class ExportFormat:
+    """One kind of file `export` writes, as a save dialog and an error message name it."""
+
+    label: str  # "PDF": a dialog's title ("Export PDF") and its filter ("PDF (*.pdf)")
+    suffix: str  # added to a name typed without one
+    accepted: tuple[str, ...]  # suffixes a typed name may already have
+    hint: str  # what to do when writing fails (said under the error)
+    engraved: bool = False  # engraved by MuseScore, which must be installed
+
+    @property
+    def file_filter(self) -> str:
+        """The save dialog's filter: "PDF (*.pdf)"."""
+        return f"{self.label} (*{self.suffix})"
+
+
+_ANOTHER_NAME = "Choose another file name or folder."
+_MUSESCORE_HINT = ("Install MuseScore 4 from https://musescore.org/download (or Debian/Ubuntu's musescore3 package), "
+                   "or export MusicXML and engrave it elsewhere.")
+FORMATS: dict[str, ExportFormat] = {  # by the `kind` that `export` takes
+    "midi": ExportFormat("MIDI", ".mid", (".mid", ".midi"), _ANOTHER_NAME),
+    "musicxml": ExportFormat("MusicXML", ".musicxml", (".musicxml", ".xml"), _ANOTHER_NAME),
+    "wav": ExportFormat("WAV audio", ".wav", (".wav",), "Install FluidSynth and a General MIDI SoundFont (the "
+                        "message says how), or export MIDI and play it elsewhere."),
+    "pdf": ExportFormat("PDF", ".pdf", (".pdf",), _MUSESCORE_HINT, engraved=True),
+    # MuseScore writes one PNG per page: name-1.png, name-2.png...
+    "png": ExportFormat("PNG", ".png", (".png",), _MUSESCORE_HINT, engraved=True),
+}
+
+
+def export(
+    score: symusic.Score,
+    path: str | Path,
+    kind: str,
+    *,
+    program: int | None = None,
+    seed_end_tick: int | None = None,
+    options: NotationOptions | None = None,
+) -> list[Path]:
+    """Write `score` to `path` as `kind`, a key of `FORMATS`; returns the files written (PNG: one a
+    page). `program` sets the instrument (None: the track's); `options` how notation is written,
+    by default with `program`, and PDF and PNG titled with the file's name (as `partita export`
+    titles them with the input's). Raises ValueError for an unknown kind,
+    `core.synth.SynthUnavailable` for WAV without FluidSynth, and `core.musescore.MuseScoreNotFound`
+    or `MuseScoreError` for PDF and PNG without a working MuseScore."""
+    if kind not in FORMATS:
+        raise ValueError(f"unknown export format {kind!r} (one of {', '.join(FORMATS)})")
+    if kind == "midi":
+        return [export_midi(score, path, program=program, seed_end_tick=seed_end_tick)]
+    if kind == "wav":
+        from core.synth import render_wav  # looked up here: tests replace it
+
+        return [render_wav(prepare_midi(score, program=program, seed_end_tick=seed_end_tick), path)]
+    if kind == "musicxml":
+        export_musicxml(score, path, options or NotationOptions(program=program), seed_end_tick=seed_end_tick)
+        return [Path(path)]
+    written, _ = export_engraving(score, path, options or NotationOptions(title=Path(path).stem, program=program),
+                                  seed_end_tick=seed_end_tick)
+    return written
+
+
 def with_continuation_marker(score: symusic.Score, seed_end_tick: int | None) -> symusic.Score:
     """A copy of `score` with a "continuation" marker at `seed_end_tick` (once)."""
     out = score.copy()
