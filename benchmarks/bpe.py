@@ -57,9 +57,10 @@ from core.dataset import (
 )
 from core.generation import GenerationSettings, stream_generation
 from core.model import PRESETS, Transformer
+from core.run_config import TrainConfig
 from core.threads import torch_threads
 from core.tokenizer import PartitaTokenizer, settings_for
-from core.training import TrainConfig, learning_rate_at
+from core.training import learning_rate_at
 
 BATCH, BLOCK = 16, 256  # as `partita train`
 MAX_TRANSPOSE = 5  # semitones, as `partita train`

@@ -76,8 +76,8 @@ from _pair import (
 
 from core.dataset import IGNORE, BatchSampler
 from core.model import PRESETS, Transformer
+from core.run_config import TrainConfig
 from core.threads import torch_threads
-from core.training import TrainConfig
 
 BATCH = 16  # training batch, as `partita train` uses by default
 SEED_TOKENS = 64  # generation seed length

@@ -13,8 +13,7 @@ way on a finished run's held-out pieces.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
-from pathlib import Path
+from dataclasses import dataclass
 
 from core.metrics.ngram import NGramModel
 
@@ -67,38 +66,17 @@ def score_windows(ngram: NGramModel, tokenizer, x, y) -> tuple:
     return scores, notes
 
 
-def run_setup(config, resume: bool = False) -> tuple:
-    """(config, tokenizer settings or None, block size) as `train` will use them: a resumed run's
-    saved settings, or a fine-tune's base model's tokenizer, shape and key mode."""
-    from core.checkpoint import load_model, read_config
-    from core.model import PRESETS, ModelConfig
-    from core.tokenizer import TokenizerSettings
-    from core.training import resumed_config
-
-    if resume:
-        saved = read_config(Path(config.out))
-        config = resumed_config(config, saved.get("train", {}))
-        return (config, TokenizerSettings.from_json(saved["tokenizer"]),
-                ModelConfig.from_json(saved["model"]).block_size)
-    if config.init:
-        initial = load_model(config.init)
-        key_mode = config.key_mode or initial.config.get("train", {}).get("key_mode") or "transpose"
-        config = replace(config, key_mode=key_mode, tokenization=initial.tokenizer.settings.tokenization)
-        return config, initial.tokenizer.settings, initial.model.config.block_size
-    block_size = config.model_overrides.get("block_size", PRESETS[config.preset].block_size)
-    return replace(config, key_mode=config.key_mode or "transpose"), None, block_size
-
-
 def ngram_baseline(config, *, resume: bool = False, order: int = ORDER) -> NGramBaseline | None:
     """The n-gram's figures on the validation windows of the run `config` describes; None when
     the run has no validation pieces (a corpus of fewer than 3 pieces)."""
     from core.dataset import evaluation_windows
-    from core.training import prepare_data
+    from core.training import prepare_data, run_setup
 
-    config, tokenizer_settings, block_size = run_setup(config, resume)
-    data = prepare_data(config, tokenizer_settings)
+    setup = run_setup(config, resume=resume)
+    config = setup.config
+    data = prepare_data(config, setup.tokenizer_settings)
     tokenizer = data.tokenizer
-    x, y = evaluation_windows(data.validation, tokenizer, block_size, config.eval_windows)
+    x, y = evaluation_windows(data.validation, tokenizer, setup.shape.block_size, config.eval_windows)
     if not len(x):
         return None
     ngram = NGramModel(order, len(tokenizer)).fit(training_sequences(data.train, tokenizer, config.max_transpose))

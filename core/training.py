@@ -14,18 +14,16 @@ from __future__ import annotations
 
 import math
 import os
-import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import nullcontext
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
 from core.checkpoint import (
-    CheckpointError,
     load_optimizer_state,
     load_weights,
     optimizer_path,
@@ -37,7 +35,7 @@ from core.corpus import Corpus, import_corpus, pieces_by_unkept_meter, split_by_
 from core.dataset import IGNORE, BatchSampler, evaluation_windows, tokenize_pieces
 from core.limits import measure as measure_limits
 from core.model import PRESETS, ModelConfig, Transformer
-from core.reading import bytes_text, machine_memory
+from core.run_config import TrainConfig, check_new_run_folder, resumed_config
 from core.tokenizer import PartitaTokenizer, TokenizerSettings, settings_for, with_infill_and_controls
 from core.training_log import (
     CheckpointSaved,
@@ -48,101 +46,6 @@ from core.training_log import (
     TrainStarted,
     TrainStep,
 )
-
-KEY_MODES = ("transpose", "normalize")
-MIN_BLOCK_SIZE = 32  # tokens of context: less cannot compose a bar
-
-
-MAX_BATCH_SIZE = 1024  # windows per step: the largest presets train with 16-64
-MAX_EVAL_WINDOWS = 100_000  # held-out windows per validation pass
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    data: str  # folder, file, pattern of files in a folder (`solos/*.mid`), or builtin:NAME
-    out: str  # run folder
-    exclude: tuple[str, ...] = ()  # patterns of file names to leave out of `data` (`MilesDavis_*`)
-    preset: str = "tiny"
-    model_overrides: dict = field(default_factory=dict)  # e.g. {"n_layer": 2, "dropout": 0.0}
-    steps: int = 2000
-    batch_size: int = 16
-    learning_rate: float = 1e-3  # peak, after warm-up
-    min_learning_rate: float = 1e-4  # end of the cosine decay
-    warmup_steps: int = 100
-    weight_decay: float = 0.1
-    grad_clip: float = 1.0
-    eval_every: int = 200  # steps between validation passes (and checkpoints)
-    eval_windows: int = 64  # held-out windows per validation pass (evenly spaced)
-    # one early validation pass at this step, for the curves only (no checkpoint; patience and the
-    # best weights go by the regular passes), so a run shows how it learns before eval_every (0: none)
-    first_eval: int = 0
-    # stop after this many validation passes without a lower loss (0: never); counted afresh on resume
-    patience: int = 0
-    seed: int = 0
-    max_transpose: int = 5  # augmentation: up to ± this many semitones (0: off)
-    # "transpose": pieces in their own keys, shifted at random (max_transpose); "normalize": each
-    # piece moved to C major / A minor by its analysed key first (a seed is moved alike to compose)
-    key_mode: str | None = None  # None: "transpose", or when fine-tuning, the base model's own
-    init: str | None = None  # start from this run's or shipped model's weights and tokenizer (fine-tuning)
-    pack: bool = True  # fill windows past a piece's end with whole pieces instead of padding
-    tokenization: str = "REMI"
-    # BPE: the model's vocabulary, base tokens + merges learned from the training pieces (0: off)
-    bpe_vocab_size: int = 0
-    use_velocities: bool | None = None  # None: decide from the corpus
-    device: str = "auto"  # auto: CUDA, then MPS, then CPU
-    # torch.compile the model for training; None: on CUDA only, where it pays for its warm-up
-    # of ~20-40 s within a few hundred steps (base 1.34x, large 1.20x on an H100; see
-    # benchmarks/RESULTS.md). On CPU it needs a C++ compiler and did not pay off.
-    compile: bool | None = None
-    program: int | None = None  # GM program for generated MIDI; None: from the corpus
-
-    def __post_init__(self) -> None:
-        """Refuse settings that cannot train, naming the setting (the CLI and the GUI show it)."""
-        object.__setattr__(self, "exclude", tuple(self.exclude))  # a list when read back from JSON
-        at_least = {"steps": (self.steps, 1), "batch_size": (self.batch_size, 1), "eval_every": (self.eval_every, 1),
-                    "eval_windows": (self.eval_windows, 1), "patience": (self.patience, 0), "warmup_steps": (self.warmup_steps, 0),
-                    "max_transpose": (self.max_transpose, 0), "first_eval": (self.first_eval, 0),
-                    "bpe_vocab_size": (self.bpe_vocab_size, 0)}
-        for name, (value, low) in at_least.items():
-            if isinstance(value, bool) or not isinstance(value, int) or value < low:
-                raise ValueError(f"{name} must be a whole number of at least {low}, not {value!r}")
-        if self.batch_size > MAX_BATCH_SIZE:  # 100,000 windows a step asked for ~30 GB of logits, then hung
-            raise ValueError(f"batch_size is at most {MAX_BATCH_SIZE} windows a step, not {self.batch_size}")
-        if self.eval_windows > MAX_EVAL_WINDOWS:
-            raise ValueError(f"eval_windows is at most {MAX_EVAL_WINDOWS}, not {self.eval_windows}")
-        if not 0 < self.learning_rate < math.inf or not 0 <= self.min_learning_rate < math.inf:
-            raise ValueError(f"the learning rate must be positive (and its minimum not negative), "
-                             f"not {self.learning_rate} (minimum {self.min_learning_rate})")
-        if self.bpe_vocab_size and self.tokenization != "REMI":
-            raise ValueError("BPE needs the REMI tokenization (its grammar steps through merged tokens)")
-        if self.tokenization != "REMI":  # it would train, then never compose
-            raise ValueError(f"tokenization {self.tokenization} can train but never compose: the grammar mask "
-                             "that keeps every take valid is defined for REMI only")
-        if self.key_mode is not None and self.key_mode not in KEY_MODES:
-            raise ValueError(f"key_mode must be one of {', '.join(KEY_MODES)}, not {self.key_mode!r}")
-        if self.max_transpose > 11:
-            raise ValueError(f"max_transpose is in semitones, 0 to 11, not {self.max_transpose}")
-        if self.preset not in PRESETS:
-            raise ValueError(f"unknown preset {self.preset!r}; choose from {', '.join(PRESETS)}")
-        unknown = set(self.model_overrides) - set(ModelConfig.__dataclass_fields__)
-        if unknown:
-            raise ValueError(f"unknown model settings {sorted(unknown)}")
-        try:
-            shape = ModelConfig.from_json({**PRESETS[self.preset].to_json(), **self.model_overrides})  # names a bad value
-        except TypeError as error:
-            raise ValueError(str(error)) from None
-        needs, has = 4 * shape.weight_bytes(), machine_memory()  # weights, gradients, two moments
-        if has is not None and needs > has:
-            settings = ", ".join(f"{k}={v}" for k, v in self.model_overrides.items())
-            raise ValueError(f"the model (preset {self.preset}{', ' + settings if settings else ''}) does not fit in "
-                             f"this machine's memory: its weights, gradients and optimizer moments need "
-                             f"{bytes_text(needs)}, the machine has {bytes_text(has)}")
-        if isinstance(shape.block_size, int) and shape.block_size < MIN_BLOCK_SIZE:
-            raise ValueError(f"block_size {shape.block_size} cannot hold a bar of music (a 4/4 bar of sixteenths "
-                             f"is 50 tokens): at least {MIN_BLOCK_SIZE}")
-
-    def to_json(self) -> dict:
-        return asdict(self)
 
 
 def pick_device(name: str = "auto") -> torch.device:
@@ -289,62 +192,104 @@ def _distributed() -> tuple[int, int]:
     return dist.get_rank(), world
 
 
-def _check_new_run_folder(run_dir: Path) -> None:
-    """A new run starts in a new or empty folder: never over an earlier run, or over other files."""
-    if (run_dir / "config.json").is_file():
-        try:
-            step = read_config(run_dir).get("training", {}).get("step", "?")
-        except CheckpointError:
-            step = "?"
-        raise ValueError(f"{run_dir} already holds a run (at step {step}): resume it, "
-                         "or train into a new folder")
-    if run_dir.exists() and not run_dir.is_dir():
-        raise ValueError(f"{run_dir} is a file, not a folder")
-    others = sorted(p.name for p in run_dir.iterdir() if not _RUN_FILE.fullmatch(p.name)) if run_dir.exists() else []
-    if others:  # what a run that stopped before its first checkpoint leaves may be written over
-        raise ValueError(f"{run_dir} is not an empty folder (it holds {', '.join(others[:3])}"
-                         f"{', ...' if len(others) > 3 else ''}): train into a new or empty one")
+@dataclass(frozen=True)
+class RunSetup:
+    """A run's settings as training will use them (`run_setup`), before any data is read."""
+
+    config: TrainConfig  # a resumed run's own settings; a fine-tune's base model's tokenization and key mode
+    tokenizer_settings: TokenizerSettings | None  # a resumed run's or a fine-tune's; None: from the corpus
+    shape: ModelConfig  # the model's shape (its vocabulary size comes with the tokenizer)
+    start_step: int = 0
+    saved: dict = field(default_factory=dict)  # a resumed run's config.json
+    initial: object = None  # a fine-tune's base model (core.checkpoint.LoadedModel)
 
 
-# The files a run writes before its first checkpoint's config.json (and temporaries of atomic writes)
-_RUN_FILE = re.compile(r"corpus\.json|metrics\.jsonl|tokenizer\.json|(model|optimizer)(-\d+)?\.(safetensors|json)"
-                       r"|\..+\.tmp")
+def run_setup(config: TrainConfig, *, resume: bool = False) -> RunSetup:
+    """The settings of the run `config` describes as `prepare_run` (and the 4-gram baseline beside
+    it, core.baseline) will use them: those saved in the run folder when resuming, or a fine-tune's
+    base model's tokenizer (grown by infill and controls where it had none), shape and key mode."""
+    if resume:
+        saved = read_config(Path(config.out))
+        config = resumed_config(config, saved.get("train", {}))
+        shape = ModelConfig.from_json(saved["model"]) if config.init else PRESETS[config.preset]
+        return RunSetup(_keyed(config), TokenizerSettings.from_json(saved["tokenizer"]),
+                        replace(shape, **config.model_overrides), int(saved.get("training", {}).get("step", 0)), saved)
+    if not config.init:
+        return RunSetup(_keyed(config), None, replace(PRESETS[config.preset], **config.model_overrides))
+    from core.checkpoint import load_model
+
+    initial = load_model(config.init)
+    # a model from before infill and controls learns them in its fine-tunes: its vocabulary grows
+    settings = with_infill_and_controls(initial.tokenizer.settings)
+    config = replace(config, init=str(initial.run_dir), tokenization=settings.tokenization,
+                     key_mode=config.key_mode or initial.config.get("train", {}).get("key_mode") or "transpose",
+                     bpe_vocab_size=len(initial.tokenizer) if initial.tokenizer.bpe else 0)
+    shape = replace(ModelConfig.from_json(initial.config["model"]), **config.model_overrides)
+    return RunSetup(config, settings, shape, initial=initial)
 
 
-def train(config: TrainConfig, *, resume: bool = False,
-          should_stop: Callable[[], bool] | None = None) -> Iterator[TrainEvent]:
-    """Train (or resume) a model in `config.out`, yielding events as it goes."""
+def _keyed(config: TrainConfig) -> TrainConfig:
+    """`config` with its key mode said (None means "transpose")."""
+    return config if config.key_mode is not None else replace(config, key_mode="transpose")
+
+
+@dataclass
+class PreparedRun:
+    """Everything a run needs before its first step (`prepare_run`), and its checkpoints."""
+
+    config: TrainConfig  # with a resumed run's own settings
+    run_dir: Path
+    rank: int
+    world: int
+    start_step: int
+    tokenizer: PartitaTokenizer
+    device: torch.device
+    model: Transformer  # the weights checkpoints save
+    trained: torch.nn.Module  # what the loop calls: the model, compiled and/or wrapped for DDP
+    optimizer: torch.optim.Optimizer
+    sampler: BatchSampler
+    eval_x: torch.Tensor
+    eval_y: torch.Tensor
+    meta: dict  # what every checkpoint saves beside the weights: settings, corpus, instrument
+    log: MetricsLog
+    best: dict  # the lowest validation loss so far, and its figures: the weights generation loads
+    started: TrainStarted
+
+    def checkpoint(self, step: int, last_eval: EvalResult | None, improved: bool = False,
+                   stopped_early: bool = False) -> CheckpointSaved:
+        """Save; `improved`: last_eval, of this step, is the lowest validation loss so far."""
+        state = {"step": step, "world_size": self.world}
+        if last_eval is not None:
+            state["validation"] = {"loss": last_eval.loss, "accuracy": last_eval.accuracy,
+                                   "perplexity": last_eval.perplexity, "step": last_eval.step}
+            if improved:
+                self.best.clear()
+                self.best.update(state["validation"])
+        if self.best:
+            state["best"] = dict(self.best)
+        if stopped_early:  # finished by patience: not a run to resume (core.userdata.resumable_runs)
+            state["stopped_early"] = True
+        save_checkpoint(self.run_dir, self.model, self.tokenizer, {**self.meta, "training": state}, self.optimizer,
+                        best=improved)
+        return self.log.write(CheckpointSaved(step, str(self.run_dir), best=improved))
+
+
+def prepare_run(config: TrainConfig, *, resume: bool = False) -> PreparedRun:
+    """The corpus, tokenizer, model, optimizer, sampler and log of a new run in `config.out`, of a
+    fine-tune (`config.init`: the base model's tokenizer, shape and weights), or of the run there
+    resumed (`resume`: its own settings, weights and optimizer state, at its saved step)."""
     run_dir = Path(config.out)
     rank, world = _distributed()
-    start_step = 0
-    saved_tokenizer = None
     if not resume and rank == 0:
-        _check_new_run_folder(run_dir)
-    if resume:
-        saved = read_config(run_dir)
-        start_step = int(saved.get("training", {}).get("step", 0))
-        saved_tokenizer = TokenizerSettings.from_json(saved["tokenizer"])
-        config = resumed_config(config, saved.get("train", {}))
-    initial = None
-    if config.init and not resume:  # fine-tuning: the base model's tokenizer, shape and weights
-        from core.checkpoint import load_model
-
-        initial = load_model(config.init)
-        # a model from before infill and controls learns them in its fine-tunes: its vocabulary grows
-        saved_tokenizer = with_infill_and_controls(initial.tokenizer.settings)
-        config = replace(config, init=str(initial.run_dir), tokenization=saved_tokenizer.tokenization,
-                         key_mode=config.key_mode or initial.config.get("train", {}).get("key_mode") or "transpose",
-                         bpe_vocab_size=len(initial.tokenizer) if initial.tokenizer.bpe else 0)
-    if config.key_mode is None:
-        config = replace(config, key_mode="transpose")
-    data = prepare_data(config, saved_tokenizer)
+        check_new_run_folder(run_dir)
+    setup = run_setup(config, resume=resume)
+    config, saved, start_step, initial = setup.config, setup.saved, setup.start_step, setup.initial
+    data = prepare_data(config, setup.tokenizer_settings)
     tokenizer = data.tokenizer
     device = pick_device(config.device)
     if world > 1 and device.type == "cuda":
         device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
-    base = PRESETS[config.preset] if initial is None and not (resume and config.init) else \
-        ModelConfig.from_json(saved["model"] if resume else initial.config["model"])
-    model_config = replace(base, vocab_size=len(tokenizer), **config.model_overrides)
+    model_config = replace(setup.shape, vocab_size=len(tokenizer))
     torch.manual_seed(config.seed)  # the same seed gives the same initial weights
     model = Transformer(model_config)
     if resume:
@@ -377,35 +322,24 @@ def train(config: TrainConfig, *, resume: bool = False,
     if rank == 0:
         run_dir.mkdir(parents=True, exist_ok=True)
         data.corpus.save_report(run_dir / "corpus.json")
-    autocast = torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else nullcontext()
-
-    # The lowest validation loss so far, and its figures: the weights generation loads.
-    best = _best_so_far(saved.get("training", {})) if resume else {}
-
-    def checkpoint(step: int, last_eval: EvalResult | None, improved: bool = False,
-                   stopped_early: bool = False) -> CheckpointSaved:
-        """Save; `improved`: last_eval, of this step, is the lowest validation loss so far."""
-        state = {"step": step, "world_size": world}
-        if last_eval is not None:
-            state["validation"] = {"loss": last_eval.loss, "accuracy": last_eval.accuracy,
-                                   "perplexity": last_eval.perplexity, "step": last_eval.step}
-            if improved:
-                best.clear()
-                best.update(state["validation"])
-        if best:
-            state["best"] = dict(best)
-        if stopped_early:  # finished by patience: not a run to resume (core.userdata.resumable_runs)
-            state["stopped_early"] = True
-        save_checkpoint(run_dir, model, tokenizer, {**meta, "training": state}, optimizer, best=improved)
-        return log.write(CheckpointSaved(step, str(run_dir), best=improved))
-
     unkept = pieces_by_unkept_meter(data.corpus.pieces, tokenizer.settings)
     whose = "the base model's vocabulary" if initial is not None else "the vocabulary"
     started = TrainStarted(str(run_dir), model.num_parameters(), len(data.train), len(data.validation),
                            sum(len(p.ids) for p in data.train), str(device), start_step, len(tokenizer),
                            tokenizer.bpe, tuple(unkept_meter_warnings(unkept, whose)))
-    yield log.write(started)
-    step, last_eval, saved_step = start_step, None, start_step
+    best = _best_so_far(saved.get("training", {})) if resume else {}
+    return PreparedRun(config, run_dir, rank, world, start_step, tokenizer, device, model, trained, optimizer,
+                       sampler, eval_x, eval_y, meta, log, best, started)
+
+
+def train(config: TrainConfig, *, resume: bool = False,
+          should_stop: Callable[[], bool] | None = None) -> Iterator[TrainEvent]:
+    """Train (or resume) a model in `config.out`, yielding events as it goes."""
+    run = prepare_run(config, resume=resume)
+    config, rank, world, device, best = run.config, run.rank, run.world, run.device, run.best
+    autocast = torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else nullcontext()
+    yield run.log.write(run.started)
+    step, last_eval, saved_step = run.start_step, None, run.start_step
     diverged_at = None
     tick, tokens_since = time.perf_counter(), 0
     began = tick
@@ -415,66 +349,58 @@ def train(config: TrainConfig, *, resume: bool = False,
             if should_stop and should_stop() or _out_of_patience(config, step, stale):
                 break
             lr = learning_rate_at(step, config)
-            for group in optimizer.param_groups:
+            for group in run.optimizer.param_groups:
                 group["lr"] = lr
-            x, y = sampler.batch(step, rank)
+            x, y = run.sampler.batch(step, rank)
             tokens = int((y != IGNORE).sum()) * world  # counted on the CPU copy: no wait for the GPU
             x, y = x.to(device), y.to(device)
             torch.manual_seed(config.seed * 1_000_003 + step * 101 + rank)  # dropout draws per step
             with autocast:
-                _, loss = trained(x, y)
+                _, loss = run.trained(x, y)
             if not _finite_everywhere(loss, world):  # diverged: stop before the weights take it in
                 diverged_at = step + 1
                 break
-            optimizer.zero_grad(set_to_none=True)
+            run.optimizer.zero_grad(set_to_none=True)
             loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
-            optimizer.step()
+            torch.nn.utils.clip_grad_norm_(run.model.parameters(), config.grad_clip)
+            run.optimizer.step()
             step += 1
             tokens_since += tokens
             now = time.perf_counter()
-            yield log.write(TrainStep(step, config.steps, loss.item(), lr, tokens_since / max(now - tick, 1e-9),
-                                      now - began))
+            yield run.log.write(TrainStep(step, config.steps, loss.item(), lr, tokens_since / max(now - tick, 1e-9),
+                                          now - began))
             tick, tokens_since = now, 0
             if step % config.eval_every == 0 or step == config.steps:
                 if rank == 0:
                     improved = False
-                    if len(eval_x):
-                        last_eval = evaluate(model, tokenizer, eval_x, eval_y, step=step)
-                        yield log.write(last_eval)
+                    if len(run.eval_x):
+                        last_eval = evaluate(run.model, run.tokenizer, run.eval_x, run.eval_y, step=step)
+                        yield run.log.write(last_eval)
                         improved = _lower(last_eval.loss, best.get("loss"))
                         stale = 0 if improved else stale + 1
-                    event = checkpoint(step, last_eval, improved, stopped_early=_out_of_patience(config, step, stale))
+                    event = run.checkpoint(step, last_eval, improved,
+                                           stopped_early=_out_of_patience(config, step, stale))
                     saved_step = step
                     yield event
                 if config.patience and world > 1:  # every process stops at the same step
                     stale = _from_rank_0(stale, device)
-            elif step == config.first_eval and rank == 0 and len(eval_x):
+            elif step == config.first_eval and rank == 0 and len(run.eval_x):
                 # weights untouched: evaluate draws no random numbers and each step seeds its own
-                yield log.write(evaluate(model, tokenizer, eval_x, eval_y, step=step))
+                yield run.log.write(evaluate(run.model, run.tokenizer, run.eval_x, run.eval_y, step=step))
     except GeneratorExit:
         if rank == 0 and step > saved_step:  # the consumer stopped us: keep the work
-            checkpoint(step, last_eval)
+            run.checkpoint(step, last_eval)
         raise
     stopped_early = _out_of_patience(config, step, stale)
     if rank == 0 and step > saved_step and diverged_at is None:
-        yield checkpoint(step, last_eval)
-    yield log.write(TrainDone(step if diverged_at is None else saved_step, step < config.steps, str(run_dir),
-                              best.get("step"), best.get("loss"), stopped_early=stopped_early,
-                              diverged_at=diverged_at))
+        yield run.checkpoint(step, last_eval)
+    yield run.log.write(TrainDone(step if diverged_at is None else saved_step, step < config.steps, str(run.run_dir),
+                                  best.get("step"), best.get("loss"), stopped_early=stopped_early,
+                                  diverged_at=diverged_at))
     if world > 1:
         import torch.distributed as dist
 
         dist.destroy_process_group()
-
-
-# What defines a run: fixed when it starts, taken from the run folder on resume (the length,
-# evaluation cadence, device and data path may change).
-RUN_FIELDS = ("preset", "model_overrides", "batch_size", "learning_rate", "min_learning_rate", "warmup_steps",
-              "weight_decay", "grad_clip", "seed", "max_transpose", "pack", "tokenization", "use_velocities",
-              "program", "bpe_vocab_size", "key_mode", "init", "exclude")
-# What runs saved before a field existed did (they resume as they started).
-OLDER_RUNS = {"pack": False, "bpe_vocab_size": 0, "key_mode": "transpose", "init": None, "exclude": []}
 
 
 def _finite_everywhere(loss: torch.Tensor, world: int) -> bool:
@@ -517,12 +443,6 @@ def _from_rank_0(value: int, device: torch.device) -> int:
 def _lower(loss: float, best: float | None) -> bool:
     """Whether `loss` beats the best so far (a NaN loss never does)."""
     return math.isfinite(loss) and (best is None or loss < best)
-
-
-def resumed_config(config: TrainConfig, saved: dict) -> TrainConfig:
-    """`config` with the saved run's own settings for everything that defines the run."""
-    saved = {**OLDER_RUNS, **saved}
-    return replace(config, **{name: saved[name] for name in RUN_FIELDS if name in saved})
 
 
 def _corpus_program(corpus: Corpus) -> int:

@@ -39,15 +39,8 @@ from core import checkpoint
 from core.baseline import NGramBaseline
 from core.commands.train import FINE_TUNING
 from core.model import PRESETS
-from core.training import (
-    CheckpointSaved,
-    EvalResult,
-    TrainConfig,
-    TrainDone,
-    TrainStarted,
-    TrainStep,
-)
-from core.training_log import read_metrics
+from core.run_config import TrainConfig, check_new_run_folder, check_resume
+from core.training_log import CheckpointSaved, EvalResult, TrainDone, TrainStarted, TrainStep, read_metrics
 
 log = logging.getLogger(__name__)
 FROM_SCRATCH = {"learning_rate": 1e-3, "patience": 0}  # the form's defaults for a run from scratch
@@ -356,15 +349,21 @@ class TrainingPanel(QWidget):
             except ValueError as error:  # settings that cannot train, said by TrainConfig
                 self.failed.emit(f"These settings cannot train: {error}.", "Change them and press Start again.")
                 return
-        if not resume and (Path(config.out) / "config.json").exists():
-            self.failed.emit(f"{config.out} already holds a run.",
-                             "Press Resume to continue it, or empty the Run folder field: each Start then "
-                             "trains into a new folder.")
-            return
-        if resume and not (Path(config.out) / "config.json").exists():
-            self.failed.emit(f"{config.out} holds no checkpoint to resume.",
-                             "Choose the folder of an earlier run, or press Start for a new one.")
-            return
+        if not resume:
+            try:  # the check `partita train` makes
+                check_new_run_folder(config.out)
+            except ValueError as error:
+                what = "Press Resume to continue it" if "already holds a run" in str(error) else "Choose another folder"
+                self.failed.emit(f"{error}.", f"{what}, or empty the Run folder field: each Start then trains into "
+                                 "a new folder.")
+                return
+        if resume:
+            try:  # the check `partita train --resume` makes
+                check_resume(config.out)
+            except ValueError as error:
+                self.failed.emit(f"{str(error)[0].upper()}{str(error)[1:]}.",
+                                 "Choose the folder of an earlier run, or press Start for a new one.")
+                return
         self.run_dir = config.out
         self._baseline, self._better, self._trained = None, False, False
         self._say_baseline("")

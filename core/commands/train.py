@@ -79,12 +79,6 @@ def _overrides(pairs: list[str]) -> dict:
     return result
 
 
-def _absolute(data: str) -> str:
-    """A corpus source as the run records it: builtin names as they are, paths made absolute, so
-    that the run resumes from any folder."""
-    return data if data.startswith("builtin:") else str(Path(data).expanduser().resolve())
-
-
 def _baseline(config, resume: bool):
     """The 4-gram on the run's validation windows (core.baseline), or None where it would cost a
     second BPE training or the run has no validation pieces."""
@@ -96,18 +90,6 @@ def _baseline(config, resume: bool):
         return ngram_baseline(config, resume=resume)
     except (ValueError, OSError, KeyError):
         return None  # train itself names the problem
-
-
-def _same_source(given: str, started_with: str) -> bool:
-    """Whether `--data` names the corpus a run was started on. Runs of older versions recorded
-    paths as typed, relative to a folder we no longer know: such a path that does not exist from
-    here cannot be compared, and the user's --data is taken."""
-    if given.startswith("builtin:") or started_with.startswith("builtin:"):
-        return given == started_with
-    recorded = Path(started_with).expanduser()
-    if not recorded.is_absolute() and not recorded.exists():
-        return True
-    return _absolute(given) == _absolute(started_with)
 
 
 # TrainConfig's field names as the options that set them, for its messages
@@ -137,57 +119,35 @@ def _first_line(error: BaseException) -> str:
 def run(args) -> int:
     from tqdm import tqdm
 
-    from core.checkpoint import CheckpointError, read_config
     from core.cli import UserError
     from core.commands import check_device
-    from core.training import (
-        OLDER_RUNS,
-        CheckpointSaved,
-        EvalResult,
-        TrainConfig,
-        TrainDone,
-        TrainStarted,
-        TrainStep,
-        train,
-    )
+    from core.run_config import TrainConfig, absolute_source, check_resume
+    from core.training import CheckpointSaved, EvalResult, TrainDone, TrainStarted, TrainStep, train
 
-    data = args.data
-    if args.resume:
-        try:
-            saved = read_config(args.out)
-        except CheckpointError as error:
-            raise UserError(f"cannot resume: {error}") from None
-        if not isinstance(saved.get("train"), dict) or not isinstance(saved["train"].get("data"), str):
-            raise UserError(f"cannot resume: {args.out / 'config.json'} has no \"train\" section naming its corpus "
-                            "(a run folder written by `partita train` has one)")
-        started_with = saved["train"]["data"]
-        if data and not _same_source(data, started_with):
-            raise UserError(f"cannot resume {args.out} on {data}: the run was started on {started_with} "
-                            "(drop --data, or train into a new folder)")
-        data = data or started_with
-    if not data:
-        raise UserError("--data is required (a folder, a file or builtin:NAME)")
-    check_device(args.device)
     given = {field: getattr(args, option) for option, field in RUN_OPTIONS.items() if getattr(args, option) is not None}
     if "exclude" in given:
         given["exclude"] = tuple(given["exclude"])
     if args.set:
         given["model_overrides"] = _overrides(args.set)
+    data, saved = args.data, {}
     if args.resume:  # a run keeps what it was started with; say so rather than ignore an option
-        started = {**OLDER_RUNS, **saved["train"]}
-        for field, value in given.items():
-            if started.get(field, value) != (list(value) if isinstance(value, tuple) else value):  # JSON: lists
-                raise UserError(f"cannot resume {args.out} with {field} = {value!r}: the run was started with "
-                                f"{started[field]!r} (drop the option, or train into a new folder)")
+        try:
+            saved = check_resume(args.out, data=data, given=given)
+        except ValueError as error:
+            raise UserError(str(error)) from None
+        data = data or saved["data"]
+    if not data:
+        raise UserError("--data is required (a folder, a file or builtin:NAME)")
+    check_device(args.device)
     lengths = {"steps": args.steps, "eval_every": args.eval_every, "patience": args.patience}
     if args.resume:  # not given: the run's own
-        lengths = {name: value if value is not None else saved["train"].get(name) for name, value in lengths.items()}
+        lengths = {name: value if value is not None else saved.get(name) for name, value in lengths.items()}
     elif args.init:
         given.setdefault("learning_rate", FINE_TUNING["learning_rate"])
         lengths["patience"] = lengths["patience"] if lengths["patience"] is not None else FINE_TUNING["patience"]
     lengths = {name: value for name, value in lengths.items() if value is not None}
     try:
-        config = TrainConfig(data=_absolute(data), out=str(args.out), device=args.device, compile=args.compile,
+        config = TrainConfig(data=absolute_source(data), out=str(args.out), device=args.device, compile=args.compile,
                              **lengths, **given)
     except ValueError as error:
         raise UserError(_with_option_names(str(error))) from None

@@ -3,6 +3,7 @@ curves, cancel training, generate notes into the roll, stop generation, evaluate
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from conftest import CELLO_MIDI, cello_midi_files, tiny_config
@@ -125,7 +126,8 @@ def test_with_an_empty_run_folder_field_each_start_is_a_new_run_and_resume_the_l
     panel.start()
     assert panel.out_edit.text() == "" and Path(started[0]).parent == tmp_path  # a folder of its own
     Path(started[0]).mkdir()
-    (Path(started[0]) / "config.json").write_text("{}")  # as the run leaves it
+    saved = {"model": {}, "tokenizer": {}, "train": {"data": str(tiny_data)}}  # the sections a run's config.json has
+    (Path(started[0]) / "config.json").write_text(json.dumps(saved))
     panel.start(resume=True)
     assert started[1] == started[0]  # Resume: the run this window trained last
     panel.start()  # within the same second, too

@@ -346,3 +346,28 @@ def test_resuming_a_run_saved_before_runs_kept_their_best_keeps_its_weights_as_t
 def test_settings_that_would_train_a_model_that_cannot_compose_are_refused(settings, message):
     with pytest.raises(ValueError, match=message):
         TrainConfig(data="x", out="y", **settings)
+
+
+def test_the_resume_check_is_one_for_the_cli_and_the_window(tmp_path):
+    """core.run_config.check_resume: what `partita train --resume` and the Train panel's Resume both ask."""
+    from core.run_config import RUN_FIELDS, check_resume
+
+    assert set(RUN_FIELDS) == {"preset", "model_overrides", "batch_size", "learning_rate", "min_learning_rate",
+                               "warmup_steps", "weight_decay", "grad_clip", "seed", "max_transpose", "pack",
+                               "tokenization", "use_velocities", "program", "bpe_vocab_size", "key_mode", "init",
+                               "exclude"}  # marked once, on TrainConfig's fields
+    with pytest.raises(ValueError, match="cannot resume: .*not a Partita run folder"):
+        check_resume(tmp_path)
+    (tmp_path / "config.json").write_text(json.dumps({"model": {}, "tokenizer": {}}))
+    with pytest.raises(ValueError, match='has no "train" section naming its corpus'):
+        check_resume(tmp_path)
+    saved = {"data": "builtin:bach-chorales", "batch_size": 16}
+    (tmp_path / "config.json").write_text(json.dumps({"model": {}, "tokenizer": {}, "train": saved}))
+    assert check_resume(tmp_path) == saved
+    assert check_resume(tmp_path, data="builtin:bach-chorales", given={"batch_size": 16, "steps": 99}) == saved
+    with pytest.raises(ValueError, match="on builtin:other: the run was started on builtin:bach-chorales"):
+        check_resume(tmp_path, data="builtin:other")
+    with pytest.raises(ValueError, match="with batch_size = 32: the run was started with 16"):
+        check_resume(tmp_path, given={"batch_size": 32})
+    with pytest.raises(ValueError, match="with pack = True: the run was started with False"):
+        check_resume(tmp_path, given={"pack": True})  # a run saved before packing did not pack
