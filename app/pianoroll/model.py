@@ -128,7 +128,9 @@ class TakeSet:
 class NoteModel(QObject):
     """Seed and generated notes, the list of takes and which one is shown."""
 
-    notesChanged = Signal()  # any note added, removed or changed
+    # Any note added, removed or changed. It carries the ids of the notes added when the change only
+    # added notes (a take being streamed in: views may add those instead of starting over), else None.
+    notesChanged = Signal(object)
     takesChanged = Signal()  # the list of takes or the current take changed
     meterChanged = Signal()
     chordsChanged = Signal()  # the seed's chords or a take's changed
@@ -153,8 +155,6 @@ class NoteModel(QObject):
         self._seed_chords: tuple[ChordSymbol, ...] = ()  # the seed's chord changes, by start
         # each take's chord changes from where it leaves the seed (see set_take_chords), by take uid
         self._take_chords: dict[int, tuple[ChordSymbol, ...]] = {}
-        # the ids of the last notesChanged when it only added notes, else None (see apply)
-        self.only_added: list[int] | None = None
 
     # --- reading -------------------------------------------------------------------------
     @property
@@ -279,8 +279,7 @@ class NoteModel(QObject):
                 self._notes[note_id] = note
                 self._next_id = max(self._next_id, note_id + 1)
         # new notes only (a take being streamed): views may add them instead of starting over
-        self.only_added = added if not remove and len(added) == len(add or {}) else None
-        self.notesChanged.emit()
+        self.notesChanged.emit(added if not remove and len(added) == len(add or {}) else None)
 
     def add_notes(self, notes: Iterable[Note]) -> list[int]:
         """Add notes without an undo step (streaming, loading); returns their ids."""
@@ -335,7 +334,6 @@ class NoteModel(QObject):
     def set_meter(self, meter: Meter) -> None:
         if meter != self._meter:
             self._meter = meter
-            self.only_added = None
             self.meterChanged.emit()
 
     def set_seed_chords(self, chords: Iterable[ChordSymbol]) -> None:
@@ -414,8 +412,7 @@ class NoteModel(QObject):
 
     def _notes_changed(self) -> None:
         """notesChanged for any change but an addition (views start over)."""
-        self.only_added = None
-        self.notesChanged.emit()
+        self.notesChanged.emit(None)
 
     def is_visible(self, note: Note) -> bool:
         """Whether `note` is among `visible_items` (the current take's seed or its own)."""
@@ -445,7 +442,6 @@ class NoteModel(QObject):
         self._take_cuts = cuts + [None] * (len(self._takes) - len(cuts))
         self._takes_named = max((int(n[5:]) for n in self._takes if n.startswith("Take ") and n[5:].isdigit()),
                                 default=0)
-        self.only_added = None
         self._current_take = max(-1, min(current_take, len(self._takes) - 1))
         self._meter = meter
         notes = list(notes)

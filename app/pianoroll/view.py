@@ -283,9 +283,9 @@ class PianoRollView(QGraphicsView):
             self._following = False
             self._fit_when_shown = False
 
-    def _notes_changed(self, rebuild: bool = False) -> None:
+    def _notes_changed(self, added: list[int] | None = None) -> None:
+        """Add the notes `added` (the model only added those), or start over (None: any other change)."""
         meter = self.model.meter
-        added = None if rebuild else self.model.only_added
         if added is not None:  # notes streamed in: nothing moved or went away
             model = self.model
             shown = [(i, model.note(i)) for i in added if model.is_visible(model.note(i))]
@@ -305,7 +305,7 @@ class PianoRollView(QGraphicsView):
 
     def _meter_changed(self) -> None:
         self.resetCachedContent()
-        self._notes_changed(rebuild=True)  # (the model's last addition may be stale by now)
+        self._notes_changed()  # start over: every note's place in time may have changed
         self.viewport().update()
 
     def visible_scene_rect(self) -> QRectF:

@@ -207,6 +207,17 @@ def test_streamed_notes_join_the_painted_index_as_a_full_rebuild_would(qtbot):
     assert roll.view.sceneRect().width() >= 20480
 
 
+def test_notes_changed_carries_the_ids_added_and_none_for_any_other_change():
+    model = NoteModel()
+    heard = []
+    model.notesChanged.connect(heard.append)
+    ids = model.add_notes([Note(0, 60, 480), Note(480, 62, 480)])
+    model.apply(remove=[ids[0]])
+    model.apply(add={ids[1]: Note(480, 64, 480)})  # a note changed in place is no addition
+    model.set_seed([Note(0, 48, 480)])  # replaces the seed: removes as it adds
+    assert heard == [ids, None, None, None]
+
+
 def test_a_new_meter_after_notes_were_added_rebuilds_the_roll_from_the_notes_there_are(qtbot):
     """Opening a project (or a seed with another meter) right after a note was drawn: the roll must
     not take the model's last addition for new notes (it raised KeyError, or indexed notes twice)."""
