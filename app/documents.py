@@ -29,18 +29,13 @@ OPENABLE_FILTER = ("Projects and music files (" + " ".join(f"*{s}" for s in [PRO
                    + ")")  # File > Open's first filter: everything Partita opens
 
 
-def load_seed_job(path: str):
-    """Read a music file in a worker (music21 can take seconds); returns (notes, meter, program,
+def load_seed(path: str):
+    """Read a music file (in a worker: music21 can take seconds); returns (notes, meter, program,
     chords, what could not be read: "" when it was read whole)."""
-
-    def job(cancel):
-        warnings: list[str] = []
-        score = load_score(path, warnings=warnings)
-        program = score.tracks[0].program if len(score.tracks) else 0
-        return notes_from_score(score), meter_of(score), program, chords_of(score), "; ".join(warnings)
-        yield  # a generator, for JobRunner
-
-    return job
+    warnings: list[str] = []
+    score = load_score(path, warnings=warnings)
+    program = score.tracks[0].program if len(score.tracks) else 0
+    return notes_from_score(score), meter_of(score), program, chords_of(score), "; ".join(warnings)
 
 
 class DocumentsMixin:
@@ -82,7 +77,7 @@ class DocumentsMixin:
             return
         self.statusBar().showMessage(f"Reading {Path(path).name}…")
         self._pending_seed = path
-        self.seed_loader.start(load_seed_job(path))
+        self.seed_loader.call(lambda: load_seed(path))
 
     def _seed_loaded(self, result) -> None:
         notes, meter, program, chords, partial = result
@@ -216,14 +211,13 @@ class DocumentsMixin:
         score, seed_end = shown
         program = self.program
 
-        def job(cancel):
+        def job() -> str:
             written = export_files(score, Path(path), kind, seed_end_tick=seed_end, program=program)
             return f"Exported {', '.join(str(p) for p in written)}"
-            yield  # a generator, for JobRunner
 
         self._export_failure = ("Export failed", form.hint)
         self.statusBar().showMessage(f"Exporting {Path(path).name}…")
-        self.exporter.start(job)
+        self.exporter.call(job)
 
     def _export_source(self):
         """(score, seed_end_tick) that Export and MuseScore get: seed and take, or the take alone
@@ -254,14 +248,10 @@ class DocumentsMixin:
             return
         (score, seed_end), folder = shown, self.state_dir
 
-        def job(cancel):
-            return open_in_musescore(score, folder, seed_end_tick=seed_end)
-            yield  # a generator, for JobRunner
-
         self._export_failure = ("Could not open MuseScore",
                                 "Install MuseScore (3 or 4) or export MusicXML and open it yourself.")
         self.statusBar().showMessage("Writing the score for MuseScore…")
-        self.exporter.start(job)
+        self.exporter.call(lambda: open_in_musescore(score, folder, seed_end_tick=seed_end))
 
     def _exported(self, message: str) -> None:
         self.statusBar().showMessage(message, 8000)

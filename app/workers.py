@@ -5,7 +5,9 @@ file, `train`, `stream_generation`, `evaluate`, playback) and the window. The co
 superqt's `GeneratorWorker` and Orange's `TaskState`:
 
 * a job is `job(cancel) -> Iterator[event]`; `cancel()` returns True once Stop was asked for,
-  and the generator may check it too (core's `should_stop=` / `cancel=` arguments);
+  and the generator may check it too (core's `should_stop=` / `cancel=` arguments); work with
+  nothing to report on the way (reading a file, writing an export) is a plain function
+  instead, run by `JobRunner.call`, whose return value is the result;
 * the worker checks the flag at each yield and closes the generator (so `finally` blocks and
   `GeneratorExit` handlers run: training saves its checkpoint there);
 * every yielded event is emitted as-is: events are small frozen dataclasses, plain data;
@@ -128,11 +130,12 @@ class _Task(QObject):
     done = Signal(int, object)
     failed = Signal(int, str)
 
-    def __init__(self, job_id: int, job: Job, graceful: bool = False):
+    def __init__(self, job_id: int, job: Job | Callable[[], object], graceful: bool = False, plain: bool = False):
         super().__init__()
         self.job_id = job_id
         self.job = job
         self.graceful = graceful  # let the generator see cancel() and finish by itself
+        self.plain = plain  # `job` is a plain function of no arguments: its return value is the result
         self.cancel_flag = threading.Event()
 
     @Slot()
@@ -143,32 +146,32 @@ class _Task(QObject):
             self.thread().quit()  # thread-safe; works even while the GUI thread waits on us
 
     def _drive(self) -> None:
-        result = None
         try:
-            generator = self.job(self.cancel_flag.is_set)
-            while True:
-                if self.cancel_flag.is_set() and not self.graceful:
-                    generator.close()
-                    break
-                try:
-                    event = next(generator)
-                except StopIteration as stop:
-                    result = stop.value
-                    break
-                self.yielded.emit(self.job_id, event)
+            result = self.job() if self.plain else self._drain(self.job(self.cancel_flag.is_set))
         except Exception as error:  # reported to the window as a dialog, logged with its traceback
             log.error("job %s failed:\n%s", self.job_id, traceback.format_exc())
             self.failed.emit(self.job_id, describe_error(error))
             return
         self.done.emit(self.job_id, result)
 
+    def _drain(self, generator: Iterator[object]) -> object:
+        """Emit each event of `generator` until it ends (its return value) or Stop closes it (None)."""
+        while True:
+            if self.cancel_flag.is_set() and not self.graceful:
+                generator.close()
+                return None
+            try:
+                event = next(generator)
+            except StopIteration as stop:
+                return stop.value
+            self.yielded.emit(self.job_id, event)
+
 
 class JobRunner(QObject):
     """One kind of job (import, training, generation, ...), at most one current at a time."""
 
-    started = Signal()
     event = Signal(object)  # each yielded event of the current job
-    finished = Signal(object)  # the job ended by itself (or after Stop): the generator's return value
+    finished = Signal(object)  # the job ended by itself (or after Stop): the generator's or function's return value
     failed = Signal(str)  # the job raised: one line saying what happened
     cancelled = Signal()  # Stop was asked for; emitted at once, before the thread has wound down
     runningChanged = Signal(bool)
@@ -186,13 +189,22 @@ class JobRunner(QObject):
         return self._task is not None
 
     def start(self, job: Job) -> int:
-        """Run `job` in a new thread; a job still running is cancelled and its events dropped."""
+        """Run the generator `job` in a new thread; a job still running is cancelled and its events dropped."""
+        return self._start(job, plain=False)
+
+    def call(self, function: Callable[[], object]) -> int:
+        """Run a plain function in a new thread (reading a file, writing one): its return value comes
+        as `finished`, its exception as `failed`. Stop drops the result; a job still running is
+        cancelled, as `start` does."""
+        return self._start(function, plain=True)
+
+    def _start(self, job: Job | Callable[[], object], plain: bool) -> int:
         if self._task is not None:
             self._task.cancel_flag.set()
         job_id = next(_ids)
         thread = QThread()
         thread.setObjectName(f"partita-{self.name}-{job_id}")
-        task = _Task(job_id, job, graceful=self.deliver_after_cancel)
+        task = _Task(job_id, job, graceful=self.deliver_after_cancel, plain=plain)
         task.moveToThread(thread)
         thread.started.connect(task.run)
         task.yielded.connect(self._on_yielded)
@@ -202,7 +214,6 @@ class JobRunner(QObject):
         self._threads[job_id] = (thread, task)
         self._task = task
         thread.start()
-        self.started.emit()
         self.runningChanged.emit(True)
         return job_id
 

@@ -89,3 +89,41 @@ def test_callback_job_yields_progress_and_returns_the_result(qtbot):
     with qtbot.waitSignal(runner.finished, timeout=5000) as blocker:
         runner.start(callback_job(work))
     assert seen == ["loading", "measuring"] and blocker.args == [42]
+
+
+def test_a_plain_function_runs_in_a_worker_thread_and_returns_its_value(qtbot):
+    runner = JobRunner("test")
+    threads = []
+
+    def read() -> str:
+        threads.append(threading.current_thread())
+        return "read"
+
+    with qtbot.waitSignal(runner.finished, timeout=5000) as blocker:
+        runner.call(read)
+    assert blocker.args == ["read"] and threads[0] is not threading.main_thread()
+    assert not runner.running
+
+
+def test_a_plain_function_that_raises_fails_in_one_line(qtbot):
+    runner = JobRunner("test")
+
+    def write():
+        raise OSError("take.mid: read-only folder\nmore detail")
+
+    with qtbot.waitSignal(runner.failed, timeout=5000) as blocker:
+        runner.call(write)
+    assert blocker.args == ["take.mid: read-only folder"]
+
+
+def test_a_stopped_plain_function_result_is_dropped(qtbot):
+    runner = JobRunner("test")
+    release = threading.Event()
+    finished = []
+    runner.finished.connect(finished.append)
+    runner.call(lambda: release.wait(5) and "late")
+    runner.cancel()
+    release.set()
+    assert runner.wait(5000)
+    QApplication.processEvents()
+    assert finished == [] and not runner.running
