@@ -34,6 +34,8 @@ import mido
 import mido.ports
 import rtmidi
 
+from core.midi_output import MidiOutput, present
+
 CLIENT_NAME = "Partita"
 VIRTUAL_OUTPUT = "Partita Out"  # what a DAW or synth connects to, to hear Partita
 VIRTUAL_INPUT = "Partita In"  # what a keyboard (or a DAW) sends prompts to
@@ -214,12 +216,8 @@ def _own_output_names(names: Iterable[str]) -> set[str]:
     return {name for name in names if any(pattern.fullmatch(name) for pattern in patterns)}
 
 
-class RtMidiOutput(mido.ports.BaseOutput):
-    """An output port: connected to an existing port (`name`) or virtual (others connect to us).
-
-    `send(mido.Message)` validates and locks (mido's BaseOutput); `send_bytes` skips the
-    Message round trip for the scheduler's hot path.
-    """
+class RtMidiOutput(MidiOutput):
+    """An output port: connected to an existing port (`name`) or virtual (others connect to us)."""
 
     def _open(self, backend: str = "jack", virtual: bool = False, client_name: str = CLIENT_NAME,
               port_name: str = VIRTUAL_OUTPUT, **_) -> None:
@@ -231,15 +229,8 @@ class RtMidiOutput(mido.ports.BaseOutput):
         if client_name == CLIENT_NAME:  # what Partita plays through (tests' stand-in keyboards have names of their own)
             _own_outputs.add(self)
 
-    def _send(self, message: mido.Message) -> None:
-        self._rt.send_message(message.bytes())
-
-    def send_bytes(self, data: list[int] | bytes) -> None:
-        """Send raw MIDI bytes (already valid); raises ValueError when closed."""
-        with self._lock:
-            if self.closed:
-                raise ValueError(f"send on closed port {self.name!r}")
-            self._rt.send_message(data)
+    def _send_bytes(self, data) -> None:
+        self._rt.send_message(data)
 
     def destination_present(self) -> bool:
         """False when the port we connected to has gone (or its server has); virtual ports: True.
@@ -367,7 +358,7 @@ def open_input(name: str | None = None, *, backend: str | None = None, virtual: 
                        clock=clock, client_name=client_name, port_name=port_name)
 
 
-class CollectingOutput(mido.ports.BaseOutput):
+class CollectingOutput(MidiOutput):
     """An output that keeps what it is sent as (seconds, message): for tests and rendering."""
 
     def _open(self, clock: Callable[[], float] | None = None, **_) -> None:
@@ -377,17 +368,14 @@ class CollectingOutput(mido.ports.BaseOutput):
         self.sent: list[tuple[float, mido.Message]] = []
         self.present = True  # tests flip this to simulate a vanished destination
 
-    def _send(self, message: mido.Message) -> None:
-        self.sent.append((self.clock(), message))
-
-    def send_bytes(self, data: list[int] | bytes) -> None:
-        self.send(mido.Message.from_bytes(list(data)))
+    def _send_bytes(self, data) -> None:
+        self.sent.append((self.clock(), mido.Message.from_bytes(list(data))))
 
     def destination_present(self) -> bool:
         return self.present and not self.closed
 
 
-class TeeOutput(mido.ports.BaseOutput):
+class TeeOutput(MidiOutput):
     """Sends to several outputs at once (an external synth and the built-in one, say).
 
     `destination_present` is False as soon as one destination has gone, so playback stops
@@ -398,28 +386,19 @@ class TeeOutput(mido.ports.BaseOutput):
         self.outputs = list(outputs)
         self.name = " + ".join(str(getattr(o, "name", o)) for o in self.outputs)
 
-    def _send(self, message: mido.Message) -> None:
-        for output in self.outputs:
-            output.send(message)
-
-    def send_bytes(self, data: list[int] | bytes) -> None:
+    def _send_bytes(self, data) -> None:
         for output in self.outputs:
             output.send_bytes(data)
 
     def destination_present(self) -> bool:
-        return all(_present(output) for output in self.outputs)
+        return all(present(output) for output in self.outputs)
 
     def present_outputs(self) -> list:
-        return [output for output in self.outputs if _present(output)]
+        return [output for output in self.outputs if present(output)]
 
     def _close(self) -> None:
         for output in self.outputs:
             output.close()
-
-
-def _present(output) -> bool:
-    check = getattr(output, "destination_present", None)
-    return bool(check()) if check else not getattr(output, "closed", False)
 
 
 def _connect(port, backend: str, virtual: bool, client_name: str, port_name: str, rt_class, direction: str) -> None:

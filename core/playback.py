@@ -26,13 +26,13 @@ from typing import Protocol
 
 import symusic
 
+from core.midi_output import ALL_NOTES_OFF, all_notes_off, present
 from core.timeline import Event, Timeline
 
 __all__ = ["Clock", "FakeClock", "Player", "RealClock", "Schedule", "Timeline"]
 
 
 
-ALL_NOTES_OFF = 123  # MIDI controller number
 
 
 class Schedule:
@@ -366,10 +366,8 @@ class Player:
     def panic(self) -> None:
         """Silence now, whatever the state: note-offs, All Notes Off, and stop."""
         self.stop()
-        channels = range(16)
         try:
-            for channel in channels:
-                self.output.send_bytes((0xB0 | channel, ALL_NOTES_OFF, 0))
+            all_notes_off(self.output)
         except Exception as error:  # a vanished port: nothing left to silence
             self._fail(f"panic: {error}")
 
@@ -425,7 +423,7 @@ class Player:
                     return
                 if now >= next_check:
                     next_check = now + self.check_interval_s
-                    if not _present(self.output):
+                    if not present(self.output):
                         name = getattr(self.output, "name", "output")
                         raise ConnectionError(f"output port {name!r} vanished (disconnected, or its MIDI server stopped)")
                 deadline = min(next_check, next_report if state == "playing" else next_check)
@@ -460,7 +458,7 @@ class Player:
             self.schedule.state = "stopped"
         # Release what still sounds wherever a destination is still there.
         targets = self.output.present_outputs() if hasattr(self.output, "present_outputs") else (
-            [self.output] if _present(self.output) else [])
+            [self.output] if present(self.output) else [])
         for target in targets:
             try:
                 for data in leftovers:
@@ -482,8 +480,3 @@ def _ask_realtime(priority: int | None) -> bool:
     except (OSError, ValueError):
         return False
     return True
-
-
-def _present(output) -> bool:
-    check = getattr(output, "destination_present", None)
-    return bool(check()) if check else not getattr(output, "closed", False)

@@ -22,6 +22,7 @@ import mido.ports
 import symusic
 
 from core.atomic import atomic_path
+from core.midi_output import MidiOutput
 
 SOUNDFONT_ENV = "PARTITA_SOUNDFONT"
 SOUNDFONT_CANDIDATES = (
@@ -92,7 +93,7 @@ def render_wav(score: symusic.Score, out: str | Path, *, soundfont: str | Path |
     return out
 
 
-class FluidSynthOutput(mido.ports.BaseOutput):
+class FluidSynthOutput(MidiOutput):
     """A live output that plays through a FluidSynth process (the built-in synth).
 
     `audio_driver` is FluidSynth's (-a): None lets it choose the platform default; "jack"
@@ -129,8 +130,8 @@ class FluidSynthOutput(mido.ports.BaseOutput):
                 return
             time.sleep(0.02)
 
-    def _send(self, message: mido.Message) -> None:
-        line = shell_command(message)
+    def _send_bytes(self, data) -> None:
+        line = shell_command(mido.Message.from_bytes(list(data)))
         if line is None:
             return
         if self._process.poll() is not None:
@@ -139,9 +140,6 @@ class FluidSynthOutput(mido.ports.BaseOutput):
             self._process.stdin.write(line + "\n")
         except (BrokenPipeError, ValueError) as error:
             raise OSError(f"{self.name} stopped accepting notes ({error})") from None
-
-    def send_bytes(self, data) -> None:
-        self.send(mido.Message.from_bytes(list(data)))
 
     def destination_present(self) -> bool:
         return not self.closed and self._process.poll() is None

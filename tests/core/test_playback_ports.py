@@ -68,3 +68,31 @@ def test_partitas_own_outputs_are_never_matched_or_offered_as_inputs():
         match_port("Partita:Partita Out", names, "input", own)
     with pytest.raises(PortError, match=r"no input port matching 'x' \(available: 'Keystation 49:midi_out'\)"):
         match_port("x", names, "input", own)
+
+
+def test_every_output_shares_one_send_path_one_presence_check_and_one_panic():
+    """core.midi_output.MidiOutput: a subclass writes `_send_bytes` only; `send_bytes` and mido's
+    `send` both reach it, a closed port refuses, and `panic` is All Notes Off on every channel."""
+    import mido
+    import pytest
+
+    from core.midi_output import ALL_NOTES_OFF, MidiOutput, present
+
+    class Kept(MidiOutput):
+        def _open(self, **_):
+            self.kept = []
+
+        def _send_bytes(self, data):
+            self.kept.append(tuple(data))
+
+    port = Kept()
+    port.send_bytes((0x90, 60, 100))
+    port.send(mido.Message("note_off", note=60))
+    port.panic()
+    assert port.kept[:2] == [(0x90, 60, 100), (0x80, 60, 64)]
+    assert port.kept[2:] == [(0xB0 | channel, ALL_NOTES_OFF, 0) for channel in range(16)]
+    assert present(port)
+    port.close()
+    assert not present(port)
+    with pytest.raises(ValueError, match="closed port"):
+        port.send_bytes((0x90, 60, 100))
