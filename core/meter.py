@@ -1,6 +1,6 @@
 """How long a bar is, in ticks, from a meter and a resolution: the one place it is computed.
 
-Throughout Partita `bar_length` names a length in ticks; `core.scores.bar_ticks` names the ticks
+Throughout Partita `bar_length` names a length in ticks; `core.scores.downbeat_ticks` names the ticks
 where bars begin (downbeats)."""
 
 from __future__ import annotations

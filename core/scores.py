@@ -465,7 +465,7 @@ def note_count(score: symusic.Score) -> int:
     return sum(len(track.notes) for track in score.tracks)
 
 
-def bar_ticks(score: symusic.Score) -> list[int]:
+def downbeat_ticks(score: symusic.Score) -> list[int]:
     """Tick of every bar line (downbeat) up to the end of the score."""
     downbeats = score.get_downbeats() if score.end() > 0 else []
     return [int(t) for t in downbeats]

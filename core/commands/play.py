@@ -45,7 +45,7 @@ def run(args) -> int:
     from core.cli import UserError, check_output
     from core.commands import failure, read_music
     from core.playback import Player
-    from core.scores import bar_ticks
+    from core.scores import downbeat_ticks
     from core.synth import SynthUnavailable, render_wav
     from core.terminal import printable
 
@@ -69,7 +69,7 @@ def run(args) -> int:
         raise UserError("name an output with --port (see `partita ports`), or render with --wav OUT.wav")
     if not 0.05 <= args.tempo_factor <= 20:
         raise UserError("--tempo-factor must be between 0.05 and 20")
-    bars = bar_ticks(score)
+    bars = downbeat_ticks(score)
     if not 1 <= args.from_bar <= max(1, len(bars)):
         raise UserError(f"--from-bar must be between 1 and {max(1, len(bars))}")
     start = bars[args.from_bar - 1] if bars else 0
