@@ -9,7 +9,7 @@ from PySide6.QtGui import QBrush, QColor, QPainter, QPen
 from PySide6.QtWidgets import QGraphicsItem
 
 from app.pianoroll.model import Note
-from app.pianoroll.view import ROWS, row_of
+from app.pianoroll.view import ROWS, note_rect
 
 BAND_COLOR = QColor(43, 45, 49, 175)  # the roll's background, most of the way: the notes there now show faintly
 EDGE_COLOR = QColor("#3fbf9f")
@@ -56,4 +56,4 @@ class SpanOverlay(QGraphicsItem):
             return
         painter.setPen(QPen(QColor(0, 0, 0, 110), 0))
         painter.setBrush(QBrush(VARIATION_COLOR))
-        painter.drawRects([QRectF(n.start, row_of(n.pitch) + 0.08, n.duration, 0.84) for n in self.notes])
+        painter.drawRects([note_rect(n.start, n.duration, n.pitch) for n in self.notes])

@@ -26,6 +26,16 @@ from app.pianoroll.model import SEED, Note, NoteModel
 ROWS = 128
 BLACK_KEYS = {1, 3, 6, 8, 10}
 MIN_BARS = 16  # the roll always shows at least this many bars, so there is room to draw
+NOTE_MARGIN = 0.08  # of a pitch row (one scene unit tall) left empty above and below a note
+NOTE_HEIGHT = 1 - 2 * NOTE_MARGIN  # in pitch rows: notes a semitone apart do not touch
+OUTLINE_MIN_PIXELS = 4  # notes are outlined once a sixteenth is this wide on screen (colour only below)
+SIXTEENTHS_PER_QUARTER = 4
+# Zoom in screen pixels: across per quarter note (a tick's width follows from the meter's ticks per
+# quarter), down per semitone. At first, and the range the zoom stays within.
+START_PIXELS_PER_QUARTER = 48.0
+PIXELS_PER_QUARTER_RANGE = (1.92, 720.0)  # hundreds of bars across the screen .. a quarter wider than it
+START_PIXELS_PER_SEMITONE = 14.0
+PIXELS_PER_SEMITONE_RANGE = (5.0, 40.0)
 
 SEED_COLOR = QColor("#3d7fd9")
 GENERATED_COLOR = QColor("#e8893a")
@@ -39,6 +49,11 @@ def row_of(pitch: int) -> int:
 
 def pitch_at(y: float) -> int:
     return max(0, min(127, 127 - int(y // 1)))
+
+
+def note_rect(start: float, duration: float, pitch: int) -> QRectF:
+    """A note's rectangle in scene units (x in ticks, y in pitch rows), inset from its row."""
+    return QRectF(start, row_of(pitch) + NOTE_MARGIN, duration, NOTE_HEIGHT)
 
 
 class NotesItem(QGraphicsItem):
@@ -72,7 +87,7 @@ class NotesItem(QGraphicsItem):
                 k = bisect.bisect_right(self._index, entry)
                 self._index.insert(k, entry)
                 self._starts.insert(k, n.start)
-                self._rects.insert(k, QRectF(n.start, row_of(n.pitch) + 0.08, n.end - n.start, 0.84))
+                self._rects.insert(k, note_rect(n.start, n.end - n.start, n.pitch))
                 self._longest = max(self._longest, n.end - n.start)
         self._set_width(width)
         self.update()
@@ -91,7 +106,7 @@ class NotesItem(QGraphicsItem):
             entries = sorted((n.start, n.end, n.pitch, n.role, i) for i, n in self.model.visible_items())
             self._index = entries
             self._starts = [e[0] for e in entries]
-            self._rects = [QRectF(e[0], row_of(e[2]) + 0.08, e[1] - e[0], 0.84) for e in entries]
+            self._rects = [note_rect(e[0], e[1] - e[0], e[2]) for e in entries]
             self._longest = max((e[1] - e[0] for e in entries), default=0)
 
     def _span(self, rect: QRectF) -> tuple[int, int]:
@@ -126,14 +141,15 @@ class NotesItem(QGraphicsItem):
                 continue
             if note_id in selection:
                 end += self.resize_by
-                selected.append(QRectF(start + dt, row_of(pitch + dp) + 0.08, max(1, end - start), 0.84))
+                selected.append(note_rect(start + dt, max(1, end - start), pitch + dp))
             elif role == SEED:
                 seed.append(rects[k])
             else:
                 generated.append(rects[k])
         # Level of detail: outlines only where notes are wide enough on screen to show them.
-        scale = painter.worldTransform().m11()
-        if scale * 120 >= 4:  # a sixteenth (at 480 ticks/quarter) at least 4 px wide
+        pixels_per_tick = painter.worldTransform().m11()
+        sixteenth = self.model.meter.ticks_per_quarter / SIXTEENTHS_PER_QUARTER  # ticks
+        if pixels_per_tick * sixteenth >= OUTLINE_MIN_PIXELS:
             painter.setPen(QPen(QColor(0, 0, 0, 110), 0))
         else:
             painter.setPen(Qt.PenStyle.NoPen)
@@ -143,7 +159,7 @@ class NotesItem(QGraphicsItem):
                 painter.drawRects(group)
         if self.draft is not None:
             painter.setBrush(QBrush(DRAFT_COLOR))
-            painter.drawRect(QRectF(self.draft.start, row_of(self.draft.pitch) + 0.08, self.draft.duration, 0.84))
+            painter.drawRect(note_rect(self.draft.start, self.draft.duration, self.draft.pitch))
 
 
 class PianoRollView(QGraphicsView):
@@ -162,8 +178,8 @@ class PianoRollView(QGraphicsView):
         self.tool = self.SELECT
         self.snap_enabled = True
         self.grid_division = 4  # grid lines (and snap) per quarter note
-        self._sx = 0.1  # pixels per tick
-        self._sy = 14.0  # pixels per semitone
+        self._sx = START_PIXELS_PER_QUARTER / model.meter.ticks_per_quarter  # pixels per tick
+        self._sy = START_PIXELS_PER_SEMITONE  # pixels per semitone
         self._drag: dict | None = None
         self._rubber: QRectF | None = None
 
@@ -217,17 +233,27 @@ class PianoRollView(QGraphicsView):
         self.viewChanged.emit()
         self.zoomChanged.emit(self.pixels_per_quarter, self._sy)
 
+    def _pixels_per_tick(self, pixels_per_quarter: float) -> float:
+        """The view's horizontal scale for `pixels_per_quarter`, kept within the zoom's range."""
+        low, high = PIXELS_PER_QUARTER_RANGE
+        return max(low, min(high, pixels_per_quarter)) / self.model.meter.ticks_per_quarter
+
+    @staticmethod
+    def _pixels_per_semitone(pixels: float) -> float:
+        low, high = PIXELS_PER_SEMITONE_RANGE
+        return max(low, min(high, pixels))
+
     def zoom_time(self, factor: float) -> None:
-        self._sx = max(0.004, min(1.5, self._sx * factor))
+        self._sx = self._pixels_per_tick(self.pixels_per_quarter * factor)
         self._apply_transform()
 
     def zoom_pitch(self, factor: float) -> None:
-        self._sy = max(5.0, min(40.0, self._sy * factor))
+        self._sy = self._pixels_per_semitone(self._sy * factor)
         self._apply_transform()
 
     def set_zoom(self, pixels_per_quarter: float, pixels_per_semitone: float) -> None:
-        self._sx = max(0.004, min(1.5, pixels_per_quarter / self.model.meter.ticks_per_quarter))
-        self._sy = max(5.0, min(40.0, pixels_per_semitone))
+        self._sx = self._pixels_per_tick(pixels_per_quarter)
+        self._sy = self._pixels_per_semitone(pixels_per_semitone)
         self._apply_transform()
 
     def zoom_to_fit(self) -> None:
@@ -239,11 +265,11 @@ class PianoRollView(QGraphicsView):
             return
         self._fit_when_shown = False
         end = max(self.model.end_tick(), self.model.meter.bar_length * 4)
-        self._sx = max(0.004, min(1.5, (self.viewport().width() - 20) / end))
+        self._sx = self._pixels_per_tick((self.viewport().width() - 20) / end * self.model.meter.ticks_per_quarter)
         pitches = [n.pitch for _, n in self.model.visible_items()]
         if pitches:
             span = max(pitches) - min(pitches) + 3  # rows shown: a spare one above and below
-            self._sy = max(5.0, min(40.0, self.viewport().height() / span))
+            self._sy = self._pixels_per_semitone(self.viewport().height() / span)
         self._apply_transform()
         self.horizontalScrollBar().setValue(self.horizontalScrollBar().minimum())
         if pitches:

@@ -153,6 +153,19 @@ def test_ctrl_wheel_zooms_time(qtbot):
     assert roll.view.pixels_per_quarter > before
 
 
+def test_zoom_limits_are_the_same_on_screen_at_any_ticks_per_quarter(qtbot):
+    """The zoom's range is in pixels per quarter note: a 960-tick score zooms as far as a 480-tick one."""
+    limits = {}
+    for tpq in (480, 960):
+        roll, model, stack = make_roll(qtbot)
+        model.set_meter(Meter(ticks_per_quarter=tpq))
+        roll.view.set_zoom(10_000.0, 14.0)
+        far_in = roll.view.pixels_per_quarter
+        roll.view.set_zoom(0.01, 14.0)
+        limits[tpq] = (round(far_in, 6), round(roll.view.pixels_per_quarter, 6))
+    assert limits[480] == limits[960] and limits[480][0] > 100 * limits[480][1]
+
+
 def test_note_names_use_middle_c_as_c4():
     assert note_name(60) == "C4" and note_name(69) == "A4" and note_name(21) == "A0"
 
