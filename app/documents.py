@@ -126,7 +126,7 @@ class DocumentsMixin:
         self._mark_saved()
         # nothing said about the old notes stays: its report, "Done: 240 notes", the status bar
         self.evaluation_panel.clear_report()
-        self.generation_panel.info.setText("New project: draw or drop a seed in the roll (or start from silence), "
+        self.generation_panel.say("New project: draw or drop a seed in the roll (or start from silence), "
                                            "then Generate.")
         self.statusBar().showMessage("New project", 5000)
 

@@ -284,7 +284,7 @@ class MainWindow(DocumentsMixin, QMainWindow):
         self.transport.failed.connect(self.show_error)
         self.transport_bar.portChosen.connect(self.transport.set_port)
         self.transport_bar.tempoChosen.connect(self._tempo_chosen)
-        self.model.meterChanged.connect(lambda: self.transport_bar.tempo.setValue(self.model.meter.tempo_qpm))
+        self.model.meterChanged.connect(lambda: self.transport_bar.set_tempo(self.model.meter.tempo_qpm))
 
     # --- errors and messages ---------------------------------------------------------------
     def show_error(self, what: str, todo: str = "") -> None:
@@ -383,9 +383,9 @@ class MainWindow(DocumentsMixin, QMainWindow):
         """Enable what acts on the selection, and the writing actions while nothing is being written
         (Generate and Regenerate selection write one at a time; Stop stops either)."""
         has = bool(self.roll.view.selection)
-        busy = self.generation_panel.runner.running or self.regenerator.running
+        busy = self.generation_panel.running or self.regenerator.running
         self.actions.generate.setEnabled(not busy)
-        self.generation_panel.generate_button.setEnabled(not busy)
+        self.generation_panel.allow_generate(not busy)
         self.actions.continue_here.setEnabled(has and not busy)
         self.actions.regenerate.setEnabled(not busy and self.roll.editor.selected_bars() is not None)
         self.actions.stop_generation.setEnabled(busy)
@@ -409,7 +409,7 @@ class MainWindow(DocumentsMixin, QMainWindow):
         """With "Play as it is written": play the take from the seed's end while it is generated."""
         from core.timeline import Timeline
 
-        if starting and self.generation_panel.play_while.isChecked():
+        if starting and self.generation_panel.plays_while_writing:
             meter = self.model.meter
             timeline = Timeline(meter.ticks_per_quarter, [(0, meter.tempo_qpm)])
             timeline.add_program(0, 0, self.program)

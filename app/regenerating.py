@@ -175,7 +175,7 @@ class Regenerator(QObject):
     # --- writing ---------------------------------------------------------------------------
     def regenerate(self) -> None:
         """Rewrite the selected bars with the Generate panel's model and settings."""
-        if self.running or self.panel.runner.running:
+        if self.running or self.panel.running:
             return
         bars = self.roll.editor.selected_bars()
         if bars is None:
@@ -191,14 +191,14 @@ class Regenerator(QObject):
         meter = self.model.meter
         start, end = bar_range_ticks(meter, first, last)
         self.span = Span(first, last, start, end, self._shown_uid())
-        count = self.panel.variations.value()
+        count = self.panel.variation_count
         self.variations = [[] for _ in range(count)]
         self._notes = 0
         self.overlay.show_span(start, end)
         self.bar.writing(first, last, count)
         view = self.roll.view
         view.ensureVisible(QRectF(start, view.visible_scene_rect().center().y(), end - start, 0.01), 40, 0)
-        self.panel.info.setText(f"Loading the model to write bars {first}-{last} anew…")
+        self.panel.say(f"Loading the model to write bars {first}-{last} anew…")
         score = score_from_notes(self._shown_notes(), meter, self.program(), chords=self.model.visible_chords())
         self.runner.start(regenerate_job(self.panel.cache, self.panel.run_dir, score, first, last, settings, count,
                                          best=self.panel.best))
@@ -210,7 +210,7 @@ class Regenerator(QObject):
         self.runner.cancel()
         text = f"Stopped: {self._notes} notes written in bars {self.span.first}-{self.span.last}."
         self.bar.written(text + " Keep one, or Discard.")
-        self.panel.info.setText(text)
+        self.panel.say(text)
         self.status.emit("Regenerating stopped")
 
     def _on_event(self, event) -> None:
@@ -219,7 +219,7 @@ class Regenerator(QObject):
             return
         if isinstance(event, InfillReady):
             self._tpq = event.ticks_per_quarter
-            self.panel.info.setText(f"Model {event.name}: writing bars {span.first}-{span.last} anew…")
+            self.panel.say(f"Model {event.name}: writing bars {span.first}-{span.last} anew…")
         elif isinstance(event, TokenEvent) and event.notes and event.variation < len(self.variations):
             roll_tpq = self.model.meter.ticks_per_quarter
             for streamed in event.notes:  # (tokenizer ticks from the piece's start; the piece's key)
@@ -243,7 +243,7 @@ class Regenerator(QObject):
         count = len(self.variations)
         self.bar.written(f"Bars {span.first}-{span.last}: {count} variation{'s' * (count != 1)}. "
                          "Choose one, Play to hear it, Keep to use it.")
-        self.panel.info.setText(f"Done: bars {span.first}-{span.last} written anew, {count} "
+        self.panel.say(f"Done: bars {span.first}-{span.last} written anew, {count} "
                                 f"variation{'s' * (count != 1)} to choose from (above the roll).")
         self.status.emit(f"Regenerated bars {span.first}-{span.last}")
 
@@ -251,7 +251,7 @@ class Regenerator(QObject):
         span = self.span
         bars = f"bars {span.first}-{span.last}" if span else "the selection"
         self.discard()
-        self.panel.info.setText("Regenerate selection failed.")
+        self.panel.say("Regenerate selection failed.")
         what = f"Could not regenerate: {message}" if bars in message else f"Could not regenerate {bars}: {message}"
         self.failed.emit(what.rstrip(".") + ".", FAILED_TODO)
 

@@ -468,6 +468,29 @@ class GenerationPanel(QWidget):
         self.runner.start(generation_job(self.cache, run_dir, prompt, settings, count, best=self.best))
 
     @property
+    def running(self) -> bool:
+        """Whether takes are being written."""
+        return self.runner.running
+
+    @property
+    def variation_count(self) -> int:
+        """How many variations Generate (and Regenerate selection) write at once."""
+        return self.variations.value()
+
+    @property
+    def plays_while_writing(self) -> bool:
+        """Whether "Play as it is written" is on: the first take is heard while the model writes it."""
+        return self.play_while.isChecked()
+
+    def allow_generate(self, allowed: bool) -> None:
+        """Enable or disable the Generate button (the window disables it while anything writes)."""
+        self.generate_button.setEnabled(allowed)
+
+    def say(self, text: str) -> None:
+        """Show `text` under the buttons: what the panel, or a job writing with its model, is doing."""
+        self.info.setText(text)
+
+    @property
     def cut(self) -> int | None:
         """Where the takes of the job running (or last run) leave the seed; None: after all of it."""
         return self._cut

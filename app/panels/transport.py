@@ -203,6 +203,10 @@ class TransportBar(QToolBar):
         self.tempo.valueChanged.connect(self.tempoChosen)
         self.addWidget(self.tempo)
 
+    def set_tempo(self, qpm: float) -> None:
+        """Show `qpm` (quarter notes per minute: a new seed's tempo) as if chosen (`tempoChosen`)."""
+        self.tempo.setValue(qpm)
+
     def refresh_ports(self, chosen: str | None = None, probe: bool = True) -> None:
         """List the output ports; `probe=False` lists only the virtual and the chosen port (fast start)."""
         current = chosen if chosen is not None else self.port_box.currentData()
