@@ -29,25 +29,27 @@ from core.limits import InstrumentLimits
 from core.meter import bar_length
 from core.tokenizer import PartitaTokenizer
 
-# Which token types may follow each type (None: the start of a sequence).
-# A bar's controls (core.controls) come after its meter, before its chords: [Density] [Voices] [Low High].
-AFTER_METER = ("Density", "Voices", "Low", "Chord", "Position", "Bar")
-NEXT_TYPES: dict[str | None, tuple[str, ...]] = {
-    None: ("Bar",),
-    "BOS": ("Bar",),
-    "Bar": ("TimeSig",),  # miditok writes the meter after every bar line (without TimeSig: see below)
-    "TimeSig": AFTER_METER,
-    "Density": AFTER_METER[1:],
-    "Voices": AFTER_METER[2:],
-    "Low": ("High",),
-    "High": AFTER_METER[3:],
-    "Chord": ("Chord", "Position", "Bar"),  # a chord-aware vocabulary: one per beat after the meter
-    "Position": ("Pitch",),
-    "Pitch": ("Velocity", "Duration"),  # Velocity only where the vocabulary has it
-    "Velocity": ("Duration",),
-    "Duration": ("Pitch", "Position", "Bar", "EOS"),
-    "EOS": ("EOS",),
-}
+# Which token type may follow which. The music's own types follow miditok's REMI as it states them
+# (its `tokens_types_graph`, for the vocabulary's meters and velocities), with one rule stricter:
+# a bar's first note comes after its Position (miditok also reads a Pitch straight after the meter).
+# Partita's own types sit between a bar's meter (or its bar line) and its first note: the bar's
+# controls (core.controls: [Density] [Voices] [Low High]), then its chords, one per beat.
+REMI_TYPES = ("Bar", "TimeSig", "Position", "Pitch", "Velocity", "Duration")
+BAR_HEADER = ("Density", "Voices", "Low", "Chord")  # in the order they are written
+
+
+def next_types(tokenizer: PartitaTokenizer) -> dict[str | None, tuple[str, ...]]:
+    """The types that may follow each type of `tokenizer`'s vocabulary (None: the start)."""
+    graph = tokenizer.inner.tokens_types_graph
+    rules = {kind: tuple(t for t in REMI_TYPES if t in graph[kind]) for kind in REMI_TYPES if kind in graph}
+    opening = "TimeSig" if "TimeSig" in rules else "Bar"  # what the bar's own types follow
+    content = tuple(t for t in rules[opening] if t != "Pitch")  # the first Position, or the next bar line
+    header = (*BAR_HEADER, *content)
+    rules[opening] = header
+    rules.update({"Density": header[1:], "Voices": header[2:], "Low": ("High",), "High": header[3:],
+                  "Chord": ("Chord", *content)})
+    rules["Duration"] += ("EOS",)
+    return {None: ("Bar",), "BOS": ("Bar",), **rules, "EOS": ("EOS",)}
 
 
 @dataclass(frozen=True)
@@ -68,16 +70,9 @@ class RemiGrammar:
         self.tokenizer = tokenizer
         self.types = list(tokenizer.token_types)
         size = len(self.types)
-        self.type_masks: dict[str | None, torch.Tensor] = {}
-        has_velocity = tokenizer.settings.use_velocities
-        has_meter = "TimeSig" in self.types
-        for previous, allowed in NEXT_TYPES.items():
-            if previous == "Bar" and not has_meter:
-                allowed = AFTER_METER
-            allowed = tuple(t for t in allowed if t != "Velocity" or has_velocity)
-            if previous == "Pitch" and has_velocity:
-                allowed = ("Velocity",)
-            self.type_masks[previous] = torch.tensor([t in allowed for t in self.types], dtype=torch.bool)
+        self.type_masks: dict[str | None, torch.Tensor] = {
+            previous: torch.tensor([t in allowed for t in self.types], dtype=torch.bool)
+            for previous, allowed in next_types(tokenizer).items()}
         self.position_value = torch.full((size,), -1, dtype=torch.long)
         self.values: list[object] = [None] * size
         for token_id, token in enumerate(tokenizer.tokens):
@@ -290,7 +285,7 @@ class RemiState:
 
     def _build_mask(self, *, min_bars: int, keep_meter: bool, new_onset: bool) -> torch.Tensor:
         grammar = self.grammar
-        mask = grammar.type_masks[self.last_type if self.last_type in NEXT_TYPES else "Duration"].clone()
+        mask = grammar.type_masks[self.last_type if self.last_type in grammar.type_masks else "Duration"].clone()
         if new_onset and self.last_type == "Duration":
             mask &= ~grammar.is_pitch
         if mask[grammar.is_position].any():

@@ -1,0 +1,23 @@
+"""The grammar's order of token types: REMI's as miditok states it, and Partita's own types."""
+
+from __future__ import annotations
+
+
+def test_the_music_s_own_order_is_miditok_s_with_partita_s_bar_header_after_the_meter():
+    """core.grammar.next_types derives REMI's rules from miditok's tokens_types_graph: what it
+    allows (less a Pitch straight after the meter: the first note comes with its Position), and
+    controls and chords between the meter and the first Position."""
+    from core.grammar import REMI_TYPES, next_types
+    from core.tokenizer import PartitaTokenizer, TokenizerSettings
+
+    for settings in (TokenizerSettings(), TokenizerSettings(use_velocities=True),
+                     TokenizerSettings(use_time_signatures=False), TokenizerSettings(use_controls=True)):
+        tokenizer = PartitaTokenizer.create(settings)
+        graph, rules = tokenizer.inner.tokens_types_graph, next_types(tokenizer)
+        for kind in REMI_TYPES:
+            if kind in graph:
+                assert {t for t in rules[kind] if t in REMI_TYPES} <= graph[kind], kind
+        opening = "TimeSig" if settings.use_time_signatures else "Bar"
+        assert "Pitch" not in rules[opening] and ("Pitch" in graph[opening]) == settings.use_time_signatures
+        assert rules[opening][:4] == ("Density", "Voices", "Low", "Chord")
+        assert rules["Pitch"] == (("Velocity",) if settings.use_velocities else ("Duration",))
