@@ -1,7 +1,8 @@
 """The main window: piano roll in the centre, panels in docks, transport and tools toolbars.
 
 The window wires panels to the roll and to each other; it owns no logic of its own beyond
-that: notes live in `NoteModel`, jobs in the panels' `JobRunner`s, music in `core`.
+that: notes live in `NoteModel`, jobs in the panels' `JobRunner`s, music in `core`, and files
+(open, save, export, recent files) in the `Documents` it owns (`self.documents`).
 Settings (geometry, dock layout, recent files, MIDI port, zoom) are read and written in one
 pair of methods; the session (seed, takes, model, panel settings) autosaves a second after
 every change and on close, and is restored on the next start.
@@ -13,7 +14,7 @@ import logging
 from pathlib import Path
 
 import symusic
-from PySide6.QtCore import QSettings, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QSettings, QSize, Qt, Signal
 from PySide6.QtGui import QGuiApplication, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
     QComboBox,
@@ -29,7 +30,7 @@ from PySide6.QtWidgets import (
 
 from app.actions import Actions
 from app.dialogs import ShortcutList, show_error
-from app.documents import DocumentsMixin
+from app.documents import Documents
 from app.fitting import keep_toolbar_in_view, scrollable
 from app.notices import RestoredBar, restored_text
 from app.pianoroll.commands import DeleteTake
@@ -37,13 +38,11 @@ from app.pianoroll.convert import score_from_notes
 from app.pianoroll.model import GENERATED, Note, NoteModel
 from app.pianoroll.widget import PianoRoll
 from app.session import default_state_dir
-from app.workers import JobRunner
 
 log = logging.getLogger(__name__)
-AUTOSAVE_MS = 1000
 
 
-class MainWindow(DocumentsMixin, QMainWindow):
+class MainWindow(QMainWindow):
     errorShown = Signal(str)  # what happened (tests and logs listen)
 
     def __init__(self, settings: QSettings | None = None, state_dir: Path | None = None, *,
@@ -53,14 +52,13 @@ class MainWindow(DocumentsMixin, QMainWindow):
         self.setObjectName("partitaMainWindow")
         self.settings = settings or QSettings("Partita", "Partita")
         self.state_dir = Path(state_dir) if state_dir else default_state_dir()
-        self.project_path: Path | None = None
-        self.seed_name = ""  # the stem of the music file the seed came from (names exports)
-        self.recent_files: list[str] = []
         self.program = 0  # GM program of the seed (kept for playback and export)
         self.error_boxes: list[QMessageBox] = []
 
         self.model = NoteModel(self)
         self.undo_stack = QUndoStack(self)
+        self.documents = Documents(self)  # open, save, export, recent files, the autosaved session
+        self.seed_loader, self.exporter = self.documents.seed_loader, self.documents.exporter  # (their jobs)
         self.roll = PianoRoll(self.model, self.undo_stack, self)
         self.restored_bar = RestoredBar(self)  # over the roll: "Restored from your last session: …"
         central = QWidget(self)
@@ -85,28 +83,6 @@ class MainWindow(DocumentsMixin, QMainWindow):
 
         self.position_label = QLabel(self)
         self.statusBar().addPermanentWidget(self.position_label)
-        self.seed_loader = JobRunner("seed", self)
-        self.seed_loader.finished.connect(self._seed_loaded)
-        self.seed_loader.failed.connect(lambda m: self.show_error(
-            m, "Partita reads MIDI (.mid), MusicXML (.musicxml, .mxl, .xml), kern (.krn) and ABC (.abc)."))
-        self.exporter = JobRunner("export", self)  # MusicXML of a long piece takes seconds
-        self.exporter.finished.connect(self._exported)
-        self.exporter.failed.connect(self._export_failed)
-        self.autosave_timer = QTimer(self)
-        self.autosave_timer.setSingleShot(True)
-        self.autosave_timer.setInterval(AUTOSAVE_MS)
-        self.autosave_timer.timeout.connect(self.autosave)
-        # What the notes were when the project was saved or opened (see `unsaved`); the title's •
-        # follows changes at most 4 times a second (comparing is a pass over every note).
-        self._saved_content: tuple | None = self.model.content()
-        self._title_timer = QTimer(self)
-        self._title_timer.setSingleShot(True)
-        self._title_timer.setInterval(250)
-        self._title_timer.timeout.connect(self._update_title)
-        for signal in (self.model.notesChanged, self.model.takesChanged, self.model.meterChanged,
-                       self.model.chordsChanged):
-            signal.connect(self.autosave_timer.start)
-            signal.connect(self._title_timer.start)
         self.read_settings()
         restored = False
         if restore_session:
@@ -115,7 +91,7 @@ class MainWindow(DocumentsMixin, QMainWindow):
             if resumable:
                 self.statusBar().showMessage(f"Training run {Path(resumable).name} stopped early: "
                                              "Resume (Training tab) continues it", 10000)
-        self._update_title()
+        self.documents.update_title()
         if restored and len(self.model) and self.unsaved:  # Quit does not ask: the next start says so
             self.restored_bar.say(restored_text(len(self.model.seed_notes()), len(self.model.takes),
                                                 self.project_path.name if self.project_path else None))
@@ -123,14 +99,64 @@ class MainWindow(DocumentsMixin, QMainWindow):
         elif not restored:
             self.statusBar().showMessage("Ready. Draw a seed (D), drop a MIDI or MusicXML file on the roll, "
                                          "or just press Generate.", 8000)
-        self.restored_bar.saveClicked.connect(self.save)
-        self.restored_bar.startAfreshClicked.connect(self.new_project)
+        self.restored_bar.saveClicked.connect(self.documents.save)
+        self.restored_bar.startAfreshClicked.connect(self.documents.new_project)
         self.windowTitleChanged.connect(self._hide_restored_when_saved)
 
     def _hide_restored_when_saved(self) -> None:
         """The restored notes are in a project now (saved), or gone (New): the bar has said its piece."""
         if not len(self.model) or not self.unsaved:
             self.restored_bar.hide()
+
+    # --- documents (kept by `self.documents`) -----------------------------------------------
+    @property
+    def project_path(self) -> Path | None:
+        """The project the notes were opened from or saved to (None: not saved in one)."""
+        return self.documents.project_path
+
+    @project_path.setter
+    def project_path(self, path: Path | None) -> None:
+        self.documents.project_path = path
+
+    @property
+    def seed_name(self) -> str:
+        """The stem of the music file the seed came from (names exports)."""
+        return self.documents.seed_name
+
+    @seed_name.setter
+    def seed_name(self, name: str) -> None:
+        self.documents.seed_name = name
+
+    @property
+    def recent_files(self) -> list[str]:
+        return self.documents.recent_files
+
+    @property
+    def unsaved(self) -> bool:
+        return self.documents.unsaved
+
+    @property
+    def session_path(self) -> Path:
+        return self.documents.session_path
+
+    def open_file(self, path: str) -> None:
+        """Open a project, a music file (the seed) or a folder (a corpus): `Documents.open_file`."""
+        self.documents.open_file(path)
+
+    def save(self) -> bool:
+        return self.documents.save()
+
+    def autosave(self) -> None:
+        self.documents.autosave()
+
+    def restore_session(self) -> bool:
+        return self.documents.restore_session()
+
+    def confirm(self, title: str, question: str) -> bool:
+        """Ask whether to discard (tests replace this)."""
+        answer = QMessageBox.question(self, title, question, QMessageBox.StandardButton.Discard
+                                      | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Cancel)
+        return answer == QMessageBox.StandardButton.Discard
 
     # --- building ------------------------------------------------------------------------
     def _build_panels(self, transport_output, live_input) -> None:
@@ -213,16 +239,15 @@ class MainWindow(DocumentsMixin, QMainWindow):
 
     def _connect(self) -> None:
         a, view = self.actions, self.roll.view
-        a.new.triggered.connect(self.new_project)
-        a.open.triggered.connect(self.open_dialog)
-        a.save.triggered.connect(self.save)
-        a.save_as.triggered.connect(self.save_as)
-        a.export_midi.triggered.connect(lambda: self.export("midi"))
-        a.export_musicxml.triggered.connect(lambda: self.export("musicxml"))
-        a.export_wav.triggered.connect(lambda: self.export("wav"))
-        a.export_pdf.triggered.connect(lambda: self.export("pdf"))
-        a.export_png.triggered.connect(lambda: self.export("png"))
-        a.open_musescore.triggered.connect(self.open_in_musescore)
+        documents = self.documents
+        a.new.triggered.connect(documents.new_project)
+        a.open.triggered.connect(documents.open_dialog)
+        a.save.triggered.connect(documents.save)
+        a.save_as.triggered.connect(documents.save_as)
+        for action, kind in ((a.export_midi, "midi"), (a.export_musicxml, "musicxml"), (a.export_wav, "wav"),
+                             (a.export_pdf, "pdf"), (a.export_png, "png")):
+            action.triggered.connect(lambda _=False, kind=kind: documents.export(kind))
+        a.open_musescore.triggered.connect(documents.open_in_musescore)
         a.quit.triggered.connect(self.close)
         a.delete.triggered.connect(view.delete_selection)
         a.select_all.triggered.connect(view.select_all)
@@ -258,7 +283,7 @@ class MainWindow(DocumentsMixin, QMainWindow):
         self.roll.editor.status.connect(lambda text: self.statusBar().showMessage(text, 5000))
         a.velocity_lane.toggled.connect(self.roll.show_velocity)
         self.roll.show_velocity(a.velocity_lane.isChecked())
-        self.roll.drag_out.name = lambda: self._export_name("")  # "Prelude - take 2.mid" dragged out
+        self.roll.drag_out.name = lambda: documents.export_name("")  # "Prelude - take 2.mid" dragged out
         self.roll.drag_out.program = lambda: self.program
         view.fileDropped.connect(self.open_file)
         view.selectionChanged.connect(self._selection_changed)
@@ -268,8 +293,8 @@ class MainWindow(DocumentsMixin, QMainWindow):
         for panel in (self.corpus_panel, self.training_panel, self.generation_panel, self.evaluation_panel,
                       self.live_panel):
             panel.failed.connect(self.show_error)
-        self.live_panel.seedRecorded.connect(self._seed_recorded)
-        self.live_panel.conversationReady.connect(self._conversation_ready)
+        self.live_panel.seedRecorded.connect(documents.seed_recorded)
+        self.live_panel.conversationReady.connect(documents.conversation_ready)
         for panel in (self.training_panel, self.generation_panel, self.live_panel):
             panel.status.connect(lambda text: self.statusBar().showMessage(text, 10000))
         self.corpus_panel.corpusImported.connect(self._corpus_imported)
@@ -488,8 +513,7 @@ class MainWindow(DocumentsMixin, QMainWindow):
             self.resizeDocks([self.panels_dock], [max(330, self.height() * 2 // 5)], Qt.Orientation.Vertical)
             self.resizeDocks([self.generate_dock], [max(300, self.width() // 6)], Qt.Orientation.Horizontal)
         recent = s.value("files/recent", [])
-        self.recent_files = [recent] if isinstance(recent, str) else list(recent or [])
-        self._rebuild_recent_menu()
+        self.documents.set_recent_files([recent] if isinstance(recent, str) else list(recent or []))
         port = str(s.value("midi/output", "") or self.transport.port)
         self.transport_bar.refresh_ports(port, probe=False)
         self.transport.set_port(port)

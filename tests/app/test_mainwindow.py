@@ -54,7 +54,7 @@ def test_settings_and_session_survive_a_restart(make_window, qtbot, tmp_path):
     window.model.add_notes([Note(960, 67, 480, role=GENERATED, take=take)])
     window.generation_panel.temperature.setValue(0.7)
     window.transport.set_port("FLUID Synth")
-    window._add_recent(str(tmp_path / "song.partita"))
+    window.documents.add_recent(str(tmp_path / "song.partita"))
     window.close()
 
     again = make_window()
@@ -92,7 +92,7 @@ def test_project_save_and_open(make_window, tmp_path):
     window = make_window(restore_session=False)
     window.model.set_seed([Note(0, 50, 960, velocity=99)])
     path = tmp_path / "piece.partita"
-    assert window._save_to(path)
+    assert window.documents.save_to(path)
     other = make_window(restore_session=False)
     other.open_file(str(path))
     assert [(n.pitch, n.velocity) for n in other.model.seed_notes()] == [(50, 99)]
@@ -145,7 +145,7 @@ def test_new_project_asks_before_discarding_unsaved_notes(make_window, tmp_path,
     window.actions.new.trigger()
     assert len(window.model) == 0 and window.model.takes == []
     window.model.set_seed([Note(0, 60, 480)])
-    assert window._save_to(tmp_path / "saved.partita") and window.windowTitle() == "saved.partita — Partita"
+    assert window.documents.save_to(tmp_path / "saved.partita") and window.windowTitle() == "saved.partita — Partita"
     take = window.model.new_take()  # a take the model writes: no undo step, still a change
     window.model.add_notes([Note(480, 62, 480, role=GENERATED, take=take)])
     qtbot.waitUntil(lambda: window.windowTitle() == "saved.partita • — Partita", timeout=2000)
@@ -153,11 +153,11 @@ def test_new_project_asks_before_discarding_unsaved_notes(make_window, tmp_path,
     window.actions.new.trigger()
     assert asked[-1] == ("Discard the seed (1 note) and 1 take? They are changed since saved.partita was saved, "
                          "and this cannot be undone.") and len(window.model) == 2
-    assert window._save_to(tmp_path / "saved.partita")
+    assert window.documents.save_to(tmp_path / "saved.partita")
     window.actions.previous_take.trigger()  # looking at another take changes nothing
     window.undo_stack.push(delete_notes(window.model, [i for i, _ in window.model.items()][:1]))
     window.undo_stack.undo()  # back to what was saved
-    qtbot.waitUntil(lambda: not window._title_timer.isActive(), timeout=2000)  # the title's refresh has run
+    qtbot.waitUntil(lambda: not window.documents.title_timer.isActive(), timeout=2000)  # the title's refresh has run
     assert window.windowTitle() == "saved.partita — Partita"
     window.actions.new.trigger()  # saved as it is: nothing to ask
     assert len(asked) == 3 and len(window.model) == 0
@@ -166,7 +166,7 @@ def test_new_project_asks_before_discarding_unsaved_notes(make_window, tmp_path,
 def test_unsaved_changes_survive_a_restart_as_unsaved(make_window, tmp_path):
     window = make_window(restore_session=False)
     window.model.set_seed([Note(0, 60, 480)])
-    assert window._save_to(tmp_path / "p.partita")
+    assert window.documents.save_to(tmp_path / "p.partita")
     window.model.set_seed([Note(0, 60, 480), Note(480, 62, 480)])  # not saved to p.partita
     window.autosave()
     again = make_window(restore_session=True)

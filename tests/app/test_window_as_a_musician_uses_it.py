@@ -248,7 +248,7 @@ def test_export_dialogs_name_the_seed_and_take_and_remember_their_folder(make_wi
     assert caption == "Export MusicXML" and "MUSICXML" not in filters
     assert start == exports / "Prelude - take 1.musicxml"  # where the last export went
     again = make_window(restore_session=False)  # a restart remembers the folder
-    assert again._export_dir() == exports
+    assert again.documents.export_dir() == exports
 
 
 def test_each_take_says_its_model_temperature_and_seed(make_window, qtbot, monkeypatch):
