@@ -8,7 +8,7 @@ larger than its kind can be is refused before a byte of it is held in memory. Th
 reason alone, to follow the file's name in a one-line message.
 
 A time budget for work no cap can bound in advance (music21 parsing a large score) is in
-`time_budget`.
+`within_budget`.
 """
 
 from __future__ import annotations
@@ -18,8 +18,11 @@ import errno
 import os
 import stat
 import threading
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
 
 MB = 2**20
 # The most each kind of file may hold. The shipped models' largest config.json is 0.2 MB (base, with
@@ -151,49 +154,66 @@ def machine_memory() -> int | None:
 
 # --- a time budget ------------------------------------------------------------------------
 class OverTime(BaseException):
-    """Raised inside work that ran past its `time_budget`. A BaseException, so that a library's
-    `except Exception` around its own steps cannot swallow it."""
+    """Raised where work ran past its time budget (`within_budget`). A BaseException, so that a
+    library's `except Exception` around its own steps cannot swallow it."""
 
 
-@contextmanager
-def time_budget(seconds: float):
-    """Stop the work inside the block with `OverTime` once it has run `seconds` (wall clock).
+def within_budget(seconds: float, work: Callable[[], T], *, what: str = "work") -> T:
+    """`work()`'s result (or the exception it raised), or OverTime once it has run `seconds`.
 
-    Music21 parses a score in one long call that offers no cancel hook, and the window imports in a
-    worker thread, where signal.alarm cannot reach; so a watchdog thread raises OverTime in the
-    working thread (CPython's PyThreadState_SetAsyncExc), again every half second should something
-    catch it, until the block ends. The exception lands between two bytecodes of the working
-    thread's Python code: a long C call (an XML parse) finishes first."""
-    target = threading.get_ident()
+    Music21 parses a score in one long call that offers no cancel hook, and signal.alarm reaches
+    only the main thread; so `work` runs in a thread of its own, and when its time is up the caller
+    gets OverTime at once while the thread is stopped by OverTime raised into it (CPython's
+    PyThreadState_SetAsyncExc), again every half second should something catch it, until it ends.
+    Only that thread ever receives an exception from elsewhere: none can land in the caller's code
+    after the work (as one could when the budget was a `with` block run in the caller's own thread,
+    raised into by a watchdog). The exception lands between two bytecodes of the work's Python
+    code: a long C call (an XML parse) finishes first. Ctrl+C while waiting stops the work too."""
+    outcome: dict = {}
     lock = threading.Lock()
-    state = {"running": True}
-    stop = threading.Event()
+    done = threading.Event()
 
-    def raise_in(thread_id: int, exception) -> None:
-        ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread_id), exception)
-
-    def watch() -> None:
-        wait, raised = seconds, 0
-        while not stop.wait(wait) and raised < 20:  # 20: never raise for ever into a thread gone astray
-            with lock:
-                if not state["running"]:
-                    return
-                raise_in(target, ctypes.py_object(OverTime))
-            wait, raised = 0.5, raised + 1
-
-    watchdog = threading.Thread(target=watch, name="partita-time-budget", daemon=True)
-    watchdog.start()
-    try:
-        yield
-    finally:
-        # Stop the watchdog and withdraw an OverTime raised but not yet delivered; one delivered while
-        # doing so is dropped and the stop done again (the block's own outcome still stands).
-        while True:
+    def run() -> None:
+        try:
+            outcome["value"] = work()
+        except BaseException as error:  # noqa: BLE001 (handed to the caller, whatever it is)
+            outcome["error"] = error
+        while True:  # no OverTime may follow once the work is over: say so, and withdraw one on its way
             try:
                 with lock:
-                    state["running"] = False
-                    raise_in(target, None)
+                    outcome["over"] = True
+                    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(threading.get_ident()), None)
+                break
             except OverTime:
                 continue
-            break
-        stop.set()
+        done.set()
+
+    worker = threading.Thread(target=run, name=f"partita-budget {what}", daemon=True)
+    worker.start()
+    try:
+        finished = done.wait(seconds)
+    except BaseException:
+        _stop_in_background(worker, lock, outcome)
+        raise
+    if not finished:
+        _stop_in_background(worker, lock, outcome)
+        raise OverTime(f"{what} took over {seconds:g} s")
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
+
+
+def _stop_in_background(worker: threading.Thread, lock: threading.Lock, outcome: dict) -> None:
+    """Raise OverTime into `worker` now and every half second (at most 20 times) until its work is over."""
+
+    def stop() -> None:
+        for _ in range(20):  # never for ever into a thread gone astray
+            with lock:
+                if outcome.get("over"):
+                    return
+                ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(worker.ident), ctypes.py_object(OverTime))
+            worker.join(0.5)
+            if not worker.is_alive():
+                return
+
+    threading.Thread(target=stop, name="partita-budget-stopper", daemon=True).start()

@@ -27,7 +27,15 @@ from pathlib import Path
 
 import symusic
 
-from core.reading import MUSIC_BYTES, FileRefused, OverTime, check_regular, read_bytes, size_text, time_budget
+from core.reading import (
+    MUSIC_BYTES,
+    FileRefused,
+    OverTime,
+    check_regular,
+    read_bytes,
+    size_text,
+    within_budget,
+)
 from core.terminal import printable
 
 MIDI_SUFFIXES = frozenset({".mid", ".midi"})
@@ -48,7 +56,7 @@ DEFAULT_QPM = 100.0  # the tempo of a score that marks none (a tempo mark out of
 # most that unpacked (a 1.2 MB .mxl held 1.2 GB of XML and took 7.2 GB to parse). Music21 takes
 # about 18 ms a measure (20,000 measures took 362 s), so MusicXML is refused beyond MAX_MEASURES
 # measures a part, counted in the raw XML before parsing (a long symphony movement has ~1,000); and
-# any notation file that still takes over IMPORT_SECONDS to read is stopped (`core.reading.time_budget`).
+# any notation file that still takes over IMPORT_SECONDS to read is stopped (`core.reading.within_budget`).
 MAX_MEASURES = 5_000
 IMPORT_SECONDS = 120.0
 _MUSICXML = (".xml", ".musicxml", ".mxl")
@@ -207,8 +215,8 @@ def load_scores(path: str | Path, *, expand_repeats: bool = False) -> list[Named
     from music21 import converter  # noqa: F401 (imported before the budget starts: a second or two the first time)
 
     try:
-        with time_budget(IMPORT_SECONDS):
-            return list(_load_notation(path, expand_repeats=expand_repeats))
+        return within_budget(IMPORT_SECONDS, lambda: list(_load_notation(path, expand_repeats=expand_repeats)),
+                             what=f"reading {path.name}")
     except OverTime:
         raise ScoreTooSlow(f"{path.name}: took over {IMPORT_SECONDS:g} s to read, the time a file may take") from None
 

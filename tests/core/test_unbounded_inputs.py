@@ -26,7 +26,7 @@ from core.checkpoint import CheckpointError, load_model, load_optimizer_state, r
 from core.cli import main
 from core.corpus import ScoreCache, import_corpus
 from core.model import ModelConfig
-from core.reading import OverTime, bytes_text, number_text, read_bytes, time_budget
+from core.reading import OverTime, bytes_text, number_text, read_bytes, within_budget
 from core.scores import ScoreError, ScoreTooSlow, load_scores
 from core.training_log import read_metrics
 
@@ -320,6 +320,8 @@ def test_the_measure_cap_counts_measures_a_part(cache, tmp_path, monkeypatch, ca
 def test_a_file_that_takes_longer_than_its_budget_is_stopped_and_not_remembered(cache, tmp_path, monkeypatch):
     (tmp_path / "slow.xml").write_text(musicxml(1_500))  # about a second and a half of music21
     monkeypatch.setattr(core.scores, "IMPORT_SECONDS", 0.2)
+    from music21 import converter  # noqa: F401 (imported first: a second or more on a loaded machine, outside the budget)
+
     started = time.monotonic()
     with pytest.raises(ScoreTooSlow, match=r"slow.xml: took over 0.2 s to read"):
         load_scores(tmp_path / "slow.xml")
@@ -333,28 +335,42 @@ def test_a_file_that_takes_longer_than_its_budget_is_stopped_and_not_remembered(
 
 # --- the time budget itself -----------------------------------------------------------------
 def test_a_time_budget_stops_work_that_swallows_exceptions():
-    started = time.monotonic()
-    with pytest.raises(OverTime):
-        with time_budget(0.2):
+    stopped = threading.Event()
+
+    def stubborn():
+        try:
             while True:
                 try:
                     sum(range(1000))
                 except Exception:  # noqa: BLE001 (what a library's own error handling does)
                     pass
-    assert time.monotonic() - started < 2
+        finally:
+            stopped.set()
+
+    started = time.monotonic()
+    with pytest.raises(OverTime, match="stubborn work took over 0.2 s"):
+        within_budget(0.2, stubborn, what="stubborn work")
+    assert time.monotonic() - started < 1
+    assert stopped.wait(2)  # and the work itself was stopped
 
 
-def test_nothing_is_raised_after_a_budgeted_block_ends():
-    """Blocks that end as their budget runs out (either may come first) and blocks well within it:
-    an OverTime comes out of the block or not at all, never later into the code after it."""
+def test_the_work_s_result_and_errors_come_back_as_they_are():
+    assert within_budget(5, lambda: 42) == 42
+    with pytest.raises(KeyError, match="missing"):
+        within_budget(5, lambda: {}["missing"])
+
+
+def test_nothing_is_raised_after_budgeted_work_ends():
+    """Work that ends as its budget runs out (either may come first) and work well within it: an
+    OverTime comes from within_budget or not at all, never later into the code after it (it did,
+    about once in three runs of this test on a loaded machine, when the budget was a `with` block
+    and a watchdog raised into the caller's own thread)."""
     for _ in range(50):
         try:
-            with time_budget(0.001):
-                sum(range(1000))
+            within_budget(0.001, lambda: sum(range(1000)))
         except OverTime:
             pass
-        with time_budget(5):
-            sum(range(10_000))
-    deadline = time.monotonic() + 1.2  # past every watchdog's next half-second
+        within_budget(5, lambda: sum(range(10_000)))
+    deadline = time.monotonic() + 1.2  # past every stopper's next half-second
     while time.monotonic() < deadline:
         sum(range(1000))
