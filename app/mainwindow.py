@@ -422,11 +422,8 @@ class MainWindow(QMainWindow):
         self.roll.view.viewport().update()
 
     def _corpus_imported(self, source: str) -> None:
-        if not self.training_panel.data_edit.text().strip() or not self.training_panel.runner.running:
-            self.training_panel.data_edit.setText(source)
+        self.training_panel.corpus_imported(source, self.corpus_panel.corpus)
         self.evaluation_panel.set_corpus(self.corpus_panel.corpus, source)
-        if not self.training_panel.runner.running:
-            self.training_panel.start_from_base_for(self.corpus_panel.corpus)
         self.statusBar().showMessage(f"Corpus {source} imported; the Training panel will learn from it", 8000)
 
     # --- transport -------------------------------------------------------------------------

@@ -297,14 +297,10 @@ def stream_generation(
     *,
     variations: int = 1,
     cancel: Callable[[], bool] | None = None,
-    sequences: list[list[int]] | None = None,
 ) -> Generator[TokenEvent, None, list[list[int]]]:
     """Sample continuations of `prompt` token by token; returns each row's model ids (`rows =
-    yield from stream_generation(...)`, or `drain`). `sequences`, if given, receives them too: kept
-    for app/panels/generation.py until it reads the return value."""
+    yield from stream_generation(...)`, or `drain`)."""
     start = _start(loaded, prompt, settings, variations)
-    if sequences is not None:
-        sequences[:] = start.rows
     return (yield from sample(loaded, start.writers, start.rows, settings, shift=start.shift, cancel=cancel))
 
 

@@ -133,8 +133,8 @@ def generation_job(cache: ModelCache, run_dir: str, prompt: symusic.Score | None
         yield ModelReady(loaded.run_dir.name, loaded.model.num_parameters(),
                          str(loaded.config.get("corpus", {}).get("name", "")), loaded.tokenizer.ticks_per_quarter,
                          loaded.describe())
-        rows: list[list[int]] = []  # each variation's ids (the chords are read from them at the end)
-        yield from stream_generation(loaded, prompt, settings, variations=variations, cancel=cancel, sequences=rows)
+        # each variation's ids (the chords are read from them at the end)
+        rows = yield from stream_generation(loaded, prompt, settings, variations=variations, cancel=cancel)
         if loaded.tokenizer.has_chords and not cancel():
             shift = key_shift_for(loaded, prompt)  # a key-normalised model wrote them in C / A minor
             for variation, ids in enumerate(rows):

@@ -258,6 +258,16 @@ class TrainingPanel(QWidget):
         """The shipped base model to fine-tune from; None: train from scratch."""
         return self.start_from.currentData() or None
 
+    def corpus_imported(self, source: str, corpus) -> None:
+        """A corpus was imported: it becomes what to learn from (unless a run is learning from the
+        one typed), and the base model to start from is chosen for it."""
+        if self.runner.running:
+            if not self.data_edit.text().strip():
+                self.data_edit.setText(source)
+            return
+        self.data_edit.setText(source)
+        self.start_from_base_for(corpus)
+
     def start_from_base_for(self, corpus) -> None:
         """Propose fine-tuning the shipped base whose vocabulary fits an imported corpus
         (`core.checkpoint.matching_base`), unless the user chose to train from scratch."""
