@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         window.training_panel.data_edit.setText(args.corpus)
         window.training_panel.out_edit.setText(args.run)
     generation.bars.setValue(args.bars)
-    generation.seed.setValue(1)
+    generation.random_seed.setValue(1)
     generation.generate()
     _wait(app, generation.runner.finished, 120000)
     window.roll.view.zoom_to_fit()  # its length and its pitches

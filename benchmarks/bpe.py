@@ -264,7 +264,7 @@ def speed(corpus: Corpus, kept: dict, repeats: int) -> str:
 
     def composing_side(model: Transformer, encoded: Encoded):
         loaded = LoadedModel(model, encoded.coder, {}, Path("."))
-        settings = GenerationSettings(bars=COMPOSE_BARS, seed=0)
+        settings = GenerationSettings(bars=COMPOSE_BARS, random_seed=0)
 
         def measure():
             model.eval()

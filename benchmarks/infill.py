@@ -135,13 +135,13 @@ def evaluate_model(folder: Path, args) -> dict:
             left.append(before_only * count)
             wrong.append(misplaced * count)
             notes += count
-            settings = GenerationSettings(seed=seed, max_tokens=600 * args.span)
+            settings = GenerationSettings(random_seed=seed, max_tokens=600 * args.span)
             seed += 1
             takes = drain(stream_infill(loaded, piece.score, first, last, settings, variations=args.takes))
             start, end = takes[0].start_tick, takes[0].end_tick
             real_figures.append(style_figures(passage(piece.score, start, end), key, args.span))
             infill_figures += [style_figures(passage(take.score, start, end), key, args.span) for take in takes]
-            first_note, whole = timed_infill(loaded, piece.score, first, last, GenerationSettings(seed=seed))
+            first_note, whole = timed_infill(loaded, piece.score, first, last, GenerationSettings(random_seed=seed))
             first_notes.append(first_note)
             wholes.append(whole)
             if loaded.tokenizer.settings.use_controls:
@@ -165,13 +165,13 @@ def control_trials(loaded, score: symusic.Score, first: int, seed: int, asked: d
     start, end = round(plan.start_tick * scale), round(plan.end_tick * scale)
     level, low, high = bar_facts(score, start, end)
     other = level + 1 if level < DENSITY_LEVELS - 1 else level - 1
-    free = bar_facts(_one(loaded, score, first, GenerationSettings(seed=seed)).score, start, end)
+    free = bar_facts(_one(loaded, score, first, GenerationSettings(random_seed=seed)).score, start, end)
     for wanted, name in ((level, "density"), (other, "density_next")):
-        take = _one(loaded, score, first, GenerationSettings(seed=seed + wanted, controls=BarControls(density=wanted)))
+        take = _one(loaded, score, first, GenerationSettings(random_seed=seed + wanted, controls=BarControls(density=wanted)))
         asked[name].append(bar_facts(take.score, start, end)[0] == wanted)
     asked["density_free"].append(free[0] == level)
     if low >= 0:
-        take = _one(loaded, score, first, GenerationSettings(seed=seed, controls=BarControls(lowest=low, highest=high)))
+        take = _one(loaded, score, first, GenerationSettings(random_seed=seed, controls=BarControls(lowest=low, highest=high)))
         _, got_low, got_high = bar_facts(take.score, start, end)
         asked["range"].append(got_low >= 0 and abs(got_low - low) <= 2 and abs(got_high - high) <= 2)
         asked["range_free"].append(free[1] >= 0 and abs(free[1] - low) <= 2 and abs(free[2] - high) <= 2)

@@ -267,7 +267,7 @@ def generation_speed(loaded, bars: int = 8) -> tuple[float, float]:
     prompt = real_music(32)
     prompt.tracks[0].notes = prompt.tracks[0].notes[:32]
     started = time.perf_counter()
-    take = generate(loaded, prompt, GenerationSettings(bars=bars, seed=0))
+    take = generate(loaded, prompt, GenerationSettings(bars=bars, random_seed=0))
     compute = time.perf_counter() - started
     seconds = take.score.to("second")
     start = seconds.tpq and take.seed_end_tick / take.score.tpq * 60.0 / take.score.tempos[0].qpm
@@ -354,7 +354,7 @@ def duet_and_generation(args) -> None:
             from core.duet import engine_reply_generator
             from core.generation import GenerationSettings
 
-            rows.append((f"model {loaded.run_dir.name}", engine_reply_generator(loaded, GenerationSettings(seed=0))))
+            rows.append((f"model {loaded.run_dir.name}", engine_reply_generator(loaded, GenerationSettings(random_seed=0))))
         for name, generator in rows:
             values = duet_latency(generator, args.rounds)
             if values:

@@ -142,7 +142,7 @@ def ours_stream(loaded, prompt, batch: int) -> int:
     """`stream_generation` end to end; returns the tokens it wrote."""
     from core.generation import GenerationSettings, stream_generation
 
-    settings = GenerationSettings(bars=1000, temperature=TEMPERATURE, top_k=TOP_K, top_p=TOP_P, seed=0,
+    settings = GenerationSettings(bars=1000, temperature=TEMPERATURE, top_k=TOP_K, top_p=TOP_P, random_seed=0,
                                   max_tokens=NEW_TOKENS)
     return sum(1 for _ in stream_generation(loaded, prompt, settings, variations=batch))
 

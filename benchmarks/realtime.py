@@ -28,7 +28,7 @@ SEED_BARS = 4
 
 
 def one_take(loaded, prompt, bars: int, seed: int) -> dict:
-    settings = GenerationSettings(bars=bars, prompt_bars=SEED_BARS, seed=seed)
+    settings = GenerationSettings(bars=bars, prompt_bars=SEED_BARS, random_seed=seed)
     start, cpu_start = time.perf_counter(), time.process_time()
     first_note = None
     notes, tokens = 0, 0

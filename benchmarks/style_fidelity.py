@@ -176,7 +176,7 @@ def continue_seeds(loaded, seeds: list, measured: Measured, args, cut: Evaluatio
         stem = Path(piece.name).stem
         # a chord-aware model plays over the real continuation's changes
         changes = real_changes(piece.score, args.seed_bars, args.bars) if loaded.tokenizer.has_chords else ""
-        settings = GenerationSettings(bars=args.bars, prompt_bars=args.seed_bars, seed=args.seed + i,
+        settings = GenerationSettings(bars=args.bars, prompt_bars=args.seed_bars, random_seed=args.seed + i,
                                       temperature=args.temperature, top_p=args.top_p, chords=changes,
                                       sequences=args.sequences)
         try:

@@ -287,7 +287,7 @@ def generate_pieces(loaded, prompts: Sequence[symusic.Score], settings: Evaluati
         if progress:
             progress(f"generating piece {i + 1}/{settings.generate}")
         options = GenerationSettings(bars=settings.bars, temperature=settings.temperature, top_p=settings.top_p,
-                                     seed=settings.seed + i, prompt_bars=settings.prompt_bars)
+                                     random_seed=settings.seed + i, prompt_bars=settings.prompt_bars)
         try:
             take = generate(loaded, prompts[i % len(prompts)], options)
         except SeedError:  # a held-out piece that starts after its first bars: no seed, as before
@@ -378,7 +378,7 @@ def temperature_sweep(loaded, prompt: symusic.Score, training: Sequence[tuple[st
         # one take per random seed (not one batch: generate_variations can fail when rows end at
         # different lengths and the KV window slides, see the evaluation notes)
         takes = [generate(loaded, prompt, GenerationSettings(
-            bars=settings.bars, temperature=temperature, top_p=settings.top_p, seed=settings.seed + 1000 + k,
+            bars=settings.bars, temperature=temperature, top_p=settings.top_p, random_seed=settings.seed + 1000 + k,
             prompt_bars=settings.prompt_bars)) for k in range(settings.sweep_variations)]
         parts = [continuation(t.score, t.seed_end_tick) for t in takes]
         parts = [p for p in parts if p.note_num() > 0]

@@ -6,7 +6,7 @@ if any), so a window or a MIDI player can show and play a take while it is being
 seed followed by the continuation, with a "continuation" marker where the seed ends.
 
 "The seed" here is always the music a take starts from; the number that fixes the draws is the
-random seed, `GenerationSettings.seed` (the name `--seed`, the Generate panel and scripts use).
+random seed, `GenerationSettings.random_seed` (`--seed` on the command line, "Random seed" in the window).
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ class GenerationSettings:
     temperature: float = 1.0
     top_k: int = 0  # 0: off
     top_p: float = 0.95  # 1.0: off
-    seed: int | None = None  # the random seed (not the seed music: that is the prompt); None: a fresh draw each time
+    random_seed: int | None = None  # None: a fresh draw each time (the seed, the music, is the prompt)
     prompt_bars: int | None = None  # keep only the first K bars of the prompt
     max_tokens: int = 8192  # safety stop for a model that never closes its bars
     voices: int | None = None  # notes sounding at once: None, the model's instrument's; 0, no limit
@@ -374,7 +374,7 @@ def sample(loaded: LoadedModel, writers: list[ContinuationWriter], rows: list[li
     infill's bars after the span)."""
     model, tokenizer = loaded.model, loaded.tokenizer
     guides = sequence_guides(loaded, writers[0].grammar, settings, len(writers))
-    generator = torch.Generator().manual_seed(settings.seed if settings.seed is not None else
+    generator = torch.Generator().manual_seed(settings.random_seed if settings.random_seed is not None else
                                               int(np.random.SeedSequence().entropy % 2**63))
     device = next(model.parameters()).device
     block = model.config.block_size

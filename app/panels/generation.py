@@ -201,9 +201,9 @@ class GenerationPanel(QWidget):
                                   "Sample among the likeliest tokens that together hold this probability (1: off)")
         self.bars = self._spin(1, 128, 8, "Length of the continuation in bars")
         self.variations = self._spin(1, 16, 1, "How many different continuations (takes) to write at once")
-        self.seed = self._spin(-1, 2**31 - 1, -1, "Random seed: the same seed and settings give the same take "
+        self.random_seed = self._spin(-1, 2**31 - 1, -1, "Random seed: the same seed and settings give the same take "
                                                   "(random: a new one each time)")
-        self.seed.setSpecialValueText("random")
+        self.random_seed.setSpecialValueText("random")
         self.play_while = QCheckBox("Play as it is written", self)
         self.play_while.setToolTip("Hear the first take through the chosen output while the model writes it")
         self.voices = VoicesBox(self)
@@ -235,7 +235,7 @@ class GenerationPanel(QWidget):
         form.addRow("Top-k", sampling)
         form.addRow("Bars", self.bars)
         form.addRow("Variations", self.variations)
-        form.addRow("Random seed", self.seed)
+        form.addRow("Random seed", self.random_seed)
         form.addRow("", self.play_while)
         form.addRow(self.bar_controls)
         self.generate_button = QPushButton("Generate", self)
@@ -403,11 +403,11 @@ class GenerationPanel(QWidget):
     def settings(self) -> GenerationSettings:
         """The form as GenerationSettings; ValueError in words for a range that is not one, or a
         progression that does not read."""
-        seed = self.seed.value()
+        seed = self.random_seed.value()
         text = self.pitch_range.text().strip()
         return GenerationSettings(bars=self.bars.value(), temperature=round(self.temperature.value(), 3),
                                   top_k=self.top_k.value(), top_p=round(self.top_p.value(), 3),
-                                  seed=None if seed < 0 else seed, voices=self.voices.voices(),
+                                  random_seed=None if seed < 0 else seed, voices=self.voices.voices(),
                                   pitch_range=_checked_range(text) if text else None, chords=self._progression(),
                                   controls=self.bar_controls.controls())
 
@@ -571,7 +571,7 @@ class GenerationPanel(QWidget):
         runs = [self.model_box.itemData(i) for i in range(self.model_box.count())]
         return {"model": self.run_dir, "runs": [r for r in runs if r not in ("", CHOOSE, None)],
                 "temperature": self.temperature.value(), "top_k": self.top_k.value(), "top_p": self.top_p.value(),
-                "bars": self.bars.value(), "variations": self.variations.value(), "seed": self.seed.value(),
+                "bars": self.bars.value(), "variations": self.variations.value(), "seed": self.random_seed.value(),
                 "play_while": self.play_while.isChecked(), "best_weights": self.best_weights.isChecked(),
                 "picked": self._picked, "voices": self.voices.value(), "range": self.pitch_range.text(),
                 "chords": self.chords.text(), "controls": self.bar_controls.state()}
@@ -591,7 +591,7 @@ class GenerationPanel(QWidget):
         self.chords.setText(str(state.get("chords", "")))
         self.bar_controls.restore(state.get("controls"))
         for key, box in (("temperature", self.temperature), ("top_k", self.top_k), ("top_p", self.top_p),
-                         ("bars", self.bars), ("variations", self.variations), ("seed", self.seed)):
+                         ("bars", self.bars), ("variations", self.variations), ("seed", self.random_seed)):
             if key in state:
                 box.setValue(state[key])
         self.play_while.setChecked(bool(state.get("play_while", False)))
@@ -605,7 +605,7 @@ def take_about(run_dir: str, settings: GenerationSettings) -> str:
     """What writes a take, in words: "bach-chorales, temperature 0.9, seed 42" (", over Dm7 G7 | Cmaj7"
     when it follows a typed progression)."""
     model = Path(run_dir).name if run_dir else checkpoint.DEFAULT_MODEL_NAME
-    seed = "random seed" if settings.seed is None else f"seed {settings.seed}"
+    seed = "random seed" if settings.random_seed is None else f"seed {settings.random_seed}"
     controls = describe_controls(settings.controls)
     return (f"{model}, temperature {settings.temperature:g}, {seed}" + (f", {controls}" if controls else "")
             + (f", over {settings.chords}" if settings.chords else ""))

@@ -69,7 +69,7 @@ def _duet(args) -> int:
     from core.midi_ports import PortError, open_input
 
     loaded = load_cli_model(args)
-    settings = GenerationSettings(temperature=args.temperature, top_p=args.top_p, seed=args.seed, **limit_settings(args))
+    settings = GenerationSettings(temperature=args.temperature, top_p=args.top_p, random_seed=args.seed, **limit_settings(args))
     output = open_cli_output(args.output, args.backend)
 
     class Spoken(Duet):

@@ -76,7 +76,7 @@ def run(args) -> int:
     # the safety stop on tokens grows with the bars asked for (a dense bar of sixteenths in four
     # voices is ~250 tokens), so a long take is not cut short
     settings = GenerationSettings(bars=args.bars, temperature=args.temperature, top_k=args.top_k,
-                                  top_p=args.top_p, seed=args.seed, prompt_bars=args.prompt_bars,
+                                  top_p=args.top_p, random_seed=args.seed, prompt_bars=args.prompt_bars,
                                   max_tokens=max(GenerationSettings.max_tokens, TOKENS_PER_BAR * args.bars), **limits)
     settings = fit_controls(loaded, settings)
     try:

@@ -55,7 +55,7 @@ def run(args) -> int:
     limits = limit_settings(args)
     loaded = load_cli_model(args)
     piece = read_seed(args.piece)
-    settings = GenerationSettings(temperature=args.temperature, top_p=args.top_p, seed=args.seed,
+    settings = GenerationSettings(temperature=args.temperature, top_p=args.top_p, random_seed=args.seed,
                                   max_tokens=TOKENS_PER_BAR * (last - first + 1), **limits)
     settings = fit_controls(loaded, settings)
     try:

@@ -255,7 +255,7 @@ def test_a_take_of_a_chord_aware_model_brings_the_chords_it_followed_to_the_roll
     window.model.set_seed([Note(0, 62, 480), Note(480, 65, 480), Note(960, 69, 960)], Meter(),
                           chords=[ChordSymbol(0, "Dm7")])
     panel.bars.setValue(2)
-    panel.seed.setValue(3)
+    panel.random_seed.setValue(3)
     panel.chords.setText("D-7 G7 | Cj7")  # WJazzD's spelling
     with qtbot.waitSignal(panel.runner.finished, timeout=120000):
         panel.generate()

@@ -43,7 +43,7 @@ def test_duet_answers_and_ends_as_seed_plus_take(make_window, qtbot, tiny_run):
     panel = window.live_panel
     panel.input_factory = lambda port, callback, clock: inputs.append(FakeInput(port, callback, clock)) or inputs[-1]
     window.generation_panel.add_run(str(tiny_run), select=True)
-    window.generation_panel.seed.setValue(5)
+    window.generation_panel.random_seed.setValue(5)
     panel.bars.setValue(1)
     panel.silence.setValue(200)
     panel.duet_button.click()

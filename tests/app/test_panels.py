@@ -178,7 +178,7 @@ def test_a_bpe_model_trains_from_the_form_and_streams_every_note_into_the_roll(m
     generation = window.generation_panel
     generation.add_run(str(tmp_path / "run"), select=True)
     generation.bars.setValue(2)
-    generation.seed.setValue(1)
+    generation.random_seed.setValue(1)
     merged = []
     generation.runner.event.connect(lambda e: merged.append(len(getattr(e, "notes", ()))))
     with qtbot.waitSignal(generation.runner.finished, timeout=60000):
@@ -195,7 +195,7 @@ def test_generate_streams_notes_into_the_roll(make_window, qtbot, tiny_run):
     panel.add_run(str(tiny_run), select=True)
     panel.bars.setValue(2)
     panel.variations.setValue(2)
-    panel.seed.setValue(7)
+    panel.random_seed.setValue(7)
     # the tiny test model's corpus measures as one voice, and its barely trained durations then hold
     # a note over both bars: this test is about streaming, so without the instrument's limit
     panel.voices.setValue(0)
@@ -247,7 +247,7 @@ def test_deleting_a_take_while_the_model_writes_keeps_every_take_apart(make_wind
     panel.add_run(str(tiny_run), select=True)
     panel.variations.setValue(2)
     panel.bars.setValue(4)
-    panel.seed.setValue(3)
+    panel.random_seed.setValue(3)
     with qtbot.waitSignal(panel.runner.finished, timeout=60000):
         window.actions.generate.trigger()
         qtbot.waitUntil(lambda: len(model.take_notes(1)) >= 2, timeout=60000)
@@ -277,7 +277,7 @@ def test_continue_from_here_prompts_with_the_selection(make_window, qtbot, tiny_
     panel = window.generation_panel
     panel.add_run(str(tiny_run), select=True)
     panel.bars.setValue(1)
-    panel.seed.setValue(3)
+    panel.random_seed.setValue(3)
     prompts = []
     original = panel.generate
     panel.generate = lambda prompt=None, **options: (prompts.append(prompt), original(prompt, **options))
@@ -406,7 +406,7 @@ def test_first_generation_uses_the_shipped_default_model(make_window, qtbot):
     shipped = (DEFAULT_MODEL_DIR / "config.json").exists()
     assert panel.run_dir == (DEFAULT_MODEL_NAME if shipped else "")  # the shipped default is preselected
     panel.bars.setValue(1)
-    panel.seed.setValue(0)
+    panel.random_seed.setValue(0)
     if not (DEFAULT_MODEL_DIR / "config.json").exists():
         with qtbot.waitSignal(window.errorShown) as blocker:
             window.actions.generate.trigger()
@@ -433,7 +433,7 @@ def test_play_as_it_is_written_sends_the_take_while_generating(make_window, qtbo
     panel = window.generation_panel
     panel.add_run(str(tiny_run), select=True)
     panel.bars.setValue(1)
-    panel.seed.setValue(2)
+    panel.random_seed.setValue(2)
     panel.play_while.setChecked(True)
     with qtbot.waitSignal(panel.runner.finished, timeout=60000):
         window.actions.generate.trigger()

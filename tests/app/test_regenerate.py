@@ -52,7 +52,7 @@ def window_with_run(make_window, run, variations: int = 2, seed: int = 5):
     panel = window.generation_panel
     panel.add_run(str(run), select=True)
     panel.variations.setValue(variations)
-    panel.seed.setValue(seed)
+    panel.random_seed.setValue(seed)
     panel.voices.setValue(0)  # (the barely trained model holds notes long: no instrument limit here)
     return window
 

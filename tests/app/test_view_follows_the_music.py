@@ -34,7 +34,7 @@ def test_the_view_follows_a_take_as_it_is_written(make_window, qtbot, tiny_run):
     panel = window.generation_panel
     panel.add_run(str(tiny_run), select=True)
     panel.bars.setValue(4)
-    panel.seed.setValue(3)
+    panel.random_seed.setValue(3)
     panel.voices.setValue(0)
     followed = []  # the notes as they were written (in a chord, the last one written is followed)
     follow = view.follow
@@ -61,7 +61,7 @@ def test_the_view_stays_where_the_user_scrolled_while_a_take_is_written(make_win
     panel = window.generation_panel
     panel.add_run(str(tiny_run), select=True)
     panel.bars.setValue(4)
-    panel.seed.setValue(3)
+    panel.random_seed.setValue(3)
     panel.voices.setValue(0)
     scrolled: list[int] = []
 

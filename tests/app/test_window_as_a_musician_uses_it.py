@@ -267,7 +267,7 @@ def test_each_take_says_its_model_temperature_and_seed(make_window, qtbot, monke
     model = panel.model_box.itemData(panel.model_box.currentIndex())
     for temperature, seed in ((0.85, 42), (1.2, -1)):
         panel.temperature.setValue(temperature)
-        panel.seed.setValue(seed)
+        panel.random_seed.setValue(seed)
         with qtbot.waitSignal(panel.runner.finished, timeout=10000):
             panel.generate()
     box = window.roll.take_box

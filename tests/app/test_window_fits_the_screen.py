@@ -71,7 +71,7 @@ def test_generate_panel_shows_its_buttons_and_every_field_whole(make_window, qtb
     area = panel.fields_area
     assert area.horizontalScrollBar().maximum() == 0  # nothing hides to the right
     for field in (panel.model_box, panel.voices, panel.pitch_range, panel.chords, panel.temperature, panel.top_k,
-                  panel.top_p, panel.bars, panel.variations, panel.seed, panel.play_while):
+                  panel.top_p, panel.bars, panel.variations, panel.random_seed, panel.play_while):
         top = field.mapTo(area.widget(), QPoint(0, 0)).y()  # the fields scroll up and down on a short screen
         area.verticalScrollBar().setValue(min(top, area.verticalScrollBar().maximum()))
         qtbot.wait(1)

@@ -109,12 +109,12 @@ def test_a_bpe_run_trains_resumes_and_composes(tmp_path, cello_trio):
     assert loaded.tokenizer.bpe and loaded.tokenizer.settings == PartitaTokenizer.create(
         TokenizerSettings.from_json(saved["tokenizer"])).settings
     prompt = import_corpus(str(cello_trio)).pieces[0].score
-    takes = generate_variations(loaded, prompt, GenerationSettings(bars=3, prompt_bars=2, seed=3), 2)
+    takes = generate_variations(loaded, prompt, GenerationSettings(bars=3, prompt_bars=2, random_seed=3), 2)
     seed = prompt_ids(loaded, prompt, 2)
     for take in takes:
         assert len(take.score.get_downbeats()) == 5 and take.score.tracks[0].notes
         assert take.ids[: take.seed_tokens] == seed  # the seed's last bar, spelled again, is the seed's
-    cut_short = generate_variations(loaded, prompt, GenerationSettings(bars=3, prompt_bars=2, seed=3, max_tokens=1))
+    cut_short = generate_variations(loaded, prompt, GenerationSettings(bars=3, prompt_bars=2, random_seed=3, max_tokens=1))
     assert cut_short[0].ids[: cut_short[0].seed_tokens] == seed  # stopped while spelling it: the seed whole
 
 

@@ -28,7 +28,7 @@ def seed(cello_xml_dir):
 
 
 def test_continuation_keeps_the_seed_and_writes_the_requested_bars(loaded, seed):
-    take = generate(loaded, seed, GenerationSettings(bars=3, prompt_bars=2, seed=1))
+    take = generate(loaded, seed, GenerationSettings(bars=3, prompt_bars=2, random_seed=1))
     score = take.score
     assert len(score.get_downbeats()) == 5  # 2 seed bars + 3 new ones
     bar = score.tpq * 4
@@ -46,7 +46,7 @@ def test_continuation_keeps_the_seed_and_writes_the_requested_bars(loaded, seed)
 
 
 def test_same_seed_same_music_and_variations_differ(loaded, seed):
-    settings = GenerationSettings(bars=2, prompt_bars=1, seed=7)
+    settings = GenerationSettings(bars=2, prompt_bars=1, random_seed=7)
     a, b = generate(loaded, seed, settings), generate(loaded, seed, settings)
     assert a.ids == b.ids
     takes = generate_variations(loaded, seed, settings, 3)
@@ -57,7 +57,7 @@ def test_same_seed_same_music_and_variations_differ(loaded, seed):
 
 def test_streamed_notes_are_the_notes_of_the_take(loaded):
     events = []
-    sequences = drain(stream_generation(loaded, None, GenerationSettings(bars=2, seed=3)), events.append)
+    sequences = drain(stream_generation(loaded, None, GenerationSettings(bars=2, random_seed=3)), events.append)
     streamed = [(n.time, n.pitch, n.duration) for e in events for n in e.notes]
     grammar = RemiGrammar(loaded.tokenizer)
     state = replay(grammar, sequences[0])
@@ -68,7 +68,7 @@ def test_streamed_notes_are_the_notes_of_the_take(loaded):
 
 def test_every_sampled_sequence_obeys_the_grammar(loaded):
     """Even at a high temperature (where an unmasked model writes nonsense), decoding is clean."""
-    sequences = drain(stream_generation(loaded, None, GenerationSettings(bars=4, temperature=3.0, top_p=1.0, seed=5),
+    sequences = drain(stream_generation(loaded, None, GenerationSettings(bars=4, temperature=3.0, top_p=1.0, random_seed=5),
                                         variations=4))
     eos = loaded.tokenizer.eos_id
     bodies = [s[1:s.index(eos)] if eos in s else s[1:] for s in sequences]  # rows that end early pad with EOS
@@ -78,7 +78,7 @@ def test_every_sampled_sequence_obeys_the_grammar(loaded):
 
 def test_cancel_stops_the_stream(loaded):
     seen = []
-    for event in stream_generation(loaded, None, GenerationSettings(bars=50, seed=1), cancel=lambda: len(seen) >= 10):
+    for event in stream_generation(loaded, None, GenerationSettings(bars=50, random_seed=1), cancel=lambda: len(seen) >= 10):
         seen.append(event)
     assert len(seen) == 10
 
@@ -99,7 +99,7 @@ def test_masks_and_draws_run_on_one_thread_and_the_caller_keeps_its_threads(load
     previous = torch.get_num_threads()
     torch.set_num_threads(2)
     try:
-        for _ in stream_generation(loaded, seed, GenerationSettings(bars=1, prompt_bars=1, seed=2)):
+        for _ in stream_generation(loaded, seed, GenerationSettings(bars=1, prompt_bars=1, random_seed=2)):
             assert torch.get_num_threads() == 2  # between tokens, the caller's threads
     finally:
         torch.set_num_threads(previous)
@@ -108,7 +108,7 @@ def test_masks_and_draws_run_on_one_thread_and_the_caller_keeps_its_threads(load
 
 def test_variations_survive_the_window_sliding_when_rows_finish_at_different_times(loaded, seed):
     """Rows that end early keep the batch rectangular; the context (128 tokens) slides many times."""
-    settings = GenerationSettings(bars=6, prompt_bars=2, seed=6)
+    settings = GenerationSettings(bars=6, prompt_bars=2, random_seed=6)
     takes = generate_variations(loaded, seed, settings, 6)
     for take in takes:
         assert len(take.score.get_downbeats()) == 8
@@ -134,7 +134,7 @@ def test_the_continuation_never_adds_notes_to_the_seeds_last_chord(loaded, seed)
     model = PitchLover(loaded.model.config).eval()
     model.load_state_dict(loaded.model.state_dict())
     chordy = LoadedModel(model, loaded.tokenizer, loaded.config, loaded.run_dir, loaded.weights)
-    take = generate(chordy, seed, GenerationSettings(bars=1, prompt_bars=2, seed=0))
+    take = generate(chordy, seed, GenerationSettings(bars=1, prompt_bars=2, random_seed=0))
     seed_state = replay(RemiGrammar(loaded.tokenizer), take.ids[:take.seed_tokens])
     last_onset = max(n.time for n in seed_state.notes)
     new_notes = take.score.tracks[0].notes[len(seed_state.notes):]
@@ -143,7 +143,7 @@ def test_the_continuation_never_adds_notes_to_the_seeds_last_chord(loaded, seed)
 
 
 def test_a_take_from_scratch_is_marked_from_its_start(loaded):
-    assert generate(loaded, None, GenerationSettings(bars=1, seed=2)).seed_end_tick == 0
+    assert generate(loaded, None, GenerationSettings(bars=1, random_seed=2)).seed_end_tick == 0
 
 
 def test_a_seed_cut_before_its_first_note_is_refused_with_the_bar_it_starts_in(loaded, seed):
@@ -151,7 +151,7 @@ def test_a_seed_cut_before_its_first_note_is_refused_with_the_bar_it_starts_in(l
 
     late = seed.shift_time(3 * seed.tpq * 4)  # three bars of rest first (BWV 1007 is in 4/4)
     with pytest.raises(SeedError, match="first 2 bars of the seed hold no notes \\(its first note is in bar 4\\)"):
-        generate(loaded, late, GenerationSettings(bars=1, prompt_bars=2, seed=0))
+        generate(loaded, late, GenerationSettings(bars=1, prompt_bars=2, random_seed=0))
 
 
 def test_bars_of_rest_that_close_the_seed_count_as_seed(loaded, seed):
@@ -160,7 +160,7 @@ def test_bars_of_rest_that_close_the_seed_count_as_seed(loaded, seed):
     bar = seed.tpq * 4  # BWV 1007 is in 4/4
     two_bars_then_rests = seed.clip(0, 2 * bar, clip_end=True)
     two_bars_then_rests.tracks[0].notes.append(symusic.Note(5 * bar, seed.tpq, 60, 80))  # in bar 6, cut off below
-    take = generate(loaded, two_bars_then_rests, GenerationSettings(bars=2, prompt_bars=4, seed=0))
+    take = generate(loaded, two_bars_then_rests, GenerationSettings(bars=2, prompt_bars=4, random_seed=0))
     score = take.score
     assert len(score.get_downbeats()) == 6  # 4 seed bars (2 of them rests) + 2 new ones
     new_notes = score.tracks[0].notes[len(replay(RemiGrammar(loaded.tokenizer), take.ids[:take.seed_tokens]).notes):]

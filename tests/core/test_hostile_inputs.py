@@ -276,7 +276,7 @@ def test_a_new_model_keeps_a_seed_in_seven_eight(trained_run, tmp_path):
     loaded = load_model(trained_run[0])
     assert "7/8" in loaded.tokenizer.settings.meters
     seed = symusic.Score(str(midi_seed(tmp_path / "seven.mid", meter=(7, 8), pitches=tuple(range(60, 74)))))
-    take = generate(loaded, seed, GenerationSettings(bars=2, seed=3))
+    take = generate(loaded, seed, GenerationSettings(bars=2, random_seed=3))
     assert {(ts.numerator, ts.denominator) for ts in take.score.time_signatures} == {(7, 8)}
     bar = take.score.tpq * 7 // 2  # a 7/8 bar in quarter-note ticks
     assert list(take.score.get_downbeats()[:4]) == [0, bar, 2 * bar, 3 * bar]
@@ -288,20 +288,20 @@ def test_a_shipped_model_refuses_a_meter_its_vocabulary_lacks(tmp_path, meter):
     assert len(loaded.tokenizer) == loaded.model.config.vocab_size  # its saved vocabulary, unchanged
     seed = symusic.Score(str(midi_seed(tmp_path / "odd.mid", meter=meter)))
     with pytest.raises(SeedError, match=f"{meter[0]}/{meter[1]}"):
-        generate(loaded, seed, GenerationSettings(bars=1, seed=1))
+        generate(loaded, seed, GenerationSettings(bars=1, random_seed=1))
 
 
 def test_a_new_model_refuses_a_meter_no_vocabulary_has(trained_run, tmp_path):
     loaded = load_model(trained_run[0])
     seed = symusic.Score(str(midi_seed(tmp_path / "odd.mid", meter=(13, 16))))
     with pytest.raises(SeedError, match="13/16"):
-        generate(loaded, seed, GenerationSettings(bars=1, seed=1))
+        generate(loaded, seed, GenerationSettings(bars=1, random_seed=1))
 
 
 def test_a_seed_in_three_two_comes_back_in_three_two(tmp_path):
     loaded = load_model("bach-chorales")
     seed = symusic.Score(str(midi_seed(tmp_path / "broad.mid", meter=(3, 2))))
-    take = generate(loaded, seed, GenerationSettings(bars=1, seed=1))
+    take = generate(loaded, seed, GenerationSettings(bars=1, random_seed=1))
     assert {(ts.numerator, ts.denominator) for ts in take.score.time_signatures} == {(3, 2)}
 
 

@@ -106,7 +106,7 @@ def test_training_batches_mix_continuation_infill_and_controls(trio):
 
 
 def test_infill_rewrites_only_the_span(loaded, prelude):
-    takes = infill_variations(loaded, prelude, 3, 4, GenerationSettings(seed=2), n=2)
+    takes = infill_variations(loaded, prelude, 3, 4, GenerationSettings(random_seed=2), n=2)
     downbeats = prelude.get_downbeats()
     start, end = int(downbeats[2]), int(downbeats[4])
     for take in takes:
@@ -120,12 +120,12 @@ def test_infill_rewrites_only_the_span(loaded, prelude):
 
 def test_controls_are_kept_in_continuation_and_infill(loaded, prelude):
     controls = BarControls(voices=1, lowest=48, highest=60)
-    take = generate(loaded, prelude, GenerationSettings(bars=3, prompt_bars=2, seed=3, controls=controls))
+    take = generate(loaded, prelude, GenerationSettings(bars=3, prompt_bars=2, random_seed=3, controls=controls))
     new = [n for t in take.score.tracks for n in t.notes if n.time >= take.seed_end_tick]
     assert new and all(48 <= n.pitch <= 60 for n in new)
     written = [loaded.tokenizer.tokens[i] for i in take.ids[take.seed_tokens:]]
     assert written.count("Voices_1") == 3 and written.count("Low_48") == 3  # asked of every new bar
-    filled = infill_variations(loaded, prelude, 2, 2, GenerationSettings(seed=4, controls=controls))[0]
+    filled = infill_variations(loaded, prelude, 2, 2, GenerationSettings(random_seed=4, controls=controls))[0]
     assert all(48 <= n.pitch <= 60 for n in filled.notes)
     ends = sorted((n.time, n.time + n.duration) for n in filled.notes)
     assert all(a_end <= b_start for (_, a_end), (b_start, _) in zip(ends, ends[1:], strict=False))  # one line
@@ -212,7 +212,7 @@ def test_a_model_from_before_infill_grows_its_vocabulary_keeping_every_weight(na
 def test_a_density_asked_of_a_bar_is_kept(loaded, prelude, level):
     from core.controls import density_notes
 
-    take = generate(loaded, prelude, GenerationSettings(bars=3, prompt_bars=2, seed=level,
+    take = generate(loaded, prelude, GenerationSettings(bars=3, prompt_bars=2, random_seed=level,
                                                         controls=BarControls(density=level)))
     downbeats = take.score.get_downbeats()
     fewest, most = density_notes(level, 4)  # the prelude is in 4/4

@@ -50,7 +50,7 @@ def test_no_take_sounds_more_notes_than_the_instrument_allows(cello_midi_dir, vo
     into the continuation included, and every pitch inside the range."""
     loaded = load_model("bach-chorales")
     seed = symusic.Score(str(cello_midi_dir / "BWV1008_01_Prelude.mid"))
-    settings = GenerationSettings(bars=4, prompt_bars=3, seed=7, temperature=2.0, voices=voices, pitch_range=(36, 72))
+    settings = GenerationSettings(bars=4, prompt_bars=3, random_seed=7, temperature=2.0, voices=voices, pitch_range=(36, 72))
     streamed = [[] for _ in range(3)]
     takes = generate_variations(loaded, seed, settings, 3, on_event=lambda e: streamed[e.variation].extend(e.notes))
     for take, stream in zip(takes, streamed, strict=True):
@@ -75,7 +75,7 @@ def test_a_remi_model_held_to_one_voice_writes_a_single_line(trained_run, cello_
     loaded = load_model(trained_run[0])
     seed = symusic.Score(str(cello_midi_dir / "BWV1007_04_Sarabande.mid"))  # chords in the seed
     for seed_number in range(3):
-        take = generate_variations(loaded, seed, GenerationSettings(bars=3, prompt_bars=2, seed=seed_number,
+        take = generate_variations(loaded, seed, GenerationSettings(bars=3, prompt_bars=2, random_seed=seed_number,
                                                                     temperature=1.5, voices=1), 1)[0]
         notes = new_notes(take)
         assert notes and most_sounding(notes) == 1
@@ -93,7 +93,7 @@ def test_key_normalised_models_compose_in_the_seeds_key(trained_run, tmp_path, c
     (run / "config.json").write_text(json.dumps(config))
     loaded = load_model(run)
     seed = symusic.Score(str(cello_midi_dir / "BWV1008_02_Allemande.mid"))  # D minor
-    settings = GenerationSettings(bars=2, prompt_bars=2, seed=3)
+    settings = GenerationSettings(bars=2, prompt_bars=2, random_seed=3)
     streamed = [n for event in stream_generation(loaded, seed, settings) for n in event.notes]
     take = generate_variations(loaded, seed, settings, 1)[0]
     cut = seed.clip(0, int(seed.get_downbeats()[2]), clip_end=True)

@@ -152,7 +152,7 @@ def test_engine_replies_fit_the_bars_asked_for(tmp_path):
     clock = FakeClock()
     output = CollectingOutput(clock=clock.now)
     # An untrained model writes notes densely: a token budget keeps the test to a second.
-    generator = engine_reply_generator(loaded, GenerationSettings(seed=1, top_p=0.9, max_tokens=120))
+    generator = engine_reply_generator(loaded, GenerationSettings(random_seed=1, top_p=0.9, max_tokens=120))
     duet = Duet(generator, output, bars=1, bpm=120.0, clock=clock)
     turn = duet.answer(played_phrase(), detected=0.0)
     assert turn.notes, "the model wrote no notes in the reply bar"

@@ -86,7 +86,7 @@ def test_the_cello_model_repeats_figures_as_bach_does_only_when_offered(cello_mi
         seed = symusic.Score(str(cello_midi_dir / f"{name}.mid"))
         key = estimate_key(seed)
         for strength in shares:
-            settings = GenerationSettings(bars=8, prompt_bars=4, seed=i, sequences=strength)
+            settings = GenerationSettings(bars=8, prompt_bars=4, random_seed=i, sequences=strength)
             for take in generate_variations(loaded, seed, settings, 3):
                 part = continuation(take.score, take.seed_end_tick)
                 shares[strength].append(sequence_share(part, bar_lines(part, 8), unit="contour"))

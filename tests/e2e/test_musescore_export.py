@@ -164,7 +164,7 @@ def generated_takes(cello_midi_dir: Path) -> list[symusic.Score]:
         return []
     loaded = load_model()
     prompt = symusic.Score(str(sorted(cello_midi_dir.glob("*.mid"))[0]))
-    settings = GenerationSettings(bars=4, seed=6, prompt_bars=4)
+    settings = GenerationSettings(bars=4, random_seed=6, prompt_bars=4)
     return [take.score for take in generate_variations(loaded, prompt, settings, 12)]
 
 
