@@ -351,8 +351,7 @@ def duet_and_generation(args) -> None:
     try:
         rows = [("echo (pipeline only)", echo)]
         if loaded is not None:
-            from core.duet import engine_reply_generator
-            from core.generation import GenerationSettings
+            from core.generation import GenerationSettings, engine_reply_generator
 
             rows.append((f"model {loaded.run_dir.name}", engine_reply_generator(loaded, GenerationSettings(random_seed=0))))
         for name, generator in rows:

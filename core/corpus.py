@@ -354,22 +354,6 @@ def _problem(score: symusic.Score) -> str:
 
 
 # --- meters the vocabulary keeps --------------------------------------------------------
-def pieces_by_unkept_meter(pieces: Iterable[Piece], settings=None) -> dict[str, list[str]]:
-    """The pieces whose bars a vocabulary cannot write, by meter ("5/2": [names]): training reads
-    them in 4/4 bars (core.tokenizer.normalise_time_signatures), their bar lines moved. `settings`:
-    the `TokenizerSettings` of the vocabulary (a fine-tune's base model's, a resumed run's); None:
-    a new model's, which holds the common odd meters (core.tokenizer.METERS)."""
-    from core.tokenizer import METERS, TokenizerSettings
-    from core.tokenizer import unkept_meters as unkept_in
-
-    settings = settings if settings is not None else TokenizerSettings(meters=METERS)
-    found: dict[str, list[str]] = {}
-    for piece in pieces:
-        for numerator, denominator in unkept_in(piece.score, settings):
-            found.setdefault(f"{numerator}/{denominator}", []).append(piece.name)
-    return found
-
-
 def unkept_meter_warnings(unkept: dict[str, list[str]], vocabulary: str = "the vocabulary",
                           shown: int = 12) -> list[str]:
     """One line per meter of `pieces_by_unkept_meter`, naming its pieces (the first `shown`, then how many

@@ -14,7 +14,7 @@ which are recognised by pitch and time and dropped.
 
 The generator is injected: any callable `(prompt: Score, bars: int, cancel) -> iterable of
 notes` whose notes continue the prompt in the prompt's ticks (a list, or a lazy iterator for
-streaming). `engine_reply_generator(loaded)` wraps the trained model's streaming generation;
+streaming). `core.generation.engine_reply_generator(loaded)` wraps the trained model's streaming generation;
 tests pass simple functions. The duet keeps the reply's notes from the prompt's last onset to N
 bars after the bar it is in (`reply_bounds`), whatever the generator writes.
 
@@ -26,7 +26,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import mido
 import symusic
@@ -282,24 +282,6 @@ def conversation_score(turns: list[Turn], *, bpm: float, tpq: int = 480,
         next_offset = max(next_offset, offset + max(1, turn.bars) * one_bar)
     score.tracks.extend(tracks.values())
     return score
-
-
-def engine_reply_generator(loaded, settings=None) -> ReplyGenerator:
-    """Replies from a trained model (`core.checkpoint.load_model`), streamed note by note."""
-    from core.generation import GenerationSettings, stream_generation
-
-    settings = settings or GenerationSettings()
-    tokenizer_tpq = loaded.tokenizer.ticks_per_quarter
-
-    def reply(prompt: symusic.Score, bars: int, cancel: Callable[[], bool]):
-        scale = prompt.tpq / tokenizer_tpq  # tokenizer ticks -> prompt ticks
-        chosen = replace(settings, bars=bars)
-        for event in stream_generation(loaded, prompt, chosen, cancel=cancel):
-            for note in event.notes:
-                yield symusic.Note(round(note.time * scale), max(1, round(note.duration * scale)),
-                                   note.pitch, note.velocity or 80)
-
-    return reply
 
 
 def wait_for(condition: Callable[[], bool], timeout: float, poll_s: float = 0.01) -> bool:

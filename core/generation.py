@@ -144,10 +144,10 @@ def check_seed(tokenizer, prompt: symusic.Score) -> None:
     lacks (its bar lines would move: 7/8 read as 4/4), notes outside the pitches it can write (they
     would vanish), or a span of thousands of bars (a note held for 100,000 beats)."""
     from core.limits import pitch_name
-    from core.tokenizer import unkept_meters
+    from core.meters import unkept_meters
 
     settings = tokenizer.settings
-    unkept = unkept_meters(prompt, settings)
+    unkept = unkept_meters(prompt, settings.kept_meters())
     if unkept:
         known = ", ".join(settings.meters) if settings.use_time_signatures else "4/4"
         meters = ", ".join(f"{n}/{d}" for n, d in unkept)
@@ -540,7 +540,7 @@ def _copy_conductor(prompt: symusic.Score | None, score: symusic.Score) -> None:
     if prompt is not None and prompt.key_signatures:
         first = prompt.key_signatures[0]
         score.key_signatures = [symusic.KeySignature(0, first.key, first.tonality)]
-    # a seed in 3/2 is written as 6/4 (the same bars; see core.tokenizer.equivalent_meter): the take
+    # a seed in 3/2 is written as 6/4 (the same bars; see core.meters.equivalent_meter): the take
     # says 3/2 again
     seed_meters = {(ts.numerator, ts.denominator) for ts in prompt.time_signatures} if prompt is not None else set()
     if len(seed_meters) == 1:
@@ -556,3 +556,19 @@ def seed_end_of(score: symusic.Score) -> int | None:
         if is_marker(marker.text, CONTINUATION_MARKER):
             return int(marker.time)
     return None
+
+
+def engine_reply_generator(loaded: LoadedModel, settings: GenerationSettings | None = None):
+    """A duet's replies (core.duet.ReplyGenerator) from a trained model, streamed note by note."""
+    settings = settings or GenerationSettings()
+    tokenizer_tpq = loaded.tokenizer.ticks_per_quarter
+
+    def reply(prompt: symusic.Score, bars: int, cancel: Callable[[], bool]):
+        scale = prompt.tpq / tokenizer_tpq  # tokenizer ticks -> prompt ticks
+        chosen = replace(settings, bars=bars)
+        for event in stream_generation(loaded, prompt, chosen, cancel=cancel):
+            for note in event.notes:
+                yield symusic.Note(round(note.time * scale), max(1, round(note.duration * scale)),
+                                   note.pitch, note.velocity or 80)
+
+    return reply

@@ -32,17 +32,10 @@ from core.controls import KINDS as CONTROL_KINDS
 from core.controls import control_tokens
 from core.instruments import program_name
 from core.meter import bar_length
+from core.meters import CLASSIC_METERS, METERS, meter_range, normalise_time_signatures, parse_meter
 
 PAD, BOS, EOS = "PAD_None", "BOS_None", "EOS_None"
 TOKENIZATIONS = ("REMI", "TSD", "MIDILike", "Structured")
-# Time signatures a vocabulary can express (`TokenizerSettings.meters`), as "N/D". miditok counts
-# Positions per *denominator* unit, so x/2 meters would lose sixteenths: they are written as (2x)/4,
-# and x/16 ones with an even x as (x/2)/8, the same bars (`equivalent_meter`). The first set is
-# the vocabulary of models trained before odd meters (the shipped ones); new models learn the
-# common odd meters too. A longest bar of 12/8 keeps the Position tokens as they were.
-CLASSIC_METERS = ("3/8", "6/8", "9/8", "12/8", "1/4", "2/4", "3/4", "4/4", "5/4", "6/4")
-ODD_METERS = ("5/8", "7/8", "11/8", "7/4")
-METERS = CLASSIC_METERS + ODD_METERS
 # What the settings that size the vocabulary may be, inclusive, checked before miditok builds it
 # (positions_per_beat 10**7 built a 7 GB vocabulary): 96 positions a beat hold 128th notes and triplets.
 SETTINGS_BOUNDS = {"positions_per_beat": (1, 96), "num_velocities": (1, 127), "bpe_vocab_size": (0, 2**20)}
@@ -95,16 +88,17 @@ class TokenizerSettings:
                 raise ValueError(f"meters must be a list of at most {MAX_METERS} time signatures")
             data["meters"] = tuple(data["meters"])
             # a numerator sizes the Position tokens of a bar: 1000000/4 would ask for millions
-            if not data["meters"] or any(_meter(text) is None or _meter(text)[0] > 32 for text in data["meters"]):
+            if not data["meters"] or any(parse_meter(text) is None or parse_meter(text)[0] > 32 for text in data["meters"]):
                 raise ValueError(f"meters must be time signatures such as \"7/8\", not {data['meters']!r:.80}")
         return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
 
     def meter_range(self) -> dict[int, list[int]]:
         """The meters as miditok's time_signature_range: numerators by denominator."""
-        by_denominator: dict[int, list[int]] = {}
-        for numerator, denominator in map(_meter, self.meters):
-            by_denominator.setdefault(denominator, []).append(numerator)
-        return {d: sorted(n) for d, n in by_denominator.items()}
+        return meter_range(self.meters)
+
+    def kept_meters(self) -> dict[int, list[int]]:
+        """The meters whose bars the vocabulary writes (without meter tokens: 4/4 alone)."""
+        return self.meter_range() if self.use_time_signatures else {4: [4]}
 
 
 @dataclass
@@ -526,55 +520,6 @@ def merge_tracks(score: symusic.Score) -> symusic.Score:
     target.notes.sort(key=lambda n: (n.time, n.pitch))
     merged.tracks = [target]
     return merged
-
-
-def normalise_time_signatures(score: symusic.Score,
-                              meters: dict[int, list[int]] | None = None) -> symusic.Score:
-    """Write each time signature as the vocabulary's (`meters`, numerators by denominator; default
-    CLASSIC_METERS') with the same bars (`equivalent_meter`), or, where it has none, as 4/4: a
-    training piece in a meter the vocabulary lacks is then read in 4/4 bars. A seed must not be
-    (its bar lines would move): `unkept_meters` names what a vocabulary cannot keep."""
-    meters = meters if meters is not None else TokenizerSettings().meter_range()
-    if all(ts.numerator in meters.get(ts.denominator, []) for ts in score.time_signatures):
-        return score
-    fixed = score.copy()
-    fixed.time_signatures = [symusic.TimeSignature(ts.time, *(equivalent_meter(ts.numerator, ts.denominator, meters)
-                                                              or (4, 4)))
-                             for ts in fixed.time_signatures]
-    return fixed
-
-
-def equivalent_meter(numerator: int, denominator: int, meters: dict[int, list[int]]) -> tuple[int, int] | None:
-    """The meter of the vocabulary `meters` that writes the same bars as numerator/denominator:
-    itself, (2x)/4 for x/2 (and 4x/4 for x/1), (x/2)/8 for x/16 with an even x; None if it has none."""
-    candidates = [(numerator, denominator)]
-    if denominator in (1, 2):
-        candidates.append((numerator * 4 // denominator, 4))
-    if denominator == 16 and numerator % 2 == 0:
-        candidates.append((numerator // 2, 8))
-    return next(((n, d) for n, d in candidates if n in meters.get(d, [])), None)
-
-
-def unkept_meters(score: symusic.Score, settings: TokenizerSettings) -> list[tuple[int, int]]:
-    """The time signatures of `score` whose bars a tokenizer with `settings` cannot write: meters
-    its vocabulary lacks (with no equivalent), or without meter tokens, any other than 4/4."""
-    meters = settings.meter_range() if settings.use_time_signatures else {4: [4]}
-    unkept = []
-    for ts in score.time_signatures:
-        meter = (int(ts.numerator), int(ts.denominator))
-        if equivalent_meter(*meter, meters) is None and meter not in unkept:
-            unkept.append(meter)
-    return unkept
-
-
-def _meter(text) -> tuple[int, int] | None:
-    """(numerator, denominator) of "N/D", or None for anything else."""
-    if not isinstance(text, str):
-        return None
-    numerator, _, denominator = text.partition("/")
-    if not (numerator.isdigit() and denominator in ("1", "2", "4", "8", "16", "32")) or int(numerator) < 1:
-        return None
-    return int(numerator), int(denominator)
 
 
 # The most a piece's token cache file may hold: 16 M tokens as int32 (a MUSIC_BYTES MIDI file of

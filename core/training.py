@@ -31,9 +31,10 @@ from core.checkpoint import (
     save_checkpoint,
     weights_path,
 )
-from core.corpus import Corpus, import_corpus, pieces_by_unkept_meter, split_by_piece, unkept_meter_warnings
+from core.corpus import Corpus, import_corpus, split_by_piece, unkept_meter_warnings
 from core.dataset import IGNORE, BatchSampler, evaluation_windows, tokenize_pieces
 from core.limits import measure as measure_limits
+from core.meters import pieces_by_unkept_meter
 from core.model import PRESETS, ModelConfig, Transformer
 from core.run_config import TrainConfig, check_new_run_folder, resumed_config
 from core.tokenizer import PartitaTokenizer, TokenizerSettings, settings_for, with_infill_and_controls
@@ -322,7 +323,7 @@ def prepare_run(config: TrainConfig, *, resume: bool = False) -> PreparedRun:
     if rank == 0:
         run_dir.mkdir(parents=True, exist_ok=True)
         data.corpus.save_report(run_dir / "corpus.json")
-    unkept = pieces_by_unkept_meter(data.corpus.pieces, tokenizer.settings)
+    unkept = pieces_by_unkept_meter(data.corpus.pieces, tokenizer.settings.kept_meters())
     whose = "the base model's vocabulary" if initial is not None else "the vocabulary"
     started = TrainStarted(str(run_dir), model.num_parameters(), len(data.train), len(data.validation),
                            sum(len(p.ids) for p in data.train), str(device), start_step, len(tokenizer),

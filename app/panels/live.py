@@ -26,7 +26,8 @@ from PySide6.QtWidgets import (
 )
 
 from app.workers import JobRunner, callback_job
-from core.duet import Duet, engine_reply_generator
+from core.duet import Duet
+from core.generation import engine_reply_generator
 from core.recording import Recorder, phrase_to_score
 
 VIRTUAL_IN = "virtual"

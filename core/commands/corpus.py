@@ -27,7 +27,8 @@ def run_inspect(args) -> int:
 
     from core.atomic import atomic_write_text
     from core.cli import UserError
-    from core.corpus import import_corpus, pieces_by_unkept_meter, split_by_piece, unkept_meter_warnings
+    from core.corpus import import_corpus, split_by_piece, unkept_meter_warnings
+    from core.meters import pieces_by_unkept_meter
     from core.terminal import printable
 
     vocabulary = model_vocabulary(args.model) if args.model else None  # a wrong --model: said before importing
@@ -56,7 +57,7 @@ def run_inspect(args) -> int:
     split = split_by_piece(corpus.pieces, seed=args.split_seed)
     print(f"split (seed {args.split_seed}): {len(split.train)} train, {len(split.validation)} validation, "
           f"{len(split.test)} test pieces")
-    unkept = pieces_by_unkept_meter(corpus.pieces, vocabulary)
+    unkept = pieces_by_unkept_meter(corpus.pieces, vocabulary.kept_meters() if vocabulary else None)
     whose = f"the vocabulary of {printable(args.model)}" if args.model else "a new model's vocabulary"
     for line in unkept_meter_warnings(unkept, whose):
         print(f"partita corpus: warning: {line}", file=sys.stderr)

@@ -64,8 +64,8 @@ def _duet(args) -> int:
     from core.cli import UserError
     from core.commands import limit_settings, load_cli_model, save_take
     from core.commands.play import open_cli_output
-    from core.duet import Duet, DuetError, engine_reply_generator
-    from core.generation import GenerationSettings
+    from core.duet import Duet, DuetError
+    from core.generation import GenerationSettings, engine_reply_generator
     from core.midi_ports import PortError, open_input
 
     loaded = load_cli_model(args)

@@ -6,7 +6,8 @@ import mido
 import pytest
 import symusic
 
-from core.duet import Duet, Turn, conversation_score, engine_reply_generator, reply_bounds, trim_reply
+from core.duet import Duet, Turn, conversation_score, reply_bounds, trim_reply
+from core.generation import engine_reply_generator
 from core.midi_ports import CollectingOutput
 from core.playback import FakeClock
 from core.recording import RecordedNote

@@ -1,5 +1,5 @@
 """A training corpus's pieces in a meter the vocabulary lacks are read in 4/4 bars, their bar lines
-moved (core.tokenizer.normalise_time_signatures): that is said, never done silently (issue 22, class
+moved (core.meters.normalise_time_signatures): that is said, never done silently (issue 22, class
 7). `partita corpus inspect` names each such meter and its pieces, for a new model's vocabulary or
 the one of the model a fine-tune starts from (--model), and --json lists them all. The corpora are
 made here, at run time."""
@@ -12,8 +12,9 @@ import pytest
 import symusic
 
 from core.cli import main
-from core.corpus import import_corpus, pieces_by_unkept_meter, unkept_meter_warnings
-from core.tokenizer import CLASSIC_METERS, TokenizerSettings
+from core.corpus import import_corpus, unkept_meter_warnings
+from core.meters import CLASSIC_METERS, pieces_by_unkept_meter
+from core.tokenizer import TokenizerSettings
 
 
 def piece(path, numerator: int, denominator: int, bars: int = 2):
@@ -53,9 +54,9 @@ def test_the_pieces_of_each_unkept_meter_are_named(corpus_folder):
     assert pieces_by_unkept_meter(corpus.pieces) == {"5/2": ["broad-1.mid", "broad-2.mid"],
                                                     "13/16": ["odd-1.mid", "odd-2.mid"], "15/16": ["changing.mid"]}
     classic = TokenizerSettings(meters=CLASSIC_METERS)  # the shipped models' vocabulary, before odd meters
-    assert set(pieces_by_unkept_meter(corpus.pieces, classic)) == {"5/2", "13/16", "15/16", "7/8", "7/4"}
+    assert set(pieces_by_unkept_meter(corpus.pieces, classic.kept_meters())) == {"5/2", "13/16", "15/16", "7/8", "7/4"}
     no_meters = TokenizerSettings(use_time_signatures=False)  # every bar a 4/4 bar
-    assert set(pieces_by_unkept_meter(corpus.pieces, no_meters)) == {"5/2", "13/16", "15/16", "7/8", "7/4", "3/4"}
+    assert set(pieces_by_unkept_meter(corpus.pieces, no_meters.kept_meters())) == {"5/2", "13/16", "15/16", "7/8", "7/4", "3/4"}
 
 
 def test_a_line_per_meter_names_its_pieces_and_counts_the_rest():
