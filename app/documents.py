@@ -24,7 +24,7 @@ from app.pianoroll.convert import chords_of, meter_of, notes_from_score
 from app.pianoroll.model import GENERATED
 from app.session import PROJECT_SUFFIX, ProjectError, read_project, restore_project, save_project
 from app.workers import JobRunner
-from core.scores import SUPPORTED_SUFFIXES, load_score
+from core.music.scores import SUPPORTED_SUFFIXES, load_score
 
 log = logging.getLogger(__name__)
 MAX_RECENT = 10
@@ -224,9 +224,9 @@ class Documents(QObject):
 
     def export(self, kind: str) -> None:
         """Write what is shown (or the take alone, Export > Take alone) as any of
-        `core.export.FORMATS`, in a worker: notation of a long piece takes seconds, MuseScore more."""
+        `core.music.export.FORMATS`, in a worker: notation of a long piece takes seconds, MuseScore more."""
         from app.exporting import TAKE_ONLY_NAME, export_files, missing_musescore
-        from core.export import FORMATS
+        from core.music.export import FORMATS
 
         form = FORMATS[kind]
         shown = self._export_source()

@@ -429,7 +429,7 @@ class MainWindow(QMainWindow):
     # --- transport -------------------------------------------------------------------------
     def _stream_playback(self, starting: bool) -> None:
         """With "Play as it is written": play the take from the seed's end while it is generated."""
-        from core.timeline import Timeline
+        from core.midi.timeline import Timeline
 
         if starting and self.generation_panel.plays_while_writing:
             meter = self.model.meter

@@ -1,5 +1,5 @@
 """Regenerate selection: the selected bars written anew between the music around them
-(`core.infill.stream_infill`), as N variations that stream into the span as the model writes them,
+(`core.composing.infill.stream_infill`), as N variations that stream into the span as the model writes them,
 to hear one by one and keep one.
 
 The roll's notes are not touched until Keep: the span is marked over the roll (`SpanOverlay`), the
@@ -28,8 +28,8 @@ from app.pianoroll.editing import bar_range_ticks
 from app.pianoroll.model import Note
 from app.pianoroll.span import SpanOverlay
 from app.workers import JobRunner
-from core.generation import GenerationSettings, TokenEvent
-from core.infill import stream_infill
+from core.composing.generation import GenerationSettings, TokenEvent
+from core.composing.infill import stream_infill
 
 FAILED_TODO = ("Select up to 8 bars of one meter inside the piece, with notes around them, and compose with a "
                "model that learned infill (trained with this version of Partita).")

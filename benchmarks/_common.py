@@ -128,9 +128,9 @@ def table(headers: list[str], rows: list[list[object]]) -> str:
 
 def cello_tokens():
     """(tokenizer, tokenized training pieces) of the 42 cello-suite movements, as training sees them."""
-    from core.corpus import import_corpus
-    from core.dataset import tokenize_pieces
-    from core.tokenizer import PartitaTokenizer, settings_for
+    from core.learning.dataset import tokenize_pieces
+    from core.learning.tokenizer import PartitaTokenizer, settings_for
+    from core.music.corpus import import_corpus
 
     corpus = import_corpus(require(CELLO_XML))
     tokenizer = PartitaTokenizer.create(settings_for([p.score for p in corpus.pieces]))

@@ -1,6 +1,6 @@
 """Our transformer and its Hugging Face GPT-2 twin, and one training step for either.
 
-Only torch, transformers and `core.model` are imported here (no corpus or tokenizer stack), so
+Only torch, transformers and `core.learning.model` are imported here (no corpus or tokenizer stack), so
 the GPU benchmark can run on a machine that has nothing but PyTorch and transformers.
 """
 
@@ -10,10 +10,10 @@ import _common  # noqa: F401  (puts the repository on sys.path)
 import torch
 import torch.nn.functional as F
 
-from core.model import ModelConfig, Transformer
+from core.learning.model import ModelConfig, Transformer
 
-IGNORE = -100  # the target id cross-entropy skips (core.dataset.IGNORE)
-# The optimizer settings `partita train` uses (core.training.TrainConfig's defaults;
+IGNORE = -100  # the target id cross-entropy skips (core.learning.dataset.IGNORE)
+# The optimizer settings `partita train` uses (core.learning.training.TrainConfig's defaults;
 # model_vs_hf.py checks that they still agree).
 LEARNING_RATE, WEIGHT_DECAY, GRAD_CLIP = 1e-3, 0.1, 1.0
 
@@ -71,7 +71,7 @@ def hf_optimizer(hf: torch.nn.Module, fused: bool = False) -> torch.optim.AdamW:
 
 
 def training_step(model, loss_fn, optimizer, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """One optimizer step as `core.training.train` takes it: loss, backward, clip, AdamW."""
+    """One optimizer step as `core.learning.training.train` takes it: loss, backward, clip, AdamW."""
     loss = loss_fn(model, x, y)
     optimizer.zero_grad(set_to_none=True)
     loss.backward()

@@ -1,16 +1,16 @@
 """Does BPE pay? Loss per note and speed per note at a few vocabulary sizes, with the engine's BPE.
 
 `partita train --bpe N` does what this script does per vocabulary, and this script calls the same
-engine code (`PartitaTokenizer.train_bpe`, `to_model_ids`, `core.dataset.window_starts`), with its
+engine code (`PartitaTokenizer.train_bpe`, `to_model_ids`, `core.learning.dataset.window_starts`), with its
 own loop only to score every validation note and to time the variants side by side:
 
 * Corpora: the 42 cello-suite movements and the Bach chorales (`builtin:bach-chorales`), split
-  by piece with `core.corpus.split_by_piece(seed=0)` as `partita train` does; the test part is
+  by piece with `core.music.corpus.split_by_piece(seed=0)` as `partita train` does; the test part is
   unused.
 * Augmentation, the same for every vocabulary: each training piece is transposed by each of its
   allowed shifts (`transpose_ids` on base ids, up to +-5 semitones as `partita train`), THEN
   BPE-encoded. BPE is learned from all those transposed copies (merges never cross a bar line), as
-  `core.training.learn_bpe` does. Every encoded piece is expanded back and checked equal to its base
+  `core.learning.training.learn_bpe` does. Every encoded piece is expanded back and checked equal to its base
   ids. Batches come from core's `BatchSampler` (packed, 16 x 256) over the (piece, shift) copies
   with `augment=False`, each copy weighted (piece length) / (number of shifts): the same draw as
   core's augmentation. The base row goes through the same path.
@@ -45,9 +45,9 @@ import torch
 import torch.nn.functional as F
 from _common import CELLO_XML, interleaved, machine, median, rates, require, table
 
-from core.checkpoint import LoadedModel
-from core.corpus import import_corpus, split_by_piece
-from core.dataset import (
+from core.composing.generation import GenerationSettings, stream_generation
+from core.learning.checkpoint import LoadedModel
+from core.learning.dataset import (
     IGNORE,
     BatchSampler,
     TokenizedPiece,
@@ -55,12 +55,12 @@ from core.dataset import (
     tokenize_pieces,
     window_starts,
 )
-from core.generation import GenerationSettings, stream_generation
-from core.model import PRESETS, Transformer
-from core.run_config import TrainConfig
+from core.learning.model import PRESETS, Transformer
+from core.learning.run_config import TrainConfig
+from core.learning.tokenizer import PartitaTokenizer, settings_for
+from core.learning.training import learning_rate_at
+from core.music.corpus import import_corpus, split_by_piece
 from core.threads import torch_threads
-from core.tokenizer import PartitaTokenizer, settings_for
-from core.training import learning_rate_at
 
 BATCH, BLOCK = 16, 256  # as `partita train`
 MAX_TRANSPOSE = 5  # semitones, as `partita train`

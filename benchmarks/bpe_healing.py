@@ -1,6 +1,6 @@
 """What token healing costs: the mask of one re-spelling step, per BPE vocabulary.
 
-With BPE, generation spells a seed's last bar again before it continues (`core.generation.
+With BPE, generation spells a seed's last bar again before it continues (`core.composing.generation.
 seed_for_model`): each step's mask (`RemiState.respelling`) says which tokens spell the start of
 what is left of that bar, or all of it and go on. Seeds: the first three bars and nine tokens of the
 fourth of the 42 cello movements (a cut inside a bar, as a duet call or Continue from here makes).
@@ -18,11 +18,11 @@ import time
 
 from _common import CELLO_XML, machine, require, table
 
-from core.corpus import import_corpus
-from core.dataset import tokenize_pieces
-from core.generation import seed_for_model
-from core.grammar import RemiGrammar
-from core.tokenizer import PartitaTokenizer, settings_for
+from core.composing.generation import seed_for_model
+from core.composing.grammar import RemiGrammar
+from core.learning.dataset import tokenize_pieces
+from core.learning.tokenizer import PartitaTokenizer, settings_for
+from core.music.corpus import import_corpus
 
 
 def main() -> None:

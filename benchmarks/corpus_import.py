@@ -23,9 +23,9 @@ from pathlib import Path
 
 from _common import CELLO_XML, JAZZ, machine, median, require, table
 
-from core.corpus import import_corpus, resolve_source
-from core.dataset import tokenize_pieces
-from core.tokenizer import PartitaTokenizer, settings_for
+from core.learning.dataset import tokenize_pieces
+from core.learning.tokenizer import PartitaTokenizer, settings_for
+from core.music.corpus import import_corpus, resolve_source
 
 
 def import_and_tokenize(folder: Path) -> tuple[float, int, int]:

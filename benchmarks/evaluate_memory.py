@@ -8,7 +8,7 @@ peak resident set (`getrusage(RUSAGE_SELF).ru_maxrss`), so one size's peak canno
 * the corpus: synthetic pieces built at run time (16 bars of 4/4, a seeded random walk of
   eighths to halves in one key), split 80/20 into training and held-out pieces as `split_by_piece`
   does; importing a real 2,000-piece corpus would time the importer, not the metrics;
-* the pipeline: what `core.evaluation.evaluate_run` runs after generating, on the same seven
+* the pipeline: what `core.judging.evaluation.evaluate_run` runs after generating, on the same seven
   sets (8 "generated" and 8 "n-gram" pieces, the held-out pieces, their real continuations,
   pitch-shuffled, rhythm-shuffled and random versions): `compare_sets_to_training` (per-piece
   metrics without music21, transition distances, mgeval, the copy index), then a 4-gram fitted
@@ -71,10 +71,10 @@ def note_tokens(score) -> list[int]:
 
 def child(size: int) -> None:
     """Build `size` pieces, run the pipeline, print one JSON line of figures."""
-    from core.evaluation import EvaluationSettings, real_continuation
-    from core.metrics.ngram import NGramModel
-    from core.metrics.references import pitch_shuffled, random_notes, rhythm_shuffled
-    from core.report.data import (
+    from core.judging.evaluation import EvaluationSettings, real_continuation
+    from core.judging.metrics.ngram import NGramModel
+    from core.judging.metrics.references import pitch_shuffled, random_notes, rhythm_shuffled
+    from core.judging.report.data import (
         BASELINE,
         GENERATED,
         HELD_OUT,

@@ -38,9 +38,9 @@ echo "resume exit $?"; grep -v '^\s*$' "$OUT/train-base.out" | tail -n 12; tail 
 cp /tmp/run-base/metrics.jsonl "$OUT/train-base-metrics.jsonl" 2>/dev/null
 python3 - <<'PY' 2>&1 | tail -n 8
 import time
-from core.checkpoint import load_model
-from core.generation import GenerationSettings, generate_variations
-from core.scores import load_score
+from core.learning.checkpoint import load_model
+from core.composing.generation import GenerationSettings, generate_variations
+from core.music.scores import load_score
 
 loaded = load_model("/tmp/run-base", device="cuda")
 prompt = load_score("../shared/data/bach-cello-suites/BWV1007_01_Prelude.mxl")

@@ -3,8 +3,8 @@
 For the `base` and `large` presets (what a user trains on a card), each variant trains its own
 fresh copy of the model on the same batches of real cello-suite tokens, under
 `torch.autocast("cuda", bfloat16)` with fp32 weights and fused AdamW, exactly as
-`core.training.train` runs on CUDA. Variants:
-* ours: `core.model.Transformer` eager, as `partita train` runs it;
+`core.learning.training.train` runs on CUDA. Variants:
+* ours: `core.learning.model.Transformer` eager, as `partita train` runs it;
 * ours + torch.compile: the same model through `torch.compile` (default mode);
 * HF GPT-2 / HF GPT-2 + torch.compile: `GPT2LMHeadModel` (SDPA attention, transformers'
   default) with the same dimensions, dropout, optimizer, loss and batches.
@@ -47,7 +47,7 @@ from _pair import (
     training_step,
 )
 
-from core.model import PRESETS, Transformer
+from core.learning.model import PRESETS, Transformer
 
 DATASHEET_BF16_TFLOPS = {"H100": 989.0, "H200": 989.0, "A100": 312.0}  # dense, SXM parts
 
@@ -116,7 +116,7 @@ def measure(model, loss_fn, optimizer, data, warmup: int, steps: int, sync_each_
         with autocast:
             loss = training_step(model, loss_fn, optimizer, x, y)
         if sync_each_step:
-            loss.item()  # what core.training does to report every step's loss
+            loss.item()  # what core.learning.training does to report every step's loss
         return loss
 
     began = time.perf_counter()

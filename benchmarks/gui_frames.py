@@ -121,7 +121,7 @@ def bench_jobs() -> None:
     from PySide6.QtCore import QSettings
 
     from app.mainwindow import MainWindow
-    from core.run_config import TrainConfig
+    from core.learning.run_config import TrainConfig
 
     data = SHARED / "mutopia-bach-midi" / "cello-suites"
     if not data.exists():

@@ -2,7 +2,7 @@
 Pitch tokens alone: which training recipe learns the composer best (issue 17's "Done when").
 
 Each run is scored on its split's test pieces (which neither trained it nor chose its weights, so
-`--best` weights compare fairly) with `core.evaluation.held_out_figures`: the model and a 4-gram
+`--best` weights compare fairly) with `core.judging.evaluation.held_out_figures`: the model and a 4-gram
 (absolute discounting) fitted on the same run's training tokens, both on the same windows. Runs
 compared with each other must share their split (the same corpus and seed). The first run is the
 reference of the ratio column.
@@ -16,8 +16,8 @@ import argparse
 
 from _common import machine, table
 
-from core.checkpoint import load_model
-from core.evaluation import held_out_figures
+from core.judging.evaluation import held_out_figures
+from core.learning.checkpoint import load_model
 
 
 def main() -> None:

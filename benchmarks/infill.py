@@ -11,7 +11,7 @@ on the held-out pieces of its corpus (as `style_fidelity.py` chooses them):
   after the previous span measured (of this piece or the one before): whether the model reads the
   bars after at all. A span that outgrows the context with the bars after it is left out (said
   on the way).
-* **style**: the figures of `core.metrics.style` for the infilled spans (`--takes` each) beside
+* **style**: the figures of `core.judging.metrics.style` for the infilled spans (`--takes` each) beside
   the real bars at the same place.
 * **speed**: one `--span`-bar infill, batch 1: time to the first note and to the whole span
   (median over spans), this machine's CPU, one thread as the window runs it.
@@ -37,12 +37,12 @@ import torch
 from _common import machine, table
 from style_fidelity import model_folders, pieces_of
 
-from core.checkpoint import load_model
-from core.controls import DENSITY_LEVELS, BarControls, density_level
-from core.generation import GenerationSettings, drain
-from core.infill import InfillError, plan_infill, stream_infill
-from core.metrics.key import estimate_key
-from core.metrics.style import FIGURES, style_figures
+from core.composing.generation import GenerationSettings, drain
+from core.composing.infill import InfillError, plan_infill, stream_infill
+from core.judging.metrics.key import estimate_key
+from core.judging.metrics.style import FIGURES, style_figures
+from core.learning.checkpoint import load_model
+from core.music.controls import DENSITY_LEVELS, BarControls, density_level
 from core.threads import torch_threads
 
 STYLE = ("polyphonic_time", "leaps_over_octave", "stepwise", "in_key", "silence", "near_sequences")

@@ -31,9 +31,9 @@ sys.path.insert(0, str(REPO))
 
 import symusic  # noqa: E402
 
-from core.duet import Duet, wait_for  # noqa: E402
-from core.midi_ports import list_ports, open_input, open_output  # noqa: E402
-from core.playback import Player  # noqa: E402
+from core.midi.duet import Duet, wait_for  # noqa: E402
+from core.midi.playback import Player  # noqa: E402
+from core.midi.ports import list_ports, open_input, open_output  # noqa: E402
 
 DATA = REPO.parent / "shared" / "data" / "mutopia-bach-midi" / "cello-suites"
 
@@ -248,9 +248,9 @@ def untrained_model(preset: str):
 
     import torch
 
-    from core.checkpoint import load_model, save_checkpoint
-    from core.model import PRESETS, Transformer
-    from core.tokenizer import PartitaTokenizer
+    from core.learning.checkpoint import load_model, save_checkpoint
+    from core.learning.model import PRESETS, Transformer
+    from core.learning.tokenizer import PartitaTokenizer
 
     torch.manual_seed(0)
     tokenizer = PartitaTokenizer.create()
@@ -262,7 +262,7 @@ def untrained_model(preset: str):
 
 def generation_speed(loaded, bars: int = 8) -> tuple[float, float]:
     """(seconds of music, seconds of compute) for one continuation of a real cello opening."""
-    from core.generation import GenerationSettings, generate
+    from core.composing.generation import GenerationSettings, generate
 
     prompt = real_music(32)
     prompt.tracks[0].notes = prompt.tracks[0].notes[:32]
@@ -295,7 +295,7 @@ def main() -> None:
     if args.server_stop_child:  # one round of the server-stopped case, in a process of its own
         SERVER["process"], _ = start_jack(128)
         print(f"{vanish_delay(stop_server=True):.4f}")
-        os._exit(0)  # libjack's clients of a stopped server are not closed (see core.midi_ports)
+        os._exit(0)  # libjack's clients of a stopped server are not closed (see core.midi.ports)
 
     print("## Playback timing over JACK (dummy driver, 48 kHz), milliseconds\n")
     print("| JACK period | measured at | events | p50 | p99 | mean | max |")
@@ -336,7 +336,7 @@ def duet_and_generation(args) -> None:
     """Duet latency against JACK and the default model's generation speed."""
     loaded = None
     try:
-        from core.checkpoint import load_model
+        from core.learning.checkpoint import load_model
 
         loaded = load_model(args.model)
     except Exception as error:  # no default model shipped yet, or a bad folder
@@ -351,7 +351,7 @@ def duet_and_generation(args) -> None:
     try:
         rows = [("echo (pipeline only)", echo)]
         if loaded is not None:
-            from core.generation import GenerationSettings, engine_reply_generator
+            from core.composing.generation import GenerationSettings, engine_reply_generator
 
             rows.append((f"model {loaded.run_dir.name}", engine_reply_generator(loaded, GenerationSettings(random_seed=0))))
         for name, generator in rows:

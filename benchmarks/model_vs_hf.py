@@ -2,7 +2,7 @@
 
 Both models are built from the same preset (layers, heads, width, context, dropout, tied
 embeddings, vocabulary of the cello-suite tokenizer), trained on the same batches
-(`core.dataset.BatchSampler` over the 42 real cello-suite movements) with the same AdamW
+(`core.learning.dataset.BatchSampler` over the 42 real cello-suite movements) with the same AdamW
 settings and gradient clipping, and asked to sample with the same temperature, top-k and
 top-p. The two sides run interleaved (ours, HF, ours, HF, ...) in one process, so load from
 other work on the machine hits both alike; figures are medians over the repeats.
@@ -74,9 +74,9 @@ from _pair import (
     training_step,
 )
 
-from core.dataset import IGNORE, BatchSampler
-from core.model import PRESETS, Transformer
-from core.run_config import TrainConfig
+from core.learning.dataset import IGNORE, BatchSampler
+from core.learning.model import PRESETS, Transformer
+from core.learning.run_config import TrainConfig
 from core.threads import torch_threads
 
 BATCH = 16  # training batch, as `partita train` uses by default
@@ -112,7 +112,7 @@ def training_rates(ours, hf, sampler: BatchSampler, repeats: int, steps: int = 2
 
 # --- generation ------------------------------------------------------------------------
 def seed_ids(tokenizer) -> list[int]:
-    from core.scores import load_score
+    from core.music.scores import load_score
 
     return [tokenizer.bos_id, *tokenizer.encode(load_score(CELLO_SEED))][:SEED_TOKENS]
 
@@ -126,7 +126,7 @@ def ours_raw(model: Transformer, seed: list[int], batch: int) -> int:
 
 
 def _ours_raw(model: Transformer, seed: list[int], batch: int) -> int:
-    from core.sampling import sample_next_token
+    from core.composing.sampling import sample_next_token
 
     generator = torch.Generator().manual_seed(0)
     cache = model.new_cache(batch)
@@ -140,7 +140,7 @@ def _ours_raw(model: Transformer, seed: list[int], batch: int) -> int:
 
 def ours_stream(loaded, prompt, batch: int) -> int:
     """`stream_generation` end to end; returns the tokens it wrote."""
-    from core.generation import GenerationSettings, stream_generation
+    from core.composing.generation import GenerationSettings, stream_generation
 
     settings = GenerationSettings(bars=1000, temperature=TEMPERATURE, top_k=TOP_K, top_p=TOP_P, random_seed=0,
                                   max_tokens=NEW_TOKENS)
@@ -149,7 +149,7 @@ def ours_stream(loaded, prompt, batch: int) -> int:
 
 @torch.inference_mode()
 def hf_generate(hf, seed: list[int], batch: int) -> int:
-    """HF `generate`, given the one intra-op thread our generation uses (see core.generation):
+    """HF `generate`, given the one intra-op thread our generation uses (see core.composing.generation):
     with two threads on a loaded 2-core machine it is many times slower, which would flatter us."""
     torch.manual_seed(0)
     with torch_threads(1):
@@ -164,8 +164,8 @@ def _hf_generate(hf, seed: list[int], batch: int) -> torch.Tensor:
 
 
 def generation_rates(ours, hf, tokenizer, batch: int, repeats: int) -> dict[str, list[float]]:
-    from core.checkpoint import LoadedModel
-    from core.scores import load_score
+    from core.learning.checkpoint import LoadedModel
+    from core.music.scores import load_score
 
     ours.eval()
     hf.eval()
@@ -189,7 +189,7 @@ def batch1_floor(preset: str, model: Transformer, ours_rate: float, hf_rate: flo
     """A row of the batch-1 floor table: the bytes each new token reads, the time one thread takes
     to read them, and the time of the bare matrix products over the decode step's own matrices."""
     config = model.config
-    weights = model.new_cache(1).weights  # the matrices `core.decoding.decode_one` multiplies by, as it holds them
+    weights = model.new_cache(1).weights  # the matrices `core.learning.decoding.decode_one` multiplies by, as it holds them
     matrices = [t for layer in weights.layers for t in layer if t is not None and t.dim() == 2] + [weights.head_t]
     rows = {t.size(0): torch.randn(1, t.size(0)) for t in matrices}
     mean_context = SEED_TOKENS + NEW_TOKENS / 2

@@ -20,9 +20,9 @@ import time
 import torch
 from _common import CELLO_SEED, machine, median, require, table
 
-from core.checkpoint import load_model
-from core.generation import GenerationSettings, stream_generation
-from core.scores import load_score
+from core.composing.generation import GenerationSettings, stream_generation
+from core.learning.checkpoint import load_model
+from core.music.scores import load_score
 
 SEED_BARS = 4
 

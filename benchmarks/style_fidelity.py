@@ -4,18 +4,18 @@ For each style model (a shipped name or a run folder; default: every model in re
 the held-out pieces of the corpus it learned from (its config.json's `train.data` or
 `corpus.name`, and `corpus.split`: the test pieces, or the validation pieces where there are none) are cut after
 their first `--seed-bars` bars, and the model continues each by `--bars` bars, `--takes` times
-(`core.generation.generate_variations`, temperature 1, top-p 0.95). Beside the model's
-continuations the table shows, figure by figure (`core.metrics.style`):
+(`core.composing.generation.generate_variations`, temperature 1, top-p 0.95). Beside the model's
+continuations the table shows, figure by figure (`core.judging.metrics.style`):
 
 * real: the real continuation bars of the same pieces (bars 5-12 with the defaults);
 * real vs real: the same bars of every other piece of the corpus (training and held-out), each
   measured alone: how far real pieces differ from one another (mean and min-max);
-* 4-gram: a 4-gram (absolute discounting, `core.metrics.ngram`) fitted on the model's tokens of
+* 4-gram: a 4-gram (absolute discounting, `core.judging.metrics.ngram`) fitted on the model's tokens of
   its training pieces, sampled on the same seeds under the same grammar mask
-  (`core.evaluation.ngram_pieces`: temperature 1, no top-p), `--takes` times each.
+  (`core.judging.evaluation.ngram_pieces`: temperature 1, no top-p), `--takes` times each.
 
 Each cell is the mean over passages, with the range across them. The in-key share uses the
-Krumhansl-Schmuckler key (`core.metrics.key.estimate_key`) of the whole real piece a passage
+Krumhansl-Schmuckler key (`core.judging.metrics.key.estimate_key`) of the whole real piece a passage
 continues; "copied" is the longest run of notes (top line, transposition-invariant) that follows
 one training piece step by step, from 5 notes up (0: none as long); in the real-vs-real column
 only for pieces outside the training set.
@@ -40,20 +40,20 @@ import numpy as np
 import symusic
 from _common import REPO, machine, table
 
-from core.checkpoint import load_model
-from core.corpus import is_pattern
-from core.evaluation import (
+from core.composing.generation import GenerationSettings, SeedError, generate_variations
+from core.judging.evaluation import (
     EvaluationSettings,
     continuation,
     learning_figures,
     ngram_pieces,
     real_continuation,
 )
-from core.generation import GenerationSettings, SeedError, generate_variations
-from core.metrics import jazz
-from core.metrics.key import Key, estimate_key
-from core.metrics.originality import TrainingIndex
-from core.metrics.style import FIGURES, copy_index, style_figures
+from core.judging.metrics import jazz
+from core.judging.metrics.key import Key, estimate_key
+from core.judging.metrics.originality import TrainingIndex
+from core.judging.metrics.style import FIGURES, copy_index, style_figures
+from core.learning.checkpoint import load_model
+from core.music.corpus import is_pattern
 
 MODELS = REPO / "resources" / "models"
 SHARE_FIGURES = {"polyphonic_time", "chord_onsets", "leaps_over_octave", "stepwise", "silence",
@@ -65,7 +65,7 @@ def model_folders(names: list[str] | None) -> list[Path]:
     """Run folders for `--models` (a folder, or the name of one in resources/models); default every
     shipped style model (base models, for fine-tuning only, have no style of their own to judge)."""
     if not names:
-        from core.checkpoint import read_config
+        from core.learning.checkpoint import read_config
 
         found = {folder.resolve(): folder for folder in sorted(MODELS.iterdir()) if (folder / "config.json").is_file()
                  and not read_config(folder).get("base_model")}
@@ -97,8 +97,8 @@ def corpus_source(config: dict, data: str | None) -> str:
 
 def pieces_of(loaded, count: int, data: str | None = None):
     """(corpus, seed pieces, training pieces) of the model's corpus, split as the model was trained."""
-    from core.corpus import import_corpus
-    from core.evaluation import split_like_run
+    from core.judging.evaluation import split_like_run
+    from core.music.corpus import import_corpus
 
     corpus = import_corpus(corpus_source(loaded.config, data))
     train, held = split_like_run(corpus.pieces, loaded.config)
@@ -139,7 +139,7 @@ def cell(name: str, stats: dict) -> str:
 
 class Measured:
     """Every passage's figures, by column of the table (model, real, spread, ngram): a jazz
-    model's (one with chord tokens) by `core.metrics.jazz`, the others' by `core.metrics.style`."""
+    model's (one with chord tokens) by `core.judging.metrics.jazz`, the others' by `core.judging.metrics.style`."""
 
     COLUMNS = ("model", "real", "spread", "ngram")
 
@@ -196,7 +196,7 @@ def continue_seeds(loaded, seeds: list, measured: Measured, args, cut: Evaluatio
 
 
 def real_changes(score: symusic.Score, seed_bars: int, bars: int) -> str:
-    """The chords of the bars after the seed, a symbol per beat (`core.chords.parse_progression`)."""
+    """The chords of the bars after the seed, a symbol per beat (`core.music.chords.parse_progression`)."""
     downbeats = [int(t) for t in score.get_downbeats()]
     changes = jazz.chords_from(score)
     if not changes or len(downbeats) <= seed_bars:

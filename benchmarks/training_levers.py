@@ -1,9 +1,9 @@
 """What each training lever buys: variants of one training step, interleaved, beside HF GPT-2.
 
 Every variant trains its own copy of the same model on the same cello-suite batches. Rows:
-* ours: `core.model.Transformer` as `partita train` runs it (fp32, AdamW foreach);
+* ours: `core.learning.model.Transformer` as `partita train` runs it (fp32, AdamW foreach);
 * torch's attention and dropout: the same model with `F.scaled_dot_product_attention(dropout_p=p)`
-  and `F.dropout` instead of `core.cpu_dropout_attention` (what it trained with before that module);
+  and `F.dropout` instead of `core.learning.cpu_dropout_attention` (what it trained with before that module);
 * fused AdamW: `torch.optim.AdamW(fused=True)` (CPU fused kernel);
 * no attention dropout: dropout on the attention probabilities off (residual and embedding
   dropout kept), which lets SDPA use its fused kernel in training; changes the regulariser;
@@ -39,9 +39,9 @@ from _pair import (
 )
 from model_vs_hf import BATCH
 
-import core.model
-from core.dataset import IGNORE, BatchSampler
-from core.model import PRESETS, Transformer
+import core.learning.model
+from core.learning.dataset import IGNORE, BatchSampler
+from core.learning.model import PRESETS, Transformer
 from core.threads import torch_threads
 
 
@@ -52,14 +52,14 @@ def bf16_loss(model, x, y):
 
 def torch_attention_loss(model, x, y):
     """The forward with torch's own dropout kernels (the backward follows the graph it builds)."""
-    ours = core.model.causal_attention, core.model.dropout
-    core.model.causal_attention = lambda q, k, v, p: F.scaled_dot_product_attention(q, k, v, dropout_p=p,
+    ours = core.learning.model.causal_attention, core.learning.model.dropout
+    core.learning.model.causal_attention = lambda q, k, v, p: F.scaled_dot_product_attention(q, k, v, dropout_p=p,
                                                                                     is_causal=True)
-    core.model.dropout = F.dropout
+    core.learning.model.dropout = F.dropout
     try:
         return model(x, y)[1]
     finally:
-        core.model.causal_attention, core.model.dropout = ours
+        core.learning.model.causal_attention, core.learning.model.dropout = ours
 
 
 def variants(config, tokenizer, compile_too: bool) -> dict:
@@ -130,9 +130,9 @@ def packing(steps: int = 50) -> str:
 
     A step costs the same either way (same tensor shapes), so the ratio of the two shares is the
     gain in real tokens learned per second of training."""
-    from core.corpus import import_corpus
-    from core.dataset import tokenize_pieces
-    from core.tokenizer import PartitaTokenizer, settings_for
+    from core.learning.dataset import tokenize_pieces
+    from core.learning.tokenizer import PartitaTokenizer, settings_for
+    from core.music.corpus import import_corpus
 
     corpora = {"cello suites": cello_tokens()}
     chorales = import_corpus("builtin:bach-chorales")

@@ -8,7 +8,7 @@ Places follow the platform's conventions through platformdirs (on Linux the XDG 
 Settings (window layout, recent files, MIDI port) live in QSettings, not here.
 
 `PARTITA_HOME` puts all four under one folder instead (portable installs, tests); the corpus
-cache also honours `PARTITA_CACHE_DIR`, as `core.corpus.default_cache_dir` does.
+cache also honours `PARTITA_CACHE_DIR`, as `core.music.corpus.default_cache_dir` does.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ LOG_FORMAT = "%(asctime)s %(levelname)-7s %(process)d %(name)s: %(message)s"
 
 @dataclass(frozen=True)
 class UserDirs:
-    runs: Path  # one folder per training run (core.checkpoint's run folders)
+    runs: Path  # one folder per training run (core.learning.checkpoint's run folders)
     corpus_cache: Path  # parsed-score and token caches; safe to delete
     sessions: Path  # the GUI's autosaved session.json (and session.json.bad after a damaged one)
     logs: Path  # partita.log, partita.log.1, ...
@@ -70,7 +70,7 @@ def resumable_runs(runs_dir: Path | None = None) -> list[Path]:
     """
     import json
 
-    from core.checkpoint import CheckpointError, weights_path  # imports torch: only when asked
+    from core.learning.checkpoint import CheckpointError, weights_path  # imports torch: only when asked
     from core.reading import CONFIG_BYTES, read_text
 
     runs_dir = Path(runs_dir) if runs_dir is not None else user_dirs().runs

@@ -26,7 +26,7 @@ def main() -> None:
     parser.add_argument("--best", action="store_true", help="ship the weights of the lowest validation loss")
     parser.add_argument("--base", action="store_true", help="a base model: for fine-tuning, never proposed for a seed")
     parser.add_argument("--sequences", type=float,
-                        help="the share of bars its takes offer the bar before's figure by default (core.sequencing)")
+                        help="the share of bars its takes offer the bar before's figure by default (core.composing.sequencing)")
     parser.add_argument("--data", help="the corpus, where the run's own path is not here (for its figures)")
     args = parser.parse_args()
     config = json.loads((args.run / "config.json").read_text())
@@ -42,8 +42,8 @@ def main() -> None:
     if args.sequences is not None:
         config["generation"] = {**config.get("generation", {}), "sequences": args.sequences}
     if not args.base:  # held-out figures against the 4-gram, on the test pieces
-        from core.checkpoint import load_model
-        from core.evaluation import held_out_figures
+        from core.judging.evaluation import held_out_figures
+        from core.learning.checkpoint import load_model
 
         config["figures"] = held_out_figures(load_model(args.run, best=args.best), args.data)
     dest = ROOT / "resources" / "models" / args.name

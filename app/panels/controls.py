@@ -1,4 +1,4 @@
-"""The Generate panel's bar controls: what every new bar is asked to be (core.controls), for a model
+"""The Generate panel's bar controls: what every new bar is asked to be (core.music.controls), for a model
 trained with them. Density (notes a beat, in words), polyphony (notes sounding at once) and range
 (lowest-highest pitch) go into `GenerationSettings.controls`, for Generate and for Regenerate
 selection alike; "any" asks nothing. A model without controls greys the group out and says why.
@@ -13,8 +13,8 @@ from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QLineEdit
 
 from app.fitting import WrappedLabel
-from core.controls import DENSITY_LEVELS, DENSITY_WORDS, MAX_VOICES_TOKEN, BarControls, describe_density
-from core.limits import parse_range, pitch_name
+from core.music.controls import DENSITY_LEVELS, DENSITY_WORDS, MAX_VOICES_TOKEN, BarControls, describe_density
+from core.music.limits import parse_range, pitch_name
 
 ANY = "any"
 SUPPORTED_TIP = ("What every new bar is asked to be: how many notes a beat (density), how many notes at "

@@ -1,7 +1,7 @@
 """Corpus panel: import a folder (dialog or drag-and-drop) or a built-in corpus, show every file
 with its status and the reason it was skipped, and the corpus statistics.
 
-The import runs file by file through `core.corpus.import_corpus` in a worker, so the table
+The import runs file by file through `core.music.corpus.import_corpus` in a worker, so the table
 fills while it runs, Stop takes effect after the current file, and parsed scores go through
 the engine's content-hash cache.
 """
@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 
 from app.pianoroll.widget import note_name
 from app.workers import JobRunner
-from core.corpus import BUILTINS, Corpus, FileReport, ScoreCache, import_corpus, resolve_source
+from core.music.corpus import BUILTINS, Corpus, FileReport, ScoreCache, import_corpus, resolve_source
 
 COLUMNS = ["File", "Status", "Notes", "Bars", "Key", "Time", "Seconds", "Reason"]
 

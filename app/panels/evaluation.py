@@ -1,12 +1,12 @@
-"""Evaluation tab: the metrics issue's report (`core.report`) as a table and its plots.
+"""Evaluation tab: the metrics issue's report (`core.judging.report`) as a table and its plots.
 
 Two ways in, both in a worker:
 * "Judge takes": the continuations of the roll's takes are measured against the imported
-  corpus with `core.report.data.compare_sets_to_training` (random-note versions of the same
+  corpus with `core.judging.report.data.compare_sets_to_training` (random-note versions of the same
   takes give the floor), in a second or two;
-* "Full model report": `core.evaluation.evaluate_run` on the chosen model and corpus
+* "Full model report": `core.judging.evaluation.evaluate_run` on the chosen model and corpus
   (held-out learning figures, n-gram baseline, shuffled references), as `partita evaluate` does.
-The report's headline rows fill the table; `core.report.figures` renders the pictures.
+The report's headline rows fill the table; `core.judging.report.figures` renders the pictures.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ ARROWS = {"low": "↓ lower is better", "high": "↑ higher is better", "near re
 class ReportReady:
     """A finished report and its pictures (PNG bytes by title)."""
 
-    report: object  # core.report.data.Report: plain dataclasses
+    report: object  # core.judging.report.data.Report: plain dataclasses
     figures: tuple[tuple[str, bytes], ...]
     # (take name, bar of the take where its judged continuation begins): a copied passage's bars
     # are counted in the continuation; the musician counts them in the take
@@ -49,16 +49,16 @@ class ReportReady:
 
 
 def _figures(report) -> tuple[tuple[str, bytes], ...]:
-    from core.report.figures import report_figures
+    from core.judging.report.figures import report_figures
 
     return report_figures(report)
 
 
 def judge_takes_job(takes: list[tuple[str, object, int]], training: list[tuple[str, object]]):
-    """Measure the takes' continuations against the corpus (`core.evaluation.judge_takes`)."""
+    """Measure the takes' continuations against the corpus (`core.judging.evaluation.judge_takes`)."""
 
     def work(progress, cancel):
-        from core.evaluation import judge_takes
+        from core.judging.evaluation import judge_takes
 
         report, first_bars = judge_takes(takes, training, progress=progress, cancel=cancel)
         progress("drawing the figures")
@@ -84,7 +84,7 @@ def model_report_job(run_dir: str, data: str):
     """`partita evaluate` in the window: a small but complete report of a model on its corpus."""
 
     def work(progress, cancel):
-        from core.evaluation import EvaluationSettings, evaluate_run
+        from core.judging.evaluation import EvaluationSettings, evaluate_run
 
         settings = EvaluationSettings(generate=4, sweep=(0.75, 1.0, 1.25), sweep_variations=2, use_music21=False,
                                       max_eval_windows=64)
@@ -274,7 +274,7 @@ class EvaluationPanel(QWidget):
     def _show_copies(self, ready: ReportReady) -> dict[str, str]:
         """Name the longest copied passage of the takes (or generated pieces) and every piece of
         theirs flagged as a copy under the table; returns the longest copy of each set in words."""
-        from core.report.data import GENERATED
+        from core.judging.report.data import GENERATED
 
         report = ready.report
         files = {piece.name: str(piece.path) for piece in self.corpus.pieces} if self.corpus is not None else {}

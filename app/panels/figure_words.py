@@ -2,14 +2,14 @@
 row and a sentence or two on what it measures (issue 20, item 11: "JS", "mgeval overlap (mean
 OA)" and "mgeval KL" meant nothing to a new user, and the tooltips only said which way is better).
 
-Keyed by the row's `key` (`core.report.data.HEADLINE_ROWS`' path, or learning.<figure>), so the
+Keyed by the row's `key` (`core.judging.report.data.HEADLINE_ROWS`' path, or learning.<figure>), so the
 report's own labels may change without the words going stale; the technical name stays at the
 end of each description for those who know it.
 """
 
 from __future__ import annotations
 
-from core.metrics.originality import CopyThresholds
+from core.judging.metrics.originality import CopyThresholds
 
 _COPY = CopyThresholds()
 _DISTANCE = "0 = the same habits as the corpus, 1 = nothing in common"

@@ -1,9 +1,9 @@
 """Generation panel: model (a shipped style model by name, or a run folder), sampling settings and
 the instrument's limits; Generate streams notes into the roll as tokens arrive, one take per
 variation; Stop cancels at once. Until the user picks a model by hand, each new seed proposes the
-shipped model whose instrument fits it (`core.checkpoint.suggest_model`).
+shipped model whose instrument fits it (`core.learning.checkpoint.suggest_model`).
 
-The worker runs `core.generation.stream_generation` and yields its `TokenEvent`s; the panel
+The worker runs `core.composing.generation.stream_generation` and yields its `TokenEvent`s; the panel
 turns each completed note into a roll `Note` of the take for that variation. A chord-aware model
 follows the progression typed in Chords (or the seed's chords); the chords it wrote are known once
 a take is decoded, and reach the roll when the job completes (`TakeChords`).
@@ -39,11 +39,11 @@ from app.panels.shipped import model_has_chords, model_has_controls, model_limit
 from app.pianoroll.convert import chords_of, scale_ticks
 from app.pianoroll.model import GENERATED, ChordSymbol, Note, NoteModel, chords_from
 from app.workers import JobRunner
-from core import checkpoint
-from core.checkpoint import LoadedModel, load_model
-from core.chords import parse_progression
-from core.generation import GenerationSettings, TokenEvent, key_shift_for, stream_generation
-from core.limits import parse_range, pitch_name
+from core.composing.generation import GenerationSettings, TokenEvent, key_shift_for, stream_generation
+from core.learning import checkpoint
+from core.learning.checkpoint import LoadedModel, load_model
+from core.music.chords import parse_progression
+from core.music.limits import parse_range, pitch_name
 
 CHOOSE = "choose"  # item data of the "Choose run folder…" entry
 CHORDS_TIP = ("Chords for the new bars, repeated to the end: bars split by |, the chords of one bar share it "

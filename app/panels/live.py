@@ -1,6 +1,6 @@
 """Live panel: record a seed from a MIDI keyboard, and play call-and-response duets.
 
-Thin adapters over `core.recording.Recorder` and `core.duet.Duet` (Frescobaldi style): the
+Thin adapters over `core.midi.recording.Recorder` and `core.midi.duet.Duet` (Frescobaldi style): the
 Qt subclasses turn the hook methods, called on the port's or the duet's thread, into signals.
 The duet runs as a job (`callback_job`) so Stop and closing the window end it cleanly; when
 it ends, the conversation comes back as one score ("you" becomes the seed, "Partita" a take).
@@ -26,9 +26,9 @@ from PySide6.QtWidgets import (
 )
 
 from app.workers import JobRunner, callback_job
-from core.duet import Duet
-from core.generation import engine_reply_generator
-from core.recording import Recorder, phrase_to_score
+from core.composing.generation import engine_reply_generator
+from core.midi.duet import Duet
+from core.midi.recording import Recorder, phrase_to_score
 
 VIRTUAL_IN = "virtual"
 
@@ -74,7 +74,7 @@ class QtDuet(Duet):
 
 def list_input_ports() -> list[str]:
     try:
-        from core.midi_ports import list_ports
+        from core.midi.ports import list_ports
 
         return [p.name for p in list_ports().inputs]
     except Exception:
@@ -175,7 +175,7 @@ class LivePanel(QWidget):
         port = self.input_box.currentData()
         if self.input_factory is not None:
             return self.input_factory(port, callback, clock)
-        from core.midi_ports import open_input
+        from core.midi.ports import open_input
 
         if port == VIRTUAL_IN:
             return open_input(virtual=True, callback=callback, clock=clock)

@@ -7,9 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from types import SimpleNamespace
 
-from core import checkpoint
-from core.generation import limits_for
-from core.limits import InstrumentLimits
+from core.composing.generation import limits_for
+from core.learning import checkpoint
+from core.music.limits import InstrumentLimits
 
 
 @dataclass(frozen=True)
@@ -70,6 +70,6 @@ def model_has_chords(name_or_dir: str) -> bool:
 
 
 def model_has_controls(name_or_dir: str) -> bool:
-    """Whether a model can be asked for each bar's density, polyphony and range (core.controls:
+    """Whether a model can be asked for each bar's density, polyphony and range (core.music.controls:
     trained with control tokens before its bar lines)."""
     return _tokenizer_flag(name_or_dir, "use_controls")

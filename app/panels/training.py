@@ -1,8 +1,8 @@
 """Training panel: what to start from (a shipped base model to fine-tune, or scratch), preset and
 hyper-parameters, Start / Stop / Resume, progress with ETA and tokens/s, and live curves. Runs
-`core.training.train` in a worker; Stop asks the loop to stop (it saves a checkpoint first), so a
+`core.learning.training.train` in a worker; Stop asks the loop to stop (it saves a checkpoint first), so a
 stopped run can be resumed exactly. Before training, the worker scores a 4-gram on the run's own
-validation windows (`core.baseline`); the panel says when the model's validation loss per note
+validation windows (`core.learning.baseline`); the panel says when the model's validation loss per note
 goes below it."""
 
 from __future__ import annotations
@@ -35,12 +35,19 @@ from app.fitting import ElidedProgressBar
 from app.panels.curves import TrainingCurves
 from app.panels.shipped import base_models
 from app.workers import JobRunner
-from core import checkpoint
-from core.baseline import NGramBaseline
 from core.commands.train import FINE_TUNING
-from core.model import PRESETS
-from core.run_config import TrainConfig, check_new_run_folder, check_resume
-from core.training_log import CheckpointSaved, EvalResult, TrainDone, TrainStarted, TrainStep, read_metrics
+from core.learning import checkpoint
+from core.learning.baseline import NGramBaseline
+from core.learning.model import PRESETS
+from core.learning.run_config import TrainConfig, check_new_run_folder, check_resume
+from core.learning.training_log import (
+    CheckpointSaved,
+    EvalResult,
+    TrainDone,
+    TrainStarted,
+    TrainStep,
+    read_metrics,
+)
 
 log = logging.getLogger(__name__)
 FROM_SCRATCH = {"learning_rate": 1e-3, "patience": 0}  # the form's defaults for a run from scratch
@@ -270,7 +277,7 @@ class TrainingPanel(QWidget):
 
     def start_from_base_for(self, corpus) -> None:
         """Propose fine-tuning the shipped base whose vocabulary fits an imported corpus
-        (`core.checkpoint.matching_base`), unless the user chose to train from scratch."""
+        (`core.learning.checkpoint.matching_base`), unless the user chose to train from scratch."""
         if corpus is None or not corpus.pieces or not self.start_from.currentData():
             return
         name = checkpoint.matching_base(piece.score for piece in corpus.pieces[:50])
@@ -543,9 +550,9 @@ def _new_run_folder() -> str:
 def _train(config: TrainConfig, resume: bool, cancel):
     """The training job: the 4-gram to beat on the run's validation windows (a few seconds), then
     the run. On the CPU it leaves one core to the window, so the curves stay live."""
-    from core.baseline import ngram_baseline
+    from core.learning.baseline import ngram_baseline
+    from core.learning.training import train
     from core.threads import threads_sparing_a_core, torch_threads
-    from core.training import train
 
     with torch_threads(threads_sparing_a_core()):
         try:

@@ -1,4 +1,4 @@
-"""Transport: play / stop / loop over `core.playback.Player`, MIDI output choice, tempo.
+"""Transport: play / stop / loop over `core.midi.playback.Player`, MIDI output choice, tempo.
 
 Frescobaldi's `qmidi/player.py` pattern: `QtPlayer` subclasses the pure player and turns its
 hook methods (called on the player's thread) into signals, which queued connections bring to
@@ -10,7 +10,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QLabel, QToolBar
 
-from core.playback import Player
+from core.midi.playback import Player
 
 VIRTUAL = "virtual"  # item data of the "Partita Out (virtual port)" entry
 SYNTH = "synth"  # item data of the built-in synth (FluidSynth with a General MIDI soundfont)
@@ -18,7 +18,7 @@ SYNTH = "synth"  # item data of the built-in synth (FluidSynth with a General MI
 
 def synth_available() -> bool:
     try:
-        from core.synth import find_fluidsynth, find_soundfont
+        from core.midi.synth import find_fluidsynth, find_soundfont
 
         return bool(find_fluidsynth() and find_soundfont())
     except Exception:
@@ -84,11 +84,11 @@ class Transport(QObject):
             self.output = self.output_factory()
             return self.output
         if self.port == SYNTH:
-            from core.synth import FluidSynthOutput
+            from core.midi.synth import FluidSynthOutput
 
             self.output = FluidSynthOutput()
             return self.output
-        from core.midi_ports import open_output
+        from core.midi.ports import open_output
 
         self.output = open_output(virtual=True) if self.port == VIRTUAL else open_output(self.port)
         return self.output
@@ -102,12 +102,12 @@ class Transport(QObject):
             self.output = None
 
     def play(self, score, from_tick: int = 0) -> bool:
-        """Play a `symusic.Score`, or a `core.timeline.Timeline` still being filled (streaming)."""
+        """Play a `symusic.Score`, or a `core.midi.timeline.Timeline` still being filled (streaming)."""
         self.stop()
         try:
             output = self._open_output()
         except (OSError, RuntimeError) as error:  # PortError, SynthUnavailable
-            from core.synth import SynthUnavailable
+            from core.midi.synth import SynthUnavailable
 
             text = str(error).splitlines()[0] if str(error) else type(error).__name__
             if isinstance(error, SynthUnavailable):
@@ -163,7 +163,7 @@ class Transport(QObject):
 def list_output_ports() -> list[str]:
     """Output port names across available backends (empty when no MIDI server answers)."""
     try:
-        from core.midi_ports import list_ports
+        from core.midi.ports import list_ports
 
         return [p.name for p in list_ports().outputs]
     except Exception:

@@ -11,8 +11,8 @@ from collections.abc import Iterable
 import symusic
 
 from app.pianoroll.model import GENERATED, SEED, TICKS_PER_QUARTER, ChordSymbol, Meter, Note
-from core.chords import MARKER_PREFIX, marker_chord
-from core.scores import meter_problem, tempo_problem
+from core.music.chords import MARKER_PREFIX, marker_chord
+from core.music.scores import meter_problem, tempo_problem
 
 
 def scale_ticks(ticks: int, from_tpq: int, to_tpq: int = TICKS_PER_QUARTER) -> int:
@@ -21,7 +21,7 @@ def scale_ticks(ticks: int, from_tpq: int, to_tpq: int = TICKS_PER_QUARTER) -> i
 
 def meter_of(score: symusic.Score) -> Meter:
     """The first time signature and tempo of a score (4/4 at 100 bpm when it has none, or when they
-    are impossible: `core.scores.load_score` refuses such files with the reason, and what the
+    are impossible: `core.music.scores.load_score` refuses such files with the reason, and what the
     window makes itself, a recording or a duet, must not stop on them)."""
     numerator, denominator = 4, 4
     if len(score.time_signatures):

@@ -19,8 +19,8 @@ from dataclasses import asdict, dataclass, field, replace
 
 from PySide6.QtCore import QObject, Signal
 
-from core.meter import bar_length
-from core.scores import meter_problem, resolution_problem, tempo_problem
+from core.music.meter import bar_length
+from core.music.scores import meter_problem, resolution_problem, tempo_problem
 
 SEED = "seed"
 GENERATED = "generated"
@@ -80,7 +80,7 @@ class Meter:
 
 @dataclass(frozen=True)
 class ChordSymbol:
-    """A chord change over the roll: from `start` on, `name` (core.chords' usual spelling) sounds."""
+    """A chord change over the roll: from `start` on, `name` (core.music.chords' usual spelling) sounds."""
 
     start: int  # ticks
     name: str  # Dm7, G7, Cmaj7, Bm7b5, NC ...

@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-# core.midi_ports.BACKENDS' names, so that building the parser (`partita train --help`) never
+# core.midi.ports.BACKENDS' names, so that building the parser (`partita train --help`) never
 # needs python-rtmidi; tests/core/test_playback_ports.py checks that the two agree.
 MIDI_BACKENDS = ("jack", "alsa", "coremidi", "winmm")
 
@@ -49,9 +49,9 @@ def add_limit_arguments(parser) -> None:
 
 
 def add_control_arguments(parser) -> None:
-    """--density and --polyphony: what every new bar is asked to be (core.controls); with them,
+    """--density and --polyphony: what every new bar is asked to be (core.music.controls); with them,
     --range asks each bar to span that range too, for a model with controls."""
-    from core.controls import DENSITY_WORDS
+    from core.music.controls import DENSITY_WORDS
 
     parser.add_argument("--density", metavar="LEVEL",
                         help="notes per bar, as a level 0-6 or a word: " + ", ".join(DENSITY_WORDS)
@@ -61,7 +61,7 @@ def add_control_arguments(parser) -> None:
 
 
 def add_style_arguments(parser) -> None:
-    """--sequences: how often a bar takes up the figure of the bar before (core.sequencing)."""
+    """--sequences: how often a bar takes up the figure of the bar before (core.composing.sequencing)."""
     parser.add_argument("--sequences", type=float, metavar="SHARE",
                         help="share of bars offered the figure of the bar before a scale step away, as Bach's "
                              "sequences (0: off; default: the model's own, 0.3 for bach-cello-suites, else 0)")
@@ -70,7 +70,7 @@ def add_style_arguments(parser) -> None:
 def limit_settings(args) -> dict:
     """GenerationSettings fields for `add_limit_arguments`' options, checked (UserError)."""
     from core.cli import UserError
-    from core.limits import parse_range
+    from core.music.limits import parse_range
 
     fields = {}
     if args.voices is not None:
@@ -86,7 +86,7 @@ def limit_settings(args) -> dict:
             raise UserError(f"--range {args.range}: its lowest pitch is above its highest")
         fields["pitch_range"] = (low, high)
     if getattr(args, "chords", None):
-        from core.chords import parse_progression
+        from core.music.chords import parse_progression
 
         try:
             parse_progression(args.chords)
@@ -105,7 +105,7 @@ def limit_settings(args) -> dict:
 def _controls(args, pitch_range: tuple[int, int] | None):
     """The BarControls of --density, --polyphony and --range (UserError when one is wrong)."""
     from core.cli import UserError
-    from core.controls import BarControls, parse_density
+    from core.music.controls import BarControls, parse_density
 
     density = None
     if args.density is not None:
@@ -125,7 +125,7 @@ def fit_controls(loaded, settings):
     from dataclasses import replace
 
     from core.cli import UserError
-    from core.controls import BarControls
+    from core.music.controls import BarControls
 
     asked = settings.controls
     if loaded.tokenizer.settings.use_controls or not asked.any:
@@ -138,10 +138,10 @@ def fit_controls(loaded, settings):
 
 
 def load_cli_model(args, device: str = "cpu"):
-    """The model `add_model_arguments` chose, as a `core.checkpoint.LoadedModel`; says on stderr
+    """The model `add_model_arguments` chose, as a `core.learning.checkpoint.LoadedModel`; says on stderr
     which weights, when the run's validation loss was lowest at another step than the last."""
-    from core.checkpoint import CheckpointError, load_model
     from core.cli import UserError
+    from core.learning.checkpoint import CheckpointError, load_model
 
     try:
         loaded = load_model(args.model, device=device, best=args.best)
@@ -186,7 +186,7 @@ def save_take(score, path: Path, command: str) -> bool:
     away since it was checked), to a file in the system temp folder, and say where. True if `path` was written."""
     import tempfile
 
-    from core.recording import save_midi
+    from core.midi.recording import save_midi
 
     try:
         save_midi(score, path)
@@ -210,7 +210,7 @@ def read_music(path: Path, purpose: str):
     raised: music21 and symusic fail on hostile files in their own ways), or holding no notes
     (an empty score exported or played says nothing of what went wrong)."""
     from core.cli import UserError
-    from core.scores import ScoreError, load_score, note_count
+    from core.music.scores import ScoreError, load_score, note_count
 
     warnings: list[str] = []
     try:

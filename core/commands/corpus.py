@@ -27,8 +27,8 @@ def run_inspect(args) -> int:
 
     from core.atomic import atomic_write_text
     from core.cli import UserError
-    from core.corpus import import_corpus, split_by_piece, unkept_meter_warnings
-    from core.meters import pieces_by_unkept_meter
+    from core.learning.kept_meters import pieces_by_unkept_meter
+    from core.music.corpus import import_corpus, split_by_piece, unkept_meter_warnings
     from core.terminal import printable
 
     vocabulary = model_vocabulary(args.model) if args.model else None  # a wrong --model: said before importing
@@ -47,7 +47,7 @@ def run_inspect(args) -> int:
     finally:
         bar.close()
     if not corpus.report:
-        from core.scores import SUPPORTED_SUFFIXES
+        from core.music.scores import SUPPORTED_SUFFIXES
 
         raise UserError(f"{args.path}: no music files there ({', '.join(sorted(SUPPORTED_SUFFIXES))})")
     print(corpus.report_table())
@@ -71,9 +71,9 @@ def run_inspect(args) -> int:
 
 def model_vocabulary(name: str):
     """The `TokenizerSettings` of a model folder or shipped model (UserError naming it otherwise)."""
-    from core.checkpoint import CheckpointError, read_config, resolve_model_dir
     from core.cli import UserError
-    from core.tokenizer import TokenizerSettings
+    from core.learning.checkpoint import CheckpointError, read_config, resolve_model_dir
+    from core.learning.tokenizer import TokenizerSettings
 
     try:
         folder = resolve_model_dir(name)
@@ -85,7 +85,7 @@ def model_vocabulary(name: str):
 
 
 def run_builtins(args) -> int:
-    from core.corpus import BUILTINS
+    from core.music.corpus import BUILTINS
 
     for name, description in BUILTINS.items():
         print(f"builtin:{name:16} {description}")

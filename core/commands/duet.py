@@ -64,9 +64,9 @@ def _duet(args) -> int:
     from core.cli import UserError
     from core.commands import limit_settings, load_cli_model, save_take
     from core.commands.play import open_cli_output
-    from core.duet import Duet, DuetError
-    from core.generation import GenerationSettings, engine_reply_generator
-    from core.midi_ports import PortError, open_input
+    from core.composing.generation import GenerationSettings, engine_reply_generator
+    from core.midi.duet import Duet, DuetError
+    from core.midi.ports import PortError, open_input
 
     loaded = load_cli_model(args)
     settings = GenerationSettings(temperature=args.temperature, top_p=args.top_p, random_seed=args.seed, **limit_settings(args))

@@ -30,11 +30,11 @@ def add_parser(subparsers) -> None:
 def run(args) -> int:
     import sys
 
-    from core.checkpoint import CheckpointError
     from core.cli import UserError, check_output
-    from core.evaluation import EvaluationError, EvaluationSettings, evaluate_run
-    from core.metrics.ngram import MAX_ORDER
-    from core.report import headline_text, write_report
+    from core.judging.evaluation import EvaluationError, EvaluationSettings, evaluate_run
+    from core.judging.metrics.ngram import MAX_ORDER
+    from core.judging.report import headline_text, write_report
+    from core.learning.checkpoint import CheckpointError
 
     try:
         sweep = tuple(float(t) for t in args.sweep.split(",") if t.strip())

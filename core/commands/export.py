@@ -60,7 +60,7 @@ def add_parser(subparsers) -> None:
 
 def parse_instrument(value: str | None) -> int | None:
     from core.cli import UserError
-    from core.instruments import INSTRUMENT_PROGRAMS
+    from core.music.instruments import INSTRUMENT_PROGRAMS
 
     if value is None:
         return None
@@ -79,7 +79,7 @@ def _writing(source: Path, target: Path, kind: str):
     check foresaw (the CLI said only "failed (IndexError: ...)", naming neither file)."""
     from core.cli import UserError
     from core.commands import failure
-    from core.musescore import MuseScoreError, MuseScoreNotFound
+    from core.music.musescore import MuseScoreError, MuseScoreNotFound
 
     try:
         yield
@@ -92,9 +92,9 @@ def _writing(source: Path, target: Path, kind: str):
 def run(args: argparse.Namespace) -> int:
     from core.cli import UserError, check_output
     from core.commands import read_music
-    from core.export import export_engraving, export_midi, export_musicxml
-    from core.musescore import MuseScoreError, MuseScoreNotFound, open_in_musescore
-    from core.notation import NotationOptions
+    from core.music.export import export_engraving, export_midi, export_musicxml
+    from core.music.musescore import MuseScoreError, MuseScoreNotFound, open_in_musescore
+    from core.music.notation import NotationOptions
 
     if not (args.midi or args.musicxml or args.pdf or args.png):
         raise UserError("nothing to do: give --midi, --musicxml, --pdf and/or --png")

@@ -27,7 +27,7 @@ def run(args) -> int:
     try:
         from transformers.utils import logging as transformers_logging
 
-        from core.hf import check_export_folder, export_hf, verify_hf
+        from core.learning.hf import check_export_folder, export_hf, verify_hf
     except ModuleNotFoundError as error:
         raise UserError(f"the Hugging Face layout needs {error.name} (pip install 'transformers>=4.40')") from None
     try:

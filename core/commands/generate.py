@@ -45,7 +45,7 @@ def run(args) -> int:
     from core.atomic import atomic_write_bytes
     from core.cli import UserError, check_output
     from core.commands import check_device, fit_controls, limit_settings, load_cli_model
-    from core.generation import GenerationSettings, SeedError, generate_variations, seed_ids_of
+    from core.composing.generation import GenerationSettings, SeedError, generate_variations, seed_ids_of
     from core.terminal import printable
 
     if args.bars < 1 or args.variations < 1:
@@ -117,7 +117,7 @@ def read_seed(path: Path):
     """The seed `--prompt` names, as a score with notes; UserError naming the file otherwise (an
     unreadable file, or one with no notes: composing from nothing is leaving out --prompt)."""
     from core.cli import UserError
-    from core.scores import ScoreError, load_score
+    from core.music.scores import ScoreError, load_score
 
     warnings: list[str] = []
     try:

@@ -1,5 +1,5 @@
 """`partita infill PIECE.mid --bars 5-8 --out OUT.mid`: rewrite a span of bars between the music
-around it (core.infill); every note outside the span is kept as it is."""
+around it (core.composing.infill); every note outside the span is kept as it is."""
 
 from __future__ import annotations
 
@@ -30,8 +30,8 @@ def run(args) -> int:
     from core.cli import UserError, check_output
     from core.commands import fit_controls, limit_settings, load_cli_model
     from core.commands.generate import read_seed
-    from core.generation import GenerationSettings
-    from core.infill import InfillError, infill_variations, parse_span
+    from core.composing.generation import GenerationSettings
+    from core.composing.infill import InfillError, infill_variations, parse_span
     from core.terminal import printable
 
     try:

@@ -28,8 +28,8 @@ def add_parser(subparsers) -> None:
 def open_cli_output(name: str, backend: str | None):
     """An output for a command-line port name: a real port, 'synth' or 'virtual'."""
     from core.cli import UserError
-    from core.midi_ports import PortError, open_output
-    from core.synth import FluidSynthOutput, SynthUnavailable
+    from core.midi.ports import PortError, open_output
+    from core.midi.synth import FluidSynthOutput, SynthUnavailable
 
     try:
         if name == SYNTH:
@@ -44,9 +44,9 @@ def open_cli_output(name: str, backend: str | None):
 def run(args) -> int:
     from core.cli import UserError, check_output
     from core.commands import failure, read_music
-    from core.playback import Player
-    from core.scores import downbeat_ticks
-    from core.synth import SynthUnavailable, render_wav
+    from core.midi.playback import Player
+    from core.midi.synth import SynthUnavailable, render_wav
+    from core.music.scores import downbeat_ticks
     from core.terminal import printable
 
     if args.wav:

@@ -12,8 +12,8 @@ def add_parser(subparsers) -> None:
 
 
 def run(args) -> int:
-    from core.midi_ports import VIRTUAL_CAPABLE, VIRTUAL_INPUT, VIRTUAL_OUTPUT, compiled_backends, list_ports
-    from core.synth import SynthUnavailable, require_synth
+    from core.midi.ports import VIRTUAL_CAPABLE, VIRTUAL_INPUT, VIRTUAL_OUTPUT, compiled_backends, list_ports
+    from core.midi.synth import SynthUnavailable, require_synth
 
     listing = list_ports(args.backend)
     for backend in [args.backend] if args.backend else compiled_backends():

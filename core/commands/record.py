@@ -28,8 +28,8 @@ def run(args) -> int:
     from core.cli import UserError, check_output
     from core.commands import save_take
     from core.commands.play import open_cli_output
-    from core.midi_ports import PortError, open_input
-    from core.recording import DEFAULT_BPM, Recorder, phrase_to_score
+    from core.midi.ports import PortError, open_input
+    from core.midi.recording import DEFAULT_BPM, Recorder, phrase_to_score
 
     if args.seconds is not None and args.seconds <= 0:
         raise UserError("--seconds must be positive")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from core.commands import seed_number
 
-PRESET_NAMES = ("tiny", "small", "base", "large")  # core.model.PRESETS, without importing torch for --help
+PRESET_NAMES = ("tiny", "small", "base", "large")  # core.learning.model.PRESETS, without importing torch for --help
 
 
 def add_parser(subparsers) -> None:
@@ -65,7 +65,7 @@ FINE_TUNING = {"learning_rate": 3e-4, "patience": 3}  # defaults with --init: a 
 
 def _overrides(pairs: list[str]) -> dict:
     from core.cli import UserError
-    from core.model import ModelConfig
+    from core.learning.model import ModelConfig
 
     result = {}
     for pair in pairs:
@@ -80,11 +80,11 @@ def _overrides(pairs: list[str]) -> dict:
 
 
 def _baseline(config, resume: bool):
-    """The 4-gram on the run's validation windows (core.baseline), or None where it would cost a
+    """The 4-gram on the run's validation windows (core.learning.baseline), or None where it would cost a
     second BPE training or the run has no validation pieces."""
     if config.bpe_vocab_size and not resume:
         return None
-    from core.baseline import ngram_baseline
+    from core.learning.baseline import ngram_baseline
 
     try:
         return ngram_baseline(config, resume=resume)
@@ -121,8 +121,8 @@ def run(args) -> int:
 
     from core.cli import UserError
     from core.commands import check_device
-    from core.run_config import TrainConfig, absolute_source, check_resume
-    from core.training import CheckpointSaved, EvalResult, TrainDone, TrainStarted, TrainStep, train
+    from core.learning.run_config import TrainConfig, absolute_source, check_resume
+    from core.learning.training import CheckpointSaved, EvalResult, TrainDone, TrainStarted, TrainStep, train
 
     given = {field: getattr(args, option) for option, field in RUN_OPTIONS.items() if getattr(args, option) is not None}
     if "exclude" in given:

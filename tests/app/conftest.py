@@ -12,7 +12,7 @@ import pytest
 from PySide6.QtCore import QSettings
 
 from app.compat import protect_singletons
-from core.midi_ports import CollectingOutput
+from core.midi.ports import CollectingOutput
 
 protect_singletons()  # see app/compat.py: PySide6 6.12 on Python 3.11 leaks references to None and True
 
@@ -105,7 +105,7 @@ def tiny_data(tmp_path_factory) -> Path:
 
 
 def tiny_config(data: Path, out: Path, steps: int = 30):
-    from core.training import TrainConfig
+    from core.learning.training import TrainConfig
 
     return TrainConfig(data=str(data), out=str(out), preset="tiny", steps=steps, batch_size=4, eval_every=10,
                        eval_windows=4, warmup_steps=5, device="cpu",
@@ -115,7 +115,7 @@ def tiny_config(data: Path, out: Path, steps: int = 30):
 @pytest.fixture(scope="session")
 def tiny_run(tiny_data, tmp_path_factory) -> Path:
     """A run folder with a minute model trained for a few steps (no Qt): generation's model."""
-    from core.training import train
+    from core.learning.training import train
 
     out = tmp_path_factory.mktemp("runs") / "tiny"
     os.environ.setdefault("PARTITA_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "corpus-cache"))

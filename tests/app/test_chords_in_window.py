@@ -235,7 +235,7 @@ def test_the_chords_field_is_disabled_for_a_model_without_chords(make_window, qt
 def chord_run(tmp_path_factory, jazz_beats_dir) -> Path:
     """A minute chord-aware model trained for a few steps on Miles Davis's So What (its WJazzD
     chord markers make the vocabulary chord-aware)."""
-    from core.training import TrainConfig, train
+    from core.learning.training import TrainConfig, train
 
     out = tmp_path_factory.mktemp("runs") / "jazz"
     os.environ.setdefault("PARTITA_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "corpus-cache"))

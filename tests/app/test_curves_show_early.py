@@ -38,7 +38,7 @@ def test_a_chart_with_one_point_shows_steps_from_zero_and_its_value_within_ten_p
 
 def test_a_run_from_the_form_shows_a_validation_point_early(make_window, qtbot, tiny_data, tmp_path):
     from app.panels.training import first_validation_step
-    from core.training import EvalResult
+    from core.learning.training import EvalResult
 
     window = make_window(restore_session=False)
     panel = window.training_panel

@@ -64,7 +64,7 @@ def test_export_png_writes_one_image_a_page(make_window, tmp_path, monkeypatch, 
 
 @pytest.mark.parametrize("action", ["export_pdf", "export_png"])
 def test_pdf_and_png_without_musescore_say_what_to_install(make_window, tmp_path, monkeypatch, qtbot, action):
-    monkeypatch.setattr("core.musescore.shutil.which", lambda *a, **k: None)
+    monkeypatch.setattr("core.music.musescore.shutil.which", lambda *a, **k: None)
     monkeypatch.delenv("PARTITA_MUSESCORE", raising=False)
     asked = []
     save_to(monkeypatch, tmp_path, asked)
@@ -148,8 +148,8 @@ def test_open_in_musescore_with_take_alone_opens_only_the_take(make_window, monk
     from types import SimpleNamespace
 
     opened = []
-    monkeypatch.setattr("core.musescore.require_musescore", lambda *a, **k: Path("/usr/bin/mscore3"))
-    monkeypatch.setattr("core.musescore.open_in_musescore",  # returns the process, which the window reaps
+    monkeypatch.setattr("core.music.musescore.require_musescore", lambda *a, **k: Path("/usr/bin/mscore3"))
+    monkeypatch.setattr("core.music.musescore.open_in_musescore",  # returns the process, which the window reaps
                         lambda path, exe=None: opened.append(Path(path)) or SimpleNamespace(wait=lambda: 0))
     window = window_with_a_take(make_window)
     window.actions.export_take_only.setChecked(True)

@@ -20,7 +20,7 @@ def plain(tooltip: str) -> str:
 
 
 def report_with_every_row():
-    from core.report.data import LearningFigures, Report, TokenFigures
+    from core.judging.report.data import LearningFigures, Report, TokenFigures
 
     tokens = TokenFigures(2.0, 7.4, 0.4, 100, {}, 5.0)
     return Report(title="t", training_pieces=["a"], sets={},
@@ -29,7 +29,7 @@ def report_with_every_row():
 
 def test_every_figure_says_in_words_what_it_measures(make_window):
     from app.panels.evaluation import ARROWS, ReportReady
-    from core.report.data import HEADLINE_ROWS
+    from core.judging.report.data import HEADLINE_ROWS
 
     window = make_window(restore_session=False)
     panel = window.evaluation_panel
@@ -53,7 +53,7 @@ def test_every_figure_says_in_words_what_it_measures(make_window):
 
 
 def test_the_copy_figure_names_the_take_its_bars_and_the_corpus_file_and_bars(make_window, qtbot, tiny_data):
-    from core.scores import load_score
+    from core.music.scores import load_score
 
     window = make_window(restore_session=False)
     with qtbot.waitSignal(window.corpus_panel.corpusImported, timeout=60000):

@@ -249,8 +249,8 @@ def test_export_musicxml_and_open_in_musescore(make_window, tmp_path, monkeypatc
     assert "<score-partwise" in text and text.count("<note") >= 8
 
     opened = []
-    monkeypatch.setattr("core.musescore.require_musescore", lambda *a, **k: Path("/usr/bin/mscore3"))
-    monkeypatch.setattr("core.musescore.open_in_musescore",  # returns the process, which the window reaps
+    monkeypatch.setattr("core.music.musescore.require_musescore", lambda *a, **k: Path("/usr/bin/mscore3"))
+    monkeypatch.setattr("core.music.musescore.open_in_musescore",  # returns the process, which the window reaps
                         lambda path, exe=None: opened.append(Path(path)) or SimpleNamespace(wait=lambda: 0))
     with qtbot.waitSignal(window.exporter.finished, timeout=30000):
         window.actions.open_musescore.trigger()
@@ -258,12 +258,12 @@ def test_export_musicxml_and_open_in_musescore(make_window, tmp_path, monkeypatc
 
 
 def test_open_in_musescore_without_musescore_says_where_to_get_it(make_window, monkeypatch, qtbot):
-    from core.musescore import MuseScoreNotFound
+    from core.music.musescore import MuseScoreNotFound
 
     def missing(*args, **kwargs):
         raise MuseScoreNotFound("MuseScore was not found. Install MuseScore 4 from https://musescore.org/download")
 
-    monkeypatch.setattr("core.musescore.require_musescore", missing)
+    monkeypatch.setattr("core.music.musescore.require_musescore", missing)
     window = make_window(restore_session=False)
     window.model.set_seed([Note(0, 60, 480)])
     with qtbot.waitSignal(window.errorShown) as blocker:
@@ -309,7 +309,7 @@ def test_the_last_corpus_is_reopened_on_restart(make_window, qtbot, tmp_path):
 
 
 def test_a_synth_without_a_sound_device_says_so_not_start_a_midi_server(make_window, qtbot):
-    from core.synth import SynthUnavailable
+    from core.midi.synth import SynthUnavailable
 
     window = make_window(restore_session=False)
     window.model.set_seed([Note(0, 60, 480)])
@@ -358,7 +358,7 @@ def test_a_restored_session_shows_its_notes(make_window, qtbot):
 def test_export_audio_renders_the_seed_and_take_to_wav(make_window, tmp_path, monkeypatch, qtbot):
     import wave
 
-    from core.synth import find_fluidsynth, find_soundfont
+    from core.midi.synth import find_fluidsynth, find_soundfont
 
     if find_fluidsynth() is None or find_soundfont() is None:
         pytest.skip("needs fluidsynth and a General MIDI SoundFont (scripts/bootstrap installs them)")
@@ -390,12 +390,12 @@ def test_play_as_it_is_written_starts_where_a_continuation_leaves_the_seed(make_
 
 
 def test_a_wav_export_without_the_synth_says_what_to_install(make_window, tmp_path, monkeypatch, qtbot):
-    from core.synth import SynthUnavailable
+    from core.midi.synth import SynthUnavailable
 
     def missing(*args, **kwargs):
         raise SynthUnavailable("the fluidsynth program is not installed (apt install fluidsynth)")
 
-    monkeypatch.setattr("core.synth.render_wav", missing)
+    monkeypatch.setattr("core.midi.synth.render_wav", missing)
     monkeypatch.setattr("app.documents.QFileDialog.getSaveFileName", lambda *a, **k: (str(tmp_path / "t.wav"), ""))
     window = make_window(restore_session=False)
     window.model.set_seed([Note(0, 60, 480)])

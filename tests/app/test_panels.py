@@ -10,8 +10,8 @@ from conftest import CELLO_MIDI, cello_midi_files, tiny_config
 from PySide6.QtWidgets import QApplication, QLabel
 
 from app.pianoroll.model import GENERATED, Note
-from core.checkpoint import weights_path
-from core.training import TrainDone
+from core.learning.checkpoint import weights_path
+from core.learning.training import TrainDone
 
 
 def test_import_real_cello_suites_fills_table_and_stats(make_window, qtbot):
@@ -139,10 +139,10 @@ def test_a_run_that_stops_improving_stops_early_and_can_compose_with_its_best_we
         make_window, qtbot, tiny_data, tmp_path, monkeypatch):
     from dataclasses import replace
 
-    from core.training import EvalResult
+    from core.learning.training import EvalResult
 
     losses = {10: 3.0, 20: 3.5, 30: 3.6}  # validation as a run that overfits after step 10 reports it
-    monkeypatch.setattr("core.training.evaluate", lambda model, tokenizer, x, y, batch_size=16, step=0:
+    monkeypatch.setattr("core.learning.training.evaluate", lambda model, tokenizer, x, y, batch_size=16, step=0:
                         EvalResult(step, losses[step], 0.5, 20.0, 10, {}))
     window = make_window(restore_session=False)
     panel = window.training_panel
@@ -391,7 +391,7 @@ def test_closing_the_window_during_training_keeps_a_checkpoint(make_window, qtbo
     window.close()
     assert not panel.runner.running
     assert weights_path(tmp_path / "run").exists()
-    from core.checkpoint import read_config
+    from core.learning.checkpoint import read_config
 
     assert read_config(tmp_path / "run")["training"]["step"] >= 2
 
@@ -399,7 +399,7 @@ def test_closing_the_window_during_training_keeps_a_checkpoint(make_window, qtbo
 def test_first_generation_uses_the_shipped_default_model(make_window, qtbot):
     """A first-time user presses Generate with nothing chosen: the default model writes a take,
     or (in a checkout without it) a dialog says how to get one; never a silent nothing."""
-    from core.checkpoint import DEFAULT_MODEL_DIR, DEFAULT_MODEL_NAME
+    from core.learning.checkpoint import DEFAULT_MODEL_DIR, DEFAULT_MODEL_NAME
 
     window = make_window(restore_session=False)
     panel = window.generation_panel
@@ -448,7 +448,7 @@ def test_full_model_report_runs_evaluate_run_with_the_chosen_model_and_corpus(ma
                                                                               tiny_data):
     import symusic
 
-    from core.report.data import GENERATED, compare_sets_to_training
+    from core.judging.report.data import GENERATED, compare_sets_to_training
 
     calls = []
 
@@ -460,7 +460,7 @@ def test_full_model_report_runs_evaluate_run_with_the_chosen_model_and_corpus(ma
         report.title = "fake report"
         return report
 
-    monkeypatch.setattr("core.evaluation.evaluate_run", fake_evaluate_run)
+    monkeypatch.setattr("core.judging.evaluation.evaluate_run", fake_evaluate_run)
     window = make_window(restore_session=False)
     with qtbot.waitSignal(window.corpus_panel.corpusImported, timeout=60000):
         window.corpus_panel.import_source(str(tiny_data))
@@ -474,7 +474,7 @@ def test_full_model_report_runs_evaluate_run_with_the_chosen_model_and_corpus(ma
 
 
 def test_an_unfinished_run_is_offered_for_resume_at_start(make_window, qtbot, tiny_data, tmp_path, monkeypatch):
-    from core.training import train
+    from core.learning.training import train
     from core.userdata import user_dirs
 
     run = user_dirs().runs / "killed"
@@ -490,7 +490,7 @@ def test_an_unfinished_run_is_offered_for_resume_at_start(make_window, qtbot, ti
 
 
 def test_the_train_panel_names_pieces_whose_bar_lines_training_moves(make_window, qtbot):
-    from core.training_log import TrainStarted
+    from core.learning.training_log import TrainStarted
 
     window = make_window(restore_session=False)
     panel = window.training_panel

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QApplication
 
 from app.pianoroll.commands import replace_notes
 from app.pianoroll.model import GENERATED, SEED, Note
-from core.controls import BarControls
+from core.music.controls import BarControls
 
 BAR = 1920  # ticks of a 4/4 bar at the roll's 480 a quarter
 
@@ -24,7 +24,7 @@ BAR = 1920  # ticks of a 4/4 bar at the roll's 480 a quarter
 @pytest.fixture(scope="module")
 def infill_run(tiny_data, tmp_path_factory):
     """A run trained for 20 steps with this version's tokenizer: it learned infill and bar controls."""
-    from core.training import train
+    from core.learning.training import train
 
     out = tmp_path_factory.mktemp("runs") / "infill"
     for _ in train(tiny_config(tiny_data, out, steps=20)):

@@ -30,7 +30,7 @@ def shipped_models_dir(tmp_path, monkeypatch):
         for name, config in models.items():
             (folder / name).mkdir(parents=True)
             (folder / name / "config.json").write_text(json.dumps({"model": {}, "tokenizer": {}, **config}))
-        monkeypatch.setattr("core.checkpoint.SHIPPED_MODELS_DIR", folder)
+        monkeypatch.setattr("core.learning.checkpoint.SHIPPED_MODELS_DIR", folder)
         return folder
 
     return make
@@ -41,7 +41,7 @@ def _offered(box) -> list[tuple[str, str]]:
 
 
 def test_the_model_list_offers_the_shipped_bach_chorales_by_name_with_what_it_learned_from(make_window):
-    from core.checkpoint import DEFAULT_MODEL_DIR, shipped_models
+    from core.learning.checkpoint import DEFAULT_MODEL_DIR, shipped_models
 
     if not (DEFAULT_MODEL_DIR / "config.json").exists():
         pytest.skip("this checkout has no shipped models (resources/models)")
@@ -54,7 +54,7 @@ def test_the_model_list_offers_the_shipped_bach_chorales_by_name_with_what_it_le
 
 def test_a_cello_seed_proposes_the_model_whose_instrument_fits_until_one_is_picked_by_hand(
         make_window, qtbot, shipped_models_dir, cello_midi_dir):
-    from core.checkpoint import suggest_model
+    from core.learning.checkpoint import suggest_model
 
     shipped_models_dir(base=True)
     window = make_window(restore_session=False)
@@ -84,7 +84,7 @@ def test_a_cello_seed_proposes_the_model_whose_instrument_fits_until_one_is_pick
 
 
 def test_voices_and_range_reach_the_generation_settings(make_window, qtbot, shipped_models_dir, monkeypatch):
-    from core.generation import GenerationSettings
+    from core.composing.generation import GenerationSettings
 
     shipped_models_dir(base=False)
     window = make_window(restore_session=False)
@@ -145,8 +145,8 @@ def test_without_a_shipped_base_model_training_starts_from_scratch(make_window, 
 
 
 def test_the_training_panel_says_when_the_model_becomes_better_than_the_4gram(make_window):
-    from core.baseline import NGramBaseline
-    from core.training import EvalResult
+    from core.learning.baseline import NGramBaseline
+    from core.learning.training import EvalResult
 
     panel = make_window(restore_session=False).training_panel
     statuses = []
@@ -183,7 +183,7 @@ def test_an_imported_jazz_corpus_is_fine_tuned_from_the_jazz_base_and_notation_f
     """The shipped bases as they are: importing the Miles Davis solos (velocities, chord symbols)
     proposes jazz-base, whose vocabulary holds both; the cello suites propose base again; a user who
     chose scratch keeps it."""
-    from core.corpus import import_corpus
+    from core.music.corpus import import_corpus
 
     window = make_window(restore_session=False)
     panel = window.training_panel

@@ -136,7 +136,7 @@ def test_a_new_seed_stops_a_take_still_being_written_for_the_old_one(make_window
 
 
 def test_file_open_shows_projects_and_music_files_at_first(make_window, monkeypatch):
-    from core.scores import SUPPORTED_SUFFIXES
+    from core.music.scores import SUPPORTED_SUFFIXES
 
     asked = []
     monkeypatch.setattr("app.documents.QFileDialog.getOpenFileName",
@@ -151,7 +151,7 @@ def test_file_open_shows_projects_and_music_files_at_first(make_window, monkeypa
 def test_new_forgets_the_old_report_tempo_and_status(make_window, qtbot):
     from app.panels.evaluation import ReportReady
     from app.pianoroll.model import Meter
-    from core.report.data import Report
+    from core.judging.report.data import Report
 
     window = make_window(restore_session=False)
     window.model.set_meter(Meter(numerator=3, tempo_qpm=72))
@@ -189,7 +189,7 @@ def zombie_children() -> list[int]:
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
 def test_open_in_musescore_leaves_no_zombie_when_musescore_quits(make_window, qtbot, tmp_path, monkeypatch):
-    from core.musescore import EXECUTABLE_NAMES
+    from core.music.musescore import EXECUTABLE_NAMES
 
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
@@ -252,8 +252,8 @@ def test_export_dialogs_name_the_seed_and_take_and_remember_their_folder(make_wi
 
 
 def test_each_take_says_its_model_temperature_and_seed(make_window, qtbot, monkeypatch):
-    from core.generation import TokenEvent
-    from core.grammar import StreamedNote
+    from core.composing.generation import TokenEvent
+    from core.composing.grammar import StreamedNote
 
     def fake_job(cache, run_dir, prompt, settings, variations, best=False):
         def job(cancel):

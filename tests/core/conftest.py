@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from core.training import TrainConfig, train
+from core.learning.training import TrainConfig, train
 
 TINY = {"n_layer": 1, "n_head": 2, "n_embd": 64, "block_size": 128}
 
@@ -36,7 +36,7 @@ def trained_run(tmp_path_factory, cello_trio):
     config = TrainConfig(data=str(cello_trio), out=str(out), model_overrides=TINY, steps=40, batch_size=8,
                          eval_every=20, warmup_steps=5, learning_rate=3e-3)
     with pytest.MonkeyPatch.context() as patch:  # 40 steps learn continuation; infill is tested for its mechanics
-        patch.setattr("core.dataset.INFILL_SHARE", 0.1)
-        patch.setattr("core.dataset.CONTROLS_SHARE", 0.1)
+        patch.setattr("core.learning.dataset.INFILL_SHARE", 0.1)
+        patch.setattr("core.learning.dataset.CONTROLS_SHARE", 0.1)
         events = list(train(config))
     return out, events

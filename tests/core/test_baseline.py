@@ -7,8 +7,8 @@ import shutil
 
 import pytest
 
-from core.baseline import ngram_baseline
-from core.training import EvalResult, TrainConfig, train
+from core.learning.baseline import ngram_baseline
+from core.learning.training import EvalResult, TrainConfig, train
 
 TINY = {"n_layer": 1, "n_head": 2, "n_embd": 32, "block_size": 64}
 

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 import symusic
 
-from core.corpus import ScoreCache, import_corpus
-from core.report import read_report
+from core.judging.report import read_report
+from core.music.corpus import ScoreCache, import_corpus
 from core.userdata import resumable_runs
 
 DEEP = "[" * 100_000 + "]" * 100_000

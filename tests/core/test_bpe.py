@@ -12,10 +12,10 @@ import pytest
 import torch
 from conftest import TINY
 
-from core.corpus import import_corpus
-from core.dataset import BatchSampler, tokenize_pieces
-from core.grammar import RemiGrammar
-from core.tokenizer import PartitaTokenizer, TokenizerSettings, settings_for
+from core.composing.grammar import RemiGrammar
+from core.learning.dataset import BatchSampler, tokenize_pieces
+from core.learning.tokenizer import PartitaTokenizer, TokenizerSettings, settings_for
+from core.music.corpus import import_corpus
 
 
 @pytest.fixture(scope="module")
@@ -92,9 +92,9 @@ def test_transposed_copies_are_encoded_per_shift_and_windows_open_bars(trio):
 
 
 def test_a_bpe_run_trains_resumes_and_composes(tmp_path, cello_trio):
-    from core.checkpoint import load_model
-    from core.generation import GenerationSettings, generate_variations, prompt_ids
-    from core.training import TrainConfig, TrainDone, train
+    from core.composing.generation import GenerationSettings, generate_variations, prompt_ids
+    from core.learning.checkpoint import load_model
+    from core.learning.training import TrainConfig, TrainDone, train
 
     def config(steps):
         return TrainConfig(data=str(cello_trio), out=str(tmp_path / "run"), model_overrides=TINY, steps=steps,
@@ -121,7 +121,7 @@ def test_a_bpe_run_trains_resumes_and_composes(tmp_path, cello_trio):
 def test_the_seed_s_last_bar_is_spelled_again_as_training_would_tokenise_it(trio):
     """A seed cut inside a bar: the model reads up to the bar line, then tokens that spell the rest
     of the seed (or all of it and go on): never the cut bar's own, untrained tokenisation."""
-    from core.generation import seed_for_model
+    from core.composing.generation import seed_for_model
 
     _, base, pieces, bpe = trio
     ids = pieces[0].ids.tolist()
@@ -191,8 +191,8 @@ def test_resuming_a_run_from_before_bpe_keeps_its_vocabulary(tmp_path, cello_tri
 
 def test_the_loss_per_note_counts_the_notes_each_target_writes(trio):
     """Per token, BPE and REMI losses do not compare; per note (a Pitch each) they do."""
-    from core.model import ModelConfig, Transformer
-    from core.training import evaluate
+    from core.learning.model import ModelConfig, Transformer
+    from core.learning.training import evaluate
 
     _, base, _, bpe = trio
     two_notes = next(i for i, e in enumerate(bpe.expansions) if bpe.notes_per_token[i] == 2)

@@ -10,8 +10,8 @@ import json
 import pytest
 import torch
 
-import core.checkpoint as checkpoint
-from core.checkpoint import (
+import core.learning.checkpoint as checkpoint
+from core.learning.checkpoint import (
     DEFAULT_MODEL_DIR,
     CheckpointError,
     load_model,
@@ -21,8 +21,8 @@ from core.checkpoint import (
     save_checkpoint,
     weights_path,
 )
-from core.model import ModelConfig, Transformer
-from core.tokenizer import PartitaTokenizer, TokenizerSettings
+from core.learning.model import ModelConfig, Transformer
+from core.learning.tokenizer import PartitaTokenizer, TokenizerSettings
 
 
 @pytest.fixture(scope="module")

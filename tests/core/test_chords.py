@@ -1,5 +1,5 @@
 """Chord symbols and chord-aware tokens: a jazz model reads each bar's harmony before its notes
-(core.chords, the Chord tokens of core.tokenizer, the chord plan of core.grammar)."""
+(core.music.chords, the Chord tokens of core.learning.tokenizer, the chord plan of core.composing.grammar)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ import numpy as np
 import pytest
 import symusic
 
-from core.chords import NC, Chord, parse_chord, parse_progression
-from core.corpus import import_corpus, resolve_source
-from core.generation import GenerationSettings, chord_plan, grammar_for
-from core.grammar import replay
-from core.metrics.jazz import chord_tone_share, chords_from, jazz_figures
-from core.tokenizer import PartitaTokenizer, TokenizerSettings, settings_for
+from core.composing.generation import GenerationSettings, chord_plan, grammar_for
+from core.composing.grammar import replay
+from core.judging.metrics.jazz import chord_tone_share, chords_from, jazz_figures
+from core.learning.tokenizer import PartitaTokenizer, TokenizerSettings, settings_for
+from core.music.chords import NC, Chord, parse_chord, parse_progression
+from core.music.corpus import import_corpus, resolve_source
 
 C, D, F, G, A, B = 0, 2, 5, 7, 9, 11
 
@@ -140,7 +140,7 @@ def test_chord_tone_share_counts_notes_on_the_changes_and_skips_no_chord():
 
 
 def test_jazz_figures_of_a_real_miles_davis_passage(jazz_beats_dir):
-    from core.evaluation import EvaluationSettings, real_continuation
+    from core.judging.evaluation import EvaluationSettings, real_continuation
 
     score = symusic.Score(str(jazz_beats_dir / "MilesDavis_Walkin.mid"))
     passage = real_continuation(score, EvaluationSettings(prompt_bars=4, bars=8))
@@ -153,7 +153,7 @@ def test_jazz_figures_of_a_real_miles_davis_passage(jazz_beats_dir):
 
 
 def test_miles_davis_swings_his_eighths(jazz_beats_dir):
-    from core.metrics.jazz import swing_places
+    from core.judging.metrics.jazz import swing_places
 
     places = []
     for path in sorted(jazz_beats_dir.glob("MilesDavis_*.mid")):
@@ -181,7 +181,7 @@ def test_a_corpus_of_some_files_of_a_folder(jazz_beats_dir):
 def test_random_walks_through_the_mask_always_decode_with_whole_bars_of_chords(tokenizer, progression):
     import random
 
-    from core.limits import InstrumentLimits
+    from core.music.limits import InstrumentLimits
 
     grammar = grammar_for(tokenizer)
     ids = [tokenizer.bos_id] + tokenizer.encode(_solo())
@@ -211,7 +211,7 @@ def test_random_walks_through_the_mask_always_decode_with_whole_bars_of_chords(t
 
 
 def test_a_corpus_is_fine_tuned_from_the_base_whose_vocabulary_fits_it(jazz_beats_dir, cello_midi_dir):
-    from core.checkpoint import matching_base
+    from core.learning.checkpoint import matching_base
 
     miles = import_corpus(str(jazz_beats_dir / "MilesDavis_So*.mid"))
     cello = import_corpus(str(cello_midi_dir / "BWV1007_0*.mid"))
@@ -220,8 +220,8 @@ def test_a_corpus_is_fine_tuned_from_the_base_whose_vocabulary_fits_it(jazz_beat
 
 
 def test_bars_a_seeds_last_note_is_held_into_keep_the_seeds_last_chord(tokenizer):
-    from core.checkpoint import LoadedModel  # noqa: F401  (prompt_ids reads only .tokenizer)
-    from core.generation import prompt_ids
+    from core.composing.generation import prompt_ids
+    from core.learning.checkpoint import LoadedModel  # noqa: F401  (prompt_ids reads only .tokenizer)
 
     score = _solo()
     score.tracks[0].notes[-1].duration = 480 * 6  # the last note (bar 2, beat 4) rings through bar 3 into bar 4

@@ -19,13 +19,13 @@ def no_work(monkeypatch) -> None:
     def forbidden(*args, **kwargs):
         raise AssertionError("the command started its work before refusing")
 
-    import core.checkpoint
-    import core.evaluation
-    import core.midi_ports
+    import core.judging.evaluation
+    import core.learning.checkpoint
+    import core.midi.ports
 
-    monkeypatch.setattr(core.checkpoint, "load_model", forbidden)
-    monkeypatch.setattr(core.midi_ports, "open_input", forbidden)
-    monkeypatch.setattr(core.evaluation, "evaluate_run", forbidden)
+    monkeypatch.setattr(core.learning.checkpoint, "load_model", forbidden)
+    monkeypatch.setattr(core.midi.ports, "open_input", forbidden)
+    monkeypatch.setattr(core.judging.evaluation, "evaluate_run", forbidden)
 
 
 @pytest.fixture
@@ -160,7 +160,7 @@ def test_an_unwritable_path_the_user_gave_exits_2_not_1(capsys, cello_midi_dir, 
 
 @pytest.fixture
 def default_run_copy(tmp_path) -> Path:
-    from core.checkpoint import DEFAULT_MODEL_DIR
+    from core.learning.checkpoint import DEFAULT_MODEL_DIR
 
     run = tmp_path / "run"
     run.mkdir()
@@ -182,7 +182,7 @@ def default_run_copy(tmp_path) -> Path:
                                                            "weights need"),  # 1.2 TB
 ])
 def test_a_malformed_config_is_a_checkpoint_error_naming_the_file(default_run_copy, edit, problem):
-    from core.checkpoint import CheckpointError, load_model
+    from core.learning.checkpoint import CheckpointError, load_model
 
     path = default_run_copy / "config.json"
     config = json.loads(path.read_text())
@@ -194,8 +194,8 @@ def test_a_malformed_config_is_a_checkpoint_error_naming_the_file(default_run_co
 
 
 def test_decoded_tracks_are_named_after_their_program():
-    from core.checkpoint import DEFAULT_MODEL_DIR
-    from core.tokenizer import PartitaTokenizer, TokenizerSettings
+    from core.learning.checkpoint import DEFAULT_MODEL_DIR
+    from core.learning.tokenizer import PartitaTokenizer, TokenizerSettings
 
     config = json.loads((DEFAULT_MODEL_DIR / "config.json").read_text())
     tokenizer = PartitaTokenizer.create(TokenizerSettings.from_json(config["tokenizer"]))
@@ -208,10 +208,10 @@ def test_decoded_tracks_are_named_after_their_program():
 def test_a_take_names_its_instrument_alike_in_midi_and_in_the_score(tmp_path, program, name):
     """One name per instrument: the take's MIDI track, its MusicXML part (also with the program
     given anew, as `export --instrument` does) and a MIDI export of it."""
-    from core.export import prepare_midi
-    from core.notation import NotationOptions, write_musicxml
-    from core.notation.verify import read_notes
-    from core.tokenizer import PartitaTokenizer
+    from core.learning.tokenizer import PartitaTokenizer
+    from core.music.export import prepare_midi
+    from core.music.notation import NotationOptions, write_musicxml
+    from core.music.notation.verify import read_notes
 
     tokenizer = PartitaTokenizer.create()
     take = tokenizer.decode(tokenizer.encode(_one_note_score()), program=program)
@@ -232,7 +232,7 @@ def _one_note_score():
 
 
 def test_ports_exits_1_when_the_one_backend_asked_for_is_unavailable(monkeypatch, capsys):
-    from core import midi_ports
+    from core.midi import ports as midi_ports
 
     listing = midi_ports.PortListing()
     listing.problems["alsa"] = "no ALSA sequencer"
@@ -245,8 +245,8 @@ def test_ports_exits_1_when_the_one_backend_asked_for_is_unavailable(monkeypatch
                                      ["duet", "--input", "virtual", "--output", "virtual"]])
 @pytest.mark.parametrize("best", [False, True])
 def test_composing_commands_load_the_last_weights_unless_told_best(monkeypatch, capsys, tmp_path, command, best):
-    import core.checkpoint
-    from core.checkpoint import CheckpointError
+    import core.learning.checkpoint
+    from core.learning.checkpoint import CheckpointError
 
     asked = []
 
@@ -254,7 +254,7 @@ def test_composing_commands_load_the_last_weights_unless_told_best(monkeypatch, 
         asked.append(best)
         raise CheckpointError("stop here")
 
-    monkeypatch.setattr(core.checkpoint, "load_model", load_model)
+    monkeypatch.setattr(core.learning.checkpoint, "load_model", load_model)
     argv = [part.format(tmp=tmp_path) for part in command] + (["--best"] if best else [])
     assert main(argv) == 2 and "stop here" in capsys.readouterr().err
     assert asked == [best]

@@ -8,7 +8,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from core.cpu_dropout_attention import QUERY_BLOCK, causal_attention, dropout, keep_mask
+from core.learning.cpu_dropout_attention import QUERY_BLOCK, causal_attention, dropout, keep_mask
 
 
 def reference_attention(q, k, v, keep):

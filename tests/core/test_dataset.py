@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from core.corpus import import_corpus
-from core.dataset import IGNORE, BatchSampler, tokenize_pieces
-from core.tokenizer import PartitaTokenizer, settings_for
+from core.learning.dataset import IGNORE, BatchSampler, tokenize_pieces
+from core.learning.tokenizer import PartitaTokenizer, settings_for
+from core.music.corpus import import_corpus
 
 
 @pytest.fixture(scope="module")

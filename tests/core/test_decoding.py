@@ -1,12 +1,12 @@
-"""The one-token decode step (core.decoding): cached decoding must equal a full forward pass."""
+"""The one-token decode step (core.learning.decoding): cached decoding must equal a full forward pass."""
 
 from __future__ import annotations
 
 import pytest
 import torch
 
-import core.decoding as decoding
-from core.model import ModelConfig, Transformer
+import core.learning.decoding as decoding
+from core.learning.model import ModelConfig, Transformer
 
 
 def test_kv_cache_gives_the_same_logits_as_a_full_pass():

@@ -1,11 +1,11 @@
-"""`core.export.export`: one entry point writes every kind of `FORMATS`, and says why it cannot."""
+"""`core.music.export.export`: one entry point writes every kind of `FORMATS`, and says why it cannot."""
 
 from __future__ import annotations
 
 import pytest
 import symusic
 
-from core.export import FORMATS, export
+from core.music.export import FORMATS, export
 
 
 def two_bars(program: int = 0) -> symusic.Score:

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import symusic
 
-from core import musescore
 from core.cli import main
-from core.export import export_midi
+from core.music import musescore
+from core.music.export import export_midi
 
 TPQ = 480
 
@@ -56,7 +56,7 @@ def test_midi_write_is_atomic(tmp_path, monkeypatch):
             Path(path).write_bytes(b"half")
             raise OSError("disk full")
 
-    monkeypatch.setattr("core.export.prepare_midi", lambda *a, **k: HalfWriter())
+    monkeypatch.setattr("core.music.export.prepare_midi", lambda *a, **k: HalfWriter())
     with pytest.raises(OSError):
         export_midi(small_score(), target)
     assert target.read_bytes() == b"old" and list(tmp_path.iterdir()) == [target]

@@ -12,13 +12,13 @@ from pathlib import Path
 import pytest
 import symusic
 
-from core.export import export_musicxml
-from core.notation import NotationOptions
-from core.notation.bars import Bar
-from core.notation.build import written_notes
-from core.notation.keys import choose_clefs, estimate_key
-from core.notation.rhythm import notatable_values, split_span
-from core.notation.verify import read_notes
+from core.music.export import export_musicxml
+from core.music.notation import NotationOptions
+from core.music.notation.bars import Bar
+from core.music.notation.build import written_notes
+from core.music.notation.keys import choose_clefs, estimate_key
+from core.music.notation.rhythm import notatable_values, split_span
+from core.music.notation.verify import read_notes
 
 TPQ = 480
 
@@ -75,7 +75,7 @@ def test_empty_take_exports_one_bar_of_rest(tmp_path):
 
 
 def test_three_four_with_pickup_keeps_the_pickup_bar(tmp_path):
-    # a one-beat pickup, then two full bars of 3/4 (positions as core.scores gives them)
+    # a one-beat pickup, then two full bars of 3/4 (positions as core.music.scores gives them)
     notes = [(2, 1, 55)] + [(3 + i, 1, 57 + i) for i in range(6)]
     score = make_score(notes, ts=(3, 4), key=1)
     report, back = export_and_read(score, tmp_path)
@@ -251,9 +251,9 @@ def test_chord_symbols_of_a_jazz_take_are_written_over_the_staff(tmp_path):
 def test_the_take_markers_are_matched_whole_in_any_case():
     """Notation, export and generation read a take's markers one way: the whole text, so a
     capitalised "Continuation" is the marker and a text that only contains the word is not."""
-    from core.export import with_continuation_marker
-    from core.generation import seed_end_of
-    from core.markers import CONTINUATION_MARKER
+    from core.composing.generation import seed_end_of
+    from core.music.export import with_continuation_marker
+    from core.music.markers import CONTINUATION_MARKER
 
     score = make_score([(i * 1.0, 1.0, 60 + i) for i in range(8)])
     score.markers.append(symusic.TextMeta(4 * TPQ, "no continuation here"))

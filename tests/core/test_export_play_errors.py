@@ -43,7 +43,7 @@ def test_a_reader_failing_unforeseen_names_the_file_and_logs_the_traceback(capsy
     def fails(path, **_):
         raise IndexError("list index out of range")
 
-    monkeypatch.setattr("core.scores.load_score", fails)
+    monkeypatch.setattr("core.music.scores.load_score", fails)
     assert run(command, midi(tmp_path / "piece.mid"), tmp_path) == 2
     line = line_of(capsys)
     assert line.startswith(f"partita {command[0]}: piece.mid: unreadable (IndexError: list index out of range; "
@@ -58,7 +58,7 @@ def test_an_exporter_failing_unforeseen_names_the_file_and_what_it_was_written_a
     def fails(*args, **kwargs):
         raise KeyError("voice")
 
-    monkeypatch.setattr(f"core.export.{exporter}", fails)
+    monkeypatch.setattr(f"core.music.export.{exporter}", fails)
     assert run(EXPORT, midi(tmp_path / "piece.mid"), tmp_path) == 2
     line = line_of(capsys)
     target = tmp_path / ("out.musicxml" if kind == "MusicXML" else "out.mid")
@@ -69,7 +69,7 @@ def test_a_renderer_failing_unforeseen_names_the_file(capsys, tmp_path, monkeypa
     def fails(*args, **kwargs):
         raise ValueError("bad sample rate")
 
-    monkeypatch.setattr("core.synth.render_wav", fails)
+    monkeypatch.setattr("core.midi.synth.render_wav", fails)
     assert run(PLAY, midi(tmp_path / "piece.mid"), tmp_path) == 2
     assert line_of(capsys).startswith(f"partita play: piece.mid: not rendered to {tmp_path / 'out.wav'} "
                                       "(ValueError: bad sample rate; the details are in ")

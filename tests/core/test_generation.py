@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.checkpoint import load_model
-from core.generation import (
+from core.composing.generation import (
     GenerationSettings,
     drain,
     generate,
@@ -13,8 +12,9 @@ from core.generation import (
     seed_end_of,
     stream_generation,
 )
-from core.grammar import RemiGrammar, replay
-from core.scores import load_score
+from core.composing.grammar import RemiGrammar, replay
+from core.learning.checkpoint import load_model
+from core.music.scores import load_score
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +88,7 @@ def test_masks_and_draws_run_on_one_thread_and_the_caller_keeps_its_threads(load
     core spinning for the whole take (CPU time 1.4x wall). The caller's setting is restored."""
     import torch
 
-    import core.generation as generation
+    import core.composing.generation as generation
 
     seen = []
     allowed, draw = generation.ContinuationWriter.allowed, generation.sample_next_token
@@ -120,8 +120,8 @@ def test_the_continuation_never_adds_notes_to_the_seeds_last_chord(loaded, seed)
     and the take's marker sits where the seed's notes end."""
     import torch
 
-    from core.checkpoint import LoadedModel
-    from core.model import Transformer
+    from core.learning.checkpoint import LoadedModel
+    from core.learning.model import Transformer
 
     pitch_ids = torch.tensor(loaded.tokenizer.ids_of_type("Pitch"))
 
@@ -147,7 +147,7 @@ def test_a_take_from_scratch_is_marked_from_its_start(loaded):
 
 
 def test_a_seed_cut_before_its_first_note_is_refused_with_the_bar_it_starts_in(loaded, seed):
-    from core.generation import SeedError
+    from core.composing.generation import SeedError
 
     late = seed.shift_time(3 * seed.tpq * 4)  # three bars of rest first (BWV 1007 is in 4/4)
     with pytest.raises(SeedError, match="first 2 bars of the seed hold no notes \\(its first note is in bar 4\\)"):
@@ -169,7 +169,7 @@ def test_bars_of_rest_that_close_the_seed_count_as_seed(loaded, seed):
 
 
 def test_prompt_bars_0_means_no_seed(loaded, seed):
-    from core.generation import prompt_ids
+    from core.composing.generation import prompt_ids
 
     assert prompt_ids(loaded, seed, 0) == [loaded.tokenizer.bos_id]
 
@@ -179,7 +179,7 @@ def test_a_takes_judged_part_starts_at_the_bar_of_its_first_new_note():
     judged as generated music."""
     import symusic
 
-    from core.evaluation import continuation
+    from core.judging.evaluation import continuation
 
     take = symusic.Score(480)
     take.time_signatures.append(symusic.TimeSignature(0, 4, 4))
@@ -193,8 +193,8 @@ def test_a_takes_judged_part_starts_at_the_bar_of_its_first_new_note():
 
 def test_evaluation_seeds_from_pieces_that_start_late_fall_back_to_no_seed(loaded, seed):
     """A jazz solo's first note may come after the bars evaluation gives as its seed."""
-    from core.evaluation import EvaluationSettings, generate_pieces, ngram_pieces
-    from core.metrics.ngram import NGramModel
+    from core.judging.evaluation import EvaluationSettings, generate_pieces, ngram_pieces
+    from core.judging.metrics.ngram import NGramModel
 
     late = seed.shift_time(3 * seed.tpq * 4)
     settings = EvaluationSettings(generate=1, bars=1, prompt_bars=2)
@@ -206,8 +206,8 @@ def test_evaluation_seeds_from_pieces_that_start_late_fall_back_to_no_seed(loade
 def test_a_streamed_note_held_past_the_last_bar_line_ends_at_it_as_in_the_take():
     """The decoded take ends such a note at the piece's last bar line; the stream (what the
     window shows, plays and exports) must too, or a take runs past the bars asked for."""
-    from core.generation import ContinuationWriter
-    from core.tokenizer import PartitaTokenizer
+    from core.composing.generation import ContinuationWriter
+    from core.learning.tokenizer import PartitaTokenizer
 
     tokenizer = PartitaTokenizer.create()
     vocab, tpq = tokenizer.inner.vocab, tokenizer.ticks_per_quarter

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 
 def test_the_music_s_own_order_is_miditok_s_with_partita_s_bar_header_after_the_meter():
-    """core.grammar.next_types derives REMI's rules from miditok's tokens_types_graph: what it
+    """core.composing.grammar.next_types derives REMI's rules from miditok's tokens_types_graph: what it
     allows (less a Pitch straight after the meter: the first note comes with its Position), and
     controls and chords between the meter and the first Position."""
-    from core.grammar import REMI_TYPES, next_types
-    from core.tokenizer import PartitaTokenizer, TokenizerSettings
+    from core.composing.grammar import REMI_TYPES, next_types
+    from core.learning.tokenizer import PartitaTokenizer, TokenizerSettings
 
     for settings in (TokenizerSettings(), TokenizerSettings(use_velocities=True),
                      TokenizerSettings(use_time_signatures=False), TokenizerSettings(use_controls=True)):

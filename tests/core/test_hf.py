@@ -16,10 +16,10 @@ import symusic
 import torch
 from safetensors.torch import load_file, save_file
 
-from core.checkpoint import CheckpointError, LoadedModel, load_model, save_checkpoint
-from core.hf import PARTITA_KINDS, PARTITA_TOKENIZER, export_hf, load_hf
-from core.model import ModelConfig, Transformer
-from core.tokenizer import PartitaTokenizer, TokenizerSettings
+from core.learning.checkpoint import CheckpointError, LoadedModel, load_model, save_checkpoint
+from core.learning.hf import PARTITA_KINDS, PARTITA_TOKENIZER, export_hf, load_hf
+from core.learning.model import ModelConfig, Transformer
+from core.learning.tokenizer import PartitaTokenizer, TokenizerSettings
 
 transformers = pytest.importorskip("transformers")
 
@@ -175,7 +175,7 @@ def test_export_model_command_writes_a_folder_generate_can_use(tiny, tmp_path):
 def test_loading_the_layout_needs_no_transformers(tiny, tmp_path):
     export_hf(tiny, tmp_path)
     code = ("import sys; sys.modules['transformers'] = None  # any import of it fails\n"
-            "from core.checkpoint import load_model; print(load_model(sys.argv[1]).model.config.n_layer)")
+            "from core.learning.checkpoint import load_model; print(load_model(sys.argv[1]).model.config.n_layer)")
     result = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True,
                             cwd=Path(__file__).resolve().parents[2], timeout=300)
     assert result.returncode == 0 and result.stdout.strip() == str(TINY["n_layer"]), result.stderr

@@ -16,11 +16,11 @@ import symusic
 import torch
 from safetensors.torch import load_file, save_file
 
-from core.checkpoint import load_model
 from core.cli import main
-from core.generation import GenerationSettings, SeedError, generate
+from core.composing.generation import GenerationSettings, SeedError, generate
+from core.learning.checkpoint import load_model
+from core.learning.training_log import read_metrics
 from core.terminal import printable
-from core.training_log import read_metrics
 
 
 def one_line_error(capsys, *argv, names: str, progress: bool = False) -> str:
@@ -120,7 +120,7 @@ def test_metrics_lines_that_are_not_events_are_skipped_not_fatal(run):
     path.write_text(path.read_text() + '[1, 2]\n5\n"text"\n' + "[" * 50_000 + "\n" + '{"step": "x"}\n')
     records = read_metrics(run)
     assert records and all(isinstance(record, dict) for record in records)
-    from core.training_log import MetricsLog
+    from core.learning.training_log import MetricsLog
 
     MetricsLog(path, enabled=True, truncate_after=20)  # resume truncates the log: the damaged lines go
     assert all(isinstance(json.loads(line), dict) for line in path.read_text().splitlines())
@@ -208,12 +208,12 @@ def test_a_model_too_big_for_memory_is_one_line(capsys, tmp_path, cello_trio):
 
 
 def test_an_unforeseen_failure_is_one_line_pointing_at_the_log(run, capsys, tmp_path, monkeypatch):
-    import core.generation
+    import core.composing.generation
 
     def broken(*args, **kwargs):
         raise RuntimeError("something no check foresaw\nsecond line")
 
-    monkeypatch.setattr(core.generation, "seed_ids_of", broken)
+    monkeypatch.setattr(core.composing.generation, "seed_ids_of", broken)
     line = one_line_error(capsys, "generate", "--model", run, "--out", tmp_path / "o.mid", "--bars", 1,
                           names="something no check foresaw")
     assert "log" in line
@@ -235,14 +235,14 @@ def test_unreadable_weights_are_not_called_missing(run, capsys, tmp_path, monkey
     if os.geteuid() == 0:  # root reads any file: refuse the open as the kernel would
         import builtins
 
-        import core.checkpoint
+        import core.learning.checkpoint
 
         def no_permission(path, *args, **kwargs):
             if Path(path) == weights:
                 raise PermissionError(13, "Permission denied", str(path))
             return builtins.open(path, *args, **kwargs)
 
-        monkeypatch.setattr(core.checkpoint, "open", no_permission, raising=False)
+        monkeypatch.setattr(core.learning.checkpoint, "open", no_permission, raising=False)
     else:
         weights.chmod(0)
     line = one_line_error(capsys, "generate", "--model", run, "--out", tmp_path / "o.mid", "--bars", 1,

@@ -8,7 +8,7 @@ import struct
 import pytest
 
 from core.cli import main
-from core.scores import ScoreError, load_score, meter_problem, resolution_problem, tempo_problem
+from core.music.scores import ScoreError, load_score, meter_problem, resolution_problem, tempo_problem
 
 
 def tiny_midi(numerator: int = 4, denominator_byte: int = 2, division: int = 96,

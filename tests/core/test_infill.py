@@ -10,14 +10,14 @@ import numpy as np
 import pytest
 import symusic
 
-from core.checkpoint import load_model
-from core.controls import BarControls, bar_attributes, density_level, parse_density
-from core.corpus import import_corpus
-from core.dataset import BatchSampler, ControlWriter, infill_example, tokenize_pieces
-from core.generation import GenerationSettings, generate
-from core.infill import InfillError, infill_variations, parse_span
-from core.scores import load_score
-from core.tokenizer import PartitaTokenizer, settings_for
+from core.composing.generation import GenerationSettings, generate
+from core.composing.infill import InfillError, infill_variations, parse_span
+from core.learning.checkpoint import load_model
+from core.learning.dataset import BatchSampler, ControlWriter, infill_example, tokenize_pieces
+from core.learning.tokenizer import PartitaTokenizer, settings_for
+from core.music.controls import BarControls, bar_attributes, density_level, parse_density
+from core.music.corpus import import_corpus
+from core.music.scores import load_score
 
 
 @pytest.fixture(scope="module")
@@ -180,9 +180,9 @@ def test_a_model_from_before_infill_grows_its_vocabulary_keeping_every_weight(na
 
     import torch
 
-    from core.model import Transformer
-    from core.tokenizer import with_infill_and_controls
-    from core.training import grown_weights
+    from core.learning.model import Transformer
+    from core.learning.tokenizer import with_infill_and_controls
+    from core.learning.training import grown_weights
 
     shipped = load_model(name)  # shipped with infill: its vocabulary of before is rebuilt from it
     settings = replace(shipped.tokenizer.settings, use_infill=False, use_controls=False)
@@ -210,7 +210,7 @@ def test_a_model_from_before_infill_grows_its_vocabulary_keeping_every_weight(na
 
 @pytest.mark.parametrize("level", [0, 1, 3])
 def test_a_density_asked_of_a_bar_is_kept(loaded, prelude, level):
-    from core.controls import density_notes
+    from core.music.controls import density_notes
 
     take = generate(loaded, prelude, GenerationSettings(bars=3, prompt_bars=2, random_seed=level,
                                                         controls=BarControls(density=level)))

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from core.checkpoint import CheckpointError, read_config
-from core.limits import InstrumentLimits
+from core.learning.checkpoint import CheckpointError, read_config
+from core.music.limits import InstrumentLimits
 from tests.core.test_hostile_inputs import edit_config, one_line_error, run  # noqa: F401 (run: a fixture)
 
 

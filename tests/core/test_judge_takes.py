@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import symusic
 
-from core.evaluation import continuation_first_bar, judge_takes
-from core.report.data import GENERATED, RANDOM
-from core.report.figures import report_figures
+from core.judging.evaluation import continuation_first_bar, judge_takes
+from core.judging.report.data import GENERATED, RANDOM
+from core.judging.report.figures import report_figures
 
 
 def line(pitches: list[int], start: int = 0) -> symusic.Score:

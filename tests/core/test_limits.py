@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 import symusic
 
-from core.checkpoint import load_model
-from core.corpus import import_corpus
-from core.generation import GenerationSettings, generate_variations, limits_for, stream_generation
-from core.limits import InstrumentLimits, measure, parse_range, simultaneous_notes
+from core.composing.generation import GenerationSettings, generate_variations, limits_for, stream_generation
+from core.learning.checkpoint import load_model
+from core.music.corpus import import_corpus
+from core.music.limits import InstrumentLimits, measure, parse_range, simultaneous_notes
 
 
 def new_notes(take):
@@ -104,7 +104,7 @@ def test_key_normalised_models_compose_in_the_seeds_key(trained_run, tmp_path, c
 
 
 def test_fine_tuning_starts_from_the_base_models_weights_and_tokenizer(trained_run, tmp_path, cello_trio):
-    from core.training import TrainConfig, TrainStarted, train
+    from core.learning.training import TrainConfig, TrainStarted, train
 
     out = tmp_path / "fine"
     events = list(train(TrainConfig(data=str(cello_trio), out=str(out), steps=1, eval_every=1, learning_rate=1e-12,
@@ -121,8 +121,8 @@ def test_fine_tuning_starts_from_the_base_models_weights_and_tokenizer(trained_r
 def test_key_normalised_training_moves_each_piece_home_and_does_not_transpose_it_away(cello_trio, tmp_path):
     """The trio (G major Sarabande and Menuet I, G minor Menuet II) trains in C major / A minor:
     every piece is moved by its own key, and augmentation, which would move it out again, is off."""
-    from core.dataset import key_shift
-    from core.training import TrainConfig, augmentation, prepare_data
+    from core.learning.dataset import key_shift
+    from core.learning.training import TrainConfig, augmentation, prepare_data
 
     config = TrainConfig(data=str(cello_trio), out=str(tmp_path / "run"), key_mode="normalize")
     assert augmentation(config) == 0 and augmentation(TrainConfig(data="x", out="y")) == 5
@@ -139,8 +139,8 @@ def test_every_token_the_mask_allows_keeps_the_limits_note_by_note(cello_midi_di
     skips the stepping for tokens that cannot break them; this checks that shortcut too)."""
     import random
 
-    from core.generation import grammar_for, prompt_ids
-    from core.grammar import replay
+    from core.composing.generation import grammar_for, prompt_ids
+    from core.composing.grammar import replay
 
     loaded = load_model("bach-chorales")
     grammar = grammar_for(loaded.tokenizer)

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 import symusic
 
-from core.metrics import mgeval, ngram, pairs
-from core.metrics.ngram import NGramModel
+from core.judging.metrics import mgeval, ngram, pairs
+from core.judging.metrics.ngram import NGramModel
 
 MIB = 2**20
 
@@ -117,8 +117,8 @@ def test_a_sampled_overlap_stays_close_to_the_one_from_every_pair():
 
 
 def test_compare_sets_and_the_report_say_how_many_pairs_were_sampled(monkeypatch):
-    from core.report.data import GENERATED, compare_sets_to_training
-    from core.report.html import render_html
+    from core.judging.report.data import GENERATED, compare_sets_to_training
+    from core.judging.report.html import render_html
 
     monkeypatch.setattr(pairs, "MAX_PAIRS", 20)
     candidate, reference = [walk(i, 24) for i in range(10)], [walk(100 + i, 24) for i in range(12)]

@@ -10,14 +10,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.metrics import mgeval, transitions
-from core.metrics.key import in_key_rate
-from core.metrics.muspy_metrics import scale_consistency
-from core.metrics.notes import NoteArrays, note_arrays, notes_to_score
-from core.metrics.originality import TrainingIndex
-from core.metrics.references import pitch_shuffled, random_notes, rhythm_shuffled
-from core.metrics.rhythm import quantized_groove_consistency
-from core.scores import load_score
+from core.judging.metrics import mgeval, transitions
+from core.judging.metrics.key import in_key_rate
+from core.judging.metrics.muspy_metrics import scale_consistency
+from core.judging.metrics.notes import NoteArrays, note_arrays, notes_to_score
+from core.judging.metrics.originality import TrainingIndex
+from core.judging.metrics.references import pitch_shuffled, random_notes, rhythm_shuffled
+from core.judging.metrics.rhythm import quantized_groove_consistency
+from core.music.scores import load_score
 
 TRAIN_SUITES = ("BWV1007", "BWV1008")
 HELD_OUT_SUITE = "BWV1009"

@@ -11,13 +11,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.metrics import mgeval, transitions
-from core.metrics.muspy_metrics import groove_consistency, scale_consistency
-from core.metrics.notes import note_arrays, quantize_performance
-from core.metrics.originality import TrainingIndex
-from core.metrics.references import pitch_shuffled, random_notes, rhythm_shuffled
-from core.metrics.rhythm import onset_on_grid_rate, quantized_groove_consistency
-from core.scores import load_score
+from core.judging.metrics import mgeval, transitions
+from core.judging.metrics.muspy_metrics import groove_consistency, scale_consistency
+from core.judging.metrics.notes import note_arrays, quantize_performance
+from core.judging.metrics.originality import TrainingIndex
+from core.judging.metrics.references import pitch_shuffled, random_notes, rhythm_shuffled
+from core.judging.metrics.rhythm import onset_on_grid_rate, quantized_groove_consistency
+from core.music.scores import load_score
 
 
 @pytest.fixture(scope="module")
@@ -100,7 +100,7 @@ def test_a_transposed_solo_from_training_is_caught_as_a_copy(jazz):
 
 
 def test_the_report_quantizes_performed_solos_and_says_so(jazz):
-    from core.report.data import HELD_OUT, RANDOM, compare_sets_to_training
+    from core.judging.report.data import HELD_OUT, RANDOM, compare_sets_to_training
 
     train, held = jazz[0][:12], jazz[1][:4]
     sets = {HELD_OUT: held, RANDOM: [(n, random_notes(s, seed=i)) for i, (n, s) in enumerate(held)]}

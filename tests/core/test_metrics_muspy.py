@@ -12,7 +12,7 @@ import math
 import pytest
 import symusic
 
-from core.metrics import muspy_metrics as mm
+from core.judging.metrics import muspy_metrics as mm
 
 
 def make_score(notes: list[tuple[int, int, int]], tpq: int = 4, time_signature=(4, 4),

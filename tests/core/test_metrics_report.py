@@ -6,9 +6,9 @@ import json
 
 import symusic
 
-from core.metrics.references import random_notes
-from core.report import headline_text, read_report, write_report
-from core.report.data import (
+from core.judging.metrics.references import random_notes
+from core.judging.report import headline_text, read_report, write_report
+from core.judging.report.data import (
     GENERATED,
     HELD_OUT,
     RANDOM,

@@ -1,4 +1,4 @@
-"""Style figures (core.metrics.style): exact on small hand-made passages, sensible on the cello suites."""
+"""Style figures (core.judging.metrics.style): exact on small hand-made passages, sensible on the cello suites."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 import symusic
 
-from core.evaluation import EvaluationSettings, real_continuation
-from core.metrics import style
-from core.metrics.key import Key, estimate_key
-from core.metrics.references import pitch_shuffled
+from core.judging.evaluation import EvaluationSettings, real_continuation
+from core.judging.metrics import style
+from core.judging.metrics.key import Key, estimate_key
+from core.judging.metrics.references import pitch_shuffled
 
 Q = 480  # ticks per quarter of the hand-made passages
 BAR = 4 * Q  # 4/4

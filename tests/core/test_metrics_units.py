@@ -9,13 +9,13 @@ import numpy as np
 import pytest
 import symusic
 
-from core.metrics import mgeval, transitions
-from core.metrics.harmony import harmony_stats, implied_chords
-from core.metrics.ngram import NGramModel
-from core.metrics.notes import melody, note_arrays, quantize_performance
-from core.metrics.references import pitch_shuffled, rhythm_shuffled
-from core.metrics.structure import phrase_lengths, repetition_stats, self_similarity
-from core.metrics.uniqueness import uniqueness
+from core.judging.metrics import mgeval, transitions
+from core.judging.metrics.harmony import harmony_stats, implied_chords
+from core.judging.metrics.ngram import NGramModel
+from core.judging.metrics.notes import melody, note_arrays, quantize_performance
+from core.judging.metrics.references import pitch_shuffled, rhythm_shuffled
+from core.judging.metrics.structure import phrase_lengths, repetition_stats, self_similarity
+from core.judging.metrics.uniqueness import uniqueness
 
 TPQ = 480
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from core.model import PRESETS, ModelConfig, Transformer
+from core.learning.model import PRESETS, ModelConfig, Transformer
 
 
 def test_context_longer_than_the_block_is_refused():

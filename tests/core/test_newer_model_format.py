@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.checkpoint import FORMAT_VERSION, CheckpointError, load_model, read_config
+from core.learning.checkpoint import FORMAT_VERSION, CheckpointError, load_model, read_config
 from tests.core.test_hostile_inputs import edit_config, one_line_error, run  # noqa: F401 (run: a fixture)
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from core.scores import MAX_TICK, ScoreError, _raw_meter_problem, _sound_tempo_problem, load_score
+from core.music.scores import MAX_TICK, ScoreError, _raw_meter_problem, _sound_tempo_problem, load_score
 from tests.core.test_tempo_marks import abc, musicxml
 
 IMPOSSIBLE = "is impossible (a numerator is 1 to 255, a denominator a power of two from 1 to 128)"

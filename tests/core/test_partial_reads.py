@@ -8,8 +8,8 @@ import sys
 import threading
 
 from core.cli import main
-from core.corpus import import_corpus
-from core.scores import load_score, load_scores
+from core.music.corpus import import_corpus
+from core.music.scores import load_score, load_scores
 
 WHOLE = "**kern\n*M4/4\n4c\n4d\n4e\n4f\n=\n4g\n4a\n4b\n4cc\n*-\n"
 BROKEN = "**kern\n*M4/4\n4c\n4d\n4e\n4f\n=\n4g\n4zz\n4x\n4cc\n*-\n"  # two events music21 cannot parse

@@ -7,9 +7,9 @@ import threading
 import pytest
 import symusic
 
-from core.midi_ports import CollectingOutput, TeeOutput
-from core.playback import FakeClock, Player, Schedule
-from core.timeline import TempoMap, Timeline
+from core.midi.playback import FakeClock, Player, Schedule
+from core.midi.ports import CollectingOutput, TeeOutput
+from core.midi.timeline import TempoMap, Timeline
 
 
 def scale_score(notes: int = 8, *, bpm: float = 120.0, tpq: int = 480, program: int = 42) -> symusic.Score:

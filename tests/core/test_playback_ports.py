@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from core.midi_ports import CollectingOutput, PortError, TeeOutput, match_port, open_output
+from core.midi.ports import CollectingOutput, PortError, TeeOutput, match_port, open_output
 
 NAMES = ["Midi Through:Midi Through Port-0 14:0", "FLUID Synth (1234):Synth input port (1234:0) 128:0",
          "system:midi_playback_1", "system:midi_playback_2"]
@@ -48,7 +48,7 @@ def test_tee_reports_only_the_outputs_still_present():
 
 def test_the_command_line_knows_the_backends_without_importing_rtmidi():
     from core.commands import MIDI_BACKENDS
-    from core.midi_ports import BACKENDS
+    from core.midi.ports import BACKENDS
 
     assert MIDI_BACKENDS == tuple(BACKENDS)
     # `partita train` on a machine without python-rtmidi (a GPU server) still builds its parser.
@@ -71,12 +71,12 @@ def test_partitas_own_outputs_are_never_matched_or_offered_as_inputs():
 
 
 def test_every_output_shares_one_send_path_one_presence_check_and_one_panic():
-    """core.midi_output.MidiOutput: a subclass writes `_send_bytes` only; `send_bytes` and mido's
+    """core.midi.output.MidiOutput: a subclass writes `_send_bytes` only; `send_bytes` and mido's
     `send` both reach it, a closed port refuses, and `panic` is All Notes Off on every channel."""
     import mido
     import pytest
 
-    from core.midi_output import ALL_NOTES_OFF, MidiOutput, present
+    from core.midi.output import ALL_NOTES_OFF, MidiOutput, present
 
     class Kept(MidiOutput):
         def _open(self, **_):

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import symusic
 
-from core.playback import Player
-from core.synth import FluidSynthOutput, SynthUnavailable, find_fluidsynth, find_soundfont, render_wav
+from core.midi.playback import Player
+from core.midi.synth import FluidSynthOutput, SynthUnavailable, find_fluidsynth, find_soundfont, render_wav
 
 needs_synth = pytest.mark.skipif(find_fluidsynth() is None or find_soundfont() is None,
                                  reason="fluidsynth or a GM SoundFont not installed (apt install fluidsynth fluid-soundfont-gm)")
@@ -56,13 +56,13 @@ def test_a_synth_that_cannot_open_its_audio_device_says_so_at_once():
 
 
 def test_missing_fluidsynth_says_how_to_install_it(monkeypatch, tmp_path):
-    monkeypatch.setattr("core.synth.shutil.which", lambda name: None)
+    monkeypatch.setattr("core.midi.synth.shutil.which", lambda name: None)
     with pytest.raises(SynthUnavailable, match="apt install fluidsynth fluid-soundfont-gm"):
         render_wav(cello_line(), tmp_path / "x.wav")
 
 
 def test_missing_soundfont_names_the_file_and_the_fix(monkeypatch, tmp_path):
-    monkeypatch.setattr("core.synth.shutil.which", lambda name: "/usr/bin/fluidsynth")
+    monkeypatch.setattr("core.midi.synth.shutil.which", lambda name: "/usr/bin/fluidsynth")
     monkeypatch.setenv("PARTITA_SOUNDFONT", str(tmp_path / "nowhere.sf2"))
     with pytest.raises(SynthUnavailable, match="no General MIDI SoundFont found.*fluid-soundfont-gm"):
         FluidSynthOutput()
@@ -71,7 +71,7 @@ def test_missing_soundfont_names_the_file_and_the_fix(monkeypatch, tmp_path):
 @needs_synth
 def test_play_command_renders_a_file_to_wav(tmp_path):
     from core.cli import main
-    from core.recording import save_midi
+    from core.midi.recording import save_midi
 
     source = tmp_path / "line.mid"
     save_midi(cello_line(), source)

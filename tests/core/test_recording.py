@@ -9,8 +9,8 @@ import mido
 import pytest
 import symusic
 
-from core.midi_ports import CollectingOutput
-from core.recording import (
+from core.midi.ports import CollectingOutput
+from core.midi.recording import (
     RecordedNote,
     Recorder,
     estimate_tempo,
@@ -73,7 +73,7 @@ def test_count_in_moves_the_origin_to_the_downbeat_after_it():
 
 
 def test_click_sends_count_in_and_beats_to_the_click_output():
-    from core.duet import wait_for
+    from core.midi.duet import wait_for
 
     output = CollectingOutput()
     beats = []

@@ -6,11 +6,11 @@ import mido
 import pytest
 import symusic
 
-from core.duet import Duet, Turn, conversation_score, reply_bounds, trim_reply
-from core.generation import engine_reply_generator
-from core.midi_ports import CollectingOutput
-from core.playback import FakeClock
-from core.recording import RecordedNote
+from core.composing.generation import engine_reply_generator
+from core.midi.duet import Duet, Turn, conversation_score, reply_bounds, trim_reply
+from core.midi.playback import FakeClock
+from core.midi.ports import CollectingOutput
+from core.midi.recording import RecordedNote
 
 
 def played_phrase(bpm: float = 120.0) -> list[RecordedNote]:
@@ -140,10 +140,10 @@ def test_conversation_score_puts_each_exchange_after_the_previous_one():
 def test_engine_replies_fit_the_bars_asked_for(tmp_path):
     """The real engine, with a small random-weight model: wiring and bar count, not musicality."""
     torch = pytest.importorskip("torch")
-    from core.checkpoint import load_model, save_checkpoint
-    from core.generation import GenerationSettings
-    from core.model import ModelConfig, Transformer
-    from core.tokenizer import PartitaTokenizer
+    from core.composing.generation import GenerationSettings
+    from core.learning.checkpoint import load_model, save_checkpoint
+    from core.learning.model import ModelConfig, Transformer
+    from core.learning.tokenizer import PartitaTokenizer
 
     torch.manual_seed(0)
     tokenizer = PartitaTokenizer.create()

@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 import torch
 
-from core.sampling import apply_mask, apply_temperature, sample_next_token, top_k_filter, top_p_filter
+from core.composing.sampling import (
+    apply_mask,
+    apply_temperature,
+    sample_next_token,
+    top_k_filter,
+    top_p_filter,
+)
 
 LOGITS = torch.tensor([2.0, 1.0, 0.5, 0.0, -1.0, -3.0])
 

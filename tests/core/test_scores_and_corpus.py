@@ -7,8 +7,8 @@ import re
 import pytest
 import symusic
 
-from core.corpus import ScoreCache, import_corpus, split_by_piece, transposition_range
-from core.scores import ScoreError, load_score, load_scores
+from core.music.corpus import ScoreCache, import_corpus, split_by_piece, transposition_range
+from core.music.scores import ScoreError, load_score, load_scores
 
 
 @pytest.fixture
@@ -134,7 +134,7 @@ def test_notation_keeps_pickups_on_the_bar_grid_and_repeats_once(cello_xml_dir):
 
 
 def test_builtin_folk_tunes_come_one_piece_per_tune():
-    from core.corpus import builtin_files
+    from core.music.corpus import builtin_files
 
     first_file = builtin_files("oneills-1850")[0]
     tunes = load_scores(first_file)
@@ -146,12 +146,12 @@ def test_reopening_a_corpus_reads_the_cache_not_the_files(cello_xml_dir, tmp_pat
     cache = ScoreCache(tmp_path / "cache")
     files = sorted(cello_xml_dir.glob("*.mxl"))[:3]
     first = import_corpus(files, cache=cache)
-    import core.corpus
+    import core.music.corpus
 
     def fail(*args, **kwargs):
         raise AssertionError("parsed again despite the cache")
 
-    monkeypatch.setattr(core.corpus, "load_scores", fail)
+    monkeypatch.setattr(core.music.corpus, "load_scores", fail)
     again = import_corpus(files, cache=cache)
     assert [p.info for p in again.pieces] == [p.info for p in first.pieces]
 

@@ -1,4 +1,4 @@
-"""Sequence guidance (core.sequencing): a bar is offered the figure of the bar before, a scale step
+"""Sequence guidance (core.composing.sequencing): a bar is offered the figure of the bar before, a scale step
 away, and the model stays free to leave it."""
 
 from __future__ import annotations
@@ -8,9 +8,9 @@ import pytest
 import symusic
 import torch
 
-from core.grammar import RemiGrammar, replay
-from core.sequencing import SEQUENCE_BIAS, SequenceGuide
-from core.tokenizer import PartitaTokenizer, TokenizerSettings
+from core.composing.grammar import RemiGrammar, replay
+from core.composing.sequencing import SEQUENCE_BIAS, SequenceGuide
+from core.learning.tokenizer import PartitaTokenizer, TokenizerSettings
 
 
 def _seed(figure: list[int], then: list[int]) -> symusic.Score:
@@ -73,11 +73,11 @@ def test_no_guide_when_off_or_not_drawn_for_the_bar(grammar):
 def test_the_cello_model_repeats_figures_as_bach_does_only_when_offered(cello_midi_dir):
     """The shipped cello model alone repeats a bar's contour in 2-3 % of bars (Bach: 10-20 %);
     offered in 3 bars of 10, as it ships, it does in about a tenth or more, and stays in the key."""
-    from core.checkpoint import load_model
-    from core.evaluation import continuation
-    from core.generation import GenerationSettings, generate_variations
-    from core.metrics.key import estimate_key
-    from core.metrics.style import bar_lines, in_key_share, sequence_share
+    from core.composing.generation import GenerationSettings, generate_variations
+    from core.judging.evaluation import continuation
+    from core.judging.metrics.key import estimate_key
+    from core.judging.metrics.style import bar_lines, in_key_share, sequence_share
+    from core.learning.checkpoint import load_model
 
     loaded = load_model("bach-cello-suites")
     assert loaded.config["generation"]["sequences"] == 0.3

@@ -9,8 +9,8 @@ from __future__ import annotations
 import pytest
 
 from core.cli import main
-from core.corpus import import_corpus
-from core.scores import DEFAULT_QPM, ScoreError, load_score
+from core.music.corpus import import_corpus
+from core.music.scores import DEFAULT_QPM, ScoreError, load_score
 from tests.core.test_hostile_inputs import one_line_error, run  # noqa: F401 (run: a fixture)
 from tests.core.test_hostile_seeds import tiny_midi
 

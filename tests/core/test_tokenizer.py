@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import symusic
 
-from core.scores import load_score
-from core.tokenizer import PartitaTokenizer, TokenizerSettings, settings_for
+from core.learning.tokenizer import PartitaTokenizer, TokenizerSettings, settings_for
+from core.music.scores import load_score
 
 
 def notes_at(score, tpq):
@@ -75,7 +75,7 @@ def test_a_token_cache_file_not_written_by_partita_is_encoded_afresh(tmp_path, m
     """The cache is a folder anyone can write to: a file too large to be a piece's (it was read whole,
     whatever its size), a link to /dev/zero, ids past the vocabulary (they would fail deep inside
     training), a 2-d or float array or a pickle are all passed over, and the piece encoded again."""
-    import core.tokenizer
+    import core.learning.tokenizer
 
     score = symusic.Score(480)
     track = symusic.Track(program=42)
@@ -85,7 +85,7 @@ def test_a_token_cache_file_not_written_by_partita_is_encoded_afresh(tmp_path, m
     expected = tokenizer.encode(score)
     path = tmp_path / "tokens" / f"planted-{tokenizer.settings_digest()}.npy"
     path.parent.mkdir()
-    monkeypatch.setattr(core.tokenizer, "TOKEN_CACHE_BYTES", 10_000)
+    monkeypatch.setattr(core.learning.tokenizer, "TOKEN_CACHE_BYTES", 10_000)
     plants = {
         "too large": lambda: np.save(open(path, "wb"), np.zeros(5000, dtype=np.int32)),
         "past the vocabulary": lambda: np.save(open(path, "wb"), np.array([1, len(tokenizer.tokens)], dtype=np.int32)),

@@ -14,8 +14,8 @@ import torch
 from conftest import TINY
 from safetensors.torch import load_file
 
-from core.checkpoint import CheckpointError, load_model, weights_path
-from core.training import (
+from core.learning.checkpoint import CheckpointError, load_model, weights_path
+from core.learning.training import (
     CheckpointSaved,
     EvalResult,
     TrainConfig,
@@ -24,7 +24,7 @@ from core.training import (
     TrainStep,
     train,
 )
-from core.training_log import read_metrics
+from core.learning.training_log import read_metrics
 
 
 def steps(events):
@@ -52,11 +52,11 @@ def test_training_loss_falls_and_events_come_in_order(trained_run):
 
 def test_a_short_piece_can_be_learnt_by_heart(tmp_path, cello_xml_dir, monkeypatch):
     # continuation alone: infill examples and control tokens are other tasks (tests/core/test_infill.py)
-    monkeypatch.setattr("core.dataset.INFILL_SHARE", 0.0)
-    monkeypatch.setattr("core.dataset.CONTROLS_SHARE", 0.0)
-    from core.dataset import evaluation_windows
-    from core.scores import load_score
-    from core.training import evaluate, prepare_data
+    monkeypatch.setattr("core.learning.dataset.INFILL_SHARE", 0.0)
+    monkeypatch.setattr("core.learning.dataset.CONTROLS_SHARE", 0.0)
+    from core.learning.dataset import evaluation_windows
+    from core.learning.training import evaluate, prepare_data
+    from core.music.scores import load_score
 
     menuet = load_score(cello_xml_dir / "BWV1007_05_MenuetI.mxl")
     eight_bars = menuet.clip(0, int(menuet.get_downbeats()[8]), clip_end=True)
@@ -217,7 +217,7 @@ def _scripted_validation(monkeypatch, losses: dict[int, float]) -> None:
     def evaluate(model, tokenizer, x, y, batch_size=16, step=0):
         return EvalResult(step, losses[step], 0.5, math.exp(losses[step]), 100, {})
 
-    monkeypatch.setattr("core.training.evaluate", evaluate)
+    monkeypatch.setattr("core.learning.training.evaluate", evaluate)
 
 
 def _same_weights(model, path) -> bool:
@@ -349,8 +349,8 @@ def test_settings_that_would_train_a_model_that_cannot_compose_are_refused(setti
 
 
 def test_the_resume_check_is_one_for_the_cli_and_the_window(tmp_path):
-    """core.run_config.check_resume: what `partita train --resume` and the Train panel's Resume both ask."""
-    from core.run_config import RUN_FIELDS, check_resume
+    """core.learning.run_config.check_resume: what `partita train --resume` and the Train panel's Resume both ask."""
+    from core.learning.run_config import RUN_FIELDS, check_resume
 
     assert set(RUN_FIELDS) == {"preset", "model_overrides", "batch_size", "learning_rate", "min_learning_rate",
                                "warmup_steps", "weight_decay", "grad_clip", "seed", "max_transpose", "pack",

@@ -20,15 +20,15 @@ from pathlib import Path
 
 import pytest
 
-import core.corpus
-import core.scores
-from core.checkpoint import CheckpointError, load_model, load_optimizer_state, read_config
+import core.music.corpus
+import core.music.scores
 from core.cli import main
-from core.corpus import ScoreCache, import_corpus
-from core.model import ModelConfig
+from core.learning.checkpoint import CheckpointError, load_model, load_optimizer_state, read_config
+from core.learning.model import ModelConfig
+from core.learning.training_log import read_metrics
+from core.music.corpus import ScoreCache, import_corpus
+from core.music.scores import ScoreError, ScoreTooSlow, load_scores
 from core.reading import OverTime, bytes_text, number_text, read_bytes, within_budget
-from core.scores import ScoreError, ScoreTooSlow, load_scores
-from core.training_log import read_metrics
 
 SHIPPED = Path(__file__).resolve().parents[2] / "resources" / "models" / "bach-cello-suites"
 
@@ -148,9 +148,9 @@ def test_a_model_too_big_for_memory_says_what_it_needs(model, capsys, tmp_path):
 
 def test_the_memory_estimate_is_the_models_own_size(model, monkeypatch):
     """The estimate against a machine with little memory: a 4-layer model's 3.5 MB of weights."""
-    import core.checkpoint
+    import core.learning.checkpoint
 
-    monkeypatch.setattr(core.checkpoint, "machine_memory", lambda: 2**20)
+    monkeypatch.setattr(core.learning.checkpoint, "machine_memory", lambda: 2**20)
     config = ModelConfig.from_json(read_config(model)["model"])
     with pytest.raises(CheckpointError, match=f"its weights need {bytes_text(config.weight_bytes())}, the "
                                               f"machine has 1.0 MB"):
@@ -158,7 +158,7 @@ def test_the_memory_estimate_is_the_models_own_size(model, monkeypatch):
 
 
 def test_parameter_count_is_what_the_model_holds():
-    from core.model import Transformer
+    from core.learning.model import Transformer
 
     for config in (ModelConfig(vocab_size=97, block_size=33, n_layer=2, n_head=2, n_embd=16),
                    ModelConfig(vocab_size=97, block_size=33, n_layer=3, n_head=4, n_embd=32, bias=True)):
@@ -216,9 +216,9 @@ def test_a_fifo_for_metrics_or_optimizer_state_is_refused_without_blocking(train
 
 
 def test_a_file_larger_than_its_kind_is_refused_before_reading(model, capsys, tmp_path, monkeypatch):
-    import core.checkpoint
+    import core.learning.checkpoint
 
-    monkeypatch.setattr(core.checkpoint, "CONFIG_BYTES", 1024)
+    monkeypatch.setattr(core.learning.checkpoint, "CONFIG_BYTES", 1024)
     line = one_line_error(capsys, "generate", "--model", model, "--out", tmp_path / "o.mid", "--bars", 1,
                           names=str(model / "config.json"))
     assert re.search(r"too large: \d KB, over the 1 KB a config.json may have", line), line
@@ -261,7 +261,7 @@ def test_a_special_seed_or_corpus_file_is_refused_without_blocking(model, capsys
 
 
 def test_a_music_file_over_the_size_cap_is_skipped_with_the_reason(cache, tmp_path, monkeypatch):
-    monkeypatch.setattr(core.corpus, "MUSIC_BYTES", 1024)
+    monkeypatch.setattr(core.music.corpus, "MUSIC_BYTES", 1024)
     (tmp_path / "big.mid").write_bytes(b"MThd" + bytes(4000))
     corpus = import_corpus(tmp_path, cache=cache)
     assert [(r.name, r.reason) for r in corpus.report] == [("big.mid", "too large: 4 KB, over the 1 KB a music "
@@ -278,7 +278,7 @@ def _mxl(path: Path, xml: str) -> Path:
 
 def test_an_mxl_whose_score_unpacks_past_the_cap_is_refused_before_parsing(cache, tmp_path, monkeypatch):
     """A 1.2 MB .mxl held 1.2 GB of XML and took 7.2 GB: here 8 MB of XML in a few KB, under a 1 MB cap."""
-    monkeypatch.setattr(core.scores, "MUSIC_BYTES", 2**20)
+    monkeypatch.setattr(core.music.scores, "MUSIC_BYTES", 2**20)
     bomb = musicxml(4).replace("</score-partwise>", "<!--" + " " * (8 * 2**20) + "--></score-partwise>")
     path = _mxl(tmp_path / "bomb.mxl", bomb)
     assert path.stat().st_size < 64 * 1024
@@ -304,7 +304,7 @@ def test_musicxml_of_more_measures_than_a_file_may_have_is_refused_before_parsin
 
 
 def test_the_measure_cap_counts_measures_a_part(cache, tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(core.scores, "MAX_MEASURES", 50)
+    monkeypatch.setattr(core.music.scores, "MAX_MEASURES", 50)
     (tmp_path / "quartet.xml").write_text(musicxml(40, parts=4))  # 160 <measure> tags, 40 bars
     (tmp_path / "solo.xml").write_text(musicxml(60))
     corpus = import_corpus(tmp_path, cache=cache)
@@ -319,7 +319,7 @@ def test_the_measure_cap_counts_measures_a_part(cache, tmp_path, monkeypatch, ca
 
 def test_a_file_that_takes_longer_than_its_budget_is_stopped_and_not_remembered(cache, tmp_path, monkeypatch):
     (tmp_path / "slow.xml").write_text(musicxml(1_500))  # about a second and a half of music21
-    monkeypatch.setattr(core.scores, "IMPORT_SECONDS", 0.2)
+    monkeypatch.setattr(core.music.scores, "IMPORT_SECONDS", 0.2)
     from music21 import converter  # noqa: F401 (imported first: a second or more on a loaded machine, outside the budget)
 
     started = time.monotonic()
@@ -328,7 +328,7 @@ def test_a_file_that_takes_longer_than_its_budget_is_stopped_and_not_remembered(
     assert time.monotonic() - started < 1.2
     corpus = import_corpus(tmp_path, cache=cache)
     assert [r.reason for r in corpus.report] == ["took over 0.2 s to read, the time a file may take"]
-    monkeypatch.setattr(core.scores, "IMPORT_SECONDS", 120.0)  # a faster day: imported, not the cached refusal
+    monkeypatch.setattr(core.music.scores, "IMPORT_SECONDS", 120.0)  # a faster day: imported, not the cached refusal
     corpus = import_corpus(tmp_path, cache=cache)
     assert [(r.imported, r.info.notes) for r in corpus.report] == [(True, 1500)]
 

@@ -1,5 +1,5 @@
 """A training corpus's pieces in a meter the vocabulary lacks are read in 4/4 bars, their bar lines
-moved (core.meters.normalise_time_signatures): that is said, never done silently (issue 22, class
+moved (core.learning.kept_meters.normalise_time_signatures): that is said, never done silently (issue 22, class
 7). `partita corpus inspect` names each such meter and its pieces, for a new model's vocabulary or
 the one of the model a fine-tune starts from (--model), and --json lists them all. The corpora are
 made here, at run time."""
@@ -12,9 +12,9 @@ import pytest
 import symusic
 
 from core.cli import main
-from core.corpus import import_corpus, unkept_meter_warnings
-from core.meters import CLASSIC_METERS, pieces_by_unkept_meter
-from core.tokenizer import TokenizerSettings
+from core.learning.kept_meters import CLASSIC_METERS, pieces_by_unkept_meter
+from core.learning.tokenizer import TokenizerSettings
+from core.music.corpus import import_corpus, unkept_meter_warnings
 
 
 def piece(path, numerator: int, denominator: int, bars: int = 2):

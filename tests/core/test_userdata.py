@@ -52,7 +52,7 @@ def test_partita_home_puts_everything_in_one_folder_and_ensure_creates_it(monkey
 
 
 def test_corpus_cache_matches_core_corpus(monkeypatch, tmp_path):
-    from core.corpus import default_cache_dir
+    from core.music.corpus import default_cache_dir
 
     monkeypatch.delenv("PARTITA_HOME", raising=False)
     monkeypatch.setenv("PARTITA_CACHE_DIR", str(tmp_path / "cache"))
@@ -64,7 +64,7 @@ def test_corpus_cache_matches_core_corpus(monkeypatch, tmp_path):
 def test_log_file_gets_records_rotates_and_is_not_duplicated(tmp_path, clean_root_logger):
     path = setup_logging(log_dir=tmp_path)
     setup_logging(log_dir=tmp_path)  # a second call replaces, never stacks, its handlers
-    logging.getLogger("core.training").warning("checkpoint saved at step %d", 7)
+    logging.getLogger("core.learning.training").warning("checkpoint saved at step %d", 7)
     text = path.read_text()
     assert path.name == LOG_FILE
     assert "start: Partita" in text and "Python" in text

@@ -101,7 +101,7 @@ def test_user_mistakes_are_one_line_errors(tmp_path, env):
 
 
 def test_generate_works_out_of_the_box_with_the_shipped_model(tmp_path, env, cello_xml_dir):
-    from core.checkpoint import DEFAULT_MODEL_DIR
+    from core.learning.checkpoint import DEFAULT_MODEL_DIR
 
     if not (DEFAULT_MODEL_DIR / "config.json").exists():
         pytest.skip("no shipped default model in resources/models/default")

@@ -17,7 +17,7 @@ TINY = {"n_layer": 1, "n_head": 2, "n_embd": 64, "block_size": 128}
 
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory, cello_xml_dir):
-    from core.training import TrainConfig, train
+    from core.learning.training import TrainConfig, train
 
     mp = pytest.MonkeyPatch()
     mp.setenv("PARTITA_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
@@ -65,9 +65,9 @@ def test_evaluate_writes_a_report_with_every_section(tiny_run, tmp_path, capsys)
 
 
 def test_evaluate_flags_a_transposed_copy_among_generated_files(tiny_run, tmp_path, capsys):
-    from core.checkpoint import read_config
-    from core.corpus import import_corpus
-    from core.evaluation import split_like_run
+    from core.judging.evaluation import split_like_run
+    from core.learning.checkpoint import read_config
+    from core.music.corpus import import_corpus
 
     run, data = tiny_run
     train, _ = split_like_run(import_corpus(str(data)).pieces, read_config(run))
@@ -101,7 +101,7 @@ def test_evaluate_names_a_wrong_generated_folder_before_the_long_work(tiny_run, 
 
 
 def _random_midi(like) -> bytes:
-    from core.metrics.references import random_notes
+    from core.judging.metrics.references import random_notes
 
     return random_notes(like, seed=5).dumps_midi()
 
@@ -116,7 +116,7 @@ def test_evaluate_names_a_missing_run_folder(tmp_path, cello_xml_dir, capsys):
 def test_weights_chosen_on_every_held_out_piece_are_scored_with_a_warning():
     from types import SimpleNamespace
 
-    from core.evaluation import unbiased_pieces
+    from core.judging.evaluation import unbiased_pieces
 
     held = [SimpleNamespace(name="a"), SimpleNamespace(name="b")]
     config = {"files": {"weights": "model-000020.safetensors", "best": "model-000010.safetensors"},

@@ -6,7 +6,7 @@ from __future__ import annotations
 import symusic
 from test_engine_cli import env, partita  # noqa: F401  (env: a fixture)
 
-from core.chords import Chord, marker_chord
+from core.music.chords import Chord, marker_chord
 
 
 def test_miles_davis_plays_one_line_over_typed_changes(tmp_path, env, jazz_beats_dir):  # noqa: F811

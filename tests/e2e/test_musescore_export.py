@@ -15,12 +15,12 @@ from pathlib import Path
 import pytest
 import symusic
 
-from core.export import export_engraving, export_musicxml
-from core.musescore import convert, find_musescore
-from core.notation import NotationOptions
-from core.notation.build import written_notes
-from core.notation.verify import read_notes
-from core.scores import load_score
+from core.music.export import export_engraving, export_musicxml
+from core.music.musescore import convert, find_musescore
+from core.music.notation import NotationOptions
+from core.music.notation.build import written_notes
+from core.music.notation.verify import read_notes
+from core.music.scores import load_score
 
 pytestmark = pytest.mark.slow
 
@@ -156,8 +156,8 @@ def test_takes_engrave_and_round_trip(tmp_path, cello_midi_dir):
 def generated_takes(cello_midi_dir: Path) -> list[symusic.Score]:
     """Twelve takes from the shipped default model, or [] while no model is shipped."""
     try:
-        from core.checkpoint import DEFAULT_MODEL_DIR, load_model
-        from core.generation import GenerationSettings, generate_variations
+        from core.composing.generation import GenerationSettings, generate_variations
+        from core.learning.checkpoint import DEFAULT_MODEL_DIR, load_model
     except ImportError:
         return []
     if not (Path(DEFAULT_MODEL_DIR) / "config.json").exists():

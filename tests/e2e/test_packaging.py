@@ -92,7 +92,7 @@ def known_globs() -> dict[str, set[str]]:
 
 
 def test_every_file_type_partita_opens_is_associated_with_it():
-    from core.scores import SUPPORTED_SUFFIXES
+    from core.music.scores import SUPPORTED_SUFFIXES
 
     associated = [m for m in desktop_entry()["MimeType"].split(";") if m]
     globs = known_globs()
@@ -207,7 +207,7 @@ def test_spec_bundles_the_model_icons_and_corpora_and_excludes_nothing_partita_i
 
 def test_spec_bundles_the_weights_file_config_json_names_and_no_optimizer_state(tmp_path, monkeypatch):
     pytest.importorskip("PyInstaller", reason="pyinstaller is not installed (dev extra)")
-    model = tmp_path / "run"  # a run folder as core.checkpoint writes it
+    model = tmp_path / "run"  # a run folder as core.learning.checkpoint writes it
     model.mkdir()
     files = {"weights": "model-000400.safetensors", "optimizer": "optimizer-000400.safetensors",
              "optimizer_state": "optimizer-000400.json"}

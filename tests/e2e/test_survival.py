@@ -116,7 +116,7 @@ def checkpoint_step(run_dir: Path) -> int:
 
 
 def test_training_killed_after_a_checkpoint_loads_and_resumes(tmp_path, inventions):
-    from core.checkpoint import load_model
+    from core.learning.checkpoint import load_model
 
     run_dir = tmp_path / "run"
     steps_seen = tmp_path / "progress"
@@ -157,7 +157,7 @@ def data_files(run_dir: Path) -> list[str]:
 
 
 def test_training_killed_while_writing_weights_keeps_the_previous_checkpoint(tmp_path, inventions):
-    from core.checkpoint import CheckpointError, load_model, load_weights
+    from core.learning.checkpoint import CheckpointError, load_model, load_weights
 
     run_dir = tmp_path / "run"
     # the second checkpoint (step 4): its weights half written, then killed
@@ -183,7 +183,7 @@ def test_training_killed_while_writing_weights_keeps_the_previous_checkpoint(tmp
 
 
 def test_training_killed_between_weights_and_config_keeps_a_consistent_checkpoint(tmp_path, inventions):
-    from core.checkpoint import load_model, weights_path
+    from core.learning.checkpoint import load_model, weights_path
 
     run_dir = tmp_path / "run"
     # the second checkpoint (step 4): weights and optimizer renamed into place, killed before config.json
@@ -203,9 +203,9 @@ def random_run(tmp_path_factory) -> Path:
     """A one-layer model with random weights: generation runs the real code, quickly."""
     import torch
 
-    from core.checkpoint import save_checkpoint
-    from core.model import ModelConfig, Transformer
-    from core.tokenizer import PartitaTokenizer, TokenizerSettings
+    from core.learning.checkpoint import save_checkpoint
+    from core.learning.model import ModelConfig, Transformer
+    from core.learning.tokenizer import PartitaTokenizer, TokenizerSettings
 
     run_dir = tmp_path_factory.mktemp("random-run")
     tokenizer = PartitaTokenizer.create(TokenizerSettings())
@@ -247,7 +247,7 @@ def _last_stderr(tmp_path: Path) -> str:
 
 
 def test_generation_killed_while_writing_the_take_leaves_the_previous_take(tmp_path, random_run):
-    from core.scores import load_score
+    from core.music.scores import load_score
 
     out = tmp_path / "take.mid"
     before = previous_take(out)
@@ -266,7 +266,7 @@ def cello_movements(linked_corpus) -> Path:
 
 
 def corpus_summary(folder: Path, cache_dir: Path) -> list[tuple]:
-    from core.corpus import ScoreCache, import_corpus
+    from core.music.corpus import ScoreCache, import_corpus
 
     corpus = import_corpus(folder, cache=ScoreCache(cache_dir))
     return [(entry.name, entry.imported, entry.reason) for entry in corpus.report] + [
@@ -356,7 +356,7 @@ _FULL_DISK_PROBE = r"""
 import hashlib, json, sys
 from pathlib import Path
 import torch
-from core.checkpoint import load_model, save_checkpoint
+from core.learning.checkpoint import load_model, save_checkpoint
 run = Path(sys.argv[1])
 digest = lambda: {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in run.iterdir()}
 before = digest()
@@ -430,7 +430,7 @@ def test_atomic_write_keeps_the_name_in_errors_about_other_files(tmp_path):
     writer's own OSError subclass keeps its class."""
     from core import atomic
 
-    class PortError(OSError):  # as core.midi_ports has one
+    class PortError(OSError):  # as core.midi.ports has one
         pass
 
     target = tmp_path / "take.mid"
@@ -475,7 +475,7 @@ from app.compat import protect_singletons
 protect_singletons()
 from app.mainwindow import MainWindow
 from app.pianoroll.model import Note
-from core.midi_ports import CollectingOutput
+from core.midi.ports import CollectingOutput
 from core.userdata import user_dirs
 phase = sys.argv[1]
 state = user_dirs().ensure().sessions  # the app's own choice of folder (PARTITA_HOME in the test)

@@ -35,7 +35,7 @@ def test_ctrl_c_during_training_saves_where_it_stopped_and_resumes(tmp_path, inv
 
 
 def test_training_that_diverges_stops_keeps_the_last_good_checkpoint_and_says_why(tmp_path, inventions):
-    from core.checkpoint import load_model
+    from core.learning.checkpoint import load_model
 
     run_dir = tmp_path / "run"
     result = run(partita_cmd("train", "--data", inventions, "--out", run_dir, "--steps", "60", "--eval-every", "2",

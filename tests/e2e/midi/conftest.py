@@ -63,8 +63,8 @@ class JackServer:
     def wait_listed(self, port: str, direction: str = "outputs", timeout: float = 5.0) -> None:
         """Wait until `port` ("client:port") is among the JACK ports Partita lists as `direction`
         ("outputs": ports Partita can send to; "inputs": ports it can listen to)."""
-        from core.duet import wait_for
-        from core.midi_ports import list_ports
+        from core.midi.duet import wait_for
+        from core.midi.ports import list_ports
 
         def listed() -> bool:
             return port in [p.name for p in getattr(list_ports("jack"), direction)]

@@ -7,11 +7,11 @@ import time
 
 import symusic
 
-from core import midi_ports
 from core.cli import main
-from core.midi_ports import open_input, open_output
-from core.playback import Player
-from core.recording import save_midi
+from core.midi import ports as midi_ports
+from core.midi.playback import Player
+from core.midi.ports import open_input, open_output
+from core.midi.recording import save_midi
 
 
 def little_tune() -> symusic.Score:
@@ -40,7 +40,7 @@ class Musician(threading.Thread):
             self.listening.set()
             return port
 
-        monkeypatch.setattr("core.midi_ports.open_input", open_and_tell)
+        monkeypatch.setattr("core.midi.ports.open_input", open_and_tell)
 
     def run(self) -> None:
         try:
@@ -110,9 +110,9 @@ def test_duet_command_answers_a_phrase_with_the_model_and_saves_the_take(jack_se
     """The whole chain with the real engine (a small untrained model: wiring, not music)."""
     import torch
 
-    from core.checkpoint import save_checkpoint
-    from core.model import ModelConfig, Transformer
-    from core.tokenizer import PartitaTokenizer
+    from core.learning.checkpoint import save_checkpoint
+    from core.learning.model import ModelConfig, Transformer
+    from core.learning.tokenizer import PartitaTokenizer
 
     torch.manual_seed(0)
     tokenizer = PartitaTokenizer.create()
@@ -144,9 +144,9 @@ def test_duet_never_listens_to_its_own_output(jack_server, tmp_path, capsys):
     """`--input Partita` would connect the duet's ears to its own voice: it would answer itself."""
     import torch
 
-    from core.checkpoint import save_checkpoint
-    from core.model import ModelConfig, Transformer
-    from core.tokenizer import PartitaTokenizer
+    from core.learning.checkpoint import save_checkpoint
+    from core.learning.model import ModelConfig, Transformer
+    from core.learning.tokenizer import PartitaTokenizer
 
     torch.manual_seed(0)
     tokenizer = PartitaTokenizer.create()

@@ -7,9 +7,9 @@ import time
 
 import symusic
 
-from core.duet import Duet, wait_for
-from core.midi_ports import open_input, open_output
-from core.playback import Player
+from core.midi.duet import Duet, wait_for
+from core.midi.playback import Player
+from core.midi.ports import open_input, open_output
 
 BPM = 240.0  # a bar of 4/4 lasts one second: keeps the test short
 BAR_S = 4 * 60.0 / BPM

@@ -9,9 +9,9 @@ import time
 import mido
 import symusic
 
-from core.duet import wait_for
-from core.midi_ports import list_ports, open_input, open_output
-from core.playback import Player
+from core.midi.duet import wait_for
+from core.midi.playback import Player
+from core.midi.ports import list_ports, open_input, open_output
 
 
 class Receiver:
@@ -61,7 +61,7 @@ def test_ports_lists_the_test_port_on_jack(jack_server):
 def test_virtual_ports_appear_under_partitas_names_for_others_to_connect(jack_server):
     import rtmidi
 
-    from core.midi_ports import VIRTUAL_INPUT, VIRTUAL_OUTPUT
+    from core.midi.ports import VIRTUAL_INPUT, VIRTUAL_OUTPUT
 
     out = open_output(virtual=True, backend="jack")
     listening = open_input(virtual=True, backend="jack")

@@ -6,9 +6,9 @@ import time
 
 import symusic
 
-from core.midi_ports import open_input, open_output
-from core.playback import Player
-from core.recording import Recorder, phrase_to_score
+from core.midi.playback import Player
+from core.midi.ports import open_input, open_output
+from core.midi.recording import Recorder, phrase_to_score
 
 
 def phrase(bpm: float = 120.0) -> symusic.Score:

@@ -7,8 +7,8 @@ import time
 
 import symusic
 
-from core.midi_ports import TeeOutput, list_ports, open_input, open_output
-from core.playback import Player
+from core.midi.playback import Player
+from core.midi.ports import TeeOutput, list_ports, open_input, open_output
 
 
 def long_notes(count: int = 40) -> symusic.Score:
@@ -85,5 +85,5 @@ def test_jack_server_stopping_mid_playback_ends_with_an_error_and_no_crash(in_ow
     assert player.state == "error" and "vanished" in player.errors[0]
     listing = list_ports("jack")  # a new client now fails: must be a message, not a hang
     assert "jack" in listing.problems and "not running" in listing.problems["jack"]
-    output.close()  # must not crash libjack (see core.midi_ports)
+    output.close()  # must not crash libjack (see core.midi.ports)
     receiver.close()

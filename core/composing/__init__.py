@@ -1,0 +1,1 @@
+"""Composing with a trained model: the grammar mask, sampling, continuation, infill, sequences."""
