@@ -56,8 +56,9 @@ def spans_of(score: symusic.Score, span: int, most: int = 3) -> list[int]:
 
 def span_loss(loaded, score: symusic.Score, first: int, last: int, other_head: list[int] | None = None):
     """(nats per note of the real span given both sides, given the same bars before only, given the
-    bars before and another span's bars after, notes, this span's infill head) ; NaN where the
-    span and the bars after it outgrow the context."""
+    bars before and another span's bars after, notes, this span's infill head, and per bar of the
+    span: (nats given both sides, given the bars before only, notes)); NaN where the span and the
+    bars after it outgrow the context."""
     tokenizer, model = loaded.tokenizer, loaded.model
     plan = plan_infill(loaded, score, first, last, GenerationSettings())
     span = tokenizer.to_model_ids(plan.middle).tolist()
@@ -65,17 +66,22 @@ def span_loss(loaded, score: symusic.Score, first: int, last: int, other_head: l
     block = model.config.block_size
     heads = [plan.head, [], other_head or plan.head]
     if max(len(head) for head in heads) + len(span) > block:
-        return math.nan, math.nan, math.nan, notes, plan.head
+        return math.nan, math.nan, math.nan, notes, plan.head, []
     room = block - max(len(head) for head in heads) - len(span)
     context = plan.read[-room:] if room > 0 else []  # the same bars before for all: only the bars after differ
-    results = []
+    bar_of = np.cumsum(tokenizer.opens_bar[np.asarray(span)]) - 1  # the span opens with its first bar line
+    per_note = tokenizer.notes_per_token[np.asarray(span)]
+    results, span_losses = [], []
     for head in heads:
         ids = head + context + span
         with torch.inference_mode():
             logits, _ = model(torch.tensor([ids[:-1]]))
         losses = torch.nn.functional.cross_entropy(logits[0].float(), torch.tensor(ids[1:]), reduction="none")
-        results.append(float(losses[-len(span):].sum()) / max(notes, 1))
-    return (*results, notes, plan.head)
+        span_losses.append(losses[-len(span):].numpy())
+        results.append(float(span_losses[-1].sum()) / max(notes, 1))
+    by_bar = [(float(span_losses[0][bar_of == b].sum()), float(span_losses[1][bar_of == b].sum()),
+               int(per_note[bar_of == b].sum())) for b in range(last - first + 1)]
+    return (*results, notes, plan.head, by_bar)
 
 
 def passage(score: symusic.Score, start: int, end: int) -> symusic.Score:
@@ -114,6 +120,7 @@ def evaluate_model(folder: Path, args) -> dict:
         return {"model": folder.name, "skipped": "trained before infill"}
     _, pieces, _ = pieces_of(loaded, args.pieces, args.data)
     both, left, wrong, notes = [], [], [], 0
+    bars_both, bars_left, bars_notes = np.zeros(args.span), np.zeros(args.span), np.zeros(args.span)  # by bar of the span
     other_head = None  # the bars after the previous span: how much the right ones matter
     real_figures, infill_figures, first_notes, wholes = [], [], [], []
     asked = {"density": [], "density_next": [], "density_free": [], "range": [], "range_free": []}
@@ -123,7 +130,8 @@ def evaluate_model(folder: Path, args) -> dict:
         for first in spans_of(piece.score, args.span):
             last = first + args.span - 1
             try:
-                with_after, before_only, misplaced, count, head = span_loss(loaded, piece.score, first, last, other_head)
+                with_after, before_only, misplaced, count, head, by_bar = span_loss(loaded, piece.score, first, last,
+                                                                                    other_head)
             except InfillError as error:
                 print(f"  {piece.name} bars {first}-{last}: {error}")
                 continue
@@ -131,6 +139,10 @@ def evaluate_model(folder: Path, args) -> dict:
                 print(f"  {piece.name} bars {first}-{last}: the span and the bars after it outgrow the context")
                 continue
             other_head = head
+            for bar, sums in enumerate(by_bar):
+                bars_both[bar] += sums[0]
+                bars_left[bar] += sums[1]
+                bars_notes[bar] += sums[2]
             both.append(with_after * count)
             left.append(before_only * count)
             wrong.append(misplaced * count)
@@ -150,7 +162,9 @@ def evaluate_model(folder: Path, args) -> dict:
     figures = {name: (np.nanmean([f[name] for f in real_figures]), np.nanmean([f[name] for f in infill_figures]))
                for name in STYLE}
     share = {name: (float(np.mean(values)) if values else math.nan, len(values)) for name, values in asked.items()}
-    return {"model": folder.name, "nats_both": sum(both) / notes, "nats_left": sum(left) / notes,
+    by_bar = [(bars_both[b] / bars_notes[b], bars_left[b] / bars_notes[b]) if bars_notes[b] else (math.nan, math.nan)
+              for b in range(args.span)]
+    return {"model": folder.name, "nats_both": sum(both) / notes, "nats_left": sum(left) / notes, "by_bar": by_bar,
             "nats_wrong": sum(wrong) / notes, "notes": notes,
             "spans": len(real_figures), "figures": figures, "first_note_ms": 1000 * float(np.nanmedian(first_notes)),
             "whole_s": float(np.median(wholes)), "control": share}
@@ -190,7 +204,7 @@ def main() -> None:
     parser.add_argument("--takes", type=int, default=2, help="infills of each span, for the style figures")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    rows, style_rows, control_rows = [], [], []
+    rows, bar_rows, style_rows, control_rows = [], [], [], []
     for folder in model_folders(args.models):
         with torch_threads(1):
             result = evaluate_model(folder, args)
@@ -201,6 +215,8 @@ def main() -> None:
                      f"{1 - result['nats_both'] / result['nats_left']:.1%}", f"{result['nats_wrong']:.3f}",
                      f"{result['first_note_ms']:.0f} ms",
                      f"{result['whole_s']:.2f} s"])
+        bar_rows.append([result["model"], *(f"{1 - with_after / before_only:.1%}" for with_after, before_only
+                                             in result["by_bar"])])
         for name in STYLE:
             real, infilled = result["figures"][name]
             style_rows.append([result["model"], FIGURES.get(name, name), f"{real:.3f}", f"{infilled:.3f}"])
@@ -213,6 +229,8 @@ def main() -> None:
     print(f"## Infill ({args.span}-bar spans of held-out pieces; {machine()})\n")
     print(table(["model", "spans", "nats/note, both sides", "before only", "lower by",
                  "another span's bars after", "first note", "whole span"], rows))
+    print("\n## Lower by, given the bars after too, bar by bar of the span (the last leads into the bars after)\n")
+    print(table(["model", *(f"bar {b + 1}" for b in range(args.span))], bar_rows))
     print("\n## Style of the infilled bars beside the real bars there\n")
     print(table(["model", "figure", "real", "infilled"], style_rows))
     if control_rows:
