@@ -14,7 +14,8 @@ def add_parser(subparsers) -> None:
     add_model_arguments(parser)
     parser.add_argument("piece", type=Path, help="the piece (MIDI, MusicXML, kern, ABC)")
     parser.add_argument("--bars", required=True, metavar="FIRST-LAST",
-                        help="the bars to rewrite, as the piano roll counts them from 1: 5-8, or 5 (at most 8 bars)")
+                        help="the bars to rewrite, as the piece's score numbers them (from 1; a pickup bar its score "
+                             "numbers 0 is bar 0): 5-8, or 5 (at most 8 bars)")
     parser.add_argument("--out", type=Path, required=True, help="output MIDI (variations: OUT-1.mid, OUT-2.mid, ...)")
     parser.add_argument("--variations", type=int, default=1, help="how many rewritings to write")
     parser.add_argument("--temperature", type=float, default=1.0)
@@ -32,10 +33,11 @@ def run(args) -> int:
     from core.commands.generate import read_seed
     from core.composing.generation import GenerationSettings
     from core.composing.infill import InfillError, infill_variations, parse_span
+    from core.music.markers import first_bar_number
     from core.terminal import printable
 
     try:
-        first, last = parse_span(args.bars)
+        parse_span(args.bars, 0)  # the form, said before any work (the lowest bar: once the piece is read)
     except InfillError as error:
         raise UserError(f"--bars: {error}") from None
     if not 1 <= args.variations <= MAX_VARIATIONS:
@@ -55,11 +57,17 @@ def run(args) -> int:
     limits = limit_settings(args)
     loaded = load_cli_model(args)
     piece = read_seed(args.piece)
+    numbered_from = first_bar_number(piece)  # bars as the piece's score counts them: its pickup may be bar 0
+    try:
+        first, last = parse_span(args.bars, numbered_from)
+    except InfillError as error:
+        raise UserError(f"--bars: {error}") from None
+    settings_first, settings_last = first + 1 - numbered_from, last + 1 - numbered_from  # from 1, as the engine counts
     settings = GenerationSettings(temperature=args.temperature, top_p=args.top_p, random_seed=args.seed,
                                   max_tokens=TOKENS_PER_BAR * (last - first + 1), **limits)
     settings = fit_controls(loaded, settings)
     try:
-        takes = infill_variations(loaded, piece, first, last, settings, args.variations)
+        takes = infill_variations(loaded, piece, settings_first, settings_last, settings, args.variations)
     except InfillError as error:
         raise UserError(f"{args.piece}: {error}") from None
     short = False

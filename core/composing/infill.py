@@ -40,6 +40,7 @@ from core.composing.generation import (
 from core.composing.grammar import RemiState, replay
 from core.learning.checkpoint import LoadedModel
 from core.learning.tokenizer import MAX_SPAN
+from core.music.markers import first_bar_number
 from core.music.meter import bar_length
 
 __all__ = ["MAX_SPAN", "InfillError", "InfillTake", "infill_variations", "parse_span", "stream_infill"]
@@ -58,8 +59,9 @@ class InfillTake:
     bars: int  # bars written: fewer than the span when the token budget ran out
 
 
-def parse_span(text: str) -> tuple[int, int]:
-    """(first, last) bar, 1-based and inclusive, of "5-8" or "5"."""
+def parse_span(text: str, first_number: int = 1) -> tuple[int, int]:
+    """(first, last) bar, inclusive, of "5-8" or "5", as a score numbering its first bar
+    `first_number` counts them (0: it numbers its pickup 0)."""
     first, dash, last = text.strip().partition("-")
     try:
         span = (int(first), int(last) if dash else int(first))
@@ -67,8 +69,9 @@ def parse_span(text: str) -> tuple[int, int]:
         raise InfillError(f"bars are written FIRST-LAST, as 5-8 (or one bar, as 5), not {text!r}") from None
     if span[0] > span[1]:
         raise InfillError(f"bars {text}: the first bar comes after the last (write {span[1]}-{span[0]})")
-    if span[0] < 1:
-        raise InfillError(f"bars {text}: bars are counted from 1")
+    if span[0] < first_number:
+        raise InfillError(f"bars {text}: bars are counted from {first_number}"
+                          + (" (the piece's score numbers its pickup bar 0)" if first_number == 0 else ""))
     return span
 
 
@@ -91,12 +94,15 @@ class InfillPlan:
 
 
 def plan_infill(loaded: LoadedModel, score: symusic.Score, first: int, last: int, settings: GenerationSettings) -> InfillPlan:
+    """The plan of rewriting bars `first`-`last` of `score` (1-based from its first bar, the way the
+    piano roll counts; a message says them the way the piece's score numbers them)."""
     tokenizer = loaded.tokenizer
+    said = first_bar_number(score) - 1  # -1: the score numbers its pickup bar 0
     if not tokenizer.settings.use_infill:
         raise InfillError("this model was trained before infill: it can only continue (choose a shipped model, "
                           "or retrain yours)")
     if last - first + 1 > MAX_SPAN:
-        raise InfillError(f"bars {first}-{last}: at most {MAX_SPAN} bars at a time (what the model learned to "
+        raise InfillError(f"bars {first + said}-{last + said}: at most {MAX_SPAN} bars at a time (what the model learned to "
                           "write); rewrite a longer passage in parts")
     if not any(track.notes for track in score.tracks):
         raise InfillError("the piece holds no notes: nothing around the span to fill between (compose from "
@@ -114,12 +120,12 @@ def plan_infill(loaded: LoadedModel, score: symusic.Score, first: int, last: int
     bar_id = tokenizer.inner.vocab["Bar_None"]
     bars = [i for i, token in enumerate(ids) if token == bar_id]
     if last > len(bars):
-        raise InfillError(f"bars {first}-{last} lie outside the piece: it has {len(bars)} bar{'s' * (len(bars) != 1)}")
+        raise InfillError(f"bars {first + said}-{last + said} lie outside the piece: its last bar is {len(bars) + said}")
     meters = _meters(grammar, ids, bars)
     changed = next((bar for bar in range(first, last + 1) if meters[bar - 1] != meters[first - 1]), None)
     if changed is not None or (first > 1 and meters[first - 2] != meters[first - 1]):
         at = changed or first
-        raise InfillError(f"the meter changes at bar {at} ({_meter(meters[at - 2])} to {_meter(meters[at - 1])}): "
+        raise InfillError(f"the meter changes at bar {at + said} ({_meter(meters[at - 2])} to {_meter(meters[at - 1])}): "
                           "a span is rewritten in the meter of the bar before it; choose bars of one meter")
     span_end = bars[last] if last < len(bars) else len(ids)
     prefix, middle = ids[:bars[first - 1]], ids[bars[first - 1]:span_end]
@@ -128,7 +134,7 @@ def plan_infill(loaded: LoadedModel, score: symusic.Score, first: int, last: int
     whole = replay(grammar, ids)
     span_notes = [n for n in whole.notes if first - 1 <= n.bar <= last - 1]
     if len(span_notes) == len(whole.notes):
-        raise InfillError(f"bars {first}-{last} hold every note of the piece: nothing around them to fill between "
+        raise InfillError(f"bars {first + said}-{last + said} hold every note of the piece: nothing around them to fill between "
                           "(compose from nothing with generate)")
     block = loaded.model.config.block_size
     after_end = bars[last + 2] if last + 2 < len(bars) else len(ids)

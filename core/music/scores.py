@@ -27,6 +27,7 @@ from pathlib import Path
 
 import symusic
 
+from core.music.markers import PICKUP_MARKER
 from core.reading import (
     MUSIC_BYTES,
     FileRefused,
@@ -366,6 +367,8 @@ def music21_to_score(m21_score, *, expand_repeats: bool = False) -> symusic.Scor
         return round(Fraction(quarters) * TICKS_PER_QUARTER)
 
     shift = _pickup_shift(parts[0]) if parts else Fraction(0)
+    if parts and _numbers_its_first_bar_0(parts[0]):  # counted as the score counts it (core.music.markers)
+        score.markers.append(symusic.TextMeta(0, PICKUP_MARKER))
     for part in parts:
         if expand_repeats:
             try:
@@ -437,6 +440,11 @@ def _where(element) -> str:
     if bar:
         return f" in bar {bar}"
     return " at the start" if not element.offset else f" at quarter note {float(element.offset):g}"
+
+
+def _numbers_its_first_bar_0(part) -> bool:
+    measures = part.getElementsByClass("Measure")
+    return bool(len(measures)) and measures[0].number == 0
 
 
 def _pickup_shift(part) -> Fraction:

@@ -232,3 +232,45 @@ def test_controls_asked_of_a_model_without_them_are_refused_in_one_line(tmp_path
     assert "Traceback" not in done.stderr and not (tmp_path / "x.mid").exists()
     done = subprocess.run(command[:-2] + ["--density", "lots"], capture_output=True, text=True, timeout=300)
     assert done.returncode != 0 and "density is 0-6 or one of" in done.stderr
+
+
+def pickup_piece(path) -> None:
+    """MusicXML in 4/4: a one-beat pickup its score numbers 0 (implicit), then bars 1-6 of quarters."""
+    def note(step: str, octave: int) -> str:
+        return f"<note><pitch><step>{step}</step><octave>{octave}</octave></pitch><duration>1</duration><type>quarter</type></note>"
+
+    attributes = ("<attributes><divisions>1</divisions><key><fifths>0</fifths></key><time><beats>4</beats>"
+                  "<beat-type>4</beat-type></time><clef><sign>F</sign><line>4</line></clef></attributes>")
+    steps = "CDEFGAB"
+    measures = [f'<measure number="0" implicit="yes">{attributes}{note("G", 2)}</measure>']
+    for number in range(1, 7):
+        measures.append(f'<measure number="{number}">'
+                        + "".join(note(steps[(number + beat) % 7], 3) for beat in range(4)) + "</measure>")
+    path.write_text('<?xml version="1.0" encoding="UTF-8"?><score-partwise version="3.1"><part-list>'
+                    '<score-part id="P1"><part-name>Cello</part-name></score-part></part-list>'
+                    f'<part id="P1">{"".join(measures)}</part></score-partwise>')
+
+
+def test_bars_are_counted_as_the_score_counts_them_when_it_numbers_its_pickup_0(tmp_path):
+    """Issue 19: `--bars` as the user counts them, the pickup bar as the score counts it. The score
+    numbers its pickup 0: its bar 2 is the third bar of the file (the pickup fills the first)."""
+    from core.music.markers import first_bar_number
+
+    pickup_piece(tmp_path / "pickup.musicxml")
+    piece = load_score(tmp_path / "pickup.musicxml")
+    assert first_bar_number(piece) == 0
+    out = tmp_path / "take.mid"
+    command = [sys.executable, "-m", "core.cli", "infill", str(tmp_path / "pickup.musicxml"), "--model",
+               "bach-cello-suites", "--bars", "2", "--out", str(out), "--seed", "1"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0 and "bars 2-2 rewritten" in done.stdout, done.stderr
+    take = symusic.Score(str(out))
+    scale = take.tpq / piece.tpq
+    bar = 4 * piece.tpq  # the score's bar 2 is ticks [2 bars, 3 bars) of the file: the pickup's bar comes first
+    kept = sorted((n.time, n.pitch) for t in piece.tracks for n in t.notes if not 2 * bar <= n.time < 3 * bar)
+    assert sorted((round(n.time / scale), n.pitch) for t in take.tracks for n in t.notes
+                  if not 2 * bar <= n.time / scale < 3 * bar) == kept
+    refused = subprocess.run(command[:-6] + ["--bars", "7", "--out", str(out)], capture_output=True, text=True,
+                             timeout=300)
+    assert "bars 7-7 lie outside the piece: its last bar is 6" in refused.stderr, refused.stderr
+    assert parse_span("0-1", first_bar_number(piece)) == (0, 1)
