@@ -146,6 +146,8 @@ class _Task(QObject):
             self.thread().quit()  # thread-safe; works even while the GUI thread waits on us
 
     def _drive(self) -> None:
+        if self.plain and self.cancel_flag.is_set() and not self.graceful:
+            return  # stopped (or replaced) before it began: as a generator job, it never runs
         try:
             result = self.job() if self.plain else self._drain(self.job(self.cancel_flag.is_set))
         except Exception as error:  # reported to the window as a dialog, logged with its traceback
@@ -194,7 +196,8 @@ class JobRunner(QObject):
 
     def call(self, function: Callable[[], object]) -> int:
         """Run a plain function in a new thread (reading a file, writing one): its return value comes
-        as `finished`, its exception as `failed`. Stop drops the result; a job still running is
+        as `finished`, its exception as `failed`. Stop before it begins means it never runs; after,
+        the result is dropped (unless the runner delivers after cancel); a job still running is
         cancelled, as `start` does."""
         return self._start(function, plain=True)
 

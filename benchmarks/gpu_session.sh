@@ -46,7 +46,7 @@ loaded = load_model("/tmp/run-base", device="cuda")
 prompt = load_score("../shared/data/bach-cello-suites/BWV1007_01_Prelude.mxl")
 for n in (1, 8):
     start = time.perf_counter()
-    takes = generate_variations(loaded, prompt, GenerationSettings(bars=8, prompt_bars=2, seed=0), n=n)
+    takes = generate_variations(loaded, prompt, GenerationSettings(bars=8, prompt_bars=2, random_seed=0), n=n)
     seconds = time.perf_counter() - start
     tokens = sum(len(t.ids) - t.seed_tokens for t in takes)
     print(f"generation on {loaded.model.lm_head.weight.device}, {n} variation(s): {tokens} tokens in {seconds:.2f} s "

@@ -168,7 +168,8 @@ def within_budget(seconds: float, work: Callable[[], T], *, what: str = "work") 
     Only that thread ever receives an exception from elsewhere: none can land in the caller's code
     after the work (as one could when the budget was a `with` block run in the caller's own thread,
     raised into by a watchdog). The exception lands between two bytecodes of the work's Python
-    code: a long C call (an XML parse) finishes first. Ctrl+C while waiting stops the work too."""
+    code: a long C call (an XML parse) finishes first, so a stopped work may still run a moment
+    beside the caller's next one. Ctrl+C while waiting stops the work too."""
     outcome: dict = {}
     lock = threading.Lock()
     done = threading.Event()
@@ -195,7 +196,7 @@ def within_budget(seconds: float, work: Callable[[], T], *, what: str = "work") 
     except BaseException:
         _stop_in_background(worker, lock, outcome)
         raise
-    if not finished:
+    if not finished and not done.is_set():  # (a result that came as the wait ended is taken)
         _stop_in_background(worker, lock, outcome)
         raise OverTime(f"{what} took over {seconds:g} s")
     if "error" in outcome:

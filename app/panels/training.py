@@ -39,7 +39,7 @@ from core.commands.train import FINE_TUNING
 from core.learning import checkpoint
 from core.learning.baseline import NGramBaseline
 from core.learning.model import PRESETS
-from core.learning.run_config import TrainConfig, check_new_run_folder, check_resume
+from core.learning.run_config import RunExists, TrainConfig, check_new_run_folder, check_resume
 from core.learning.training_log import (
     CheckpointSaved,
     EvalResult,
@@ -369,10 +369,13 @@ class TrainingPanel(QWidget):
         if not resume:
             try:  # the check `partita train` makes
                 check_new_run_folder(config.out)
+            except RunExists:
+                self.failed.emit(f"{config.out} already holds a run.", "Press Resume to continue it, or empty the "
+                                 "Run folder field: each Start then trains into a new folder.")
+                return
             except ValueError as error:
-                what = "Press Resume to continue it" if "already holds a run" in str(error) else "Choose another folder"
-                self.failed.emit(f"{error}.", f"{what}, or empty the Run folder field: each Start then trains into "
-                                 "a new folder.")
+                self.failed.emit(f"{error}.", "Choose another folder, or empty the Run folder field: each Start "
+                                 "then trains into a new folder.")
                 return
         if resume:
             try:  # the check `partita train --resume` makes

@@ -9,7 +9,7 @@ from PySide6.QtGui import QBrush, QColor, QPainter, QPen
 from PySide6.QtWidgets import QGraphicsItem
 
 from app.pianoroll.model import Note
-from app.pianoroll.view import ROWS, note_rect
+from app.pianoroll.notes import ROWS, note_rect
 
 BAND_COLOR = QColor(43, 45, 49, 175)  # the roll's background, most of the way: the notes there now show faintly
 EDGE_COLOR = QColor("#3fbf9f")

@@ -16,7 +16,8 @@ from PySide6.QtWidgets import QWidget
 
 from app.pianoroll import commands
 from app.pianoroll.model import SEED
-from app.pianoroll.view import GENERATED_COLOR, ROWS, SEED_COLOR, SELECTED_COLOR, PianoRollView
+from app.pianoroll.notes import GENERATED_COLOR, ROWS, SEED_COLOR, SELECTED_COLOR
+from app.pianoroll.view import PianoRollView
 
 LANE_HEIGHT = 64  # pixels
 PAD = 4  # pixels above velocity 127 and below velocity 0

@@ -11,8 +11,9 @@ from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QTool
 from app.pianoroll.dragout import AltDragOut, DragHandle, MidiDragOut
 from app.pianoroll.editing import NoteEditor, RulerBarSelect
 from app.pianoroll.model import GENERATED, ChordSymbol, NoteModel
+from app.pianoroll.notes import BLACK_KEYS
 from app.pianoroll.velocity import VelocityLane
-from app.pianoroll.view import BLACK_KEYS, PianoRollView
+from app.pianoroll.view import PianoRollView
 
 NOTE_NAMES = ["C", "C♯", "D", "E♭", "E", "F", "F♯", "G", "A♭", "A", "B♭", "B"]
 KEYBOARD_WIDTH = 64

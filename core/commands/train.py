@@ -132,7 +132,7 @@ def run(args) -> int:
     data, saved = args.data, {}
     if args.resume:  # a run keeps what it was started with; say so rather than ignore an option
         try:
-            saved = check_resume(args.out, data=data, given=given)
+            saved = check_resume(args.out, data=data, given=given, names=OPTION_OF_FIELD)
         except ValueError as error:
             raise UserError(str(error)) from None
         data = data or saved["data"]

@@ -1,1 +1,3 @@
-"""Learning a style: the tokenizer and its vocabulary, training windows, the transformer and its one-token decode path, training runs, checkpoints, the n-gram baseline."""
+"""Learning a style: the tokenizer and the meters its vocabulary keeps, training windows, the
+transformer, its one-token decode path and its CPU dropout-attention kernel, run settings and
+training runs, checkpoints, the n-gram baseline, and the Hugging Face export."""

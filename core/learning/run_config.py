@@ -134,10 +134,12 @@ def resumed_config(config: TrainConfig, saved: dict) -> TrainConfig:
     return replace(config, **{name: saved[name] for name in RUN_FIELDS if name in saved})
 
 
-def check_resume(run_dir: str | Path, *, data: str | None = None, given: dict | None = None) -> dict:
+def check_resume(run_dir: str | Path, *, data: str | None = None, given: dict | None = None,
+                 names: dict[str, str] | None = None) -> dict:
     """The saved settings ("train" section of config.json) of the run in `run_dir`, once it is sure
     the run can resume with `data` (None: its own corpus) and the run-defining settings `given`
-    (field: value, those the user set explicitly); ValueError saying why not otherwise."""
+    (field: value, those the user set explicitly); ValueError saying why not otherwise, naming a
+    setting as `names` says it (the CLI: its option) or by its field."""
     run_dir = Path(run_dir)
     try:
         saved = read_config(run_dir)
@@ -153,7 +155,8 @@ def check_resume(run_dir: str | Path, *, data: str | None = None, given: dict | 
     started = {**OLDER_RUNS, **train}
     for name, value in (given or {}).items():
         if name in RUN_FIELDS and started.get(name, value) != (list(value) if isinstance(value, tuple) else value):
-            raise ValueError(f"cannot resume {run_dir} with {name} = {value!r}: the run was started with "
+            said = f"{names[name]} {value!r}" if names and name in names else f"{name} = {value!r}"
+            raise ValueError(f"cannot resume {run_dir} with {said}: the run was started with "
                              f"{started[name]!r} (drop the option, or train into a new folder)")
     return train
 
@@ -176,6 +179,10 @@ def same_source(given: str, started_with: str) -> bool:
     return absolute_source(given) == absolute_source(started_with)
 
 
+class RunExists(ValueError):
+    """The folder a new run would start in holds a run already (resume it instead)."""
+
+
 def check_new_run_folder(run_dir: str | Path) -> None:
     """A new run starts in a new or empty folder: never over an earlier run, or over other files
     (ValueError saying which)."""
@@ -185,7 +192,7 @@ def check_new_run_folder(run_dir: str | Path) -> None:
             step = read_config(run_dir).get("training", {}).get("step", "?")
         except CheckpointError:
             step = "?"
-        raise ValueError(f"{run_dir} already holds a run (at step {step}): resume it, "
+        raise RunExists(f"{run_dir} already holds a run (at step {step}): resume it, "
                          "or train into a new folder")
     if run_dir.exists() and not run_dir.is_dir():
         raise ValueError(f"{run_dir} is a file, not a folder")

@@ -217,9 +217,9 @@ def run_setup(config: TrainConfig, *, resume: bool = False) -> RunSetup:
     if resume:
         saved = read_config(Path(config.out))
         config = resumed_config(config, saved.get("train", {}))
-        shape = ModelConfig.from_json(saved["model"]) if config.init else PRESETS[config.preset]
-        return RunSetup(_keyed(config), TokenizerSettings.from_json(saved["tokenizer"]),
-                        replace(shape, **config.model_overrides), int(saved.get("training", {}).get("step", 0)), saved)
+        shape = ModelConfig.from_json(saved["model"])  # the checkpoint's own shape, whatever the presets are now
+        return RunSetup(_keyed(config), TokenizerSettings.from_json(saved["tokenizer"]), shape,
+                        int(saved.get("training", {}).get("step", 0)), saved)
     if not config.init:
         return RunSetup(_keyed(config), None, replace(PRESETS[config.preset], **config.model_overrides))
     from core.learning.checkpoint import load_model

@@ -39,8 +39,9 @@ class MidiOutput(mido.ports.BaseOutput):
 
     def panic(self) -> None:
         """All Notes Off on every channel (mido's own panic sends All Sound Off, which cuts even
-        the releases)."""
-        all_notes_off(self)
+        the releases); nothing on a closed port, as mido's."""
+        if not self.closed:
+            all_notes_off(self)
 
 
 def present(output) -> bool:

@@ -82,7 +82,7 @@ class Schedule:
                 return []
             tick = {"paused": self._paused_tick, "stopped": self.anchor_tick}.get(self.state, 0.0)
         start = float(tick)
-        released = self.silence(all_notes_off=False) if self.state == "playing" else []  # a jump
+        released = self.silence(with_all_notes_off=False) if self.state == "playing" else []  # a jump
         self.cursor = self.timeline.index_at(start)
         self.timeline.protect(self.cursor)
         self._anchor(start, now)
@@ -100,7 +100,7 @@ class Schedule:
     def seek(self, tick: float, now: float) -> list[tuple[int, ...]]:
         """Move the playhead; sounding notes are released, programs sent again."""
         tick = max(0.0, float(tick))
-        out = self.silence(all_notes_off=False)
+        out = self.silence(with_all_notes_off=False)
         if self.state == "playing":
             return out + self.start(now, tick)
         self._paused_tick = self.anchor_tick = tick
@@ -127,11 +127,11 @@ class Schedule:
         self.anchor_tick = self._paused_tick = 0.0
         return self.silence()
 
-    def silence(self, *, all_notes_off: bool = True) -> list[tuple[int, ...]]:
+    def silence(self, *, with_all_notes_off: bool = True) -> list[tuple[int, ...]]:
         """Note-offs for every sounding note, then All Notes Off on every channel in use."""
         out = [(0x80 | ch, pitch, 0) for (ch, pitch), n in sorted(self.sounding.items()) for _ in range(n)]
         self.sounding.clear()
-        if all_notes_off:
+        if with_all_notes_off:
             out += [(0xB0 | ch, ALL_NOTES_OFF, 0) for ch in sorted(self.timeline.channels())]
         return out
 
@@ -158,7 +158,7 @@ class Schedule:
                 if self.wall(self.loop[1]) > now:
                     break
                 wrap_wall = self.wall(self.loop[1])
-                out += self.silence(all_notes_off=False)
+                out += self.silence(with_all_notes_off=False)
                 self.cursor = self.timeline.index_at(self.loop[0])
                 self.timeline.protect(self.cursor)
                 self._anchor(self.loop[0], wrap_wall)

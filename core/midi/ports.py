@@ -366,13 +366,13 @@ class CollectingOutput(MidiOutput):
 
         self.clock = clock or time.perf_counter
         self.sent: list[tuple[float, mido.Message]] = []
-        self.present = True  # tests flip this to simulate a vanished destination
+        self.destination_there = True  # tests flip this to simulate a vanished destination
 
     def _send_bytes(self, data) -> None:
         self.sent.append((self.clock(), mido.Message.from_bytes(list(data))))
 
     def destination_present(self) -> bool:
-        return self.present and not self.closed
+        return self.destination_there and not self.closed
 
 
 class TeeOutput(MidiOutput):

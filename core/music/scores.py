@@ -105,25 +105,32 @@ def load_score(path: str | Path, *, expand_repeats: bool = False, warnings: list
 # piece looks whole. While Partita reads a file, the reading thread's warnings are kept instead,
 # and said as the file's `partial` reading.
 _reading = threading.local()
-_music21_warn = None
+_hook_lock = threading.Lock()  # two threads reading their first notation file install the hook once
+
+
+def _keep_music21_warnings() -> None:
+    """Route music21's Environment.warn through the reading thread's list, once per process."""
+    from music21 import environment
+
+    with _hook_lock:
+        original = environment.Environment.warn
+        if getattr(original, "partita_keeps", False):
+            return
+
+        def warn(self, msg, header=None):
+            kept = getattr(_reading, "warnings", None)
+            if kept is None:
+                return original(self, msg, header)
+            kept.append(" ".join(str(part) for part in (msg if isinstance(msg, list) else [msg])))
+
+        warn.partita_keeps = True
+        environment.Environment.warn = warn
 
 
 @contextmanager
 def _music21_warnings() -> Iterator[list[str]]:
     """The warnings music21 gives in this thread inside the block (other threads' go on to stderr)."""
-    global _music21_warn
-    from music21 import environment
-
-    if _music21_warn is None:
-        _music21_warn = environment.Environment.warn
-
-        def warn(self, msg, header=None):
-            kept = getattr(_reading, "warnings", None)
-            if kept is None:
-                return _music21_warn(self, msg, header)
-            kept.append(" ".join(str(part) for part in (msg if isinstance(msg, list) else [msg])))
-
-        environment.Environment.warn = warn
+    _keep_music21_warnings()
     _reading.warnings = []
     try:
         yield _reading.warnings

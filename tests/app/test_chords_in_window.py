@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QPointF
 
-from app.panels.generation import take_about
+from app.generating import take_about
 from app.pianoroll.model import ChordSymbol, Meter, Note, NoteModel, chords_from
 from app.session import project_data, restore_project
 

@@ -142,7 +142,7 @@ def test_a_span_past_the_end_is_refused_in_one_line(make_window, qtbot, infill_r
     with qtbot.waitSignal(window.errorShown, timeout=120000) as blocker:
         window.actions.regenerate.trigger()
     message = blocker.args[0]
-    assert "outside the piece" in message and "4 bars" in message, message
+    assert "outside the piece: its last bar is 4" in message, message
     assert "\n" not in message and "Traceback" not in message and "InfillError" not in message
     assert not window.regenerator.overlay.isVisible() and not window.regenerator.bar.isVisibleTo(window)
     assert shown(window.model) == before and not window.regenerator.running
@@ -238,7 +238,7 @@ def test_bar_controls_are_enabled_only_for_a_model_trained_with_them(make_window
     box.polyphony.setCurrentIndex(box.polyphony.findData(1))
     box.range.setText("C3-G4")
     assert panel.settings().controls == BarControls(density=5, voices=1, lowest=48, highest=67)
-    from app.panels.generation import take_about
+    from app.generating import take_about
 
     assert take_about("run", panel.settings()).endswith(", busy bars, 1 note at once, C3-G4")
     state = panel.state()
@@ -266,7 +266,7 @@ def test_the_bar_range_is_checked_as_it_is_typed(make_window, qtbot, infill_run)
 
 
 def test_the_bar_controls_reach_generate_and_regenerate(make_window, qtbot, infill_run, monkeypatch):
-    import app.panels.generation as generation
+    import app.generating as generation
     import app.regenerating as regenerating
 
     asked = []

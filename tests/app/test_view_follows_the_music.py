@@ -7,7 +7,7 @@ from PySide6.QtCore import QRectF
 from PySide6.QtWidgets import QAbstractSlider, QFileDialog, QMessageBox
 
 from app.pianoroll.model import Note
-from app.pianoroll.view import row_of
+from app.pianoroll.notes import row_of
 
 BAR = 1920  # a 4/4 bar at 480 ticks per quarter
 

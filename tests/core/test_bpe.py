@@ -180,7 +180,7 @@ def test_resuming_a_run_from_before_bpe_keeps_its_vocabulary(tmp_path, cello_tri
     del config["train"]["bpe_vocab_size"]  # as runs saved before BPE are
     (run / "config.json").write_text(json.dumps(config))
     assert main(["train", "--out", str(run), "--resume", "--steps", "4", "--bpe", "800"]) == 2
-    assert "the run was started with 0" in capsys.readouterr().err
+    assert "with --bpe 800: the run was started with 0" in capsys.readouterr().err  # named as the option
     assert main(["train", "--out", str(run), "--resume", "--steps", "4"]) == 0
     assert json.loads((run / "config.json").read_text())["model"]["vocab_size"] == config["model"]["vocab_size"]
     capsys.readouterr()

@@ -21,3 +21,21 @@ def test_the_music_s_own_order_is_miditok_s_with_partita_s_bar_header_after_the_
         assert "Pitch" not in rules[opening] and ("Pitch" in graph[opening]) == settings.use_time_signatures
         assert rules[opening][:4] == ("Density", "Voices", "Low", "Chord")
         assert rules["Pitch"] == (("Velocity",) if settings.use_velocities else ("Duration",))
+
+
+def test_the_order_of_a_vocabulary_with_meters_controls_and_chords():
+    """The whole table for one vocabulary, as the hand-written table it replaced had it."""
+    from core.composing.grammar import next_types
+    from core.learning.tokenizer import PartitaTokenizer, TokenizerSettings
+
+    rules = next_types(PartitaTokenizer.create(TokenizerSettings(use_controls=True, use_chords=True)))
+    header = {"Density", "Voices", "Low", "Chord", "Position", "Bar"}
+    assert {kind: set(types) for kind, types in rules.items()} == {
+        None: {"Bar"}, "BOS": {"Bar"}, "Bar": {"TimeSig"}, "TimeSig": header,
+        "Density": header - {"Density"}, "Voices": header - {"Density", "Voices"}, "Low": {"High"},
+        "High": {"Chord", "Position", "Bar"}, "Chord": {"Chord", "Position", "Bar"}, "Position": {"Pitch"},
+        "Pitch": {"Duration"}, "Duration": {"Pitch", "Position", "Bar", "EOS"}, "EOS": {"EOS"}}
+    without_meters = next_types(PartitaTokenizer.create(TokenizerSettings(use_time_signatures=False,
+                                                                          use_velocities=True)))
+    assert set(without_meters["Bar"]) == header and without_meters["Pitch"] == ("Velocity",)
+    assert without_meters["Velocity"] == ("Duration",)

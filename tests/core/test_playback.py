@@ -175,7 +175,7 @@ def test_vanished_destination_ends_playback_with_an_error_and_releases_notes_whe
 
     class Watched(Player):
         def note_on(self, channel, pitch, velocity):
-            gone.present = False  # the first port disappears right after the first note
+            gone.destination_there = False  # the first port disappears right after the first note
 
         def error(self, message):
             errors.append(message)

@@ -42,7 +42,7 @@ def test_tee_reports_only_the_outputs_still_present():
     a, b = CollectingOutput(), CollectingOutput()
     tee = TeeOutput(outputs=[a, b])
     assert tee.destination_present()
-    b.present = False
+    b.destination_there = False
     assert not tee.destination_present() and tee.present_outputs() == [a]
 
 
