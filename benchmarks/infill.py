@@ -12,7 +12,8 @@ on the held-out pieces of its corpus (as `style_fidelity.py` chooses them):
   bars after at all. A span that outgrows the context with the bars after it is left out (said
   on the way).
 * **style**: the figures of `core.judging.metrics.style` for the infilled spans (`--takes` each) beside
-  the real bars at the same place.
+  the real bars at the same place, and how each span joins the music around it (the interval into
+  its first note and out of its last, lowest notes; see core.composing.joining).
 * **speed**: one `--span`-bar infill, batch 1: time to the first note and to the whole span
   (median over spans), this machine's CPU, one thread as the window runs it.
 * **control**: every bar of those spans rewritten alone, asked for its own density level, for a
@@ -45,7 +46,25 @@ from core.learning.checkpoint import load_model
 from core.music.controls import DENSITY_LEVELS, BarControls, density_level
 from core.threads import torch_threads
 
-STYLE = ("polyphonic_time", "leaps_over_octave", "stepwise", "in_key", "silence", "near_sequences")
+STYLE = ("polyphonic_time", "leaps_over_octave", "stepwise", "in_key", "silence", "near_sequences",
+         "join_in", "join_out", "join_out_leap")
+JOIN_FIGURES = {"join_in": "semitones from the last note before the span to its first",
+                "join_out": "semitones from the span's last note to the first after it",
+                "join_out_leap": "share of spans leaving with a leap over 5 semitones"}
+
+
+def join_figures(score: symusic.Score, start: int, end: int) -> dict[str, float]:
+    """How a span [start, end) joins the music around it (lowest notes of the onsets at its edges)."""
+    onsets: dict[int, int] = {}
+    for track in score.tracks:
+        for note in track.notes:
+            onsets[note.time] = min(onsets.get(note.time, 128), note.pitch)
+    before = [onsets[t] for t in sorted(onsets) if t < start]
+    inside = [onsets[t] for t in sorted(onsets) if start <= t < end]
+    after = [onsets[t] for t in sorted(onsets) if t >= end]
+    out = abs(inside[-1] - after[0]) if inside and after else math.nan
+    return {"join_in": abs(inside[0] - before[-1]) if inside and before else math.nan, "join_out": out,
+            "join_out_leap": float(out > 5) if not math.isnan(out) else math.nan}
 
 
 def spans_of(score: symusic.Score, span: int, most: int = 3) -> list[int]:
@@ -151,8 +170,10 @@ def evaluate_model(folder: Path, args) -> dict:
             seed += 1
             takes = drain(stream_infill(loaded, piece.score, first, last, settings, variations=args.takes))
             start, end = takes[0].start_tick, takes[0].end_tick
-            real_figures.append(style_figures(passage(piece.score, start, end), key, args.span))
-            infill_figures += [style_figures(passage(take.score, start, end), key, args.span) for take in takes]
+            real_figures.append({**style_figures(passage(piece.score, start, end), key, args.span),
+                                 **join_figures(piece.score, start, end)})
+            infill_figures += [{**style_figures(passage(take.score, start, end), key, args.span),
+                                **join_figures(take.score, start, end)} for take in takes]
             first_note, whole = timed_infill(loaded, piece.score, first, last, GenerationSettings(random_seed=seed))
             first_notes.append(first_note)
             wholes.append(whole)
@@ -219,7 +240,8 @@ def main() -> None:
                                              in result["by_bar"])])
         for name in STYLE:
             real, infilled = result["figures"][name]
-            style_rows.append([result["model"], FIGURES.get(name, name), f"{real:.3f}", f"{infilled:.3f}"])
+            style_rows.append([result["model"], JOIN_FIGURES.get(name) or FIGURES.get(name, name), f"{real:.3f}",
+                               f"{infilled:.3f}"])
         control = result["control"]
         if not math.isnan(control["density"][0]):
             control_rows.append([result["model"], f"{control['density'][0]:.2f} ({control['density'][1]})",

@@ -366,14 +366,20 @@ def control_plan(tokenizer, bars, controls: BarControls, shift: int = 0) -> dict
 
 
 def sample(loaded: LoadedModel, writers: list[ContinuationWriter], rows: list[list[int]], settings: GenerationSettings, *,
-           head: int = 0, shift: int = 0,
+           head: int = 0, shift: int = 0, guide=None,
            cancel: Callable[[], bool] | None = None) -> Generator[TokenEvent, None, list[list[int]]]:
     """Sample every row's next tokens under its writer's grammar until all are finished (or the
     token budget is spent, or `cancel`); `rows` (model ids read so far) grow as they go, and are
     returned. The first `head` ids of every row stay in the context when the window slides (an
-    infill's bars after the span)."""
+    infill's bars after the span). `guide`, beside each row's sequence guide: one more with a
+    `bias(state, generator)` (an infill's JoinGuide), shared by every row."""
     model, tokenizer = loaded.model, loaded.tokenizer
-    guides = sequence_guides(loaded, writers[0].grammar, settings, len(writers))
+    guides = [[sequence] for sequence in sequence_guides(loaded, writers[0].grammar, settings, len(writers)) or []] \
+        or [[] for _ in writers]
+    if guide is not None:
+        for row in guides:
+            row.append(guide)
+    guides = guides if any(guides) else None
     generator = torch.Generator().manual_seed(settings.random_seed if settings.random_seed is not None else
                                               int(np.random.SeedSequence().entropy % 2**63))
     device = next(model.parameters()).device
@@ -431,16 +437,17 @@ def sequence_guides(loaded: LoadedModel, grammar: RemiGrammar, settings: Generat
     return [SequenceGuide(grammar, strength, diatonic) for _ in range(rows)]
 
 
-def _guided(logits: torch.Tensor, guides: list[SequenceGuide], writers: list[ContinuationWriter],
+def _guided(logits: torch.Tensor, guides: list[list], writers: list[ContinuationWriter],
             generator: torch.Generator) -> torch.Tensor:
-    """The last logits with each row's sequence bias added (rows still spelling the seed: none)."""
+    """The last logits with each row's guides' biases added (rows still spelling the seed: none)."""
     logits = logits.to(CPU, torch.float32, copy=True)
-    for row, (guide, writer) in enumerate(zip(guides, writers, strict=True)):
+    for row, (row_guides, writer) in enumerate(zip(guides, writers, strict=True)):
         if writer.pending or writer.state.finished:
             continue
-        bias = guide.bias(writer.state, generator)
-        if bias is not None:
-            logits[row, bias[0]] += bias[1]
+        for guide in row_guides:
+            bias = guide.bias(writer.state, generator)
+            if bias is not None:
+                logits[row, bias[0]] += bias[1]
     return logits
 
 

@@ -38,6 +38,7 @@ from core.composing.generation import (
     sample,
 )
 from core.composing.grammar import RemiState, replay
+from core.composing.joining import JoinGuide, next_onset_pitches
 from core.learning.checkpoint import LoadedModel
 from core.learning.tokenizer import MAX_SPAN
 from core.music.markers import first_bar_number
@@ -223,7 +224,11 @@ def stream_infill(loaded: LoadedModel, score: symusic.Score, first: int, last: i
         writer.state.control_plan = plan.controls
         writers.append(writer)
     rows = [plan.head + plan.read for _ in range(variations)]
-    yield from sample(loaded, writers, rows, settings, head=len(plan.head), shift=plan.shift, cancel=cancel)
+    scale = score.tpq / loaded.tokenizer.ticks_per_quarter
+    targets = [pitch + plan.shift for pitch in next_onset_pitches(score, round(plan.end_tick * scale))]
+    guide = JoinGuide(grammar, plan.last_bar, targets) if targets and not loaded.tokenizer.bpe else None
+    yield from sample(loaded, writers, rows, settings, head=len(plan.head), shift=plan.shift, guide=guide,
+                      cancel=cancel)
     return [_take(loaded, score, plan, writer) for writer in writers]
 
 

@@ -1,0 +1,51 @@
+"""Joining an infill to the music after it.
+
+A span is written as a continuation of the bars before it by a model that has read the bars after
+it (core.composing.infill), and the model uses what it read little: its lines enter a span as
+Bach's do, but leave it with a leap to the next bar's first note (on 2-bar spans of the held-out
+cello movements, a median of 7 semitones against Bach's 3.5, over an octave 17 % of the time
+against 6 %). So through the span's last bar the guide draws each new note towards the pitches of
+the first onset after the span: a pitch more than `FREE` semitones from all of them loses
+`NATS_PER_SEMITONE` nats a semitone beyond, scaled by the square of how far through the bar the
+note starts (free at the bar line, all of it on the last beat). The grammar, the instrument's
+limits and the model's own distribution still decide; nothing is forced.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from core.composing.grammar import RemiGrammar, RemiState
+
+NATS_PER_SEMITONE = 0.5
+FREE = 2  # semitones from a pitch of the next onset that cost nothing
+
+
+class JoinGuide:
+    """The bias of a span's last bar towards `targets`, the pitches of the first onset after the
+    span (in the key the model composes in)."""
+
+    def __init__(self, grammar: RemiGrammar, last_bar: int, targets: list[int],
+                 nats_per_semitone: float = NATS_PER_SEMITONE):
+        pitches = sorted(grammar.pitch_ids)
+        self.ids = torch.tensor([grammar.pitch_ids[p] for p in pitches])
+        distance = torch.tensor([min(abs(p - t) for t in targets) for p in pitches], dtype=torch.float32)
+        self.penalty = -nats_per_semitone * (distance - FREE).clamp(min=0)
+        self.last_bar = last_bar
+
+    def bias(self, state: RemiState, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor] | None:
+        """(Pitch token ids, nats to add to their logits) in the span's last bar once an onset is
+        placed, else None."""
+        if state.bars != self.last_bar or state.position < 0:
+            return None
+        through = (state.position + 1) / state.positions_per_bar
+        return self.ids, self.penalty * through**2
+
+
+def next_onset_pitches(score, tick: int) -> list[int]:
+    """The pitches of `score`'s (a symusic.Score) first onset at or after `tick` ([] if none)."""
+    starts = [n.time for track in score.tracks for n in track.notes if n.time >= tick]
+    if not starts:
+        return []
+    first = min(starts)
+    return sorted({n.pitch for track in score.tracks for n in track.notes if n.time == first})

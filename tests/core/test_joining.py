@@ -1,0 +1,49 @@
+"""The join guide: through an infill's last bar, new notes are drawn towards the first notes after
+the span (core.composing.joining), more the later they start; elsewhere it adds nothing."""
+
+from __future__ import annotations
+
+import symusic
+import torch
+
+from core.composing.grammar import grammar_for, replay
+from core.composing.joining import FREE, NATS_PER_SEMITONE, JoinGuide, next_onset_pitches
+from core.learning.tokenizer import PartitaTokenizer
+
+
+def state_in_bar(tokenizer: PartitaTokenizer, bars: int, position: int):
+    """A grammar state `bars` bar lines in, at onset `position` of the last (4/4)."""
+    grammar = grammar_for(tokenizer)
+    vocab = tokenizer.inner.vocab
+    ids = [tokenizer.bos_id]
+    for _ in range(bars):
+        ids += [vocab["Bar_None"], vocab["TimeSig_4/4"]]
+    ids.append(vocab[f"Position_{position}"])
+    return grammar, replay(grammar, ids)
+
+
+def test_the_last_bar_leans_towards_the_next_onset_more_the_later_a_note_starts():
+    tokenizer = PartitaTokenizer.create()
+    grammar, early = state_in_bar(tokenizer, 3, 0)
+    _, late = state_in_bar(tokenizer, 3, early.positions_per_bar - 1)
+    guide = JoinGuide(grammar, last_bar=3, targets=[62])
+    ids, early_bias = guide.bias(early, torch.Generator())
+    _, late_bias = guide.bias(late, torch.Generator())
+    by_pitch = {pitch: index for index, pitch in enumerate(sorted(grammar.pitch_ids))}
+    assert torch.equal(ids, torch.tensor([grammar.pitch_ids[p] for p in sorted(grammar.pitch_ids)]))
+    assert late_bias[by_pitch[62 + FREE]] == 0 and late_bias[by_pitch[62 - FREE]] == 0  # near: free
+    assert late_bias[by_pitch[74]] == -NATS_PER_SEMITONE * (12 - FREE)  # an octave up, on the last position
+    assert 0 > early_bias[by_pitch[74]] > late_bias[by_pitch[74]] / 100  # barely at the bar line
+    _, other_bar = state_in_bar(tokenizer, 2, 0)
+    assert guide.bias(other_bar, torch.Generator()) is None  # not the span's last bar: nothing
+
+
+def test_the_next_onset_is_the_first_at_or_after_the_span_s_end():
+    score = symusic.Score(480)
+    track = symusic.Track()
+    track.notes.extend([symusic.Note(0, 480, 60, 80), symusic.Note(1920, 480, 55, 80), symusic.Note(1920, 480, 67, 80),
+                        symusic.Note(2400, 480, 40, 80)])
+    score.tracks.append(track)
+    assert next_onset_pitches(score, 1920) == [55, 67]
+    assert next_onset_pitches(score, 1921) == [40]
+    assert next_onset_pitches(score, 5000) == []
