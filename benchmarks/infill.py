@@ -166,7 +166,7 @@ def evaluate_model(folder: Path, args) -> dict:
             left.append(before_only * count)
             wrong.append(misplaced * count)
             notes += count
-            settings = GenerationSettings(random_seed=seed, max_tokens=600 * args.span)
+            settings = GenerationSettings(random_seed=seed, max_tokens=600 * args.span, join=args.join)
             seed += 1
             takes = drain(stream_infill(loaded, piece.score, first, last, settings, variations=args.takes))
             start, end = takes[0].start_tick, takes[0].end_tick
@@ -224,6 +224,8 @@ def main() -> None:
     parser.add_argument("--span", type=int, default=4, help="bars of each span")
     parser.add_argument("--takes", type=int, default=2, help="infills of each span, for the style figures")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--join", type=float, help="the infills' join guide, nats a semitone (0: off; default: "
+                                                    "core.composing.joining's)")
     args = parser.parse_args()
     rows, bar_rows, style_rows, control_rows = [], [], [], []
     for folder in model_folders(args.models):

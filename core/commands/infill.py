@@ -18,6 +18,9 @@ def add_parser(subparsers) -> None:
                              "numbers 0 is bar 0): 5-8, or 5 (at most 8 bars)")
     parser.add_argument("--out", type=Path, required=True, help="output MIDI (variations: OUT-1.mid, OUT-2.mid, ...)")
     parser.add_argument("--variations", type=int, default=1, help="how many rewritings to write")
+    parser.add_argument("--join", type=float, metavar="NATS",
+                        help="how hard the span's last bar is drawn towards the notes after it, in nats a "
+                             "semitone (default 0.5; 0: not at all)")
     parser.add_argument("--temperature", type=float, default=1.0)
     parser.add_argument("--top-p", type=float, default=0.95)
     parser.add_argument("--seed", type=seed_number, help="random seed (same seed, same music)")
@@ -46,6 +49,8 @@ def run(args) -> int:
         raise UserError("--temperature must be in (0, 5]")
     if not 0 < args.top_p <= 1:
         raise UserError("--top-p must be in (0, 1]")
+    if args.join is not None and not 0 <= args.join <= 10:
+        raise UserError("--join must be 0 to 10 (nats a semitone)")
     if args.out.suffix.lower() not in MIDI_SUFFIXES:
         raise UserError(f"--out {args.out}: infill writes MIDI (.mid); convert it with `partita export`")
     outputs = [args.out] if args.variations == 1 else [
@@ -64,6 +69,7 @@ def run(args) -> int:
         raise UserError(f"--bars: {error}") from None
     settings_first, settings_last = first + 1 - numbered_from, last + 1 - numbered_from  # from 1, as the engine counts
     settings = GenerationSettings(temperature=args.temperature, top_p=args.top_p, random_seed=args.seed,
+                                  join=args.join,
                                   max_tokens=TOKENS_PER_BAR * (last - first + 1), **limits)
     settings = fit_controls(loaded, settings)
     try:

@@ -52,6 +52,9 @@ class GenerationSettings:
     sequences: float | None = None
     # what every new bar is asked to be (core.music.controls), for a model with controls
     controls: BarControls = BarControls()
+    # an infill's pull in its last bar towards the notes after it, nats a semitone
+    # (core.composing.joining); None: joining.NATS_PER_SEMITONE, 0: none
+    join: float | None = None
 
 
 def key_shift_for(loaded: LoadedModel, prompt: symusic.Score | None) -> int:

@@ -38,7 +38,7 @@ from core.composing.generation import (
     sample,
 )
 from core.composing.grammar import RemiState, replay
-from core.composing.joining import JoinGuide, next_onset_pitches
+from core.composing.joining import NATS_PER_SEMITONE, JoinGuide, next_onset_pitches
 from core.learning.checkpoint import LoadedModel
 from core.learning.tokenizer import MAX_SPAN
 from core.music.markers import first_bar_number
@@ -226,7 +226,8 @@ def stream_infill(loaded: LoadedModel, score: symusic.Score, first: int, last: i
     rows = [plan.head + plan.read for _ in range(variations)]
     scale = score.tpq / loaded.tokenizer.ticks_per_quarter
     targets = [pitch + plan.shift for pitch in next_onset_pitches(score, round(plan.end_tick * scale))]
-    guide = JoinGuide(grammar, plan.last_bar, targets) if targets and not loaded.tokenizer.bpe else None
+    pull = NATS_PER_SEMITONE if settings.join is None else settings.join
+    guide = JoinGuide(grammar, plan.last_bar, targets, pull) if targets and pull and not loaded.tokenizer.bpe else None
     yield from sample(loaded, writers, rows, settings, head=len(plan.head), shift=plan.shift, guide=guide,
                       cancel=cancel)
     return [_take(loaded, score, plan, writer) for writer in writers]

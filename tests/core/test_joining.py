@@ -47,3 +47,11 @@ def test_the_next_onset_is_the_first_at_or_after_the_span_s_end():
     assert next_onset_pitches(score, 1920) == [55, 67]
     assert next_onset_pitches(score, 1921) == [40]
     assert next_onset_pitches(score, 5000) == []
+
+
+def test_join_out_of_range_is_refused_before_any_work(capsys, tmp_path):
+    from core.cli import main
+
+    assert main(["infill", str(tmp_path / "none.mid"), "--bars", "2", "--out", str(tmp_path / "o.mid"),
+                 "--join", "-1"]) == 2
+    assert "--join must be 0 to 10" in capsys.readouterr().err
