@@ -45,7 +45,7 @@ def run(args) -> int:
     from core.atomic import atomic_write_bytes
     from core.cli import UserError, check_output
     from core.commands import check_device, fit_controls, limit_settings, load_cli_model
-    from core.composing.generation import GenerationSettings, SeedError, generate_variations, seed_ids_of
+    from core.composing.generation import GenerationSettings, SeedError, generate_variations
     from core.terminal import printable
 
     if args.bars < 1 or args.variations < 1:
@@ -79,11 +79,7 @@ def run(args) -> int:
                                   top_p=args.top_p, random_seed=args.seed, prompt_bars=args.prompt_bars,
                                   max_tokens=max(GenerationSettings.max_tokens, TOKENS_PER_BAR * args.bars), **limits)
     settings = fit_controls(loaded, settings)
-    try:
-        seed_ids_of(loaded, prompt, settings)  # a seed that cannot start a take is refused before composing
-    except SeedError as error:
-        raise UserError(f"--prompt {args.prompt}: {error}") from None
-    bar = tqdm(total=args.bars, unit="bar", desc="composing", leave=False)
+    bar = tqdm(total=args.bars, unit="bar", desc="composing", leave=False, delay=0.5)  # drawn once it composes
     first_bar = {}
 
     def on_event(event) -> None:
@@ -92,10 +88,10 @@ def run(args) -> int:
         if event.variation == 0 and done > bar.n:
             bar.update(done - bar.n)
 
-    try:
+    try:  # the seed is encoded once; one that cannot start a take is refused before anything is sampled
         takes = generate_variations(loaded, prompt, settings, args.variations, on_event=on_event)
     except SeedError as error:
-        raise UserError(f"{args.prompt}: {error}") from None
+        raise UserError(f"--prompt {args.prompt}: {error}") from None
     finally:
         bar.close()
     short = []

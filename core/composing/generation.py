@@ -169,14 +169,6 @@ def check_seed(tokenizer, prompt: symusic.Score) -> None:
                         f"at most {MAX_SEED_BARS} bars: keep fewer with --prompt-bars")
 
 
-def seed_ids_of(loaded: LoadedModel, prompt: symusic.Score | None, settings: GenerationSettings) -> list[int]:
-    """BOS and the seed's tokens as a take starts from them (moved to C major / A minor for a
-    key-normalised model); raises SeedError for a seed that cannot start one, so a caller can
-    check a seed before composing."""
-    shift = key_shift_for(loaded, prompt)
-    return prompt_ids(loaded, prompt.shift_pitch(shift) if shift else prompt, settings.prompt_bars)
-
-
 def close_with_empty_bars(grammar: RemiGrammar, ids: list[int], end: float) -> None:
     """Append bar lines (each with its meter, where the vocabulary writes one) until the bar in
     progress reaches `end` (tokenizer ticks): REMI writes bars only up to the last note onset.

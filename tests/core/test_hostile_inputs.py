@@ -213,7 +213,7 @@ def test_an_unforeseen_failure_is_one_line_pointing_at_the_log(run, capsys, tmp_
     def broken(*args, **kwargs):
         raise RuntimeError("something no check foresaw\nsecond line")
 
-    monkeypatch.setattr(core.composing.generation, "seed_ids_of", broken)
+    monkeypatch.setattr(core.composing.generation, "generate_variations", broken)
     line = one_line_error(capsys, "generate", "--model", run, "--out", tmp_path / "o.mid", "--bars", 1,
                           names="something no check foresaw")
     assert "log" in line
