@@ -369,11 +369,8 @@ def sample(loaded: LoadedModel, writers: list[ContinuationWriter], rows: list[li
     infill's bars after the span). `guide`, beside each row's sequence guide: one more with a
     `bias(state, generator)` (an infill's JoinGuide), shared by every row."""
     model, tokenizer = loaded.model, loaded.tokenizer
-    guides = [[sequence] for sequence in sequence_guides(loaded, writers[0].grammar, settings, len(writers)) or []] \
-        or [[] for _ in writers]
-    if guide is not None:
-        for row in guides:
-            row.append(guide)
+    sequences = sequence_guides(loaded, writers[0].grammar, settings, len(writers)) or [None] * len(writers)
+    guides = [[g for g in (sequence, guide) if g is not None] for sequence in sequences]  # per row
     guides = guides if any(guides) else None
     generator = torch.Generator().manual_seed(settings.random_seed if settings.random_seed is not None else
                                               int(np.random.SeedSequence().entropy % 2**63))
