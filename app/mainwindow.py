@@ -468,7 +468,7 @@ class MainWindow(QMainWindow):
         self.roll.ruler.update()
         meter = self.model.meter
         bar, rest = divmod(int(tick), meter.bar_length)
-        self.position_label.setText(f"bar {bar + 1} beat {rest // meter.beat_ticks + 1}")
+        self.position_label.setText(f"bar {meter.bar_number(bar)} beat {rest // meter.beat_ticks + 1}")
 
     def _playing_changed(self, playing: bool) -> None:
         self.actions.play.setChecked(playing)

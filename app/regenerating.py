@@ -52,14 +52,16 @@ class VariationsWritten:
 
 @dataclass(frozen=True)
 class Span:
-    """The bars being rewritten: `first`-`last` as the ruler counts them, [start, end) in ticks, and
-    the take shown when they were asked for (its lasting uid; None: the seed alone)."""
+    """The bars being rewritten: `first`-`last` counted from the roll's first bar (1), [start, end)
+    in ticks, the take shown when they were asked for (its lasting uid; None: the seed alone), and
+    how messages name them (`bars`: as the score numbers them, a pickup bar 0)."""
 
     first: int
     last: int
     start: int
     end: int
     take_uid: int | None
+    bars: str
 
 
 def regenerate_job(cache, run_dir: str, score: symusic.Score, first: int, last: int,
@@ -105,12 +107,12 @@ class RegenerateBar(QFrame):
             layout.addWidget(widget)
         self.hide()
 
-    def writing(self, first: int, last: int, count: int) -> None:
+    def writing(self, bars: str, count: int) -> None:
         self.variation.blockSignals(True)
         self.variation.clear()
         self.variation.addItems([f"Variation {i + 1} of {count}" for i in range(count)])
         self.variation.blockSignals(False)
-        self.label.setText(f"Writing bars {first}-{last} anew…")
+        self.label.setText(f"Writing bars {bars} anew…")
         self.keep_button.setEnabled(False)
         self.stop_button.show()
         self.show()
@@ -190,15 +192,16 @@ class Regenerator(QObject):
         first, last = bars
         meter = self.model.meter
         start, end = bar_range_ticks(meter, first, last)
-        self.span = Span(first, last, start, end, self._shown_uid())
+        self.span = Span(first, last, start, end, self._shown_uid(),
+                         f"{meter.bar_number(first - 1)}-{meter.bar_number(last - 1)}")
         count = self.panel.variation_count
         self.variations = [[] for _ in range(count)]
         self._notes = 0
         self.overlay.show_span(start, end)
-        self.bar.writing(first, last, count)
+        self.bar.writing(self.span.bars, count)
         view = self.roll.view
         view.ensureVisible(QRectF(start, view.visible_scene_rect().center().y(), end - start, 0.01), 40, 0)
-        self.panel.say(f"Loading the model to write bars {first}-{last} anew…")
+        self.panel.say(f"Loading the model to write bars {self.span.bars} anew…")
         score = score_from_notes(self._shown_notes(), meter, self.program(), chords=self.model.visible_chords())
         self.runner.start(regenerate_job(self.panel.cache, self.panel.run_dir, score, first, last, settings, count,
                                          best=self.panel.best))
@@ -208,7 +211,7 @@ class Regenerator(QObject):
         if not self.running or self.span is None:
             return
         self.runner.cancel()
-        text = f"Stopped: {self._notes} notes written in bars {self.span.first}-{self.span.last}."
+        text = f"Stopped: {self._notes} notes written in bars {self.span.bars}."
         self.bar.written(text + " Keep one, or Discard.")
         self.panel.say(text)
         self.status.emit("Regenerating stopped")
@@ -219,7 +222,7 @@ class Regenerator(QObject):
             return
         if isinstance(event, InfillReady):
             self._tpq = event.ticks_per_quarter
-            self.panel.say(f"Model {event.name}: writing bars {span.first}-{span.last} anew…")
+            self.panel.say(f"Model {event.name}: writing bars {span.bars} anew…")
         elif isinstance(event, TokenEvent) and event.notes and event.variation < len(self.variations):
             roll_tpq = self.model.meter.ticks_per_quarter
             for streamed in event.notes:  # (tokenizer ticks from the piece's start; the piece's key)
@@ -231,7 +234,7 @@ class Regenerator(QObject):
                 self._notes += 1
             if event.variation == self.current:
                 self.overlay.set_notes(self.variations[event.variation])
-            self.bar.label.setText(f"Writing bars {span.first}-{span.last} anew… {self._notes} notes")
+            self.bar.label.setText(f"Writing bars {span.bars} anew… {self._notes} notes")
         elif isinstance(event, VariationsWritten):
             self.variations = [list(notes) for notes in event.notes]
             self._show_variation()
@@ -241,15 +244,15 @@ class Regenerator(QObject):
         if span is None:
             return
         count = len(self.variations)
-        self.bar.written(f"Bars {span.first}-{span.last}: {count} variation{'s' * (count != 1)}. "
+        self.bar.written(f"Bars {span.bars}: {count} variation{'s' * (count != 1)}. "
                          "Choose one, Play to hear it, Keep to use it.")
-        self.panel.say(f"Done: bars {span.first}-{span.last} written anew, {count} "
+        self.panel.say(f"Done: bars {span.bars} written anew, {count} "
                                 f"variation{'s' * (count != 1)} to choose from (above the roll).")
-        self.status.emit(f"Regenerated bars {span.first}-{span.last}")
+        self.status.emit(f"Regenerated bars {span.bars}")
 
     def _on_failed(self, message: str) -> None:
         span = self.span
-        bars = f"bars {span.first}-{span.last}" if span else "the selection"
+        bars = f"bars {span.bars}" if span else "the selection"
         self.discard()
         self.panel.say("Regenerate selection failed.")
         what = f"Could not regenerate: {message}" if bars in message else f"Could not regenerate {bars}: {message}"
@@ -287,10 +290,10 @@ class Regenerator(QObject):
         placed = [replace(n, **self.roll.editor.part_at(n.start)) for n in self.variations[self.current]]
         new = dict(zip(self.model.new_ids(len(placed)), placed, strict=True))
         kept = self.current + 1
-        self.undo_stack.push(commands.ChangeNotes(self.model, f"Regenerate bars {span.first}-{span.last}", old, new))
+        self.undo_stack.push(commands.ChangeNotes(self.model, f"Regenerate bars {span.bars}", old, new))
         self.discard()
         self.roll.editor.select_bars(span.first, span.last)  # Ctrl+R again writes them anew again
-        self.status.emit(f"Kept variation {kept} in bars {span.first}-{span.last} (Undo takes it back)")
+        self.status.emit(f"Kept variation {kept} in bars {span.bars} (Undo takes it back)")
 
     def discard(self) -> None:
         """Leave the bars as they are: no variations shown, any writing stopped."""

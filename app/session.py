@@ -38,7 +38,8 @@ def project_data(model: NoteModel, panels: dict[str, dict]) -> dict:
         "format": FORMAT,
         "version": VERSION,
         "meter": {"ticks_per_quarter": meter.ticks_per_quarter, "numerator": meter.numerator,
-                  "denominator": meter.denominator, "tempo_qpm": meter.tempo_qpm},
+                  "denominator": meter.denominator, "tempo_qpm": meter.tempo_qpm,
+                  "first_bar": meter.first_bar},
         "chords": [c.to_json() for c in model.seed_chords],  # the seed's chord changes: [tick, name]
         "takes": model.takes,
         "take_cuts": model.take_cuts,  # where each take leaves the seed (null: after all of it)

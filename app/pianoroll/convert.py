@@ -12,6 +12,7 @@ import symusic
 
 from app.pianoroll.model import GENERATED, SEED, TICKS_PER_QUARTER, ChordSymbol, Meter, Note
 from core.music.chords import MARKER_PREFIX, marker_chord
+from core.music.markers import PICKUP_MARKER, first_bar_number
 from core.music.scores import meter_problem, tempo_problem
 
 
@@ -22,14 +23,16 @@ def scale_ticks(ticks: int, from_tpq: int, to_tpq: int = TICKS_PER_QUARTER) -> i
 def meter_of(score: symusic.Score) -> Meter:
     """The first time signature and tempo of a score (4/4 at 100 bpm when it has none, or when they
     are impossible: `core.music.scores.load_score` refuses such files with the reason, and what the
-    window makes itself, a recording or a duet, must not stop on them)."""
+    window makes itself, a recording or a duet, must not stop on them), and the number its score
+    gives its first bar (0: a pickup, core.music.markers)."""
     numerator, denominator = 4, 4
     if len(score.time_signatures):
         first = score.time_signatures[0]
         if not meter_problem(int(first.numerator), int(first.denominator)):
             numerator, denominator = int(first.numerator), int(first.denominator)
     tempo = round(float(score.tempos[0].qpm), 2) if len(score.tempos) else 100.0
-    return Meter(TICKS_PER_QUARTER, numerator, denominator, 100.0 if tempo_problem(tempo) else tempo)
+    return Meter(TICKS_PER_QUARTER, numerator, denominator, 100.0 if tempo_problem(tempo) else tempo,
+                 first_bar_number(score))
 
 
 def chords_of(score: symusic.Score, transpose: int = 0) -> list[ChordSymbol]:
@@ -74,7 +77,8 @@ def notes_from_score(score: symusic.Score, role: str = SEED, take: int = 0,
 def score_from_notes(notes: Iterable[Note], meter: Meter, program: int = 0, name: str = "",
                      chords: Iterable[ChordSymbol] = ()) -> symusic.Score:
     """One-track score of `notes` with the meter's time signature and tempo, and `chords` as
-    `chord:NAME` markers (what a chord-aware model reads)."""
+    `chord:NAME` markers (what a chord-aware model reads); a pickup numbered 0 keeps its marker, so
+    the engine counts bars as the roll does."""
     score = symusic.Score(meter.ticks_per_quarter)
     track = symusic.Track(name=name, program=program)
     for n in sorted(notes, key=lambda n: (n.start, n.pitch)):
@@ -82,6 +86,8 @@ def score_from_notes(notes: Iterable[Note], meter: Meter, program: int = 0, name
     score.tracks.append(track)
     score.time_signatures.append(symusic.TimeSignature(0, meter.numerator, meter.denominator))
     score.tempos.append(symusic.Tempo(0, meter.tempo_qpm))
+    if meter.first_bar == 0:
+        score.markers.append(symusic.TextMeta(0, PICKUP_MARKER))
     for chord in chords:
         score.markers.append(symusic.TextMeta(chord.start, MARKER_PREFIX + chord.name))
     return score

@@ -137,16 +137,19 @@ def notes_from_mime(mime: QMimeData | None) -> list[Note]:
 
 
 # --- the bar range dialog -------------------------------------------------------------------
-def ask_bar_range(parent: QWidget | None, last_bar: int, first: int = 1, last: int = 1) -> tuple[int, int] | None:
-    """Ask for bars to select (counted from 1, both included); None when cancelled."""
+def ask_bar_range(parent: QWidget | None, last_bar: int, first: int = 1, last: int = 1,
+                  first_number: int = 1) -> tuple[int, int] | None:
+    """Ask for bars to select (counted from 1, both included; shown as the score numbers them, from
+    `first_number`); None when cancelled."""
     dialog = QDialog(parent)
     dialog.setWindowTitle("Select bars")
     form = QFormLayout(dialog)
     boxes = []
+    shown = first_number - 1
     for label, value in (("From bar", first), ("To bar", last)):
         box = QSpinBox(dialog)
-        box.setRange(1, max(1, last_bar))
-        box.setValue(value)
+        box.setRange(1 + shown, max(1, last_bar) + shown)
+        box.setValue(value + shown)
         form.addRow(label, box)
         boxes.append(box)
     buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, dialog)
@@ -155,7 +158,7 @@ def ask_bar_range(parent: QWidget | None, last_bar: int, first: int = 1, last: i
     form.addRow(buttons)
     if dialog.exec() != QDialog.DialogCode.Accepted:
         return None
-    return boxes[0].value(), boxes[1].value()
+    return boxes[0].value() - shown, boxes[1].value() - shown
 
 
 # --- the editor ------------------------------------------------------------------------------
@@ -352,7 +355,7 @@ class NoteEditor(QObject):
         last_bar = max(1, ceil_to(self.model.end_tick(), bar) // bar)
         playhead = self.view.playhead
         here = int(playhead.x()) // bar + 1 if playhead.isVisible() else 1
-        chosen = ask_bar_range(self.view, max(last_bar, here), here, here)
+        chosen = ask_bar_range(self.view, max(last_bar, here), here, here, self.model.meter.first_bar)
         if chosen is not None:
             self.select_bars(*chosen)
 

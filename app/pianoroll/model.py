@@ -60,8 +60,11 @@ class Meter:
     numerator: int = 4
     denominator: int = 4
     tempo_qpm: float = 100.0  # quarter notes per minute
+    first_bar: int = 1  # the number the score gives its first bar: 0 where it numbers a pickup 0
 
     def __post_init__(self):
+        if type(self.first_bar) is not int or self.first_bar not in (0, 1):
+            raise ValueError(f"first_bar: a score numbers its first bar 0 or 1, not {self.first_bar!r}")
         problem = (resolution_problem(self.ticks_per_quarter) or meter_problem(self.numerator, self.denominator)
                    or tempo_problem(self.tempo_qpm))
         if not problem and self.ticks_per_quarter * 4 < self.denominator:
@@ -76,6 +79,11 @@ class Meter:
     @property
     def bar_length(self) -> int:
         return bar_length(self.ticks_per_quarter, self.numerator, self.denominator)
+
+    def bar_number(self, bar: int) -> int:
+        """The number the score gives the bar `bar` bars after the roll's first (the ruler's, the
+        status bar's and every message's: a pickup the score numbers 0 is bar 0)."""
+        return bar + self.first_bar
 
 
 @dataclass(frozen=True)

@@ -97,7 +97,7 @@ class RulerWidget(QWidget):
             x = self.view.mapFromScene(QPointF(index * bar, 0)).x() + self.view.viewport().x()
             if index % every == 0:
                 painter.drawLine(int(x), self.height() - 8, int(x), self.height())
-                painter.drawText(int(x) + 3, self.height() - 8, str(index + 1))
+                painter.drawText(int(x) + 3, self.height() - 8, str(meter.bar_number(index)))
             else:
                 painter.drawLine(int(x), self.height() - 4, int(x), self.height())
             index += 1
@@ -168,7 +168,7 @@ class ChordStrip(QWidget):
             for rect, _, chord in self.labels():
                 if rect.contains(QPointF(event.pos())):
                     bar, rest = divmod(chord.start, meter.bar_length)
-                    QToolTip.showText(event.globalPos(), f"{chord.name}: bar {bar + 1}, beat {rest // meter.beat_ticks + 1}",
+                    QToolTip.showText(event.globalPos(), f"{chord.name}: bar {meter.bar_number(bar)}, beat {rest // meter.beat_ticks + 1}",
                                       self)
                     return True
             QToolTip.hideText()

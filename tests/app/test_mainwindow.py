@@ -13,7 +13,7 @@ from PySide6.QtGui import QDropEvent, QKeySequence
 from PySide6.QtWidgets import QMessageBox
 
 from app.pianoroll.commands import delete_notes
-from app.pianoroll.model import GENERATED, Note
+from app.pianoroll.model import GENERATED, Meter, Note
 
 
 def shortcut(action) -> str:
@@ -414,3 +414,17 @@ def test_a_restored_session_with_takes_says_so_in_the_generate_panel(make_window
     again = make_window(restore_session=True)
     assert again.generation_panel.info.text() == "1 take(s) from your last session; Generate writes more."
     assert again.generation_panel.model_box.minimumSizeHint().width() > 150  # run names can be told apart
+
+
+def test_a_piece_with_a_pickup_counts_its_bars_from_0_and_keeps_counting_so_when_reopened(make_window, tmp_path):
+    window = make_window(restore_session=False)
+    window.model.set_seed([Note(1440, 50, 480), Note(1920, 52, 480)], Meter(first_bar=0))
+    window.set_playhead(0)
+    assert window.position_label.text() == "bar 0 beat 1"  # as the score numbers it, like the ruler
+    window.set_playhead(1920 + 480)
+    assert window.position_label.text() == "bar 1 beat 2"
+    path = tmp_path / "pickup.partita"
+    assert window.documents.save_to(path)
+    other = make_window(restore_session=False)
+    other.open_file(str(path))
+    assert other.model.meter.first_bar == 0

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 import symusic
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QUndoStack
 
-from app.pianoroll.convert import notes_from_score, score_from_notes
+from app.pianoroll.convert import meter_of, notes_from_score, score_from_notes
 from app.pianoroll.model import GENERATED, SEED, Meter, Note, NoteModel
 from app.pianoroll.widget import PianoRoll, note_name
 
@@ -256,3 +257,22 @@ def test_a_take_made_without_being_shown_keeps_the_view_and_its_selection(qtbot)
     chosen = set(roll.view.selection)
     later = model.new_take(show=False)  # a second variation's first note arrived
     assert later == 1 and model.current_take == take and roll.view.selection == chosen
+
+
+def test_a_pickup_the_score_numbers_0_is_bar_0_in_the_roll_and_back_in_the_score():
+    from core.music.markers import PICKUP_MARKER, first_bar_number
+
+    score = symusic.Score(480)
+    track = symusic.Track()
+    track.notes.append(symusic.Note(1440, 480, 55, 80))  # the pickup's quarter, before bar 1's downbeat
+    score.tracks.append(track)
+    assert meter_of(score).first_bar == 1 and meter_of(score).bar_number(0) == 1
+    score.markers.append(symusic.TextMeta(0, PICKUP_MARKER))
+    meter = meter_of(score)
+    assert meter.first_bar == 0 and [meter.bar_number(b) for b in range(3)] == [0, 1, 2]
+    back = score_from_notes(notes_from_score(score), meter)
+    assert first_bar_number(back) == 0  # the engine (infill's bars, its messages) counts as the roll does
+    assert first_bar_number(score_from_notes(notes_from_score(score), Meter())) == 1
+    for wrong in (2, -1, 0.0, "0", True):
+        with pytest.raises(ValueError, match="first_bar"):
+            Meter(first_bar=wrong)

@@ -302,3 +302,23 @@ def test_the_shortcut_list_lays_out_an_even_or_odd_number_of_shortcuts(qtbot):
         shortcuts = ShortcutList([(f"Action {i}", f"Ctrl+{i}") for i in range(count)])
         qtbot.addWidget(shortcuts)
         assert all(f"Action {i}" in shortcuts.text() for i in range(count))
+
+
+def test_a_pickup_numbered_0_names_the_bars_as_the_score_does(make_window, qtbot, infill_run):
+    from app.pianoroll.model import Meter
+
+    window = window_with_run(make_window, infill_run, variations=1)
+    window.model.set_seed(piece(), Meter(first_bar=0))
+    window.roll.editor.select_bars(2, 3)  # the roll's second and third bars: the score's 1 and 2
+    with qtbot.waitSignal(window.regenerator.runner.finished, timeout=120000):
+        window.actions.regenerate.trigger()
+    assert window.regenerator.bar.label.text().startswith("Bars 1-2:")
+    window.regenerator.bar.keep_button.click()
+    assert "bars 1-2" in window.undo_stack.undoText()
+    window.roll.editor.select_bars(7, 7)  # past the piece's last bar (5, counted from 0)
+    failures = []
+    window.regenerator.failed.connect(lambda text, _todo: failures.append(text))
+    with qtbot.waitSignal(window.regenerator.runner.finished, timeout=120000, raising=False):
+        window.actions.regenerate.trigger()
+    qtbot.waitUntil(lambda: bool(failures), timeout=30000)
+    assert "bars 6-6" in failures[0] and "last bar is 5" in failures[0], failures[0]  # the engine counts as the roll does
