@@ -10,7 +10,8 @@ on the held-out pieces of its corpus (as `style_fidelity.py` chooses them):
   infill must be clearly lower. Beside them, the same span given the bars before and the bars
   after the previous span measured (of this piece or the one before): whether the model reads the
   bars after at all. A span that outgrows the context with the bars after it is left out (said
-  on the way).
+  on the way). Then the same spans given only one bar before: what the model takes from the bars
+  after where the bars before tell it little (the key, the register, the figure).
 * **style**: the figures of `core.judging.metrics.style` for the infilled spans (`--takes` each) beside
   the real bars at the same place, and how each span joins the music around it (the interval into
   its first note and out of its last, lowest notes; see core.composing.joining).
@@ -73,11 +74,13 @@ def spans_of(score: symusic.Score, span: int, most: int = 3) -> list[int]:
     return [first for first in range(5, bars - span - 1, span + 4)][:most]
 
 
-def span_loss(loaded, score: symusic.Score, first: int, last: int, other_head: list[int] | None = None):
+def span_loss(loaded, score: symusic.Score, first: int, last: int, other_head: list[int] | None = None,
+              bars_before: int | None = None):
     """(nats per note of the real span given both sides, given the same bars before only, given the
     bars before and another span's bars after, notes, this span's infill head, and per bar of the
     span: (nats given both sides, given the bars before only, notes)); NaN where the span and the
-    bars after it outgrow the context."""
+    bars after it outgrow the context. `bars_before`: only that many bars before the span (else all
+    that fit)."""
     tokenizer, model = loaded.tokenizer, loaded.model
     plan = plan_infill(loaded, score, first, last, GenerationSettings())
     span = tokenizer.to_model_ids(plan.middle).tolist()
@@ -88,6 +91,9 @@ def span_loss(loaded, score: symusic.Score, first: int, last: int, other_head: l
         return math.nan, math.nan, math.nan, notes, plan.head, []
     room = block - max(len(head) for head in heads) - len(span)
     context = plan.read[-room:] if room > 0 else []  # the same bars before for all: only the bars after differ
+    opens = np.flatnonzero(tokenizer.opens_bar[np.asarray(context, dtype=np.int64)])
+    if bars_before is not None and len(opens) >= bars_before:
+        context = context[int(opens[-bars_before]):] if bars_before else []
     bar_of = np.cumsum(tokenizer.opens_bar[np.asarray(span)]) - 1  # the span opens with its first bar line
     per_note = tokenizer.notes_per_token[np.asarray(span)]
     results, span_losses = [], []
@@ -139,6 +145,7 @@ def evaluate_model(folder: Path, args) -> dict:
         return {"model": folder.name, "skipped": "trained before infill"}
     _, pieces, _ = pieces_of(loaded, args.pieces, args.data)
     both, left, wrong, notes = [], [], [], 0
+    short_both, short_left = [], []  # the same spans given one bar before
     bars_both, bars_left, bars_notes = np.zeros(args.span), np.zeros(args.span), np.zeros(args.span)  # by bar of the span
     other_head = None  # the bars after the previous span: how much the right ones matter
     real_figures, infill_figures, first_notes, wholes = [], [], [], []
@@ -163,6 +170,9 @@ def evaluate_model(folder: Path, args) -> dict:
                 bars_left[bar] += sums[1]
                 bars_notes[bar] += sums[2]
             both.append(with_after * count)
+            one_bar = span_loss(loaded, piece.score, first, last, bars_before=1)
+            short_both.append(one_bar[0] * count)
+            short_left.append(one_bar[1] * count)
             left.append(before_only * count)
             wrong.append(misplaced * count)
             notes += count
@@ -186,6 +196,7 @@ def evaluate_model(folder: Path, args) -> dict:
     by_bar = [(bars_both[b] / bars_notes[b], bars_left[b] / bars_notes[b]) if bars_notes[b] else (math.nan, math.nan)
               for b in range(args.span)]
     return {"model": folder.name, "nats_both": sum(both) / notes, "nats_left": sum(left) / notes, "by_bar": by_bar,
+            "one_bar_both": sum(short_both) / notes, "one_bar_left": sum(short_left) / notes,
             "nats_wrong": sum(wrong) / notes, "notes": notes,
             "spans": len(real_figures), "figures": figures, "first_note_ms": 1000 * float(np.nanmedian(first_notes)),
             "whole_s": float(np.median(wholes)), "control": share}
@@ -227,7 +238,7 @@ def main() -> None:
     parser.add_argument("--join", type=float, help="the infills' join guide, nats a semitone (0: off; default: "
                                                     "core.composing.joining's)")
     args = parser.parse_args()
-    rows, bar_rows, style_rows, control_rows = [], [], [], []
+    rows, bar_rows, style_rows, control_rows, before_rows = [], [], [], [], []
     for folder in model_folders(args.models):
         with torch_threads(1):
             result = evaluate_model(folder, args)
@@ -240,6 +251,9 @@ def main() -> None:
                      f"{result['whole_s']:.2f} s"])
         bar_rows.append([result["model"], *(f"{1 - with_after / before_only:.1%}" for with_after, before_only
                                              in result["by_bar"])])
+        before_rows.append([result["model"], f"{1 - result['nats_both'] / result['nats_left']:.1%}",
+                            f"{result['one_bar_both']:.3f}", f"{result['one_bar_left']:.3f}",
+                            f"{1 - result['one_bar_both'] / result['one_bar_left']:.1%}"])
         for name in STYLE:
             real, infilled = result["figures"][name]
             style_rows.append([result["model"], JOIN_FIGURES.get(name) or FIGURES.get(name, name), f"{real:.3f}",
@@ -255,6 +269,10 @@ def main() -> None:
                  "another span's bars after", "first note", "whole span"], rows))
     print("\n## Lower by, given the bars after too, bar by bar of the span (the last leads into the bars after)\n")
     print(table(["model", *(f"bar {b + 1}" for b in range(args.span))], bar_rows))
+    print("\n## Lower by, given the bars after too, when one bar before is given (what the model takes from the "
+          "bars after)\n")
+    print(table(["model", "all the bars before that fit", "one bar before: both sides", "before only", "lower by"],
+                before_rows))
     print("\n## Style of the infilled bars beside the real bars there\n")
     print(table(["model", "figure", "real", "infilled"], style_rows))
     if control_rows:

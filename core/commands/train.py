@@ -45,6 +45,14 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--bpe", type=int, metavar="N",
                         help="learn BPE merges from the training pieces up to a vocabulary of N tokens "
                              "(default: off; 1000-2000 suit a few hundred pieces)")
+    parser.add_argument("--mix", metavar="DATA",
+                        help="replay: draw a share of the windows from this corpus too (e.g. builtin:base, the "
+                             "base model's own, when fine-tuning from it); validation stays on --data")
+    parser.add_argument("--mix-share", type=float, metavar="S",
+                        help="the share of windows from --mix, above 0 and below 1 (default 0.5)")
+    parser.add_argument("--ema", type=float, metavar="DECAY",
+                        help="validate, save and compose with a moving average of the weights, keeping this much "
+                             "of it each step (e.g. 0.995: about the last 200 steps; default 0: off)")
     parser.add_argument("--device", default="auto", help="auto (CUDA, MPS, CPU), cpu, cuda, ...")
     parser.add_argument("--compile", action=argparse.BooleanOptionalAction, default=None,
                         help="torch.compile the model (default: on CUDA only)")
@@ -59,7 +67,8 @@ def add_parser(subparsers) -> None:
 # or on --resume the run's own value.
 RUN_OPTIONS = {"preset": "preset", "batch_size": "batch_size", "lr": "learning_rate", "warmup": "warmup_steps",
                "seed": "seed", "transpose": "max_transpose", "pack": "pack", "tokenization": "tokenization",
-               "bpe": "bpe_vocab_size", "key": "key_mode", "init": "init", "exclude": "exclude"}
+               "bpe": "bpe_vocab_size", "key": "key_mode", "init": "init", "exclude": "exclude", "mix": "mix",
+               "mix_share": "mix_share", "ema": "ema"}
 FINE_TUNING = {"learning_rate": 3e-4, "patience": 3}  # defaults with --init: a gentler step, early stopping
 
 
@@ -127,6 +136,8 @@ def run(args) -> int:
     given = {field: getattr(args, option) for option, field in RUN_OPTIONS.items() if getattr(args, option) is not None}
     if "exclude" in given:
         given["exclude"] = tuple(given["exclude"])
+    if "mix" in given:
+        given["mix"] = absolute_source(given["mix"])
     if args.set:
         given["model_overrides"] = _overrides(args.set)
     data, saved = args.data, {}
@@ -182,6 +193,9 @@ def run(args) -> int:
                 say(f"training {event.parameters / 1e6:.2f} M parameters{vocabulary} on {event.device}: "
                     f"{event.train_pieces} train pieces ({event.train_tokens} tokens), "
                     f"{event.validation_pieces} validation pieces; run folder {event.run_dir}")
+                if event.mixed_pieces:
+                    say(f"replaying {event.mixed_pieces} pieces of {config.mix} ({event.mixed_tokens} tokens) in "
+                        f"{config.mix_share:.0%} of the windows")
                 for line in event.meter_warnings:
                     say(f"warning: {line}")
                 if event.validation_pieces == 0:

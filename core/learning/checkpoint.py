@@ -40,6 +40,7 @@ DEFAULT_MODEL_NAME = "bach-chorales"  # composes from an empty seed; "default" n
 DEFAULT_MODEL_DIR = SHIPPED_MODELS_DIR / DEFAULT_MODEL_NAME
 FORMAT_VERSION = 2  # 2: config.json names the data files ("files"); 1 had fixed names
 # The data files of folders written before config.json named them (format 1).
+TRAINED = "trained."  # the optimizer file's trained weights, where the checkpoint's are their average
 LEGACY_FILES = {"weights": "model.safetensors", "optimizer": "optimizer.safetensors",
                 "optimizer_state": "optimizer.json"}
 # Data files a save writes (model-000400.safetensors, optimizer-000400-1.json) or format 1 held, and
@@ -94,7 +95,8 @@ class LoadedModel:
 
 
 def save_checkpoint(run_dir: Path, model: Transformer, tokenizer: PartitaTokenizer, meta: dict,
-                    optimizer: torch.optim.Optimizer | None = None, *, best: bool = False) -> None:
+                    optimizer: torch.optim.Optimizer | None = None, *, best: bool = False,
+                    trained: Transformer | None = None) -> None:
     """Save the model (and optimizer state) in `run_dir` so that a kill at any moment leaves a
     consistent checkpoint: the data files are written under names of their own (by step), then
     config.json naming them is renamed into place (the single commit point), then the data files
@@ -104,7 +106,10 @@ def save_checkpoint(run_dir: Path, model: Transformer, tokenizer: PartitaTokeniz
     `load_model(best=True)` loads. Otherwise the best weights of the previous checkpoint stay named, and kept,
     as "best" (no copy: a best step's weights file is its last weights file until a later save);
     in a folder saved before runs kept them, the previous checkpoint's weights are, when
-    meta["training"]["best"] names its step."""
+    meta["training"]["best"] names its step.
+
+    `trained`: the model `optimizer` steps, where `model` is another (a moving average of it): its
+    weights are kept beside the optimizer's moments (`trained.NAME`), for a resume to go on from."""
     run_dir.mkdir(parents=True, exist_ok=True)
     previous, previous_step = _current_files(run_dir)
     best_step = meta.get("training", {}).get("best", {}).get("step")
@@ -119,7 +124,10 @@ def save_checkpoint(run_dir: Path, model: Transformer, tokenizer: PartitaTokeniz
     atomic_write_bytes(run_dir / files["weights"], save(state))
     if optimizer is not None:
         files.update(optimizer=f"optimizer-{tag}.safetensors", optimizer_state=f"optimizer-{tag}.json")
-        tensors, scalars = _optimizer_to_tensors(model, optimizer)
+        trained = trained if trained is not None else model
+        tensors, scalars = _optimizer_to_tensors(trained, optimizer)
+        if trained is not model:
+            tensors.update({TRAINED + name: p.detach().to("cpu").contiguous() for name, p in trained.named_parameters()})
         atomic_write_bytes(run_dir / files["optimizer"], save(tensors))
         atomic_write_text(run_dir / files["optimizer_state"], json.dumps(scalars))
     if best:
@@ -437,7 +445,8 @@ def load_optimizer_state(run_dir: Path, model: Transformer, optimizer: torch.opt
         raise CheckpointError(f"{run_dir}: the checkpoint has no optimizer state")
     tensors_path, scalars_path = run_dir / files["optimizer"], run_dir / files["optimizer_state"]
     try:
-        check_regular(tensors_path, 2 * weights_limit(model), what="the optimizer state of this model")
+        # two moments, and the trained weights where the checkpoint's are their average
+        check_regular(tensors_path, 3 * weights_limit(model), what="the optimizer state of this model")
         tensors = load_file(str(tensors_path))
     except (OSError, ValueError, SafetensorError) as error:
         raise CheckpointError(f"{tensors_path}: optimizer state unreadable ({_short(error)})") from None
@@ -466,6 +475,26 @@ def load_optimizer_state(run_dir: Path, model: Transformer, optimizer: torch.opt
     # (a run saved on a GPU can go on on a CPU and back).
     for group, saved in zip(optimizer.param_groups, scalars["param_groups"], strict=False):
         group.update({k: v for k, v in saved.items() if k in _HYPERPARAMETERS})
+
+
+def load_trained_weights(run_dir: Path, model: Transformer) -> None:
+    """Load into `model` the trained weights a checkpoint of averaged weights keeps beside its
+    optimizer state (`save_checkpoint(trained=...)`)."""
+    files = run_files(run_dir)
+    path = run_dir / files.get("optimizer", "")
+    try:
+        if "optimizer" in files:
+            check_regular(path, 3 * weights_limit(model), what="the optimizer state of this model")
+        tensors = load_file(str(path)) if "optimizer" in files else {}
+    except (OSError, ValueError, SafetensorError) as error:
+        raise CheckpointError(f"{path}: optimizer state unreadable ({_short(error)})") from None
+    for name, parameter in model.named_parameters():
+        tensor = tensors.get(TRAINED + name)
+        if tensor is None or tuple(tensor.shape) != tuple(parameter.shape):
+            raise CheckpointError(f"{path}: the trained weights of {name} are missing or of another shape "
+                                  "(a run of averaged weights resumes from the weights it trained)")
+        with torch.no_grad():
+            parameter.copy_(tensor)
 
 
 def _optimizer_problem(scalars, tensors: dict, parameters: dict) -> tuple[str, str] | None:

@@ -135,10 +135,12 @@ class BatchSampler:
     """Random windows from the training pieces, reproducible from (seed, step, rank)."""
 
     def __init__(self, pieces: list[TokenizedPiece], tokenizer: PartitaTokenizer, block_size: int,
-                 batch_size: int, seed: int, augment: bool = True, pack: bool = False):
+                 batch_size: int, seed: int, augment: bool = True, pack: bool = False, *,
+                 mixed: list[TokenizedPiece] = (), mix_share: float = 0.0):
+        """`mixed`: pieces of another corpus (replay) that a `mix_share` of the windows start in."""
         if not pieces:
             raise ValueError("no training pieces with notes")
-        self.pieces = pieces
+        self.pieces = [*pieces, *mixed]
         self.tokenizer = tokenizer
         self.block_size = block_size
         self.batch_size = batch_size
@@ -148,8 +150,9 @@ class BatchSampler:
         self.chord_ids = np.array(sorted(tokenizer.chord_of_id)) if tokenizer.has_chords else None
         self.controls = ControlWriter(tokenizer) if tokenizer.settings.use_controls else None
         self.infill = tokenizer.settings.use_infill
-        lengths = np.array([len(p.ids) for p in pieces], dtype=np.float64)
-        self.weights = lengths / lengths.sum()  # longer pieces are drawn more often
+        self.weights = _by_length(pieces)  # longer pieces are drawn more often
+        if len(mixed):
+            self.weights = np.concatenate([(1 - mix_share) * self.weights, mix_share * _by_length(mixed)])
 
     def batch(self, step: int, rank: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
         """(x, y), each (B, T) int64; y is x shifted by one with padding set to IGNORE.
@@ -205,6 +208,11 @@ class BatchSampler:
         if shift:
             window = self.tokenizer.transpose_ids(window, shift)
         return np.asarray(window, dtype=np.int64)
+
+
+def _by_length(pieces: list[TokenizedPiece]) -> np.ndarray:
+    lengths = np.array([len(p.ids) for p in pieces], dtype=np.float64)
+    return lengths / lengths.sum()
 
 
 class ControlWriter:

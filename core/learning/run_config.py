@@ -72,6 +72,16 @@ class TrainConfig:
     compile: bool | None = None
     # GM program for generated MIDI; None: from the corpus
     program: int | None = field(default=None, metadata=DEFINES_RUN)
+    # replay: a `mix_share` of the training windows drawn from this corpus (builtin:NAME, a folder ...)
+    # beside `data`, tokenized alike; validation stays on `data`'s own pieces. A fine-tune on a few
+    # dozen pieces, replaying the base model's corpus, learns the composer without wearing away
+    # what the base learned (it overfits later and less)
+    mix: str | None = field(default=None, metadata=DEFINES_RUN)
+    mix_share: float = field(default=0.5, metadata=DEFINES_RUN)
+    # the weights validated, saved and composed with: an exponential moving average of the trained
+    # weights keeping this much of itself each step (0.995: about the last 200 steps); 0: the
+    # trained weights themselves
+    ema: float = field(default=0.0, metadata=DEFINES_RUN)
 
     def __post_init__(self) -> None:
         """Refuse settings that cannot train, naming the setting (the CLI and the GUI show it)."""
@@ -90,6 +100,11 @@ class TrainConfig:
         if not 0 < self.learning_rate < math.inf or not 0 <= self.min_learning_rate < math.inf:
             raise ValueError(f"the learning rate must be positive (and its minimum not negative), "
                              f"not {self.learning_rate} (minimum {self.min_learning_rate})")
+        if not 0 < self.mix_share < 1:
+            raise ValueError(f"mix_share is the share of windows from the mixed corpus, above 0 and below 1, "
+                             f"not {self.mix_share}")
+        if not 0 <= self.ema < 1:
+            raise ValueError(f"ema is the share of the average kept each step, 0 (off) up to below 1, not {self.ema}")
         if self.bpe_vocab_size and self.tokenization != "REMI":
             raise ValueError("BPE needs the REMI tokenization (its grammar steps through merged tokens)")
         if self.tokenization != "REMI":  # it would train, then never compose

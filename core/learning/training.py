@@ -12,6 +12,7 @@ DistributedDataParallel (gloo on CPU, nccl on CUDA); rank 0 evaluates and writes
 
 from __future__ import annotations
 
+import copy
 import math
 import os
 import time
@@ -25,6 +26,7 @@ import torch.nn.functional as F
 
 from core.learning.checkpoint import (
     load_optimizer_state,
+    load_trained_weights,
     load_weights,
     optimizer_path,
     read_config,
@@ -103,6 +105,19 @@ def prepare_data(config: TrainConfig, tokenizer_settings: TokenizerSettings | No
     train = tokenize_pieces(split.train or corpus.pieces, tokenizer, corpus.pitch_range, augmentation(config), normalize)
     validation = tokenize_pieces(split.validation, tokenizer, corpus.pitch_range, 0, normalize)
     return PreparedData(corpus, tokenizer, train, validation, split.names())
+
+
+def mixed_pieces(config: TrainConfig, tokenizer: PartitaTokenizer) -> list:
+    """The pieces of `config.mix` (replay, beside the run's own corpus), tokenized as the run's are:
+    all of them train, none validates."""
+    if not config.mix:
+        return []
+    corpus = import_corpus(config.mix)
+    pieces = tokenize_pieces(corpus.pieces, tokenizer, corpus.pitch_range, augmentation(config),
+                             config.key_mode == "normalize")
+    if not pieces:
+        raise ValueError(f"{config.mix}: no piece to mix in (the corpus has no music this vocabulary writes)")
+    return pieces
 
 
 def grown_weights(initial, tokenizer: PartitaTokenizer, model: Transformer) -> dict[str, torch.Tensor]:
@@ -250,8 +265,9 @@ class PreparedRun:
     start_step: int
     tokenizer: PartitaTokenizer
     device: torch.device
-    model: Transformer  # the weights checkpoints save
+    model: Transformer  # the weights the optimizer steps
     trained: torch.nn.Module  # what the loop calls: the model, compiled and/or wrapped for DDP
+    averaged: Transformer | None  # with `ema`: their moving average, validated and saved
     optimizer: torch.optim.Optimizer
     sampler: BatchSampler
     eval_x: torch.Tensor
@@ -275,9 +291,21 @@ class PreparedRun:
             state["best"] = dict(self.best)
         if stopped_early:  # finished by patience: not a run to resume (core.userdata.resumable_runs)
             state["stopped_early"] = True
-        save_checkpoint(self.run_dir, self.model, self.tokenizer, {**self.meta, "training": state}, self.optimizer,
-                        best=improved)
+        save_checkpoint(self.run_dir, self.kept, self.tokenizer, {**self.meta, "training": state}, self.optimizer,
+                        best=improved, trained=self.model)
         return self.log.write(CheckpointSaved(step, str(self.run_dir), best=improved))
+
+    @property
+    def kept(self) -> Transformer:
+        """The weights validated, saved and composed with: the average where the run keeps one."""
+        return self.averaged if self.averaged is not None else self.model
+
+    def average(self) -> None:
+        """Move the average one step towards the weights just trained."""
+        if self.averaged is not None:
+            with torch.no_grad():
+                for average, weight in zip(self.averaged.parameters(), self.model.parameters(), strict=True):
+                    average.lerp_(weight, 1 - self.config.ema)
 
 
 def prepare_run(config: TrainConfig, *, resume: bool = False) -> PreparedRun:
@@ -307,16 +335,20 @@ def prepare_run(config: TrainConfig, *, resume: bool = False) -> PreparedRun:
             raise ValueError(f"{config.init}: its weights do not fit the model settings given "
                              f"({config.model_overrides}): a fine-tune keeps the base model's shape") from None
     model.to(device).train()
+    averaged = copy.deepcopy(model).eval().requires_grad_(False) if config.ema else None
     optimizer = model.adamw(config.learning_rate, config.weight_decay, fused=device.type == "cuda")
     if resume and optimizer_path(run_dir, saved) is not None:
         load_optimizer_state(run_dir, model, optimizer)
+        if averaged is not None:  # the checkpoint's weights are the average; the trained ones lie beside
+            load_trained_weights(run_dir, model)
     trained = model
     if config.compile if config.compile is not None else device.type == "cuda":
         trained = torch.compile(model)  # `model` keeps the weights that checkpoints save
     if world > 1:
         trained = torch.nn.parallel.DistributedDataParallel(trained, device_ids=[device.index] if device.type == "cuda" else None)
+    mixed = mixed_pieces(config, tokenizer)
     sampler = BatchSampler(data.train, tokenizer, model_config.block_size, config.batch_size, config.seed,
-                           augment=augmentation(config) > 0, pack=config.pack)
+                           augment=augmentation(config) > 0, pack=config.pack, mixed=mixed, mix_share=config.mix_share)
     eval_x, eval_y = evaluation_windows(data.validation, tokenizer, model_config.block_size, config.eval_windows)
     program = config.program if config.program is not None else _corpus_program(data.corpus)
     meta = {"train": config.to_json(), "corpus": {"name": data.corpus.name, "program": program,
@@ -332,10 +364,11 @@ def prepare_run(config: TrainConfig, *, resume: bool = False) -> PreparedRun:
     whose = "the base model's vocabulary" if initial is not None else "the vocabulary"
     started = TrainStarted(str(run_dir), model.num_parameters(), len(data.train), len(data.validation),
                            sum(len(p.ids) for p in data.train), str(device), start_step, len(tokenizer),
-                           tokenizer.bpe, tuple(unkept_meter_warnings(unkept, whose)))
+                           tokenizer.bpe, tuple(unkept_meter_warnings(unkept, whose)), len(mixed),
+                           sum(len(p.ids) for p in mixed))
     best = _best_so_far(saved.get("training", {})) if resume else {}
-    return PreparedRun(config, run_dir, rank, world, start_step, tokenizer, device, model, trained, optimizer,
-                       sampler, eval_x, eval_y, meta, log, best, started)
+    return PreparedRun(config, run_dir, rank, world, start_step, tokenizer, device, model, trained, averaged,
+                       optimizer, sampler, eval_x, eval_y, meta, log, best, started)
 
 
 def train(config: TrainConfig, *, resume: bool = False,
@@ -370,6 +403,7 @@ def train(config: TrainConfig, *, resume: bool = False,
             loss.backward()
             torch.nn.utils.clip_grad_norm_(run.model.parameters(), config.grad_clip)
             run.optimizer.step()
+            run.average()
             step += 1
             tokens_since += tokens
             now = time.perf_counter()
@@ -380,7 +414,7 @@ def train(config: TrainConfig, *, resume: bool = False,
                 if rank == 0:
                     improved = False
                     if len(run.eval_x):
-                        last_eval = evaluate(run.model, run.tokenizer, run.eval_x, run.eval_y, step=step)
+                        last_eval = evaluate(run.kept, run.tokenizer, run.eval_x, run.eval_y, step=step)
                         yield run.log.write(last_eval)
                         improved = _lower(last_eval.loss, best.get("loss"))
                         stale = 0 if improved else stale + 1
@@ -392,7 +426,7 @@ def train(config: TrainConfig, *, resume: bool = False,
                     stale = _from_rank_0(stale, device)
             elif step == config.first_eval and rank == 0 and len(run.eval_x):
                 # weights untouched: evaluate draws no random numbers and each step seeds its own
-                yield run.log.write(evaluate(run.model, run.tokenizer, run.eval_x, run.eval_y, step=step))
+                yield run.log.write(evaluate(run.kept, run.tokenizer, run.eval_x, run.eval_y, step=step))
     except GeneratorExit:
         if rank == 0 and step > saved_step:  # the consumer stopped us: keep the work
             run.checkpoint(step, last_eval)

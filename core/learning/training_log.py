@@ -25,6 +25,8 @@ class TrainStarted:
     bpe: bool = False
     # one line per meter the vocabulary lacks, naming its pieces (core.music.corpus.unkept_meter_warnings)
     meter_warnings: tuple[str, ...] = ()
+    mixed_pieces: int = 0  # replay: pieces of another corpus trained beside these (TrainConfig.mix)
+    mixed_tokens: int = 0
 
 
 @dataclass(frozen=True)

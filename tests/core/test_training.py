@@ -8,6 +8,7 @@ import math
 import pickle
 import re
 import shutil
+from dataclasses import replace
 
 import pytest
 import torch
@@ -96,6 +97,64 @@ def test_cancel_and_resume_give_the_same_weights_as_one_run(tmp_path, cello_trio
         return
     for name in whole:
         assert torch.equal(whole[name], parts[name]), name
+
+
+def test_a_run_with_averaged_weights_saves_the_average_and_resumes_exactly(tmp_path, cello_trio):
+    """`ema`: validation, checkpoints and composing see the moving average of the weights; the
+    trained weights ride beside the optimizer state, so a cancelled run resumes bit for bit."""
+    from core.learning.checkpoint import TRAINED, optimizer_path
+
+    def config(out, ema=0.9):
+        return TrainConfig(data=str(cello_trio), out=str(out), model_overrides=TINY, steps=12, batch_size=4,
+                           eval_every=6, warmup_steps=2, ema=ema)
+
+    plain = list(train(config(tmp_path / "plain", 0.0)))
+    whole = list(train(config(tmp_path / "whole")))
+    # the same batches and steps: the trained weights are the plain run's, the saved ones their average
+    trained = {k[len(TRAINED):]: v for k, v in load_file(str(optimizer_path(tmp_path / "whole"))).items()
+               if k.startswith(TRAINED)}
+    plain_weights = load_file(str(weights_path(tmp_path / "plain")))
+    saved = load_file(str(weights_path(tmp_path / "whole")))
+    assert trained.keys() <= plain_weights.keys() and all(torch.equal(trained[k], plain_weights[k]) for k in trained)
+    assert not torch.equal(saved["wte.weight"], plain_weights["wte.weight"])
+    evals = [e.loss for e in whole if isinstance(e, EvalResult)]
+    assert evals != [e.loss for e in plain if isinstance(e, EvalResult)]  # validation saw the average
+    done = []
+    stopped = list(train(config(tmp_path / "parts"), should_stop=lambda: len(done) >= 8 or done.append(1)))
+    assert stopped[-1].cancelled and stopped[-1].step == 8
+    list(train(config(tmp_path / "parts"), resume=True))
+    parts = load_file(str(weights_path(tmp_path / "parts")))
+    if whole[0].device.startswith("cuda"):
+        return  # (see the test above: CUDA's atomics)
+    assert all(torch.equal(saved[name], parts[name]) for name in saved)
+    with pytest.raises(ValueError, match="ema"):
+        config(tmp_path / "bad", 1.0)
+
+
+def test_a_replayed_corpus_trains_in_its_share_of_the_windows_and_never_validates(tmp_path, cello_trio):
+    import numpy as np
+
+    from core.learning.dataset import BatchSampler
+    from core.learning.training import prepare_run
+
+    source = tmp_path / "other"
+    source.mkdir()
+    shutil.copy(sorted(cello_trio.iterdir())[0], source)
+    config = TrainConfig(data=str(cello_trio), out=str(tmp_path / "run"), model_overrides=TINY, steps=4,
+                         batch_size=4, eval_every=4, mix=str(source), mix_share=0.25)
+    run = prepare_run(config)
+    assert run.started.mixed_pieces == 1 and run.started.train_pieces == len(run.sampler.pieces) - 1
+    assert run.sampler.weights[-1] == pytest.approx(0.25) and run.sampler.weights.sum() == pytest.approx(1)
+    assert len(run.eval_x) and run.meta["corpus"]["name"] != str(source)
+    drawn = np.random.default_rng(0).choice(len(run.sampler.pieces), 4000, p=run.sampler.weights)
+    assert abs((drawn == len(run.sampler.pieces) - 1).mean() - 0.25) < 0.03
+    events = list(train(replace(config, out=str(tmp_path / "trained"))))
+    assert isinstance(events[-1], TrainDone) and events[-1].step == 4
+    plain = BatchSampler(run.sampler.pieces[:-1], run.tokenizer, 64, 2, 0)
+    assert plain.weights.sum() == pytest.approx(1) and len(plain.pieces) == len(run.sampler.pieces) - 1
+    for share in (0.0, 1.0, float("nan")):
+        with pytest.raises(ValueError, match="mix_share"):
+            replace(config, mix_share=share)
 
 
 def test_an_early_validation_pass_shows_on_the_curves_and_changes_nothing_else(tmp_path, cello_trio):
