@@ -10,8 +10,9 @@ on the held-out pieces of its corpus (as `style_fidelity.py` chooses them):
   infill must be clearly lower. Beside them, the same span given the bars before and the bars
   after the previous span measured (of this piece or the one before): whether the model reads the
   bars after at all. A span that outgrows the context with the bars after it is left out (said
-  on the way). Then the same spans given only one bar before: what the model takes from the bars
-  after where the bars before tell it little (the key, the register, the figure).
+  on the way). Then the same spans given no bar before, the bars after alone against nothing:
+  what the model takes from the bars after where nothing before tells it the key, the register
+  and the figure.
 * **style**: the figures of `core.judging.metrics.style` for the infilled spans (`--takes` each) beside
   the real bars at the same place, and how each span joins the music around it (the interval into
   its first note and out of its last, lowest notes; see core.composing.joining).
@@ -98,7 +99,7 @@ def span_loss(loaded, score: symusic.Score, first: int, last: int, other_head: l
     per_note = tokenizer.notes_per_token[np.asarray(span)]
     results, span_losses = [], []
     for head in heads:
-        ids = head + context + span
+        ids = head + context + span if head or context else [tokenizer.bos_id, *span]  # (nothing: a piece's start)
         with torch.inference_mode():
             logits, _ = model(torch.tensor([ids[:-1]]))
         losses = torch.nn.functional.cross_entropy(logits[0].float(), torch.tensor(ids[1:]), reduction="none")
@@ -145,7 +146,7 @@ def evaluate_model(folder: Path, args) -> dict:
         return {"model": folder.name, "skipped": "trained before infill"}
     _, pieces, _ = pieces_of(loaded, args.pieces, args.data)
     both, left, wrong, notes = [], [], [], 0
-    short_both, short_left = [], []  # the same spans given one bar before
+    alone, nothing = [], []  # the same spans given the bars after alone, and given nothing
     bars_both, bars_left, bars_notes = np.zeros(args.span), np.zeros(args.span), np.zeros(args.span)  # by bar of the span
     other_head = None  # the bars after the previous span: how much the right ones matter
     real_figures, infill_figures, first_notes, wholes = [], [], [], []
@@ -170,9 +171,9 @@ def evaluate_model(folder: Path, args) -> dict:
                 bars_left[bar] += sums[1]
                 bars_notes[bar] += sums[2]
             both.append(with_after * count)
-            one_bar = span_loss(loaded, piece.score, first, last, bars_before=1)
-            short_both.append(one_bar[0] * count)
-            short_left.append(one_bar[1] * count)
+            no_bar = span_loss(loaded, piece.score, first, last, bars_before=0)
+            alone.append(no_bar[0] * count)
+            nothing.append(no_bar[1] * count)
             left.append(before_only * count)
             wrong.append(misplaced * count)
             notes += count
@@ -196,7 +197,7 @@ def evaluate_model(folder: Path, args) -> dict:
     by_bar = [(bars_both[b] / bars_notes[b], bars_left[b] / bars_notes[b]) if bars_notes[b] else (math.nan, math.nan)
               for b in range(args.span)]
     return {"model": folder.name, "nats_both": sum(both) / notes, "nats_left": sum(left) / notes, "by_bar": by_bar,
-            "one_bar_both": sum(short_both) / notes, "one_bar_left": sum(short_left) / notes,
+            "after_alone": sum(alone) / notes, "nothing": sum(nothing) / notes,
             "nats_wrong": sum(wrong) / notes, "notes": notes,
             "spans": len(real_figures), "figures": figures, "first_note_ms": 1000 * float(np.nanmedian(first_notes)),
             "whole_s": float(np.median(wholes)), "control": share}
@@ -252,8 +253,8 @@ def main() -> None:
         bar_rows.append([result["model"], *(f"{1 - with_after / before_only:.1%}" for with_after, before_only
                                              in result["by_bar"])])
         before_rows.append([result["model"], f"{1 - result['nats_both'] / result['nats_left']:.1%}",
-                            f"{result['one_bar_both']:.3f}", f"{result['one_bar_left']:.3f}",
-                            f"{1 - result['one_bar_both'] / result['one_bar_left']:.1%}"])
+                            f"{result['after_alone']:.3f}", f"{result['nothing']:.3f}",
+                            f"{1 - result['after_alone'] / result['nothing']:.1%}"])
         for name in STYLE:
             real, infilled = result["figures"][name]
             style_rows.append([result["model"], JOIN_FIGURES.get(name) or FIGURES.get(name, name), f"{real:.3f}",
@@ -269,9 +270,8 @@ def main() -> None:
                  "another span's bars after", "first note", "whole span"], rows))
     print("\n## Lower by, given the bars after too, bar by bar of the span (the last leads into the bars after)\n")
     print(table(["model", *(f"bar {b + 1}" for b in range(args.span))], bar_rows))
-    print("\n## Lower by, given the bars after too, when one bar before is given (what the model takes from the "
-          "bars after)\n")
-    print(table(["model", "all the bars before that fit", "one bar before: both sides", "before only", "lower by"],
+    print("\n## What the model takes from the bars after: lower by, given them, with the bars before and without\n")
+    print(table(["model", "with the bars before", "no bar before: the bars after alone", "nothing", "lower by"],
                 before_rows))
     print("\n## Style of the infilled bars beside the real bars there\n")
     print(table(["model", "figure", "real", "infilled"], style_rows))
