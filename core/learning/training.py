@@ -343,7 +343,7 @@ def prepare_run(config: TrainConfig, *, resume: bool = False) -> PreparedRun:
             load_trained_weights(run_dir, model)
     trained = model
     if config.compile if config.compile is not None else device.type == "cuda":
-        trained = torch.compile(model)  # `model` keeps the weights that checkpoints save
+        trained = torch.compile(model)  # `model` keeps the trained weights (and, without ema, saves them)
     if world > 1:
         trained = torch.nn.parallel.DistributedDataParallel(trained, device_ids=[device.index] if device.type == "cuda" else None)
     mixed = mixed_pieces(config, tokenizer)
