@@ -107,14 +107,18 @@ def prepare_data(config: TrainConfig, tokenizer_settings: TokenizerSettings | No
     return PreparedData(corpus, tokenizer, train, validation, split.names())
 
 
-def mixed_pieces(config: TrainConfig, tokenizer: PartitaTokenizer) -> list:
+def mixed_pieces(config: TrainConfig, tokenizer: PartitaTokenizer, data: PreparedData) -> list:
     """The pieces of `config.mix` (replay, beside the run's own corpus), tokenized as the run's are:
-    all of them train, none validates."""
+    all of them train, none validates. A piece that `data` holds out (validation or test: the same
+    music, by content) is left out, so that replaying a corpus that holds the run's own pieces (all
+    the jazz solos, for one soloist's) never trains on what judges the run."""
     if not config.mix:
         return []
     corpus = import_corpus(config.mix)
-    pieces = tokenize_pieces(corpus.pieces, tokenizer, corpus.pitch_range, augmentation(config),
-                             config.key_mode == "normalize")
+    held = {*data.split_names.get("validation", ()), *data.split_names.get("test", ())}
+    held_digests = {piece.digest for piece in data.corpus.pieces if piece.name in held}
+    pieces = tokenize_pieces([piece for piece in corpus.pieces if piece.digest not in held_digests], tokenizer,
+                             corpus.pitch_range, augmentation(config), config.key_mode == "normalize")
     if not pieces:
         raise ValueError(f"{config.mix}: no piece to mix in (the corpus has no music this vocabulary writes)")
     return pieces
@@ -346,7 +350,7 @@ def prepare_run(config: TrainConfig, *, resume: bool = False) -> PreparedRun:
         trained = torch.compile(model)  # `model` keeps the trained weights (and, without ema, saves them)
     if world > 1:
         trained = torch.nn.parallel.DistributedDataParallel(trained, device_ids=[device.index] if device.type == "cuda" else None)
-    mixed = mixed_pieces(config, tokenizer)
+    mixed = mixed_pieces(config, tokenizer, data)
     sampler = BatchSampler(data.train, tokenizer, model_config.block_size, config.batch_size, config.seed,
                            augment=augmentation(config) > 0, pack=config.pack, mixed=mixed, mix_share=config.mix_share)
     eval_x, eval_y = evaluation_windows(data.validation, tokenizer, model_config.block_size, config.eval_windows)
