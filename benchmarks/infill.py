@@ -76,12 +76,12 @@ def spans_of(score: symusic.Score, span: int, most: int = 3) -> list[int]:
 
 
 def span_loss(loaded, score: symusic.Score, first: int, last: int, other_head: list[int] | None = None,
-              bars_before: int | None = None):
+              bars_before: bool = True):
     """(nats per note of the real span given both sides, given the same bars before only, given the
     bars before and another span's bars after, notes, this span's infill head, and per bar of the
     span: (nats given both sides, given the bars before only, notes)); NaN where the span and the
-    bars after it outgrow the context. `bars_before`: only that many bars before the span (else all
-    that fit)."""
+    bars after it outgrow the context. `bars_before=False`: none of the bars before the span (else
+    all that fit)."""
     tokenizer, model = loaded.tokenizer, loaded.model
     plan = plan_infill(loaded, score, first, last, GenerationSettings())
     span = tokenizer.to_model_ids(plan.middle).tolist()
@@ -91,10 +91,7 @@ def span_loss(loaded, score: symusic.Score, first: int, last: int, other_head: l
     if max(len(head) for head in heads) + len(span) > block:
         return math.nan, math.nan, math.nan, notes, plan.head, []
     room = block - max(len(head) for head in heads) - len(span)
-    context = plan.read[-room:] if room > 0 else []  # the same bars before for all: only the bars after differ
-    opens = np.flatnonzero(tokenizer.opens_bar[np.asarray(context, dtype=np.int64)])
-    if bars_before is not None and len(opens) >= bars_before:
-        context = context[int(opens[-bars_before]):] if bars_before else []
+    context = plan.read[-room:] if room > 0 and bars_before else []  # the same for all: only the bars after differ
     bar_of = np.cumsum(tokenizer.opens_bar[np.asarray(span)]) - 1  # the span opens with its first bar line
     per_note = tokenizer.notes_per_token[np.asarray(span)]
     results, span_losses = [], []
@@ -171,7 +168,7 @@ def evaluate_model(folder: Path, args) -> dict:
                 bars_left[bar] += sums[1]
                 bars_notes[bar] += sums[2]
             both.append(with_after * count)
-            no_bar = span_loss(loaded, piece.score, first, last, bars_before=0)
+            no_bar = span_loss(loaded, piece.score, first, last, bars_before=False)
             alone.append(no_bar[0] * count)
             nothing.append(no_bar[1] * count)
             left.append(before_only * count)

@@ -437,9 +437,11 @@ def _optimizer_to_tensors(model: Transformer, optimizer: torch.optim.Optimizer) 
     return tensors, scalars
 
 
-def load_optimizer_state(run_dir: Path, model: Transformer, optimizer: torch.optim.Optimizer) -> None:
+def load_optimizer_state(run_dir: Path, model: Transformer, optimizer: torch.optim.Optimizer, *,
+                         trained_weights: bool = False) -> None:
     """Restore AdamW moments saved by `save_checkpoint` (tensors + JSON, no pickle), from the files
-    the folder's config.json names."""
+    the folder's config.json names. `trained_weights`: also load into `model` the trained weights
+    that a checkpoint of averaged weights keeps beside them (`save_checkpoint(trained=...)`)."""
     files = run_files(run_dir)
     if "optimizer" not in files or "optimizer_state" not in files:
         raise CheckpointError(f"{run_dir}: the checkpoint has no optimizer state")
@@ -475,26 +477,14 @@ def load_optimizer_state(run_dir: Path, model: Transformer, optimizer: torch.opt
     # (a run saved on a GPU can go on on a CPU and back).
     for group, saved in zip(optimizer.param_groups, scalars["param_groups"], strict=False):
         group.update({k: v for k, v in saved.items() if k in _HYPERPARAMETERS})
-
-
-def load_trained_weights(run_dir: Path, model: Transformer) -> None:
-    """Load into `model` the trained weights a checkpoint of averaged weights keeps beside its
-    optimizer state (`save_checkpoint(trained=...)`)."""
-    files = run_files(run_dir)
-    path = run_dir / files.get("optimizer", "")
-    try:
-        if "optimizer" in files:
-            check_regular(path, 3 * weights_limit(model), what="the optimizer state of this model")
-        tensors = load_file(str(path)) if "optimizer" in files else {}
-    except (OSError, ValueError, SafetensorError) as error:
-        raise CheckpointError(f"{path}: optimizer state unreadable ({_short(error)})") from None
-    for name, parameter in model.named_parameters():
-        tensor = tensors.get(TRAINED + name)
-        if tensor is None or tuple(tensor.shape) != tuple(parameter.shape):
-            raise CheckpointError(f"{path}: the trained weights of {name} are missing or of another shape "
-                                  "(a run of averaged weights resumes from the weights it trained)")
-        with torch.no_grad():
-            parameter.copy_(tensor)
+    if trained_weights:
+        for name, parameter in parameters.items():
+            tensor = tensors.get(TRAINED + name)
+            if tensor is None or tuple(tensor.shape) != tuple(parameter.shape):
+                raise CheckpointError(f"{tensors_path}: the trained weights of {name} are missing or of another "
+                                      "shape (a run of averaged weights resumes from the weights it trained)")
+            with torch.no_grad():
+                parameter.copy_(tensor)
 
 
 def _optimizer_problem(scalars, tensors: dict, parameters: dict) -> tuple[str, str] | None:

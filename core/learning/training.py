@@ -26,7 +26,6 @@ import torch.nn.functional as F
 
 from core.learning.checkpoint import (
     load_optimizer_state,
-    load_trained_weights,
     load_weights,
     optimizer_path,
     read_config,
@@ -342,9 +341,8 @@ def prepare_run(config: TrainConfig, *, resume: bool = False) -> PreparedRun:
     averaged = copy.deepcopy(model).eval().requires_grad_(False) if config.ema else None
     optimizer = model.adamw(config.learning_rate, config.weight_decay, fused=device.type == "cuda")
     if resume and optimizer_path(run_dir, saved) is not None:
-        load_optimizer_state(run_dir, model, optimizer)
-        if averaged is not None:  # the checkpoint's weights are the average; the trained ones lie beside
-            load_trained_weights(run_dir, model)
+        # with an average, the checkpoint's weights are the average; the trained ones lie beside the moments
+        load_optimizer_state(run_dir, model, optimizer, trained_weights=averaged is not None)
     trained = model
     if config.compile if config.compile is not None else device.type == "cuda":
         trained = torch.compile(model)  # `model` keeps the trained weights (and, without ema, saves them)

@@ -117,6 +117,11 @@ def test_a_run_with_averaged_weights_saves_the_average_and_resumes_exactly(tmp_p
     saved = load_file(str(weights_path(tmp_path / "whole")))
     assert trained.keys() <= plain_weights.keys() and all(torch.equal(trained[k], plain_weights[k]) for k in trained)
     assert not torch.equal(saved["wte.weight"], plain_weights["wte.weight"])
+    from core.learning.training import prepare_run
+    initial = prepare_run(config(tmp_path / "unstarted")).model.state_dict()["wte.weight"]
+    # the average moved from the initial weights towards the trained ones, and is neither
+    assert (saved["wte.weight"] - plain_weights["wte.weight"]).norm() < (initial - plain_weights["wte.weight"]).norm()
+    assert not torch.equal(saved["wte.weight"], initial)
     evals = [e.loss for e in whole if isinstance(e, EvalResult)]
     assert evals != [e.loss for e in plain if isinstance(e, EvalResult)]  # validation saw the average
     done = []
