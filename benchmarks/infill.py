@@ -75,13 +75,16 @@ def spans_of(score: symusic.Score, span: int, most: int = 3) -> list[int]:
     return [first for first in range(5, bars - span - 1, span + 4)][:most]
 
 
+TAIL_NOTES = 4  # the last notes of a span, where the bars after should matter most
+
+
 def span_loss(loaded, score: symusic.Score, first: int, last: int, other_head: list[int] | None = None,
               bars_before: bool = True):
     """(nats per note of the real span given both sides, given the same bars before only, given the
     bars before and another span's bars after, notes, this span's infill head, and per bar of the
-    span: (nats given both sides, given the bars before only, notes)); NaN where the span and the
-    bars after it outgrow the context. `bars_before=False`: none of the bars before the span (else
-    all that fit)."""
+    span and then for its last TAIL_NOTES notes: (nats given both sides, given the bars before only,
+    notes)); NaN where the span and the bars after it outgrow the context. `bars_before=False`: none
+    of the bars before the span (else all that fit)."""
     tokenizer, model = loaded.tokenizer, loaded.model
     plan = plan_infill(loaded, score, first, last, GenerationSettings())
     span = tokenizer.to_model_ids(plan.middle).tolist()
@@ -104,6 +107,8 @@ def span_loss(loaded, score: symusic.Score, first: int, last: int, other_head: l
         results.append(float(span_losses[-1].sum()) / max(notes, 1))
     by_bar = [(float(span_losses[0][bar_of == b].sum()), float(span_losses[1][bar_of == b].sum()),
                int(per_note[bar_of == b].sum())) for b in range(last - first + 1)]
+    tail = np.cumsum(per_note) > notes - TAIL_NOTES  # from the pitch of the span's TAIL_NOTES-th last note on
+    by_bar.append((float(span_losses[0][tail].sum()), float(span_losses[1][tail].sum()), min(notes, TAIL_NOTES)))
     return (*results, notes, plan.head, by_bar)
 
 
@@ -144,7 +149,8 @@ def evaluate_model(folder: Path, args) -> dict:
     _, pieces, _ = pieces_of(loaded, args.pieces, args.data)
     both, left, wrong, notes = [], [], [], 0
     alone, nothing = [], []  # the same spans given the bars after alone, and given nothing
-    bars_both, bars_left, bars_notes = np.zeros(args.span), np.zeros(args.span), np.zeros(args.span)  # by bar of the span
+    # by bar of the span, then its last notes
+    bars_both, bars_left, bars_notes = np.zeros(args.span + 1), np.zeros(args.span + 1), np.zeros(args.span + 1)
     other_head = None  # the bars after the previous span: how much the right ones matter
     real_figures, infill_figures, first_notes, wholes = [], [], [], []
     asked = {"density": [], "density_next": [], "density_free": [], "range": [], "range_free": []}
@@ -192,7 +198,7 @@ def evaluate_model(folder: Path, args) -> dict:
                for name in STYLE}
     share = {name: (float(np.mean(values)) if values else math.nan, len(values)) for name, values in asked.items()}
     by_bar = [(bars_both[b] / bars_notes[b], bars_left[b] / bars_notes[b]) if bars_notes[b] else (math.nan, math.nan)
-              for b in range(args.span)]
+              for b in range(args.span + 1)]
     return {"model": folder.name, "nats_both": sum(both) / notes, "nats_left": sum(left) / notes, "by_bar": by_bar,
             "after_alone": sum(alone) / notes, "nothing": sum(nothing) / notes,
             "nats_wrong": sum(wrong) / notes, "notes": notes,
@@ -266,7 +272,7 @@ def main() -> None:
     print(table(["model", "spans", "nats/note, both sides", "before only", "lower by",
                  "another span's bars after", "first note", "whole span"], rows))
     print("\n## Lower by, given the bars after too, bar by bar of the span (the last leads into the bars after)\n")
-    print(table(["model", *(f"bar {b + 1}" for b in range(args.span))], bar_rows))
+    print(table(["model", *(f"bar {b + 1}" for b in range(args.span)), f"its last {TAIL_NOTES} notes"], bar_rows))
     print("\n## What the model takes from the bars after: lower by, given them, with the bars before and without\n")
     print(table(["model", "with the bars before", "no bar before: the bars after alone", "nothing", "lower by"],
                 before_rows))
