@@ -51,7 +51,8 @@ from core.learning.training_log import (
 
 log = logging.getLogger(__name__)
 FROM_SCRATCH = {"learning_rate": 1e-3, "patience": 0}  # the form's defaults for a run from scratch
-KEY_MODES = (("transpose", "transpose"), ("normalize to C major · A minor", "normalize"))
+KEY_MODES = (("transpose", "transpose"), ("normalize to C major · A minor", "normalize"),
+             ("normalize to C major · C minor", "tonic"))
 
 
 def default_runs_dir() -> Path:

@@ -34,9 +34,10 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--init", metavar="RUN_OR_NAME",
                         help="fine-tune: start from this run's or shipped model's weights and tokenizer "
                              "(e.g. base); the learning rate defaults to 3e-4")
-    parser.add_argument("--key", choices=("transpose", "normalize"),
+    parser.add_argument("--key", choices=("transpose", "normalize", "tonic"),
                         help="transpose: pieces in their keys, shifted at random by --transpose (default); "
-                             "normalize: each piece moved to C major / A minor by its analysed key first")
+                             "normalize: each piece moved to C major / A minor by its analysed key first; "
+                             "tonic: to C major / C minor (every pitch counted from the tonic)")
     parser.add_argument("--seed", type=seed_number, help="seed of weights, batches and dropout (default 0)")
     parser.add_argument("--transpose", type=int, help="augment by up to ± semitones (0: off; default 5)")
     parser.add_argument("--pack", action=argparse.BooleanOptionalAction, default=None,

@@ -58,17 +58,20 @@ class GenerationSettings:
 
 
 def key_shift_for(loaded: LoadedModel, prompt: symusic.Score | None) -> int:
-    """Semitones that move the seed to C major / A minor, for a model trained so (key_mode
-    "normalize"); 0 for others, and for an empty seed (which is then composed in C / A minor)."""
-    if loaded.config.get("train", {}).get("key_mode") != "normalize" or prompt is None:
+    """Semitones that move the seed to the key a key-normalised model composes in: C major / A
+    minor (key_mode "normalize") or C major / C minor ("tonic"); 0 for other models, and for an
+    empty seed (which is then composed in C major / A or C minor)."""
+    from core.learning.dataset import NORMALIZING, key_shift
+
+    key_mode = loaded.config.get("train", {}).get("key_mode")
+    if key_mode not in NORMALIZING or prompt is None:
         return 0
     notes = [n for track in prompt.tracks for n in track.notes]
     if not notes:
         return 0
-    from core.learning.dataset import key_shift
-
     low, high = loaded.tokenizer.settings.pitch_range
-    return key_shift(prompt, (min(n.pitch for n in notes), max(n.pitch for n in notes)), (low, high))
+    return key_shift(prompt, (min(n.pitch for n in notes), max(n.pitch for n in notes)), (low, high),
+                     tonic=key_mode == "tonic")
 
 
 def limits_for(loaded: LoadedModel, settings: GenerationSettings = GenerationSettings()) -> InstrumentLimits:
@@ -425,7 +428,9 @@ def sequence_guides(loaded: LoadedModel, grammar: RemiGrammar, settings: Generat
         strength = float(loaded.config.get("generation", {}).get("sequences", 0.0) or 0.0)
     if strength <= 0:
         return None
-    diatonic = loaded.config.get("train", {}).get("key_mode") == "normalize"  # it composes in C / A minor
+    # it composes in C major / A minor, whose scale the sequences move in (a "tonic" model's minor
+    # seeds are in C minor: its sequences move by semitones)
+    diatonic = loaded.config.get("train", {}).get("key_mode") == "normalize"
     return [SequenceGuide(grammar, strength, diatonic) for _ in range(rows)]
 
 

@@ -161,21 +161,21 @@ def learning_figures(loaded, train: Sequence, held: Sequence, pitch_range: tuple
                      settings: EvaluationSettings) -> tuple[LearningFigures, NGramModel]:
     """Transformer and n-gram cross-entropy/accuracy on the same held-out windows of tokens."""
     from core.learning.baseline import score_windows, training_sequences
-    from core.learning.dataset import evaluation_windows, tokenize_pieces
+    from core.learning.dataset import NORMALIZING, evaluation_windows, tokenize_pieces
     from core.learning.training import evaluate
 
     tokenizer = loaded.tokenizer
     max_shift = int(loaded.config.get("train", {}).get("max_transpose", 0))
-    normalize = loaded.config.get("train", {}).get("key_mode") == "normalize"  # the keys it was trained in
-    max_shift = 0 if normalize else max_shift
-    held_tokens = tokenize_pieces(list(held), tokenizer, pitch_range, 0, normalize)
+    key_mode = loaded.config.get("train", {}).get("key_mode") or "transpose"  # the keys it was trained in
+    max_shift = 0 if key_mode in NORMALIZING else max_shift
+    held_tokens = tokenize_pieces(list(held), tokenizer, pitch_range, 0, key_mode)
     x, y = evaluation_windows(held_tokens, tokenizer, loaded.model.config.block_size, settings.max_eval_windows)
     result = evaluate(loaded.model, tokenizer, x, y)
     model = TokenFigures(result.loss, result.perplexity, result.accuracy, result.tokens,
                          {t: {"loss": v["loss"], "accuracy": v["accuracy"]} for t, v in result.per_type.items()},
                          result.loss_per_note)
     # the n-gram sees the training pieces with the same transpositions the transformer saw
-    train_tokens = tokenize_pieces(list(train), tokenizer, pitch_range, max_shift, normalize)
+    train_tokens = tokenize_pieces(list(train), tokenizer, pitch_range, max_shift, key_mode)
     ngram = NGramModel(settings.ngram_order, len(tokenizer)).fit(training_sequences(train_tokens, tokenizer, max_shift))
     scores, notes = score_windows(ngram, tokenizer, x, y)  # the transformer's windows and targets
     baseline = TokenFigures(scores.loss, scores.perplexity, scores.accuracy, scores.tokens,

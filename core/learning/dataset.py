@@ -36,11 +36,16 @@ class TokenizedPiece:
     bar_of: np.ndarray | None = None
 
 
+# the key modes that move every piece to one key (C major / A minor, or C major / C minor)
+NORMALIZING = ("normalize", "tonic")
+
+
 def tokenize_pieces(pieces: list[Piece], tokenizer: PartitaTokenizer, corpus_range: tuple[int, int],
-                    max_shift: int = 5, normalize_keys: bool = False) -> list[TokenizedPiece]:
+                    max_shift: int = 5, key_mode: str = "transpose") -> list[TokenizedPiece]:
     """Token ids of each piece (cached on disk beside the corpus cache), with window starts.
-    `normalize_keys`: each piece moved to C major or A minor by its analysed key (`key_shift`),
-    then transposed by up to `max_shift` from there."""
+    `key_mode` "normalize" or "tonic": each piece moved first to C major or A minor (normalize), or
+    to C major or C minor (tonic), by its analysed key (`key_shift`); then transposed by up to
+    `max_shift`."""
     from core.music.corpus import default_cache_dir
 
     cache_dir = default_cache_dir()
@@ -52,8 +57,8 @@ def tokenize_pieces(pieces: list[Piece], tokenizer: PartitaTokenizer, corpus_ran
             continue
         base = np.array([tokenizer.bos_id, *body, tokenizer.eos_id], dtype=np.int64)
         lowest, highest = piece.info.lowest, piece.info.highest
-        if normalize_keys:
-            home = key_shift(piece.score, (lowest, highest), (low, high))
+        if key_mode in NORMALIZING:
+            home = key_shift(piece.score, (lowest, highest), (low, high), tonic=key_mode == "tonic")
             base = tokenizer.transpose_ids(base, home)
             lowest, highest = lowest + home, highest + home
             corpus_range = (min(corpus_range[0], lowest), max(corpus_range[1], highest))
@@ -77,16 +82,18 @@ def tokenize_pieces(pieces: list[Piece], tokenizer: PartitaTokenizer, corpus_ran
     return result
 
 
-def key_shift(score, span: tuple[int, int] | None = None, pitch_range: tuple[int, int] = (0, 128)) -> int:
+def key_shift(score, span: tuple[int, int] | None = None, pitch_range: tuple[int, int] = (0, 128),
+              tonic: bool = False) -> int:
     """The transposition, -6 to +5 semitones (or an octave from there where the piece would leave
     `pitch_range`, lowest inclusive, highest exclusive), that moves a piece's analysed key to C
-    major or A minor (Krumhansl-Schmuckler on duration-weighted pitch classes)."""
+    major or A minor, or with `tonic` to C major or C minor (Krumhansl-Schmuckler on
+    duration-weighted pitch classes)."""
     from core.judging.metrics.key import estimate_key
 
     if not any(track.notes for track in score.tracks):
         return 0
     key = estimate_key(score)
-    shift = ((0 if key.mode == "major" else 9) - key.tonic) % 12
+    shift = ((0 if key.mode == "major" or tonic else 9) - key.tonic) % 12
     shift = shift - 12 if shift > 5 else shift
     if span is not None:
         for candidate in (shift, shift - 12, shift + 12):

@@ -19,7 +19,7 @@ from core.reading import bytes_text, machine_memory
 
 DEFINES_RUN = {"defines_run": True}  # metadata of the fields fixed when a run starts
 
-KEY_MODES = ("transpose", "normalize")
+KEY_MODES = ("transpose", "normalize", "tonic")
 MIN_BLOCK_SIZE = 32  # tokens of context: less cannot compose a bar
 
 
@@ -54,7 +54,8 @@ class TrainConfig:
     # augmentation: up to ± this many semitones (0: off)
     max_transpose: int = field(default=5, metadata=DEFINES_RUN)
     # "transpose": pieces in their own keys, shifted at random (max_transpose); "normalize": each
-    # piece moved to C major / A minor by its analysed key first (a seed is moved alike to compose)
+    # piece moved to C major / A minor by its analysed key first (a seed is moved alike to compose);
+    # "tonic": to C major / C minor
     # None: "transpose", or when fine-tuning, the base model's own
     key_mode: str | None = field(default=None, metadata=DEFINES_RUN)
     # start from this run's or shipped model's weights and tokenizer (fine-tuning)

@@ -32,7 +32,7 @@ from core.learning.checkpoint import (
     save_checkpoint,
     weights_path,
 )
-from core.learning.dataset import IGNORE, BatchSampler, evaluation_windows, tokenize_pieces
+from core.learning.dataset import IGNORE, NORMALIZING, BatchSampler, evaluation_windows, tokenize_pieces
 from core.learning.kept_meters import pieces_by_unkept_meter
 from core.learning.model import PRESETS, ModelConfig, Transformer
 from core.learning.run_config import TrainConfig, check_new_run_folder, resumed_config
@@ -100,9 +100,9 @@ def prepare_data(config: TrainConfig, tokenizer_settings: TokenizerSettings | No
     split = split_by_piece(corpus.pieces, seed=config.seed)
     if config.bpe_vocab_size and not tokenizer.bpe:  # a new run learns its merges; a resumed one has them
         tokenizer = learn_bpe(tokenizer, split.train or corpus.pieces, corpus.pitch_range, config)
-    normalize = config.key_mode == "normalize"
-    train = tokenize_pieces(split.train or corpus.pieces, tokenizer, corpus.pitch_range, augmentation(config), normalize)
-    validation = tokenize_pieces(split.validation, tokenizer, corpus.pitch_range, 0, normalize)
+    train = tokenize_pieces(split.train or corpus.pieces, tokenizer, corpus.pitch_range, augmentation(config),
+                            config.key_mode)
+    validation = tokenize_pieces(split.validation, tokenizer, corpus.pitch_range, 0, config.key_mode)
     return PreparedData(corpus, tokenizer, train, validation, split.names())
 
 
@@ -117,7 +117,7 @@ def mixed_pieces(config: TrainConfig, tokenizer: PartitaTokenizer, data: Prepare
     held = {*data.split_names.get("validation", ()), *data.split_names.get("test", ())}
     held_digests = {piece.digest for piece in data.corpus.pieces if piece.name in held}
     pieces = tokenize_pieces([piece for piece in corpus.pieces if piece.digest not in held_digests], tokenizer,
-                             corpus.pitch_range, augmentation(config), config.key_mode == "normalize")
+                             corpus.pitch_range, augmentation(config), config.key_mode)
     if not pieces:
         raise ValueError(f"{config.mix}: no piece to mix in (the corpus has no music this vocabulary writes)")
     return pieces
@@ -146,8 +146,8 @@ def grown_weights(initial, tokenizer: PartitaTokenizer, model: Transformer) -> d
 
 def augmentation(config: TrainConfig) -> int:
     """The transposition augmentation a run trains with, in semitones: none where every piece is
-    moved to C major / A minor (augmenting would move it out of that key again)."""
-    return 0 if config.key_mode == "normalize" else config.max_transpose
+    moved to one key (augmenting would move it out of that key again)."""
+    return 0 if config.key_mode in NORMALIZING else config.max_transpose
 
 
 def learn_bpe(tokenizer: PartitaTokenizer, pieces: list, pitch_range: tuple[int, int],
@@ -157,7 +157,7 @@ def learn_bpe(tokenizer: PartitaTokenizer, pieces: list, pitch_range: tuple[int,
     if config.bpe_vocab_size <= len(tokenizer):
         raise ValueError(f"the BPE vocabulary ({config.bpe_vocab_size}) must be larger than the "
                          f"{len(tokenizer)} base tokens")
-    base = tokenize_pieces(pieces, tokenizer, pitch_range, augmentation(config), config.key_mode == "normalize")
+    base = tokenize_pieces(pieces, tokenizer, pitch_range, augmentation(config), config.key_mode)
     bodies = [tokenizer.transpose_ids(piece.ids, shift)[1:-1] for piece in base
               for shift in (piece.shifts if augmentation(config) else [0])]
     return tokenizer.train_bpe(config.bpe_vocab_size, bodies)

@@ -81,18 +81,23 @@ def test_a_remi_model_held_to_one_voice_writes_a_single_line(trained_run, cello_
         assert notes and most_sounding(notes) == 1
 
 
-def test_key_normalised_models_compose_in_the_seeds_key(trained_run, tmp_path, cello_midi_dir):
-    """A model trained in C major / A minor answers a D minor seed in D minor: the seed comes back
-    unchanged, and the take's notes (streamed and decoded alike) are moved back to the seed's key."""
+@pytest.mark.parametrize(("key_mode", "home"), [("normalize", 7), ("tonic", 10)])
+def test_key_normalised_models_compose_in_the_seeds_key(trained_run, tmp_path, cello_midi_dir, key_mode, home):
+    """A model trained in C major / A minor (or C minor) answers a D minor seed in D minor: the seed
+    is moved to A minor (or C minor) to compose, comes back unchanged, and the take's notes
+    (streamed and decoded alike) are moved back to the seed's key."""
+    from core.composing.generation import key_shift_for
+
     run = tmp_path / "normalised"
     run.mkdir()
     for path in trained_run[0].iterdir():
         (run / path.name).write_bytes(path.read_bytes())
     config = json.loads((run / "config.json").read_text())
-    config["train"]["key_mode"] = "normalize"
+    config["train"]["key_mode"] = key_mode
     (run / "config.json").write_text(json.dumps(config))
     loaded = load_model(run)
     seed = symusic.Score(str(cello_midi_dir / "BWV1008_02_Allemande.mid"))  # D minor
+    assert key_shift_for(loaded, seed) % 12 == home  # D up a fifth to A, or down a tone to C
     settings = GenerationSettings(bars=2, prompt_bars=2, random_seed=3)
     streamed = [n for event in stream_generation(loaded, seed, settings) for n in event.notes]
     take = generate_variations(loaded, seed, settings, 1)[0]
@@ -130,6 +135,8 @@ def test_key_normalised_training_moves_each_piece_home_and_does_not_transpose_it
     assert all(piece.shifts == [0] for piece in data.train + data.validation)
     for piece in data.corpus.pieces:
         assert key_shift(piece.score) in (5, 2)  # G major -> C major (+5); G minor -> A minor (+2)
+        assert key_shift(piece.score, tonic=True) == 5  # --key tonic: G major and G minor -> C major / minor
+    assert augmentation(TrainConfig(data="x", out="y", key_mode="tonic")) == 0
 
 
 @pytest.mark.parametrize("voices", [1, 2, 4])
