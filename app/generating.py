@@ -68,7 +68,7 @@ def generation_job(cache: ModelCache, run_dir: str, prompt: symusic.Score | None
         # each variation's ids (the chords are read from them at the end)
         rows = yield from stream_generation(loaded, prompt, settings, variations=variations, cancel=cancel)
         if loaded.tokenizer.has_chords and not cancel():
-            shift = key_shift_for(loaded, prompt)  # a key-normalised model wrote them in C / A minor
+            shift = key_shift_for(loaded, prompt)  # a key-normalised model wrote them in C major / A or C minor
             for variation, ids in enumerate(rows):
                 yield TakeChords(variation, tuple(chords_of(loaded.tokenizer.decode(ids), transpose=-shift)))
         return loaded.tokenizer.ticks_per_quarter

@@ -316,7 +316,7 @@ def _start(loaded: LoadedModel, prompt: symusic.Score | None, settings: Generati
            variations: int) -> _Start:
     tokenizer = loaded.tokenizer
     grammar = grammar_for(tokenizer)
-    shift = key_shift_for(loaded, prompt)  # a key-normalised model composes in C major / A minor
+    shift = key_shift_for(loaded, prompt)  # a key-normalised model composes in C major / A or C minor
     if shift:
         prompt = prompt.shift_pitch(shift)
     seed_ids = prompt_ids(loaded, prompt, settings.prompt_bars)

@@ -88,7 +88,7 @@ class InfillPlan:
     chords: dict[int, list[int]]
     no_chords: bool
     controls: dict[int, list[int]]
-    shift: int  # semitones to C major / A minor (a key-normalised model)
+    shift: int  # semitones to C major / A or C minor (a key-normalised model)
     start_tick: int  # the span in tokenizer ticks
     end_tick: int
     middle: list[int]  # base ids of the span as the piece has it (what a benchmark scores)
