@@ -12,6 +12,7 @@ from pathlib import Path
 from core.commands import seed_number
 
 PRESET_NAMES = ("tiny", "small", "base", "large")  # core.learning.model.PRESETS, without importing torch for --help
+KEY_MODE_NAMES = ("transpose", "normalize", "tonic")  # core.learning.run_config.KEY_MODES, likewise
 
 
 def add_parser(subparsers) -> None:
@@ -34,7 +35,7 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--init", metavar="RUN_OR_NAME",
                         help="fine-tune: start from this run's or shipped model's weights and tokenizer "
                              "(e.g. base); the learning rate defaults to 3e-4")
-    parser.add_argument("--key", choices=("transpose", "normalize", "tonic"),
+    parser.add_argument("--key", choices=KEY_MODE_NAMES,
                         help="transpose: pieces in their keys, shifted at random by --transpose (default); "
                              "normalize: each piece moved to C major / A minor by its analysed key first; "
                              "tonic: to C major / C minor (every pitch counted from the tonic)")

@@ -139,6 +139,20 @@ def test_key_normalised_training_moves_each_piece_home_and_does_not_transpose_it
     assert augmentation(TrainConfig(data="x", out="y", key_mode="tonic")) == 0
 
 
+def test_tonic_training_moves_minor_pieces_to_c_minor(cello_trio, tmp_path):
+    """--key tonic trains the G minor Menuet II in C minor, a minor third above the A minor that
+    --key normalize puts it in, and the G major movements in C major as normalize does."""
+    from core.learning.training import TrainConfig, prepare_data
+
+    relative, tonic = (prepare_data(TrainConfig(data=str(cello_trio), out=str(tmp_path / mode), key_mode=mode))
+                       for mode in ("normalize", "tonic"))
+    moved = {piece.name: piece for piece in tonic.train + tonic.validation}
+    assert len(moved) == 3
+    for piece in relative.train + relative.validation:
+        apart = 3 if "MenuetII" in piece.name else 0
+        assert np.array_equal(moved[piece.name].ids, relative.tokenizer.transpose_ids(piece.ids, apart)), piece.name
+
+
 @pytest.mark.parametrize("voices", [1, 2, 4])
 def test_every_token_the_mask_allows_keeps_the_limits_note_by_note(cello_midi_dir, voices):
     """Random walks through the BPE chorale model's mask from a cello seed: each allowed model

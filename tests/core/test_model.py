@@ -25,3 +25,10 @@ def test_the_cli_lists_every_preset():
     from core.commands.train import PRESET_NAMES
 
     assert set(PRESET_NAMES) == set(PRESETS)
+
+
+def test_the_cli_lists_every_key_mode():
+    from core.commands.train import KEY_MODE_NAMES
+    from core.learning.run_config import KEY_MODES
+
+    assert KEY_MODE_NAMES == KEY_MODES
