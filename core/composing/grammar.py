@@ -89,6 +89,9 @@ class RemiGrammar:
                 top, bottom = value.split("/")
                 self.values[token_id] = (int(top), int(bottom))
         self.is_position = self.position_value >= 0
+        # by model id: the longest Duration it writes, in beats of the meter's denominator (0: none)
+        self.longest_duration = torch.tensor([float(max((self.values[i] for i in expansion if self.types[i] == "Duration"),
+                                                        default=0)) for expansion in tokenizer.expansions])
         self.eos_id = tokenizer.eos_id
         self.bar_id = self.types.index("Bar")
         self.pitch_ids = {v: i for i, v in enumerate(self.values) if self.types[i] == "Pitch"}
@@ -238,8 +241,9 @@ class RemiState:
 
     def _keep_density(self, mask: torch.Tensor) -> None:
         """Keep (in place) the notes of a bar asked for a density level inside that level: no new
-        note once it holds the most, no bar line (or end) before it holds the fewest while a
-        position is left to write one at."""
+        note once it holds the most; before it holds the fewest, no bar line (or end) while a
+        position is left to write one at, and no position so late that too few are left after it
+        for one note each."""
         planned = self.control_plan.get(self.bars)
         if planned is None:
             return
@@ -250,13 +254,34 @@ class RemiState:
         fewest, most = density_notes(level, self.bar_length / grammar.tpq)
         notes = self.notes_in_bar + (self.last_type in ("Pitch", "Velocity"))
         size = len(grammar.types)
+        bpe = grammar.bpe
         if notes >= most and self.last_type not in ("Pitch", "Velocity", "Position"):
             mask[:size] &= ~(grammar.is_position | grammar.is_pitch)
+        if bpe is not None:  # a merged token adds no more notes than the level has room for
+            mask[size:] &= bpe.notes_added[size:] <= max(most - notes, 0)
+        if notes < fewest:
+            need, last = fewest - notes, self.positions_per_bar - 1
+            mask[:size] &= ~grammar.is_position | (grammar.position_value <= last + 1 - need)
+            if bpe is not None:
+                after = last - torch.clamp(bpe.top_position[size:], min=self.position)  # positions left after it
+                mask[size:] &= bpe.notes_added[size:] + after >= need
+            if self.limits is not None and self.limits.max_voices is not None and self.position >= 0:
+                # a note may hold a voice only until as many positions are left as notes are needed
+                free_from = grammar.onset_ticks(last + 1 - need, self.time_signature)
+                room = (free_from - grammar.onset_ticks(self.position, self.time_signature)) / (grammar.tpq * 4)
+                longest = max(room * self.time_signature[1], 0)  # in beats of the denominator
+                too_long = grammar.longest_duration > longest + 1e-9
+                if mask[: len(too_long)][~too_long].any():
+                    mask[: len(too_long)] &= ~too_long
         if notes < fewest and self.last_type not in ("Bar",):
-            may_write = mask[:size] & (grammar.is_position | grammar.is_pitch)
-            if may_write.any():
+            may_write = (mask[:size] & (grammar.is_position | grammar.is_pitch)).any()
+            if bpe is not None:
+                may_write = may_write or bool((mask[size:] & (bpe.pitch_count[size:] > 0)).any())
+            if may_write:
                 mask[grammar.bar_id] = False
                 mask[grammar.eos_id] = False
+                if bpe is not None:
+                    mask[size:] &= ~bpe.opens_bar[size:]
         if not mask.any():  # never leave sampling empty
             mask[grammar.bar_id] = True
 

@@ -65,6 +65,10 @@ class BpeTable:
         self.steps_voices = torch.tensor([any(grammar.types[i] in ("Pitch", "Position") for i in expansion[1:])
                                           for expansion in grammar.expansions], dtype=torch.bool)
         self.pitch_count = torch.tensor([len(p) for p in pitches])
+        # for a bar's density: the notes a token adds, one more where it ends on a Position (whose
+        # note must follow), and whether it opens a bar
+        self.notes_added = self.pitch_count + torch.tensor([grammar.types[e[-1]] == "Position" for e in grammar.expansions])
+        self.opens_bar = torch.tensor([grammar.types[e[0]] == "Bar" for e in grammar.expansions], dtype=torch.bool)
 
     def mask(self, state: RemiState, base: torch.Tensor, *, keep_meter: bool) -> torch.Tensor:
         """The model tokens allowed after `state`, given its base mask `base`."""

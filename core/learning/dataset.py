@@ -30,10 +30,9 @@ class TokenizedPiece:
     shifts: list[int]  # allowed transpositions in semitones
     # BPE only: (ids, bar_starts) of the piece transposed by each allowed shift
     variants: dict[int, tuple[np.ndarray, np.ndarray]] | None = None
-    # a vocabulary with controls: each bar's attributes (core.music.controls.bar_attributes), and the bar
-    # each token of `ids` lies in
+    # a vocabulary with controls: each bar's attributes (core.music.controls.bar_attributes) as the
+    # piece lies untransposed (in `ids`; a BPE variant's bars lie `shift` semitones from there)
     bar_attributes: np.ndarray | None = None
-    bar_of: np.ndarray | None = None
 
 
 # the key modes that move every piece to one key (C major / A minor, or C major / C minor)
@@ -67,7 +66,7 @@ def tokenize_pieces(pieces: list[Piece], tokenizer: PartitaTokenizer, corpus_ran
         if not tokenizer.bpe:
             result.append(TokenizedPiece(piece.name, base, window_starts(base, tokenizer), shifts))
             if tokenizer.settings.use_controls:
-                result[-1].bar_of, result[-1].bar_attributes = measure_bars(tokenizer, base)
+                result[-1].bar_attributes = measure_bars(tokenizer, base)
             continue
         variants = {}
         for shift in shifts if max_shift else [0]:
@@ -79,6 +78,8 @@ def tokenize_pieces(pieces: list[Piece], tokenizer: PartitaTokenizer, corpus_ran
         else:
             variants_0 = variants[0]
         result.append(TokenizedPiece(piece.name, *variants_0, list(variants), variants))
+        if tokenizer.settings.use_controls:
+            result[-1].bar_attributes = measure_bars(tokenizer, base)
     return result
 
 
@@ -102,8 +103,8 @@ def key_shift(score, span: tuple[int, int] | None = None, pitch_range: tuple[int
     return shift
 
 
-def measure_bars(tokenizer: PartitaTokenizer, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(the bar of each token, -1 before the first; each bar's attributes) of base `ids`."""
+def measure_bars(tokenizer: PartitaTokenizer, ids: np.ndarray) -> np.ndarray:
+    """Each bar's attributes (core.music.controls.bar_attributes) of base `ids`."""
     from core.composing.grammar import RemiState, grammar_for
     from core.music.controls import bar_attributes
 
@@ -115,8 +116,7 @@ def measure_bars(tokenizer: PartitaTokenizer, ids: np.ndarray) -> tuple[np.ndarr
         if grammar.types[token_id] == "Bar":
             starts.append(state.bar_start)
     lengths = [b - a for a, b in zip(starts[:-1], starts[1:], strict=True)] + ([state.bar_length] if starts else [])
-    bar_of = np.cumsum(tokenizer.opens_bar[ids]) - 1
-    return bar_of, bar_attributes(state.notes, starts, lengths, grammar.tpq)
+    return bar_attributes(state.notes, starts, lengths, grammar.tpq)
 
 
 def window_starts(ids: np.ndarray, tokenizer: PartitaTokenizer) -> np.ndarray:
@@ -194,14 +194,17 @@ class BatchSampler:
         shift = 0
         if self.augment and len(piece.shifts) > 1:
             shift = int(rng.choice(piece.shifts))
-        ids, starts = piece.ids, piece.bar_starts
+        ids, starts, encoded = piece.ids, piece.bar_starts, 0
         if piece.variants is not None:  # BPE: the transposed copies are encoded already
             ids, starts = piece.variants.get(shift, (piece.ids, piece.bar_starts))
-            shift = 0
+            encoded, shift = (shift if shift in piece.variants else 0), 0
         kinds = self.controls.draw(rng) if self.controls is not None and from_bar else ()
+        opens_bar = self.tokenizer.opens_bar
 
         def part(a: int, b: int) -> np.ndarray:  # ids[a:b], with the chosen controls written in
-            return self.controls.write(piece, ids[a:b], a, kinds) if kinds else ids[a:b]
+            if not kinds:
+                return ids[a:b]
+            return self.controls.write(piece, ids[a:b], int(opens_bar[ids[:a]].sum()), kinds, encoded)
 
         window = None
         if self.infill and from_bar and rng.random() < INFILL_SHARE:
@@ -231,8 +234,9 @@ class ControlWriter:
         self.density = np.array([ids[f"Density_{level}"] for level in range(DENSITY_LEVELS)])
         self.voices = np.array([ids[f"Voices_{n}"] for n in range(MAX_VOICES_TOKEN + 1)])
         self.low_first, self.high_first, self.pitch_low = ids[f"Low_{low}"], ids[f"High_{low}"], low
-        self.bar_id = tokenizer.inner.vocab["Bar_None"]
-        self.is_meter = np.array(tokenizer.token_types) == "TimeSig"  # (no BPE with controls: base ids)
+        self.pitches = tokenizer.settings.pitch_range[1] - low
+        self.opens_bar = tokenizer.opens_bar  # by model id (with BPE, a bar line merged with its meter too)
+        self.is_meter = np.array(tokenizer.model_types) == "TimeSig"  # a meter on its own
 
     @staticmethod
     def draw(rng: np.random.Generator) -> tuple[str, ...]:
@@ -241,7 +245,8 @@ class ControlWriter:
             return ()
         return tuple(kind for kind in ("density", "voices", "range") if rng.random() < CONTROL_KIND_SHARE)
 
-    def tokens(self, attributes: np.ndarray, kinds: tuple[str, ...]) -> list[int]:
+    def tokens(self, attributes: np.ndarray, kinds: tuple[str, ...], shift: int = 0) -> list[int]:
+        """A bar's control ids, its range moved by `shift` semitones (kept inside the vocabulary's)."""
         density, voices, low, high = (int(v) for v in attributes)
         out = []
         if "density" in kinds:
@@ -249,19 +254,22 @@ class ControlWriter:
         if "voices" in kinds:
             out.append(self.voices[voices])
         if "range" in kinds and low >= 0:
-            out += [self.low_first + low - self.pitch_low, self.high_first + high - self.pitch_low]
+            low, high = (min(max(p + shift - self.pitch_low, 0), self.pitches - 1) for p in (low, high))
+            out += [self.low_first + low, self.high_first + high]
         return out
 
-    def write(self, piece: TokenizedPiece, ids: np.ndarray, offset: int, kinds: tuple[str, ...]) -> np.ndarray:
-        """`ids` (piece.ids from `offset`) with each bar's controls after its meter."""
-        at = np.flatnonzero(ids == self.bar_id)
+    def write(self, piece: TokenizedPiece, ids: np.ndarray, bars_before: int, kinds: tuple[str, ...],
+              shift: int = 0) -> np.ndarray:
+        """`ids` (of `piece`, after `bars_before` bar lines of it; a BPE variant transposed by `shift`)
+        with each bar's controls after its line and meter."""
+        at = np.flatnonzero(self.opens_bar[ids])
         if not len(at):
             return ids
         out, previous = [], 0
-        for index in at.tolist():
+        for bar, index in enumerate(at.tolist(), start=bars_before):
             after = index + 1 + int(index + 1 < len(ids) and self.is_meter[ids[index + 1]])
             out.append(ids[previous:after])
-            out.append(np.array(self.tokens(piece.bar_attributes[piece.bar_of[offset + index]], kinds), dtype=np.int64))
+            out.append(np.array(self.tokens(piece.bar_attributes[bar], kinds, shift), dtype=np.int64))
             previous = after
         out.append(ids[previous:])
         return np.concatenate(out)

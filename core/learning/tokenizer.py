@@ -130,6 +130,7 @@ class PartitaTokenizer:
         bar_id = self.inner.vocab.get("Bar_None")
         self.opens_bar = np.array([e[0] == bar_id for e in self.expansions], dtype=bool)  # by model id
         pitch = [kind == "Pitch" for kind in self.token_types]
+        self._is_meter = np.array([kind == "TimeSig" for kind in self.token_types], dtype=bool)
         self.notes_per_token = np.array([sum(pitch[i] for i in e) for e in self.expansions], dtype=np.int64)
         # per model id: the base type, or "BPE" for a merged token (per-type figures)
         self.model_types = [self.token_types[e[0]] if len(e) == 1 else "BPE" for e in self.expansions]
@@ -139,9 +140,8 @@ class PartitaTokenizer:
         self.chord_ids = {chord: i for i, chord in self.chord_of_id.items()}
         if self.chord_of_id and self._bpe is not None:
             raise ValueError("chord tokens and BPE do not go together (yet)")
-        if self.settings.use_controls and self._bpe is not None:
-            raise ValueError("control tokens and BPE do not go together (yet)")
-        # controls and infill tokens: written between bars, never inside a BPE merge, dropped when decoding
+        # controls and infill tokens: never inside a BPE merge (with controls, merges never join a bar's
+        # line and meter to its notes: the controls are written between them), dropped when decoding
         self.control_ids = {token: i for i, token in enumerate(self.tokens) if token.split("_", 1)[0] in CONTROL_KINDS}
         self.infill_ids = {token: i for i, token in enumerate(self.tokens) if token.startswith("Infill_")}
         self.between_bars = np.zeros(len(self.tokens), dtype=bool)
@@ -341,14 +341,26 @@ class PartitaTokenizer:
         if self._bpe is None or not len(ids):
             return ids
         special = np.isin(ids, [self.pad_id, self.bos_id, self.eos_id]) | self.between_bars[ids]
-        bar_id = self.inner.vocab["Bar_None"]
-        cuts = np.flatnonzero(special | (ids == bar_id) | np.roll(special, 1))
-        cuts = np.unique(np.concatenate([[0], cuts, [len(ids)]]))
+        cuts = np.unique(np.concatenate([[0], np.flatnonzero(special | np.roll(special, 1)), self._word_cuts(ids),
+                                         [len(ids)]]))
         chunks = [ids[a:b] for a, b in zip(cuts[:-1], cuts[1:], strict=True)]
         words = ["".join(_base_char(int(i)) for i in chunk) for chunk in chunks]
         out = [chunk if special[a] else self._hf_to_model[np.asarray(encoding.ids, dtype=np.int64)]
                for chunk, a, encoding in zip(chunks, cuts[:-1], self._bpe.encode_batch(words), strict=True)]
         return np.concatenate(out).astype(np.int64)
+
+    def _word_cuts(self, ids: np.ndarray) -> np.ndarray:
+        """Where BPE words begin in base `ids`: at every bar line, and with controls also right after
+        a bar's line and meter (where controls are written when training and composing), so that a
+        merged token never holds a bar's head and its notes together."""
+        bar_id = self.inner.vocab["Bar_None"]
+        is_bar = ids == bar_id
+        if not self.settings.use_controls:
+            return np.flatnonzero(is_bar)
+        is_meter = self._is_meter[ids]
+        after_head = np.zeros(len(ids), dtype=bool)
+        after_head[1:] = (is_bar[:-1] & ~is_meter[1:]) | is_meter[:-1]
+        return np.flatnonzero(is_bar | after_head)
 
     def expand(self, model_ids: list[int] | np.ndarray) -> list[int]:
         """The base ids that model ids stand for."""
@@ -361,16 +373,13 @@ class PartitaTokenizer:
         without BOS/EOS), up to a model vocabulary of `vocab_size`; merges stay inside a bar."""
         from tokenizers import Tokenizer, models, trainers
 
-        if self.settings.use_controls:  # (controls sit inside bars, where merges cannot see them: none with BPE)
-            return PartitaTokenizer.create(replace(self.settings, use_controls=False)).train_bpe(vocab_size, sequences)
         if vocab_size <= len(self.tokens):
             raise ValueError(f"a BPE vocabulary needs more than the {len(self.tokens)} base tokens, not {vocab_size}")
-        bar_id = self.inner.vocab["Bar_None"]
 
         def bars():
             for ids in sequences:
                 ids = np.asarray(ids)
-                cuts = [0, *np.flatnonzero(ids == bar_id).tolist(), len(ids)]
+                cuts = [0, *self._word_cuts(ids).tolist(), len(ids)]
                 for a, b in zip(cuts[:-1], cuts[1:], strict=True):
                     if b > a:
                         yield "".join(_base_char(int(i)) for i in ids[a:b])
@@ -508,10 +517,11 @@ def settings_for(scores: list[symusic.Score], tokenization: str = "REMI") -> Tok
 
 
 def with_infill_and_controls(settings: TokenizerSettings) -> TokenizerSettings:
-    """`settings` with infill and (without BPE, whose merges cannot hold them) bar controls: what a
-    fine-tune of a model trained before them learns too. The base ids of the tokens it had stay."""
+    """`settings` with infill and bar controls: what a fine-tune of a model trained before them
+    learns too. The base ids of the tokens it had stay. A BPE vocabulary learned without controls
+    gets none: its merges may join a bar's line to its notes, where controls are written."""
     remi = settings.tokenization == "REMI"
-    return replace(settings, use_infill=remi, use_controls=remi and not settings.bpe_merges)
+    return replace(settings, use_infill=remi, use_controls=remi and (settings.use_controls or not settings.bpe_merges))
 
 
 def merge_tracks(score: symusic.Score) -> symusic.Score:

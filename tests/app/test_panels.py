@@ -174,7 +174,7 @@ def test_a_bpe_model_trains_from_the_form_and_streams_every_note_into_the_roll(m
     panel.bpe.setValue(1000)
     assert panel.config().bpe_vocab_size == 1000  # the form's setting reaches the run
     with qtbot.waitSignal(panel.runner.finished, timeout=120000):
-        panel.start(config=replace(tiny_config(tiny_data, tmp_path / "run", steps=10), bpe_vocab_size=700))
+        panel.start(config=replace(tiny_config(tiny_data, tmp_path / "run", steps=10), bpe_vocab_size=900))
     generation = window.generation_panel
     generation.add_run(str(tmp_path / "run"), select=True)
     generation.bars.setValue(2)

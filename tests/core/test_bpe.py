@@ -98,7 +98,7 @@ def test_a_bpe_run_trains_resumes_and_composes(tmp_path, cello_trio):
 
     def config(steps):
         return TrainConfig(data=str(cello_trio), out=str(tmp_path / "run"), model_overrides=TINY, steps=steps,
-                           batch_size=4, eval_every=4, warmup_steps=2, bpe_vocab_size=800)
+                           batch_size=4, eval_every=4, warmup_steps=2, bpe_vocab_size=900)
 
     list(train(config(4)))
     saved = json.loads((tmp_path / "run" / "config.json").read_text())
@@ -185,8 +185,8 @@ def test_resuming_a_run_from_before_bpe_keeps_its_vocabulary(tmp_path, cello_tri
     assert json.loads((run / "config.json").read_text())["model"]["vocab_size"] == config["model"]["vocab_size"]
     capsys.readouterr()
     assert main(["train", "--data", str(cello_trio), "--out", str(tmp_path / "bpe"), "--steps", "1",
-                 "--batch-size", "2", "--bpe", "700", *tiny]) == 0
-    assert ", 700 tokens (BPE) on cpu" in capsys.readouterr().out
+                 "--batch-size", "2", "--bpe", "900", *tiny]) == 0
+    assert ", 900 tokens (BPE) on cpu" in capsys.readouterr().out
 
 
 def test_the_loss_per_note_counts_the_notes_each_target_writes(trio):
