@@ -90,3 +90,19 @@ def test_a_bpe_model_keeps_the_density_asked_of_a_bar(bpe_run, cello_xml_dir, le
         start, end = int(downbeats[bar]), int(downbeats[bar + 1]) if bar + 1 < len(downbeats) else 10**9
         count = sum(start <= n.time < end for t in take.score.tracks for n in t.notes)
         assert fewest <= count <= most, (bar, count)
+
+
+def test_a_bpe_model_rewrites_a_span_with_the_controls_asked(bpe_run, cello_xml_dir):
+    from core.composing.infill import infill_variations
+
+    prelude = load_score(cello_xml_dir / "BWV1007_01_Prelude.mxl")
+    controls = BarControls(density=3, voices=1, lowest=48, highest=60)
+    take = infill_variations(bpe_run, prelude, 3, 4, GenerationSettings(random_seed=5, controls=controls))[0]
+    downbeats = prelude.get_downbeats()
+    start, end = int(downbeats[2]), int(downbeats[4])
+    outside = [(n.time, n.duration, n.pitch) for t in take.score.tracks for n in t.notes if not start <= n.time < end]
+    assert outside == [(n.time, n.duration, n.pitch) for t in prelude.tracks for n in t.notes if not start <= n.time < end]
+    assert take.notes and all(48 <= n.pitch <= 60 for n in take.notes)
+    fewest, most = density_notes(3, 4)
+    for a, b in ((start, int(downbeats[3])), (int(downbeats[3]), end)):
+        assert fewest <= sum(a <= n.time < b for n in take.notes) <= most
