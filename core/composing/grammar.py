@@ -17,6 +17,7 @@ Times: positions are counted per beat of the time signature (its denominator) at
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
@@ -239,41 +240,38 @@ class RemiState:
             self._follow_chords(mask)
         return mask
 
+    def _density(self, bar: int) -> tuple[int, float] | None:
+        """(fewest, most) notes of the density level asked of `bar` (a `bars` count), if one is."""
+        grammar = self.grammar
+        level = next((grammar.values[i] for i in self.control_plan.get(bar, ()) if grammar.types[i] == "Density"), None)
+        return None if level is None else density_notes(level, self.bar_length / grammar.tpq)
+
     def _keep_density(self, mask: torch.Tensor) -> None:
         """Keep (in place) the notes of a bar asked for a density level inside that level: no new
         note once it holds the most; before it holds the fewest, no bar line (or end) while a
-        position is left to write one at, and no position so late that too few are left after it
-        for one note each."""
-        planned = self.control_plan.get(self.bars)
-        if planned is None:
+        position is left to write one at, and no position so late, nor a note held so long (here
+        or into a next bar asked for a level), that too few positions are left after it for the
+        notes still needed, a sixteenth apart."""
+        density = self._density(self.bars)
+        if density is None and not self.control_plan.get(self.bars + 1):
             return
-        grammar = self.grammar
-        level = next((grammar.values[i] for i in planned if grammar.types[i] == "Density"), None)
-        if level is None:
-            return
-        fewest, most = density_notes(level, self.bar_length / grammar.tpq)
+        grammar, bpe, size = self.grammar, self.grammar.bpe, len(self.grammar.types)
         notes = self.notes_in_bar + (self.last_type in ("Pitch", "Velocity"))
-        size = len(grammar.types)
-        bpe = grammar.bpe
+        fewest, most = density or (0, math.inf)
+        step = max(1, grammar.ppb * self.time_signature[1] // 16)  # a sixteenth, in positions
+        positions = self.positions_per_bar
         if notes >= most and self.last_type not in ("Pitch", "Velocity", "Position"):
             mask[:size] &= ~(grammar.is_position | grammar.is_pitch)
-        if bpe is not None:  # a merged token adds no more notes than the level has room for
+        if bpe is not None and density is not None:  # a merged token adds no more notes than the level has room for
             mask[size:] &= bpe.notes_added[size:] <= max(most - notes, 0)
-        if notes < fewest:
-            need, last = fewest - notes, self.positions_per_bar - 1
-            mask[:size] &= ~grammar.is_position | (grammar.position_value <= last + 1 - need)
+        need = max(fewest - notes, 0)
+        if need:
+            mask[:size] &= ~grammar.is_position | (grammar.position_value <= positions - need * step)
             if bpe is not None:
-                after = last - torch.clamp(bpe.top_position[size:], min=self.position)  # positions left after it
-                mask[size:] &= bpe.notes_added[size:] + after >= need
-            if self.limits is not None and self.limits.max_voices is not None and self.position >= 0:
-                # a note may hold a voice only until as many positions are left as notes are needed
-                free_from = grammar.onset_ticks(last + 1 - need, self.time_signature)
-                room = (free_from - grammar.onset_ticks(self.position, self.time_signature)) / (grammar.tpq * 4)
-                longest = max(room * self.time_signature[1], 0)  # in beats of the denominator
-                too_long = grammar.longest_duration > longest + 1e-9
-                if mask[: len(too_long)][~too_long].any():
-                    mask[: len(too_long)] &= ~too_long
-        if notes < fewest and self.last_type not in ("Bar",):
+                after = positions - 1 - torch.clamp(bpe.top_position[size:], min=self.position)  # positions left after it
+                mask[size:] &= bpe.notes_added[size:] + torch.div(after, step, rounding_mode="floor") >= need
+        self._leave_room(mask, need, step)
+        if need and self.last_type != "Bar":
             may_write = (mask[:size] & (grammar.is_position | grammar.is_pitch)).any()
             if bpe is not None:
                 may_write = may_write or bool((mask[size:] & (bpe.pitch_count[size:] > 0)).any())
@@ -284,6 +282,27 @@ class RemiState:
                     mask[size:] &= ~bpe.opens_bar[size:]
         if not mask.any():  # never leave sampling empty
             mask[grammar.bar_id] = True
+
+    def _leave_room(self, mask: torch.Tensor, need: int, step: int) -> None:
+        """With a limit of voices, no note held past the position (counted from this bar's
+        downbeat, into the next bar) from which the `need` notes this bar still needs, or the
+        fewest of the next bar's level, must start, `step` positions apart: a held note takes a voice."""
+        if self.limits is None or self.limits.max_voices is None or self.position < 0:
+            return
+        positions = self.positions_per_bar
+        if need:
+            latest = positions - need * step
+        else:
+            later = self._density(self.bars + 1)
+            if later is None or not later[0]:
+                return
+            latest = 2 * positions - later[0] * step
+        grammar = self.grammar
+        first = grammar.bpe.top_position if grammar.bpe is not None else torch.full_like(grammar.longest_duration, -1)
+        ends = torch.clamp(first, min=self.position) + grammar.longest_duration * grammar.ppb  # in positions
+        too_long = ends > max(latest, self.position + 1) + 1e-9
+        if mask[~too_long].any():
+            mask &= ~too_long
 
     def _follow_controls(self, mask: torch.Tensor) -> None:
         """Write (in place) exactly the planned controls of this bar, in order, or none: the model

@@ -227,7 +227,7 @@ def stream_infill(loaded: LoadedModel, score: symusic.Score, first: int, last: i
     scale = score.tpq / loaded.tokenizer.ticks_per_quarter
     targets = [pitch + plan.shift for pitch in next_onset_pitches(score, round(plan.end_tick * scale))]
     pull = NATS_PER_SEMITONE if settings.join is None else settings.join
-    guide = JoinGuide(grammar, plan.last_bar, targets, pull) if targets and pull and not loaded.tokenizer.bpe else None
+    guide = JoinGuide(grammar, plan.last_bar, targets, pull) if targets and pull else None
     yield from sample(loaded, writers, rows, settings, head=len(plan.head), shift=plan.shift, guide=guide,
                       cancel=cancel)
     return [_take(loaded, score, plan, writer) for writer in writers]

@@ -23,22 +23,25 @@ FREE = 2  # semitones from a pitch of the next onset that cost nothing
 
 class JoinGuide:
     """The bias of a span's last bar towards `targets`, the pitches of the first onset after the
-    span (in the key the model composes in)."""
+    span (in the key the model composes in). A merged token (BPE) pays for each of its notes, as
+    late in the bar as its last position."""
 
     def __init__(self, grammar: RemiGrammar, last_bar: int, targets: list[int],
                  nats_per_semitone: float = NATS_PER_SEMITONE):
-        pitches = sorted(grammar.pitch_ids)
-        self.ids = torch.tensor([grammar.pitch_ids[p] for p in pitches])
-        distance = torch.tensor([min(abs(p - t) for t in targets) for p in pitches], dtype=torch.float32)
-        self.penalty = -nats_per_semitone * (distance - FREE).clamp(min=0)
+        cost = {p: -nats_per_semitone * max(min(abs(p - t) for t in targets) - FREE, 0) for p in grammar.pitch_ids}
+        spelled = [[grammar.values[i] for i in expansion if grammar.types[i] == "Pitch"] for expansion in grammar.expansions]
+        ids = [model_id for model_id, pitches in enumerate(spelled) if pitches]
+        self.ids = torch.tensor(ids)
+        self.penalty = torch.tensor([sum(cost[p] for p in spelled[i]) for i in ids], dtype=torch.float32)
+        self.top = grammar.bpe.top_position[self.ids] if grammar.bpe is not None else torch.full((len(ids),), -1)
         self.last_bar = last_bar
 
     def bias(self, state: RemiState, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor] | None:
-        """(Pitch token ids, nats to add to their logits) in the span's last bar once an onset is
-        placed, else None."""
+        """(ids of the tokens that write notes, nats to add to their logits) in the span's last bar
+        once an onset is placed, else None."""
         if state.bars != self.last_bar or state.position < 0:
             return None
-        through = (state.position + 1) / state.positions_per_bar
+        through = (torch.clamp(self.top, min=state.position) + 1) / state.positions_per_bar
         return self.ids, self.penalty * through**2
 
 

@@ -55,3 +55,20 @@ def test_join_out_of_range_is_refused_before_any_work(capsys, tmp_path):
     assert main(["infill", str(tmp_path / "none.mid"), "--bars", "2", "--out", str(tmp_path / "o.mid"),
                  "--join", "-1"]) == 2
     assert "--join must be 0 to 10" in capsys.readouterr().err
+
+
+def test_a_merged_token_pays_for_each_of_its_notes_as_late_as_its_last_position():
+    import numpy as np
+
+    base = PartitaTokenizer.create()
+    vocab = base.inner.vocab
+    quarter = vocab["Duration_1.0.24"]
+    bar = [vocab["Bar_None"], vocab["TimeSig_4/4"], vocab["Position_48"], vocab["Pitch_74"], quarter, vocab["Pitch_50"], quarter]
+    tokenizer = base.train_bpe(len(base) + 12, [np.array(bar * 40)])
+    grammar, state = state_in_bar(tokenizer, 3, 0)
+    merged = next(i for i, e in enumerate(tokenizer.expansions)
+                  if vocab["Position_48"] in e and vocab["Pitch_74"] in e and vocab["Pitch_50"] in e)
+    ids, bias = JoinGuide(grammar, last_bar=3, targets=[62]).bias(state, torch.Generator())
+    through = (48 + 1) / state.positions_per_bar
+    expected = -NATS_PER_SEMITONE * ((12 - FREE) + (12 - FREE)) * through**2  # an octave above and below
+    assert torch.isclose(bias[ids.tolist().index(merged)], torch.tensor(expected))
