@@ -143,8 +143,9 @@ class BatchSampler:
 
     def __init__(self, pieces: list[TokenizedPiece], tokenizer: PartitaTokenizer, block_size: int,
                  batch_size: int, seed: int, augment: bool = True, pack: bool = False, *,
-                 mixed: list[TokenizedPiece] = (), mix_share: float = 0.0):
-        """`mixed`: pieces of another corpus (replay) that a `mix_share` of the windows start in."""
+                 mixed: list[TokenizedPiece] = (), mix_share: float = 0.0, infill_share: float | None = None):
+        """`mixed`: pieces of another corpus (replay) that a `mix_share` of the windows start in.
+        `infill_share`: of the windows, infill examples (a vocabulary with infill; None: INFILL_SHARE)."""
         if not pieces:
             raise ValueError("no training pieces with notes")
         self.pieces = [*pieces, *mixed]
@@ -157,6 +158,7 @@ class BatchSampler:
         self.chord_ids = np.array(sorted(tokenizer.chord_of_id)) if tokenizer.has_chords else None
         self.controls = ControlWriter(tokenizer) if tokenizer.settings.use_controls else None
         self.infill = tokenizer.settings.use_infill
+        self.infill_share = infill_share
         self.weights = _by_length(pieces)  # longer pieces are drawn more often
         if len(mixed):
             self.weights = np.concatenate([(1 - mix_share) * self.weights, mix_share * _by_length(mixed)])
@@ -207,7 +209,8 @@ class BatchSampler:
             return self.controls.write(piece, ids[a:b], int(opens_bar[ids[:a]].sum()), kinds, encoded)
 
         window = None
-        if self.infill and from_bar and rng.random() < INFILL_SHARE:
+        share = INFILL_SHARE if self.infill_share is None else self.infill_share
+        if self.infill and from_bar and share and rng.random() < share:
             window = infill_example(rng, ids, starts, self.tokenizer, length, self.block_size, part)
         if window is None:
             start = int(rng.choice(starts)) if from_bar else 0

@@ -83,6 +83,9 @@ class TrainConfig:
     # weights keeping this much of itself each step (0.995: about the last 200 steps); 0: the
     # trained weights themselves
     ema: float = field(default=0.0, metadata=DEFINES_RUN)
+    # a vocabulary with infill: the share of training windows that are infill examples (None: the
+    # default, core.learning.dataset.INFILL_SHARE); 0 trains continuation alone
+    infill_share: float | None = field(default=None, metadata=DEFINES_RUN)
 
     def __post_init__(self) -> None:
         """Refuse settings that cannot train, naming the setting (the CLI and the GUI show it)."""
@@ -104,6 +107,8 @@ class TrainConfig:
         if not 0 < self.mix_share < 1:
             raise ValueError(f"mix_share is the share of windows from the mixed corpus, above 0 and below 1, "
                              f"not {self.mix_share}")
+        if self.infill_share is not None and (isinstance(self.infill_share, bool) or not 0 <= self.infill_share <= 0.9):
+            raise ValueError(f"infill_share is the share of infill windows, 0 (none) to 0.9, not {self.infill_share!r}")
         if not 0 <= self.ema < 1:
             raise ValueError(f"ema is the share of the average kept each step, 0 (off) up to below 1, not {self.ema}")
         if self.bpe_vocab_size and self.tokenization != "REMI":

@@ -103,6 +103,24 @@ def test_training_batches_mix_continuation_infill_and_controls(trio):
     assert {"Infill", "Bar"} <= first or {"Infill", "BOS"} <= first
     has_controls = [any(tokenizer.tokens[int(i)].startswith("Density_") for i in row) for row in x]
     assert 0 < sum(has_controls) < len(x)  # some windows write controls, others none
+    x, _ = BatchSampler(pieces, tokenizer, 256, 32, seed=0, infill_share=0).batch(0)  # `--infill-share 0`
+    assert not any(tokenizer.tokens[int(i)].startswith("Infill_") for row in x for i in row)
+    x, _ = BatchSampler(pieces, tokenizer, 256, 32, seed=0, infill_share=0.9).batch(0)
+    assert sum(tokenizer.tokens[int(row[0])].startswith("Infill_") for row in x) > 0.6 * len(x)
+
+
+def test_the_infill_share_is_checked_and_kept_with_the_run(tmp_path, cello_trio, capsys):
+    import json
+
+    from core.cli import main
+
+    out = tmp_path / "run"
+    tiny = ["--set=n_layer=1", "--set=n_head=2", "--set=n_embd=32", "--set=block_size=64"]
+    assert main(["train", "--data", str(cello_trio), "--out", str(out), "--steps", "1", "--infill-share", "1.5", *tiny]) == 2
+    assert "--infill-share is the share of infill windows, 0 (none) to 0.9, not 1.5" in capsys.readouterr().err
+    assert main(["train", "--data", str(cello_trio), "--out", str(out), "--steps", "1", "--batch-size", "2",
+                 "--infill-share", "0", *tiny]) == 0
+    assert json.loads((out / "config.json").read_text())["train"]["infill_share"] == 0
 
 
 def test_infill_rewrites_only_the_span(loaded, prelude):
