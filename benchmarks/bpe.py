@@ -80,7 +80,9 @@ class Corpus:
 
 def load_corpus(name: str, source: str) -> Corpus:
     corpus = import_corpus(source)
-    tokenizer = PartitaTokenizer.create(settings_for([p.score for p in corpus.pieces]))
+    # continuation alone, as measured in benchmarks/RESULTS.md: no control tokens in the vocabulary
+    # (with them a vocabulary of N holds about 190 merges fewer; see the README's BPE paragraph)
+    tokenizer = PartitaTokenizer.create(replace(settings_for([p.score for p in corpus.pieces]), use_controls=False))
     split = split_by_piece(corpus.pieces, seed=0)
     train = tokenize_pieces(split.train, tokenizer, corpus.pitch_range, MAX_TRANSPOSE)
     validation = tokenize_pieces(split.validation, tokenizer, corpus.pitch_range, 0)
