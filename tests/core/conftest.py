@@ -40,3 +40,15 @@ def trained_run(tmp_path_factory, cello_trio):
         patch.setattr("core.learning.dataset.CONTROLS_SHARE", 0.1)
         events = list(train(config))
     return out, events
+
+
+def assert_density_kept(take, level: int, bars=(2, 3, 4)) -> None:
+    """Each of `bars` (0-based, of a take in 4/4 like the prelude) holds as many notes as `level` allows."""
+    from core.music.controls import density_notes
+
+    downbeats = take.score.get_downbeats()
+    fewest, most = density_notes(level, 4)
+    for bar in bars:
+        start, end = int(downbeats[bar]), int(downbeats[bar + 1]) if bar + 1 < len(downbeats) else 10**9
+        count = sum(start <= n.time < end for t in take.score.tracks for n in t.notes)
+        assert fewest <= count <= most, (bar, count)

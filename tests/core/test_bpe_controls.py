@@ -15,7 +15,7 @@ from core.learning.training import TrainConfig, train
 from core.music.controls import BarControls, density_notes
 from core.music.corpus import import_corpus
 from core.music.scores import load_score
-from tests.core.conftest import TINY
+from tests.core.conftest import TINY, assert_density_kept
 
 
 @pytest.fixture(scope="module")
@@ -84,12 +84,7 @@ def test_a_bpe_model_keeps_the_density_asked_of_a_bar(bpe_run, cello_xml_dir, le
     prelude = load_score(cello_xml_dir / "BWV1007_01_Prelude.mxl")
     take = generate(bpe_run, prelude, GenerationSettings(bars=3, prompt_bars=2, random_seed=level,
                                                          controls=BarControls(density=level)))
-    downbeats = take.score.get_downbeats()
-    fewest, most = density_notes(level, 4)  # the prelude is in 4/4
-    for bar in (2, 3, 4):
-        start, end = int(downbeats[bar]), int(downbeats[bar + 1]) if bar + 1 < len(downbeats) else 10**9
-        count = sum(start <= n.time < end for t in take.score.tracks for n in t.notes)
-        assert fewest <= count <= most, (bar, count)
+    assert_density_kept(take, level)
 
 
 def test_a_bpe_model_rewrites_a_span_with_the_controls_asked(bpe_run, cello_xml_dir):

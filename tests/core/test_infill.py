@@ -18,6 +18,7 @@ from core.learning.tokenizer import PartitaTokenizer, settings_for
 from core.music.controls import BarControls, bar_attributes, density_level, parse_density
 from core.music.corpus import import_corpus
 from core.music.scores import load_score
+from tests.core.conftest import assert_density_kept
 
 
 @pytest.fixture(scope="module")
@@ -228,16 +229,9 @@ def test_a_model_from_before_infill_grows_its_vocabulary_keeping_every_weight(na
 
 @pytest.mark.parametrize("level", [0, 1, 3, 5])
 def test_a_density_asked_of_a_bar_is_kept(loaded, prelude, level):
-    from core.music.controls import density_notes
-
     take = generate(loaded, prelude, GenerationSettings(bars=3, prompt_bars=2, random_seed=level,
                                                         controls=BarControls(density=level)))
-    downbeats = take.score.get_downbeats()
-    fewest, most = density_notes(level, 4)  # the prelude is in 4/4
-    for bar in (2, 3, 4):
-        start, end = int(downbeats[bar]), int(downbeats[bar + 1]) if bar + 1 < len(downbeats) else 10**9
-        count = sum(start <= n.time < end for t in take.score.tracks for n in t.notes)
-        assert fewest <= count <= most, (bar, count)
+    assert_density_kept(take, level)
 
 
 @pytest.mark.parametrize("level", [4, 6])
@@ -246,8 +240,6 @@ def test_a_busy_level_is_kept_whatever_the_model_writes(trained_run, prelude, le
     leaves a position free for each note a bar's level still needs."""
     import torch
 
-    from core.music.controls import density_notes
-
     noisy = load_model(trained_run[0])
     torch.manual_seed(level)
     with torch.no_grad():
@@ -255,12 +247,7 @@ def test_a_busy_level_is_kept_whatever_the_model_writes(trained_run, prelude, le
             parameter.normal_(0, 0.5)
     take = generate(noisy, prelude, GenerationSettings(bars=3, prompt_bars=2, random_seed=level,
                                                        controls=BarControls(density=level)))
-    downbeats = take.score.get_downbeats()
-    fewest, most = density_notes(level, 4)
-    for bar in (2, 3, 4):
-        start, end = int(downbeats[bar]), int(downbeats[bar + 1]) if bar + 1 < len(downbeats) else 10**9
-        count = sum(start <= n.time < end for t in take.score.tracks for n in t.notes)
-        assert fewest <= count <= most, (bar, count)
+    assert_density_kept(take, level)
 
 
 def model_of_before_controls(run, out):
