@@ -102,7 +102,7 @@ def test_a_bpe_run_trains_resumes_and_composes(tmp_path, cello_trio):
 
     list(train(config(4)))
     saved = json.loads((tmp_path / "run" / "config.json").read_text())
-    assert saved["tokenizer"]["bpe_vocab_size"] == 800 and saved["model"]["vocab_size"] == 800
+    assert saved["tokenizer"]["bpe_vocab_size"] == 900 and saved["model"]["vocab_size"] == 900
     assert list(train(config(8), resume=True))[-1] == TrainDone(8, False, str(tmp_path / "run"),
                                                                *_best(tmp_path / "run"))
     loaded = load_model(tmp_path / "run")
