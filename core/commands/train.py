@@ -46,7 +46,7 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--tokenization", help="REMI (the default; the only one the grammar knows)")
     parser.add_argument("--bpe", type=int, metavar="N",
                         help="learn BPE merges from the training pieces up to a vocabulary of N tokens "
-                             "(default: off; 1000-2000 suit a few hundred pieces)")
+                             "(default: off; 1200-2000 suit a few hundred pieces: N counts the ~780 base tokens too)")
     parser.add_argument("--mix", metavar="DATA",
                         help="replay: draw a share of the windows from this corpus too (e.g. builtin:base, the "
                              "base model's own, when fine-tuning from it); validation stays on --data")
