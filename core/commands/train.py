@@ -52,6 +52,9 @@ def add_parser(subparsers) -> None:
                              "base model's own, when fine-tuning from it); validation stays on --data")
     parser.add_argument("--mix-share", type=float, metavar="S",
                         help="the share of windows from --mix, above 0 and below 1 (default 0.5)")
+    parser.add_argument("--controls", action=argparse.BooleanOptionalAction, default=None,
+                        help="learn bar controls (density, polyphony, range; default: on); --no-controls: a "
+                             "vocabulary without them, as the default model's")
     parser.add_argument("--infill-share", type=float, metavar="S",
                         help="the share of training windows that teach infill (rewriting bars), 0 to 0.9 "
                              "(default 0.4; 0: continuation alone)")
@@ -73,7 +76,8 @@ def add_parser(subparsers) -> None:
 RUN_OPTIONS = {"preset": "preset", "batch_size": "batch_size", "lr": "learning_rate", "warmup": "warmup_steps",
                "seed": "seed", "transpose": "max_transpose", "pack": "pack", "tokenization": "tokenization",
                "bpe": "bpe_vocab_size", "key": "key_mode", "init": "init", "exclude": "exclude", "mix": "mix",
-               "mix_share": "mix_share", "ema": "ema", "infill_share": "infill_share"}
+               "mix_share": "mix_share", "ema": "ema", "infill_share": "infill_share",
+               "controls": "controls"}
 FINE_TUNING = {"learning_rate": 3e-4, "patience": 3}  # defaults with --init: a gentler step, early stopping
 
 

@@ -86,6 +86,8 @@ class TrainConfig:
     # a vocabulary with infill: the share of training windows that are infill examples (None: the
     # default, core.learning.dataset.INFILL_SHARE); 0 trains continuation alone
     infill_share: float | None = field(default=None, metadata=DEFINES_RUN)
+    # a new vocabulary with bar controls (REMI); False: none (as the default model was trained)
+    controls: bool = field(default=True, metadata=DEFINES_RUN)
 
     def __post_init__(self) -> None:
         """Refuse settings that cannot train, naming the setting (the CLI and the GUI show it)."""

@@ -94,6 +94,8 @@ def prepare_data(config: TrainConfig, tokenizer_settings: TokenizerSettings | No
         tokenizer_settings = settings_for([p.score for p in corpus.pieces], config.tokenization)
         if config.use_velocities is not None:
             tokenizer_settings = replace(tokenizer_settings, use_velocities=config.use_velocities)
+        if not config.controls:
+            tokenizer_settings = replace(tokenizer_settings, use_controls=False)
     tokenizer = PartitaTokenizer.create(tokenizer_settings)
     split = split_by_piece(corpus.pieces, seed=config.seed)
     if config.bpe_vocab_size and not tokenizer.bpe:  # a new run learns its merges; a resumed one has them

@@ -122,6 +122,12 @@ def test_the_infill_share_is_checked_and_kept_with_the_run(tmp_path, cello_trio,
     assert main(["train", "--data", str(cello_trio), "--out", str(out), "--steps", "1", "--batch-size", "2",
                  "--infill-share", "0", *tiny]) == 0
     assert json.loads((out / "config.json").read_text())["train"]["infill_share"] == 0
+    plain = tmp_path / "plain"  # `--no-controls`: a vocabulary without them, as the default model's
+    assert main(["train", "--data", str(cello_trio), "--out", str(plain), "--steps", "1", "--batch-size", "2",
+                 "--no-controls", "--bpe", "700", *tiny]) == 0
+    saved = json.loads((plain / "config.json").read_text())
+    assert saved["train"]["controls"] is False and not saved["tokenizer"]["use_controls"]
+    assert saved["tokenizer"]["use_infill"] and saved["model"]["vocab_size"] == 700
 
 
 def test_infill_rewrites_only_the_span(loaded, prelude):
