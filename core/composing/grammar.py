@@ -113,6 +113,8 @@ class RemiGrammar:
             )
 
             self.bpe = BpeTable(self)
+        # by model id: the last Position it writes (-1: none), where its notes start at the latest
+        self.last_position = self.bpe.top_position if self.bpe is not None else torch.full((len(self.expansions),), -1)
         self._starting_with: dict[int, list[int]] | None = None  # see starting_with
         self.mask_cache: dict[tuple, torch.Tensor] = {}  # RemiState.allowed's masks by state
         self._onsets: dict[tuple[int, tuple[int, int]], int] = {}  # (position, meter) -> ticks into the bar
@@ -298,8 +300,7 @@ class RemiState:
                 return
             latest = 2 * positions - later[0] * step
         grammar = self.grammar
-        first = grammar.bpe.top_position if grammar.bpe is not None else torch.full_like(grammar.longest_duration, -1)
-        ends = torch.clamp(first, min=self.position) + grammar.longest_duration * grammar.ppb  # in positions
+        ends = torch.clamp(grammar.last_position, min=self.position) + grammar.longest_duration * grammar.ppb  # in positions
         too_long = ends > max(latest, self.position + 1) + 1e-9
         if mask[~too_long].any():
             mask &= ~too_long

@@ -68,7 +68,7 @@ class BpeTable:
         # for a bar's density: the notes a token adds, one more where it ends on a Position (whose
         # note must follow), and whether it opens a bar
         self.notes_added = self.pitch_count + torch.tensor([grammar.types[e[-1]] == "Position" for e in grammar.expansions])
-        self.opens_bar = torch.tensor([grammar.types[e[0]] == "Bar" for e in grammar.expansions], dtype=torch.bool)
+        self.opens_bar = torch.from_numpy(grammar.tokenizer.opens_bar)
 
     def mask(self, state: RemiState, base: torch.Tensor, *, keep_meter: bool) -> torch.Tensor:
         """The model tokens allowed after `state`, given its base mask `base`."""

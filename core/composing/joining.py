@@ -33,7 +33,7 @@ class JoinGuide:
         ids = [model_id for model_id, pitches in enumerate(spelled) if pitches]
         self.ids = torch.tensor(ids)
         self.penalty = torch.tensor([sum(cost[p] for p in spelled[i]) for i in ids], dtype=torch.float32)
-        self.top = grammar.bpe.top_position[self.ids] if grammar.bpe is not None else torch.full((len(ids),), -1)
+        self.top = grammar.last_position[self.ids]
         self.last_bar = last_bar
 
     def bias(self, state: RemiState, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor] | None:

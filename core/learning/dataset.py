@@ -63,10 +63,10 @@ def tokenize_pieces(pieces: list[Piece], tokenizer: PartitaTokenizer, corpus_ran
             corpus_range = (min(corpus_range[0], lowest), max(corpus_range[1], highest))
         shifts = transposition_range((lowest, highest), corpus_range, max_shift)
         shifts = [s for s in shifts if lowest + s >= low and highest + s < high] or [0]
+        attributes = measure_bars(tokenizer, base) if tokenizer.settings.use_controls else None
         if not tokenizer.bpe:
-            result.append(TokenizedPiece(piece.name, base, window_starts(base, tokenizer), shifts))
-            if tokenizer.settings.use_controls:
-                result[-1].bar_attributes = measure_bars(tokenizer, base)
+            result.append(TokenizedPiece(piece.name, base, window_starts(base, tokenizer), shifts,
+                                         bar_attributes=attributes))
             continue
         variants = {}
         for shift in shifts if max_shift else [0]:
@@ -77,9 +77,7 @@ def tokenize_pieces(pieces: list[Piece], tokenizer: PartitaTokenizer, corpus_ran
             variants_0 = (unshifted, window_starts(unshifted, tokenizer))
         else:
             variants_0 = variants[0]
-        result.append(TokenizedPiece(piece.name, *variants_0, list(variants), variants))
-        if tokenizer.settings.use_controls:
-            result[-1].bar_attributes = measure_bars(tokenizer, base)
+        result.append(TokenizedPiece(piece.name, *variants_0, list(variants), variants, bar_attributes=attributes))
     return result
 
 
