@@ -24,7 +24,7 @@ on the held-out pieces of its corpus (as `style_fidelity.py` chooses them):
   semitones of those asked; beside them, the same bars rewritten without controls (how often the
   bar's own level and range come out anyway).
 
-    .venv/bin/python benchmarks/infill.py [--models NAME ...] [--pieces 4] [--span 4] [--takes 2]
+    .venv/bin/python benchmarks/infill.py [--models NAME_OR_RUN ...] [--best] [--pieces 4] [--span 4] [--takes 2]
 """
 
 from __future__ import annotations
@@ -143,7 +143,7 @@ def timed_infill(loaded, score, first, last, settings) -> tuple[float, float]:
 
 
 def evaluate_model(folder: Path, args) -> dict:
-    loaded = load_model(str(folder), best=False)
+    loaded = load_model(str(folder), best=args.best)
     if not loaded.tokenizer.settings.use_infill:
         return {"model": folder.name, "skipped": "trained before infill"}
     _, pieces, _ = pieces_of(loaded, args.pieces, args.data)
@@ -239,6 +239,8 @@ def main() -> None:
     parser.add_argument("--span", type=int, default=4, help="bars of each span")
     parser.add_argument("--takes", type=int, default=2, help="infills of each span, for the style figures")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--best", action="store_true", help="a run's weights of its lowest validation loss "
+                                                             "(default: its last; a shipped model has one set)")
     parser.add_argument("--join", type=float, help="the infills' join guide, nats a semitone (0: off; default: "
                                                     "core.composing.joining's)")
     args = parser.parse_args()
