@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ctypes
 import errno
+import json
 import os
 import stat
 import threading
@@ -111,6 +112,16 @@ def read_bytes(path: str | Path, limit: int, *, what: str = "such a file") -> by
 def read_text(path: str | Path, limit: int, *, what: str = "such a file") -> str:
     """`read_bytes` decoded as UTF-8 (a UnicodeDecodeError, a ValueError, where it is not)."""
     return read_bytes(path, limit, what=what).decode("utf-8")
+
+
+def read_json(path: str | Path, limit: int = CONFIG_BYTES, *, what: str = "such a file"):
+    """The JSON a file holds, read as `read_text` reads it. Not JSON is a ValueError, nested too
+    deeply to parse included (json's own RecursionError), so a reader catches (OSError, ValueError)."""
+    text = read_text(path, limit, what=what)
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ValueError("nested too deeply to be read") from None
 
 
 # --- numbers read from a file --------------------------------------------------------------

@@ -68,23 +68,21 @@ def resumable_runs(runs_dir: Path | None = None) -> list[Path]:
     names a weights file that exists, so a run killed mid-save is found at its previous
     checkpoint, never at a half-written one.
     """
-    import json
-
     from core.learning.checkpoint import CheckpointError, weights_path  # imports torch: only when asked
-    from core.reading import CONFIG_BYTES, read_text
+    from core.reading import read_json
 
     runs_dir = Path(runs_dir) if runs_dir is not None else user_dirs().runs
     found = []
     for config_path in runs_dir.glob("*/config.json"):
         try:
             # within core.reading's bounds: the window asks at start, and a FIFO must not stop it
-            config = json.loads(read_text(config_path, CONFIG_BYTES, what="a config.json"))
+            config = read_json(config_path, what="a config.json")
             step = int(config["training"]["step"])
             planned = int(config["train"]["steps"])
             weights = weights_path(config_path.parent, config)
             stopped_early = config["training"].get("stopped_early")
             modified = config_path.stat().st_mtime
-        except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError, CheckpointError):
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, CheckpointError):
             continue
         if step < planned and weights.is_file() and not stopped_early:
             found.append((modified, config_path.parent))

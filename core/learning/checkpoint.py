@@ -33,7 +33,7 @@ from safetensors.torch import load_file, save
 from core.atomic import atomic_write_bytes, atomic_write_text
 from core.learning.model import ModelConfig, Transformer
 from core.learning.tokenizer import PartitaTokenizer, TokenizerSettings
-from core.reading import CONFIG_BYTES, MB, bytes_text, check_regular, machine_memory, read_text
+from core.reading import MB, bytes_text, check_regular, machine_memory, read_json
 
 SHIPPED_MODELS_DIR = Path(__file__).resolve().parents[2] / "resources" / "models"
 DEFAULT_MODEL_NAME = "bach-chorales"  # composes from an empty seed; "default" names it too
@@ -206,13 +206,11 @@ def optimizer_path(run_dir: str | Path, config: dict | None = None) -> Path | No
 def read_config(run_dir: Path) -> dict:
     path = run_dir / "config.json"
     try:
-        config = json.loads(read_text(path, CONFIG_BYTES, what="a config.json"))
+        config = read_json(path, what="a config.json")
     except FileNotFoundError:
         raise CheckpointError(f"{run_dir}: not a Partita run folder (no config.json)") from None
     except (OSError, ValueError) as error:
         raise CheckpointError(f"{path}: unreadable ({_short(error)})") from None
-    except RecursionError:
-        raise CheckpointError(f"{path}: unreadable (nested too deeply to be a Partita config)") from None
     if not isinstance(config, dict) or "model" not in config or "tokenizer" not in config:
         raise CheckpointError(f"{path}: missing model or tokenizer section")
     problem = config_problem(config)
@@ -453,8 +451,8 @@ def load_optimizer_state(run_dir: Path, model: Transformer, optimizer: torch.opt
     except (OSError, ValueError, SafetensorError) as error:
         raise CheckpointError(f"{tensors_path}: optimizer state unreadable ({_short(error)})") from None
     try:
-        scalars = json.loads(read_text(scalars_path, CONFIG_BYTES, what="an optimizer state"))
-    except (OSError, ValueError, RecursionError) as error:
+        scalars = read_json(scalars_path, what="an optimizer state")
+    except (OSError, ValueError) as error:
         raise CheckpointError(f"{scalars_path}: optimizer state unreadable ({_short(error)})") from None
     parameters = dict(model.named_parameters())
     problem = _optimizer_problem(scalars, tensors, parameters)

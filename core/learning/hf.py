@@ -29,7 +29,7 @@ from core.atomic import atomic_write_bytes, atomic_write_text
 from core.learning.checkpoint import CheckpointError, LoadedModel, check_fits_memory
 from core.learning.model import ModelConfig, Transformer
 from core.learning.tokenizer import PartitaTokenizer, TokenizerSettings
-from core.reading import CONFIG_BYTES, MB, check_regular, read_text
+from core.reading import MB, check_regular, read_json
 
 PARTITA_TOKENIZER = "partita_tokenizer.json"  # Partita's tokenizer settings (with BPE merges)
 MIDITOK_TOKENIZER = "tokenizer.json"  # miditok's own saved tokenizer (its default file name)
@@ -165,8 +165,8 @@ def is_hf_layout(folder: str | Path) -> bool:
     Partita's "format"), or Partita's tokenizer file without a config.json, rather than a run folder."""
     folder = Path(folder)
     try:
-        config = json.loads(read_text(folder / "config.json", CONFIG_BYTES, what="a config.json"))
-    except (OSError, ValueError, RecursionError):  # (read_config says what is wrong)
+        config = read_json(folder / "config.json", what="a config.json")
+    except (OSError, ValueError):  # (read_config says what is wrong)
         return (folder / PARTITA_TOKENIZER).exists()
     return isinstance(config, dict) and "model_type" in config and "format" not in config
 
@@ -179,10 +179,10 @@ def load_hf(folder: str | Path, device: str | torch.device = "cpu") -> LoadedMod
     tokenizer = _load_tokenizer(folder)
     config_path = folder / "config.json"
     try:
-        gpt2 = json.loads(read_text(config_path, CONFIG_BYTES, what="a config.json"))
+        gpt2 = read_json(config_path, what="a config.json")
     except FileNotFoundError:
         raise CheckpointError(f"{folder}: no config.json (a Hugging Face model folder needs one)") from None
-    except (OSError, ValueError, RecursionError) as error:
+    except (OSError, ValueError) as error:
         raise CheckpointError(f"{config_path}: unreadable ({error})") from None
     partita = gpt2.get("partita") if isinstance(gpt2, dict) else None
     partita = partita if isinstance(partita, dict) else {}
@@ -210,16 +210,16 @@ def _load_tokenizer(folder: Path) -> PartitaTokenizer:
         raise CheckpointError(f"{folder}: no {PARTITA_TOKENIZER}, so the model's tokens mean nothing known "
                               f"(Partita loads the GPT-2 folders `partita export-model --hf` writes)")
     try:
-        settings = json.loads(read_text(path, CONFIG_BYTES, what="a tokenizer file"))
+        settings = read_json(path, what="a tokenizer file")
         tokenizer = PartitaTokenizer.create(TokenizerSettings.from_json(settings))
-    except (OSError, ValueError, TypeError, KeyError, AttributeError, RecursionError) as error:
+    except (OSError, ValueError, TypeError, KeyError, AttributeError) as error:
         raise CheckpointError(f"{path}: not Partita tokenizer settings ({error})") from None
     miditok_path = folder / MIDITOK_TOKENIZER
     if miditok_path.exists():  # optional; where present it must agree (someone may have replaced one)
         try:
             import miditok
 
-            saved = json.loads(read_text(miditok_path, CONFIG_BYTES, what="a tokenizer file"))
+            saved = read_json(miditok_path, what="a tokenizer file")
             inner = getattr(miditok, saved["tokenization"])(params=miditok_path)
         except (OSError, ValueError, TypeError, KeyError, AttributeError, RecursionError) as error:
             raise CheckpointError(f"{miditok_path}: not a miditok tokenizer ({error})") from None

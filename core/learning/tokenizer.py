@@ -485,12 +485,12 @@ class PartitaTokenizer:
 
     @classmethod
     def load(cls, directory: Path) -> PartitaTokenizer:
-        from core.reading import CONFIG_BYTES, read_text
+        from core.reading import read_json
 
         path = directory / "tokenizer.json"
         try:
-            settings = TokenizerSettings.from_json(json.loads(read_text(path, CONFIG_BYTES, what="a tokenizer.json")))
-        except (OSError, ValueError, TypeError, KeyError, RecursionError) as error:
+            settings = TokenizerSettings.from_json(read_json(path, what="a tokenizer.json"))
+        except (OSError, ValueError, TypeError, KeyError) as error:
             raise ValueError(f"{path}: not a Partita tokenizer ({error})") from None
         return cls.create(settings)
 

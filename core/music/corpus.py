@@ -29,7 +29,7 @@ from core.music.scores import (
     note_count,
     score_problem,
 )
-from core.reading import CONFIG_BYTES, MUSIC_BYTES, FileRefused, file_kind, read_bytes, read_text
+from core.reading import MUSIC_BYTES, FileRefused, file_kind, read_bytes, read_json
 from core.terminal import printable
 
 BUILTIN_PREFIX = "builtin:"
@@ -239,7 +239,7 @@ class ScoreCache:
         link to /dev/zero refused, and an entry names a file of this folder only)."""
         index = self.directory / f"{key}.json"
         try:
-            entries = json.loads(read_text(index, CONFIG_BYTES, what="a cache index"))
+            entries = read_json(index, what="a cache index")
             if not isinstance(entries, list):
                 return None
             result = []

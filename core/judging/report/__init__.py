@@ -7,7 +7,7 @@ from pathlib import Path
 
 from core.atomic import atomic_write_text
 from core.judging.report.data import Report
-from core.reading import CONFIG_BYTES, read_text
+from core.reading import read_json
 
 
 def write_report(report: Report, out_dir: str | Path) -> tuple[Path, Path]:
@@ -27,13 +27,11 @@ def read_report(out_dir: str | Path) -> dict:
     path = Path(out_dir) / "report.json"
     try:
         # within core.reading's bounds: a regular file of a config's size (a FIFO would block)
-        data = json.loads(read_text(path, CONFIG_BYTES, what="a report.json"))
+        data = read_json(path, what="a report.json")
     except FileNotFoundError:
         raise ValueError(f"{path}: no report here (run `partita evaluate` first)") from None
     except (OSError, ValueError) as error:
         raise ValueError(f"{path}: unreadable report ({error})") from None
-    except RecursionError:
-        raise ValueError(f"{path}: unreadable report (nested too deeply to be one)") from None
     if not isinstance(data, dict):
         raise ValueError(f"{path}: unreadable report (not a JSON object)")
     return data
