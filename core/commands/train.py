@@ -55,6 +55,9 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--controls", action=argparse.BooleanOptionalAction, default=None,
                         help="learn bar controls (density, polyphony, range; default: on); --no-controls: a "
                              "vocabulary without them, as the default model's")
+    parser.add_argument("--controls-share", type=float, metavar="S",
+                        help="the share of training windows that write bar controls, 0 to 1 (default 0.5); the "
+                             "others teach composing without them")
     parser.add_argument("--infill-share", type=float, metavar="S",
                         help="the share of training windows that teach infill (rewriting bars), 0 to 0.9 "
                              "(default 0.4; 0: continuation alone)")
@@ -77,7 +80,7 @@ RUN_OPTIONS = {"preset": "preset", "batch_size": "batch_size", "lr": "learning_r
                "seed": "seed", "transpose": "max_transpose", "pack": "pack", "tokenization": "tokenization",
                "bpe": "bpe_vocab_size", "key": "key_mode", "init": "init", "exclude": "exclude", "mix": "mix",
                "mix_share": "mix_share", "ema": "ema", "infill_share": "infill_share",
-               "controls": "controls"}
+               "controls": "controls", "controls_share": "controls_share"}
 FINE_TUNING = {"learning_rate": 3e-4, "patience": 3}  # defaults with --init: a gentler step, early stopping
 
 

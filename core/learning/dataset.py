@@ -141,9 +141,12 @@ class BatchSampler:
 
     def __init__(self, pieces: list[TokenizedPiece], tokenizer: PartitaTokenizer, block_size: int,
                  batch_size: int, seed: int, augment: bool = True, pack: bool = False, *,
-                 mixed: list[TokenizedPiece] = (), mix_share: float = 0.0, infill_share: float | None = None):
+                 mixed: list[TokenizedPiece] = (), mix_share: float = 0.0, infill_share: float | None = None,
+                 controls_share: float | None = None):
         """`mixed`: pieces of another corpus (replay) that a `mix_share` of the windows start in.
-        `infill_share`: of the windows, infill examples (a vocabulary with infill; None: INFILL_SHARE)."""
+        `infill_share`: of the windows, infill examples (a vocabulary with infill; None: INFILL_SHARE).
+        `controls_share`: of the windows, those that write bar controls (a vocabulary with them;
+        None: CONTROLS_SHARE)."""
         if not pieces:
             raise ValueError("no training pieces with notes")
         self.pieces = [*pieces, *mixed]
@@ -157,6 +160,7 @@ class BatchSampler:
         self.controls = ControlWriter(tokenizer) if tokenizer.settings.use_controls else None
         self.infill = tokenizer.settings.use_infill
         self.infill_share = infill_share
+        self.controls_share = CONTROLS_SHARE if controls_share is None else controls_share
         self.weights = _by_length(pieces)  # longer pieces are drawn more often
         if len(mixed):
             self.weights = np.concatenate([(1 - mix_share) * self.weights, mix_share * _by_length(mixed)])
@@ -198,7 +202,7 @@ class BatchSampler:
         if piece.variants is not None:  # BPE: the transposed copies are encoded already
             ids, starts = piece.variants.get(shift, (piece.ids, piece.bar_starts))
             encoded, shift = (shift if shift in piece.variants else 0), 0
-        kinds = self.controls.draw(rng) if self.controls is not None and from_bar else ()
+        kinds = self.controls.draw(rng, self.controls_share) if self.controls is not None and from_bar else ()
         opens_bar = self.tokenizer.opens_bar
 
         def part(a: int, b: int) -> np.ndarray:  # ids[a:b], with the chosen controls written in
@@ -240,9 +244,9 @@ class ControlWriter:
         self.is_meter = np.array(tokenizer.model_types) == "TimeSig"  # a meter on its own
 
     @staticmethod
-    def draw(rng: np.random.Generator) -> tuple[str, ...]:
-        """Which controls a window writes (none in most)."""
-        if rng.random() >= CONTROLS_SHARE:
+    def draw(rng: np.random.Generator, share: float = CONTROLS_SHARE) -> tuple[str, ...]:
+        """Which controls a window writes: none, but in a `share` of the windows."""
+        if rng.random() >= share:
             return ()
         return tuple(kind for kind in ("density", "voices", "range") if rng.random() < CONTROL_KIND_SHARE)
 

@@ -88,6 +88,9 @@ class TrainConfig:
     infill_share: float | None = field(default=None, metadata=DEFINES_RUN)
     # a new vocabulary with bar controls (REMI); False: none (as the default model was trained)
     controls: bool = field(default=True, metadata=DEFINES_RUN)
+    # a vocabulary with bar controls: the share of training windows that write them (None: the
+    # default, core.learning.dataset.CONTROLS_SHARE); 0 learns the vocabulary, never the controls
+    controls_share: float | None = field(default=None, metadata=DEFINES_RUN)
 
     def __post_init__(self) -> None:
         """Refuse settings that cannot train, naming the setting (the CLI and the GUI show it)."""
@@ -111,6 +114,10 @@ class TrainConfig:
                              f"not {self.mix_share}")
         if self.infill_share is not None and (isinstance(self.infill_share, bool) or not 0 <= self.infill_share <= 0.9):
             raise ValueError(f"infill_share is the share of infill windows, 0 (none) to 0.9, not {self.infill_share!r}")
+        if self.controls_share is not None and (isinstance(self.controls_share, bool)
+                                                or not 0 <= self.controls_share <= 1):
+            raise ValueError(f"controls_share is the share of windows that write bar controls, 0 to 1, "
+                             f"not {self.controls_share!r}")
         if not 0 <= self.ema < 1:
             raise ValueError(f"ema is the share of the average kept each step, 0 (off) up to below 1, not {self.ema}")
         if self.bpe_vocab_size and self.tokenization != "REMI":

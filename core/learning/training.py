@@ -351,7 +351,7 @@ def prepare_run(config: TrainConfig, *, resume: bool = False) -> PreparedRun:
     mixed = mixed_pieces(config, tokenizer, data)
     sampler = BatchSampler(data.train, tokenizer, model_config.block_size, config.batch_size, config.seed,
                            augment=augmentation(config) > 0, pack=config.pack, mixed=mixed, mix_share=config.mix_share,
-                           infill_share=config.infill_share)
+                           infill_share=config.infill_share, controls_share=config.controls_share)
     eval_x, eval_y = evaluation_windows(data.validation, tokenizer, model_config.block_size, config.eval_windows)
     program = config.program if config.program is not None else _corpus_program(data.corpus)
     meta = {"train": config.to_json(), "corpus": {"name": data.corpus.name, "program": program,

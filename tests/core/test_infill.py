@@ -110,6 +110,20 @@ def test_training_batches_mix_continuation_infill_and_controls(trio):
     assert sum(tokenizer.tokens[int(row[0])].startswith("Infill_") for row in x) > 0.6 * len(x)
 
 
+def test_the_controls_share_sets_how_many_windows_write_controls(trio):
+    tokenizer, pieces = trio
+    is_control = np.isin(np.array(tokenizer.tokens), [t for t in tokenizer.tokens if t.split("_")[0] in
+                                                      ("Density", "Voices", "Low", "High")])
+
+    def writing(share):
+        x, _ = BatchSampler(pieces, tokenizer, 256, 64, seed=0, controls_share=share).batch(0)
+        return sum(bool(is_control[row.numpy()].any()) for row in x) / len(x)
+
+    assert writing(0) == 0  # `--controls-share 0`: the vocabulary, never the controls
+    assert 0.3 < writing(None) < 0.7  # CONTROLS_SHARE, a half
+    assert writing(1) > 0.9  # all but windows that draw no kind (0.3 ** 3) or hold no bar line
+
+
 def test_the_infill_share_is_checked_and_kept_with_the_run(tmp_path, cello_trio, capsys):
     import json
 
@@ -120,8 +134,13 @@ def test_the_infill_share_is_checked_and_kept_with_the_run(tmp_path, cello_trio,
     assert main(["train", "--data", str(cello_trio), "--out", str(out), "--steps", "1", "--infill-share", "1.5", *tiny]) == 2
     assert "--infill-share is the share of infill windows, 0 (none) to 0.9, not 1.5" in capsys.readouterr().err
     assert main(["train", "--data", str(cello_trio), "--out", str(out), "--steps", "1", "--batch-size", "2",
-                 "--infill-share", "0", *tiny]) == 0
-    assert json.loads((out / "config.json").read_text())["train"]["infill_share"] == 0
+                 "--infill-share", "0", "--controls-share", "0.2", *tiny]) == 0
+    saved = json.loads((out / "config.json").read_text())["train"]
+    assert saved["infill_share"] == 0 and saved["controls_share"] == 0.2
+    assert main(["train", "--data", str(cello_trio), "--out", str(out), "--steps", "1", "--controls-share", "-1",
+                 *tiny]) == 2
+    assert "--controls-share is the share of windows that write bar controls, 0 to 1, not -1.0" \
+        in capsys.readouterr().err
     plain = tmp_path / "plain"  # `--no-controls`: a vocabulary without them, as the default model's
     assert main(["train", "--data", str(cello_trio), "--out", str(plain), "--steps", "1", "--batch-size", "2",
                  "--no-controls", "--bpe", "700", *tiny]) == 0
