@@ -114,10 +114,11 @@ def read_text(path: str | Path, limit: int, *, what: str = "such a file") -> str
     return read_bytes(path, limit, what=what).decode("utf-8")
 
 
-def read_json(path: str | Path, limit: int = CONFIG_BYTES, *, what: str = "such a file"):
-    """The JSON a file holds, read as `read_text` reads it. Not JSON is a ValueError, nested too
-    deeply to parse included (json's own RecursionError), so a reader catches (OSError, ValueError)."""
-    text = read_text(path, limit, what=what)
+def read_json(path: str | Path, limit: int | None = None, *, what: str = "such a file"):
+    """The JSON a file holds, read as `read_text` reads it (`limit`: CONFIG_BYTES unless given). Not
+    JSON is a ValueError, nested too deeply to parse included (json's own RecursionError), so a
+    reader catches (OSError, ValueError)."""
+    text = read_text(path, CONFIG_BYTES if limit is None else limit, what=what)
     try:
         return json.loads(text)
     except RecursionError:

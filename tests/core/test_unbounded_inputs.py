@@ -216,9 +216,9 @@ def test_a_fifo_for_metrics_or_optimizer_state_is_refused_without_blocking(train
 
 
 def test_a_file_larger_than_its_kind_is_refused_before_reading(model, capsys, tmp_path, monkeypatch):
-    import core.learning.checkpoint
+    import core.reading
 
-    monkeypatch.setattr(core.learning.checkpoint, "CONFIG_BYTES", 1024)
+    monkeypatch.setattr(core.reading, "CONFIG_BYTES", 1024)  # (read_json's cap, read when it reads)
     line = one_line_error(capsys, "generate", "--model", model, "--out", tmp_path / "o.mid", "--bars", 1,
                           names=str(model / "config.json"))
     assert re.search(r"too large: \d KB, over the 1 KB a config.json may have", line), line
