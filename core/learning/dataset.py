@@ -244,7 +244,7 @@ class ControlWriter:
         self.is_meter = np.array(tokenizer.model_types) == "TimeSig"  # a meter on its own
 
     @staticmethod
-    def draw(rng: np.random.Generator, share: float = CONTROLS_SHARE) -> tuple[str, ...]:
+    def draw(rng: np.random.Generator, share: float) -> tuple[str, ...]:
         """Which controls a window writes: none, but in a `share` of the windows."""
         if rng.random() >= share:
             return ()
