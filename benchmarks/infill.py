@@ -191,7 +191,7 @@ def evaluate_model(folder: Path, args) -> dict:
             first_note, whole = timed_infill(loaded, piece.score, first, last, GenerationSettings(random_seed=seed))
             first_notes.append(first_note)
             wholes.append(whole)
-            if loaded.tokenizer.settings.use_controls:
+            if loaded.tokenizer.controls:
                 for bar in range(first, last + 1):
                     control_trials(loaded, piece.score, bar, seed + bar, asked)
     figures = {name: (np.nanmean([f[name] for f in real_figures]), np.nanmean([f[name] for f in infill_figures]))
@@ -199,7 +199,7 @@ def evaluate_model(folder: Path, args) -> dict:
     share = {name: (float(np.mean(values)) if values else math.nan, len(values)) for name, values in asked.items()}
     by_bar = [(bars_both[b] / bars_notes[b], bars_left[b] / bars_notes[b]) if bars_notes[b] else (math.nan, math.nan)
               for b in range(args.span + 1)]
-    return {"model": folder.name, "nats_both": sum(both) / notes, "nats_left": sum(left) / notes, "by_bar": by_bar,
+    return {"model": folder.name, "kinds": loaded.tokenizer.controls, "nats_both": sum(both) / notes, "nats_left": sum(left) / notes, "by_bar": by_bar,
             "after_alone": sum(alone) / notes, "nothing": sum(nothing) / notes,
             "nats_wrong": sum(wrong) / notes, "notes": notes,
             "spans": len(real_figures), "figures": figures, "first_note_ms": 1000 * float(np.nanmedian(first_notes)),
@@ -216,7 +216,7 @@ def control_trials(loaded, score: symusic.Score, first: int, seed: int, asked: d
     level, low, high = bar_facts(score, start, end)
     other = level + 1 if level < DENSITY_LEVELS - 1 else level - 1
     free = bar_facts(_one(loaded, score, first, GenerationSettings(random_seed=seed)).score, start, end)
-    for wanted, name in ((level, "density"), (other, "density_next")):
+    for wanted, name in ((level, "density"), (other, "density_next")) if "density" in loaded.tokenizer.controls else ():
         take = _one(loaded, score, first, GenerationSettings(random_seed=seed + wanted, controls=BarControls(density=wanted)))
         asked[name].append(bar_facts(take.score, start, end)[0] == wanted)
     asked["density_free"].append(free[0] == level)
@@ -265,10 +265,12 @@ def main() -> None:
             style_rows.append([result["model"], JOIN_FIGURES.get(name) or FIGURES.get(name, name), f"{real:.3f}",
                                f"{infilled:.3f}"])
         control = result["control"]
-        if not math.isnan(control["density"][0]):
+        if result["kinds"]:
+            range_as = "" if "range" in result["kinds"] else " (a limit only: not learned)"
             control_rows.append([result["model"], f"{control['density'][0]:.2f} ({control['density'][1]})",
                                  f"{control['density_next'][0]:.2f}", f"{control['density_free'][0]:.2f}",
-                                 f"{control['range'][0]:.2f} ({control['range'][1]})", f"{control['range_free'][0]:.2f}"])
+                                 f"{control['range'][0]:.2f} ({control['range'][1]}){range_as}",
+                                 f"{control['range_free'][0]:.2f}"])
         print(f"{result['model']} done", flush=True)
     print(f"## Infill ({args.span}-bar spans of held-out pieces; {machine()})\n")
     print(table(["model", "spans", "nats/note, both sides", "before only", "lower by",

@@ -22,6 +22,11 @@ SUPPORTED_TIP = ("What every new bar is asked to be: how many notes a beat (dens
 UNSUPPORTED_TIP = ("This model was trained without bar controls, so it cannot be asked for a density, "
                    "polyphony or range: choose a model trained with them (a run trained with this version "
                    "of Partita)")
+NOT_LEARNED_TIPS = {  # a control the chosen model did not learn (where it learned others)
+    "density": "This model did not learn the density control: choose a model trained with it",
+    "voices": "This model did not learn to aim for a polyphony: Voices above keeps it, as a limit",
+    "range": "This model did not learn to aim for a range: Range above keeps the notes inside one, as a limit",
+}
 RANGE_CHARACTERS = re.compile(r"[A-Ga-g0-9#b\- ]*")  # all a range such as C3-G4 or Bb2-F#5 is written with
 
 
@@ -90,22 +95,26 @@ class BarControlsBox(QGroupBox):
         form.addRow("", self.problem)
         form.setRowVisible(self.problem, False)
         self.range.textChanged.connect(self._check_range)
-        self._supported = True
-        self.set_supported(False)
+        self._kinds: tuple[str, ...] = ()
+        self.set_supported(())
 
     @property
     def supported(self) -> bool:
-        """Whether the chosen model can be asked for bar controls."""
-        return self._supported
+        """Whether the chosen model can be asked for any bar control."""
+        return bool(self._kinds)
 
-    def set_supported(self, supported: bool) -> None:
-        """Enable the group for a model trained with controls; greyed out, with the reason, otherwise."""
-        self._supported = supported
-        self.setEnabled(supported)
-        tip = SUPPORTED_TIP if supported else UNSUPPORTED_TIP
+    def set_supported(self, kinds: tuple[str, ...]) -> None:
+        """Enable the controls the chosen model learned (core.music.controls.CONTROL_CHOICES); the
+        others greyed out, with the reason (all of them, and the group, for a model without any)."""
+        self._kinds = tuple(kinds)
+        self.setEnabled(bool(kinds))
         for widget in (self, self.density, self.polyphony, self.range):
-            widget.setToolTip(tip)
-        self.setTitle("Bar controls" if supported else "Bar controls (not with this model)")
+            widget.setToolTip(SUPPORTED_TIP if kinds else UNSUPPORTED_TIP)
+        for kind, widget in (("density", self.density), ("voices", self.polyphony), ("range", self.range)):
+            widget.setEnabled(kind in self._kinds)
+            if kinds and kind not in kinds:
+                widget.setToolTip(NOT_LEARNED_TIPS[kind])
+        self.setTitle("Bar controls" if kinds else "Bar controls (not with this model)")
 
     def _check_range(self) -> None:
         problem = ""
@@ -120,11 +129,10 @@ class BarControlsBox(QGroupBox):
     def controls(self) -> BarControls:
         """What the group asks of every bar (nothing for a model without controls); ValueError in
         words for a range that does not read."""
-        if not self._supported:
-            return BarControls()
-        text = self.range.text().strip()
+        text = self.range.text().strip() if "range" in self._kinds else ""
         low, high = checked_range(text) if text else (None, None)
-        return BarControls(density=self.density.currentData(), voices=self.polyphony.currentData(),
+        return BarControls(density=self.density.currentData() if "density" in self._kinds else None,
+                           voices=self.polyphony.currentData() if "voices" in self._kinds else None,
                            lowest=low, highest=high)
 
     # --- session -------------------------------------------------------------------------

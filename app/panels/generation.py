@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 from app.fitting import VerticalScrollArea, WrappedLabel
 from app.generating import ModelCache, ModelReady, TakeChords, generation_job, take_about
 from app.panels.controls import BarControlsBox
-from app.panels.shipped import model_has_chords, model_has_controls, model_limits, style_models
+from app.panels.shipped import model_controls, model_has_chords, model_limits, style_models
 from app.pianoroll.convert import scale_ticks
 from app.pianoroll.model import GENERATED, Note, NoteModel, chords_from
 from app.workers import JobRunner
@@ -273,7 +273,7 @@ class GenerationPanel(QWidget):
                                "This model was not trained with chords, so it cannot follow a progression: "
                                "choose a chord-aware model (one trained on WJazzD solos, such as miles-davis)")
         self.chords.setPlaceholderText("the seed's; or e.g. Dm7 G7 | Cmaj7" if follows_chords else "model without chords")
-        self.bar_controls.set_supported(self.model_box.currentData() != CHOOSE and model_has_controls(self.run_dir))
+        self.bar_controls.set_supported(model_controls(self.run_dir) if self.model_box.currentData() != CHOOSE else ())
         self._check_chords()
 
     def _check_chords(self) -> None:

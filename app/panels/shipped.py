@@ -9,6 +9,7 @@ from types import SimpleNamespace
 
 from core.composing.generation import limits_for
 from core.learning import checkpoint
+from core.music.controls import CONTROL_CHOICES
 from core.music.limits import InstrumentLimits
 
 
@@ -52,24 +53,28 @@ def model_limits(name_or_dir: str) -> InstrumentLimits | None:
     return limits_for(SimpleNamespace(config=config))
 
 
-def _tokenizer_flag(name_or_dir: str, flag: str) -> bool:
-    """A tokenizer setting of a model (`use_chords`, `use_controls`, ...) from its config.json
-    (False when that cannot be read, or for a model of before the setting)."""
+def _tokenizer_settings(name_or_dir: str) -> dict:
+    """A model's tokenizer settings as its config.json holds them ({} when that cannot be read)."""
     try:
         config = checkpoint.read_config(checkpoint.resolve_model_dir(name_or_dir or None))
     except (checkpoint.CheckpointError, OSError):
-        return False
+        return {}
     tokenizer = config.get("tokenizer")
-    return isinstance(tokenizer, dict) and bool(tokenizer.get(flag))
+    return tokenizer if isinstance(tokenizer, dict) else {}
 
 
 def model_has_chords(name_or_dir: str) -> bool:
     """Whether a model reads and follows chords (its tokenizer holds Chord tokens: a chord-aware
     model such as miles-davis)."""
-    return _tokenizer_flag(name_or_dir, "use_chords")
+    return bool(_tokenizer_settings(name_or_dir).get("use_chords"))
 
 
-def model_has_controls(name_or_dir: str) -> bool:
-    """Whether a model can be asked for each bar's density, polyphony and range (core.music.controls:
-    trained with control tokens before its bar lines)."""
-    return _tokenizer_flag(name_or_dir, "use_controls")
+def model_controls(name_or_dir: str) -> tuple[str, ...]:
+    """The bar controls (core.music.controls.CONTROL_CHOICES: density, voices, range) a model can be
+    asked for, trained with their tokens after its bar lines; () for none (or a config that does
+    not read)."""
+    settings = _tokenizer_settings(name_or_dir)
+    if not settings.get("use_controls"):
+        return ()
+    kinds = settings.get("control_kinds", CONTROL_CHOICES)  # (a model of before the setting: all)
+    return tuple(kind for kind in CONTROL_CHOICES if isinstance(kinds, list | tuple) and kind in kinds)

@@ -120,21 +120,14 @@ def _controls(args, pitch_range: tuple[int, int] | None):
 
 
 def fit_controls(loaded, settings):
-    """`settings` for `loaded`: a model without controls keeps --range as a limit only, and is
-    refused --density and --polyphony (UserError)."""
-    from dataclasses import replace
-
+    """`settings` for `loaded`, or UserError for a --density it did not learn (a --polyphony or
+    --range it did not learn is kept as a limit: core.composing.generation.control_plan)."""
     from core.cli import UserError
-    from core.music.controls import BarControls
 
-    asked = settings.controls
-    if loaded.tokenizer.settings.use_controls or not asked.any:
-        return settings
-    named = [name for name, value in (("--density", asked.density), ("--polyphony", asked.voices)) if value is not None]
-    if named:
-        raise UserError(f"{' and '.join(named)}: the model {loaded.run_dir.name} was trained without bar controls; "
-                        "choose a shipped model (they all have them) or retrain yours")
-    return replace(settings, controls=BarControls())
+    if settings.controls.density is not None and "density" not in loaded.tokenizer.controls:
+        raise UserError(f"--density: the model {loaded.run_dir.name} was trained without the density control; "
+                        "choose a shipped model that has it (the README's *Style models*) or retrain yours")
+    return settings
 
 
 def load_cli_model(args, device: str = "cpu"):

@@ -55,6 +55,9 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--controls", action=argparse.BooleanOptionalAction, default=None,
                         help="learn bar controls (density, polyphony, range; default: on); --no-controls: a "
                              "vocabulary without them, as the default model's")
+    parser.add_argument("--control-kinds", type=_control_kinds, metavar="KINDS",
+                        help="the bar controls a new vocabulary learns, some of density,voices,range (default: all); "
+                             "a polyphony or range not learned is still kept when composing, as a limit")
     parser.add_argument("--controls-share", type=float, metavar="S",
                         help="the share of training windows that write bar controls, 0 to 1 (default 0.5); the "
                              "others teach composing without them")
@@ -80,8 +83,17 @@ RUN_OPTIONS = {"preset": "preset", "batch_size": "batch_size", "lr": "learning_r
                "seed": "seed", "transpose": "max_transpose", "pack": "pack", "tokenization": "tokenization",
                "bpe": "bpe_vocab_size", "key": "key_mode", "init": "init", "exclude": "exclude", "mix": "mix",
                "mix_share": "mix_share", "ema": "ema", "infill_share": "infill_share",
-               "controls": "controls", "controls_share": "controls_share"}
+               "controls": "controls", "controls_share": "controls_share", "control_kinds": "control_kinds"}
 FINE_TUNING = {"learning_rate": 3e-4, "patience": 3}  # defaults with --init: a gentler step, early stopping
+
+
+def _control_kinds(text: str) -> tuple[str, ...]:
+    from core.music.controls import parse_control_kinds
+
+    try:
+        return parse_control_kinds(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _overrides(pairs: list[str]) -> dict:

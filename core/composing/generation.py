@@ -347,20 +347,20 @@ def drain(stream: Generator[TokenEvent, None, T], on_event: Callable[[TokenEvent
 
 def control_plan(tokenizer, bars, controls: BarControls, shift: int = 0) -> dict[int, list[int]]:
     """Control ids by bar (as `RemiState.bars` counts it once the bar line is read) for `bars`:
-    what `controls` asks of each; {} when it asks nothing. Raises ValueError for a model without
-    controls, or a range it cannot write."""
-    if not controls.any:
-        return {}
-    if not tokenizer.settings.use_controls:
-        raise ValueError("this model was trained without bar controls (density, polyphony, range): "
-                         "retrain it, or choose a shipped model")
+    what `controls` asks of each, in the kinds the model learned; {} when that is nothing (a
+    polyphony or range it did not learn is kept as a limit only: `limits_for`). Raises ValueError
+    for a density asked of a model that did not learn it, or a range it cannot write."""
+    learned = tokenizer.controls
+    if controls.density is not None and "density" not in learned:
+        raise ValueError("this model was trained without the density control: retrain it with it, "
+                         "or choose a shipped model")
     if controls.lowest is not None:
         controls = replace(controls, lowest=controls.lowest + shift, highest=controls.highest + shift)
     try:
-        ids = [tokenizer.control_ids[name] for name in controls.token_names()]
+        ids = [tokenizer.control_ids[name] for name in controls.token_names(learned)]
     except KeyError as error:
         raise ValueError(f"the range asked for leaves the pitches this model writes ({error.args[0]})") from None
-    return {bar: ids for bar in bars}
+    return {bar: ids for bar in bars} if ids else {}
 
 
 def sample(loaded: LoadedModel, writers: list[ContinuationWriter], rows: list[list[int]], settings: GenerationSettings, *,

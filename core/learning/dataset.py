@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from core.learning.tokenizer import MAX_SPAN, PartitaTokenizer
-from core.music.controls import DENSITY_LEVELS, MAX_VOICES_TOKEN
+from core.music.controls import CONTROL_CHOICES, DENSITY_LEVELS, MAX_VOICES_TOKEN
 from core.music.corpus import Piece, transposition_range
 
 IGNORE = -100  # target id that cross-entropy skips
@@ -236,19 +236,24 @@ class ControlWriter:
     def __init__(self, tokenizer: PartitaTokenizer):
         ids = tokenizer.control_ids
         low = tokenizer.settings.pitch_range[0]
-        self.density = np.array([ids[f"Density_{level}"] for level in range(DENSITY_LEVELS)])
-        self.voices = np.array([ids[f"Voices_{n}"] for n in range(MAX_VOICES_TOKEN + 1)])
-        self.low_first, self.high_first, self.pitch_low = ids[f"Low_{low}"], ids[f"High_{low}"], low
-        self.pitches = tokenizer.settings.pitch_range[1] - low
+        self.kinds = tokenizer.controls  # those the vocabulary learns
+        if "density" in self.kinds:
+            self.density = np.array([ids[f"Density_{level}"] for level in range(DENSITY_LEVELS)])
+        if "voices" in self.kinds:
+            self.voices = np.array([ids[f"Voices_{n}"] for n in range(MAX_VOICES_TOKEN + 1)])
+        if "range" in self.kinds:
+            self.low_first, self.high_first, self.pitch_low = ids[f"Low_{low}"], ids[f"High_{low}"], low
+            self.pitches = tokenizer.settings.pitch_range[1] - low
         self.opens_bar = tokenizer.opens_bar  # by model id (with BPE, a bar line merged with its meter too)
         self.is_meter = np.array(tokenizer.model_types) == "TimeSig"  # a meter on its own
 
-    @staticmethod
-    def draw(rng: np.random.Generator, share: float) -> tuple[str, ...]:
-        """Which controls a window writes: none, but in a `share` of the windows."""
+    def draw(self, rng: np.random.Generator, share: float) -> tuple[str, ...]:
+        """Which controls a window writes: none, but in a `share` of the windows, where each kind
+        the vocabulary learns is written with CONTROL_KIND_SHARE."""
         if rng.random() >= share:
             return ()
-        return tuple(kind for kind in ("density", "voices", "range") if rng.random() < CONTROL_KIND_SHARE)
+        drawn = [kind for kind in CONTROL_CHOICES if rng.random() < CONTROL_KIND_SHARE]  # (one draw per kind)
+        return tuple(kind for kind in drawn if kind in self.kinds)
 
     def tokens(self, attributes: np.ndarray, kinds: tuple[str, ...], shift: int = 0) -> list[int]:
         """A bar's control ids, its range moved by `shift` semitones (kept inside the vocabulary's)."""

@@ -35,8 +35,8 @@ from core.learning.kept_meters import (
     parse_meter,
 )
 from core.music.chords import NC, QUALITIES, Chord, marker_chord
+from core.music.controls import CONTROL_CHOICES, control_tokens
 from core.music.controls import KINDS as CONTROL_KINDS
-from core.music.controls import control_tokens
 from core.music.instruments import program_name
 from core.music.meter import bar_length
 
@@ -62,8 +62,10 @@ class TokenizerSettings:
     # the harmony of each bar before its notes, one Chord token per beat (core.music.chords): for corpora
     # whose files mark their chords (`chord:SYMBOL` markers, as the WJazzD solos do)
     use_chords: bool = False
-    # per-bar controls before each bar line (core.music.controls: density, voices, lowest and highest pitch)
+    # per-bar controls after each bar line (core.music.controls: density, voices, lowest and highest pitch)
     use_controls: bool = False
+    # of the controls, the kinds the vocabulary holds (a tokenizer.json without them: all three)
+    control_kinds: tuple[str, ...] = CONTROL_CHOICES
     # infill: `Infill_N` (the N bars to write), the bars after them, `Infill_Before`, the bars
     # before them, then the N bars (core.composing.infill)
     use_infill: bool = False
@@ -96,6 +98,11 @@ class TokenizerSettings:
             # a numerator sizes the Position tokens of a bar: 1000000/4 would ask for millions
             if not data["meters"] or any(parse_meter(text) is None or parse_meter(text)[0] > 32 for text in data["meters"]):
                 raise ValueError(f"meters must be time signatures such as \"7/8\", not {data['meters']!r:.80}")
+        if "control_kinds" in data:
+            kinds = data["control_kinds"]
+            if not isinstance(kinds, list | tuple) or not kinds or any(k not in CONTROL_CHOICES for k in kinds):
+                raise ValueError(f"control_kinds must be some of {list(CONTROL_CHOICES)}, not {kinds!r:.80}")
+            data["control_kinds"] = tuple(k for k in CONTROL_CHOICES if k in kinds)
         return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
 
     def meter_range(self) -> dict[int, list[int]]:
@@ -171,6 +178,11 @@ class PartitaTokenizer:
         """Whether model ids are BPE tokens (otherwise they are the base ids)."""
         return self._bpe is not None
 
+    @property
+    def controls(self) -> tuple[str, ...]:
+        """The bar controls (core.music.controls.CONTROL_CHOICES) the vocabulary can write; () for none."""
+        return self.settings.control_kinds if self.settings.use_controls else ()
+
     @classmethod
     def create(cls, settings: TokenizerSettings = TokenizerSettings()) -> PartitaTokenizer:
         if settings.tokenization not in TOKENIZATIONS:
@@ -193,7 +205,7 @@ class PartitaTokenizer:
             for token in chord_tokens():
                 inner.add_to_vocab(token)
         if settings.use_controls:
-            for token in control_tokens(settings.pitch_range):
+            for token in control_tokens(settings.pitch_range, settings.control_kinds):
                 inner.add_to_vocab(token)
         if settings.use_infill:
             for token in infill_tokens():
@@ -437,7 +449,8 @@ class PartitaTokenizer:
 
             # (controls and infill tokens are written by the sampler, never by `encode`)
             base = replace(self.settings, bpe_vocab_size=0, bpe_merges="").to_json()
-            del base["use_controls"], base["use_infill"]  # (the same ids as a vocabulary of before them)
+            for name in ("use_controls", "control_kinds", "use_infill"):  # (the same ids as a vocabulary of before them)
+                del base[name]
             text = json.dumps({"settings": base, "miditok": version("miditok")}, sort_keys=True)
             self._digest = hashlib.sha256(text.encode()).hexdigest()[:16]
         return self._digest
@@ -516,12 +529,15 @@ def settings_for(scores: list[symusic.Score], tokenization: str = "REMI") -> Tok
                              use_controls=remi, use_infill=remi)
 
 
-def with_infill_and_controls(settings: TokenizerSettings) -> TokenizerSettings:
-    """`settings` with infill and bar controls: what a fine-tune of a model trained before them
-    learns too. The base ids of the tokens it had stay. A BPE vocabulary learned without controls
-    gets none: its merges may join a bar's line to its notes, where controls are written."""
+def with_infill_and_controls(settings: TokenizerSettings, kinds: tuple[str, ...] | None = None) -> TokenizerSettings:
+    """`settings` with infill and bar controls (those `kinds`, None: all, where it had none): what a
+    fine-tune of a model trained before them learns too. The base ids of the tokens it had stay. A
+    BPE vocabulary learned without controls gets none: its merges may join a bar's line to its
+    notes, where controls are written."""
     remi = settings.tokenization == "REMI"
-    return replace(settings, use_infill=remi, use_controls=remi and (settings.use_controls or not settings.bpe_merges))
+    gains = remi and not settings.use_controls and not settings.bpe_merges
+    return replace(settings, use_infill=remi, use_controls=remi and (settings.use_controls or gains),
+                   control_kinds=(kinds or CONTROL_CHOICES) if gains else settings.control_kinds)
 
 
 def merge_tracks(score: symusic.Score) -> symusic.Score:

@@ -96,6 +96,8 @@ def prepare_data(config: TrainConfig, tokenizer_settings: TokenizerSettings | No
             tokenizer_settings = replace(tokenizer_settings, use_velocities=config.use_velocities)
         if not config.controls:
             tokenizer_settings = replace(tokenizer_settings, use_controls=False)
+        elif config.control_kinds is not None:
+            tokenizer_settings = replace(tokenizer_settings, control_kinds=config.control_kinds)
     tokenizer = PartitaTokenizer.create(tokenizer_settings)
     split = split_by_piece(corpus.pieces, seed=config.seed)
     if config.bpe_vocab_size and not tokenizer.bpe:  # a new run learns its merges; a resumed one has them
@@ -244,7 +246,7 @@ def run_setup(config: TrainConfig, *, resume: bool = False) -> RunSetup:
 
     initial = load_model(config.init)
     # a model from before infill and controls learns them in its fine-tunes: its vocabulary grows
-    settings = with_infill_and_controls(initial.tokenizer.settings)
+    settings = with_infill_and_controls(initial.tokenizer.settings, config.control_kinds)
     config = replace(config, init=str(initial.run_dir), tokenization=settings.tokenization,
                      key_mode=config.key_mode or initial.config.get("train", {}).get("key_mode") or "transpose",
                      bpe_vocab_size=len(initial.tokenizer) if initial.tokenizer.bpe else 0)

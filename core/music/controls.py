@@ -2,11 +2,13 @@
 its lowest and highest pitch.
 
 A vocabulary with controls (`TokenizerSettings.use_controls`) can write a bar's attributes as
-tokens just before its bar line: `Density_3 Voices_1 Low_48 High_67 Bar_None ...`, each kind
-optional. They are measured from the music when training (`bar_attributes`), written into some
-training windows and left out of the others (so a model composes without them too), and when
-composing the grammar writes exactly the ones the user asked for, bar after bar
-(`RemiState.control_plan`), or none.
+tokens right after its bar line and meter: `Bar_None TimeSig_3/4 Density_3 Voices_1 Low_48 High_67
+...`, each kind optional. They are measured from the music when training (`bar_attributes`),
+written into some training windows and left out of the others (so a model composes without them
+too), and when composing the grammar writes exactly the ones the user asked for, bar after bar
+(`RemiState.control_plan`), or none. A vocabulary may learn only some kinds
+(`TokenizerSettings.control_kinds`); a voices or range asked of a model that did not learn it is
+still kept, as a limit of the grammar, without a token to condition on.
 
 Density counts notes per quarter note, so a bar of sixteenths is level 5 in 3/4 as in 4/4.
 """
@@ -22,7 +24,9 @@ DENSITY_BOUNDS = (0.5, 1.0, 1.5, 2.25, 3.25)
 DENSITY_LEVELS = len(DENSITY_BOUNDS) + 2  # 0..6
 DENSITY_WORDS = ("silent", "very sparse", "sparse", "moderate", "flowing", "busy", "very busy")
 MAX_VOICES_TOKEN = 4  # Voices_4 stands for four or more notes at once
-KINDS = ("Density", "Voices", "Low", "High")  # in the order they are written before a bar line
+KINDS = ("Density", "Voices", "Low", "High")  # token kinds, in the order they are written before a bar line
+# what a vocabulary may learn (`TokenizerSettings.control_kinds`): the range is its Low and High tokens
+CONTROL_CHOICES = ("density", "voices", "range")
 
 
 def density_level(notes: int, quarters: float) -> int:
@@ -42,12 +46,22 @@ def density_notes(level: int, quarters: float) -> tuple[int, float]:
     return low, high
 
 
-def control_tokens(pitch_range: tuple[int, int]) -> list[str]:
-    """The control tokens of a vocabulary whose pitches are [low, high)."""
+def control_tokens(pitch_range: tuple[int, int], kinds: tuple[str, ...] = CONTROL_CHOICES) -> list[str]:
+    """The control tokens of a vocabulary whose pitches are [low, high) and that learns `kinds`."""
     low, high = pitch_range
-    return ([f"Density_{level}" for level in range(DENSITY_LEVELS)]
-            + [f"Voices_{n}" for n in range(MAX_VOICES_TOKEN + 1)]
-            + [f"Low_{p}" for p in range(low, high)] + [f"High_{p}" for p in range(low, high)])
+    return ([f"Density_{level}" for level in range(DENSITY_LEVELS)] * ("density" in kinds)
+            + [f"Voices_{n}" for n in range(MAX_VOICES_TOKEN + 1)] * ("voices" in kinds)
+            + ([f"Low_{p}" for p in range(low, high)] + [f"High_{p}" for p in range(low, high)]) * ("range" in kinds))
+
+
+def parse_control_kinds(text: str) -> tuple[str, ...]:
+    """"density,voices" -> ("density", "voices"): control kinds in CONTROL_CHOICES' order;
+    ValueError in words for an unknown or empty list."""
+    asked = [word.strip().lower() for word in text.split(",") if word.strip()]
+    unknown = [word for word in asked if word not in CONTROL_CHOICES]
+    if unknown or not asked:
+        raise ValueError(f"bar controls are some of {', '.join(CONTROL_CHOICES)}, not {text!r:.40}")
+    return tuple(kind for kind in CONTROL_CHOICES if kind in asked)
 
 
 @dataclass(frozen=True)
@@ -72,14 +86,20 @@ class BarControls:
     def any(self) -> bool:
         return self.density is not None or self.voices is not None or self.lowest is not None
 
-    def token_names(self) -> list[str]:
-        """The tokens that ask for these controls, in the order a bar writes them."""
+    def asked(self) -> tuple[str, ...]:
+        """The kinds (CONTROL_CHOICES) these controls ask for."""
+        return tuple(kind for kind, value in zip(CONTROL_CHOICES, (self.density, self.voices, self.lowest), strict=True)
+                     if value is not None)
+
+    def token_names(self, kinds: tuple[str, ...] = CONTROL_CHOICES) -> list[str]:
+        """The tokens that ask for these controls, in the order a bar writes them: those of a
+        vocabulary that learned `kinds` (the others are kept as limits only, or refused)."""
         names = []
-        if self.density is not None:
+        if self.density is not None and "density" in kinds:
             names.append(f"Density_{self.density}")
-        if self.voices is not None:
+        if self.voices is not None and "voices" in kinds:
             names.append(f"Voices_{min(self.voices, MAX_VOICES_TOKEN)}")
-        if self.lowest is not None:
+        if self.lowest is not None and "range" in kinds:
             names += [f"Low_{self.lowest}", f"High_{self.highest}"]
         return names
 

@@ -247,6 +247,24 @@ def test_bar_controls_are_enabled_only_for_a_model_trained_with_them(make_window
     assert again.settings().controls == BarControls(density=5, voices=1, lowest=48, highest=67)
 
 
+def test_bar_controls_a_model_did_not_learn_are_greyed_out_one_by_one(make_window, infill_run, tmp_path):
+    panel = make_window(restore_session=False).generation_panel
+    box = panel.bar_controls
+    some = tmp_path / "some-controls"
+    shutil.copytree(infill_run, some)
+    config = json.loads((some / "config.json").read_text())
+    config["tokenizer"]["control_kinds"] = ["density", "voices"]  # (only what the window reads: not loaded)
+    (some / "config.json").write_text(json.dumps(config))
+    panel.add_run(str(some), select=True)
+    assert box.isEnabled() and box.density.isEnabled() and box.polyphony.isEnabled()
+    assert not box.range.isEnabled() and "Range above keeps the notes inside one" in box.range.toolTip()
+    box.density.setCurrentIndex(box.density.findData(2))
+    box.range.setText("C3-G4")
+    assert panel.settings().controls == BarControls(density=2)  # the range is not asked of the bars
+    panel.add_run(str(infill_run), select=True)  # a model that learned all three
+    assert box.range.isEnabled() and panel.settings().controls == BarControls(density=2, lowest=48, highest=67)
+
+
 def test_the_bar_range_is_checked_as_it_is_typed(make_window, qtbot, infill_run):
     window = window_with_run(make_window, infill_run)
     box = window.generation_panel.bar_controls

@@ -124,6 +124,35 @@ def test_the_controls_share_sets_how_many_windows_write_controls(trio):
     assert writing(1) > 0.9  # all but windows that draw no kind (0.3 ** 3) or hold no bar line
 
 
+def test_a_vocabulary_learns_only_the_control_kinds_asked(trio, cello_trio, tmp_path, capsys):
+    import json
+    from dataclasses import replace
+
+    from core.cli import main
+    from core.learning.tokenizer import TokenizerSettings
+
+    tokenizer, pieces = trio
+    some = PartitaTokenizer.create(replace(tokenizer.settings, control_kinds=("density", "voices")))
+    assert some.controls == ("density", "voices") and len(some.tokens) < len(tokenizer.tokens)
+    assert TokenizerSettings.from_json(json.loads(json.dumps(some.settings.to_json()))) == some.settings
+    older = {k: v for k, v in tokenizer.settings.to_json().items() if k != "control_kinds"}
+    assert TokenizerSettings.from_json(older).control_kinds == ("density", "voices", "range")  # a model of before
+    with pytest.raises(ValueError, match="control_kinds must be some of"):
+        TokenizerSettings.from_json({**older, "control_kinds": ["tempo"]})
+    x, _ = BatchSampler(tokenize_pieces(import_corpus(cello_trio).pieces, some, (36, 84)), some, 256, 64, seed=0,
+                        controls_share=1).batch(0)
+    written = {some.tokens[i].split("_")[0] for i in x.flatten().tolist() if i in set(some.control_ids.values())}
+    assert written == {"Density", "Voices"}
+    out, tiny = tmp_path / "run", ["--set=n_layer=1", "--set=n_head=2", "--set=n_embd=32", "--set=block_size=64"]
+    assert main(["train", "--data", str(cello_trio), "--out", str(out), "--steps", "1", "--batch-size", "2",
+                 "--control-kinds", "voices,density", *tiny]) == 0
+    saved = json.loads((out / "config.json").read_text())
+    assert saved["train"]["control_kinds"] == ["density", "voices"] == saved["tokenizer"]["control_kinds"]
+    with pytest.raises(SystemExit):  # (argparse's error: usage, then the line)
+        main(["train", "--data", str(cello_trio), "--out", str(out), "--steps", "1", "--control-kinds", "tempo"])
+    assert "bar controls are some of density, voices, range, not 'tempo'" in capsys.readouterr().err
+
+
 def test_the_infill_share_is_checked_and_kept_with_the_run(tmp_path, cello_trio, capsys):
     import json
 
@@ -275,8 +304,9 @@ def test_a_busy_level_is_kept_whatever_the_model_writes(trained_run, prelude, le
     assert_density_kept(take, level)
 
 
-def model_of_before_controls(run, out):
-    """`run` as a model trained before infill and controls: their tokens' rows of the weights dropped."""
+def model_of_before_controls(run, out, **settings):
+    """`run` as a model trained before infill and controls (or with the tokenizer `settings` given):
+    the rows of the weights of tokens it would not have dropped."""
     from dataclasses import replace
 
     import torch
@@ -285,7 +315,8 @@ def model_of_before_controls(run, out):
     from core.learning.model import Transformer
 
     loaded = load_model(run)
-    before = PartitaTokenizer.create(replace(loaded.tokenizer.settings, use_infill=False, use_controls=False))
+    before = PartitaTokenizer.create(replace(loaded.tokenizer.settings,
+                                             **(settings or {"use_infill": False, "use_controls": False})))
     rows = [loaded.tokenizer.model_tokens.index(t) for t in before.model_tokens]
     model = Transformer(replace(loaded.model.config, vocab_size=len(before)))
     model.load_state_dict({key: value[rows] if value.shape[:1] == (len(loaded.tokenizer),) else value
@@ -302,12 +333,36 @@ def test_controls_asked_of_a_model_without_them_are_refused_in_one_line(tmp_path
                str(cello_xml_dir / "BWV1007_01_Prelude.mxl"), "--bars", "1", "--out", str(tmp_path / "x.mid"),
                "--density", "sparse"]
     done = subprocess.run(command, capture_output=True, text=True, timeout=300)
-    assert done.returncode != 0 and "--density" in done.stderr and "without bar controls" in done.stderr
+    assert done.returncode != 0 and "--density" in done.stderr and "without the density control" in done.stderr
     assert "Traceback" not in done.stderr and not (tmp_path / "x.mid").exists()
     done = subprocess.run(command[:-2] + ["--density", "lots"], capture_output=True, text=True, timeout=300)
     assert done.returncode != 0 and "density is 0-6 or one of" in done.stderr
-    done = subprocess.run(command[:-2], capture_output=True, text=True, timeout=300)  # it still composes
+    # it still composes; a polyphony and a range it never learned are kept as limits
+    done = subprocess.run(command[:-2] + ["--polyphony", "1", "--range", "C3-C4"], capture_output=True, text=True,
+                          timeout=300)
     assert done.returncode == 0 and (tmp_path / "x.mid").exists(), done.stderr
+    written = load_score(tmp_path / "x.mid")
+    new = [n for n in notes_of(written) if n[0] >= int(written.get_downbeats()[-1])]  # the bar written
+    assert new and all(48 <= pitch <= 60 for _, _, pitch, _ in new)
+
+
+def test_a_model_that_learned_some_controls_writes_those_and_keeps_the_others_as_limits(tmp_path, trained_run,
+                                                                                         prelude):
+    from core.composing.generation import control_plan
+
+    some = load_model(model_of_before_controls(trained_run[0], tmp_path / "some", control_kinds=("density", "voices")))
+    assert some.tokenizer.controls == ("density", "voices")
+    assert not any(t.startswith(("Low_", "High_")) for t in some.tokenizer.tokens)
+    controls = BarControls(density=3, voices=1, lowest=48, highest=60)
+    take = generate(some, prelude, GenerationSettings(bars=3, prompt_bars=2, random_seed=3, controls=controls))
+    new = [n for t in take.score.tracks for n in t.notes if n.time >= take.seed_end_tick]
+    assert new and all(48 <= n.pitch <= 60 for n in new)  # the range: a limit
+    written = [some.tokenizer.tokens[i] for i in take.ids[take.seed_tokens:]]
+    assert written.count("Density_3") == 3 and written.count("Voices_1") == 3  # the learned kinds: tokens
+    assert control_plan(some.tokenizer, [1], BarControls(lowest=48, highest=60)) == {}
+    none = load_model(model_of_before_controls(trained_run[0], tmp_path / "none", control_kinds=("range",)))
+    with pytest.raises(ValueError, match="without the density control"):
+        control_plan(none.tokenizer, [1], BarControls(density=3))
 
 
 def pickup_piece(path) -> None:
