@@ -49,9 +49,10 @@ def density_notes(level: int, quarters: float) -> tuple[int, float]:
 def control_tokens(pitch_range: tuple[int, int], kinds: tuple[str, ...] = CONTROL_CHOICES) -> list[str]:
     """The control tokens of a vocabulary whose pitches are [low, high) and that learns `kinds`."""
     low, high = pitch_range
-    return ([f"Density_{level}" for level in range(DENSITY_LEVELS)] * ("density" in kinds)
-            + [f"Voices_{n}" for n in range(MAX_VOICES_TOKEN + 1)] * ("voices" in kinds)
-            + ([f"Low_{p}" for p in range(low, high)] + [f"High_{p}" for p in range(low, high)]) * ("range" in kinds))
+    tokens = {"density": [f"Density_{level}" for level in range(DENSITY_LEVELS)],
+              "voices": [f"Voices_{n}" for n in range(MAX_VOICES_TOKEN + 1)],
+              "range": [f"Low_{p}" for p in range(low, high)] + [f"High_{p}" for p in range(low, high)]}
+    return [token for kind in CONTROL_CHOICES if kind in kinds for token in tokens[kind]]
 
 
 def parse_control_kinds(text: str) -> tuple[str, ...]:
