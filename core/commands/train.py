@@ -59,8 +59,9 @@ def add_parser(subparsers) -> None:
                         help="the bar controls a new vocabulary learns, some of density,voices,range (default: all); "
                              "a polyphony or range not learned is still kept when composing, as a limit")
     parser.add_argument("--controls-share", type=float, metavar="S",
-                        help="the share of training windows that write bar controls, 0 to 1 (default 0.5); the "
-                             "others teach composing without them")
+                        help="the share of training windows drawn to write bar controls, 0 to 1 (default 0.5; each "
+                             "kind in 7 of 10 of those, so with fewer kinds fewer windows hold one); the others "
+                             "teach composing without them")
     parser.add_argument("--infill-share", type=float, metavar="S",
                         help="the share of training windows that teach infill (rewriting bars), 0 to 0.9 "
                              "(default 0.4; 0: continuation alone)")
@@ -269,7 +270,7 @@ def run(args) -> int:
         print("interrupted: the last checkpoint is kept; resume with --resume")
         return 130
     except (ValueError, FileNotFoundError) as error:
-        raise UserError(str(error)) from None
+        raise UserError(_with_option_names(str(error))) from None
     except (RuntimeError, MemoryError) as error:  # a model or batch this machine cannot hold
         if not _out_of_memory(error):
             raise

@@ -166,7 +166,8 @@ class TrainConfig:
 # What defines a run: fixed when it starts, taken from the run folder on resume.
 RUN_FIELDS = tuple(f.name for f in fields(TrainConfig) if f.metadata.get("defines_run"))
 # What runs saved before a field existed did (they resume as they started).
-OLDER_RUNS = {"pack": False, "bpe_vocab_size": 0, "key_mode": "transpose", "init": None, "exclude": []}
+OLDER_RUNS = {"pack": False, "bpe_vocab_size": 0, "key_mode": "transpose", "init": None, "exclude": [],
+              "control_kinds": None}
 
 
 def resumed_config(config: TrainConfig, saved: dict) -> TrainConfig:
@@ -198,7 +199,7 @@ def check_resume(run_dir: str | Path, *, data: str | None = None, given: dict | 
         if name in RUN_FIELDS and started.get(name, value) != (list(value) if isinstance(value, tuple) else value):
             said = f"{names[name]} {value!r}" if names and name in names else f"{name} = {value!r}"
             raise ValueError(f"cannot resume {run_dir} with {said}: the run was started with "
-                             f"{started[name]!r} (drop the option, or train into a new folder)")
+                             f"{started.get(name)!r} (drop the option, or train into a new folder)")
     return train
 
 

@@ -247,7 +247,12 @@ def run_setup(config: TrainConfig, *, resume: bool = False) -> RunSetup:
     initial = load_model(config.init)
     # a model from before infill and controls learns them in its fine-tunes: its vocabulary grows
     settings = with_infill_and_controls(initial.tokenizer.settings, config.control_kinds)
+    learned = settings.control_kinds if settings.use_controls else None
+    if config.control_kinds is not None and config.control_kinds != learned:
+        raise ValueError(f"control_kinds are not for a fine-tune: it keeps the bar controls of the model it starts "
+                         f"from ({', '.join(learned) if learned else 'none'}); drop the option")
     config = replace(config, init=str(initial.run_dir), tokenization=settings.tokenization,
+                     controls=learned is not None, control_kinds=learned,
                      key_mode=config.key_mode or initial.config.get("train", {}).get("key_mode") or "transpose",
                      bpe_vocab_size=len(initial.tokenizer) if initial.tokenizer.bpe else 0)
     shape = replace(ModelConfig.from_json(initial.config["model"]), **config.model_overrides)

@@ -151,6 +151,19 @@ def test_a_vocabulary_learns_only_the_control_kinds_asked(trio, cello_trio, tmp_
     with pytest.raises(SystemExit):  # (argparse's error: usage, then the line)
         main(["train", "--data", str(cello_trio), "--out", str(out), "--steps", "1", "--control-kinds", "tempo"])
     assert "bar controls are some of density, voices, range, not 'tempo'" in capsys.readouterr().err
+    tuned = tmp_path / "tuned"  # a fine-tune keeps the kinds of the model it starts from
+    assert main(["train", "--data", str(cello_trio), "--out", str(tuned), "--init", str(out), "--steps", "1",
+                 "--control-kinds", "density"]) == 2
+    assert "--control-kinds are not for a fine-tune: it keeps the bar controls of the model it starts from " \
+           "(density, voices)" in capsys.readouterr().err
+    assert main(["train", "--data", str(cello_trio), "--out", str(tuned), "--init", str(out), "--steps", "1",
+                 "--batch-size", "2"]) == 0
+    assert json.loads((tuned / "config.json").read_text())["train"]["control_kinds"] == ["density", "voices"]
+    config = json.loads((out / "config.json").read_text())  # a run of before the option: resumed without it
+    del config["train"]["control_kinds"]
+    (out / "config.json").write_text(json.dumps(config))
+    assert main(["train", "--out", str(out), "--resume", "--steps", "2", "--control-kinds", "density"]) == 2
+    assert "the run was started with None" in capsys.readouterr().err
 
 
 def test_the_infill_share_is_checked_and_kept_with_the_run(tmp_path, cello_trio, capsys):
