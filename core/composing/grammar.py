@@ -37,6 +37,7 @@ from core.music.meter import bar_length
 # controls (core.music.controls: [Density] [Voices] [Low High]), then its chords, one per beat.
 REMI_TYPES = ("Bar", "TimeSig", "Position", "Pitch", "Velocity", "Duration")
 BAR_HEADER = ("Density", "Voices", "Low", "Chord")  # in the order they are written
+AT_A_POSITION = ("Position", "Duration")  # last types after which a Pitch starts a note at the current position
 
 
 def next_types(tokenizer: PartitaTokenizer) -> dict[str | None, tuple[str, ...]]:
@@ -182,6 +183,7 @@ class RemiState:
     velocity: int = 80
     finished: bool = False
     pitches_here: set = field(default_factory=set)  # pitches already sounding at this position
+    held: dict = field(default_factory=dict)  # pitch -> end tick of its latest note (those that may still sound)
     notes: list[StreamedNote] = field(default_factory=list)
     limits: InstrumentLimits | None = None  # the instrument's range and voices, kept while composing
     ends: list = field(default_factory=list)  # end ticks of the notes that may still sound (with limits)
@@ -217,10 +219,10 @@ class RemiState:
         if bpe is None:
             key = (self.last_type, self.position, self.time_signature, self.bars < min_bars,
                    keep_meter and self.last_type == "Bar", new_onset and after_note,
-                   frozenset(self.pitches_here) if after_note else None, self.chords_in_bar)
-        else:  # a model token may hold a meter or a note at this position whatever the last type
+                   frozenset(self.pitches_here) if self.last_type in AT_A_POSITION else None, self.chords_in_bar)
+        else:  # a model token may hold a meter or a note at this position or a later one, whatever the last type
             key = (self.last_type, self.position, self.time_signature, self.bars < min_bars, keep_meter,
-                   new_onset and after_note, frozenset(self.pitches_here))
+                   new_onset and after_note, frozenset(self.pitches_here), self.held_key())
         if self.limits is not None:
             key += (self.limits, self._voices_key())
         cache = self.grammar.mask_cache
@@ -339,7 +341,7 @@ class RemiState:
             values = grammar.position_value
             in_bar = (values > self.position) & (values < self.positions_per_bar)
             mask &= ~grammar.is_position | in_bar
-        if self.pitches_here and self.last_type == "Duration":  # no second note of one pitch at one time
+        if self.pitches_here and self.last_type in AT_A_POSITION:  # no second note of one pitch at one time
             mask[[grammar.pitch_ids[p] for p in self.pitches_here if p in grammar.pitch_ids]] = False
         if self.bars < min_bars:
             mask[grammar.eos_id] = False
@@ -374,6 +376,12 @@ class RemiState:
             return 0
         free_at = sorted(self.ends)[-voices]  # the voices-th latest end: a voice is free from then on
         return self.grammar.first_position_at(free_at - self.bar_start, self.time_signature)
+
+    def held_key(self) -> tuple:
+        """The notes that may still sound, as (pitch, end from this bar's downbeat): what a BPE mask's
+        check of later positions depends on."""
+        now = self.onset if self.position >= 0 else self.bar_start
+        return tuple(sorted((pitch, end - self.bar_start) for pitch, end in self.held.items() if end > now))
 
     def _voices_key(self) -> tuple:
         """What the limits' part of a mask depends on (the notes still sounding, from the downbeat)."""
@@ -430,7 +438,9 @@ class RemiState:
             self.meter_given = True
         elif kind == "Position":
             self.position = int(value)  # type: ignore[arg-type]
-            self.pitches_here.clear()
+            now = self.onset  # the pitches still held here, from notes begun before
+            self.held = {pitch: end for pitch, end in self.held.items() if end > now}
+            self.pitches_here = set(self.held)
             if self.ends:
                 now = self.onset
                 self.ends = [end for end in self.ends if end > now]
@@ -449,6 +459,7 @@ class RemiState:
             )
             self.notes.append(note)
             self.notes_in_bar += 1
+            self.held[note.pitch] = max(self.held.get(note.pitch, 0), note.time + note.duration)
             if self.limits is not None:
                 self.ends.append(note.time + note.duration)
         elif kind == "EOS":
@@ -488,7 +499,7 @@ class RemiState:
 
     def copy(self) -> RemiState:
         """This state, to try tokens on (without the notes it has collected)."""
-        return replace(self, pitches_here=set(self.pitches_here), notes=[], ends=list(self.ends))  # (the plan is shared, read-only)
+        return replace(self, pitches_here=set(self.pitches_here), held=dict(self.held), notes=[], ends=list(self.ends))  # (the plan is shared, read-only)
 
     def feed_model(self, model_id: int) -> list[StreamedNote]:
         """Advance by a model token (its base tokens, one by one); returns the notes it completes."""

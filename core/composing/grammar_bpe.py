@@ -19,7 +19,8 @@ class BpeTable:
     may follow a state when its first base token may (the base mask) and
       * its Positions lie after the current one (unless it opens a position or a bar) and inside
         the bar, of its own meter where it writes one;
-      * the pitches it adds at the current position are not sounding there already;
+      * the pitches it adds are not sounding already where it adds them (at the current position,
+        checked from a table; at its later positions, by stepping through it);
       * its meter is the current one, where the continuation keeps its seed's meter;
       * its own base tokens follow one another as the grammar allows (a base token always does).
     """
@@ -57,6 +58,15 @@ class BpeTable:
         self.meter_positions = torch.tensor(meter_positions)
         self.meter_id = torch.tensor(meter_id)
         self.leading_pitches = leading
+        # for notes over a held note of their pitch: which pitches each token adds after its first base token
+        self.adds_pitch = torch.zeros((len(grammar.pitch_ids), size), dtype=torch.bool)
+        for model_id, expansion in enumerate(grammar.expansions):
+            for base_id in expansion[1:]:
+                if grammar.types[base_id] == "Pitch":
+                    self.adds_pitch[pitch_rows[grammar.values[base_id]], model_id] = True
+        self.repeats_pitch = torch.tensor([len(set(p)) < len(p) for p in
+                                            ([grammar.values[i] for i in e if grammar.types[i] == "Pitch"]
+                                             for e in grammar.expansions)])
         # for the instrument's limits: each token's pitch span, and whether its later base tokens
         # add notes or positions (which only stepping through them can check against the voices)
         pitches = [[grammar.values[i] for i in expansion if grammar.types[i] == "Pitch"] for expansion in grammar.expansions]
@@ -81,11 +91,46 @@ class BpeTable:
         rows = [self.pitch_rows[p] for p in state.pitches_here if p in self.pitch_rows]
         if rows:
             mask &= ~self.leading_pitches[rows].any(0)
+        # no note of a pitch that an earlier one still holds, at the token's later positions: the
+        # tokens that add a pitch held now, or one pitch twice, are stepped through
+        held = [self.pitch_rows[p] for p in {*state.held, *state.pitches_here} if p in self.pitch_rows]
+        maybe = self.repeats_pitch | (self.adds_pitch[held].any(0) if held else False)
+        for model_id in (mask & maybe).nonzero().flatten().tolist():
+            if self._restrikes(state, self.grammar.expansions[model_id]):
+                mask[model_id] = False
         if not mask.any():  # never leave sampling empty: the base tokens the base mask allows
             mask = torch.zeros(len(self.valid), dtype=torch.bool)
             mask[: len(base)] = base
         return mask
 
+
+    def _restrikes(self, state: RemiState, spelled: tuple[int, ...]) -> bool:
+        """Whether a base token after the first of `spelled` starts a note of a pitch still sounding
+        (what feeding a copy of `state` and asking its masks finds, without the copies)."""
+        grammar = self.grammar
+        types, values = grammar.types, grammar.values
+        meter, bar_start, position, pitch = state.time_signature, state.bar_start, state.position, state.pitch
+        held, here = dict(state.held), set(state.pitches_here)
+        for index, base_id in enumerate(spelled):
+            kind = types[base_id]
+            if kind == "Bar":  # (only a token's first)
+                bar_start += state.bar_length if state.bars > 0 else 0
+                position, here = -1, set()
+            elif kind == "TimeSig":
+                meter = values[base_id]
+            elif kind == "Position":
+                position = values[base_id]
+                onset = bar_start + grammar.onset_ticks(position, meter)
+                here = {p for p, end in held.items() if end > onset}
+            elif kind == "Pitch":
+                pitch = values[base_id]
+                if index and pitch in here:
+                    return True
+                here.add(pitch)
+            elif kind == "Duration":
+                end = bar_start + grammar.onset_ticks(position, meter) + grammar.duration_ticks(base_id, meter[1])
+                held[pitch] = max(held.get(pitch, 0), end)
+        return False
 
     def _keeps_voices(self, state: RemiState, spelled: tuple[int, ...], voices: int) -> bool:
         """Whether the base tokens after the first of `spelled` keep `voices` (what stepping a copy

@@ -169,6 +169,38 @@ def test_a_merge_that_sounds_one_pitch_twice_at_once_is_never_allowed():
         assert not state.allowed()[token], bpe.model_tokens[token]
 
 
+def test_no_note_starts_over_a_sounding_note_of_its_pitch_whole_or_merged():
+    """A second note of a pitch while the first still sounds (two voices of a merged track in
+    unison): a MIDI file cannot hold both. The grammar refuses it at the token's first position and
+    at any later one inside a merged token."""
+    base = PartitaTokenizer.create()
+    vocab = base.inner.vocab
+    opening = [vocab["Bar_None"], vocab["TimeSig_4/4"], vocab["Position_0"], vocab["Pitch_59"], vocab["Duration_2.0.24"]]
+    state = RemiGrammar(base).new_state()
+    for token in opening + [vocab["Position_24"]]:  # beat 2: the half note still sounds
+        state.feed(token)
+    allowed = state.allowed()
+    assert not allowed[vocab["Pitch_59"]] and allowed[vocab["Pitch_60"]]
+    state = RemiGrammar(base).new_state()
+    for token in opening + [vocab["Position_48"]]:  # beat 3: it has ended
+        state.feed(token)
+    assert state.allowed()[vocab["Pitch_59"]]
+    restrike = [vocab["Position_24"], vocab["Pitch_59"], vocab["Duration_1.0.24"]]
+    bpe = base.train_bpe(len(base) + 12, [np.array((opening + restrike) * 50)])
+    over = [i for i, e in enumerate(bpe.expansions) if len(e) > 1 and tuple(restrike[:2]) in zip(e, e[1:], strict=False)]
+    assert over, "the merge this test is about was not learned"
+    grammar = RemiGrammar(bpe)
+    for token in over:
+        spelled = list(bpe.expansions[token])
+        phrase = opening + restrike
+        start = next(k for k in range(len(phrase)) if phrase[k:k + len(spelled)] == spelled)
+        state = grammar.new_state()
+        for base_id in phrase[:start]:
+            state.feed(base_id)
+        assert state.allowed()[spelled[0]]  # its first token alone would be fine
+        assert not state.allowed()[token], bpe.model_tokens[token]
+
+
 def test_resuming_a_run_from_before_bpe_keeps_its_vocabulary(tmp_path, cello_trio, capsys):
     from core.cli import main
 
