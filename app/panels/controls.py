@@ -1,7 +1,8 @@
 """The Generate panel's bar controls: what every new bar is asked to be (core.music.controls), for a model
 trained with them. Density (notes a beat, in words), polyphony (notes sounding at once) and range
 (lowest-highest pitch) go into `GenerationSettings.controls`, for Generate and for Regenerate
-selection alike; "any" asks nothing. A model without controls greys the group out and says why.
+selection alike; "any" asks nothing. A model without controls greys the group out and says why;
+one that learned some of them (`partita train --control-kinds`) greys out the others, one by one.
 """
 
 from __future__ import annotations
