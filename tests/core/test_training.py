@@ -421,7 +421,8 @@ def test_the_resume_check_is_one_for_the_cli_and_the_window(tmp_path):
     assert set(RUN_FIELDS) == {"preset", "model_overrides", "batch_size", "learning_rate", "min_learning_rate",
                                "warmup_steps", "weight_decay", "grad_clip", "seed", "max_transpose", "pack",
                                "tokenization", "use_velocities", "program", "bpe_vocab_size", "key_mode", "init",
-                               "exclude", "mix", "mix_share", "ema", "infill_share", "controls", "controls_share"}  # marked once, on TrainConfig's fields
+                               "exclude", "mix", "mix_share", "ema", "infill_share", "controls", "controls_share",
+                               "control_kinds"}  # marked once, on TrainConfig's fields
     with pytest.raises(ValueError, match="cannot resume: .*not a Partita run folder"):
         check_resume(tmp_path)
     (tmp_path / "config.json").write_text(json.dumps({"model": {}, "tokenizer": {}}))
