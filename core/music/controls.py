@@ -24,7 +24,7 @@ DENSITY_BOUNDS = (0.5, 1.0, 1.5, 2.25, 3.25)
 DENSITY_LEVELS = len(DENSITY_BOUNDS) + 2  # 0..6
 DENSITY_WORDS = ("silent", "very sparse", "sparse", "moderate", "flowing", "busy", "very busy")
 MAX_VOICES_TOKEN = 4  # Voices_4 stands for four or more notes at once
-KINDS = ("Density", "Voices", "Low", "High")  # token kinds, in the order they are written before a bar line
+KINDS = ("Density", "Voices", "Low", "High")  # token kinds, in the order a bar writes them after its meter
 # what a vocabulary may learn (`TokenizerSettings.control_kinds`): the range is its Low and High tokens
 CONTROL_CHOICES = ("density", "voices", "range")
 
@@ -86,11 +86,6 @@ class BarControls:
     @property
     def any(self) -> bool:
         return self.density is not None or self.voices is not None or self.lowest is not None
-
-    def asked(self) -> tuple[str, ...]:
-        """The kinds (CONTROL_CHOICES) these controls ask for."""
-        return tuple(kind for kind, value in zip(CONTROL_CHOICES, (self.density, self.voices, self.lowest), strict=True)
-                     if value is not None)
 
     def token_names(self, kinds: tuple[str, ...] = CONTROL_CHOICES) -> list[str]:
         """The tokens that ask for these controls, in the order a bar writes them: those of a
