@@ -54,13 +54,20 @@ def model_limits(name_or_dir: str) -> InstrumentLimits | None:
 
 
 def _tokenizer_settings(name_or_dir: str) -> dict:
-    """A model's tokenizer settings as its config.json holds them ({} when that cannot be read)."""
+    """A model's tokenizer settings as its config.json holds them, or a Hugging Face export's
+    partita_tokenizer.json ({} when they cannot be read)."""
+    from core.learning.hf import PARTITA_TOKENIZER, is_hf_layout
+    from core.reading import read_json
+
     try:
-        config = checkpoint.read_config(checkpoint.resolve_model_dir(name_or_dir or None))
-    except (checkpoint.CheckpointError, OSError):
+        folder = checkpoint.resolve_model_dir(name_or_dir or None)
+        if is_hf_layout(folder):
+            settings = read_json(folder / PARTITA_TOKENIZER, what=f"a {PARTITA_TOKENIZER}")
+        else:
+            settings = checkpoint.read_config(folder).get("tokenizer")
+    except (checkpoint.CheckpointError, OSError, ValueError):
         return {}
-    tokenizer = config.get("tokenizer")
-    return tokenizer if isinstance(tokenizer, dict) else {}
+    return settings if isinstance(settings, dict) else {}
 
 
 def model_has_chords(name_or_dir: str) -> bool:

@@ -265,6 +265,16 @@ def test_bar_controls_a_model_did_not_learn_are_greyed_out_one_by_one(make_windo
     assert box.range.isEnabled() and panel.settings().controls == BarControls(density=2, lowest=48, highest=67)
 
 
+def test_a_hugging_face_export_offers_the_controls_of_the_model_it_holds(infill_run, tmp_path):
+    from app.panels.shipped import model_controls
+    from core.learning.checkpoint import load_model
+    from core.learning.hf import export_hf
+
+    export_hf(load_model(infill_run), tmp_path / "hf")  # (its config.json is GPT-2's, the tokenizer beside it)
+    assert model_controls(str(tmp_path / "hf")) == model_controls(str(infill_run)) == ("density", "voices", "range")
+    assert model_controls(str(tmp_path / "nowhere")) == ()
+
+
 def test_the_bar_range_is_checked_as_it_is_typed(make_window, qtbot, infill_run):
     window = window_with_run(make_window, infill_run)
     box = window.generation_panel.bar_controls
