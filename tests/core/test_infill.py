@@ -259,24 +259,33 @@ def test_the_infill_command(trained_run, cello_xml_dir, tmp_path):
     assert refused.returncode != 0 and "outside the piece" in refused.stderr and "Traceback" not in refused.stderr
 
 
-@pytest.mark.parametrize("name", ["base", "bach-chorales"])
+@pytest.mark.parametrize("name", ["base", "a BPE model"])
 def test_a_model_from_before_infill_grows_its_vocabulary_keeping_every_weight(name):
     from dataclasses import replace
     from types import SimpleNamespace
 
     import torch
 
-    from core.learning.model import Transformer
-    from core.learning.tokenizer import with_infill_and_controls
+    from core.learning.model import ModelConfig, Transformer
+    from core.learning.tokenizer import TokenizerSettings, with_infill_and_controls
     from core.learning.training import grown_weights
 
-    shipped = load_model(name)  # shipped with infill: its vocabulary of before is rebuilt from it
-    settings = replace(shipped.tokenizer.settings, use_infill=False, use_controls=False)
-    before = PartitaTokenizer.create(settings)
-    old_model = Transformer(replace(shipped.model.config, vocab_size=len(before)))
-    rows = [shipped.tokenizer.model_tokens.index(t) for t in before.model_tokens]
-    old_model.load_state_dict({key: value[rows] if value.shape[:1] == (len(shipped.tokenizer),) else value
-                               for key, value in shipped.model.state_dict().items()})
+    if name == "base":
+        shipped = load_model(name)  # shipped with infill: its vocabulary of before is rebuilt from it
+        settings = replace(shipped.tokenizer.settings, use_infill=False, use_controls=False)
+        before = PartitaTokenizer.create(settings)
+        old_model = Transformer(replace(shipped.model.config, vocab_size=len(before)))
+        rows = [shipped.tokenizer.model_tokens.index(t) for t in before.model_tokens]
+        old_model.load_state_dict({key: value[rows] if value.shape[:1] == (len(shipped.tokenizer),) else value
+                                   for key, value in shipped.model.state_dict().items()})
+    else:  # BPE learned before infill and controls, as the default model was until 2026-12
+        plain = PartitaTokenizer.create(TokenizerSettings())
+        vocab = plain.inner.vocab
+        phrase = [vocab[t] for t in ("Bar_None", "TimeSig_4/4", "Position_0", "Pitch_60", "Duration_1.0.24",
+                                     "Position_24", "Pitch_62", "Duration_1.0.24")]
+        before = plain.train_bpe(len(plain) + 8, [np.array(phrase * 50)])
+        settings = before.settings
+        old_model = Transformer(ModelConfig(vocab_size=len(before), block_size=64, n_layer=1, n_head=2, n_embd=32))
     old = SimpleNamespace(tokenizer=before, model=old_model)
     tokenizer = PartitaTokenizer.create(with_infill_and_controls(settings))
     assert tokenizer.settings.use_infill and tokenizer.settings.use_controls == (not tokenizer.bpe)
