@@ -33,6 +33,8 @@ class BpeTable:
         self.first = torch.tensor([expansion[0] for expansion in grammar.expansions])
         valid, rest_min, top, meter_positions, meter_id = [], [], [], [], []
         leading = torch.zeros((len(grammar.pitch_ids), size), dtype=torch.bool)
+        # for notes over a held note of their pitch: the pitches each token adds after its first base token
+        adds = torch.zeros((len(grammar.pitch_ids), size), dtype=torch.bool)
         pitch_rows = {pitch: row for row, pitch in enumerate(sorted(grammar.pitch_ids))}
         self.pitch_rows = pitch_rows
         for model_id, expansion in enumerate(grammar.expansions):
@@ -52,26 +54,22 @@ class BpeTable:
                     break
                 if kind == "Pitch":
                     leading[pitch_rows[grammar.values[base_id]], model_id] = True
+            for base_id in expansion[1:]:
+                if grammar.types[base_id] == "Pitch":
+                    adds[pitch_rows[grammar.values[base_id]], model_id] = True
         self.valid = torch.tensor(valid, dtype=torch.bool)
         self.rest_min_position = torch.tensor(rest_min)
         self.top_position = torch.tensor(top)
         self.meter_positions = torch.tensor(meter_positions)
         self.meter_id = torch.tensor(meter_id)
         self.leading_pitches = leading
-        # for notes over a held note of their pitch: which pitches each token adds after its first base token
-        self.adds_pitch = torch.zeros((len(grammar.pitch_ids), size), dtype=torch.bool)
-        for model_id, expansion in enumerate(grammar.expansions):
-            for base_id in expansion[1:]:
-                if grammar.types[base_id] == "Pitch":
-                    self.adds_pitch[pitch_rows[grammar.values[base_id]], model_id] = True
-        self.repeats_pitch = torch.tensor([len(set(p)) < len(p) for p in
-                                            ([grammar.values[i] for i in e if grammar.types[i] == "Pitch"]
-                                             for e in grammar.expansions)])
+        self.adds_pitch = adds
         # for the instrument's limits: each token's pitch span, and whether its later base tokens
         # add notes or positions (which only stepping through them can check against the voices)
         pitches = [[grammar.values[i] for i in expansion if grammar.types[i] == "Pitch"] for expansion in grammar.expansions]
         self.lowest_pitch = torch.tensor([min(p) if p else 127 for p in pitches])
         self.highest_pitch = torch.tensor([max(p) if p else 0 for p in pitches])
+        self.repeats_pitch = torch.tensor([len(set(p)) < len(p) for p in pitches])  # (stepped through: see mask)
         self.steps_voices = torch.tensor([any(grammar.types[i] in ("Pitch", "Position") for i in expansion[1:])
                                           for expansion in grammar.expansions], dtype=torch.bool)
         self.pitch_count = torch.tensor([len(p) for p in pitches])

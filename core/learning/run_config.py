@@ -15,7 +15,7 @@ from pathlib import Path
 
 from core.learning.checkpoint import CheckpointError, read_config
 from core.learning.model import PRESETS, ModelConfig
-from core.music.controls import CONTROL_CHOICES
+from core.music.controls import CONTROL_CHOICES, control_kinds
 from core.reading import bytes_text, machine_memory
 
 DEFINES_RUN = {"defines_run": True}  # metadata of the fields fixed when a run starts
@@ -123,12 +123,12 @@ class TrainConfig:
             raise ValueError(f"controls_share is the share of windows that write bar controls, 0 to 1, "
                              f"not {self.controls_share!r}")
         if self.control_kinds is not None:
-            kinds = self.control_kinds
-            if isinstance(kinds, str) or not kinds or any(kind not in CONTROL_CHOICES for kind in kinds):
-                raise ValueError(f"control_kinds is some of {', '.join(CONTROL_CHOICES)}, not {kinds!r:.60}")
+            kinds = control_kinds(self.control_kinds)
+            if kinds is None:
+                raise ValueError(f"control_kinds is some of {', '.join(CONTROL_CHOICES)}, not {self.control_kinds!r:.60}")
             if not self.controls:
                 raise ValueError("control_kinds names the bar controls to learn; a run without controls learns none")
-            object.__setattr__(self, "control_kinds", tuple(kind for kind in CONTROL_CHOICES if kind in kinds))
+            object.__setattr__(self, "control_kinds", kinds)
         if not 0 <= self.ema < 1:
             raise ValueError(f"ema is the share of the average kept each step, 0 (off) up to below 1, not {self.ema}")
         if self.bpe_vocab_size and self.tokenization != "REMI":

@@ -35,7 +35,7 @@ from core.learning.kept_meters import (
     parse_meter,
 )
 from core.music.chords import NC, QUALITIES, Chord, marker_chord
-from core.music.controls import CONTROL_CHOICES, control_tokens
+from core.music.controls import CONTROL_CHOICES, control_kinds, control_tokens
 from core.music.controls import KINDS as CONTROL_KINDS
 from core.music.instruments import program_name
 from core.music.meter import bar_length
@@ -99,10 +99,11 @@ class TokenizerSettings:
             if not data["meters"] or any(parse_meter(text) is None or parse_meter(text)[0] > 32 for text in data["meters"]):
                 raise ValueError(f"meters must be time signatures such as \"7/8\", not {data['meters']!r:.80}")
         if "control_kinds" in data:
-            kinds = data["control_kinds"]
-            if not isinstance(kinds, list | tuple) or not kinds or any(k not in CONTROL_CHOICES for k in kinds):
-                raise ValueError(f"control_kinds must be some of {list(CONTROL_CHOICES)}, not {kinds!r:.80}")
-            data["control_kinds"] = tuple(k for k in CONTROL_CHOICES if k in kinds)
+            kinds = control_kinds(data["control_kinds"])
+            if kinds is None:
+                raise ValueError(f"control_kinds must be some of {list(CONTROL_CHOICES)}, "
+                                 f"not {data['control_kinds']!r:.80}")
+            data["control_kinds"] = kinds
         return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
 
     def meter_range(self) -> dict[int, list[int]]:

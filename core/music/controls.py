@@ -55,14 +55,21 @@ def control_tokens(pitch_range: tuple[int, int], kinds: tuple[str, ...] = CONTRO
     return [token for kind in CONTROL_CHOICES if kind in kinds for token in tokens[kind]]
 
 
+def control_kinds(kinds) -> tuple[str, ...] | None:
+    """`kinds` (a list or tuple of names) in CONTROL_CHOICES' order; None when it is not a
+    non-empty list of them (each caller says so in its own words)."""
+    if not isinstance(kinds, list | tuple) or not kinds or any(kind not in CONTROL_CHOICES for kind in kinds):
+        return None
+    return tuple(kind for kind in CONTROL_CHOICES if kind in kinds)
+
+
 def parse_control_kinds(text: str) -> tuple[str, ...]:
     """"density,voices" -> ("density", "voices"): control kinds in CONTROL_CHOICES' order;
     ValueError in words for an unknown or empty list."""
-    asked = [word.strip().lower() for word in text.split(",") if word.strip()]
-    unknown = [word for word in asked if word not in CONTROL_CHOICES]
-    if unknown or not asked:
+    kinds = control_kinds([word.strip().lower() for word in text.split(",") if word.strip()])
+    if kinds is None:
         raise ValueError(f"bar controls are some of {', '.join(CONTROL_CHOICES)}, not {text!r:.40}")
-    return tuple(kind for kind in CONTROL_CHOICES if kind in asked)
+    return kinds
 
 
 @dataclass(frozen=True)
