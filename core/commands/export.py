@@ -145,6 +145,7 @@ def run(args: argparse.Namespace) -> int:
             + (", swing written straight" if report.swing else "")
             + (f", pickup bar of {report.pickup} quarter(s)" if report.pickup else "")
             + f", key {report.key_sharps:+d}{' (analysed)' if report.key_from_analysis else ''}"
+            + (", grand staff" if report.grand_staff else "")
             + f", clefs {'/'.join(report.clefs) or '-'}, up to {report.max_voices} voice(s)"
             + (f", {report.trimmed_notes} overlapping notes trimmed" if report.trimmed_notes else "")
         )

@@ -22,7 +22,8 @@ from core.music.notation.bars import Bar, make_bars, time_signature_changes
 from core.music.notation.keys import choose_clefs, clefs_for, estimate_key
 from core.music.notation.quantize import Quantized, quantize
 from core.music.notation.rhythm import split_span
-from core.music.notation.voices import Event, split_voices
+from core.music.notation.staves import LOWER_CLEFS, UPPER_CLEFS, split_staves, wants_grand_staff
+from core.music.notation.voices import Event, VoiceSplit, split_voices
 
 _SHARP_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
 _FLAT_NAMES = ("C", "D-", "D", "E-", "E", "F", "G-", "G", "A-", "A", "B-", "B")
@@ -57,15 +58,25 @@ class NotationReport:
     max_voices: int
     clefs: tuple[str, ...] = field(default=())  # clefs used by the first part, in order of appearance
     drum_notes: int = 0  # notes of drum tracks, left out: the notation writes pitched parts only
+    grand_staff: bool = False  # a part is written on two staves (`core.music.notation.staves`)
+
+
+@dataclass(frozen=True)
+class Staff:
+    """One staff of a part: its voices and the clefs it may take, home clef first."""
+
+    split: VoiceSplit
+    clefs: tuple[str, ...]
 
 
 def to_music21(score: symusic.Score, options: NotationOptions | None = None):
     """Return (music21.stream.Score, NotationReport)."""
     options = options or NotationOptions()
-    from music21 import metadata, stream
+    from music21 import layout, metadata, stream
 
     tpq = score.ticks_per_quarter
-    tracks, quantized, splits, changes = _plan(score, options)
+    tracks, quantized, staves, changes = _plan(score, options)
+    splits = [staff.split for part in staves for staff in part]
 
     events = [e for s in splits for v in s.voices for e in v]
     end = max((e.end for e in events), default=Fraction(0))
@@ -96,21 +107,28 @@ def to_music21(score: symusic.Score, options: NotationOptions | None = None):
     ]
     chords = _chord_changes(score)
     clefs_used: tuple[str, ...] = ()
-    for index, (track, split) in enumerate(zip(tracks, splits, strict=True)):
-        part, clefs = _build_part(
-            track,
-            split.voices,
-            bars,
-            key_changes,
-            options,
-            tempo=tempo if index == 0 else None,
-            swing=quantized.swing and index == 0,
-            markers=marker_positions if index == 0 else [],
-            chords=chords if index == 0 else [],
-        )
-        m21.insert(0, part)
-        if index == 0:
-            clefs_used = clefs
+    for index, (track, part_staves) in enumerate(zip(tracks, staves, strict=True)):
+        built = []
+        for number, staff in enumerate(part_staves):
+            first = index == 0 and number == 0  # the tempo, swing mark and markers go over the top staff
+            part, clefs = _build_part(
+                track,
+                staff,
+                bars,
+                key_changes,
+                options,
+                on_grand_staff=len(part_staves) > 1,
+                tempo=tempo if first else None,
+                swing=quantized.swing and first,
+                markers=marker_positions if first else [],
+                chords=chords if first else [],
+            )
+            m21.insert(0, part)
+            built.append(part)
+            if first:
+                clefs_used = clefs
+        if len(built) > 1:
+            m21.insert(0, layout.StaffGroup(built, name=built[0].partName, symbol="brace", barTogether=True))
     report = NotationReport(
         parts=len(tracks),
         measures=len(bars),
@@ -123,6 +141,7 @@ def to_music21(score: symusic.Score, options: NotationOptions | None = None):
         max_voices=max((len(s.voices) for s in splits), default=0),
         clefs=clefs_used,
         drum_notes=sum(len(t.notes) for t in score.tracks if t.is_drum),
+        grand_staff=any(len(part) > 1 for part in staves),
     )
     return m21, report
 
@@ -163,21 +182,25 @@ def _pitch_name(midi: int, sharps: int) -> str:
     return f"{names[midi % 12]}{midi // 12 - 1}"
 
 
+def _program_and_name(track: symusic.Track, options: NotationOptions) -> tuple[int, str]:
+    """The General MIDI program a part is written for, and the name printed before its staff."""
+    program = options.program if options.program is not None else int(track.program)
+    if options.part_name:
+        return program, options.part_name
+    if options.program is not None or not track.name.strip():
+        return program, program_name(program)  # as the MIDI track of the same take is named
+    return program, track.name.strip()
+
+
 def _instrument(track: symusic.Track, options: NotationOptions):
     from music21 import instrument
 
-    program = options.program if options.program is not None else int(track.program)
+    program, name = _program_and_name(track, options)
     try:
         inst = instrument.instrumentFromMidiProgram(program)
     except Exception:  # music21 knows most, not all, of the 128 programs
         inst = instrument.Instrument()
         inst.midiProgram = program
-    if options.part_name:
-        name = options.part_name
-    elif options.program is not None or not track.name.strip():
-        name = program_name(program)  # as the MIDI track of the same take is named
-    else:
-        name = track.name.strip()
     inst.partName = name
     inst.instrumentName = name
     return inst, program, name
@@ -215,16 +238,18 @@ def _chord_symbol(name: str):
     return symbol
 
 
-def _build_part(track, voices, bars, key_changes, options, *, tempo, swing, markers, chords=()):
+def _build_part(track, staff: Staff, bars, key_changes, options, *, on_grand_staff, tempo, swing, markers, chords=()):
+    """One staff's part (a `PartStaff` of a grand staff when `on_grand_staff`), and the clefs it used."""
     from music21 import clef, expressions, key, meter, stream
     from music21 import tempo as m21tempo
 
-    inst, program, name = _instrument(track, options)
-    part = stream.Part()
+    inst, _, name = _instrument(track, options)
+    voices = staff.split.voices
+    part = stream.PartStaff() if on_grand_staff else stream.Part()
     part.partName = name
     part.insert(0, inst)
     pitches_by_bar = _pitches_by_bar(voices, bars)
-    clef_names = choose_clefs(pitches_by_bar, clefs_for(program, name))
+    clef_names = choose_clefs(pitches_by_bar, staff.clefs)
     clef_classes = {"bass": clef.BassClef, "tenor": clef.TenorClef, "alto": clef.AltoClef, "treble": clef.TrebleClef}
     sharps = key_changes[0]
     previous_ts = None
@@ -391,7 +416,8 @@ def _voice_in_bar(voice, cursor: int, bar: Bar, sharps: int, *, hidden_rests: bo
 
 
 def _plan(score: symusic.Score, options: NotationOptions):
-    """The musical decisions: (tracks written, quantized notes, voices per track, time signatures)."""
+    """The musical decisions: (tracks written, quantized notes, the staves of each track's part,
+    time signatures)."""
     tpq = score.ticks_per_quarter
     tracks = [t for t in score.tracks if not t.is_drum] or [
         symusic.Track(name="", program=options.program or 0)
@@ -404,8 +430,16 @@ def _plan(score: symusic.Score, options: NotationOptions):
     )
     quantized = quantize(pitched, make_bars(changes, raw_end + 8), swing=options.swing)
     trim = options.overlaps == "trim" or (options.overlaps == "auto" and not quantized.exact)
-    splits = [split_voices(notes, trim_overlaps=trim) for notes in quantized.tracks]
-    return tracks, quantized, splits, changes
+    staves: list[tuple[Staff, ...]] = []
+    for track, notes in zip(tracks, quantized.tracks, strict=True):
+        clefs = clefs_for(*_program_and_name(track, options))
+        if wants_grand_staff(notes, clefs):
+            upper, lower = split_staves(notes)
+            staves.append((Staff(split_voices(upper, trim_overlaps=trim), UPPER_CLEFS),
+                           Staff(split_voices(lower, trim_overlaps=trim), LOWER_CLEFS)))
+        else:
+            staves.append((Staff(split_voices(notes, trim_overlaps=trim), clefs),))
+    return tracks, quantized, staves, changes
 
 
 def written_notes(
@@ -414,10 +448,10 @@ def written_notes(
     """(onset, duration, pitch) in quarters of every note the notation writes, sorted; grace
     notes have duration 0. Tied pieces count as one note, as a reader (and music21) sees them.
     Positions are those of `score` (a pickup keeps its place), so they compare with the source's."""
-    _, _, splits, _ = _plan(score, options or NotationOptions())
+    _, _, staves, _ = _plan(score, options or NotationOptions())
     out = []
-    for split in splits:
-        for voice in split.voices:
+    for staff in (staff for part in staves for staff in part):
+        for voice in staff.split.voices:
             for event in voice:
                 out.extend((event.onset, Fraction(0), p) for p in event.graces)
                 out.extend((event.onset, event.end - event.onset, p) for p in event.pitches)
