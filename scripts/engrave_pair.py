@@ -1,13 +1,14 @@
 """Engrave a take's new bars above the real bars at the same place, as one PNG (docs/*-take.png).
 
-    .venv/bin/python scripts/engrave_pair.py OUT.png TAKE.mid SEED_BARS REAL.mid [--bars 8] [--title NAME]
+    .venv/bin/python scripts/engrave_pair.py OUT.png TAKE.mid SEED_BARS REAL.mid [--bars 8] [--title NAME] [--all-voices]
 
 TAKE.mid is a take as `benchmarks/style_fidelity.py --save-takes` writes it (the seed, then the
 new bars), REAL.mid the real continuation alone. Both are cut to `--bars` bars, their onsets and
 ends rounded to the nearer of sixteenths and eighth-note triplets (a performed take is on a grid
-of 24 a beat, which engraves as 32nd-note tuplets), kept to one line, with their `chord:` markers
-(the chord in force where the cut starts included), and engraved by `partita export --png`
-(MuseScore); the two pages are cropped and stacked on white.
+of 24 a beat, which engraves as 32nd-note tuplets), kept to one line (`--all-voices`: every note,
+the tracks merged into one, so a chorale's four parts engrave on a grand staff as a four-voice take
+does), with their `chord:` markers (the chord in force where the cut starts included), and engraved
+by `partita export --png` (MuseScore); the two pages are cropped and stacked on white.
 """
 
 from __future__ import annotations
@@ -25,8 +26,9 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def cut(path: Path, first_bar: int, bars: int) -> symusic.Score:
-    """Bars first_bar .. first_bar + bars of a 4/4 MIDI file, rounded and kept to one line."""
+def cut(path: Path, first_bar: int, bars: int, *, all_voices: bool = False) -> symusic.Score:
+    """Bars first_bar .. first_bar + bars of a 4/4 MIDI file, rounded and kept to one line (or, with
+    `all_voices`, every note in one track)."""
     score = symusic.Score.from_file(str(path))
     tpq = score.tpq
     start, end = first_bar * 4 * tpq, (first_bar + bars) * 4 * tpq
@@ -36,7 +38,15 @@ def cut(path: Path, first_bar: int, bars: int) -> symusic.Score:
         return round(sixteenth if abs(sixteenth - tick) <= abs(triplet - tick) else triplet)
 
     out = score.copy()
-    for track in out.tracks:
+    if all_voices:
+        merged = out.tracks[0].copy()
+        merged.notes = sorted((note for track in out.tracks for note in track.notes
+                               if start <= note.time < end), key=lambda n: (n.time, n.pitch))
+        for note in merged.notes:
+            note.duration = max(snap(min(note.time + note.duration, end)) - snap(note.time), tpq // 4)
+            note.time = snap(note.time) - start
+        out.tracks = [merged]
+    for track in out.tracks if not all_voices else ():
         notes = sorted((n for n in track.notes if start <= n.time < end), key=lambda n: n.time)
         line: list[symusic.Note] = []
         for index, note in enumerate(notes):
@@ -78,11 +88,14 @@ def main() -> None:
     parser.add_argument("--bars", type=int, default=8)
     parser.add_argument("--title", default="")
     parser.add_argument("--width", type=int, default=1528, help="width of the PNG in pixels")
+    parser.add_argument("--all-voices", action="store_true", help="keep every note (a chorale), not one line")
     args = parser.parse_args()
     span = f"bars {args.seed_bars + 1}-{args.seed_bars + args.bars}"
     with tempfile.TemporaryDirectory() as folder:
-        pages = [engraved(cut(args.take, args.seed_bars, args.bars), f"{args.title} {span}: the model's take", Path(folder)),
-                 engraved(cut(args.real, 0, args.bars), f"{args.title} {span}: the real bars", Path(folder))]
+        pages = [engraved(cut(args.take, args.seed_bars, args.bars, all_voices=args.all_voices),
+                          f"{args.title} {span}: the model's take", Path(folder)),
+                 engraved(cut(args.real, 0, args.bars, all_voices=args.all_voices),
+                          f"{args.title} {span}: the real bars", Path(folder))]
     sheet = Image.new("RGB", (max(p.width for p in pages), sum(p.height for p in pages)), "white")
     top = 0
     for page in pages:

@@ -125,6 +125,13 @@ def test_style_figures_of_a_passage_on_bar_lines():
     assert figures["near_sequences"] == 0.5
     assert figures["silence"] == pytest.approx(1 - 6 / 12)  # 6 quarter notes in 3 bars
     assert figures["polyphonic_time"] == 0.0 and figures["chord_onsets"] == 0.0
+    assert figures["onsets_per_bar"] == pytest.approx(6 / 3)
+
+
+def test_onsets_per_bar_counts_a_chord_once_and_only_inside_the_bar_lines():
+    chord_then_line = [(0, Q, 48), (0, Q, 55), (0, Q, 64), (Q, Q, 62), (2 * Q, 2 * Q, 60), (4 * Q, Q, 59)]
+    assert style.onsets_per_bar(chord_then_line, np.array([0, 4 * Q])) == 3  # the note on the next bar line is out
+    assert style.onsets_per_bar(chord_then_line, np.array([0, 4 * Q, 8 * Q])) == 2
 
 
 @pytest.fixture(scope="module")

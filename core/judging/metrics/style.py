@@ -146,6 +146,16 @@ def chord_onset_share(passage: Passage) -> float:
     return float(np.mean(counts >= 2))
 
 
+def onsets_per_bar(passage: Passage, lines: np.ndarray) -> float:
+    """Distinct start times a bar (notes struck together count once) between the first and last
+    bar line: how busy the rhythm is, whatever the number of voices."""
+    notes = as_notes(passage)
+    if len(lines) < 2:
+        return math.nan
+    inside = notes.onset[(notes.onset >= lines[0]) & (notes.onset < lines[-1])]
+    return float(len(np.unique(inside)) / (len(lines) - 1))
+
+
 def melodic_intervals(passage: Passage) -> np.ndarray:
     """Semitones from each onset to the next along the top line (a chord's highest note)."""
     return np.diff(melody(as_notes(passage)).pitch)
@@ -238,6 +248,7 @@ def longest_copied_notes(passage: Passage, index: TrainingIndex) -> int:
 FIGURES = {
     "polyphonic_time": "time with 2+ notes sounding",
     "chord_onsets": "onsets that are chords (2+ notes start)",
+    "onsets_per_bar": "onsets a bar (a chord counts once)",
     "leaps_over_octave": "melodic intervals over an octave (top line)",
     "stepwise": "melodic intervals of 1-2 semitones (top line)",
     "in_key": "notes in the real piece's key",
@@ -259,6 +270,7 @@ def style_figures(passage: symusic.Score, key: Key, bars: int | None = None,
     figures = {
         "polyphonic_time": polyphonic_time_share(notes, span),
         "chord_onsets": chord_onset_share(notes),
+        "onsets_per_bar": onsets_per_bar(notes, lines),
         "leaps_over_octave": leap_share(notes),
         "stepwise": stepwise_share(notes),
         "in_key": in_key_share(notes, key),
