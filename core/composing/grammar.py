@@ -224,7 +224,7 @@ class RemiState:
             key = (self.last_type, self.position, self.time_signature, self.bars < min_bars, keep_meter,
                    new_onset and after_note, frozenset(self.pitches_here), self.held_key())
         if self.limits is not None:
-            key += (self.limits, self._voices_key())
+            key += (self.limits, self._voices_key(), self.first_position_with_a_pitch())
         cache = self.grammar.mask_cache
         mask = cache.get(key)
         if mask is None:
@@ -369,6 +369,17 @@ class RemiState:
         """How many of the notes written so far still sound at `tick`."""
         return sum(end > tick for end in self.ends)
 
+    def first_position_with_a_pitch(self) -> int:
+        """The first position of this bar at which a note of the range may start: where the range's
+        every pitch is still held by an earlier note (a narrow range, a long note), none can."""
+        pitches = range(self.limits.lowest, self.limits.highest + 1)
+        if len(self.held) < len(pitches):  # (nearly always: a few pitches held, a range of dozens)
+            return 0
+        ends = [self.held.get(pitch) for pitch in pitches]
+        if not ends or any(end is None for end in ends):
+            return 0
+        return self.grammar.first_position_at(min(ends) - self.bar_start, self.time_signature)
+
     def first_free_position(self) -> int:
         """The first position of this bar at which a voice is free to start a note."""
         voices = self.limits.max_voices if self.limits is not None else None
@@ -394,6 +405,8 @@ class RemiState:
         """Mask (in place) the base tokens that would break the instrument's range or voices."""
         grammar, limits = self.grammar, self.limits
         mask &= ~grammar.outside_range(limits.lowest, limits.highest)
+        if mask[grammar.is_position].any():  # a Position must be followed by a pitch it may start
+            mask &= ~grammar.is_position | (grammar.position_value >= self.first_position_with_a_pitch())
         if limits.max_voices is None:
             return
         if self.last_type in ("Duration", "Position") and self.position >= 0 \
@@ -412,7 +425,7 @@ class RemiState:
                 return False
             return self.limits.max_voices is None or self.sounding_at(self.onset) < self.limits.max_voices
         if kind == "Position":
-            return value >= self.first_free_position()  # type: ignore[operator]
+            return value >= max(self.first_free_position(), self.first_position_with_a_pitch())  # type: ignore[operator]
         return True
 
     def feed(self, token_id: int) -> StreamedNote | None:

@@ -239,3 +239,20 @@ def test_the_loss_per_note_counts_the_notes_each_target_writes(trio):
     y[0, 2] = pitch  # 3 targets, 4 notes
     result = evaluate(model, bpe, x, y)
     assert result.loss_per_note == pytest.approx(result.loss * 3 / 4)
+
+
+def test_no_position_is_offered_where_every_pitch_of_the_range_is_still_held():
+    """A range of one pitch and a half note: a Position inside the half note could be followed by no
+    pitch at all (the mask would be empty), so the next note's Position comes when it has ended."""
+    from core.music.limits import InstrumentLimits
+
+    base = PartitaTokenizer.create()
+    vocab = base.inner.vocab
+    state = RemiGrammar(base).new_state(InstrumentLimits(None, 60, 60))
+    for token in [vocab["Bar_None"], vocab["TimeSig_4/4"], vocab["Position_0"], vocab["Pitch_60"], vocab["Duration_2.0.24"]]:
+        state.feed(token)
+    allowed = state.allowed()
+    assert not allowed[vocab["Position_24"]] and allowed[vocab["Position_48"]]
+    state.feed(vocab["Position_48"])
+    allowed = state.allowed()
+    assert allowed[vocab["Pitch_60"]] and allowed.sum() == 1
