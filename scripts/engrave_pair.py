@@ -7,7 +7,8 @@ new bars), REAL.mid the real continuation alone. Both are cut to `--bars` bars, 
 ends rounded to the nearer of sixteenths and eighth-note triplets (a performed take is on a grid
 of 24 a beat, which engraves as 32nd-note tuplets), kept to one line (`--all-voices`: every note,
 the tracks merged into one, so a chorale's four parts engrave on a grand staff as a four-voice take
-does), with their `chord:` markers (the chord in force where the cut starts included), and engraved
+does; where one voice strikes a pitch another still holds, the held note ends there, as one MIDI
+channel has it), with their `chord:` markers (the chord in force where the cut starts included), and engraved
 by `partita export --png` (MuseScore); the two pages are cropped and stacked on white.
 """
 

@@ -90,10 +90,6 @@ class BarControls:
         if (self.lowest is None) != (self.highest is None):
             raise ValueError("a range needs both its lowest and its highest pitch")
 
-    @property
-    def any(self) -> bool:
-        return self.density is not None or self.voices is not None or self.lowest is not None
-
     def token_names(self, kinds: tuple[str, ...] = CONTROL_CHOICES) -> list[str]:
         """The tokens that ask for these controls, in the order a bar writes them: those of a
         vocabulary that learned `kinds` (the others are kept as limits only, or refused)."""

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from core.music.notation.build import written_notes
+from core.music.notation import NotationOptions
+from core.music.notation.build import _plan, written_notes
 from core.music.notation.quantize import QNote
 from core.music.notation.staves import split_staves, wants_grand_staff
 from tests.core.test_export_notation import export_and_read, make_score
@@ -29,6 +30,12 @@ def qnotes(score) -> tuple[QNote, ...]:
     return tuple(sorted(notes, key=lambda n: (n.onset, n.pitch)))
 
 
+def written_staves(score) -> bool:
+    """Whether the score's part goes on a grand staff, as a performance (overlaps tidied) is written."""
+    _, _, staves, _ = _plan(score, NotationOptions(overlaps="trim"))
+    return len(staves[0]) > 1
+
+
 def test_four_voices_go_two_above_and_two_below_whatever_their_pitch():
     notes = qnotes(chorale())
     assert wants_grand_staff(notes, ("treble", "bass"))
@@ -46,9 +53,25 @@ def test_a_held_note_counts_among_the_voices_where_the_others_move():
 
 
 def test_a_grace_note_goes_with_the_note_struck_beside_it():
-    notes = qnotes(chorale()) + (QNote(Fraction(2), Fraction(2), 50, 80, grace=True),)
+    # at beat 2 the tenor plays C4, on the lower staff: a grace C sharp before it goes there too,
+    # though by its pitch alone (above middle C) it would go up
+    notes = qnotes(chorale()) + (QNote(Fraction(2), Fraction(2), 61, 80, grace=True),)
     upper, lower = split_staves(notes)
-    assert any(n.grace for n in lower) and not any(n.grace for n in upper)  # beside the bass's A2
+    assert any(n.grace for n in lower) and not any(n.grace for n in upper)
+
+
+def test_two_voices_in_unison_go_one_above_and_one_below():
+    unison = [(0, 1, 72), (0, 1, 64), (0, 1, 64), (0, 1, 45)] * 1 + [(1, 1, 71), (1, 1, 62), (1, 1, 55), (1, 1, 43)]
+    notes = qnotes(make_score(unison, program=0))
+    upper, lower = split_staves(notes)
+    assert sorted(n.pitch for n in upper) == [62, 64, 71, 72] and sorted(n.pitch for n in lower) == [43, 45, 55, 64]
+
+
+def test_a_single_line_played_legato_on_a_keyboard_stays_on_one_staff():
+    # eighths that ring on into the next note, up and down two octaves: one line, not two staves
+    pitches = [48, 50, 52, 53, 55, 57, 59, 60, 62, 64, 65, 67, 69, 67, 65, 64, 62, 60, 59, 57, 55, 53, 52, 50, 48] * 2
+    score = make_score([(i * 0.5, 0.625, pitch) for i, pitch in enumerate(pitches)], program=0)
+    assert not written_staves(score)
 
 
 def test_one_staff_for_a_line_for_a_cello_and_for_a_narrow_texture():
@@ -62,7 +85,7 @@ def test_one_staff_for_a_line_for_a_cello_and_for_a_narrow_texture():
 def test_a_chorale_is_written_as_one_part_on_two_staves_and_reads_back_exactly(tmp_path):
     score = chorale()
     report, back = export_and_read(score, tmp_path)
-    assert report.grand_staff and report.parts == 1 and report.clefs == ("treble",)
+    assert report.grand_staff and report.parts == 1 and report.clefs == ("treble", "bass")
     text = (tmp_path / "out.musicxml").read_text()
     assert text.count("<part id=") == 1 and "<staves>2</staves>" in text  # one piano part: MuseScore braces it
     assert back.notes == written_notes(score)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import bisect
 import functools
 import statistics
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
 import symusic
@@ -23,7 +23,7 @@ from core.music.notation.keys import choose_clefs, clefs_for, estimate_key
 from core.music.notation.quantize import Quantized, quantize
 from core.music.notation.rhythm import split_span
 from core.music.notation.staves import LOWER_CLEFS, UPPER_CLEFS, split_staves, wants_grand_staff
-from core.music.notation.voices import Event, VoiceSplit, split_voices
+from core.music.notation.voices import Event, VoiceSplit, split_voices, tidy_overlaps
 
 _SHARP_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
 _FLAT_NAMES = ("C", "D-", "D", "E-", "E", "F", "G-", "G", "A-", "A", "B-", "B")
@@ -56,7 +56,7 @@ class NotationReport:
     key_from_analysis: bool
     trimmed_notes: int
     max_voices: int
-    clefs: tuple[str, ...] = field(default=())  # clefs used by the first part, in order of appearance
+    clefs: tuple[str, ...] = field(default=())  # clefs used by the first part (its staves), in order of appearance
     drum_notes: int = 0  # notes of drum tracks, left out: the notation writes pitched parts only
     grand_staff: bool = False  # a part is written on two staves (`core.music.notation.staves`)
 
@@ -110,7 +110,7 @@ def to_music21(score: symusic.Score, options: NotationOptions | None = None):
     for index, (track, part_staves) in enumerate(zip(tracks, staves, strict=True)):
         built = []
         for number, staff in enumerate(part_staves):
-            first = index == 0 and number == 0  # the tempo, swing mark and markers go over the top staff
+            top_staff = index == 0 and number == 0  # the tempo, swing mark and markers go over it
             part, clefs = _build_part(
                 track,
                 staff,
@@ -118,15 +118,15 @@ def to_music21(score: symusic.Score, options: NotationOptions | None = None):
                 key_changes,
                 options,
                 on_grand_staff=len(part_staves) > 1,
-                tempo=tempo if first else None,
-                swing=quantized.swing and first,
-                markers=marker_positions if first else [],
-                chords=chords if first else [],
+                tempo=tempo if top_staff else None,
+                swing=quantized.swing and top_staff,
+                markers=marker_positions if top_staff else [],
+                chords=chords if top_staff else [],
             )
             m21.insert(0, part)
             built.append(part)
-            if first:
-                clefs_used = clefs
+            if index == 0:  # the first part's clefs, of both its staves on a grand staff
+                clefs_used += tuple(c for c in clefs if c not in clefs_used)
         if len(built) > 1:
             m21.insert(0, layout.StaffGroup(built, name=built[0].partName, symbol="brace", barTogether=True))
     report = NotationReport(
@@ -433,12 +433,17 @@ def _plan(score: symusic.Score, options: NotationOptions):
     staves: list[tuple[Staff, ...]] = []
     for track, notes in zip(tracks, quantized.tracks, strict=True):
         clefs = clefs_for(*_program_and_name(track, options))
+        trimmed = 0
+        if trim:  # a legato line's overlaps are not two voices: tidied before the staves are chosen
+            notes, trimmed = tidy_overlaps(notes)
         if wants_grand_staff(notes, clefs):
             upper, lower = split_staves(notes)
-            staves.append((Staff(split_voices(upper, trim_overlaps=trim), UPPER_CLEFS),
-                           Staff(split_voices(lower, trim_overlaps=trim), LOWER_CLEFS)))
+            top = split_voices(upper, trim_overlaps=False)
+            staves.append((Staff(replace(top, trimmed=trimmed), UPPER_CLEFS),
+                           Staff(split_voices(lower, trim_overlaps=False), LOWER_CLEFS)))
         else:
-            staves.append((Staff(split_voices(notes, trim_overlaps=trim), clefs),))
+            split = split_voices(notes, trim_overlaps=False)
+            staves.append((Staff(replace(split, trimmed=trimmed), clefs),))
     return tracks, quantized, staves, changes
 
 

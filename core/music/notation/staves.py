@@ -19,16 +19,18 @@ from __future__ import annotations
 from core.music.notation.quantize import QNote
 
 MIDDLE_C = 60
+# Which staff a note of a grand staff takes, whatever the notes beside it
 ALWAYS_UPPER = 69  # A4 and above
 ALWAYS_LOWER = 53  # below F3
 UPPER_CLEFS = ("treble", "bass")  # home clef first; a clef change only where it saves ledger lines
 LOWER_CLEFS = ("bass", "treble")
 
-# When a part takes two staves
-CHORD_SHARE = 0.2  # at least this share of its notes start while another note sounds
-LOW_BELOW = 57  # and at least a tenth of its notes lie below A3 (bass clef's ground)
-HIGH_FROM = 65  # and at least a tenth from F4 up (treble clef's)
-SPREAD_SHARE = 0.1
+# When a part takes two staves: at least GRAND_CHORD_SHARE of its notes start while another note
+# sounds, and at least GRAND_SPREAD_SHARE of them lie in each clef's own ground
+GRAND_CHORD_SHARE = 0.2
+GRAND_SPREAD_SHARE = 0.1
+GRAND_LOW_BELOW = 57  # the bass clef's ground: below A3
+GRAND_HIGH_FROM = 65  # the treble clef's: from F4 up
 
 
 def wants_grand_staff(notes: tuple[QNote, ...], clefs: tuple[str, ...]) -> bool:
@@ -36,11 +38,11 @@ def wants_grand_staff(notes: tuple[QNote, ...], clefs: tuple[str, ...]) -> bool:
     real = [n for n in notes if not n.grace]
     if set(clefs) != {"treble", "bass"} or len(real) < 8:
         return False
-    share = SPREAD_SHARE * len(real)
-    low = sum(1 for n in real if n.pitch < LOW_BELOW)
-    high = sum(1 for n in real if n.pitch >= HIGH_FROM)
+    share = GRAND_SPREAD_SHARE * len(real)
+    low = sum(1 for n in real if n.pitch < GRAND_LOW_BELOW)
+    high = sum(1 for n in real if n.pitch >= GRAND_HIGH_FROM)
     together = sum(1 for n, sounding in _sounding_at_onsets(real) if len(sounding) > 1)
-    return low >= share and high >= share and together >= CHORD_SHARE * len(real)
+    return low >= share and high >= share and together >= GRAND_CHORD_SHARE * len(real)
 
 
 def split_staves(notes: tuple[QNote, ...]) -> tuple[tuple[QNote, ...], tuple[QNote, ...]]:
@@ -66,11 +68,11 @@ def _goes_up(note: QNote, sounding: list[QNote]) -> bool:
         return True
     if note.pitch < ALWAYS_LOWER:
         return False
-    pitches = sorted((n.pitch for n in sounding), reverse=True)
-    rank = pitches.index(note.pitch)  # 0: the highest sounding
-    if len(pitches) % 2 and rank == len(pitches) // 2:  # a note alone, or the middle one of three
+    ranked = sorted(sounding, key=lambda n: -n.pitch)  # two voices in unison: each its own rank
+    rank = next(index for index, other in enumerate(ranked) if other is note)  # 0: the highest sounding
+    if len(ranked) % 2 and rank == len(ranked) // 2:  # a note alone, or the middle one of three
         return note.pitch >= MIDDLE_C
-    return rank < len(pitches) / 2
+    return rank < len(ranked) / 2
 
 
 def _sounding_at_onsets(notes: list[QNote]):

@@ -36,13 +36,19 @@ class VoiceSplit:
     trimmed: int  # notes shortened to keep a line clean (or to fit four voices)
 
 
+def tidy_overlaps(notes: tuple[QNote, ...]) -> tuple[tuple[QNote, ...], int]:
+    """A performance's notes as a reader means them: the same key struck twice at once is one note,
+    and legato overlaps are cut (see the module's docstring); and how many notes were shortened."""
+    real, trimmed = _trim_legato(_dedupe([n for n in notes if not n.grace]))
+    kept = sorted(real + [n for n in notes if n.grace], key=lambda n: (n.onset, not n.grace, n.pitch))
+    return tuple(kept), trimmed
+
+
 def split_voices(notes: tuple[QNote, ...], *, trim_overlaps: bool) -> VoiceSplit:
-    real = [n for n in notes if not n.grace]
-    if trim_overlaps:  # a performance: the same key struck twice at once is one note
-        real = _dedupe(real)
     trimmed = 0
     if trim_overlaps:
-        real, trimmed = _trim_legato(real)
+        notes, trimmed = tidy_overlaps(notes)
+    real = [n for n in notes if not n.grace]
     groups: dict[tuple[Fraction, Fraction], list[QNote]] = {}
     for note in real:
         groups.setdefault((note.onset, note.end), []).append(note)
