@@ -486,10 +486,6 @@ class PartitaTokenizer:
                 shifted[at] = self.chord_ids[self.chord_of_id[int(ids[at])].transposed(semitones)]
         return shifted
 
-    def pitch_of(self, token_id: int) -> int | None:
-        token = self.tokens[token_id]
-        return int(token.split("_", 1)[1]) if token.startswith("Pitch_") else None
-
     # --- persistence -------------------------------------------------------------------
     def save(self, directory: Path) -> None:
         from core.atomic import atomic_write_text

@@ -321,12 +321,6 @@ class RtMidiInput(mido.ports.BaseInput):
     def _receive(self, block: bool = True) -> None:
         return None  # messages arrive through the polling thread
 
-    def source_present(self) -> bool:
-        """False when the port we listen to has gone (or its server has); virtual ports: True."""
-        if self.closed or _jack_gone(self):
-            return False
-        return self.virtual or self.name in self._rt.get_ports()
-
     def _close(self) -> None:
         stop = getattr(self, "_stop", None)
         if stop is not None:

@@ -66,10 +66,6 @@ class TempoMap:
             span = self.ticks[i] - self.ticks[i - 1]
             self.starts.append(self.starts[-1] + span * 60.0 / (self.bpms[i - 1] * tpq))
 
-    @classmethod
-    def of_score(cls, score: symusic.Score) -> TempoMap:
-        return cls(score.tpq, [(t.time, t.qpm) for t in score.tempos])
-
     def seconds(self, tick: float) -> float:
         i = max(0, bisect.bisect_right(self.ticks, tick) - 1)
         return self.starts[i] + (tick - self.ticks[i]) * 60.0 / (self.bpms[i] * self.tpq)
@@ -77,9 +73,6 @@ class TempoMap:
     def tick_at(self, seconds: float) -> float:
         i = max(0, bisect.bisect_right(self.starts, seconds) - 1)
         return self.ticks[i] + (seconds - self.starts[i]) * self.bpms[i] * self.tpq / 60.0
-
-    def bpm_at(self, tick: float) -> float:
-        return self.bpms[max(0, bisect.bisect_right(self.ticks, tick) - 1)]
 
 
 class Timeline:

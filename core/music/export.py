@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import tempfile
 import zipfile
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import symusic
@@ -208,8 +208,3 @@ def export_engraving(
             atomic_write_bytes(final, page.read_bytes())
             written.append(final)
     return written, report
-
-
-def cello_options(options: NotationOptions | None = None) -> NotationOptions:
-    """`options` with the instrument set to violoncello (GM program 42)."""
-    return replace(options or NotationOptions(), program=42)

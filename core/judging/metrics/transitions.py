@@ -13,7 +13,7 @@ Jensen-Shannon divergence (bits, 0..1, symmetric) and KL divergence (bits, smoot
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 import numpy as np
 import symusic
@@ -161,7 +161,3 @@ def style_distances(candidate: dict[str, np.ndarray], reference: dict[str, np.nd
     result.update({f"kl_{name}": kl_divergence(candidate[name], reference[name]) for name in STYLE_DISTANCES})
     result["style"] = float(np.mean([result[f"js_{name}"] for name in STYLE_DISTANCES]))
     return result
-
-
-def set_style_distances(candidates: Sequence[symusic.Score], reference: Sequence[symusic.Score]) -> dict[str, float]:
-    return style_distances(set_counts(candidates), set_counts(reference))
