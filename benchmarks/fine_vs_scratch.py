@@ -4,9 +4,10 @@ Four test movements are few: which four a split holds out moves the ratio of two
 most changes of recipe do. Each `--pair SCRATCH FINE` is two runs on one split (one `--seed` of
 `partita train`); each is scored on that split's test pieces with its lowest-validation weights
 (`core.judging.evaluation.held_out_figures`, as `held_out.py --best` does). The table has a row per
-split and the mean over splits, each with the 4-gram of that split's training pieces.
+split and the mean over splits, each with the 4-gram of that split's training pieces; with
+`--per-piece`, a second table has a row per test movement.
 
-    .venv/bin/python benchmarks/fine_vs_scratch.py --pair SCRATCH_RUN FINE_RUN [--pair ...] [--data PATH]
+    .venv/bin/python benchmarks/fine_vs_scratch.py --pair SCRATCH_RUN FINE_RUN [--pair ...] [--per-piece] [--data PATH]
 
 The runs of the README's figure (issue 17), for S = 0, 1, 2:
 
@@ -26,7 +27,7 @@ import statistics
 
 from _common import machine, table
 
-from core.judging.evaluation import held_out_figures
+from core.judging.evaluation import EvaluationSettings, held_out_figures, learning_figures
 from core.learning.checkpoint import load_model
 
 
@@ -36,11 +37,29 @@ def figures_of(run: str, data: str | None) -> tuple[dict, dict, list[str], int]:
     return figures["model"], figures["baseline"], figures["pieces"], loaded.step
 
 
+def per_piece(scratch_run: str, fine_run: str, data: str | None) -> list[list[object]]:
+    """[movement, scratch, fine-tuned, below by] for each test piece of the pair's split."""
+    from core.music.corpus import import_corpus
+
+    scratch, fine = load_model(scratch_run, best=True), load_model(fine_run, best=True)
+    corpus = import_corpus(data or scratch.config["train"]["data"])
+    by_name = {piece.name: piece for piece in corpus.pieces}
+    split = scratch.config["corpus"]["split"]
+    train = [by_name[name] for name in split["train"]]
+    rows = []
+    for name in split["test"]:
+        losses = [learning_figures(loaded, train, [by_name[name]], corpus.pitch_range, EvaluationSettings())[0]
+                  .model.loss_per_note for loaded in (scratch, fine)]
+        rows.append([name.removesuffix(".mid"), f"{losses[0]:.2f}", f"{losses[1]:.2f}", f"{100 * (1 - losses[1] / losses[0]):.1f} %"])
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pair", nargs=2, action="append", required=True, metavar=("SCRATCH", "FINE"),
                         help="two runs of one split: from scratch, and fine-tuned from the base")
     parser.add_argument("--data", help="the corpus, where the runs' own path is not here")
+    parser.add_argument("--per-piece", action="store_true", help="also a row per test movement")
     args = parser.parse_args()
     print(machine())
     rows, below_scratch, below_ngram = [], [], []
@@ -62,6 +81,10 @@ def main() -> None:
                      f"{100 * statistics.mean(below_ngram):.1f} %"])
     print(table(["test pieces", "scratch: loss/note", "fine-tuned: loss/note", "fine-tuned below scratch",
                  "4-gram loss/note", "Pitch: fine-tuned / 4-gram", "Pitch below the 4-gram"], rows))
+    if args.per_piece:
+        pieces = [row for scratch_run, fine_run in args.pair for row in per_piece(scratch_run, fine_run, args.data)]
+        print()
+        print(table(["test movement", "scratch: loss/note", "fine-tuned: loss/note", "fine-tuned below scratch"], pieces))
 
 
 if __name__ == "__main__":
