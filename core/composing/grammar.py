@@ -376,7 +376,7 @@ class RemiState:
         if len(self.held) < len(pitches):  # (nearly always: a few pitches held, a range of dozens)
             return 0
         ends = [self.held.get(pitch) for pitch in pitches]
-        if not ends or any(end is None for end in ends):
+        if None in ends:
             return 0
         return self.grammar.first_position_at(min(ends) - self.bar_start, self.time_signature)
 
@@ -455,7 +455,6 @@ class RemiState:
             self.held = {pitch: end for pitch, end in self.held.items() if end > now}
             self.pitches_here = set(self.held)
             if self.ends:
-                now = self.onset
                 self.ends = [end for end in self.ends if end > now]
         elif kind == "Pitch":
             self.pitch = int(value)  # type: ignore[arg-type]

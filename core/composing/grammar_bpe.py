@@ -101,7 +101,6 @@ class BpeTable:
             mask[: len(base)] = base
         return mask
 
-
     def _restrikes(self, state: RemiState, spelled: tuple[int, ...]) -> bool:
         """Whether a base token after the first of `spelled` starts a note of a pitch still sounding
         (what feeding a copy of `state` and asking its masks finds, without the copies)."""
