@@ -27,6 +27,9 @@ def main() -> None:
     parser.add_argument("--base", action="store_true", help="a base model: for fine-tuning, never proposed for a seed")
     parser.add_argument("--sequences", type=float,
                         help="the share of bars its takes offer the bar before's figure by default (core.composing.sequencing)")
+    parser.add_argument("--join", type=float,
+                        help="its infills' pull towards the notes after the span, nats a semitone, by default "
+                             "(core.composing.joining; fit it with benchmarks/infill.py --fit-join)")
     parser.add_argument("--data", help="the corpus, where the run's own path is not here (for its figures)")
     args = parser.parse_args()
     config = json.loads((args.run / "config.json").read_text())
@@ -39,8 +42,9 @@ def main() -> None:
     config["licence"] = args.licence
     if args.base:
         config["base_model"] = True
-    if args.sequences is not None:
-        config["generation"] = {**config.get("generation", {}), "sequences": args.sequences}
+    for name in ("sequences", "join"):
+        if getattr(args, name) is not None:
+            config["generation"] = {**config.get("generation", {}), name: getattr(args, name)}
     if not args.base:  # held-out figures against the 4-gram, on the test pieces
         from core.judging.evaluation import held_out_figures
         from core.learning.checkpoint import load_model

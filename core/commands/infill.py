@@ -20,7 +20,7 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--variations", type=int, default=1, help="how many rewritings to write")
     parser.add_argument("--join", type=float, metavar="NATS",
                         help="how hard the span's last bar is drawn towards the notes after it, in nats a "
-                             "semitone (default 0.5; 0: not at all)")
+                             "semitone (default: the model's own, else 0.5; 0: not at all)")
     parser.add_argument("--temperature", type=float, default=1.0)
     parser.add_argument("--top-p", type=float, default=0.95)
     parser.add_argument("--seed", type=seed_number, help="random seed (same seed, same music)")

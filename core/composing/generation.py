@@ -53,7 +53,8 @@ class GenerationSettings:
     # what every new bar is asked to be (core.music.controls), for a model with controls
     controls: BarControls = BarControls()
     # an infill's pull in its last bar towards the notes after it, nats a semitone
-    # (core.composing.joining); None: joining.NATS_PER_SEMITONE, 0: none
+    # (core.composing.joining); None: the model's own (config.json "generation"), else
+    # joining.NATS_PER_SEMITONE; 0: none
     join: float | None = None
 
 

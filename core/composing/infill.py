@@ -217,20 +217,39 @@ def stream_infill(loaded: LoadedModel, score: symusic.Score, first: int, last: i
     plan = plan_infill(loaded, score, first, last, settings)
     grammar = grammar_for(loaded.tokenizer)
     shared: dict[int, torch.Tensor] = {}
-    writers = []
-    for _ in range(variations):
-        writer = _SpanWriter(grammar, plan.prefix, [], plan.last_bar, plan.state.meter_given, shared, plan.state.limits)
-        writer.state.chord_plan, writer.state.no_chords = plan.chords, plan.no_chords
-        writer.state.control_plan = plan.controls
-        writers.append(writer)
+    writers = [span_writer(grammar, plan, shared) for _ in range(variations)]
     rows = [plan.head + plan.read for _ in range(variations)]
-    scale = score.tpq / loaded.tokenizer.ticks_per_quarter
-    targets = [pitch + plan.shift for pitch in next_onset_pitches(score, round(plan.end_tick * scale))]
-    pull = NATS_PER_SEMITONE if settings.join is None else settings.join
-    guide = JoinGuide(grammar, plan.last_bar, targets, pull) if targets and pull else None
+    guide = join_guide(loaded, grammar, score, plan, join_pull(loaded, settings))
     yield from sample(loaded, writers, rows, settings, head=len(plan.head), shift=plan.shift, guide=guide,
                       cancel=cancel)
     return [_take(loaded, score, plan, writer) for writer in writers]
+
+
+def span_writer(grammar, plan: InfillPlan, shared: dict[int, torch.Tensor] | None = None) -> ContinuationWriter:
+    """A writer of `plan`'s span, its grammar state at the span's first bar line (`shared`: masks
+    cached across the writers of one batch)."""
+    writer = _SpanWriter(grammar, plan.prefix, [], plan.last_bar, plan.state.meter_given,
+                         {} if shared is None else shared, plan.state.limits)
+    writer.state.chord_plan, writer.state.no_chords = plan.chords, plan.no_chords
+    writer.state.control_plan = plan.controls
+    return writer
+
+
+def join_guide(loaded: LoadedModel, grammar, score: symusic.Score, plan: InfillPlan, pull: float) -> JoinGuide | None:
+    """The guide of the span's last bar towards the first onset after the span, pulling `pull` nats
+    a semitone (None: no onset after it, or no pull)."""
+    scale = score.tpq / loaded.tokenizer.ticks_per_quarter
+    targets = [pitch + plan.shift for pitch in next_onset_pitches(score, round(plan.end_tick * scale))]
+    return JoinGuide(grammar, plan.last_bar, targets, pull) if targets and pull else None
+
+
+def join_pull(loaded: LoadedModel, settings: GenerationSettings) -> float:
+    """The join guide's pull, nats a semitone: the one asked, else the model's own (config.json
+    "generation": "join", fitted to its composer's joins: benchmarks/infill.py --fit-join), else
+    joining.NATS_PER_SEMITONE."""
+    if settings.join is not None:
+        return settings.join
+    return float(loaded.config.get("generation", {}).get("join", NATS_PER_SEMITONE))
 
 
 def infill_variations(loaded: LoadedModel, score: symusic.Score, first: int, last: int,

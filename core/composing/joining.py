@@ -8,7 +8,10 @@ against 6 %). So through the span's last bar the guide draws each new note towar
 the first onset after the span: a pitch more than `FREE` semitones from all of them loses
 `NATS_PER_SEMITONE` nats a semitone beyond, scaled by the square of how far through the bar the
 note starts (free at the bar line, all of it on the last beat). The grammar, the instrument's
-limits and the model's own distribution still decide; nothing is forced.
+limits and the model's own distribution still decide; nothing is forced. A shipped model may carry
+its own pull, the one under which its composer's notes are likeliest (config.json
+"generation": "join"; benchmarks/join_fit.py): Bach's cello lines leave a bar with a leap about
+as often as by step, and 0.5 made them step out of every other span.
 """
 
 from __future__ import annotations

@@ -245,6 +245,9 @@ def config_problem(config: dict) -> str | None:
     if sequences is not None and not (isinstance(sequences, int | float) and not isinstance(sequences, bool)
                                       and 0 <= sequences <= 1):
         return f"\"generation.sequences\" must be a share of bars, 0 to 1, not {sequences!r:.40}"
+    join = config.get("generation", {}).get("join")
+    if join is not None and not (isinstance(join, int | float) and not isinstance(join, bool) and 0 <= join <= 10):
+        return f"\"generation.join\" must be nats a semitone, 0 to 10 (as --join), not {join!r:.40}"
     instrument = config.get("instrument")
     if instrument is not None:
         from core.music.limits import InstrumentLimits

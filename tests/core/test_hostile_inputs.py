@@ -130,7 +130,7 @@ def test_metrics_lines_that_are_not_events_are_skipped_not_fatal(run):
 @pytest.mark.parametrize("section, value", [
     ("train", []), ("training", 7), ("corpus", "x"), ("instrument", [1]), ("generation", "often"),
     ("corpus", {"program": 999}), ("corpus", {"program": "violin"}), ("training", {"best": 3}),
-    ("training", {"step": "last"}), ("generation", {"sequences": "lots"}), ("instrument", {"lowest": 90, "highest": 20}),
+    ("training", {"step": "last"}), ("generation", {"sequences": "lots"}), ("generation", {"join": -1}), ("instrument", {"lowest": 90, "highest": 20}),
 ])
 def test_config_sections_of_the_wrong_type_are_refused_before_composing(run, capsys, tmp_path, section, value):
     edit_config(run, lambda c: c.update({section: value}))

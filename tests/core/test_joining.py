@@ -72,3 +72,17 @@ def test_a_merged_token_pays_for_each_of_its_notes_as_late_as_its_last_position(
     through = (48 + 1) / state.positions_per_bar
     expected = -NATS_PER_SEMITONE * ((12 - FREE) + (12 - FREE)) * through**2  # an octave above and below
     assert torch.isclose(bias[ids.tolist().index(merged)], torch.tensor(expected))
+
+
+def test_an_infill_pulls_as_asked_else_as_its_model_was_fitted_else_by_default():
+    from types import SimpleNamespace
+
+    from core.composing.generation import GenerationSettings
+    from core.composing.infill import join_pull
+
+    fitted = SimpleNamespace(config={"generation": {"sequences": 0.3, "join": 0.1}})
+    plain = SimpleNamespace(config={})
+    assert join_pull(fitted, GenerationSettings()) == 0.1  # the shipped cello model's own
+    assert join_pull(fitted, GenerationSettings(join=0.0)) == 0.0  # --join 0: off, whatever the model says
+    assert join_pull(plain, GenerationSettings()) == NATS_PER_SEMITONE
+    assert join_pull(plain, GenerationSettings(join=2.0)) == 2.0
