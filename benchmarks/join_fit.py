@@ -6,9 +6,10 @@ with a leap where the composer would step; too hard, they step where he leaps. I
 composer is the likelihood of his own notes: for spans of `--span` bars of the model's
 *validation* pieces (spans from bar 5, every span + 4 bars, as `benchmarks/infill.py`), the real
 notes are scored in nats per note given both sides, by the model's logits with the guide's bias
-added at each token as the writer's state then stands (no grammar mask: the model's own
-distribution, pulled), for each pull of `--pulls`, beside the same notes given the bars before
-only. The pull of the lowest loss is the model's to ship (`scripts/ship_model.py --join`).
+added at each token as the writer's state then stands (no grammar mask, and no sequence guide
+where the model has one: the model's own distribution, pulled), for each pull of `--pulls`,
+beside the same notes given the bars before only. A pull clearly likelier than the default is
+the model's to ship (`scripts/ship_model.py --join`).
 
     .venv/bin/python benchmarks/join_fit.py [--models NAME_OR_RUN ...] [--pieces 16] [--span 2]
 """
@@ -21,24 +22,14 @@ import numpy as np
 import torch
 from _common import table
 from infill import TAIL_NOTES, spans_of
-from style_fidelity import corpus_source, model_folders
+from style_fidelity import model_folders, pieces_of
 
 from core.composing.generation import GenerationSettings, grammar_for
 from core.composing.infill import InfillError, join_guide, join_pull, plan_infill, span_writer
-from core.judging.evaluation import split_like_run
 from core.learning.checkpoint import load_model
-from core.music.corpus import import_corpus
 from core.threads import torch_threads
 
 PULLS = (0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.8)
-
-
-def validation_pieces(loaded, count: int, data: str | None):
-    """The first `count` of the model's validation pieces (as it was trained)."""
-    corpus = import_corpus(corpus_source(loaded.config, data))
-    _, held = split_like_run(corpus.pieces, loaded.config)
-    names = set(loaded.config.get("corpus", {}).get("split", {}).get("validation", []))
-    return [piece for piece in held if piece.name in names][:count]
 
 
 def nats(logits: torch.Tensor, targets: torch.Tensor) -> np.ndarray:
@@ -54,7 +45,7 @@ def fit(loaded, args) -> dict:
     pulled = np.zeros((len(args.pulls), 3))
     before_only = np.zeros(3)
     notes = spans = 0
-    for piece in validation_pieces(loaded, args.pieces, args.data):
+    for piece in pieces_of(loaded, args.pieces, args.data, part="validation")[1]:
         for first in spans_of(piece.score, args.span):
             try:
                 plan = plan_infill(loaded, piece.score, first, first + args.span - 1, GenerationSettings())

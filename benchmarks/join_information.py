@@ -4,9 +4,10 @@
 after them than given the bars before alone. This measures how much the music itself says at the
 join, with no model of ours: for every bar line of every line of a corpus (each voice of Bach's
 four-part chorales; the top line of the cello suites and of Miles Davis's solos), the last note
-before the bar line is predicted from the interval into it (the two notes before it) with and
-without the first note after the bar line, by counts (add-alpha, the best alpha of a few), scored
-on pieces left out (five folds by piece). The difference, in nats per last note, is what knowing
+before the bar line is predicted from the interval between the two notes before it, with and
+without the first note after the bar line, by counts (add-alpha; with the note after, smoothed
+towards the former), scored on pieces left out (five folds by piece). The smoothing is fixed
+(ALPHA, BETA), not chosen on the pieces scored. The difference, in nats per last note, is what knowing
 the next bar's first note gives a predictor of the last note that sees as much as this one;
 a model that sees the whole piece gains less where the bars before already tell it.
 
@@ -22,14 +23,18 @@ from collections import Counter, defaultdict
 
 from _common import DATA, table
 
+from core.judging.metrics.notes import melody, note_arrays
 from core.music.scores import load_score
 
 WIDTH = 12  # intervals clipped to an octave either way
-ALPHAS = (0.03, 0.1, 0.3, 1.0)
-BETAS = (1.0, 3.0, 10.0, 30.0)
+ALPHA = 0.3  # add-alpha of the counts given the intervals before
+BETA = 10.0  # weight of those counts in the counts given the note after too
 FOLDS = 5
 
-Sample = tuple[int, int, int]  # (interval into the note before the last, into the last, last to the next bar's first)
+# (semitones between the two notes before the last, from the one before it to the last, from the
+# one before it to the next bar's first): the last note is the one predicted, so all are measured
+# from the note before it
+Sample = tuple[int, int, int]
 
 
 def joins(line: list[tuple[int, int]], bar_lines: list[int]) -> list[Sample]:
@@ -46,12 +51,9 @@ def joins(line: list[tuple[int, int]], bar_lines: list[int]) -> list[Sample]:
 
 
 def top_line(score) -> list[tuple[int, int]]:
-    """The highest pitch at each onset of a score's notes."""
-    highest: dict[int, int] = {}
-    for track in score.tracks:
-        for note in track.notes:
-            highest[note.time] = max(highest.get(note.time, 0), note.pitch)
-    return sorted(highest.items())
+    """(onset, pitch) of the highest note at each onset of a score."""
+    line = melody(note_arrays(score))
+    return list(zip(line.onset.tolist(), line.pitch.tolist(), strict=True))
 
 
 def midi_pieces(pattern: str) -> list[list[Sample]]:
@@ -85,32 +87,29 @@ def chorale_pieces() -> list[list[Sample]]:
 
 
 def held_out_loss(pieces: list[list[Sample]], with_after: bool) -> float:
-    """Nats per last note on pieces left out, predicting the last interval from the interval before
-    it (add-alpha), and `with_after` from the interval to the next bar's first note as well (counts
-    smoothed towards the former, so that few samples cannot make it worse than the former by much)."""
-    best = math.inf
-    for alpha, beta in ((a, b) for a in ALPHAS for b in (BETAS if with_after else BETAS[:1])):
-        total = count = 0
-        for fold in range(FOLDS):
-            before: dict[int, Counter] = defaultdict(Counter)
-            both: dict[tuple[int, int], Counter] = defaultdict(Counter)
-            for index, piece in enumerate(pieces):
-                if index % FOLDS != fold:
-                    for into, last, after in piece:
-                        before[into][last] += 1
-                        both[into, after][last] += 1
-            for index, piece in enumerate(pieces):
-                if index % FOLDS == fold:
-                    for into, last, after in piece:
-                        seen = before[into]
-                        p = (seen[last] + alpha) / (sum(seen.values()) + alpha * (2 * WIDTH + 1))
-                        if with_after:
-                            seen = both[into, after]
-                            p = (seen[last] + beta * p) / (sum(seen.values()) + beta)
-                        total -= math.log(p)
-                        count += 1
-        best = min(best, total / count)
-    return best
+    """Nats per last note on pieces left out, predicting the last note from the interval between
+    the two before it (add-ALPHA), and `with_after` from the next bar's first note as well (counts
+    smoothed towards the former with weight BETA, so that few samples cannot make it much worse)."""
+    total = count = 0
+    for fold in range(FOLDS):
+        before: dict[int, Counter] = defaultdict(Counter)
+        both: dict[tuple[int, int], Counter] = defaultdict(Counter)
+        for index, piece in enumerate(pieces):
+            if index % FOLDS != fold:
+                for into, last, after in piece:
+                    before[into][last] += 1
+                    both[into, after][last] += 1
+        for index, piece in enumerate(pieces):
+            if index % FOLDS == fold:
+                for into, last, after in piece:
+                    seen = before[into]
+                    p = (seen[last] + ALPHA) / (sum(seen.values()) + ALPHA * (2 * WIDTH + 1))
+                    if with_after:
+                        seen = both[into, after]
+                        p = (seen[last] + BETA * p) / (sum(seen.values()) + BETA)
+                    total -= math.log(p)
+                    count += 1
+    return total / count
 
 
 def main() -> None:

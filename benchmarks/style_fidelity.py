@@ -95,8 +95,9 @@ def corpus_source(config: dict, data: str | None) -> str:
     raise SystemExit("the model's config.json names no corpus that is here; give it with --data")
 
 
-def pieces_of(loaded, count: int, data: str | None = None):
-    """(corpus, seed pieces, training pieces) of the model's corpus, split as the model was trained."""
+def pieces_of(loaded, count: int, data: str | None = None, part: str = "test"):
+    """(corpus, seed pieces, training pieces) of the model's corpus, split as the model was trained:
+    the first `count` of its test pieces (else its validation pieces), or of `part` "validation"."""
     from core.judging.evaluation import split_like_run
     from core.music.corpus import import_corpus
 
@@ -104,7 +105,7 @@ def pieces_of(loaded, count: int, data: str | None = None):
     train, held = split_like_run(corpus.pieces, loaded.config)
     split = loaded.config.get("corpus", {}).get("split", {})
     by_name = {piece.name: piece for piece in held}
-    chosen = [by_name[n] for n in split.get("test", []) if n in by_name] or \
+    chosen = [by_name[n] for n in split.get(part, []) if n in by_name] or \
              [by_name[n] for n in split.get("validation", []) if n in by_name] or held
     return corpus, chosen[:count], train
 

@@ -29,7 +29,7 @@ def main() -> None:
                         help="the share of bars its takes offer the bar before's figure by default (core.composing.sequencing)")
     parser.add_argument("--join", type=float,
                         help="its infills' pull towards the notes after the span, nats a semitone, by default "
-                             "(core.composing.joining; fit it with benchmarks/infill.py --fit-join)")
+                             "(core.composing.joining; fit it with benchmarks/join_fit.py)")
     parser.add_argument("--data", help="the corpus, where the run's own path is not here (for its figures)")
     args = parser.parse_args()
     config = json.loads((args.run / "config.json").read_text())

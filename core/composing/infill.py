@@ -245,7 +245,7 @@ def join_guide(loaded: LoadedModel, grammar, score: symusic.Score, plan: InfillP
 
 def join_pull(loaded: LoadedModel, settings: GenerationSettings) -> float:
     """The join guide's pull, nats a semitone: the one asked, else the model's own (config.json
-    "generation": "join", fitted to its composer's joins: benchmarks/infill.py --fit-join), else
+    "generation": "join", fitted to its composer's joins: benchmarks/join_fit.py), else
     joining.NATS_PER_SEMITONE."""
     if settings.join is not None:
         return settings.join
