@@ -2,9 +2,9 @@
 
 A span is written as a continuation of the bars before it by a model that has read the bars after
 it (core.composing.infill), and the model uses what it read little: its lines enter a span as
-Bach's do, but leave it with a leap to the next bar's first note (on 2-bar spans of the held-out
-cello movements, a median of 7 semitones against Bach's 3.5, over an octave 17 % of the time
-against 6 %). So through the span's last bar the guide draws each new note towards the pitches of
+the composer's do, but may leave it with a leap to the next bar's first note where he would not
+(Miles Davis's 2-bar spans: 42 % of the model's against none of his; the cello model of before
+replay left Bach's held-out movements a median of 7 semitones away against his 3.5). So through the span's last bar the guide draws each new note towards the pitches of
 the first onset after the span: a pitch more than `FREE` semitones from all of them loses
 `NATS_PER_SEMITONE` nats a semitone beyond, scaled by the square of how far through the bar the
 note starts (free at the bar line, all of it on the last beat). The grammar, the instrument's
