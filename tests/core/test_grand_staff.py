@@ -95,3 +95,11 @@ def test_a_chorale_is_written_as_one_part_on_two_staves_and_reads_back_exactly(t
 def test_a_cello_part_keeps_one_staff(tmp_path):
     report, _ = export_and_read(chorale(program=42), tmp_path)
     assert not report.grand_staff
+
+
+def test_a_fifth_line_cut_to_fit_four_voices_is_counted_with_the_legato_tidied():
+    from core.music.notation.build import to_music21
+
+    lines = [(beat, 8, 48 + 2 * beat) for beat in range(5)]  # five held notes overlapping: one line too many
+    _, report = to_music21(make_score(lines, key=0, program=42), NotationOptions(overlaps="voices"))
+    assert report.trimmed_notes == 1

@@ -433,17 +433,17 @@ def _plan(score: symusic.Score, options: NotationOptions):
     staves: list[tuple[Staff, ...]] = []
     for track, notes in zip(tracks, quantized.tracks, strict=True):
         clefs = clefs_for(*_program_and_name(track, options))
-        trimmed = 0
+        tidied = 0
         if trim:  # a legato line's overlaps are not two voices: tidied before the staves are chosen
-            notes, trimmed = tidy_overlaps(notes)
+            notes, tidied = tidy_overlaps(notes)
         if wants_grand_staff(notes, clefs):
             upper, lower = split_staves(notes)
-            top = split_voices(upper, trim_overlaps=False)
-            staves.append((Staff(replace(top, trimmed=trimmed), UPPER_CLEFS),
-                           Staff(split_voices(lower, trim_overlaps=False), LOWER_CLEFS)))
+            parts = [(split_voices(upper), UPPER_CLEFS), (split_voices(lower), LOWER_CLEFS)]
         else:
-            split = split_voices(notes, trim_overlaps=False)
-            staves.append((Staff(replace(split, trimmed=trimmed), clefs),))
+            parts = [(split_voices(notes), clefs)]
+        first, first_clefs = parts[0]  # the notes tidied are counted with the first staff's own cuts
+        parts[0] = (replace(first, trimmed=first.trimmed + tidied), first_clefs)
+        staves.append(tuple(Staff(split, staff_clefs) for split, staff_clefs in parts))
     return tracks, quantized, staves, changes
 
 

@@ -44,10 +44,10 @@ def tidy_overlaps(notes: tuple[QNote, ...]) -> tuple[tuple[QNote, ...], int]:
     return tuple(kept), trimmed
 
 
-def split_voices(notes: tuple[QNote, ...], *, trim_overlaps: bool) -> VoiceSplit:
+def split_voices(notes: tuple[QNote, ...]) -> VoiceSplit:
+    """`notes` (tidied first where they are a performance: `tidy_overlaps`) in at most four voices;
+    `trimmed` counts the notes cut to fit them."""
     trimmed = 0
-    if trim_overlaps:
-        notes, trimmed = tidy_overlaps(notes)
     real = [n for n in notes if not n.grace]
     groups: dict[tuple[Fraction, Fraction], list[QNote]] = {}
     for note in real:
