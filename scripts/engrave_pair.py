@@ -47,18 +47,19 @@ def cut(path: Path, first_bar: int, bars: int, *, all_voices: bool = False) -> s
             note.duration = max(snap(min(note.time + note.duration, end)) - snap(note.time), tpq // 4)
             note.time = snap(note.time) - start
         out.tracks = [merged]
-    for track in out.tracks if not all_voices else ():
-        notes = sorted((n for n in track.notes if start <= n.time < end), key=lambda n: n.time)
-        line: list[symusic.Note] = []
-        for index, note in enumerate(notes):
-            time = snap(note.time) - start
-            stop = min(note.time + note.duration, notes[index + 1].time if index + 1 < len(notes) else end, end)
-            if line and line[-1].time >= time:
-                continue
-            if line and line[-1].time + line[-1].duration > time:
-                line[-1].duration = time - line[-1].time
-            line.append(symusic.Note(time, max(snap(stop) - start, time + tpq // 4) - time, note.pitch, note.velocity))
-        track.notes = line
+    else:
+        for track in out.tracks:
+            notes = sorted((n for n in track.notes if start <= n.time < end), key=lambda n: n.time)
+            line: list[symusic.Note] = []
+            for index, note in enumerate(notes):
+                time = snap(note.time) - start
+                stop = min(note.time + note.duration, notes[index + 1].time if index + 1 < len(notes) else end, end)
+                if line and line[-1].time >= time:
+                    continue
+                if line and line[-1].time + line[-1].duration > time:
+                    line[-1].duration = time - line[-1].time
+                line.append(symusic.Note(time, max(snap(stop) - start, time + tpq // 4) - time, note.pitch, note.velocity))
+            track.notes = line
     chords = sorted((m.time, m.text) for m in score.markers if m.text.startswith("chord:"))
     in_force = [text for time, text in chords if time <= start][-1:]
     out.markers = [symusic.TextMeta(0, text) for text in in_force] + [
